@@ -1,0 +1,296 @@
+/**
+ * Errors thrown by SPANE packages. Every error has a stable `code` (part of the public
+ * contract: the HTTP layer maps codes to status codes) and carries its data as fields.
+ *
+ * `instanceof` works across two copies of `@spane/core` in one process (for example a
+ * store adapter that bundles its own copy): each class brands its instances with a
+ * `Symbol.for` key and checks that brand in `Symbol.hasInstance`.
+ */
+
+/** Stable error codes of SPANE. */
+export type SpaneErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'CYCLE_DETECTED'
+  | 'WORKFLOW_NOT_FOUND'
+  | 'EXECUTION_NOT_FOUND'
+  | 'NODE_NOT_FOUND'
+  | 'NODE_TYPE_NOT_REGISTERED'
+  | 'NODE_TYPE_ALREADY_REGISTERED'
+  | 'DLQ_ITEM_NOT_FOUND'
+  | 'INVALID_TRANSITION'
+  | 'VERSION_CONFLICT'
+  | 'NODE_ALREADY_SETTLED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_ARGUMENT'
+  | 'NON_RETRYABLE'
+  | 'NODE_TIMEOUT'
+  | 'TIMEOUT'
+  | 'DEPTH_LIMIT_EXCEEDED';
+
+const BRAND_PREFIX = 'spane.error.';
+
+function brandOf(name: string): symbol {
+  return Symbol.for(BRAND_PREFIX + name);
+}
+
+/**
+ * Makes `instanceof Cls` true for any object branded with `Cls`'s name, whichever copy of
+ * the module created it. Subclass instances carry the brands of every ancestor.
+ */
+function brandClass(cls: abstract new (...args: never[]) => SpaneError, name: string): void {
+  const brand = brandOf(name);
+  Object.defineProperty(cls.prototype, brand, { value: true, enumerable: false });
+  Object.defineProperty(cls, Symbol.hasInstance, {
+    value: (instance: unknown): boolean =>
+      typeof instance === 'object' &&
+      instance !== null &&
+      (instance as Record<symbol, unknown>)[brand] === true,
+  });
+}
+
+/** Base of every SPANE error. */
+export class SpaneError extends Error {
+  /** Stable, machine-readable code. */
+  readonly code: SpaneErrorCode;
+  /** Extra data for callers (serialised as `details` by the HTTP layer). */
+  readonly details?: unknown;
+
+  constructor(
+    code: SpaneErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options?.details !== undefined) this.details = options.details;
+  }
+
+  /** A plain object for logs and HTTP bodies. */
+  toJSON(): { code: SpaneErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+brandClass(SpaneError, 'SpaneError');
+
+/** One problem found in a workflow definition. `path` is a JSON pointer into the definition. */
+export interface ValidationIssue {
+  path: string;
+  code: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+/** A workflow definition was rejected; `issues` lists every error found (warnings too). */
+export class WorkflowValidationError extends SpaneError {
+  readonly issues: readonly ValidationIssue[];
+  constructor(issues: readonly ValidationIssue[], code: SpaneErrorCode = 'VALIDATION_FAILED') {
+    const errors = issues.filter((i) => i.severity === 'error');
+    const first = errors[0];
+    const summary = first ? `${first.path || '/'}: ${first.message}` : 'invalid workflow';
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    super(code, `Invalid workflow definition: ${summary}${more}`, { details: { issues } });
+    this.issues = issues;
+  }
+}
+brandClass(WorkflowValidationError, 'WorkflowValidationError');
+
+/** The graph has a cycle; `path` lists its node ids, first id repeated at the end. */
+export class CycleDetectedError extends WorkflowValidationError {
+  readonly path: readonly string[];
+  constructor(path: readonly string[]) {
+    super(
+      [
+        {
+          path: '/nodes',
+          code: 'CYCLE',
+          message: `cycle: ${path.join(' -> ')}`,
+          severity: 'error',
+        },
+      ],
+      'CYCLE_DETECTED',
+    );
+    this.path = path;
+  }
+}
+brandClass(CycleDetectedError, 'CycleDetectedError');
+
+export class WorkflowNotFoundError extends SpaneError {
+  readonly workflowId: string;
+  readonly workflowVersion?: string;
+  constructor(workflowId: string, workflowVersion?: string) {
+    super(
+      'WORKFLOW_NOT_FOUND',
+      workflowVersion === undefined
+        ? `Workflow '${workflowId}' not found`
+        : `Workflow '${workflowId}' version '${workflowVersion}' not found`,
+      { details: { workflowId, workflowVersion } },
+    );
+    this.workflowId = workflowId;
+    if (workflowVersion !== undefined) this.workflowVersion = workflowVersion;
+  }
+}
+brandClass(WorkflowNotFoundError, 'WorkflowNotFoundError');
+
+export class ExecutionNotFoundError extends SpaneError {
+  readonly executionId: string;
+  constructor(executionId: string) {
+    super('EXECUTION_NOT_FOUND', `Execution '${executionId}' not found`, {
+      details: { executionId },
+    });
+    this.executionId = executionId;
+  }
+}
+brandClass(ExecutionNotFoundError, 'ExecutionNotFoundError');
+
+export class NodeNotFoundError extends SpaneError {
+  readonly nodeId: string;
+  constructor(nodeId: string, where: string) {
+    super('NODE_NOT_FOUND', `Node '${nodeId}' not found in ${where}`, { details: { nodeId } });
+    this.nodeId = nodeId;
+  }
+}
+brandClass(NodeNotFoundError, 'NodeNotFoundError');
+
+export class NodeTypeNotRegisteredError extends SpaneError {
+  readonly nodeType: string;
+  constructor(nodeType: string) {
+    super('NODE_TYPE_NOT_REGISTERED', `Node type '${nodeType}' is not registered`, {
+      details: { nodeType },
+    });
+    this.nodeType = nodeType;
+  }
+}
+brandClass(NodeTypeNotRegisteredError, 'NodeTypeNotRegisteredError');
+
+export class NodeTypeAlreadyRegisteredError extends SpaneError {
+  readonly nodeType: string;
+  constructor(nodeType: string) {
+    super('NODE_TYPE_ALREADY_REGISTERED', `Node type '${nodeType}' is already registered`, {
+      details: { nodeType },
+    });
+    this.nodeType = nodeType;
+  }
+}
+brandClass(NodeTypeAlreadyRegisteredError, 'NodeTypeAlreadyRegisteredError');
+
+export class DLQItemNotFoundError extends SpaneError {
+  readonly itemId: string;
+  constructor(itemId: string) {
+    super('DLQ_ITEM_NOT_FOUND', `Dead letter item '${itemId}' not found`, { details: { itemId } });
+    this.itemId = itemId;
+  }
+}
+brandClass(DLQItemNotFoundError, 'DLQItemNotFoundError');
+
+/** A status change that the lifecycle does not allow (cancel a completed run, …). HTTP 409. */
+export class InvalidTransitionError extends SpaneError {
+  readonly from: string;
+  readonly to: string;
+  constructor(from: string, to: string, subject = 'execution') {
+    super('INVALID_TRANSITION', `Cannot move ${subject} from '${from}' to '${to}'`, {
+      details: { from, to },
+    });
+    this.from = from;
+    this.to = to;
+  }
+}
+brandClass(InvalidTransitionError, 'InvalidTransitionError');
+
+/** Optimistic-lock failure: the execution's `version` was not the expected one. HTTP 409. */
+export class VersionConflictError extends SpaneError {
+  readonly executionId: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+  constructor(executionId: string, expectedVersion: number, actualVersion: number) {
+    super(
+      'VERSION_CONFLICT',
+      `Execution '${executionId}' is at version ${actualVersion}, expected ${expectedVersion}`,
+      { details: { executionId, expectedVersion, actualVersion } },
+    );
+    this.executionId = executionId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+brandClass(VersionConflictError, 'VersionConflictError');
+
+/** A node result was offered for a node that is already settled (a programming error). */
+export class NodeAlreadySettledError extends SpaneError {
+  readonly nodeId: string;
+  readonly status: string;
+  constructor(nodeId: string, status: string) {
+    super('NODE_ALREADY_SETTLED', `Node '${nodeId}' is already settled (${status})`, {
+      details: { nodeId, status },
+    });
+    this.nodeId = nodeId;
+    this.status = status;
+  }
+}
+brandClass(NodeAlreadySettledError, 'NodeAlreadySettledError');
+
+/** A payload (initial data, node output) is larger than the configured limit. HTTP 413. */
+export class PayloadTooLargeError extends SpaneError {
+  readonly limitBytes: number;
+  readonly actualBytes: number;
+  constructor(what: string, limitBytes: number, actualBytes: number) {
+    super('PAYLOAD_TOO_LARGE', `${what} is ${actualBytes} bytes; the limit is ${limitBytes}`, {
+      details: { limitBytes, actualBytes },
+    });
+    this.limitBytes = limitBytes;
+    this.actualBytes = actualBytes;
+  }
+}
+brandClass(PayloadTooLargeError, 'PayloadTooLargeError');
+
+/** An argument is out of range or of the wrong shape. HTTP 400. */
+export class InvalidArgumentError extends SpaneError {
+  constructor(message: string, details?: unknown) {
+    super('INVALID_ARGUMENT', message, details === undefined ? undefined : { details });
+  }
+}
+brandClass(InvalidArgumentError, 'InvalidArgumentError');
+
+/**
+ * Thrown by an executor to fail the node at once, with no further attempts
+ * (the same as returning `{ success: false, retryable: false }`).
+ */
+export class NonRetryableError extends SpaneError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NON_RETRYABLE', message, options);
+  }
+}
+brandClass(NonRetryableError, 'NonRetryableError');
+
+/** A node attempt ran longer than its `timeoutMs`. Retried per the node's policy. */
+export class NodeTimeoutError extends SpaneError {
+  readonly timeoutMs: number;
+  constructor(nodeId: string, timeoutMs: number) {
+    super('NODE_TIMEOUT', `Node '${nodeId}' timed out after ${timeoutMs} ms`, {
+      details: { nodeId, timeoutMs },
+    });
+    this.timeoutMs = timeoutMs;
+  }
+}
+brandClass(NodeTimeoutError, 'NodeTimeoutError');
+
+/** Sub-workflow nesting went past the depth limit. */
+export class DepthLimitExceededError extends SpaneError {
+  readonly depth: number;
+  readonly limit: number;
+  constructor(depth: number, limit: number) {
+    super('DEPTH_LIMIT_EXCEEDED', `Sub-workflow depth ${depth} exceeds the limit of ${limit}`, {
+      details: { depth, limit },
+    });
+    this.depth = depth;
+    this.limit = limit;
+  }
+}
+brandClass(DepthLimitExceededError, 'DepthLimitExceededError');
+
+/** True for any SPANE error (from any copy of this package) with the given code. */
+export function isSpaneError(error: unknown, code?: SpaneErrorCode): error is SpaneError {
+  return error instanceof SpaneError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,308 @@
+import type {
+  DLQItem,
+  ExecutionState,
+  ExecutionStatus,
+  LogEntry,
+  NodeStatus,
+  SkipReason,
+  Span,
+} from './execution-schema.js';
+import type { NodeInput, NodeOutcome } from './transition.js';
+import type { WorkflowPlan } from './workflow-plan.js';
+import type { WorkflowDefinition } from './workflow-schema.js';
+
+/** The tenant of single-tenant use. */
+export const DEFAULT_TENANT = 'default';
+
+/** One stored version of a workflow definition. */
+export interface StoredWorkflow {
+  tenantId: string;
+  workflowId: string;
+  /** Content hash of the definition (see `compileWorkflow`). */
+  version: string;
+  definition: WorkflowDefinition;
+  /** When this version was first saved. */
+  createdAt: string;
+}
+
+/** Options naming a tenant; `tenantId` defaults to {@link DEFAULT_TENANT}. */
+export interface TenantScope {
+  tenantId?: string;
+}
+
+/** Input of {@link ExecutionStore.createExecution}. */
+export interface CreateExecutionInput {
+  /** The compiled plan of the version to run (must have been saved with `saveWorkflow`). */
+  plan: WorkflowPlan;
+  /** A new random UUID when omitted. */
+  executionId?: string;
+  tenantId?: string;
+  initialData?: unknown;
+  /** Same key (per tenant) → the same execution; see `createExecution`. */
+  idempotencyKey?: string;
+  parentExecutionId?: string;
+  parentNodeId?: string;
+  /** @defaultValue 0 */
+  depth?: number;
+  /** 1 = highest; applies to every node of the execution. */
+  priority?: number;
+  metadata?: Record<string, unknown>;
+}
+
+/** Result of {@link ExecutionStore.createExecution}. */
+export interface CreateExecutionResult {
+  execution: ExecutionState;
+  /** False when an execution with the same idempotency key existed; it is returned unchanged. */
+  created: boolean;
+  /** Entry nodes, now `queued` (empty when `created` is false). */
+  ready: string[];
+}
+
+/** Result of {@link ExecutionStore.beginNodeRun}. */
+export type BeginNodeRunResult =
+  | {
+      started: true;
+      /** This attempt's number (1 for the first). */
+      attempt: number;
+      inputData: NodeInput['inputData'];
+      previousResults: NodeInput['previousResults'];
+      initialData: unknown;
+      tenantId: string;
+      depth: number;
+      parentExecutionId?: string;
+      priority?: number;
+    }
+  | {
+      started: false;
+      /**
+       * `execution-not-active`: the execution is paused, finished or cancelled;
+       * `node-not-runnable`: the node is pending, settled or cancelled;
+       * `not-found`: no such execution.
+       */
+      reason: 'execution-not-active' | 'node-not-runnable' | 'not-found';
+      executionStatus?: ExecutionStatus;
+      nodeStatus?: NodeStatus;
+    };
+
+/** Result of {@link ExecutionStore.completeNode}. */
+export interface CompleteNodeResult {
+  /** False when nothing changed: the node was already settled or cancelled, or the execution is not active. */
+  recorded: boolean;
+  /** Nodes this call moved to `queued`. */
+  ready: string[];
+  /** Nodes this call skipped, with reasons. */
+  skipped: { nodeId: string; reason: SkipReason }[];
+  /** The execution's status after the call. */
+  executionStatus: ExecutionStatus;
+  /** True when this call moved the execution to `completed` or `failed`. */
+  finished: boolean;
+}
+
+/** Filter of {@link ExecutionStore.listExecutions}. */
+export interface ExecutionFilter extends TenantScope {
+  workflowId?: string;
+  status?: ExecutionStatus | ExecutionStatus[];
+  parentExecutionId?: string;
+  /** @defaultValue 50 (at most 1000) */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** An execution without its node results and initial data, as listings return it. */
+export type ExecutionSummary = Omit<ExecutionState, 'nodeResults' | 'initialData'>;
+
+/** One page of executions, newest first. */
+export interface ExecutionPage {
+  items: ExecutionSummary[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+/** Options of {@link ExecutionStore.setExecutionStatus}. */
+export interface SetStatusOptions {
+  /** Fail with `VersionConflictError` unless the execution is at this version. */
+  expectedVersion?: number;
+  /** Error text to record (for `failed`, or `cancelled` by a timeout). */
+  error?: string;
+}
+
+/** Input of {@link ExecutionStore.addDLQItem}. */
+export type NewDLQItem = Omit<DLQItem, 'id' | 'failedAt'> & { failedAt?: string };
+
+/**
+ * Where SPANE keeps execution state. The methods are engine operations, not CRUD: each
+ * one is atomic, and its concurrency guarantee is stated below and checked by
+ * `@spane/store-testkit`. An adapter owns its connections; nothing here exposes them.
+ *
+ * All returned objects are copies: changing them never changes the store.
+ * Timestamps are ISO-8601 strings. Data (`initialData`, node `data`, log `meta`) must
+ * round-trip exactly as JSON values (`0`, `false`, `""`, `null`, unicode, nesting).
+ */
+export interface ExecutionStore {
+  // ── workflow definitions ─────────────────────────────────────────────
+
+  /**
+   * Saves a plan's definition as version `plan.version` of `(tenantId, plan.workflowId)`
+   * and makes it the current version (also when it existed, e.g. re-registering an
+   * older definition). Of concurrent callers saving the same new version, exactly one
+   * receives `created: true`.
+   */
+  saveWorkflow(
+    plan: WorkflowPlan,
+    scope?: TenantScope,
+  ): Promise<{ workflow: StoredWorkflow; created: boolean }>;
+
+  /** The current version, or the given one (still readable after `deleteWorkflow`); null if none. */
+  getWorkflow(
+    workflowId: string,
+    options?: TenantScope & { version?: string },
+  ): Promise<StoredWorkflow | null>;
+
+  /** Current versions of the tenant's workflows that are not deleted, by workflow id. */
+  listWorkflows(scope?: TenantScope): Promise<StoredWorkflow[]>;
+
+  /** Every saved version of a workflow, oldest first (also after `deleteWorkflow`). */
+  listWorkflowVersions(workflowId: string, scope?: TenantScope): Promise<StoredWorkflow[]>;
+
+  /**
+   * Removes the workflow from listings and `getWorkflow` without a version; its versions
+   * stay readable so running executions can finish. True if it existed; of concurrent
+   * callers exactly one receives true.
+   */
+  deleteWorkflow(workflowId: string, scope?: TenantScope): Promise<boolean>;
+
+  // ── executions ───────────────────────────────────────────────────────
+
+  /**
+   * Creates an execution in status `pending` with every node `pending`, then applies
+   * `startExecution(plan)`: entry nodes become `queued`, unreachable nodes `skipped`.
+   * With an `idempotencyKey`, of concurrent callers using the same key in one tenant
+   * exactly one creates the execution; every other caller receives that same execution
+   * with `created: false`.
+   */
+  createExecution(input: CreateExecutionInput): Promise<CreateExecutionResult>;
+
+  /** The whole state, or null. */
+  getExecution(executionId: string): Promise<ExecutionState | null>;
+
+  /** Executions matching the filter, newest first, paginated by an opaque cursor. */
+  listExecutions(filter?: ExecutionFilter): Promise<ExecutionPage>;
+
+  /**
+   * Starts one attempt of a node: if the execution is `pending` or `running` and the
+   * node is `queued`, `delayed`, `waiting` or `running` (a re-run after a crash), the
+   * node becomes `running` with `attempts + 1` and `startedAt`, and a `pending`
+   * execution becomes `running`. Returns what the node needs to run (its input by the
+   * data-passing rule), read in the same operation — never the whole execution.
+   * Otherwise changes nothing and says why.
+   */
+  beginNodeRun(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+  ): Promise<BeginNodeRunResult>;
+
+  /**
+   * Records a node's final outcome and applies `applyNodeOutcome`, atomically: the
+   * result is written once; nodes that became ready are marked `queued`; skips cascade;
+   * on `completed` the execution completes, on a failure without `continueOnFail` it
+   * fails (its `queued`/`running`/`delayed`/`waiting` nodes become `cancelled`).
+   *
+   * Guarantees: of concurrent callers completing the last parents of a join, exactly one
+   * receives the join in `ready`; every node appears in `ready` at most once over the
+   * execution's life (until a DLQ retry); of concurrent callers recording the same node,
+   * exactly one receives `recorded: true` (re-recording is a no-op returning false);
+   * exactly one caller receives `finished: true`.
+   * Accepted while the execution is `pending`, `running` or `paused`, for a node that is
+   * not settled or cancelled; otherwise returns `recorded: false`.
+   */
+  completeNode(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+    outcome: NodeOutcome,
+  ): Promise<CompleteNodeResult>;
+
+  /**
+   * Sets a node that is not settled or cancelled to `queued`, `delayed` or `waiting`
+   * (a retry waiting for its time, a delay node, a sub-workflow node). Returns false
+   * when the node is settled or cancelled, or the execution is finished.
+   */
+  setNodeStatus(
+    executionId: string,
+    nodeId: string,
+    status: 'queued' | 'delayed' | 'waiting',
+    options?: { error?: string },
+  ): Promise<boolean>;
+
+  /**
+   * Moves the execution to `status` if the lifecycle allows it (`canTransition`),
+   * bumping `version`. Going to `cancelled` also cancels every node that is not settled;
+   * a terminal status sets `completedAt`. Of concurrent callers making the same change,
+   * exactly one succeeds; the others receive `InvalidTransitionError`.
+   * @throws ExecutionNotFoundError | InvalidTransitionError | VersionConflictError
+   */
+  setExecutionStatus(
+    executionId: string,
+    status: ExecutionStatus,
+    options?: SetStatusOptions,
+  ): Promise<ExecutionState>;
+
+  /**
+   * Shallow-merges `patch` into `metadata`, bumping `version`. With `expectedVersion`,
+   * of concurrent callers expecting the same version exactly one succeeds; the others
+   * receive `VersionConflictError`.
+   * @throws ExecutionNotFoundError | VersionConflictError
+   */
+  updateExecutionMetadata(
+    executionId: string,
+    patch: Record<string, unknown>,
+    options?: { expectedVersion?: number },
+  ): Promise<ExecutionState>;
+
+  /**
+   * Revives a `failed` execution for a DLQ retry: the failed node and every `cancelled`
+   * node become `queued`, the execution `running` (error cleared, `completedAt` unset).
+   * Returns the nodes to enqueue, or null when the execution is not `failed` or the node
+   * is not `failed`. Of concurrent callers, exactly one receives the list.
+   */
+  retryFailedNode(executionId: string, nodeId: string): Promise<{ ready: string[] } | null>;
+
+  /**
+   * Deletes up to `limit` executions that finished (`completed`, `failed`, `cancelled`)
+   * before `finishedBefore`, with their logs and spans; oldest first. Never touches an
+   * execution that is not finished. Returns how many were deleted.
+   */
+  purgeExecutions(options: { finishedBefore: string; limit?: number }): Promise<number>;
+
+  // ── logs and traces ──────────────────────────────────────────────────
+
+  /** Appends log lines (any executions), kept in order. */
+  appendLogs(entries: LogEntry[]): Promise<void>;
+
+  /** An execution's log lines in the order they were appended. */
+  getLogs(executionId: string, options?: { limit?: number }): Promise<LogEntry[]>;
+
+  /** Inserts a span, or replaces the one with the same `spanId` (start, then end). */
+  recordSpan(span: Span): Promise<void>;
+
+  /** An execution's spans, by start time. */
+  getSpans(executionId: string): Promise<Span[]>;
+
+  // ── dead letter queue ────────────────────────────────────────────────
+
+  /** Stores a dead-letter item with a new id (and `failedAt` now unless given). */
+  addDLQItem(item: NewDLQItem): Promise<DLQItem>;
+
+  /** Items newest first; `start` and `end` are inclusive indexes as in BullMQ's getJobs. */
+  listDLQItems(options?: TenantScope & { start?: number; end?: number }): Promise<DLQItem[]>;
+
+  getDLQItem(id: string): Promise<DLQItem | null>;
+
+  /** Removes an item; of concurrent callers exactly one receives true. */
+  removeDLQItem(id: string): Promise<boolean>;
+
+  /** Releases what the adapter holds (pools, timers). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,121 @@
+export { canonicalJson, contentHash } from './canonical-json.js';
+export {
+  ENGINE_EVENT_NAMES,
+  type EngineEventListener,
+  type EngineEventMap,
+  type EngineEventName,
+} from './engine-events.js';
+export {
+  CycleDetectedError,
+  DepthLimitExceededError,
+  DLQItemNotFoundError,
+  ExecutionNotFoundError,
+  InvalidArgumentError,
+  InvalidTransitionError,
+  isSpaneError,
+  NodeAlreadySettledError,
+  NodeNotFoundError,
+  NodeTimeoutError,
+  NodeTypeAlreadyRegisteredError,
+  NodeTypeNotRegisteredError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  SpaneError,
+  type SpaneErrorCode,
+  type ValidationIssue,
+  VersionConflictError,
+  WorkflowNotFoundError,
+  WorkflowValidationError,
+} from './errors.js';
+export {
+  type DLQItem,
+  DLQItemSchema,
+  type ExecutionState,
+  ExecutionStateSchema,
+  type ExecutionStatus,
+  ExecutionStatusSchema,
+  type LogEntry,
+  LogEntrySchema,
+  type LogLevel,
+  type NodeState,
+  NodeStateSchema,
+  type NodeStatus,
+  NodeStatusSchema,
+  type SkipReason,
+  SkipReasonSchema,
+  type Span,
+  SpanSchema,
+} from './execution-schema.js';
+export {
+  type BeginNodeRunResult,
+  type CompleteNodeResult,
+  type CreateExecutionInput,
+  type CreateExecutionResult,
+  DEFAULT_TENANT,
+  type ExecutionFilter,
+  type ExecutionPage,
+  type ExecutionStore,
+  type ExecutionSummary,
+  type NewDLQItem,
+  type SetStatusOptions,
+  type StoredWorkflow,
+  type TenantScope,
+} from './execution-store.js';
+export type { ExecutionContext, ExecutionResult, INodeExecutor, NodeLogger } from './executor.js';
+export {
+  assertPayloadSize,
+  DEFAULT_LIMITS,
+  ID_PATTERN,
+  jsonByteLength,
+  type SpaneLimits,
+} from './limits.js';
+export { NodeRegistry, type NodeTypeOptions, type NodeTypeRegistration } from './node-registry.js';
+export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
+export { assertTransition, canTransition, isTerminalStatus } from './status-transitions.js';
+export {
+  applyNodeOutcome,
+  edgeFired,
+  isSettled,
+  type NodeInput,
+  type NodeLookup,
+  type NodeOutcome,
+  type NodeSnapshot,
+  type ParentResult,
+  resolveNodeInput,
+  type SettledNode,
+  type StartTransition,
+  startExecution,
+  type TransitionResult,
+} from './transition.js';
+export {
+  assertValidWorkflow,
+  type ValidateWorkflowOptions,
+  validateWorkflow,
+  type WorkflowValidationResult,
+} from './validate-workflow.js';
+export type { EnqueueOptions, IWorkflowEngine, QueueStats } from './workflow-engine.js';
+export {
+  buildGraph,
+  findCycles,
+  reachableFrom,
+  topologicalOrder,
+  type WorkflowGraph,
+} from './workflow-graph.js';
+export { compileWorkflow, planNode, type WorkflowPlan } from './workflow-plan.js';
+export {
+  type EventTrigger,
+  EventTriggerSchema,
+  type HttpMethod,
+  type NodeDefinition,
+  NodeDefinitionSchema,
+  type RetryPolicy,
+  RetryPolicySchema,
+  type ScheduleTrigger,
+  ScheduleTriggerSchema,
+  type Trigger,
+  TriggerSchema,
+  type WebhookTrigger,
+  WebhookTriggerSchema,
+  type WorkflowDefinition,
+  WorkflowDefinitionSchema,
+} from './workflow-schema.js';

@@ -1,0 +1,86 @@
+import {
+  InvalidArgumentError,
+  NodeTypeAlreadyRegisteredError,
+  NodeTypeNotRegisteredError,
+} from './errors.js';
+import type { INodeExecutor } from './executor.js';
+import type { RetryPolicy } from './workflow-schema.js';
+
+/** Limits and defaults of one node type, across all workers and processes. */
+export interface NodeTypeOptions {
+  /** At most `max` runs of this type start per `durationMs`, across all workers. */
+  rateLimit?: { max: number; durationMs: number };
+  /** At most this many runs of this type at once, across all workers. */
+  concurrency?: number;
+  /** Default attempt timeout for nodes of this type. */
+  timeoutMs?: number;
+  /** Default retry policy for nodes of this type (a node's or workflow's own policy wins). */
+  retry?: RetryPolicy;
+}
+
+/** A registered node type. */
+export interface NodeTypeRegistration {
+  type: string;
+  executor: INodeExecutor;
+  options: Readonly<NodeTypeOptions>;
+}
+
+const TYPE_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
+
+function positiveInt(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(v)}`);
+  }
+}
+
+/** Maps node type names to executors and their options. */
+export class NodeRegistry {
+  readonly #types = new Map<string, NodeTypeRegistration>();
+
+  /**
+   * Registers an executor for a node type.
+   * @throws NodeTypeAlreadyRegisteredError if the type is registered already.
+   * @throws InvalidArgumentError for a bad type name, executor or option.
+   */
+  register(type: string, executor: INodeExecutor, options: NodeTypeOptions = {}): this {
+    if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
+      throw new InvalidArgumentError(
+        `node type '${String(type)}' must be 1-128 characters of A-Z a-z 0-9 _ . : / -`,
+      );
+    }
+    if (typeof executor?.execute !== 'function') {
+      throw new InvalidArgumentError(`executor for '${type}' must have an execute(ctx) method`);
+    }
+    if (this.#types.has(type)) throw new NodeTypeAlreadyRegisteredError(type);
+    positiveInt('concurrency', options.concurrency);
+    positiveInt('timeoutMs', options.timeoutMs);
+    if (options.rateLimit) {
+      positiveInt('rateLimit.max', options.rateLimit.max);
+      positiveInt('rateLimit.durationMs', options.rateLimit.durationMs);
+    }
+    if (options.retry) positiveInt('retry.attempts', options.retry.attempts);
+    this.#types.set(type, { type, executor, options: Object.freeze({ ...options }) });
+    return this;
+  }
+
+  /** The executor of a type. @throws NodeTypeNotRegisteredError */
+  get(type: string): INodeExecutor {
+    return this.getRegistration(type).executor;
+  }
+
+  /** The executor and options of a type. @throws NodeTypeNotRegisteredError */
+  getRegistration(type: string): NodeTypeRegistration {
+    const reg = this.#types.get(type);
+    if (!reg) throw new NodeTypeNotRegisteredError(type);
+    return reg;
+  }
+
+  has(type: string): boolean {
+    return this.#types.has(type);
+  }
+
+  /** Registered type names, in registration order. */
+  types(): string[] {
+    return [...this.#types.keys()];
+  }
+}
