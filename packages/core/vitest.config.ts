@@ -1,6 +1,4 @@
 import { defineConfig } from 'vitest/config';
+import { sharedConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  resolve: { conditions: ['@spane/source'] },
-  test: { include: ['test/**/*.test.ts'] },
-});
+export default defineConfig(sharedConfig('core'));

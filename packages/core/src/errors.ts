@@ -41,10 +41,16 @@ function brandClass(cls: abstract new (...args: never[]) => SpaneError, name: st
   const brand = brandOf(name);
   Object.defineProperty(cls.prototype, brand, { value: true, enumerable: false });
   Object.defineProperty(cls, Symbol.hasInstance, {
-    value: (instance: unknown): boolean =>
-      typeof instance === 'object' &&
-      instance !== null &&
-      (instance as Record<symbol, unknown>)[brand] === true,
+    value(this: unknown, instance: unknown): boolean {
+      // A subclass that is not branded (e.g. `class MyError extends SpaneError` outside this
+      // module) inherits this method; it gets the ordinary prototype-chain check.
+      if (this !== cls) return Function.prototype[Symbol.hasInstance].call(this as never, instance);
+      return (
+        typeof instance === 'object' &&
+        instance !== null &&
+        (instance as Record<symbol, unknown>)[brand] === true
+      );
+    },
   });
 }
 

@@ -192,15 +192,17 @@ export interface ExecutionStore {
   /**
    * Starts one attempt of a node: if the execution is `pending` or `running` and the
    * node is `queued`, `delayed`, `waiting` or `running` (a re-run after a crash), the
-   * node becomes `running` with `attempts + 1` and `startedAt`, and a `pending`
-   * execution becomes `running`. Returns what the node needs to run (its input by the
-   * data-passing rule), read in the same operation — never the whole execution.
+   * node becomes `running` with `startedAt` and `attempts` set to `attempt` (or
+   * `attempts + 1` when `attempt` is omitted), and a `pending` execution becomes
+   * `running`. Returns what the node needs to run (its input by the data-passing rule),
+   * read in the same operation — never the whole execution.
    * Otherwise changes nothing and says why.
    */
   beginNodeRun(
     plan: WorkflowPlan,
     executionId: string,
     nodeId: string,
+    attempt?: number,
   ): Promise<BeginNodeRunResult>;
 
   /**
@@ -215,7 +217,9 @@ export interface ExecutionStore {
    * exactly one receives `recorded: true` (re-recording is a no-op returning false);
    * exactly one caller receives `finished: true`.
    * Accepted while the execution is `pending`, `running` or `paused`, for a node that is
-   * not settled or cancelled; otherwise returns `recorded: false`.
+   * not settled or cancelled; otherwise returns `recorded: false`. Bumps the execution's
+   * `version` only when its status changes.
+   * @throws ExecutionNotFoundError
    */
   completeNode(
     plan: WorkflowPlan,
@@ -239,7 +243,9 @@ export interface ExecutionStore {
   /**
    * Moves the execution to `status` if the lifecycle allows it (`canTransition`),
    * bumping `version`. Going to `cancelled` also cancels every node that is not settled;
-   * a terminal status sets `completedAt`. Of concurrent callers making the same change,
+   * going to `failed` cancels the `queued`/`running`/`delayed`/`waiting` nodes; a terminal
+   * status sets `completedAt`. `failed` → `running` is refused here: only
+   * `retryFailedNode` revives a failed execution. Of concurrent callers making the same change,
    * exactly one succeeds; the others receive `InvalidTransitionError`.
    * @throws ExecutionNotFoundError | InvalidTransitionError | VersionConflictError
    */

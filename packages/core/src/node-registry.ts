@@ -1,10 +1,11 @@
+import { Value } from '@sinclair/typebox/value';
 import {
   InvalidArgumentError,
   NodeTypeAlreadyRegisteredError,
   NodeTypeNotRegisteredError,
 } from './errors.js';
 import type { INodeExecutor } from './executor.js';
-import type { RetryPolicy } from './workflow-schema.js';
+import { type RetryPolicy, RetryPolicySchema } from './workflow-schema.js';
 
 /** Limits and defaults of one node type, across all workers and processes. */
 export interface NodeTypeOptions {
@@ -27,9 +28,14 @@ export interface NodeTypeRegistration {
 
 const TYPE_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
 
+/** `String(v)`, except for objects (whose `toString` may be missing or throw). */
+function show(v: unknown): string {
+  return typeof v === 'object' && v !== null ? 'an object' : String(v);
+}
+
 function positiveInt(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(v)}`);
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${show(v)}`);
   }
 }
 
@@ -45,7 +51,7 @@ export class NodeRegistry {
   register(type: string, executor: INodeExecutor, options: NodeTypeOptions = {}): this {
     if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
       throw new InvalidArgumentError(
-        `node type '${String(type)}' must be 1-128 characters of A-Z a-z 0-9 _ . : / -`,
+        `node type '${show(type)}' must be 1-128 characters of A-Z a-z 0-9 _ . : / -`,
       );
     }
     if (typeof executor?.execute !== 'function') {
@@ -54,11 +60,15 @@ export class NodeRegistry {
     if (this.#types.has(type)) throw new NodeTypeAlreadyRegisteredError(type);
     positiveInt('concurrency', options.concurrency);
     positiveInt('timeoutMs', options.timeoutMs);
-    if (options.rateLimit) {
-      positiveInt('rateLimit.max', options.rateLimit.max);
-      positiveInt('rateLimit.durationMs', options.rateLimit.durationMs);
+    if (options.rateLimit !== undefined) {
+      positiveInt('rateLimit.max', options.rateLimit?.max ?? Number.NaN);
+      positiveInt('rateLimit.durationMs', options.rateLimit?.durationMs ?? Number.NaN);
     }
-    if (options.retry) positiveInt('retry.attempts', options.retry.attempts);
+    if (options.retry !== undefined && !Value.Check(RetryPolicySchema, options.retry)) {
+      throw new InvalidArgumentError(
+        `retry of '${type}' must be a retry policy (attempts 1-1000, backoff exponential|fixed)`,
+      );
+    }
     this.#types.set(type, { type, executor, options: Object.freeze({ ...options }) });
     return this;
   }

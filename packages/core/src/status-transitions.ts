@@ -2,7 +2,7 @@ import { InvalidTransitionError } from './errors.js';
 import type { ExecutionStatus } from './execution-schema.js';
 
 /**
- * The execution lifecycle. `pending` → `running` (or `cancelled`); `running` ⇄ `paused`;
+ * The execution lifecycle. `pending` → `running` (or `paused`, `cancelled`, `failed`); `running` ⇄ `paused`;
  * `running` | `paused` → `completed` | `failed` | `cancelled`; `failed` → `running` only by
  * a DLQ retry. `completed` and `cancelled` are final.
  */

@@ -21,6 +21,8 @@ export interface WorkflowValidationResult {
 }
 
 const MAX_SCHEMA_ISSUES = 50;
+/** Ids that would collide with object prototype keys wherever node ids key plain objects. */
+const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const CRON_FIELD = /^[0-9A-Za-z*?,/#LW-]+$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -60,6 +62,9 @@ export function validateWorkflow(
     error(e.path, 'SCHEMA', e.message);
   }
 
+  if (typeof def.id === 'string' && RESERVED_IDS.has(def.id)) {
+    error('/id', 'RESERVED_ID', `workflow id '${def.id}' is reserved`);
+  }
   if (typeof def.id === 'string' && def.id.length > limits.maxIdLength) {
     error('/id', 'ID_TOO_LONG', `workflow id is longer than ${limits.maxIdLength} characters`);
   }
@@ -83,6 +88,8 @@ export function validateWorkflow(
       );
     } else if (!ID_PATTERN.test(id)) {
       error(`/nodes/${index}/id`, 'INVALID_ID', `node id '${id}' may use only A-Z a-z 0-9 _ . -`);
+    } else if (RESERVED_IDS.has(id)) {
+      error(`/nodes/${index}/id`, 'RESERVED_ID', `node id '${id}' is reserved`);
     }
     if (indexById.has(id)) {
       error(`/nodes/${index}/id`, 'DUPLICATE_NODE_ID', `node id '${id}' is used more than once`);
@@ -100,10 +107,12 @@ export function validateWorkflow(
 
   for (const node of nodes) {
     for (const key of ['inputs', 'outputs'] as const) {
-      const list = node[key];
-      if (!list) continue;
+      // The raw list, so that `j` is the index in the definition (non-strings are SCHEMA issues).
+      const list = (rawNodes[node.index] as Record<string, unknown>)[key];
+      if (!Array.isArray(list)) continue;
       const seen = new Set<string>();
-      list.forEach((ref, j) => {
+      list.forEach((ref: unknown, j) => {
+        if (typeof ref !== 'string') return;
         const path = `/nodes/${node.index}/${key}/${j}`;
         if (ref === node.id) error(path, 'CYCLE', `node '${node.id}' lists itself in its ${key}`);
         else if (!indexById.has(ref))
@@ -150,7 +159,9 @@ export function validateWorkflow(
       error(
         '/entryNodeId',
         'ENTRY_NODE_NOT_FOUND',
-        `entryNodeId '${String(entry)}' is not a node of this workflow`,
+        typeof entry === 'string'
+          ? `entryNodeId '${entry}' is not a node of this workflow`
+          : 'entryNodeId must be the id of a node of this workflow',
       );
     } else if ((graph.parents.get(entry) ?? []).length > 0) {
       error('/entryNodeId', 'ENTRY_NODE_HAS_INPUTS', `entry node '${entry}' must have no inputs`);

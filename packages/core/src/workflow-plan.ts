@@ -49,6 +49,8 @@ export function compileWorkflow(
   if (!valid) throw new WorkflowValidationError(issues);
   const definition = deepFreeze(structuredClone(def));
   const graph = buildGraph(definition.nodes);
+  for (const lists of [graph.parents, graph.children])
+    for (const l of lists.values()) Object.freeze(l);
   const order = topologicalOrder(graph);
   const entryNodes =
     definition.entryNodeId !== undefined

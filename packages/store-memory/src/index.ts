@@ -1,0 +1,4 @@
+export {
+  InMemoryExecutionStore,
+  type InMemoryExecutionStoreOptions,
+} from './in-memory-execution-store.js';

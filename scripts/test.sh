@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: install, make sure Redis and PostgreSQL answer, then lint,
+# typecheck, build and test every package. `npm test` and `.ci/run` both run this.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+pnpm() { bash "$root/scripts/pnpm.sh" "$@"; }
+
+bash scripts/setup.sh
+bash scripts/services.sh
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+
+pnpm exec biome check .
+pnpm exec turbo run typecheck build --output-logs=errors-only
+bash scripts/check-pack.sh
+report_dir="$(mktemp -d)"
+trap 'rm -rf "$report_dir"' EXIT
+export SPANE_TEST_REPORT_DIR="$report_dir"
+set +e
+pnpm exec turbo run test --concurrency=1
+rc=$?
+set -e
+node scripts/test-summary.mjs "$report_dir"
+exit "$rc"
