@@ -127,6 +127,27 @@ export interface SetStatusOptions {
   error?: string;
 }
 
+/** A node that should have a job: `queued`, `running` or `delayed`, in a `pending` or `running` execution. */
+export interface ActiveNode {
+  executionId: string;
+  tenantId: string;
+  workflowId: string;
+  workflowVersion: string;
+  nodeId: string;
+  status: 'queued' | 'running' | 'delayed';
+  attempts: number;
+  priority?: number;
+  /** When the execution was created (for re-arming its workflow timeout). */
+  createdAt: string;
+}
+
+/** One page of {@link ActiveNode}s, by execution then node. */
+export interface ActiveNodePage {
+  items: ActiveNode[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
 /** Input of {@link ExecutionStore.addDLQItem}. */
 export type NewDLQItem = Omit<DLQItem, 'id' | 'failedAt'> & { failedAt?: string };
 
@@ -274,6 +295,14 @@ export interface ExecutionStore {
    * is not `failed`. Of concurrent callers, exactly one receives the list.
    */
   retryFailedNode(executionId: string, nodeId: string): Promise<{ ready: string[] } | null>;
+
+  /**
+   * Every node that should have a job in the queue — status `queued`, `running` or
+   * `delayed` in an execution that is `pending` or `running`, across all tenants — so a
+   * reconciler can re-enqueue work the queue lost. Paginated by an opaque cursor, in a
+   * stable order. @defaultValue limit 500 (at most 5000)
+   */
+  listActiveNodes(options?: { limit?: number; cursor?: string }): Promise<ActiveNodePage>;
 
   /**
    * Deletes up to `limit` executions that finished (`completed`, `failed`, `cancelled`)

@@ -47,6 +47,8 @@ export {
   SpanSchema,
 } from './execution-schema.js';
 export {
+  type ActiveNode,
+  type ActiveNodePage,
   type BeginNodeRunResult,
   type CompleteNodeResult,
   type CreateExecutionInput,

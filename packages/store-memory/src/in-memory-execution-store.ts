@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type ActiveNode,
+  type ActiveNodePage,
   applyNodeOutcome,
   assertTransition,
   type BeginNodeRunResult,
@@ -68,6 +70,16 @@ function copy<T>(value: T): T {
 
 function key(tenantId: string | undefined, id: string): string {
   return `${tenantId ?? DEFAULT_TENANT}\u0000${id}`;
+}
+
+/** `seq:nodeId` of the last item of a page; nodes of one execution are listed in id order. */
+function decodeNodeCursor(cursor: string | undefined): [number, string | undefined] {
+  if (cursor === undefined) return [0, undefined];
+  const colon = cursor.indexOf(':');
+  const seq = Number(cursor.slice(0, colon));
+  if (colon < 0 || !Number.isInteger(seq))
+    throw new InvalidArgumentError(`invalid cursor '${cursor}'`);
+  return [seq, cursor.slice(colon + 1)];
 }
 
 function summary(state: ExecutionState): ExecutionSummary {
@@ -490,6 +502,46 @@ export class InMemoryExecutionStore implements ExecutionStore {
     state.version += 1;
     this.#finished.delete(executionId);
     return { ready };
+  }
+
+  async listActiveNodes(
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<ActiveNodePage> {
+    const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 500)), 5000);
+    const [afterSeq, afterNode] = decodeNodeCursor(options.cursor);
+    const items: ActiveNode[] = [];
+    const records = [...this.#executions.values()]
+      .filter(
+        (r) => (r.state.status === 'pending' || r.state.status === 'running') && r.seq >= afterSeq,
+      )
+      .sort((a, b) => a.seq - b.seq);
+    for (const { state, seq } of records) {
+      for (const [nodeId, node] of Object.entries(state.nodeResults)) {
+        if (seq === afterSeq && afterNode !== undefined && nodeId <= afterNode) continue;
+        if (node.status !== 'queued' && node.status !== 'running' && node.status !== 'delayed')
+          continue;
+        if (items.length === limit) {
+          const last = items[items.length - 1]!;
+          return {
+            items,
+            nextCursor: `${this.#executions.get(last.executionId)!.seq}:${last.nodeId}`,
+          };
+        }
+        const item: ActiveNode = {
+          executionId: state.executionId,
+          tenantId: state.tenantId,
+          workflowId: state.workflowId,
+          workflowVersion: state.workflowVersion,
+          nodeId,
+          status: node.status,
+          attempts: node.attempts,
+          createdAt: state.createdAt,
+        };
+        if (state.priority !== undefined) item.priority = state.priority;
+        items.push(item);
+      }
+    }
+    return { items };
   }
 
   async purgeExecutions(options: { finishedBefore: string; limit?: number }): Promise<number> {

@@ -1,5 +1,6 @@
 import type { ExecutionStore } from '@spane/core';
 import { afterEach, beforeEach, describe } from 'vitest';
+import { activeNodesSuite } from './suites/active-nodes.js';
 import { dataRoundTripSuite } from './suites/data-round-trip.js';
 import { dlqRetrySuite } from './suites/dlq-retry.js';
 import { executionsSuite } from './suites/executions.js';
@@ -23,6 +24,7 @@ const SUITES: Readonly<Record<StoreSuiteName, (ctx: SuiteContext) => void>> = {
   'dlq-retry': dlqRetrySuite,
   'logs-spans': logsSpansSuite,
   retention: retentionSuite,
+  'active-nodes': activeNodesSuite,
 };
 
 /** Every suite, in the order they run. */

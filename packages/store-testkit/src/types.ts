@@ -11,7 +11,8 @@ export type StoreSuiteName =
   | 'optimistic-lock'
   | 'dlq-retry'
   | 'logs-spans'
-  | 'retention';
+  | 'retention'
+  | 'active-nodes';
 
 /** Options of `runStoreConformance`. */
 export interface StoreConformanceOptions {
