@@ -1,0 +1,569 @@
+import {
+  assertPayloadSize,
+  type BeginNodeRunResult,
+  DEFAULT_LIMITS,
+  type EngineEventMap,
+  type EngineEventName,
+  type ExecutionContext,
+  type ExecutionResult,
+  type ExecutionStore,
+  type LogEntry,
+  type NodeLogger,
+  type NodeRegistry,
+  NodeTimeoutError,
+  NonRetryableError,
+  PayloadTooLargeError,
+  planNode,
+  resolveRetryPolicy,
+  retryDelayMs,
+  type Span,
+  SpaneError,
+  type WorkflowPlan,
+} from '@spane/core';
+import { DelayedError, type Job, type Queue, WaitingError } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ResolvedEngineOptions } from './engine-options.js';
+import type { NodeJobData } from './node-jobs.js';
+
+/** Why a running node was told to stop. */
+export type AbortKind = 'cancelled' | 'failed' | 'shutdown' | 'timeout';
+
+/** A node run in this process that can be aborted. */
+export interface RunHandle {
+  abort(kind: AbortKind): void;
+}
+
+/** Node runs in this process, by execution id. */
+export type RunningNodes = Map<string, Set<RunHandle>>;
+
+export interface NodeProcessorDeps {
+  registry: NodeRegistry;
+  store: ExecutionStore;
+  options: ResolvedEngineOptions;
+  running: RunningNodes;
+  redis: Redis;
+  getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan>;
+  cachedPlan(tenantId: string, workflowId: string, version: string): WorkflowPlan | undefined;
+  enqueueNodes(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeIds: readonly string[],
+    tenantId: string,
+    priority: number | undefined,
+  ): Promise<void>;
+  emit<E extends EngineEventName>(name: E, payload: EngineEventMap[E]): void;
+  abortExecution(executionId: string): void;
+  onExecutionFinished(executionId: string, plan: WorkflowPlan): Promise<void>;
+  parkedKey(executionId: string): string;
+}
+
+/** A paused execution's jobs wait this long before they look again (resume wakes them at once). */
+const PARK_MS = 6 * 60 * 60 * 1000;
+
+type Settled =
+  | { kind: 'result'; result: unknown }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'aborted'; abort: AbortKind };
+
+/** One node attempt's abort controller, timer and registration in {@link RunningNodes}. */
+class NodeRun implements RunHandle {
+  readonly controller = new AbortController();
+  kind: AbortKind | undefined;
+  readonly #running: RunningNodes;
+  readonly #executionId: string;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly aborted: Promise<AbortKind>;
+  #resolveAborted!: (kind: AbortKind) => void;
+
+  constructor(
+    running: RunningNodes,
+    executionId: string,
+    nodeId: string,
+    timeoutMs: number | undefined,
+  ) {
+    this.#running = running;
+    this.#executionId = executionId;
+    this.aborted = new Promise((r) => {
+      this.#resolveAborted = r;
+    });
+    let set = running.get(executionId);
+    if (!set) {
+      set = new Set();
+      running.set(executionId, set);
+    }
+    set.add(this);
+    if (timeoutMs !== undefined) {
+      this.#timer = setTimeout(
+        () => this.abort('timeout', new NodeTimeoutError(nodeId, timeoutMs)),
+        timeoutMs,
+      );
+    }
+  }
+
+  abort(kind: AbortKind, reason?: Error): void {
+    if (this.kind) return;
+    this.kind = kind;
+    const why =
+      reason ??
+      new SpaneError(
+        'INVALID_ARGUMENT',
+        kind === 'shutdown' ? 'worker shutting down' : `execution ${kind}`,
+      );
+    why.name = kind === 'timeout' ? why.name : 'AbortError';
+    this.controller.abort(why);
+    this.#resolveAborted(kind);
+  }
+
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    const set = this.#running.get(this.#executionId);
+    set?.delete(this);
+    if (set && set.size === 0) this.#running.delete(this.#executionId);
+  }
+}
+
+/**
+ * Runs node jobs: begins the attempt in the store (which hands back the node's input),
+ * runs the executor with an abortable context, records the outcome atomically and
+ * enqueues the nodes that became ready.
+ */
+export class NodeProcessor {
+  readonly #d: NodeProcessorDeps;
+  readonly #maxPayload: number;
+
+  constructor(deps: NodeProcessorDeps) {
+    this.#d = deps;
+    this.#maxPayload = deps.options.limits.maxPayloadBytes ?? DEFAULT_LIMITS.maxPayloadBytes;
+  }
+
+  /** Total attempts of a node: its policy, the workflow's defaults, its type's, the engine's. */
+  maxAttempts(plan: WorkflowPlan, nodeId: string): number {
+    return this.#policy(plan, nodeId).attempts;
+  }
+
+  #policy(plan: WorkflowPlan, nodeId: string) {
+    const node = planNode(plan, nodeId);
+    const typeOptions = this.#d.registry.has(node.type)
+      ? this.#d.registry.getRegistration(node.type).options
+      : {};
+    return resolveRetryPolicy(
+      node.retry,
+      plan.definition.defaults?.retry,
+      typeOptions.retry,
+      this.#d.options.defaultRetry,
+    );
+  }
+
+  /** BullMQ backoff strategy: the delay before the next attempt of this job. */
+  backoff(attemptsMade: number, job: Job | undefined): number {
+    const data = job?.data as NodeJobData | undefined;
+    const plan = data && this.#d.cachedPlan(data.t, data.w, data.v);
+    if (!data || !plan) return 1000;
+    return retryDelayMs(this.#policy(plan, data.n), attemptsMade + 1);
+  }
+
+  /** Promotes a parked (delayed) job so it runs now. */
+  async wake(queue: Queue, jobId: string): Promise<void> {
+    const job = await queue.getJob(jobId);
+    if (job && (await job.isDelayed())) await job.promote().catch(() => {});
+  }
+
+  async process(job: Job<NodeJobData>, token: string | undefined): Promise<void> {
+    const data = job.data;
+    const plan = await this.#d.getPlan(data.t, data.w, data.v);
+    const attempt = (data.a0 ?? 0) + job.attemptsMade + 1;
+    const begun = await this.#d.store.beginNodeRun(plan, data.e, data.n, attempt);
+    if (!begun.started) return this.#notStarted(job, token, plan, begun);
+
+    const { store, registry } = this.#d;
+    const node = planNode(plan, data.n);
+    const base = {
+      executionId: data.e,
+      workflowId: data.w,
+      tenantId: begun.tenantId,
+      nodeId: data.n,
+      nodeType: node.type,
+    };
+    const startedAt = new Date();
+    const logs: LogEntry[] = [];
+    const log = (
+      level: LogEntry['level'],
+      message: string,
+      meta?: Record<string, unknown>,
+    ): void => {
+      const entry: LogEntry = {
+        executionId: data.e,
+        nodeId: data.n,
+        level,
+        message,
+        timestamp: new Date().toISOString(),
+      };
+      if (meta !== undefined) entry.meta = meta;
+      logs.push(entry);
+    };
+    log('info', `node '${data.n}' started (attempt ${attempt})`);
+    this.#d.emit('node:started', { ...base, attempt, timestamp: startedAt.toISOString() });
+
+    const registration = registry.has(node.type) ? registry.getRegistration(node.type) : undefined;
+    const timeoutMs =
+      node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
+    const run = new NodeRun(this.#d.running, data.e, data.n, timeoutMs);
+    let settled: Settled;
+    try {
+      if (!registration)
+        throw new NonRetryableError(`node type '${node.type}' is not registered in this process`);
+      const ctx = this.#context(plan, data, begun, attempt, run.controller.signal, log);
+      settled = await Promise.race([
+        registration.executor.execute(ctx).then(
+          (result): Settled => ({ kind: 'result', result }),
+          (error: unknown): Settled => ({ kind: 'error', error }),
+        ),
+        run.aborted.then((abort): Settled => ({ kind: 'aborted', abort })),
+      ]);
+    } catch (error) {
+      settled = { kind: 'error', error };
+    } finally {
+      run.dispose();
+    }
+    if (settled.kind === 'aborted' && settled.abort === 'timeout') {
+      settled = { kind: 'error', error: run.controller.signal.reason };
+    }
+
+    const span: Span = {
+      spanId: `${data.e}.${data.n}.${attempt}`,
+      executionId: data.e,
+      nodeId: data.n,
+      nodeType: node.type,
+      attempt,
+      startedAt: startedAt.toISOString(),
+      status: 'ok',
+    };
+    const telemetry = async (status: 'ok' | 'error', error?: string): Promise<void> => {
+      span.finishedAt = new Date().toISOString();
+      span.status = status;
+      if (error !== undefined) span.error = error;
+      await Promise.all([
+        store.recordSpan(span),
+        logs.length > 0 ? store.appendLogs(logs.splice(0)) : undefined,
+      ]);
+    };
+
+    if (settled.kind === 'aborted') {
+      if (settled.abort === 'shutdown') {
+        log('warn', `node '${data.n}' interrupted by worker shutdown; it will run again`);
+        await telemetry('error', 'interrupted by shutdown');
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      log('warn', `node '${data.n}' aborted: execution ${settled.abort}`);
+      await telemetry('error', `aborted: execution ${settled.abort}`);
+      return;
+    }
+
+    let result: ExecutionResult | undefined;
+    let error: unknown;
+    if (settled.kind === 'result') {
+      result = checkResult(settled.result);
+      if (!result)
+        error = new NonRetryableError('executor returned no { success: boolean } result');
+      else if (result.success) {
+        try {
+          assertPayloadSize(`output of node '${data.n}'`, result.data, this.#maxPayload);
+        } catch (e) {
+          error = e;
+        }
+      } else error = new Error(result.error ?? 'node returned success: false');
+    } else {
+      error = settled.error;
+    }
+
+    const durationMs = Date.now() - startedAt.getTime();
+    if (error === undefined && result) {
+      const r = await store.completeNode(plan, data.e, data.n, {
+        type: 'completed',
+        data: result.data,
+        nextNodes: result.nextNodes,
+      });
+      log('info', `node '${data.n}' completed in ${durationMs} ms`);
+      if (r.recorded) {
+        // Announce the completion before the children are queued, so a child's
+        // node:started never precedes its parent's node:completed.
+        const timestamp = new Date().toISOString();
+        this.#d.emit('node:completed', { ...base, attempt, durationMs, timestamp });
+      }
+      await Promise.all([
+        r.recorded
+          ? this.#d.enqueueNodes(plan, data.e, r.ready, begun.tenantId, begun.priority)
+          : undefined,
+        telemetry('ok'),
+      ]);
+      if (!r.recorded) return;
+      this.#afterRecord(plan, base, r.skipped, r.finished ? r.executionStatus : undefined);
+      return;
+    }
+
+    const message = errorMessage(error);
+    const final =
+      error instanceof NonRetryableError ||
+      error instanceof PayloadTooLargeError ||
+      result?.retryable === false ||
+      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (!final) {
+      const delayMs = this.backoff(job.attemptsMade + 1, job);
+      log(
+        'warn',
+        `node '${data.n}' attempt ${attempt} failed: ${message}; retrying in ${delayMs} ms`,
+      );
+      await Promise.all([
+        telemetry('error', message),
+        store.setNodeStatus(data.e, data.n, 'delayed', { error: message }),
+      ]);
+      const now = new Date().toISOString();
+      this.#d.emit('node:failed', {
+        ...base,
+        attempt,
+        error: message,
+        final: false,
+        timestamp: now,
+      });
+      this.#d.emit('node:retrying', { ...base, attempt, error: message, delayMs, timestamp: now });
+      throw error instanceof Error ? error : new Error(message);
+    }
+    log('error', `node '${data.n}' failed: ${message}`);
+    await telemetry('error', message);
+    await this.#fail(
+      plan,
+      base,
+      attempt,
+      message,
+      error instanceof Error ? error.stack : undefined,
+      begun.inputData,
+    );
+  }
+
+  /** Records a node's final failure: dead-letter item, then the outcome (which may fail the execution). */
+  async #fail(
+    plan: WorkflowPlan,
+    base: {
+      executionId: string;
+      workflowId: string;
+      tenantId: string;
+      nodeId: string;
+      nodeType: string;
+    },
+    attempt: number,
+    message: string,
+    stack: string | undefined,
+    inputData: unknown,
+  ): Promise<void> {
+    const { store } = this.#d;
+    const node = planNode(plan, base.nodeId);
+    const dlq = node.continueOnFail
+      ? undefined
+      : await store.addDLQItem({
+          workflowId: base.workflowId,
+          executionId: base.executionId,
+          nodeId: base.nodeId,
+          tenantId: base.tenantId,
+          inputData,
+          error: message,
+          ...(stack === undefined ? {} : { stack }),
+          attempts: attempt,
+        });
+    const r = await store.completeNode(plan, base.executionId, base.nodeId, {
+      type: 'failed',
+      error: message,
+    });
+    if (!r.recorded) {
+      if (dlq) await store.removeDLQItem(dlq.id);
+      return;
+    }
+    this.#d.emit('node:failed', {
+      ...base,
+      attempt,
+      error: message,
+      final: true,
+      timestamp: new Date().toISOString(),
+    });
+    if (r.ready.length > 0) {
+      const execution = await store.getExecution(base.executionId);
+      await this.#d.enqueueNodes(
+        plan,
+        base.executionId,
+        r.ready,
+        base.tenantId,
+        execution?.priority,
+      );
+    }
+    this.#afterRecord(plan, base, r.skipped, r.finished ? r.executionStatus : undefined, message);
+  }
+
+  #afterRecord(
+    plan: WorkflowPlan,
+    base: { executionId: string; workflowId: string; tenantId: string; nodeType: string },
+    skipped: { nodeId: string; reason: EngineEventMap['node:skipped']['reason'] }[],
+    finishedAs: string | undefined,
+    error?: string,
+  ): void {
+    const timestamp = new Date().toISOString();
+    for (const s of skipped) {
+      const type = plan.nodes.get(s.nodeId)?.type ?? 'unknown';
+      this.#d.emit('node:skipped', {
+        ...base,
+        nodeId: s.nodeId,
+        nodeType: type,
+        reason: s.reason,
+        timestamp,
+      });
+    }
+    if (finishedAs === undefined) return;
+    const exec = {
+      executionId: base.executionId,
+      workflowId: base.workflowId,
+      tenantId: base.tenantId,
+      timestamp,
+    };
+    const log = (level: LogEntry['level'], message: string) =>
+      this.#d.store.appendLogs([{ executionId: base.executionId, level, message, timestamp }]);
+    if (finishedAs === 'completed') {
+      this.#d.emit('workflow:completed', exec);
+      void log('info', 'execution completed').catch(() => {});
+    } else if (finishedAs === 'failed') {
+      this.#d.abortExecution(base.executionId);
+      this.#d.emit('workflow:failed', {
+        ...exec,
+        error: error ?? 'failed',
+        nodeId: (base as { nodeId?: string }).nodeId,
+      });
+      void log('error', `execution failed: ${error ?? ''}`).catch(() => {});
+    }
+    void this.#d.onExecutionFinished(base.executionId, plan).catch(() => {});
+  }
+
+  #context(
+    plan: WorkflowPlan,
+    data: NodeJobData,
+    begun: Extract<BeginNodeRunResult, { started: true }>,
+    attempt: number,
+    signal: AbortSignal,
+    log: (level: LogEntry['level'], message: string, meta?: Record<string, unknown>) => void,
+  ): ExecutionContext {
+    const node = planNode(plan, data.n);
+    const logger: NodeLogger = {
+      debug: (m, meta) => log('debug', m, meta),
+      info: (m, meta) => log('info', m, meta),
+      warn: (m, meta) => log('warn', m, meta),
+      error: (m, meta) => log('error', m, meta),
+    };
+    const ctx: ExecutionContext = {
+      workflowId: data.w,
+      executionId: data.e,
+      nodeId: data.n,
+      nodeType: node.type,
+      nodeConfig: node.config === undefined ? {} : structuredClone(node.config),
+      inputData: begun.inputData,
+      previousResults: begun.previousResults,
+      initialData: begun.initialData,
+      attempt,
+      depth: begun.depth,
+      tenantId: begun.tenantId,
+      signal,
+      log: logger,
+    };
+    if (begun.parentExecutionId !== undefined) ctx.parentExecutionId = begun.parentExecutionId;
+    return ctx;
+  }
+
+  /** A job whose node may not run now: park it (paused), repair (crash after completion) or drop it. */
+  async #notStarted(
+    job: Job<NodeJobData>,
+    token: string | undefined,
+    plan: WorkflowPlan,
+    begun: Extract<BeginNodeRunResult, { started: false }>,
+  ): Promise<void> {
+    const { store, redis } = this.#d;
+    const { e: executionId, n: nodeId } = job.data;
+    if (begun.reason === 'execution-not-active' && begun.executionStatus === 'paused') {
+      await job.moveToDelayed(Date.now() + PARK_MS, token);
+      await redis.sadd(this.#d.parkedKey(executionId), job.id!);
+      // Resume may have run between our check and the park: look again (resume wakes
+      // parked jobs after setting the status, so one of the two always wakes this job).
+      const status = (await store.getExecution(executionId))?.status;
+      if (status === 'running' || status === 'pending') {
+        await job.promote().catch(() => {});
+        await redis.srem(this.#d.parkedKey(executionId), job.id!);
+      }
+      throw new DelayedError();
+    }
+    if (
+      begun.reason === 'node-not-runnable' &&
+      (begun.nodeStatus === 'completed' || begun.nodeStatus === 'failed')
+    ) {
+      // A previous run recorded the result but may have died before enqueueing the
+      // children: enqueue those still queued (a job that exists is not added twice).
+      const execution = await store.getExecution(executionId);
+      if (!execution || (execution.status !== 'running' && execution.status !== 'pending')) return;
+      const queued = (plan.children.get(nodeId) ?? []).filter(
+        (c) => execution.nodeResults[c]?.status === 'queued',
+      );
+      await this.#d.enqueueNodes(plan, executionId, queued, execution.tenantId, execution.priority);
+    }
+  }
+
+  /**
+   * A job BullMQ gave up on without our processor deciding (it lost its worker more than
+   * `maxStalledCount` times, or the store failed on the last attempt): record the node as
+   * failed so the execution does not wait forever.
+   */
+  async onJobGivenUp(job: Job<NodeJobData>, err: Error): Promise<void> {
+    if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(err.message)) return;
+    try {
+      const data = job.data;
+      const plan = await this.#d.getPlan(data.t, data.w, data.v);
+      const node = planNode(plan, data.n);
+      const base = {
+        executionId: data.e,
+        workflowId: data.w,
+        tenantId: data.t,
+        nodeId: data.n,
+        nodeType: node.type,
+      };
+      await this.#fail(
+        plan,
+        base,
+        (data.a0 ?? 0) + job.attemptsMade,
+        err.message,
+        err.stack,
+        undefined,
+      );
+    } catch (e) {
+      this.#d.options.logger.error('could not record a failed job', {
+        jobId: job.id,
+        error: errorMessage(e),
+      });
+    }
+  }
+}
+
+function checkResult(value: unknown): ExecutionResult | undefined {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as ExecutionResult).success !== 'boolean'
+  ) {
+    return undefined;
+  }
+  const result = value as ExecutionResult;
+  if (
+    result.nextNodes !== undefined &&
+    !(Array.isArray(result.nextNodes) && result.nextNodes.every((n) => typeof n === 'string'))
+  ) {
+    return undefined;
+  }
+  return result;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+}

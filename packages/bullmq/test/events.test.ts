@@ -1,0 +1,105 @@
+import { ENGINE_EVENT_NAMES, type EngineEventName } from '@spane/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  channelSubscribers,
+  createHarness,
+  exec,
+  type Harness,
+  record,
+  until,
+  wf,
+} from './support/engine-harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('events', () => {
+  it('delivers events of work done by one engine to another engine without workers', async () => {
+    h = await createHarness();
+    let calls = 0;
+    h.registry.register(
+      'step',
+      exec(async (ctx) => {
+        calls += 1;
+        return { success: true, data: ctx.nodeId };
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('observed', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'step', inputs: ['A'] },
+      ]),
+    );
+    const observer = h.peer();
+    const completed = record(observer, 'workflow:completed');
+    const nodeCompleted = record(observer, 'node:completed');
+    await h.engine.startWorkers(2);
+    // Both engines subscribed: the worker engine (startWorkers) and the observer (`on`).
+    await until(
+      async () => (await channelSubscribers(h!.redis, h!.prefix)) === 2,
+      5_000,
+      'observer subscription',
+    );
+
+    const id = await h.engine.enqueueWorkflow('observed');
+    await until(() => completed.length === 1, 5_000, 'workflow:completed at the observer');
+    expect(completed[0]).toEqual({
+      executionId: id,
+      workflowId: 'observed',
+      tenantId: 'default',
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(nodeCompleted.map((e) => [e.executionId, e.nodeId, e.nodeType, e.attempt])).toEqual([
+      [id, 'A', 'step', 1],
+      [id, 'B', 'step', 1],
+    ]);
+    for (const e of nodeCompleted) expect(e.durationMs).toBeGreaterThanOrEqual(0);
+    expect(calls).toBe(2);
+  });
+
+  it('emits an execution’s events in lifecycle order', async () => {
+    h = await createHarness();
+    h.registry.register(
+      'step',
+      exec(async (ctx) => ({ success: true, data: ctx.nodeId })),
+    );
+    await h.engine.registerWorkflow(
+      wf(
+        'ordered',
+        [
+          { id: 'A', type: 'step' },
+          { id: 'B', type: 'step', inputs: ['A'] },
+        ],
+        { timeoutMs: 60_000 },
+      ),
+    );
+    const log: { name: EngineEventName; executionId: string; nodeId?: string }[] = [];
+    for (const name of ENGINE_EVENT_NAMES) {
+      h.engine.on(name, (p) =>
+        log.push({ name, executionId: p.executionId, nodeId: (p as { nodeId?: string }).nodeId }),
+      );
+    }
+    await h.engine.startWorkers(8);
+    const ids = await h.engine.enqueueWorkflows(
+      Array.from({ length: 50 }, () => ({ workflowId: 'ordered' })),
+    );
+    await until(
+      () => log.filter((e) => e.name === 'workflow:completed').length === ids.length,
+      10_000,
+      'every workflow:completed',
+    );
+    for (const id of ids) {
+      const mine = log
+        .filter((e) => e.executionId === id)
+        .map((e) => `${e.name} ${e.nodeId ?? ''}`.trim());
+      expect(mine[0], id).toBe('workflow:started');
+      expect(mine[mine.length - 1], id).toBe('workflow:completed');
+      expect(mine.indexOf('node:started A')).toBeLessThan(mine.indexOf('node:completed A'));
+      expect(mine.indexOf('node:started B')).toBeLessThan(mine.indexOf('node:completed B'));
+      expect(mine).toHaveLength(6);
+    }
+  });
+});
