@@ -8,6 +8,7 @@ import {
   type EngineEventListener,
   type EngineEventMap,
   type EngineEventName,
+  type EngineHealth,
   type EnqueueOptions,
   type ExecutionFilter,
   ExecutionNotFoundError,
@@ -666,6 +667,32 @@ export class WorkflowEngine implements IWorkflowEngine {
       prioritized: counts.prioritized ?? 0,
       dlq: dlq.length,
     };
+  }
+
+  /** Checks Redis (a PING), the store (a read) and this process's workers, each within 2 s. */
+  async checkHealth(): Promise<EngineHealth> {
+    const within = <T>(p: Promise<T>): Promise<T> =>
+      Promise.race([
+        p,
+        new Promise<T>((_, reject) =>
+          setTimeout(() => reject(new Error('timeout')), 2_000).unref(),
+        ),
+      ]);
+    const [redis, store] = await Promise.all([
+      within(this.#redis.ping()).then(
+        (r) => r === 'PONG',
+        () => false,
+      ),
+      within(this.#store.getExecution('health-check')).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    const workers =
+      this.#workers.length === 0
+        ? null
+        : !this.#closing && this.#workers.every((w) => w.isRunning());
+    return { ok: redis && store && workers !== false, redis, store, workers };
   }
 
   getLogs(executionId: string): Promise<LogEntry[]> {

@@ -25,7 +25,10 @@ export type SpaneErrorCode =
   | 'NON_RETRYABLE'
   | 'NODE_TIMEOUT'
   | 'TIMEOUT'
-  | 'DEPTH_LIMIT_EXCEEDED';
+  | 'DEPTH_LIMIT_EXCEEDED'
+  | 'WEBHOOK_NOT_FOUND'
+  | 'INVALID_SIGNATURE'
+  | 'DUPLICATE_DELIVERY';
 
 const BRAND_PREFIX = 'spane.error.';
 
@@ -295,6 +298,38 @@ export class DepthLimitExceededError extends SpaneError {
   }
 }
 brandClass(DepthLimitExceededError, 'DepthLimitExceededError');
+
+/** No workflow has a webhook trigger for this path and method. HTTP 404. */
+export class WebhookNotFoundError extends SpaneError {
+  readonly path: string;
+  readonly method: string;
+  constructor(path: string, method: string) {
+    super('WEBHOOK_NOT_FOUND', `No webhook for ${method} /${path}`, { details: { path, method } });
+    this.path = path;
+    this.method = method;
+  }
+}
+brandClass(WebhookNotFoundError, 'WebhookNotFoundError');
+
+/** A webhook delivery's HMAC signature is missing, malformed, wrong or too old. HTTP 401. */
+export class InvalidSignatureError extends SpaneError {
+  constructor(reason: string) {
+    super('INVALID_SIGNATURE', `Invalid webhook signature: ${reason}`);
+  }
+}
+brandClass(InvalidSignatureError, 'InvalidSignatureError');
+
+/** A webhook delivery id was seen before; nothing was started. HTTP 409. */
+export class DuplicateDeliveryError extends SpaneError {
+  readonly deliveryId: string;
+  constructor(deliveryId: string) {
+    super('DUPLICATE_DELIVERY', `Webhook delivery '${deliveryId}' was already received`, {
+      details: { deliveryId },
+    });
+    this.deliveryId = deliveryId;
+  }
+}
+brandClass(DuplicateDeliveryError, 'DuplicateDeliveryError');
 
 /** True for any SPANE error (from any copy of this package) with the given code. */
 export function isSpaneError(error: unknown, code?: SpaneErrorCode): error is SpaneError {

@@ -9,8 +9,10 @@ export {
   CycleDetectedError,
   DepthLimitExceededError,
   DLQItemNotFoundError,
+  DuplicateDeliveryError,
   ExecutionNotFoundError,
   InvalidArgumentError,
+  InvalidSignatureError,
   InvalidTransitionError,
   isSpaneError,
   NodeAlreadySettledError,
@@ -24,6 +26,7 @@ export {
   type SpaneErrorCode,
   type ValidationIssue,
   VersionConflictError,
+  WebhookNotFoundError,
   WorkflowNotFoundError,
   WorkflowValidationError,
 } from './errors.js';
@@ -95,7 +98,12 @@ export {
   validateWorkflow,
   type WorkflowValidationResult,
 } from './validate-workflow.js';
-export type { EnqueueOptions, IWorkflowEngine, QueueStats } from './workflow-engine.js';
+export type {
+  EngineHealth,
+  EnqueueOptions,
+  IWorkflowEngine,
+  QueueStats,
+} from './workflow-engine.js';
 export {
   buildGraph,
   findCycles,

@@ -33,6 +33,15 @@ export interface QueueStats {
   dlq: number;
 }
 
+/** What `checkHealth` found; `ok` is false when any checked part is down. */
+export interface EngineHealth {
+  ok: boolean;
+  redis: boolean;
+  store: boolean;
+  /** `null` when this process runs no workers (an API-only process). */
+  workers: boolean | null;
+}
+
 /**
  * What `@spane/http` (or any other front end) needs of an engine. `WorkflowEngine` in
  * `@spane/bullmq` implements it; a front end depends only on this interface.
@@ -74,6 +83,12 @@ export interface IWorkflowEngine {
   getDLQItems(start?: number, end?: number, scope?: TenantScope): Promise<DLQItem[]>;
   retryDLQItem(id: string): Promise<void>;
 
+  /**
+   * Starts every workflow with a webhook trigger on `path` (no leading slash needed) and
+   * `method`. `body` is the raw request body (string or Buffer) when the caller has it —
+   * needed to check an HMAC signature — or an already parsed value.
+   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError
+   */
   triggerWebhook(
     path: string,
     method: string,
@@ -85,6 +100,9 @@ export interface IWorkflowEngine {
   getQueueStats(): Promise<QueueStats>;
   getLogs(executionId: string): Promise<LogEntry[]>;
   getTrace(executionId: string): Promise<Span[]>;
+
+  /** Checks Redis (a PING), the store (a read) and this process's workers, each with a short timeout. */
+  checkHealth(): Promise<EngineHealth>;
 
   on<E extends EngineEventName>(event: E, listener: EngineEventListener<E>): () => void;
   close(): Promise<void>;
