@@ -516,7 +516,10 @@ export class InMemoryExecutionStore implements ExecutionStore {
       )
       .sort((a, b) => a.seq - b.seq);
     for (const { state, seq } of records) {
-      for (const [nodeId, node] of Object.entries(state.nodeResults)) {
+      // Node ids in code-unit order, the order the cursor compares in.
+      const nodeIds = Object.keys(state.nodeResults).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const nodeId of nodeIds) {
+        const node = state.nodeResults[nodeId]!;
         if (seq === afterSeq && afterNode !== undefined && nodeId <= afterNode) continue;
         if (node.status !== 'queued' && node.status !== 'running' && node.status !== 'delayed')
           continue;

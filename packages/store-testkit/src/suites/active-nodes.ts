@@ -1,4 +1,4 @@
-import type { ActiveNode } from '@spane/core';
+import { type ActiveNode, compileWorkflow } from '@spane/core';
 import { describe, expect, it } from 'vitest';
 import { chainPlan, diamondPlan } from '../fixtures.js';
 import { begin, runNode, saveAndCreate, uid } from '../helpers.js';
@@ -78,6 +78,31 @@ export function activeNodesSuite(ctx: SuiteContext): void {
       } while (cursor !== undefined);
       expect(seen.sort()).toEqual(expected.sort());
       expect(new Set(seen).size).toBe(seen.length);
+    });
+
+    it('pages of one node cover nodes whose ids are not in definition order', async () => {
+      const store = ctx.store();
+      const wf = uid('wf');
+      const plan = compileWorkflow({
+        id: wf,
+        name: wf,
+        nodes: ['Z', 'M', 'A', 'q'].map((id) => ({ id, type: 'testkit.noop' })),
+      });
+      const { execution } = await saveAndCreate(store, plan);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const result = await store.listActiveNodes({
+          limit: 1,
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        seen.push(...result.items.map((n) => n.nodeId));
+        cursor = result.nextCursor;
+        if (cursor === undefined) break;
+      }
+      expect(cursor).toBeUndefined();
+      expect(seen.sort()).toEqual(['A', 'M', 'Z', 'q']);
+      expect(execution.executionId).toBeTruthy();
     });
   });
 }

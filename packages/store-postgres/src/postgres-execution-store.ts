@@ -1,0 +1,1144 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type ActiveNode,
+  type ActiveNodePage,
+  applyNodeOutcome,
+  type BeginNodeRunResult,
+  type CompleteNodeResult,
+  type CreateExecutionInput,
+  type CreateExecutionResult,
+  canTransition,
+  DEFAULT_TENANT,
+  type DLQItem,
+  type ExecutionFilter,
+  ExecutionNotFoundError,
+  type ExecutionPage,
+  type ExecutionState,
+  type ExecutionStatus,
+  type ExecutionStore,
+  type ExecutionSummary,
+  InvalidArgumentError,
+  InvalidTransitionError,
+  isSettled,
+  isTerminalStatus,
+  type LogEntry,
+  type NewDLQItem,
+  type NodeOutcome,
+  type NodeSnapshot,
+  type NodeState,
+  type NodeStatus,
+  type ParentResult,
+  resolveNodeInput,
+  type SetStatusOptions,
+  type SkipReason,
+  type Span,
+  type StoredWorkflow,
+  startExecution,
+  type TenantScope,
+  VersionConflictError,
+  type WorkflowDefinition,
+  type WorkflowPlan,
+} from '@spane/core';
+import pg from 'pg';
+import { Database, type Row } from './db.js';
+import { applyMigrations } from './migrate.js';
+import { iso, join, json, NOW, raw, type Sql, type SqlValue, sql, timestamp } from './sql.js';
+
+/** Options of {@link PostgresExecutionStore}. */
+export interface PostgresExecutionStoreOptions {
+  /**
+   * Where to connect when no `pool` is given (the store then creates and owns a pool).
+   * @defaultValue `process.env.DATABASE_URL`, else pg's `PG*` environment variables
+   */
+  connectionString?: string;
+  /**
+   * A pool to use instead of creating one. The store never closes it. Its connections need
+   * no particular `search_path`: the store qualifies every table with `schema`.
+   */
+  pool?: pg.Pool;
+  /**
+   * The PostgreSQL schema holding the tables; `migrate()` creates it when missing.
+   * Letters, digits, `_` and `$`, not starting with a digit.
+   * @defaultValue 'public'
+   */
+  schema?: string;
+  /** Settings of the pool the store creates (ignored with `pool`). @defaultValue `{ max: 10 }` */
+  poolConfig?: Omit<pg.PoolConfig, 'connectionString'>;
+  /**
+   * How often an operation that failed on a lost connection is re-run on a new one
+   * (reads always; writes when no commit was in flight). @defaultValue 3
+   */
+  retries?: number;
+  /**
+   * Called with errors of idle or lent connections (a server restart, a terminated
+   * backend). The store recovers from them by itself. @defaultValue ignore
+   */
+  onConnectionError?: (error: Error) => void;
+}
+
+const ACTIVE_NODE = ['queued', 'running', 'delayed', 'waiting'] as const;
+const NOT_SETTLED_EXCEPT: readonly string[] = ['completed', 'failed', 'skipped', 'cancelled'];
+const TERMINAL = ['completed', 'failed', 'cancelled'] as const;
+const MAX_PAGE = 1000;
+const MAX_ACTIVE_PAGE = 5000;
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+const BEGIN = raw('BEGIN ISOLATION LEVEL READ COMMITTED');
+const BEGIN_SNAPSHOT = raw('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+const COMMIT = raw('COMMIT');
+const ROLLBACK = raw('ROLLBACK');
+
+const SUMMARY_COLUMNS = [
+  'execution_id',
+  'tenant_id',
+  'workflow_id',
+  'workflow_version',
+  'status',
+  iso('created_at'),
+  iso('started_at'),
+  iso('completed_at'),
+  'parent_execution_id',
+  'parent_node_id',
+  'depth',
+  'priority',
+  'idempotency_key',
+  'metadata::text AS metadata',
+  'error',
+  'version',
+].join(', ');
+const EXECUTION_COLUMNS = raw(`${SUMMARY_COLUMNS}, initial_data::text AS initial_data`);
+const SUMMARY = raw(SUMMARY_COLUMNS);
+const NODE_COLUMNS = raw(
+  [
+    'node_id',
+    'status',
+    'data::text AS data',
+    'error',
+    'attempts',
+    iso('started_at'),
+    iso('finished_at'),
+    'skip_reason',
+    'next_nodes::text AS next_nodes',
+    'continued_on_fail',
+  ].join(', '),
+);
+const WORKFLOW_COLUMNS = raw(
+  `tenant_id, workflow_id, version, definition::text AS definition, ${iso('created_at')}`,
+);
+
+/** Qualified table names. */
+interface Tables {
+  workflows: Sql;
+  heads: Sql;
+  executions: Sql;
+  nodes: Sql;
+  logs: Sql;
+  spans: Sql;
+  dlq: Sql;
+}
+
+// ── row mapping ─────────────────────────────────────────────────────────
+
+function str(row: Row, column: string): string {
+  return row[column] as string;
+}
+
+function opt(row: Row, column: string): string | undefined {
+  const value = row[column];
+  return value === null || value === undefined ? undefined : (value as string);
+}
+
+function parseJson(text: unknown): unknown {
+  return text === null || text === undefined ? undefined : JSON.parse(text as string);
+}
+
+function toSummary(row: Row): ExecutionSummary {
+  const summary: ExecutionSummary = {
+    executionId: str(row, 'execution_id'),
+    workflowId: str(row, 'workflow_id'),
+    workflowVersion: str(row, 'workflow_version'),
+    tenantId: str(row, 'tenant_id'),
+    status: str(row, 'status') as ExecutionStatus,
+    createdAt: str(row, 'created_at'),
+    depth: row.depth as number,
+    metadata: JSON.parse(str(row, 'metadata')) as Record<string, unknown>,
+    version: row.version as number,
+  };
+  const optional = {
+    startedAt: opt(row, 'started_at'),
+    completedAt: opt(row, 'completed_at'),
+    parentExecutionId: opt(row, 'parent_execution_id'),
+    parentNodeId: opt(row, 'parent_node_id'),
+    idempotencyKey: opt(row, 'idempotency_key'),
+    error: opt(row, 'error'),
+  };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) (summary as Record<string, unknown>)[key] = value;
+  }
+  if (row.priority !== null) summary.priority = row.priority as number;
+  return summary;
+}
+
+function toNodeState(row: Row): NodeState {
+  const state: NodeState = {
+    status: str(row, 'status') as NodeStatus,
+    attempts: row.attempts as number,
+  };
+  if (row.data !== null) state.data = JSON.parse(str(row, 'data'));
+  if (row.error !== null) state.error = str(row, 'error');
+  if (row.started_at !== null) state.startedAt = str(row, 'started_at');
+  if (row.finished_at !== null) state.finishedAt = str(row, 'finished_at');
+  if (row.skip_reason !== null) state.skipReason = str(row, 'skip_reason') as SkipReason;
+  if (row.next_nodes !== null) state.nextNodes = JSON.parse(str(row, 'next_nodes'));
+  if (row.continued_on_fail === true) state.continuedOnFail = true;
+  return state;
+}
+
+function toExecution(row: Row, nodes: readonly Row[]): ExecutionState {
+  const { executionId, workflowId, workflowVersion, tenantId, status, ...rest } = toSummary(row);
+  const nodeResults: Record<string, NodeState> = {};
+  for (const node of nodes) {
+    Object.defineProperty(nodeResults, str(node, 'node_id'), {
+      value: toNodeState(node),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  const state: ExecutionState = {
+    executionId,
+    workflowId,
+    workflowVersion,
+    tenantId,
+    status,
+    nodeResults,
+    ...rest,
+  };
+  if (row.initial_data !== null) state.initialData = JSON.parse(str(row, 'initial_data'));
+  return state;
+}
+
+function toWorkflow(row: Row): StoredWorkflow {
+  return {
+    tenantId: str(row, 'tenant_id'),
+    workflowId: str(row, 'workflow_id'),
+    version: str(row, 'version'),
+    definition: JSON.parse(str(row, 'definition')) as WorkflowDefinition,
+    createdAt: str(row, 'created_at'),
+  };
+}
+
+function toSnapshot(row: Row): NodeSnapshot {
+  return {
+    status: str(row, 'status') as NodeStatus,
+    nextNodes: parseJson(row.next_nodes) as string[] | undefined,
+    continuedOnFail: row.continued_on_fail === true,
+  };
+}
+
+function toDLQItem(row: Row): DLQItem {
+  const item: DLQItem = {
+    id: str(row, 'id'),
+    workflowId: str(row, 'workflow_id'),
+    executionId: str(row, 'execution_id'),
+    nodeId: str(row, 'node_id'),
+    tenantId: str(row, 'tenant_id'),
+    error: str(row, 'error'),
+    attempts: row.attempts as number,
+    failedAt: str(row, 'failed_at'),
+  };
+  if (row.input_data !== null) item.inputData = JSON.parse(str(row, 'input_data'));
+  if (row.stack !== null) item.stack = str(row, 'stack');
+  return item;
+}
+
+function tenantOf(scope: TenantScope | undefined): string {
+  return scope?.tenantId ?? DEFAULT_TENANT;
+}
+
+function integer(value: number | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`${what} must be an integer`);
+  return value;
+}
+
+/**
+ * An {@link ExecutionStore} on PostgreSQL: durable, shared by any number of processes.
+ *
+ * One row per execution and one per node (`node_states`), so recording a node touches
+ * only the rows the readiness rules need. Every operation is one transaction; the
+ * operations that read, decide and write lock the execution row first
+ * (`SELECT … FOR NO KEY UPDATE`): that row is the serialization point of the execution,
+ * which makes the join guarantee hold across connections and processes. Statements are
+ * sent in batches, so `beginNodeRun` is one round trip and `completeNode` two.
+ *
+ * Call {@link PostgresExecutionStore.migrate} once before use (it is safe to call from
+ * every process at start-up).
+ */
+export class PostgresExecutionStore implements ExecutionStore {
+  readonly #db: Database;
+  readonly #pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #schema: string;
+  readonly #t: Tables;
+  readonly #onPoolError: (error: Error) => void;
+  #closed = false;
+
+  constructor(options: PostgresExecutionStoreOptions = {}) {
+    const schema = options.schema ?? 'public';
+    if (!SCHEMA_NAME.test(schema)) {
+      throw new InvalidArgumentError(
+        `schema must be letters, digits, '_' or '$', not starting with a digit; got '${schema}'`,
+      );
+    }
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0) {
+      throw new InvalidArgumentError('retries must be a non-negative integer');
+    }
+    this.#schema = schema;
+    const onError = options.onConnectionError ?? (() => {});
+    this.#onPoolError = (error) => onError(error);
+    if (options.pool) {
+      this.#pool = options.pool;
+      this.#ownsPool = false;
+    } else {
+      // Without either, pg falls back to the PG* environment variables (PGHOST, …).
+      const connectionString = options.connectionString ?? process.env.DATABASE_URL;
+      this.#pool = new pg.Pool({
+        max: 10,
+        application_name: 'spane-store-postgres',
+        ...options.poolConfig,
+        connectionString,
+        // The store qualifies its tables itself; this is for ad-hoc queries on its connections.
+        options: `-c search_path="${schema}"`,
+      });
+      this.#ownsPool = true;
+    }
+    // Without a listener, an idle connection that drops would crash the process.
+    this.#pool.on('error', this.#onPoolError);
+    this.#db = new Database({ pool: this.#pool, retries, onError: this.#onPoolError });
+    const q = (table: string) => raw(`"${schema}".${table}`);
+    this.#t = {
+      workflows: q('workflows'),
+      heads: q('workflow_heads'),
+      executions: q('executions'),
+      nodes: q('node_states'),
+      logs: q('logs'),
+      spans: q('spans'),
+      dlq: q('dlq'),
+    };
+  }
+
+  /** The schema holding the store's tables. */
+  get schema(): string {
+    return this.#schema;
+  }
+
+  /**
+   * Creates the schema if missing and applies pending migrations, under an advisory lock
+   * (safe to call from several processes at once, and again later).
+   * @throws SpaneError `INVALID_ARGUMENT` for a server older than PostgreSQL 13.
+   */
+  async migrate(): Promise<void> {
+    await applyMigrations(this.#pool, this.#schema);
+  }
+
+  // ── workflow definitions ─────────────────────────────────────────────
+
+  async saveWorkflow(
+    plan: WorkflowPlan,
+    scope?: TenantScope,
+  ): Promise<{ workflow: StoredWorkflow; created: boolean }> {
+    const { workflows, heads } = this.#t;
+    const tenantId = tenantOf(scope);
+    const key = sql`tenant_id = ${tenantId} AND workflow_id = ${plan.workflowId}`;
+    const definition = json(plan.definition, 'workflow definition');
+    // The insert waits for a concurrent insert of the same version and then does nothing;
+    // the following SELECT is a new statement, so it sees whichever row won.
+    const [, inserted, , stored] = await this.#db.write([
+      BEGIN,
+      sql`WITH ins AS (
+            INSERT INTO ${workflows} (tenant_id, workflow_id, version, definition, created_at)
+            VALUES (${tenantId}, ${plan.workflowId}, ${plan.version}, ${definition}, ${NOW})
+            ON CONFLICT DO NOTHING RETURNING 1)
+          SELECT count(*)::int AS created FROM ins`,
+      sql`INSERT INTO ${heads} (tenant_id, workflow_id, current_version)
+          VALUES (${tenantId}, ${plan.workflowId}, ${plan.version})
+          ON CONFLICT (tenant_id, workflow_id) DO UPDATE SET current_version = EXCLUDED.current_version`,
+      sql`SELECT ${WORKFLOW_COLUMNS} FROM ${workflows} WHERE ${key} AND version = ${plan.version}`,
+      COMMIT,
+    ]);
+    return { workflow: toWorkflow(stored![0]!), created: inserted![0]!.created === 1 };
+  }
+
+  async getWorkflow(
+    workflowId: string,
+    options: TenantScope & { version?: string } = {},
+  ): Promise<StoredWorkflow | null> {
+    const { workflows, heads } = this.#t;
+    const tenantId = tenantOf(options);
+    const version =
+      options.version !== undefined
+        ? sql`${options.version}`
+        : sql`(SELECT current_version FROM ${heads}
+               WHERE tenant_id = ${tenantId} AND workflow_id = ${workflowId})`;
+    const [rows] = await this.#db.read(
+      sql`SELECT ${WORKFLOW_COLUMNS} FROM ${workflows}
+          WHERE tenant_id = ${tenantId} AND workflow_id = ${workflowId} AND version = ${version}`,
+    );
+    return rows![0] ? toWorkflow(rows![0]) : null;
+  }
+
+  async listWorkflows(scope?: TenantScope): Promise<StoredWorkflow[]> {
+    const { workflows, heads } = this.#t;
+    const [rows] = await this.#db.read(
+      sql`SELECT ${WORKFLOW_COLUMNS} FROM ${workflows} w
+          JOIN ${heads} h USING (tenant_id, workflow_id)
+          WHERE h.tenant_id = ${tenantOf(scope)} AND w.version = h.current_version
+          ORDER BY workflow_id COLLATE "C"`,
+    );
+    return rows!.map(toWorkflow);
+  }
+
+  async listWorkflowVersions(workflowId: string, scope?: TenantScope): Promise<StoredWorkflow[]> {
+    const [rows] = await this.#db.read(
+      sql`SELECT ${WORKFLOW_COLUMNS} FROM ${this.#t.workflows}
+          WHERE tenant_id = ${tenantOf(scope)} AND workflow_id = ${workflowId} ORDER BY seq`,
+    );
+    return rows!.map(toWorkflow);
+  }
+
+  async deleteWorkflow(workflowId: string, scope?: TenantScope): Promise<boolean> {
+    const [rows] = await this.#db.write([
+      sql`UPDATE ${this.#t.heads} SET current_version = NULL
+          WHERE tenant_id = ${tenantOf(scope)} AND workflow_id = ${workflowId}
+            AND current_version IS NOT NULL
+          RETURNING 1 AS deleted`,
+    ]);
+    return rows!.length === 1;
+  }
+
+  // ── executions ───────────────────────────────────────────────────────
+
+  async createExecution(input: CreateExecutionInput): Promise<CreateExecutionResult> {
+    const { executions, nodes } = this.#t;
+    const { plan } = input;
+    const tenantId = input.tenantId ?? DEFAULT_TENANT;
+    const executionId = input.executionId ?? randomUUID();
+    const depth = integer(input.depth, 'depth') ?? 0;
+    const priority = integer(input.priority, 'priority');
+    const metadata = input.metadata ?? {};
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
+      throw new InvalidArgumentError('metadata must be an object');
+    }
+    const start = startExecution(plan);
+    const ready = new Set(start.ready);
+    const skipped = new Map(start.skipped.map((s) => [s.nodeId, s.reason]));
+    const statuses = plan.nodeIds.map((id) =>
+      ready.has(id) ? 'queued' : skipped.has(id) ? 'skipped' : 'pending',
+    );
+    const reasons = plan.nodeIds.map((id) => skipped.get(id) ?? null);
+    const insert = sql`
+      WITH e AS (
+        INSERT INTO ${executions} (execution_id, tenant_id, workflow_id, workflow_version, status,
+          initial_data, created_at, parent_execution_id, parent_node_id, depth, priority,
+          idempotency_key, metadata, version, remaining)
+        VALUES (${executionId}, ${tenantId}, ${plan.workflowId}, ${plan.version}, 'pending',
+          ${json(input.initialData, 'initialData')}, ${NOW}, ${input.parentExecutionId},
+          ${input.parentNodeId}, ${depth}, ${priority}, ${input.idempotencyKey},
+          ${json(metadata, 'metadata')}, 0, ${start.remaining})
+        ON CONFLICT DO NOTHING
+        RETURNING execution_id, created_at),
+      n AS (
+        INSERT INTO ${nodes} (execution_id, node_id, ordinal, status, skip_reason, finished_at)
+        SELECT e.execution_id, v.node_id, v.ordinal, v.status, v.skip_reason,
+               CASE WHEN v.status = 'skipped' THEN e.created_at END
+        FROM e CROSS JOIN unnest(${plan.nodeIds}, ${statuses}, ${reasons})
+          WITH ORDINALITY AS v(node_id, status, skip_reason, ordinal))
+      SELECT ${raw(iso('created_at'))} FROM e`;
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const [rows] = await this.#db.write([insert]);
+      const createdAt = rows![0]?.created_at as string | undefined;
+      if (createdAt !== undefined) {
+        const nodeResults: Record<string, NodeState> = {};
+        plan.nodeIds.forEach((id, i) => {
+          const state: NodeState = { status: statuses[i] as NodeStatus, attempts: 0 };
+          const reason = reasons[i];
+          if (reason) {
+            state.skipReason = reason as SkipReason;
+            state.finishedAt = createdAt;
+          }
+          Object.defineProperty(nodeResults, id, {
+            value: state,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        });
+        const execution: ExecutionState = {
+          executionId,
+          workflowId: plan.workflowId,
+          workflowVersion: plan.version,
+          tenantId,
+          status: 'pending',
+          nodeResults,
+          createdAt,
+          depth,
+          metadata: JSON.parse(JSON.stringify(metadata)),
+          version: 0,
+        };
+        if (input.initialData !== undefined) {
+          execution.initialData = JSON.parse(JSON.stringify(input.initialData));
+        }
+        if (input.parentExecutionId !== undefined)
+          execution.parentExecutionId = input.parentExecutionId;
+        if (input.parentNodeId !== undefined) execution.parentNodeId = input.parentNodeId;
+        if (priority !== undefined) execution.priority = priority;
+        if (input.idempotencyKey !== undefined) execution.idempotencyKey = input.idempotencyKey;
+        return { execution, created: true, ready: [...start.ready] };
+      }
+      // A conflict: the idempotency key (its winner has committed by now), or the id.
+      if (input.idempotencyKey !== undefined) {
+        const existing = await this.#readExecution(
+          sql`tenant_id = ${tenantId} AND idempotency_key = ${input.idempotencyKey}`,
+        );
+        if (existing) return { execution: existing, created: false, ready: [] };
+      }
+      const [found] = await this.#db.read(
+        sql`SELECT 1 FROM ${executions} WHERE execution_id = ${executionId}`,
+      );
+      if (found!.length > 0) {
+        throw new InvalidArgumentError(`execution '${executionId}' already exists`);
+      }
+      // The conflicting execution was purged in between: try again.
+    }
+    throw new Error(`createExecution: could not create execution '${executionId}'`);
+  }
+
+  /** One execution matching `where` with its nodes, from one snapshot (one round trip). */
+  async #readExecution(where: Sql): Promise<ExecutionState | null> {
+    const { executions, nodes } = this.#t;
+    const [, rows, nodeRows] = await this.#db.read(
+      BEGIN_SNAPSHOT,
+      sql`SELECT ${EXECUTION_COLUMNS} FROM ${executions} WHERE ${where}`,
+      sql`SELECT ${NODE_COLUMNS} FROM ${nodes}
+          WHERE execution_id = (SELECT execution_id FROM ${executions} WHERE ${where})
+          ORDER BY ordinal`,
+      COMMIT,
+    );
+    return rows![0] ? toExecution(rows![0], nodeRows!) : null;
+  }
+
+  async getExecution(executionId: string): Promise<ExecutionState | null> {
+    return this.#readExecution(sql`execution_id = ${executionId}`);
+  }
+
+  async listExecutions(filter: ExecutionFilter = {}): Promise<ExecutionPage> {
+    const requested = filter.limit ?? 50;
+    const limit = Number.isFinite(requested)
+      ? Math.min(Math.max(1, Math.floor(requested)), MAX_PAGE)
+      : 50;
+    const where: Sql[] = [sql`tenant_id = ${tenantOf(filter)}`];
+    if (filter.cursor !== undefined) {
+      if (!/^\d{1,18}$/.test(filter.cursor)) {
+        throw new InvalidArgumentError(`invalid cursor '${filter.cursor}'`);
+      }
+      where.push(sql`seq < ${raw(filter.cursor)}`);
+    }
+    if (filter.workflowId !== undefined) where.push(sql`workflow_id = ${filter.workflowId}`);
+    if (filter.status !== undefined) {
+      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+      where.push(sql`status = ANY(${statuses})`);
+    }
+    if (filter.parentExecutionId !== undefined) {
+      where.push(sql`parent_execution_id = ${filter.parentExecutionId}`);
+    }
+    const [rows] = await this.#db.read(
+      sql`SELECT ${SUMMARY}, seq FROM ${this.#t.executions} WHERE ${join(where, ' AND ')}
+          ORDER BY seq DESC LIMIT ${limit + 1}`,
+    );
+    const page = rows!.slice(0, limit);
+    const result: ExecutionPage = { items: page.map(toSummary) };
+    if (rows!.length > limit) result.nextCursor = str(page[page.length - 1]!, 'seq');
+    return result;
+  }
+
+  /**
+   * One round trip: lock the execution row, start the node if the execution and the node
+   * allow it (and move a pending execution to running), then read the execution's fields
+   * and the rows of the node and its parents — never the other nodes.
+   */
+  async beginNodeRun(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+    attempt?: number,
+  ): Promise<BeginNodeRunResult> {
+    const { executions, nodes } = this.#t;
+    const parents = plan.parents.get(nodeId) ?? [];
+    const attempts = integer(attempt, 'attempt');
+    const id = sql`execution_id = ${executionId}`;
+    const [, , started, execRows, nodeRows] = await this.#db.write(
+      [
+        BEGIN,
+        sql`SELECT 1 FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
+        sql`WITH n AS (
+            UPDATE ${nodes} SET status = 'running',
+              attempts = ${attempts === undefined ? raw('attempts + 1') : attempts},
+              started_at = ${NOW}
+            WHERE ${id} AND node_id = ${nodeId} AND status = ANY(${ACTIVE_NODE})
+              AND EXISTS (SELECT 1 FROM ${executions}
+                          WHERE ${id} AND status IN ('pending', 'running'))
+            RETURNING attempts),
+          e AS (
+            UPDATE ${executions} SET status = 'running', started_at = ${NOW}, version = version + 1
+            WHERE ${id} AND status = 'pending' AND EXISTS (SELECT 1 FROM n))
+          SELECT attempts FROM n`,
+        sql`SELECT status, initial_data::text AS initial_data, tenant_id, depth,
+                 parent_execution_id, priority
+          FROM ${executions} WHERE ${id}`,
+        sql`SELECT node_id, status, data::text AS data, error, next_nodes::text AS next_nodes,
+                 continued_on_fail
+          FROM ${nodes} WHERE ${id} AND node_id = ANY(${[nodeId, ...parents]})`,
+        COMMIT,
+      ],
+      // With an explicit attempt, running the batch twice leaves the same state, so it may be
+      // re-run after a connection lost mid-commit; without one, attempts would count twice.
+      attempts !== undefined,
+    );
+    const execution = execRows![0];
+    if (!execution) return { started: false, reason: 'not-found' };
+    const executionStatus = str(execution, 'status') as ExecutionStatus;
+    const startedRow = started![0];
+    if (!startedRow) {
+      if (executionStatus !== 'pending' && executionStatus !== 'running') {
+        return { started: false, reason: 'execution-not-active', executionStatus };
+      }
+      const result: BeginNodeRunResult = {
+        started: false,
+        reason: 'node-not-runnable',
+        executionStatus,
+      };
+      const node = nodeRows!.find((r) => r.node_id === nodeId);
+      if (node) result.nodeStatus = str(node, 'status') as NodeStatus;
+      return result;
+    }
+    const byId = new Map(nodeRows!.map((r) => [str(r, 'node_id'), r]));
+    const lookup = (id: string): ParentResult | undefined => {
+      const row = byId.get(id);
+      if (!row) return undefined;
+      return {
+        ...toSnapshot(row),
+        data: parseJson(row.data),
+        error: opt(row, 'error'),
+      };
+    };
+    const initialData = parseJson(execution.initial_data);
+    const input = resolveNodeInput(plan, nodeId, lookup, initialData);
+    const result: BeginNodeRunResult = {
+      started: true,
+      attempt: startedRow.attempts as number,
+      inputData: input.inputData,
+      previousResults: input.previousResults,
+      initialData: parseJson(execution.initial_data),
+      tenantId: str(execution, 'tenant_id'),
+      depth: execution.depth as number,
+    };
+    const parentExecutionId = opt(execution, 'parent_execution_id');
+    if (parentExecutionId !== undefined) result.parentExecutionId = parentExecutionId;
+    if (execution.priority !== null) result.priority = execution.priority as number;
+    return result;
+  }
+
+  /**
+   * Two round trips: (1) lock the execution row and read the rows the transition needs —
+   * the node, its children and their parents; (2) write the changed node rows, the
+   * execution row and commit. A skip cascade that reaches nodes not yet read costs one
+   * more round trip per level (the pure transition is then re-run).
+   */
+  async completeNode(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+    outcome: NodeOutcome,
+  ): Promise<CompleteNodeResult> {
+    const { executions, nodes } = this.#t;
+    const ofExecution = sql`execution_id = ${executionId}`;
+    // Render the outcome's values first: a value PostgreSQL cannot store fails before any I/O.
+    const data =
+      outcome.type !== 'skipped' && outcome.data !== undefined
+        ? json(outcome.data, `data of node '${nodeId}'`)
+        : undefined;
+    const nextNodes =
+      outcome.type === 'completed' && outcome.nextNodes !== undefined
+        ? json([...outcome.nextNodes], `nextNodes of node '${nodeId}'`)
+        : undefined;
+    const error = outcome.type === 'failed' ? sql`${outcome.error}` : undefined;
+
+    const hardFailure = outcome.type === 'failed' && !plan.nodes.get(nodeId)?.continueOnFail;
+    const wanted = new Set([nodeId]);
+    if (!hardFailure) {
+      for (const child of plan.children.get(nodeId) ?? []) {
+        wanted.add(child);
+        for (const parent of plan.parents.get(child) ?? []) wanted.add(parent);
+      }
+    }
+    const readNodes = (ids: readonly string[]) =>
+      sql`SELECT node_id, status, next_nodes::text AS next_nodes, continued_on_fail
+          FROM ${nodes} WHERE ${ofExecution} AND node_id = ANY(${ids})`;
+
+    return this.#db.run(async (session) => {
+      const [, execRows, nodeRows] = await session.query(
+        BEGIN,
+        sql`SELECT status, remaining FROM ${executions} WHERE ${ofExecution} FOR NO KEY UPDATE`,
+        readNodes([...wanted]),
+      );
+      const execution = execRows![0];
+      if (!execution) throw new ExecutionNotFoundError(executionId);
+      const status = str(execution, 'status') as ExecutionStatus;
+      const loaded = new Map<string, NodeSnapshot | null>();
+      for (const row of nodeRows!) loaded.set(str(row, 'node_id'), toSnapshot(row));
+      const node = loaded.get(nodeId);
+      if (
+        isTerminalStatus(status) ||
+        !node ||
+        isSettled(node.status) ||
+        node.status === 'cancelled'
+      ) {
+        await session.query(ROLLBACK);
+        return {
+          recorded: false,
+          ready: [],
+          skipped: [],
+          executionStatus: status,
+          finished: false,
+        };
+      }
+
+      // The transition reads through `lookup`; a node it asks for that was not read is
+      // fetched and the (pure) transition run again.
+      for (const wantedId of wanted) if (!loaded.has(wantedId)) loaded.set(wantedId, null);
+      let t: ReturnType<typeof applyNodeOutcome>;
+      for (;;) {
+        const missing = new Set<string>();
+        const lookup = (lookupId: string): NodeSnapshot | undefined => {
+          const snapshot = loaded.get(lookupId);
+          if (snapshot === undefined) missing.add(lookupId);
+          return snapshot ?? undefined;
+        };
+        t = applyNodeOutcome(plan, lookup, nodeId, outcome, execution.remaining as number);
+        if (missing.size === 0) break;
+        const [rows] = await session.query(readNodes([...missing]));
+        for (const missingId of missing) loaded.set(missingId, null);
+        for (const row of rows!) loaded.set(str(row, 'node_id'), toSnapshot(row));
+      }
+
+      const writes: Sql[] = [];
+      const [first, ...cascade] = t.settled;
+      const sets: Sql[] = [sql`status = ${first!.status}`, sql`finished_at = ${NOW}`];
+      if (first!.skipReason !== undefined) sets.push(sql`skip_reason = ${first!.skipReason}`);
+      if (first!.continuedOnFail) sets.push(raw('continued_on_fail = TRUE'));
+      if (data !== undefined) sets.push(sql`data = ${data}`);
+      if (nextNodes !== undefined) sets.push(sql`next_nodes = ${nextNodes}`);
+      if (outcome.type === 'completed') sets.push(raw('error = NULL'));
+      if (error !== undefined) sets.push(sql`error = ${error}`);
+      writes.push(
+        sql`UPDATE ${nodes} SET ${join(sets)} WHERE ${ofExecution} AND node_id = ${nodeId}`,
+      );
+
+      const changed = [
+        ...cascade.map((s) => ({ id: s.nodeId, status: s.status, reason: s.skipReason ?? null })),
+        ...t.ready.map((readyId) => ({ id: readyId, status: 'queued', reason: null })),
+      ];
+      if (changed.length > 0) {
+        writes.push(sql`
+          UPDATE ${nodes} AS n SET status = v.status,
+            skip_reason = COALESCE(v.skip_reason, n.skip_reason),
+            finished_at = CASE WHEN v.status = 'skipped' THEN ${NOW} ELSE n.finished_at END
+          FROM unnest(${changed.map((c) => c.id)}, ${changed.map((c) => c.status)},
+                      ${changed.map((c) => c.reason)}) AS v(node_id, status, skip_reason)
+          WHERE n.${ofExecution} AND n.node_id = v.node_id`);
+      }
+
+      const execSets: Sql[] = [sql`remaining = ${t.remaining}`];
+      if (t.status !== undefined) {
+        execSets.push(
+          sql`status = ${t.status}`,
+          sql`completed_at = ${NOW}`,
+          raw('version = version + 1'),
+        );
+      }
+      if (t.status === 'failed') {
+        const message = `Node '${nodeId}' failed: ${outcome.type === 'failed' ? outcome.error : ''}`;
+        execSets.push(sql`error = ${message}`);
+        writes.push(
+          sql`UPDATE ${nodes} SET status = 'cancelled', finished_at = ${NOW}
+              WHERE ${ofExecution} AND status = ANY(${ACTIVE_NODE})`,
+        );
+      }
+      writes.push(sql`UPDATE ${executions} SET ${join(execSets)} WHERE ${ofExecution}`);
+      await session.commit(...writes, COMMIT);
+      return {
+        recorded: true,
+        ready: [...t.ready],
+        skipped: t.skipped,
+        executionStatus: t.status ?? status,
+        finished: t.status !== undefined,
+      };
+    });
+  }
+
+  async setNodeStatus(
+    executionId: string,
+    nodeId: string,
+    status: 'queued' | 'delayed' | 'waiting',
+    options: { error?: string } = {},
+  ): Promise<boolean> {
+    const { executions, nodes } = this.#t;
+    const id = sql`execution_id = ${executionId}`;
+    const error = options.error === undefined ? raw('error') : sql`${options.error}`;
+    const [, , updated] = await this.#db.write([
+      BEGIN,
+      sql`SELECT 1 FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
+      sql`UPDATE ${nodes} SET status = ${status}, error = ${error}
+          WHERE ${id} AND node_id = ${nodeId} AND status <> ALL(${NOT_SETTLED_EXCEPT})
+            AND EXISTS (SELECT 1 FROM ${executions} WHERE ${id} AND status <> ALL(${TERMINAL}))
+          RETURNING 1 AS updated`,
+      COMMIT,
+    ]);
+    return updated!.length === 1;
+  }
+
+  /**
+   * One round trip: lock the row and read its status and version, apply the change only
+   * if the lifecycle (and `expectedVersion`) allow it, and read the result. Whether it
+   * was applied is decided from the locked row, which no one else can change meanwhile.
+   */
+  async setExecutionStatus(
+    executionId: string,
+    status: ExecutionStatus,
+    options: SetStatusOptions = {},
+  ): Promise<ExecutionState> {
+    const { executions, nodes } = this.#t;
+    const id = sql`execution_id = ${executionId}`;
+    const expected = integer(options.expectedVersion, 'expectedVersion');
+    // `failed` → `running` is only for retryFailedNode.
+    const from = (['pending', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const)
+      .filter((s) => canTransition(s, status) && !(s === 'failed' && status === 'running'))
+      .map((s) => s as string);
+    const allowed = sql`${id} AND status = ANY(${from})${
+      expected === undefined ? raw('') : sql` AND version = ${expected}`
+    }`;
+    const sets: Sql[] = [sql`status = ${status}`, raw('version = version + 1')];
+    if (options.error !== undefined) sets.push(sql`error = ${options.error}`);
+    let cancel: Sql | undefined;
+    if (isTerminalStatus(status)) {
+      sets.push(sql`completed_at = ${NOW}`);
+      if (status === 'cancelled') cancel = sql`status <> ALL(${NOT_SETTLED_EXCEPT})`;
+      if (status === 'failed') cancel = sql`status = ANY(${ACTIVE_NODE})`;
+    } else if (status === 'running') {
+      sets.push(sql`started_at = COALESCE(started_at, ${NOW})`);
+    }
+    const update = cancel
+      ? sql`WITH e AS (UPDATE ${executions} SET ${join(sets)} WHERE ${allowed} RETURNING 1)
+            UPDATE ${nodes} SET status = 'cancelled', finished_at = ${NOW}
+            WHERE ${id} AND ${cancel} AND EXISTS (SELECT 1 FROM e)`
+      : sql`UPDATE ${executions} SET ${join(sets)} WHERE ${allowed}`;
+    const [, before, , after, nodeRows] = await this.#db.write([
+      BEGIN,
+      sql`SELECT status, version FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
+      update,
+      sql`SELECT ${EXECUTION_COLUMNS} FROM ${executions} WHERE ${id}`,
+      sql`SELECT ${NODE_COLUMNS} FROM ${nodes} WHERE ${id} ORDER BY ordinal`,
+      COMMIT,
+    ]);
+    const row = before![0];
+    if (!row) throw new ExecutionNotFoundError(executionId);
+    const version = row.version as number;
+    if (expected !== undefined && expected !== version) {
+      throw new VersionConflictError(executionId, expected, version);
+    }
+    const current = str(row, 'status');
+    if (!from.includes(current)) throw new InvalidTransitionError(current, status);
+    return toExecution(after![0]!, nodeRows!);
+  }
+
+  async updateExecutionMetadata(
+    executionId: string,
+    patch: Record<string, unknown>,
+    options: { expectedVersion?: number } = {},
+  ): Promise<ExecutionState> {
+    const { executions, nodes } = this.#t;
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+      throw new InvalidArgumentError('metadata patch must be an object');
+    }
+    const id = sql`execution_id = ${executionId}`;
+    const expected = integer(options.expectedVersion, 'expectedVersion');
+    const check = expected === undefined ? raw('') : sql` AND version = ${expected}`;
+    // `jsonb || jsonb` of two objects is a shallow merge, the right side winning.
+    const [, before, , after, nodeRows] = await this.#db.write([
+      BEGIN,
+      sql`SELECT version FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
+      sql`UPDATE ${executions}
+          SET metadata = metadata || ${json(patch, 'metadata patch')}, version = version + 1
+          WHERE ${id}${check}`,
+      sql`SELECT ${EXECUTION_COLUMNS} FROM ${executions} WHERE ${id}`,
+      sql`SELECT ${NODE_COLUMNS} FROM ${nodes} WHERE ${id} ORDER BY ordinal`,
+      COMMIT,
+    ]);
+    const row = before![0];
+    if (!row) throw new ExecutionNotFoundError(executionId);
+    if (expected !== undefined && expected !== row.version) {
+      throw new VersionConflictError(executionId, expected, row.version as number);
+    }
+    return toExecution(after![0]!, nodeRows!);
+  }
+
+  async retryFailedNode(executionId: string, nodeId: string): Promise<{ ready: string[] } | null> {
+    const { executions, nodes } = this.#t;
+    const id = sql`execution_id = ${executionId}`;
+    const [, , revived] = await this.#db.write([
+      BEGIN,
+      sql`SELECT 1 FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
+      sql`WITH ok AS (
+            SELECT 1 FROM ${executions} e JOIN ${nodes} n USING (execution_id)
+            WHERE e.${id} AND e.status = 'failed' AND n.node_id = ${nodeId}
+              AND n.status = 'failed' AND NOT n.continued_on_fail),
+          u AS (
+            UPDATE ${nodes} SET status = 'queued', finished_at = NULL, error = NULL
+            WHERE ${id} AND (node_id = ${nodeId} OR status = 'cancelled')
+              AND EXISTS (SELECT 1 FROM ok)
+            RETURNING node_id, ordinal),
+          e AS (
+            UPDATE ${executions}
+            SET status = 'running', error = NULL, completed_at = NULL, version = version + 1
+            WHERE ${id} AND EXISTS (SELECT 1 FROM ok))
+          SELECT node_id FROM u ORDER BY node_id = ${nodeId} DESC, ordinal`,
+      COMMIT,
+    ]);
+    if (revived!.length === 0) return null;
+    return { ready: revived!.map((r) => str(r, 'node_id')) };
+  }
+
+  async listActiveNodes(
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<ActiveNodePage> {
+    const { executions, nodes } = this.#t;
+    const requested = options.limit ?? 500;
+    const limit = Number.isFinite(requested)
+      ? Math.min(Math.max(1, Math.floor(requested)), MAX_ACTIVE_PAGE)
+      : 500;
+    // Keyset pagination by (execution seq, node id): the cursor is `<seq>:<nodeId>`.
+    let after = raw('');
+    if (options.cursor !== undefined) {
+      const match = /^(\d{1,18}):(.*)$/s.exec(options.cursor);
+      if (!match) throw new InvalidArgumentError(`invalid cursor '${options.cursor}'`);
+      const seq = raw(match[1]!);
+      after = sql`AND (e.seq > ${seq} OR (e.seq = ${seq} AND n.node_id COLLATE "C" > ${match[2]!}))`;
+    }
+    const [rows] = await this.#db.read(
+      sql`SELECT e.seq, e.execution_id, e.tenant_id, e.workflow_id, e.workflow_version,
+                 e.priority, ${raw(iso('e.created_at', 'created_at'))},
+                 n.node_id, n.status, n.attempts
+          FROM ${executions} e JOIN ${nodes} n USING (execution_id)
+          WHERE e.status IN ('pending', 'running') AND n.status IN ('queued', 'running', 'delayed')
+            ${after}
+          ORDER BY e.seq, n.node_id COLLATE "C"
+          LIMIT ${limit + 1}`,
+    );
+    const items = rows!.slice(0, limit).map((row) => {
+      const item: ActiveNode = {
+        executionId: str(row, 'execution_id'),
+        tenantId: str(row, 'tenant_id'),
+        workflowId: str(row, 'workflow_id'),
+        workflowVersion: str(row, 'workflow_version'),
+        nodeId: str(row, 'node_id'),
+        status: str(row, 'status') as ActiveNode['status'],
+        attempts: row.attempts as number,
+        createdAt: str(row, 'created_at'),
+      };
+      if (row.priority !== null) item.priority = row.priority as number;
+      return item;
+    });
+    const page: ActiveNodePage = { items };
+    if (rows!.length > limit) {
+      const last = rows![limit - 1]!;
+      page.nextCursor = `${str(last, 'seq')}:${str(last, 'node_id')}`;
+    }
+    return page;
+  }
+
+  async purgeExecutions(options: { finishedBefore: string; limit?: number }): Promise<number> {
+    const { executions, nodes, logs, spans } = this.#t;
+    const cutoff = timestamp(options.finishedBefore, 'finishedBefore');
+    const limit = integer(options.limit, 'limit') ?? 1000;
+    if (limit <= 0) return 0;
+    const [rows] = await this.#db.write([
+      sql`WITH victims AS (
+            SELECT execution_id FROM ${executions}
+            WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ${cutoff}
+            ORDER BY completed_at, seq LIMIT ${limit}
+            FOR UPDATE SKIP LOCKED),
+          d AS (DELETE FROM ${executions} WHERE execution_id IN (SELECT execution_id FROM victims)
+                RETURNING execution_id),
+          dn AS (DELETE FROM ${nodes} WHERE execution_id IN (SELECT execution_id FROM d)),
+          dl AS (DELETE FROM ${logs} WHERE execution_id IN (SELECT execution_id FROM d)),
+          ds AS (DELETE FROM ${spans} WHERE execution_id IN (SELECT execution_id FROM d))
+          SELECT count(*)::int AS purged FROM d`,
+    ]);
+    return rows![0]!.purged as number;
+  }
+
+  // ── logs and traces ──────────────────────────────────────────────────
+
+  async appendLogs(entries: LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const values = entries.map(
+      (e) =>
+        sql`(${e.executionId}, ${e.nodeId}, ${e.level}, ${e.message}, ${json(e.meta, 'log meta')},
+             ${timestamp(e.timestamp, 'log timestamp')})`,
+    );
+    await this.#db.write([
+      sql`INSERT INTO ${this.#t.logs} (execution_id, node_id, level, message, meta, timestamp)
+          VALUES ${join(values)}`,
+    ]);
+  }
+
+  async getLogs(executionId: string, options: { limit?: number } = {}): Promise<LogEntry[]> {
+    const limit = integer(options.limit, 'limit');
+    const [rows] = await this.#db.read(
+      sql`SELECT execution_id, node_id, level, message, meta::text AS meta, ${raw(iso('timestamp'))}
+          FROM ${this.#t.logs} WHERE execution_id = ${executionId} ORDER BY id
+          ${limit === undefined ? raw('') : sql`LIMIT ${Math.max(0, limit)}`}`,
+    );
+    return rows!.map((row) => {
+      const entry: LogEntry = {
+        executionId: str(row, 'execution_id'),
+        level: str(row, 'level') as LogEntry['level'],
+        message: str(row, 'message'),
+        timestamp: str(row, 'timestamp'),
+      };
+      if (row.node_id !== null) entry.nodeId = str(row, 'node_id');
+      if (row.meta !== null) entry.meta = JSON.parse(str(row, 'meta'));
+      return entry;
+    });
+  }
+
+  async recordSpan(span: Span): Promise<void> {
+    const values: SqlValue[] = [
+      span.spanId,
+      span.executionId,
+      span.nodeId,
+      span.nodeType,
+      integer(span.attempt, 'attempt'),
+      timestamp(span.startedAt, 'span startedAt'),
+      span.finishedAt === undefined ? null : timestamp(span.finishedAt, 'span finishedAt'),
+      span.status,
+      span.error,
+    ];
+    const rendered = join(values.map((v) => sql`${v}`));
+    // Replacing the whole row is idempotent, so it may be re-run after a lost connection.
+    await this.#db.write(
+      [
+        sql`INSERT INTO ${this.#t.spans} (span_id, execution_id, node_id, node_type, attempt,
+              started_at, finished_at, status, error)
+            VALUES (${rendered})
+            ON CONFLICT (span_id) DO UPDATE SET execution_id = EXCLUDED.execution_id,
+              node_id = EXCLUDED.node_id, node_type = EXCLUDED.node_type,
+              attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
+              finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,
+              error = EXCLUDED.error`,
+      ],
+      true,
+    );
+  }
+
+  async getSpans(executionId: string): Promise<Span[]> {
+    const [rows] = await this.#db.read(
+      sql`SELECT span_id, execution_id, node_id, node_type, attempt,
+                 ${raw(`${iso('started_at')}, ${iso('finished_at')}`)}, status, error
+          FROM ${this.#t.spans} WHERE execution_id = ${executionId} ORDER BY started_at, seq`,
+    );
+    return rows!.map((row) => {
+      const span: Span = {
+        spanId: str(row, 'span_id'),
+        executionId: str(row, 'execution_id'),
+        nodeId: str(row, 'node_id'),
+        attempt: row.attempt as number,
+        startedAt: str(row, 'started_at'),
+        status: str(row, 'status') as Span['status'],
+      };
+      if (row.node_type !== null) span.nodeType = str(row, 'node_type');
+      if (row.finished_at !== null) span.finishedAt = str(row, 'finished_at');
+      if (row.error !== null) span.error = str(row, 'error');
+      return span;
+    });
+  }
+
+  // ── dead letter queue ────────────────────────────────────────────────
+
+  async addDLQItem(item: NewDLQItem): Promise<DLQItem> {
+    const id = randomUUID();
+    const failedAt = item.failedAt === undefined ? NOW : timestamp(item.failedAt, 'failedAt');
+    const [rows] = await this.#db.write([
+      sql`INSERT INTO ${this.#t.dlq} (id, tenant_id, workflow_id, execution_id, node_id,
+            input_data, error, stack, attempts, failed_at)
+          VALUES (${id}, ${item.tenantId ?? DEFAULT_TENANT}, ${item.workflowId},
+            ${item.executionId}, ${item.nodeId}, ${json(item.inputData, 'DLQ inputData')},
+            ${item.error}, ${item.stack}, ${integer(item.attempts, 'attempts')}, ${failedAt})
+          RETURNING ${this.#dlqColumns()}`,
+    ]);
+    return toDLQItem(rows![0]!);
+  }
+
+  #dlqColumns(): Sql {
+    return raw(
+      `id, tenant_id, workflow_id, execution_id, node_id, input_data::text AS input_data, error, stack, attempts, ${iso('failed_at')}`,
+    );
+  }
+
+  async listDLQItems(
+    options: TenantScope & { start?: number; end?: number } = {},
+  ): Promise<DLQItem[]> {
+    const start = Math.max(0, integer(options.start, 'start') ?? 0);
+    const end = integer(options.end, 'end') ?? -1;
+    if (end >= 0 && end < start) return [];
+    const limit = end >= 0 ? sql`LIMIT ${end - start + 1}` : raw('');
+    const [rows] = await this.#db.read(
+      sql`SELECT ${this.#dlqColumns()} FROM ${this.#t.dlq}
+          WHERE tenant_id = ${tenantOf(options)} ORDER BY seq DESC OFFSET ${start} ${limit}`,
+    );
+    let items = rows!.map(toDLQItem);
+    if (end < -1) {
+      // A negative end counts from the last item, as in Array.prototype.slice(start, end + 1).
+      items = items.slice(0, Math.max(0, items.length + end + 1));
+    }
+    return items;
+  }
+
+  async getDLQItem(id: string): Promise<DLQItem | null> {
+    const [rows] = await this.#db.read(
+      sql`SELECT ${this.#dlqColumns()} FROM ${this.#t.dlq} WHERE id = ${id}`,
+    );
+    return rows![0] ? toDLQItem(rows![0]) : null;
+  }
+
+  async removeDLQItem(id: string): Promise<boolean> {
+    const [rows] = await this.#db.write([
+      sql`DELETE FROM ${this.#t.dlq} WHERE id = ${id} RETURNING 1 AS removed`,
+    ]);
+    return rows!.length === 1;
+  }
+
+  /** Closes the pool the store created; a pool passed in is left open. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsPool) {
+      await this.#pool.end();
+    } else {
+      this.#pool.off('error', this.#onPoolError);
+    }
+  }
+}

@@ -1,0 +1,476 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  compileWorkflow,
+  InvalidArgumentError,
+  type NodeDefinition,
+  SpaneError,
+  type WorkflowPlan,
+} from '@spane/core';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS_FOLDER, MIGRATIONS_TABLE, PostgresExecutionStore } from '../src/index.js';
+import { admin, createSchema, DATABASE_URL, dropSchema, schemaName, store } from './helpers.js';
+
+const schema = schemaName();
+const extraSchemas: string[] = [];
+
+beforeAll(async () => {
+  await createSchema(schema);
+});
+
+afterAll(async () => {
+  await Promise.all([schema, ...extraSchemas].map(dropSchema));
+});
+
+let wf = 0;
+function plan(nodes: NodeDefinition[]): WorkflowPlan {
+  wf += 1;
+  return compileWorkflow({ id: `pg-test-${wf}-${Date.now()}`, name: 'pg test', nodes });
+}
+
+const node = (id: string, inputs?: string[]): NodeDefinition =>
+  inputs ? { id, type: 'x', inputs } : { id, type: 'x' };
+
+function chain(length: number): WorkflowPlan {
+  return plan(Array.from({ length }, (_, i) => node(`N${i}`, i === 0 ? undefined : [`N${i - 1}`])));
+}
+
+async function expectInvalid(promise: Promise<unknown>, text = 'U+0000'): Promise<void> {
+  const error = await promise.then(
+    () => expect.fail('expected InvalidArgumentError'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InvalidArgumentError);
+  expect((error as Error).message).toContain(text);
+}
+
+describe('migrate()', () => {
+  it('is safe twice in a row and from three stores at once', async () => {
+    const fresh = schemaName();
+    extraSchemas.push(fresh);
+    const stores = [store(fresh), store(fresh), store(fresh)];
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      await stores[0]!.migrate();
+      await Promise.all(stores.map((s) => s.migrate()));
+      const applied = await admin(`SELECT count(*)::int AS n FROM "${fresh}".${MIGRATIONS_TABLE}`);
+      expect(applied.rows[0]!.n).toBe(1);
+      const tables = await admin(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+        [fresh],
+      );
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        MIGRATIONS_TABLE,
+        'dlq',
+        'executions',
+        'logs',
+        'node_states',
+        'spans',
+        'workflow_heads',
+        'workflows',
+      ]);
+      const p = chain(2);
+      expect((await stores[1]!.saveWorkflow(p)).created).toBe(true);
+      expect((await stores[2]!.getWorkflow(p.workflowId))?.version).toBe(p.version);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('refuses a server older than PostgreSQL 13 with a SpaneError', async () => {
+    const client = {
+      query: async () => ({ rows: [{ server_version_num: '120015' }] }),
+      release: () => {},
+      on: () => {},
+    };
+    const pool = {
+      on: () => pool,
+      off: () => pool,
+      connect: async () => client,
+    } as unknown as pg.Pool;
+    const s = new PostgresExecutionStore({ pool });
+    const error = await s.migrate().then(
+      () => expect.fail('expected a SpaneError'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SpaneError);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((error as Error).message).toMatch(/PostgreSQL 13/);
+    await s.close();
+  });
+
+  it('finds the migrations folder from src and from dist', () => {
+    expect(existsSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'))).toBe(true);
+    const packageRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+    for (const dir of ['src', 'dist']) {
+      const module = pathToFileURL(join(packageRoot, dir, 'migrate.js'));
+      expect(fileURLToPath(new URL('../drizzle', module))).toBe(MIGRATIONS_FOLDER);
+    }
+  });
+});
+
+describe('options', () => {
+  it('rejects a schema name that is not a plain identifier', () => {
+    expect(() => store('bad"schema')).toThrow(InvalidArgumentError);
+    expect(() => store('1abc')).toThrow(InvalidArgumentError);
+  });
+
+  it('uses a pool passed in (whatever its search_path) and leaves it open', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    try {
+      const s = new PostgresExecutionStore({ pool, schema });
+      const p = chain(1);
+      await s.saveWorkflow(p);
+      const { execution } = await s.createExecution({ plan: p });
+      expect((await s.getExecution(execution.executionId))?.status).toBe('pending');
+      await s.close();
+      expect((await pool.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe('data', () => {
+  it('refuses U+0000 in JSON values and text with InvalidArgumentError and stays usable', async () => {
+    const s = store(schema);
+    try {
+      const p = chain(2);
+      await s.saveWorkflow(p);
+      await expectInvalid(s.createExecution({ plan: p, initialData: { a: ['ok', 'x\u0000y'] } }));
+      await expectInvalid(s.createExecution({ plan: p, initialData: { 'k\u0000': 1 } }));
+      await expectInvalid(s.createExecution({ plan: p, metadata: { m: '\u0000' } }));
+      await expectInvalid(s.createExecution({ plan: p, idempotencyKey: 'key\u0000' }));
+
+      const id = (await s.createExecution({ plan: p, initialData: 'a \\u0000 b' })).execution
+        .executionId;
+      expect((await s.getExecution(id))?.initialData, 'a backslash-u text is fine').toBe(
+        'a \\u0000 b',
+      );
+      await s.beginNodeRun(p, id, 'N0');
+      await expectInvalid(
+        s.completeNode(p, id, 'N0', { type: 'completed', data: { out: '\u0000' } }),
+        'data of node',
+      );
+      await expectInvalid(s.completeNode(p, id, 'N0', { type: 'failed', error: 'bad \u0000' }));
+      await expectInvalid(s.updateExecutionMetadata(id, { x: '\u0000' }));
+      await expectInvalid(
+        s.appendLogs([
+          {
+            executionId: id,
+            level: 'info',
+            message: 'm',
+            meta: { v: '\u0000' },
+            timestamp: new Date().toISOString(),
+          },
+        ]),
+      );
+      await expectInvalid(
+        s.addDLQItem({
+          workflowId: 'w',
+          executionId: id,
+          nodeId: 'N0',
+          error: '\u0000',
+          attempts: 1,
+        }),
+      );
+      const state = await s.getExecution(id);
+      expect(state?.nodeResults.N0?.status, 'nothing was recorded').toBe('running');
+      const done = await s.completeNode(p, id, 'N0', { type: 'completed', data: 'fine' });
+      expect(done).toMatchObject({ recorded: true, ready: ['N1'] });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps JSON null apart from absent data', async () => {
+    const s = store(schema);
+    try {
+      const p = chain(3);
+      await s.saveWorkflow(p);
+      const absent = (await s.createExecution({ plan: p })).execution.executionId;
+      const nul = (await s.createExecution({ plan: p, initialData: null })).execution.executionId;
+      const a = await s.getExecution(absent);
+      expect(a && 'initialData' in a).toBe(false);
+      expect((await s.getExecution(nul))?.initialData).toBeNull();
+      const begun = await s.beginNodeRun(p, nul, 'N0');
+      expect(begun).toMatchObject({ started: true, initialData: null, inputData: null });
+
+      await s.completeNode(p, nul, 'N0', { type: 'completed', data: null });
+      await s.beginNodeRun(p, nul, 'N1');
+      await s.completeNode(p, nul, 'N1', { type: 'completed' });
+      const state = await s.getExecution(nul);
+      expect(state?.nodeResults.N0 && 'data' in state.nodeResults.N0).toBe(true);
+      expect(state?.nodeResults.N0?.data).toBeNull();
+      expect(state?.nodeResults.N1 && 'data' in state.nodeResults.N1).toBe(false);
+      const n2 = await s.beginNodeRun(p, nul, 'N2');
+      expect(n2.started && n2.previousResults).toEqual({ N1: { success: true } });
+
+      const item = await s.addDLQItem({
+        workflowId: p.workflowId,
+        executionId: nul,
+        nodeId: 'N2',
+        error: 'e',
+        attempts: 1,
+        inputData: null,
+      });
+      expect((await s.getDLQItem(item.id))?.inputData).toBeNull();
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+/** Waits until a backend of `applicationName` waits for a lock, then terminates it. */
+async function terminateWhenWaiting(applicationName: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { rows } = await admin(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+       WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+      [applicationName],
+    );
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('no backend waited for the lock');
+}
+
+describe('connections', () => {
+  it('survives terminated backends: the next operations succeed', async () => {
+    const applicationName = `spane-test-${schemaName()}`;
+    const errors: Error[] = [];
+    const s = store(schema, {
+      poolConfig: { application_name: applicationName, max: 4 },
+      onConnectionError: (e) => errors.push(e),
+    });
+    try {
+      const p = chain(3);
+      await s.saveWorkflow(p);
+      const id = (await s.createExecution({ plan: p })).execution.executionId;
+      // Open several connections, then leave them idle in the pool.
+      await Promise.all(Array.from({ length: 4 }, () => s.getExecution(id)));
+      const killed = await admin(
+        `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+         WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+        [applicationName],
+      );
+      expect(killed.rows.length).toBeGreaterThan(0);
+
+      // A read right away is re-run on a new connection.
+      expect((await s.getExecution(id))?.status).toBe('pending');
+      // Writes too, once the pool has seen the dropped connections.
+      const deadline = Date.now() + 5000;
+      while (errors.length < killed.rows.length && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await s.beginNodeRun(p, id, 'N0')).toMatchObject({ started: true, attempt: 1 });
+      expect(await s.completeNode(p, id, 'N0', { type: 'completed' })).toMatchObject({
+        recorded: true,
+        ready: ['N1'],
+      });
+
+      // A backend killed while the store waits inside a transaction it has not committed:
+      // the transaction rolled back, so the store runs it again on a new connection.
+      await s.beginNodeRun(p, id, 'N1');
+      const holder = new pg.Client({ connectionString: DATABASE_URL });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(
+          `SELECT 1 FROM "${schema}".executions WHERE execution_id = $1 FOR UPDATE`,
+          [id],
+        );
+        const completing = s.completeNode(p, id, 'N1', { type: 'completed', data: 1 });
+        await terminateWhenWaiting(applicationName);
+        await holder.query('COMMIT');
+        expect(await completing).toMatchObject({ recorded: true, ready: ['N2'] });
+
+        // Killed while a batch that ends in COMMIT is in flight: the outcome is unknown to
+        // the store, so it reports the error instead of running the batch again.
+        await holder.query('BEGIN');
+        await holder.query(
+          `SELECT 1 FROM "${schema}".executions WHERE execution_id = $1 FOR UPDATE`,
+          [id],
+        );
+        const beginning = s.beginNodeRun(p, id, 'N2').then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        await terminateWhenWaiting(applicationName);
+        await holder.query('COMMIT');
+        expect(await beginning).toMatchObject({ code: '57P01' });
+      } finally {
+        await holder.end();
+      }
+      const state = await s.getExecution(id);
+      expect(state?.nodeResults.N1).toMatchObject({ status: 'completed', data: 1 });
+      expect(state?.nodeResults.N2?.status, 'the killed transaction changed nothing').toBe(
+        'queued',
+      );
+      expect(await s.beginNodeRun(p, id, 'N2')).toMatchObject({ started: true, attempt: 1 });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('concurrency', () => {
+  it('a 1 → 500 → 1 fan-in completed by all parents at once reports the join ready once', async () => {
+    const s = store(schema);
+    try {
+      const parents = Array.from({ length: 500 }, (_, i) => `P${i}`);
+      const p = plan([node('S'), ...parents.map((id) => node(id, ['S'])), node('J', parents)]);
+      await s.saveWorkflow(p);
+      const id = (await s.createExecution({ plan: p, initialData: { n: 0 } })).execution
+        .executionId;
+      await s.beginNodeRun(p, id, 'S');
+      const first = await s.completeNode(p, id, 'S', { type: 'completed', data: 's' });
+      expect(first.ready).toHaveLength(500);
+
+      const begun = await Promise.all(parents.map((n) => s.beginNodeRun(p, id, n)));
+      expect(begun.every((b) => b.started && b.inputData === 's')).toBe(true);
+      const results = await Promise.all(
+        parents.map((n) => s.completeNode(p, id, n, { type: 'completed', data: { from: n } })),
+      );
+      expect(results.filter((r) => r.recorded)).toHaveLength(500);
+      expect(results.filter((r) => r.ready.includes('J'))).toHaveLength(1);
+      expect(results.flatMap((r) => r.ready)).toEqual(['J']);
+      expect(results.filter((r) => r.finished)).toHaveLength(0);
+
+      const join = await s.beginNodeRun(p, id, 'J');
+      expect(join.started && Object.keys(join.inputData as object)).toHaveLength(500);
+      const last = await s.completeNode(p, id, 'J', { type: 'completed' });
+      expect(last).toMatchObject({ recorded: true, finished: true, executionStatus: 'completed' });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('listActiveNodes', () => {
+  it('pages by node id, whatever the definition order', async () => {
+    const fresh = schemaName();
+    extraSchemas.push(fresh);
+    await createSchema(fresh);
+    const s = store(fresh);
+    try {
+      const p = plan([node('Z'), node('M'), node('A')]);
+      await s.saveWorkflow(p);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++)
+        ids.push((await s.createExecution({ plan: p })).execution.executionId);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await s.listActiveNodes({ limit: 2, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((n) => `${n.executionId}/${n.nodeId}`));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined && seen.length < 20);
+      expect(seen).toEqual(ids.flatMap((id) => ['A', 'M', 'Z'].map((n) => `${id}/${n}`)));
+      await expect(s.listActiveNodes({ cursor: 'nope' })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('round trips', () => {
+  it('beginNodeRun takes one round trip, completeNode two', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    let queries = 0;
+    const wrapped = new WeakSet<pg.PoolClient>();
+    pool.on('acquire', (client) => {
+      if (wrapped.has(client)) return;
+      wrapped.add(client);
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]) => {
+        queries += 1;
+        return query(...args);
+      };
+    });
+    const s = new PostgresExecutionStore({ pool, schema });
+    try {
+      const p = plan([node('A'), node('B', ['A']), node('C', ['A']), node('D', ['B', 'C'])]);
+      await s.saveWorkflow(p);
+      const id = (await s.createExecution({ plan: p })).execution.executionId;
+      const count = async (work: () => Promise<unknown>) => {
+        const before = queries;
+        await work();
+        return queries - before;
+      };
+      expect(await count(() => s.beginNodeRun(p, id, 'A'))).toBe(1);
+      expect(await count(() => s.completeNode(p, id, 'A', { type: 'completed' }))).toBe(2);
+      expect(await count(() => s.beginNodeRun(p, id, 'B'))).toBe(1);
+      expect(await count(() => s.completeNode(p, id, 'B', { type: 'completed' }))).toBe(2);
+      expect(await count(() => s.createExecution({ plan: p }))).toBe(1);
+      expect(await count(() => s.getExecution(id))).toBe(1);
+      expect(await count(() => s.setExecutionStatus(id, 'paused'))).toBe(1);
+      expect(await count(() => s.completeNode(p, id, 'B', { type: 'completed' })), 'refused').toBe(
+        2,
+      );
+    } finally {
+      await s.close();
+      await pool.end();
+    }
+  });
+
+  it('a skip cascade reads the further rows it needs', async () => {
+    const s = store(schema);
+    try {
+      // A → B → C → D, A → E; completing A with nextNodes [E] skips B, C and D.
+      const p = plan([
+        node('A'),
+        node('B', ['A']),
+        node('C', ['B']),
+        node('D', ['C']),
+        node('E', ['A']),
+      ]);
+      await s.saveWorkflow(p);
+      const id = (await s.createExecution({ plan: p })).execution.executionId;
+      await s.beginNodeRun(p, id, 'A');
+      const a = await s.completeNode(p, id, 'A', { type: 'completed', nextNodes: ['E'] });
+      expect(a.ready).toEqual(['E']);
+      expect(a.skipped).toEqual([
+        { nodeId: 'B', reason: 'not-selected' },
+        { nodeId: 'C', reason: 'upstream-skipped' },
+        { nodeId: 'D', reason: 'upstream-skipped' },
+      ]);
+      await s.beginNodeRun(p, id, 'E');
+      const e = await s.completeNode(p, id, 'E', { type: 'completed' });
+      expect(e).toMatchObject({ finished: true, executionStatus: 'completed' });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('throughput', () => {
+  it('runs a 1,000-node chain (begin + complete per node)', async () => {
+    const s = store(schema);
+    try {
+      const length = 1000;
+      const p = chain(length);
+      await s.saveWorkflow(p);
+      const id = (await s.createExecution({ plan: p, initialData: { seed: 1 } })).execution
+        .executionId;
+      const started = performance.now();
+      for (let i = 0; i < length; i++) {
+        const nodeId = `N${i}`;
+        const begun = await s.beginNodeRun(p, id, nodeId);
+        if (!begun.started) throw new Error(`${nodeId} did not start`);
+        await s.completeNode(p, id, nodeId, { type: 'completed', data: { i } });
+      }
+      const perNode = (performance.now() - started) / length;
+      console.log(`store-postgres: ${perNode.toFixed(3)} ms per node (begin + complete)`);
+      expect((await s.getExecution(id))?.status).toBe('completed');
+      expect(perNode).toBeLessThan(50);
+    } finally {
+      await s.close();
+    }
+  });
+});
