@@ -360,7 +360,13 @@ export class WorkflowEngine implements IWorkflowEngine {
             if (!state) finish(() => reject(new ExecutionNotFoundError(executionId)));
             else if (isTerminalStatus(state.status)) finish(() => resolve(state));
           },
-          (err: unknown) => finish(() => reject(err)),
+          // A store that is briefly unreachable (a database restart) is not the end of
+          // the wait: the next event or re-check reads again, until the timeout.
+          (err: unknown) =>
+            this.#options.logger.warn('waitForExecution: store read failed', {
+              executionId,
+              error: err instanceof Error ? err.message : String(err),
+            }),
         );
       };
       for (const name of TERMINAL_EVENTS) {

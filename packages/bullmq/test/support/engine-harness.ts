@@ -7,19 +7,11 @@ import {
   NodeRegistry,
   type WorkflowDefinition,
 } from '@spane/core';
-import { InMemoryExecutionStore } from '@spane/store-memory';
 import { Redis } from 'ioredis';
 import { WorkflowEngine, type WorkflowEngineOptions } from '../../src/index.js';
+import { createTestStore } from './test-store.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/**
- * The store the engine suite runs against. The suite is written once and runs per store:
- * store-memory by default; the Postgres adapter plugs in here through SPANE_TEST_STORE.
- */
-export function createStore(): ExecutionStore {
-  return new InMemoryExecutionStore();
-}
 
 export interface Harness {
   engine: WorkflowEngine;
@@ -27,6 +19,8 @@ export interface Harness {
   store: ExecutionStore;
   redis: Redis;
   prefix: string;
+  /** The Postgres schema of the store (absent for the memory store). */
+  schema?: string;
   /** Another engine on the same Redis prefix and store (a second "process"). */
   peer(options?: WorkflowEngineOptions): WorkflowEngine;
   /**
@@ -53,7 +47,8 @@ export async function createHarness(
   const prefix = `spane-test-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(where.redisUrl ?? REDIS_URL, { maxRetriesPerRequest: null });
   const registry = new NodeRegistry();
-  const store = createStore();
+  const testStore = await createTestStore();
+  const store = testStore.store;
   const engines: WorkflowEngine[] = [];
   const make = (o?: WorkflowEngineOptions, r: NodeRegistry = registry): WorkflowEngine => {
     const e = new WorkflowEngine(r, store, redis, { ...TEST_TIMINGS, ...options, ...o, prefix });
@@ -67,12 +62,13 @@ export async function createHarness(
     store,
     redis,
     prefix,
+    ...(testStore.schema === undefined ? {} : { schema: testStore.schema }),
     peer: (o) => make(o),
     peerWith: (r, o) => make(o, r),
     async close() {
       await Promise.all(engines.map((e) => e.close()));
       await deleteKeys(redis, `${prefix}:*`);
-      await store.close();
+      await testStore.dispose();
       await redis.quit();
     },
   };

@@ -1,0 +1,46 @@
+/**
+ * A second engine process for the multi-process tests: the same Redis prefix and Postgres
+ * schema as the test, its own registry. Prints `ready` when its workers run, and
+ * `running <executionId> <nodeId>` when a `hang` node starts (which then never returns).
+ */
+import { NodeRegistry } from '@spane/core';
+import { PostgresExecutionStore } from '@spane/store-postgres';
+import { WorkflowEngine } from '../../src/index.js';
+
+const env = process.env;
+const store = new PostgresExecutionStore({
+  connectionString: env.DATABASE_URL!,
+  schema: env.SPANE_SCHEMA!,
+});
+const registry = new NodeRegistry();
+registry.register('step', {
+  execute: async (ctx) => {
+    await new Promise((r) => setTimeout(r, Number(env.SPANE_STEP_MS ?? 0)));
+    return { success: true, data: { pid: process.pid, node: ctx.nodeId } };
+  },
+});
+registry.register('hang', {
+  execute: async (ctx) => {
+    if (env.SPANE_HANG === '1') {
+      process.stdout.write(`running ${ctx.executionId} ${ctx.nodeId}\n`);
+      await new Promise(() => {});
+    }
+    return { success: true, data: { pid: process.pid, node: ctx.nodeId } };
+  },
+});
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const engine = new WorkflowEngine(registry, store, env.REDIS_URL!, {
+  prefix: env.SPANE_PREFIX!,
+  lockDurationMs: 1_000,
+  stalledIntervalMs: 500,
+  logger: quiet,
+});
+await engine.startWorkers(Number(env.SPANE_CONCURRENCY ?? 4));
+process.stdout.write('ready\n');
+const stop = async () => {
+  await engine.close();
+  await store.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
