@@ -95,10 +95,17 @@ export class WorkflowEngine implements IWorkflowEngine {
     this.#workerConnection = this.#redis.duplicate({ maxRetriesPerRequest: null });
     this.#workerConnection.on('error', () => {});
     const prefix = this.#options.prefix;
-    this.#nodeQueue = new Queue<NodeJobData>(NODE_QUEUE, { connection: this.#redis, prefix });
+    // BullMQ's per-queue event stream is capped: the engine's own events go over pub/sub.
+    const streams = { events: { maxLen: 1_000 } };
+    this.#nodeQueue = new Queue<NodeJobData>(NODE_QUEUE, {
+      connection: this.#redis,
+      prefix,
+      streams,
+    });
     this.#controlQueue = new Queue<{ e: string }>(CONTROL_QUEUE, {
       connection: this.#redis,
       prefix,
+      streams,
     });
     this.#nodeQueue.on('error', (err) =>
       this.#options.logger.warn('queue error', { error: err.message }),

@@ -27,3 +27,20 @@ it('checkHealth reports Redis, the store and this process’s workers', async ()
   expect(after.workers).toBe(false);
   expect(after.ok).toBe(false);
 });
+
+it('getQueueStats counts jobs by state and the DLQ', async () => {
+  h = await createHarness();
+  h.registry.register('noop', { execute: async () => ({ success: true }) });
+  await h.engine.registerWorkflow({
+    id: 'counted',
+    name: 'counted',
+    nodes: [
+      { id: 'A', type: 'noop' },
+      { id: 'B', type: 'noop' },
+    ],
+  });
+  await h.engine.enqueueWorkflow('counted');
+  await h.engine.enqueueWorkflow('counted', undefined, { delayMs: 60_000 });
+  const stats = await h.engine.getQueueStats();
+  expect(stats).toMatchObject({ waiting: 2, delayed: 2, active: 0, dlq: 0 });
+});
