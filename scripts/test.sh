@@ -19,7 +19,7 @@ report_dir="$(mktemp -d)"
 trap 'rm -rf "$report_dir"' EXIT
 export SPANE_TEST_REPORT_DIR="$report_dir"
 set +e
-pnpm exec turbo run test --concurrency=1
+pnpm exec turbo run test --concurrency=1 --continue
 rc=$?
 set -e
 node scripts/test-summary.mjs "$report_dir"

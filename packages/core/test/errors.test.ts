@@ -67,6 +67,9 @@ function samples(m: ErrorsModule): [string, errors.SpaneError, SpaneErrorCode][]
     ['NonRetryableError', new m.NonRetryableError('stop'), 'NON_RETRYABLE'],
     ['NodeTimeoutError', new m.NodeTimeoutError('n', 100), 'NODE_TIMEOUT'],
     ['DepthLimitExceededError', new m.DepthLimitExceededError(11, 10), 'DEPTH_LIMIT_EXCEEDED'],
+    ['WebhookNotFoundError', new m.WebhookNotFoundError('hooks/a', 'POST'), 'WEBHOOK_NOT_FOUND'],
+    ['InvalidSignatureError', new m.InvalidSignatureError('expired'), 'INVALID_SIGNATURE'],
+    ['DuplicateDeliveryError', new m.DuplicateDeliveryError('d-1'), 'DUPLICATE_DELIVERY'],
   ];
 }
 
