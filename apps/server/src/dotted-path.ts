@@ -1,0 +1,110 @@
+import { NonRetryableError } from '@spane/core';
+
+/** Keys that would reach an object's prototype; refused in every path. */
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+
+type Container = Record<string, unknown> | unknown[];
+
+function isContainer(value: unknown): value is Container {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * Splits a dotted path (`a.b.0.c`) into its keys. Paths are data, never code: no
+ * brackets, no expressions.
+ * @throws NonRetryableError for an empty path or segment, or a prototype key
+ */
+export function parsePath(path: string): string[] {
+  if (typeof path !== 'string' || path === '') {
+    throw new NonRetryableError('a path must be a non-empty string');
+  }
+  const keys = path.split('.');
+  for (const key of keys) {
+    if (key === '') throw new NonRetryableError(`path '${path}' has an empty segment`);
+    if (FORBIDDEN.has(key))
+      throw new NonRetryableError(`path '${path}' uses the reserved key '${key}'`);
+  }
+  return keys;
+}
+
+function ownChild(container: unknown, key: string): unknown {
+  if (!isContainer(container)) return undefined;
+  if (Array.isArray(container)) return /^\d+$/.test(key) ? container[Number(key)] : undefined;
+  return Object.hasOwn(container, key) ? container[key] : undefined;
+}
+
+/** The value at `keys` (own properties and array indexes only), or undefined. */
+export function getPath(value: unknown, keys: readonly string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    current = ownChild(current, key);
+    if (current === undefined) return undefined;
+  }
+  return current;
+}
+
+/** True when a value (possibly `null`) exists at `keys`. */
+export function hasPath(value: unknown, keys: readonly string[]): boolean {
+  const parent = getPath(value, keys.slice(0, -1));
+  const last = keys[keys.length - 1]!;
+  if (!isContainer(parent)) return false;
+  if (Array.isArray(parent)) return /^\d+$/.test(last) && Number(last) < parent.length;
+  return Object.hasOwn(parent, last);
+}
+
+/**
+ * Sets the value at `keys`, creating objects for missing levels.
+ * @throws NonRetryableError when a level on the way holds a value that is not an object
+ */
+export function setPath(target: Container, keys: readonly string[], value: unknown): void {
+  let current: Container = target;
+  keys.forEach((key, i) => {
+    const last = i === keys.length - 1;
+    if (Array.isArray(current) && !/^\d+$/.test(key)) {
+      throw new NonRetryableError(`cannot set '${keys.join('.')}': '${key}' is not an array index`);
+    }
+    const record = current as Record<string, unknown>;
+    if (last) {
+      // defineProperty: a plain assignment of a key like "__proto__" could not happen
+      // (refused by parsePath), but this also never calls a setter.
+      Object.defineProperty(record, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      return;
+    }
+    const next = ownChild(current, key);
+    if (next === undefined) {
+      const created: Record<string, unknown> = {};
+      Object.defineProperty(record, key, {
+        value: created,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      current = created;
+    } else if (isContainer(next)) {
+      current = next;
+    } else {
+      throw new NonRetryableError(
+        `cannot set '${keys.join('.')}': '${keys.slice(0, i + 1).join('.')}' is not an object`,
+      );
+    }
+  });
+}
+
+/** Removes the value at `keys` and returns it (undefined when there was none). */
+export function deletePath(target: unknown, keys: readonly string[]): unknown {
+  const parent = getPath(target, keys.slice(0, -1));
+  const last = keys[keys.length - 1]!;
+  if (!isContainer(parent)) return undefined;
+  const value = ownChild(parent, last);
+  if (Array.isArray(parent)) {
+    if (/^\d+$/.test(last) && Number(last) < parent.length) parent.splice(Number(last), 1);
+  } else if (Object.hasOwn(parent, last)) {
+    delete parent[last];
+  }
+  return value;
+}

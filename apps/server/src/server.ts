@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { type EngineLogger, WorkflowEngine } from '@spane/bullmq';
+import { NodeRegistry } from '@spane/core';
+import { ApiKeyStore, type SpaneHttpAuth, spaneFrameworkErrors, spaneHttp } from '@spane/http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ServerConfig } from './config.js';
+import { createExecutionStore } from './execution-store-factory.js';
+import { loadNodeModule } from './node-module.js';
+import { registerBuiltInNodes } from './nodes/built-in-nodes.js';
+
+/** Options of {@link startServer} that are not configuration (mostly for tests). */
+export interface StartOptions {
+  /** Where log lines go (pino JSON, one per line). @defaultValue stdout */
+  logStream?: { write(line: string): void };
+  /** Prints the one-time generated API key. @defaultValue writes to stdout */
+  print?: (text: string) => void;
+  /** How long to wait for Redis at start before giving up. @defaultValue 10_000 */
+  redisTimeoutMs?: number;
+}
+
+/** A started server. */
+export interface RunningServer {
+  /** `http://host:port` of the HTTP listener. */
+  url: string;
+  port: number;
+  engine: WorkflowEngine;
+  app: FastifyInstance;
+  /** The admin key created at start when auth is on and none was configured. */
+  generatedApiKey?: string;
+  /** Graceful shutdown: stops HTTP, lets running nodes finish (engine grace), closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+function engineLogger(log: FastifyBaseLogger): EngineLogger {
+  return {
+    debug: (message, meta) => log.debug(meta ?? {}, message),
+    info: (message, meta) => log.info(meta ?? {}, message),
+    warn: (message, meta) => log.warn(meta ?? {}, message),
+    error: (message, meta) => log.error(meta ?? {}, message),
+  };
+}
+
+/** A URL safe to print: the password replaced. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.href;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+async function waitForRedis(engine: WorkflowEngine, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await engine.checkHealth()).redis) return;
+    if (Date.now() > deadline) {
+      throw new Error(`cannot reach Redis at ${redact(url)} (waited ${timeoutMs} ms)`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function authFor(
+  config: ServerConfig,
+  print: (text: string) => void,
+): { auth: SpaneHttpAuth; generated?: string } {
+  if (config.auth.mode === 'disabled') return { auth: { mode: 'disabled' } };
+  const keys = ApiKeyStore.parse(config.auth.entries);
+  if (keys.size > 0) return { auth: { mode: 'keys', keys } };
+  const generated = `spane_${randomBytes(24).toString('base64url')}`;
+  keys.add(generated, 'default', ['admin']);
+  print(
+    [
+      '',
+      'No API key is configured (SPANE_API_KEYS), so this admin key for tenant "default" was',
+      'created for this run. It is shown once and not stored; set SPANE_API_KEYS to keep one:',
+      '',
+      `    ${generated}`,
+      '',
+      '',
+    ].join('\n'),
+  );
+  return { auth: { mode: 'keys', keys }, generated };
+}
+
+/** `/health/live` and `/health/ready` for a worker-only process (no API). */
+function workerHealthRoutes(app: FastifyInstance, engine: WorkflowEngine): void {
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (_request, reply) => {
+    const health = await engine.checkHealth();
+    if (health.ok) return health;
+    return reply.code(503).send({
+      error: { code: 'NOT_READY', message: 'Not ready', details: health },
+    });
+  });
+}
+
+/**
+ * Starts SPANE from a validated configuration: the store (PostgreSQL with migrations, or
+ * memory), the node registry (built-ins and SPANE_NODES), the engine on Redis, its workers
+ * (roles `all` and `worker`), and HTTP — the full API (`all`, `api`) or only health probes
+ * (`worker`). Anything that fails on the way is closed again before the error is thrown.
+ */
+export async function startServer(
+  config: ServerConfig,
+  options: StartOptions = {},
+): Promise<RunningServer> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    // The API has its own body limit; this only bounds routes outside it.
+    bodyLimit: 1024 * 1024,
+    // Ids in paths may be up to 256 characters (the API's schemas check them).
+    maxParamLength: 256,
+    frameworkErrors: spaneFrameworkErrors,
+  });
+  const closers: (() => Promise<unknown>)[] = [() => app.close()];
+  /** Runs the shutdown steps in order; each may take at most `stepMs` when given. */
+  const closeAll = async (stepMs?: number) => {
+    for (const close of closers.splice(0)) {
+      const step = close().catch((err: Error) => app.log.error({ err }, 'shutdown step failed'));
+      if (stepMs === undefined) await step;
+      else await Promise.race([step, new Promise((r) => setTimeout(r, stepMs).unref())]);
+    }
+  };
+  try {
+    const { store, kind } = await createExecutionStore(config);
+    closers.push(() => store.close());
+    const registry = new NodeRegistry();
+    registerBuiltInNodes(registry, { httpAllow: config.httpAllow });
+    if (config.nodesModule !== undefined) {
+      const added = await loadNodeModule(config.nodesModule, registry);
+      app.log.info({ module: config.nodesModule, types: added }, 'node types loaded');
+    }
+    const engine = new WorkflowEngine(registry, store, config.redisUrl, {
+      prefix: config.redisPrefix,
+      logger: engineLogger(app.log.child({ component: 'engine' })),
+    });
+    // After the HTTP server (which waits for requests in flight), before the store.
+    closers.splice(1, 0, () => engine.close());
+    await waitForRedis(engine, config.redisUrl, options.redisTimeoutMs ?? 10_000);
+    if (config.role !== 'api') await engine.startWorkers(config.workerConcurrency);
+
+    let generatedApiKey: string | undefined;
+    if (config.role === 'worker') {
+      workerHealthRoutes(app, engine);
+    } else {
+      const print = options.print ?? ((text: string) => process.stdout.write(text));
+      const { auth, generated } = authFor(config, print);
+      generatedApiKey = generated;
+      await app.register(spaneHttp, { engine, auth });
+    }
+    await app.listen({ port: config.port, host: config.host });
+    const { port } = app.server.address() as AddressInfo;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    app.log.info(
+      {
+        role: config.role,
+        store: kind,
+        redis: redact(config.redisUrl),
+        prefix: config.redisPrefix,
+        workers: config.role === 'api' ? 0 : config.workerConcurrency,
+        nodeTypes: registry.types(),
+      },
+      'spane server started',
+    );
+    let closing: Promise<void> | undefined;
+    const server: RunningServer = {
+      url: `http://${host}:${port}`,
+      port,
+      engine,
+      app,
+      close: () => {
+        closing ??= closeAll();
+        return closing;
+      },
+    };
+    if (generatedApiKey !== undefined) server.generatedApiKey = generatedApiKey;
+    return server;
+  } catch (err) {
+    // A start that failed (often: Redis unreachable) should not hang on closing what it opened.
+    await closeAll(2_000);
+    throw err;
+  }
+}

@@ -1,0 +1,183 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type ServerConfig } from '../src/index.js';
+
+const KEY = 'config-test-key-0000001';
+const dir = mkdtempSync(join(tmpdir(), 'spane-config-'));
+const keysFile = join(dir, 'keys.txt');
+writeFileSync(keysFile, `# operators\n${KEY}:acme:admin\nsecond-config-key-000001:acme:read\n`);
+const nodesFile = join(dir, 'nodes.mjs');
+writeFileSync(nodesFile, 'export default () => {};\n');
+
+const defaults: ServerConfig = {
+  port: 3000,
+  host: '127.0.0.1',
+  redisUrl: 'redis://127.0.0.1:6379',
+  redisPrefix: 'spane',
+  databaseSchema: 'public',
+  auth: { mode: 'keys', entries: [] },
+  workerConcurrency: 10,
+  role: 'all',
+  httpAllow: [],
+  logLevel: 'info',
+};
+
+describe('loadConfig: valid environments', () => {
+  it.each<[string, Record<string, string>, Partial<ServerConfig>]>([
+    ['defaults', {}, {}],
+    ['blank values count as unset', { PORT: '', HOST: ' ' }, {}],
+    ['port and host', { PORT: '8080', HOST: '0.0.0.0' }, { port: 8080, host: '0.0.0.0' }],
+    ['port 0 (any free port)', { PORT: '0' }, { port: 0 }],
+    [
+      'rediss URL',
+      { REDIS_URL: 'rediss://:pw@redis.internal:6380/2' },
+      { redisUrl: 'rediss://:pw@redis.internal:6380/2' },
+    ],
+    [
+      'Postgres store',
+      { DATABASE_URL: 'postgres://u:p@db:5432/spane', DATABASE_SCHEMA: 'spane_1' },
+      { databaseUrl: 'postgres://u:p@db:5432/spane', databaseSchema: 'spane_1' },
+    ],
+    [
+      'inline keys',
+      { SPANE_API_KEYS: `${KEY}:acme:read+execute, other-config-key-00001:globex:admin` },
+      {
+        auth: {
+          mode: 'keys',
+          entries: [`${KEY}:acme:read+execute`, 'other-config-key-00001:globex:admin'],
+        },
+      },
+    ],
+    [
+      'keys file with comments',
+      { SPANE_API_KEYS_FILE: keysFile },
+      {
+        auth: {
+          mode: 'keys',
+          entries: [`${KEY}:acme:admin`, 'second-config-key-000001:acme:read'],
+        },
+      },
+    ],
+    ['auth disabled', { SPANE_AUTH: 'disabled' }, { auth: { mode: 'disabled' } }],
+    [
+      'worker role, concurrency',
+      { SPANE_ROLE: 'worker', WORKER_CONCURRENCY: '50' },
+      { role: 'worker', workerConcurrency: 50 },
+    ],
+    ['api role', { SPANE_ROLE: 'api' }, { role: 'api' }],
+    ['nodes module', { SPANE_NODES: nodesFile }, { nodesModule: nodesFile }],
+    [
+      'http allow-list',
+      { SPANE_HTTP_ALLOW: '10.0.0.0/8, internal.example.com,*.svc.cluster.local,::1,fd00::/8' },
+      {
+        httpAllow: ['10.0.0.0/8', 'internal.example.com', '*.svc.cluster.local', '::1', 'fd00::/8'],
+      },
+    ],
+    ['log level, any case', { LOG_LEVEL: 'DEBUG' }, { logLevel: 'debug' }],
+    ['redis prefix', { SPANE_REDIS_PREFIX: 'tenant-x:spane' }, { redisPrefix: 'tenant-x:spane' }],
+  ])('%s', (_name, env, expected) => {
+    expect(loadConfig(env, dir)).toEqual({ ...defaults, ...expected });
+  });
+});
+
+describe('loadConfig: invalid environments', () => {
+  it.each<[string, Record<string, string>, RegExp]>([
+    [
+      'port not a number',
+      { PORT: 'http' },
+      /PORT must be an integer from 0 to 65535 \(got 'http'\)/,
+    ],
+    ['port out of range', { PORT: '70000' }, /PORT must be an integer/],
+    ['negative port', { PORT: '-1' }, /PORT must be an integer/],
+    [
+      'redis URL of another scheme',
+      { REDIS_URL: 'http://127.0.0.1:6379' },
+      /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/,
+    ],
+    ['redis URL that is no URL', { REDIS_URL: 'localhost:6379' }, /REDIS_URL must be/],
+    [
+      'database URL of another scheme',
+      { DATABASE_URL: 'mysql://x' },
+      /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/,
+    ],
+    ['bad schema', { DATABASE_SCHEMA: '1abc' }, /DATABASE_SCHEMA must be/],
+    [
+      'zero workers',
+      { WORKER_CONCURRENCY: '0' },
+      /WORKER_CONCURRENCY must be an integer from 1 to 1000/,
+    ],
+    ['fractional workers', { WORKER_CONCURRENCY: '2.5' }, /WORKER_CONCURRENCY/],
+    [
+      'unknown role',
+      { SPANE_ROLE: 'scheduler' },
+      /SPANE_ROLE must be all, api or worker \(got 'scheduler'\)/,
+    ],
+    ['unknown log level', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
+    ['unknown auth mode', { SPANE_AUTH: 'off' }, /SPANE_AUTH must be 'keys'/],
+    [
+      'auth disabled with keys',
+      { SPANE_AUTH: 'disabled', SPANE_API_KEYS: `${KEY}:a:read` },
+      /conflicts/,
+    ],
+    [
+      'malformed key entry',
+      { SPANE_API_KEYS: `${KEY}:acme` },
+      /SPANE_API_KEYS: API key entry #1 must look like key:tenant:scope\+scope/,
+    ],
+    ['short key', { SPANE_API_KEYS: 'dev:default:admin' }, /16 to 512 characters/],
+    ['unknown scope', { SPANE_API_KEYS: `${KEY}:acme:write` }, /unknown scope 'write'/],
+    [
+      'both key sources',
+      { SPANE_API_KEYS: `${KEY}:a:read`, SPANE_API_KEYS_FILE: keysFile },
+      /not both/,
+    ],
+    [
+      'missing keys file',
+      { SPANE_API_KEYS_FILE: 'nope.txt' },
+      /SPANE_API_KEYS_FILE: cannot read .*nope\.txt \(ENOENT\)/,
+    ],
+    ['missing nodes module', { SPANE_NODES: './no-such-module.mjs' }, /SPANE_NODES: no file at/],
+    [
+      'bad allow-list entry',
+      { SPANE_HTTP_ALLOW: '10.0.0.0/33' },
+      /SPANE_HTTP_ALLOW: '10.0.0.0\/33' is not a CIDR range/,
+    ],
+    [
+      'allow-list entry that is no host',
+      { SPANE_HTTP_ALLOW: 'bad_host!' },
+      /is not a host name, an IP address or a CIDR range/,
+    ],
+    ['bad redis prefix', { SPANE_REDIS_PREFIX: 'has space' }, /SPANE_REDIS_PREFIX/],
+  ])('%s', (_name, env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env, dir);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(message);
+  });
+
+  it('reports every problem at once and never echoes a secret', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(
+        {
+          PORT: 'x',
+          SPANE_ROLE: 'y',
+          REDIS_URL: 'http://:hunter2@redis',
+          SPANE_API_KEYS: `${KEY}:acme`,
+        },
+        dir,
+      );
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error?.problems).toHaveLength(4);
+    expect(error?.message).not.toContain('hunter2');
+    expect(error?.message).not.toContain(KEY);
+  });
+});

@@ -1,0 +1,158 @@
+import { isSpaneError, type SpaneErrorCode } from '@spane/core';
+
+/** The body of every error response: `{ "error": { "code", "message", "details"? } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/**
+ * An error raised by the HTTP layer itself (authentication, scopes, malformed bodies,
+ * readiness), with its status, stable code and optional response headers.
+ */
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly details?: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    statusCode: number,
+    code: string,
+    message: string,
+    options: { details?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.code = code;
+    if (options.details !== undefined) this.details = options.details;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/**
+ * HTTP status of every SpaneError code: the one place where engine errors become status
+ * codes. A `Record` over the code union, so a code added to core fails the typecheck here
+ * until it is given a status.
+ */
+export const STATUS_BY_SPANE_CODE: Readonly<Record<SpaneErrorCode, number>> = Object.freeze({
+  VALIDATION_FAILED: 422,
+  CYCLE_DETECTED: 422,
+  NODE_TYPE_NOT_REGISTERED: 422,
+  DEPTH_LIMIT_EXCEEDED: 422,
+  WORKFLOW_NOT_FOUND: 404,
+  EXECUTION_NOT_FOUND: 404,
+  NODE_NOT_FOUND: 404,
+  DLQ_ITEM_NOT_FOUND: 404,
+  WEBHOOK_NOT_FOUND: 404,
+  INVALID_TRANSITION: 409,
+  VERSION_CONFLICT: 409,
+  DUPLICATE_DELIVERY: 409,
+  NODE_TYPE_ALREADY_REGISTERED: 409,
+  NODE_ALREADY_SETTLED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  INVALID_ARGUMENT: 400,
+  INVALID_SIGNATURE: 401,
+  // A wait on the server's side (e.g. for an execution) ran out: a gateway timeout, not
+  // a slow client (408).
+  TIMEOUT: 504,
+  NODE_TIMEOUT: 504,
+  // Raised by executors inside workers; reaching a request means a bug, so it is internal.
+  NON_RETRYABLE: 500,
+});
+
+/** Codes of statuses that fastify (or Node) raises itself, by status. */
+const CODE_BY_STATUS: Readonly<Record<number, string>> = Object.freeze({
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  411: 'LENGTH_REQUIRED',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE_ENTITY',
+  429: 'TOO_MANY_REQUESTS',
+  431: 'HEADERS_TOO_LARGE',
+  503: 'UNAVAILABLE',
+});
+
+/** What an error becomes on the wire. `internal` errors are logged and never shown. */
+export interface HttpErrorResponse {
+  statusCode: number;
+  body: ErrorBody;
+  headers: Readonly<Record<string, string>>;
+  internal: boolean;
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  params?: unknown;
+}
+
+const INTERNAL: ErrorBody = {
+  error: { code: 'INTERNAL', message: 'Internal server error' },
+};
+
+/**
+ * Turns any error into a response: SpaneErrors by {@link STATUS_BY_SPANE_CODE}, HTTP-layer
+ * errors as raised, fastify's own 4xx errors (schema validation, body too large, media
+ * type) by their status; anything else is a 500 with a generic message.
+ */
+export function toHttpErrorResponse(error: unknown): HttpErrorResponse {
+  if (isSpaneError(error)) {
+    const statusCode = STATUS_BY_SPANE_CODE[error.code] ?? 500;
+    if (statusCode >= 500 && statusCode !== 504) {
+      return { statusCode: 500, body: INTERNAL, headers: {}, internal: true };
+    }
+    return { statusCode, body: { error: error.toJSON() }, headers: {}, internal: false };
+  }
+  if (error instanceof HttpError) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error.details !== undefined) body.error.details = error.details;
+    return { statusCode: error.statusCode, body, headers: error.headers, internal: false };
+  }
+  if (typeof error === 'object' && error !== null) {
+    const e = error as {
+      statusCode?: unknown;
+      message?: unknown;
+      validation?: AjvIssue[];
+      validationContext?: string;
+    };
+    if (Array.isArray(e.validation)) {
+      const where = e.validationContext ?? 'request';
+      const issues = e.validation.map((v) => ({
+        path: `/${where}${v.instancePath ?? ''}`,
+        message: v.message ?? 'is invalid',
+      }));
+      return {
+        statusCode: 400,
+        body: {
+          error: {
+            code: 'BAD_REQUEST',
+            message: `Invalid ${where}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+            details: { issues },
+          },
+        },
+        headers: {},
+        internal: false,
+      };
+    }
+    const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+    if (status >= 400 && status < 500) {
+      const message = typeof e.message === 'string' ? e.message : 'Bad request';
+      return {
+        statusCode: status,
+        body: { error: { code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message } },
+        headers: {},
+        internal: false,
+      };
+    }
+  }
+  return { statusCode: 500, body: INTERNAL, headers: {}, internal: true };
+}

@@ -1,0 +1,210 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import {
+  DLQItemSchema,
+  ExecutionStateSchema,
+  ExecutionStatusSchema,
+  LogEntrySchema,
+  SpanSchema,
+  WorkflowDefinitionSchema,
+} from '@spane/core';
+import { SchemaComponents } from './schema-components.js';
+
+/**
+ * Request and response schemas of the API, built from core's TypeBox schemas (the one
+ * schema source). Route schemas refer to shared components; see {@link SchemaComponents}.
+ */
+export const components = new SchemaComponents();
+
+const IdString = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' });
+const OpaqueId = Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9_.:-]+$' });
+
+// ── components ─────────────────────────────────────────────────────────
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code, e.g. WORKFLOW_NOT_FOUND' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'Error', description: 'Every error response has this shape' },
+);
+
+export const StoredWorkflowSchema = Type.Object(
+  {
+    tenantId: Type.String(),
+    workflowId: Type.String(),
+    version: Type.String({ description: 'Content hash of the definition' }),
+    definition: WorkflowDefinitionSchema,
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'StoredWorkflow' },
+);
+
+export const ExecutionSummarySchema = Type.Omit(
+  ExecutionStateSchema,
+  ['nodeResults', 'initialData'],
+  {
+    $id: 'ExecutionSummary',
+    description: 'An execution without its node results and initial data',
+  },
+);
+
+export const EnqueueOptionsSchema = Type.Object(
+  {
+    priority: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 2_097_152, description: '1 = highest' }),
+    ),
+    delayMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 366 * 24 * 3600 * 1000, description: 'Start later' }),
+    ),
+    runAt: Type.Optional(Type.String({ format: 'date-time', description: 'Start at this time' })),
+    idempotencyKey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'The same key (per tenant) returns the same execution id',
+      }),
+    ),
+  },
+  { $id: 'EnqueueOptions', additionalProperties: false },
+);
+
+export const QueueCountsSchema = Type.Object(
+  {
+    waiting: Type.Integer(),
+    active: Type.Integer(),
+    delayed: Type.Integer(),
+    completed: Type.Integer(),
+    failed: Type.Integer(),
+    paused: Type.Integer(),
+    prioritized: Type.Integer(),
+  },
+  { $id: 'QueueCounts', description: 'Node jobs in the shared queue, by state (all tenants)' },
+);
+
+export const HealthSchema = Type.Object(
+  {
+    ok: Type.Boolean(),
+    redis: Type.Boolean(),
+    store: Type.Boolean(),
+    workers: Type.Union([Type.Boolean(), Type.Null()], {
+      description: 'null when this process runs no workers',
+    }),
+  },
+  { $id: 'Health' },
+);
+
+// ── requests ───────────────────────────────────────────────────────────
+
+export const WorkflowParams = Type.Object({ id: IdString });
+export type WorkflowParams = Static<typeof WorkflowParams>;
+
+export const IdParams = Type.Object({ id: OpaqueId });
+export type IdParams = Static<typeof IdParams>;
+
+export const WebhookParams = Type.Object({ '*': Type.String({ maxLength: 512 }) });
+export type WebhookParams = Static<typeof WebhookParams>;
+
+export const WorkflowQuery = Type.Object({
+  version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+});
+export type WorkflowQuery = Static<typeof WorkflowQuery>;
+
+export const ExecuteBody = Type.Object(
+  {
+    initialData: Type.Optional(Type.Unknown({ description: 'Input of the entry nodes' })),
+    options: Type.Optional(EnqueueOptionsSchema),
+  },
+  { additionalProperties: false },
+);
+export type ExecuteBody = Static<typeof ExecuteBody>;
+
+export const BulkExecuteBody = Type.Array(
+  Type.Object(
+    {
+      workflowId: IdString,
+      initialData: Type.Optional(Type.Unknown()),
+      options: Type.Optional(EnqueueOptionsSchema),
+    },
+    { additionalProperties: false },
+  ),
+  { minItems: 1, maxItems: 1000 },
+);
+export type BulkExecuteBody = Static<typeof BulkExecuteBody>;
+
+export const ListExecutionsQuery = Type.Object({
+  workflowId: Type.Optional(IdString),
+  status: Type.Optional(
+    Type.Array(ExecutionStatusSchema, {
+      maxItems: 6,
+      description: 'Repeat to match several (status=running&status=paused)',
+    }),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+});
+export type ListExecutionsQuery = Static<typeof ListExecutionsQuery>;
+
+export const ReplayBody = Type.Object(
+  { fromNodeId: Type.Optional(IdString) },
+  { additionalProperties: false },
+);
+export type ReplayBody = Static<typeof ReplayBody>;
+
+export const DLQQuery = Type.Object({
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+});
+export type DLQQuery = Static<typeof DLQQuery>;
+
+// ── responses ──────────────────────────────────────────────────────────
+
+export const WorkflowList = Type.Object({ items: Type.Array(StoredWorkflowSchema) });
+export const ExecutionAccepted = Type.Object({ executionId: Type.String() });
+export const ExecutionsAccepted = Type.Object({
+  executionIds: Type.Array(Type.String(), { description: 'In request order' }),
+});
+export const ExecutionPageSchema = Type.Object({
+  items: Type.Array(ExecutionSummarySchema),
+  nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page' })),
+});
+export const ExecutionStatusResult = Type.Object({
+  executionId: Type.String(),
+  status: ExecutionStatusSchema,
+});
+export const LogList = Type.Object({ items: Type.Array(LogEntrySchema) });
+export const SpanList = Type.Object({ items: Type.Array(SpanSchema) });
+export const DLQPage = Type.Object({ items: Type.Array(DLQItemSchema) });
+export const DLQRetried = Type.Object({ id: Type.String(), executionId: Type.String() });
+export const StatsSchema = Type.Object({
+  queue: QueueCountsSchema,
+  dlq: Type.Integer({ description: "Dead-letter items of the caller's tenant" }),
+});
+export const LiveSchema = Type.Object({ status: Type.Literal('ok') });
+export { DLQItemSchema, ExecutionStateSchema, WorkflowDefinitionSchema };
+
+// Every component, registered up front (route schemas only refer to these).
+for (const schema of [
+  ErrorSchema,
+  StoredWorkflowSchema,
+  ExecutionSummarySchema,
+  EnqueueOptionsSchema,
+  QueueCountsSchema,
+  HealthSchema,
+  WorkflowDefinitionSchema,
+  ExecutionStateSchema,
+  ExecutionStatusSchema,
+  LogEntrySchema,
+  SpanSchema,
+  DLQItemSchema,
+]) {
+  components.ref(schema);
+}
+
+/** Error responses every route may give, as fastify response-schema entries. */
+export function errorResponses(): Record<string, TSchema> {
+  const ref = components.ref(ErrorSchema);
+  return { '4xx': ref, '5xx': ref };
+}

@@ -1,0 +1,26 @@
+import { spaneHttp } from './spane-http.js';
+
+export {
+  API_SCOPES,
+  type ApiKeyIdentity,
+  ApiKeyStore,
+  type ApiScope,
+  hasScope,
+  MIN_KEY_LENGTH,
+} from './api-key-store.js';
+export { spaneFrameworkErrors } from './framework-errors.js';
+export {
+  type ErrorBody,
+  HttpError,
+  type HttpErrorResponse,
+  STATUS_BY_SPANE_CODE,
+  toHttpErrorResponse,
+} from './http-errors.js';
+export {
+  DEFAULT_BODY_LIMIT_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
+  type SpaneHttpAuth,
+  type SpaneHttpOptions,
+} from './options.js';
+export { spaneHttp };
+export default spaneHttp;

@@ -1,0 +1,104 @@
+import { InvalidArgumentError, type IWorkflowEngine } from '@spane/core';
+import { ApiKeyStore } from './api-key-store.js';
+
+/** How requests are authenticated. */
+export type SpaneHttpAuth =
+  /** `Authorization: Bearer <key>` checked against the store; the key's tenant scopes every call. */
+  | { mode: 'keys'; keys: ApiKeyStore }
+  /** No authentication, every call in tenant `default`. For local development only; warned in the log. */
+  | { mode: 'disabled' };
+
+/** Options of the `spaneHttp` plugin. */
+export interface SpaneHttpOptions {
+  /** The engine the API drives (any `IWorkflowEngine`, e.g. `WorkflowEngine` of `@spane/bullmq`). */
+  engine: IWorkflowEngine;
+  auth: SpaneHttpAuth;
+  /** Largest request body, in bytes; larger ones answer 413. @defaultValue 2 MiB */
+  bodyLimitBytes?: number;
+  /** Serve Prometheus metrics at `/metrics`. @defaultValue true */
+  metrics?: boolean;
+  /** Deepest nesting of arrays and objects accepted in a JSON body; deeper answers 400. @defaultValue 64 */
+  maxJsonDepth?: number;
+  /** Serve the OpenAPI document at `/docs/json` and Swagger UI at `/docs`. @defaultValue true */
+  docs?: boolean;
+  /** Interval of SSE keep-alive comments (and of the state re-check behind them). @defaultValue 15_000 */
+  sseHeartbeatMs?: number;
+}
+
+export interface ResolvedHttpOptions {
+  engine: IWorkflowEngine;
+  auth: SpaneHttpAuth;
+  bodyLimitBytes: number;
+  metrics: boolean;
+  maxJsonDepth: number;
+  docs: boolean;
+  sseHeartbeatMs: number;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_MAX_JSON_DEPTH = 64;
+
+const ENGINE_METHODS = [
+  'registerWorkflow',
+  'getWorkflow',
+  'listWorkflows',
+  'listWorkflowVersions',
+  'unregisterWorkflow',
+  'enqueueWorkflow',
+  'enqueueWorkflows',
+  'getExecution',
+  'listExecutions',
+  'pauseWorkflow',
+  'resumeWorkflow',
+  'cancelWorkflow',
+  'replayWorkflow',
+  'getDLQItems',
+  'retryDLQItem',
+  'triggerWebhook',
+  'getQueueStats',
+  'getLogs',
+  'getTrace',
+  'checkHealth',
+  'on',
+] as const;
+
+function positiveInt(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`spaneHttp: ${name} must be a positive integer`);
+  }
+  return value;
+}
+
+/** Checks the plugin's options once, at registration. @throws InvalidArgumentError */
+export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('spaneHttp: options are required ({ engine, auth })');
+  }
+  const engine = options.engine as unknown as Record<string, unknown> | undefined;
+  const missing = ENGINE_METHODS.filter((m) => typeof engine?.[m] !== 'function');
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(
+      `spaneHttp: engine must implement IWorkflowEngine (missing ${missing.join(', ')})`,
+    );
+  }
+  const auth = options.auth as SpaneHttpAuth | undefined;
+  if (auth?.mode === 'keys') {
+    if (!(auth.keys instanceof ApiKeyStore)) {
+      throw new InvalidArgumentError("spaneHttp: auth { mode: 'keys' } needs keys: ApiKeyStore");
+    }
+  } else if (auth?.mode !== 'disabled') {
+    throw new InvalidArgumentError(
+      "spaneHttp: auth must be { mode: 'keys', keys } or, explicitly, { mode: 'disabled' }",
+    );
+  }
+  return {
+    engine: options.engine,
+    auth,
+    bodyLimitBytes: positiveInt('bodyLimitBytes', options.bodyLimitBytes, DEFAULT_BODY_LIMIT_BYTES),
+    metrics: options.metrics ?? true,
+    maxJsonDepth: positiveInt('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH),
+    docs: options.docs ?? true,
+    sseHeartbeatMs: positiveInt('sseHeartbeatMs', options.sseHeartbeatMs, 15_000),
+  };
+}

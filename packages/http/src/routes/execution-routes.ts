@@ -1,0 +1,184 @@
+import type { ExecutionFilter, IWorkflowEngine } from '@spane/core';
+import type { FastifyInstance } from 'fastify';
+import {
+  components,
+  ExecutionAccepted,
+  ExecutionPageSchema,
+  ExecutionStateSchema,
+  ExecutionStatusResult,
+  errorResponses,
+  IdParams,
+  ListExecutionsQuery,
+  LogList,
+  ReplayBody,
+  SpanList,
+} from '../http-schemas.js';
+import { BEARER, emptyBodyAsObject, type RouteContext } from '../route-context.js';
+import { executionOfTenant } from '../tenant-guard.js';
+
+const TAGS = ['executions'];
+
+type Action = 'pause' | 'resume' | 'cancel';
+const ACTIONS: Record<
+  Action,
+  {
+    operationId: string;
+    summary: string;
+    run: (engine: IWorkflowEngine, id: string) => Promise<void>;
+  }
+> = {
+  pause: {
+    operationId: 'pauseExecution',
+    summary: 'Pause: no new node starts; running nodes finish and are recorded',
+    run: (engine, id) => engine.pauseWorkflow(id),
+  },
+  resume: {
+    operationId: 'resumeExecution',
+    summary: 'Resume a paused execution where it stopped',
+    run: (engine, id) => engine.resumeWorkflow(id),
+  },
+  cancel: {
+    operationId: 'cancelExecution',
+    summary: 'Cancel: running nodes see their signal aborted; no job is left in Redis',
+    run: (engine, id) => engine.cancelWorkflow(id),
+  },
+};
+
+/** Listing, state, logs and trace of executions, and their lifecycle actions. */
+export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteContext): void {
+  const params = components.inline(IdParams);
+
+  app.get<{ Querystring: ListExecutionsQuery }>(
+    '/api/executions',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'listExecutions',
+        summary: "The tenant's executions, newest first, a page at a time",
+        security: BEARER,
+        querystring: components.inline(ListExecutionsQuery),
+        response: { 200: components.inline(ExecutionPageSchema), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const filter: ExecutionFilter = { tenantId: auth.tenantOf(request) };
+      if (q.workflowId !== undefined) filter.workflowId = q.workflowId;
+      if (q.status !== undefined && q.status.length > 0) filter.status = q.status;
+      if (q.limit !== undefined) filter.limit = q.limit;
+      if (q.cursor !== undefined) filter.cursor = q.cursor;
+      return engine.listExecutions(filter);
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/api/executions/:id',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'getExecution',
+        summary: 'The state of an execution, with every node',
+        security: BEARER,
+        params,
+        response: { 200: components.ref(ExecutionStateSchema), ...errorResponses() },
+      },
+    },
+    (request) => executionOfTenant(engine, request.params.id, auth.tenantOf(request)),
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/api/executions/:id/logs',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'getExecutionLogs',
+        summary: 'Log lines of an execution: engine events and ctx.log calls',
+        security: BEARER,
+        params,
+        response: { 200: components.inline(LogList), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      await executionOfTenant(engine, request.params.id, auth.tenantOf(request));
+      return { items: await engine.getLogs(request.params.id) };
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/api/executions/:id/trace',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'getExecutionTrace',
+        summary: 'The trace of an execution: one span per node attempt',
+        security: BEARER,
+        params,
+        response: { 200: components.inline(SpanList), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      await executionOfTenant(engine, request.params.id, auth.tenantOf(request));
+      return { items: await engine.getTrace(request.params.id) };
+    },
+  );
+
+  for (const [action, spec] of Object.entries(ACTIONS) as [Action, (typeof ACTIONS)[Action]][]) {
+    app.post<{ Params: IdParams }>(
+      `/api/executions/:id/${action}`,
+      {
+        onRequest: auth.require('execute'),
+        schema: {
+          tags: TAGS,
+          operationId: spec.operationId,
+          summary: spec.summary,
+          description:
+            'Needs the `execute` scope. A transition the lifecycle does not allow (e.g. cancel a completed run) answers 409 INVALID_TRANSITION.',
+          security: BEARER,
+          params,
+          response: { 200: components.inline(ExecutionStatusResult), ...errorResponses() },
+        },
+      },
+      async (request) => {
+        const { id } = request.params;
+        const tenantId = auth.tenantOf(request);
+        await executionOfTenant(engine, id, tenantId);
+        await spec.run(engine, id);
+        const after = await executionOfTenant(engine, id, tenantId);
+        return { executionId: id, status: after.status };
+      },
+    );
+  }
+
+  app.post<{ Params: IdParams; Body: ReplayBody | undefined }>(
+    '/api/executions/:id/replay',
+    {
+      onRequest: auth.require('execute'),
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: TAGS,
+        operationId: 'replayExecution',
+        summary: 'Run an execution again as a new one (metadata.replayedFrom links them)',
+        description:
+          'Needs the `execute` scope. The body is optional; `fromNodeId` replays from that node.',
+        security: BEARER,
+        params,
+        body: components.inline(ReplayBody),
+        response: { 202: components.inline(ExecutionAccepted), ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await executionOfTenant(engine, id, auth.tenantOf(request));
+      const fromNodeId = request.body?.fromNodeId;
+      const executionId = await engine.replayWorkflow(
+        id,
+        fromNodeId === undefined ? {} : { fromNodeId },
+      );
+      return reply.code(202).send({ executionId });
+    },
+  );
+}

@@ -1,0 +1,208 @@
+import { type WorkflowDefinition, WorkflowNotFoundError } from '@spane/core';
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../http-errors.js';
+import {
+  BulkExecuteBody,
+  components,
+  ExecuteBody,
+  ExecutionAccepted,
+  ExecutionsAccepted,
+  errorResponses,
+  StoredWorkflowSchema,
+  WorkflowDefinitionSchema,
+  WorkflowList,
+  WorkflowParams,
+  WorkflowQuery,
+} from '../http-schemas.js';
+import { BEARER, emptyBodyAsObject, type RouteContext } from '../route-context.js';
+
+const TAGS = ['workflows'];
+
+/**
+ * Accepts any body: a definition is checked by the engine (`validateWorkflow`), which
+ * reports every issue with its JSON pointer as a 422 — not the first schema error as a 400.
+ * The body schema stays on the route for the OpenAPI document.
+ */
+const acceptAny = () => (value: unknown) => ({ value });
+
+/** Register, read, list and delete workflow definitions; start executions of them. */
+export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteContext): void {
+  const workflowRef = components.ref(StoredWorkflowSchema);
+
+  app.post<{ Body: WorkflowDefinition }>(
+    '/api/workflows',
+    {
+      onRequest: auth.require('admin'),
+      validatorCompiler: acceptAny,
+      schema: {
+        tags: TAGS,
+        operationId: 'registerWorkflow',
+        summary: 'Register a workflow definition (a changed definition becomes a new version)',
+        description:
+          'Needs the `admin` scope. An invalid definition (schema, cycle, unknown node type, bad ids, cron or time zone) answers 422 with every issue in `error.details.issues`.',
+        security: BEARER,
+        body: components.ref(WorkflowDefinitionSchema),
+        response: { 201: workflowRef, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      if (request.body === undefined || request.body === null) {
+        throw new HttpError(400, 'BAD_REQUEST', 'A workflow definition (JSON) is required');
+      }
+      const stored = await engine.registerWorkflow(request.body, {
+        tenantId: auth.tenantOf(request),
+      });
+      return reply
+        .code(201)
+        .header('location', `${app.prefix}/api/workflows/${encodeURIComponent(stored.workflowId)}`)
+        .send(stored);
+    },
+  );
+
+  app.get(
+    '/api/workflows',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'listWorkflows',
+        summary: "The current version of each of the tenant's workflows",
+        security: BEARER,
+        response: { 200: components.inline(WorkflowList), ...errorResponses() },
+      },
+    },
+    async (request) => ({
+      items: await engine.listWorkflows({ tenantId: auth.tenantOf(request) }),
+    }),
+  );
+
+  app.get<{ Params: WorkflowParams; Querystring: WorkflowQuery }>(
+    '/api/workflows/:id',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'getWorkflow',
+        summary: 'A workflow: its current version, or the one given by ?version=',
+        security: BEARER,
+        params: components.inline(WorkflowParams),
+        querystring: components.inline(WorkflowQuery),
+        response: { 200: workflowRef, ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { version } = request.query;
+      const scope =
+        version === undefined
+          ? { tenantId: auth.tenantOf(request) }
+          : { tenantId: auth.tenantOf(request), version };
+      const stored = await engine.getWorkflow(id, scope);
+      if (!stored) throw new WorkflowNotFoundError(id, version);
+      return stored;
+    },
+  );
+
+  app.get<{ Params: WorkflowParams }>(
+    '/api/workflows/:id/versions',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'listWorkflowVersions',
+        summary: 'Every saved version of a workflow, oldest first',
+        security: BEARER,
+        params: components.inline(WorkflowParams),
+        response: { 200: components.inline(WorkflowList), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const items = await engine.listWorkflowVersions(id, { tenantId: auth.tenantOf(request) });
+      if (items.length === 0) throw new WorkflowNotFoundError(id);
+      return { items };
+    },
+  );
+
+  app.delete<{ Params: WorkflowParams }>(
+    '/api/workflows/:id',
+    {
+      onRequest: auth.require('admin'),
+      schema: {
+        tags: TAGS,
+        operationId: 'deleteWorkflow',
+        summary: 'Remove a workflow from listings; running executions finish on their version',
+        security: BEARER,
+        params: components.inline(WorkflowParams),
+        response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!(await engine.unregisterWorkflow(id, { tenantId: auth.tenantOf(request) }))) {
+        throw new WorkflowNotFoundError(id);
+      }
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: WorkflowParams; Body: ExecuteBody | undefined }>(
+    '/api/workflows/:id/execute',
+    {
+      onRequest: auth.require('execute'),
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: TAGS,
+        operationId: 'executeWorkflow',
+        summary: "Start an execution of the workflow's current version",
+        description:
+          'Needs the `execute` scope. The body is optional. `initialData` is at most 1 MiB as JSON (413 beyond).',
+        security: BEARER,
+        params: components.inline(WorkflowParams),
+        body: components.inline(ExecuteBody),
+        response: { 202: components.inline(ExecutionAccepted), ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const executionId = await engine.enqueueWorkflow(request.params.id, body.initialData, {
+        ...body.options,
+        tenantId: auth.tenantOf(request),
+      });
+      return reply.code(202).send({ executionId });
+    },
+  );
+
+  app.post<{ Body: BulkExecuteBody }>(
+    '/api/executions/bulk',
+    {
+      onRequest: auth.require('execute'),
+      schema: {
+        tags: ['executions'],
+        operationId: 'executeWorkflows',
+        summary: 'Start several executions (at most 1000)',
+        description:
+          'Needs the `execute` scope. Every workflow is looked up first, so an unknown one answers 404 before anything starts.',
+        security: BEARER,
+        body: components.inline(BulkExecuteBody),
+        response: { 202: components.inline(ExecutionsAccepted), ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = auth.tenantOf(request);
+      for (const workflowId of new Set(request.body.map((r) => r.workflowId))) {
+        if (!(await engine.getWorkflow(workflowId, { tenantId }))) {
+          throw new WorkflowNotFoundError(workflowId);
+        }
+      }
+      const executionIds = await engine.enqueueWorkflows(
+        request.body.map((r) => ({
+          workflowId: r.workflowId,
+          initialData: r.initialData,
+          options: { ...r.options, tenantId },
+        })),
+      );
+      return reply.code(202).send({ executionIds });
+    },
+  );
+}

@@ -1,0 +1,466 @@
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bearer, createHttpHarness, type HttpHarness, KEYS, wf } from './support/http-harness.js';
+
+/**
+ * Every kind of bad input answers a 4xx with a stable code in the one error shape —
+ * never a 500, a hang or a crash. One table, run against a real engine.
+ */
+
+let h: HttpHarness;
+let completedId = '';
+const admin = bearer(KEYS.adminA);
+const json = { ...admin, 'content-type': 'application/json' };
+
+const okDefinition = wf('valid', [{ id: 'a', type: 'echo' }]);
+
+function nested(depth: number): string {
+  return `${'['.repeat(depth)}${']'.repeat(depth)}`;
+}
+
+interface Case {
+  name: string;
+  request: () => InjectOptions;
+  status: number;
+  code: string;
+  /** Extra check of the error body. */
+  check?: (error: { code: string; message: string; details?: any }) => void;
+}
+
+const issueCodes = (e: { details?: { issues?: { code: string }[] } }) =>
+  (e.details?.issues ?? []).map((i) => i.code);
+
+const register = (payload: unknown): InjectOptions => ({
+  method: 'POST',
+  url: '/api/workflows',
+  headers: json,
+  payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+});
+
+const execute = (payload: unknown): InjectOptions => ({
+  method: 'POST',
+  url: '/api/workflows/valid/execute',
+  headers: json,
+  payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+});
+
+const cases: Case[] = [
+  // ── malformed bodies ──
+  {
+    name: 'syntax error in JSON',
+    request: () => register('{"id": "x",'),
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: '__proto__ key (prototype poisoning)',
+    request: () => register('{"id":"p","name":"p","nodes":[],"__proto__":{"isAdmin":true}}'),
+    status: 400,
+    code: 'INVALID_JSON',
+    check: (e) => expect(e.message).toContain('__proto__'),
+  },
+  {
+    name: 'nested __proto__ in initialData',
+    request: () => execute('{"initialData":{"a":{"__proto__":{"polluted":1}}}}'),
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'constructor.prototype key',
+    request: () => execute('{"initialData":{"constructor":{"prototype":{"x":1}}}}'),
+    status: 400,
+    code: 'INVALID_JSON',
+    check: (e) => expect(e.message).toContain('constructor.prototype'),
+  },
+  {
+    name: 'JSON nested deeper than 64 levels',
+    request: () => execute(`{"initialData":${nested(200)}}`),
+    status: 400,
+    code: 'JSON_TOO_DEEP',
+  },
+  {
+    name: 'very deep JSON (100k levels) is refused without parsing',
+    request: () => execute(`{"initialData":${nested(100_000)}}`),
+    status: 400,
+    code: 'JSON_TOO_DEEP',
+  },
+  {
+    name: 'text/plain body',
+    request: () => ({
+      ...register(okDefinition),
+      headers: { ...admin, 'content-type': 'text/plain' },
+    }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'XML body',
+    request: () => ({
+      ...execute('<x/>'),
+      headers: { ...admin, 'content-type': 'application/xml' },
+    }),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'body over the 2 MiB limit',
+    request: () => execute({ initialData: 'x'.repeat(2 * 1024 * 1024 + 10) }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
+  {
+    name: 'initialData over the 1 MiB payload limit (engine)',
+    request: () => execute({ initialData: { blob: 'x'.repeat(1024 * 1024 + 10) } }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    check: (e) => expect(e.details).toMatchObject({ limitBytes: 1024 * 1024 }),
+  },
+  {
+    name: 'register without a body',
+    request: () => ({ method: 'POST', url: '/api/workflows', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  // ── invalid workflow definitions: 422 with every issue ──
+  {
+    name: 'definition with a cycle',
+    request: () =>
+      register(
+        wf('cyclic', [
+          { id: 'a', type: 'echo', inputs: ['c'] },
+          { id: 'b', type: 'echo', inputs: ['a'] },
+          { id: 'c', type: 'echo', inputs: ['b'] },
+        ]),
+      ),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) => expect(issueCodes(e)).toContain('CYCLE'),
+  },
+  {
+    name: 'unknown node type',
+    request: () => register(wf('unknown-type', [{ id: 'a', type: 'no-such-type' }])),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) => expect(issueCodes(e)).toContain('UNKNOWN_NODE_TYPE'),
+  },
+  {
+    name: 'bad node id and bad workflow id (both reported)',
+    request: () => register(wf('bad id!', [{ id: 'a b', type: 'echo' }])),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) => {
+      const paths = (e.details.issues as { path: string }[]).map((i) => i.path);
+      expect(paths).toEqual(expect.arrayContaining(['/id', '/nodes/0/id']));
+    },
+  },
+  {
+    name: 'definition without nodes',
+    request: () => register({ id: 'empty', name: 'empty' }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'definition that is an array',
+    request: () => register([okDefinition]),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+  },
+  {
+    name: 'invalid cron expression',
+    request: () =>
+      register(
+        wf('bad-cron', [{ id: 'a', type: 'echo' }], {
+          triggers: [{ type: 'schedule', cron: 'every day at noon' }],
+        }),
+      ),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) => expect(issueCodes(e)).toContain('INVALID_CRON'),
+  },
+  {
+    name: 'invalid time zone',
+    request: () =>
+      register(
+        wf('bad-tz', [{ id: 'a', type: 'echo' }], {
+          triggers: [{ type: 'schedule', cron: '0 * * * *', timezone: 'Mars/Olympus_Mons' }],
+        }),
+      ),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) => expect(issueCodes(e)).toContain('INVALID_TIMEZONE'),
+  },
+  // ── out-of-range numbers and malformed parameters: 400 ──
+  {
+    name: 'limit=0',
+    request: () => ({ url: '/api/executions?limit=0', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'limit=1e9',
+    request: () => ({ url: '/api/executions?limit=1000000000', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'limit=abc',
+    request: () => ({ url: '/api/executions?limit=abc', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'unknown status filter',
+    request: () => ({ url: '/api/executions?status=exploded', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'negative DLQ offset',
+    request: () => ({ url: '/api/dlq?offset=-1', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'priority=-1',
+    request: () => execute({ options: { priority: -1 } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/body/options/priority'),
+  },
+  {
+    name: 'priority=1.5',
+    request: () => execute({ options: { priority: 1.5 } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'negative delayMs',
+    request: () => execute({ options: { delayMs: -5 } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'runAt that is not a date',
+    request: () => execute({ options: { runAt: 'tomorrow-ish' } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'delayMs and runAt together (engine)',
+    request: () => execute({ options: { delayMs: 10, runAt: new Date().toISOString() } }),
+    status: 400,
+    code: 'INVALID_ARGUMENT',
+  },
+  {
+    name: 'execute body that is not an object',
+    request: () => execute('[1,2,3]'),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'empty bulk request',
+    request: () => ({ method: 'POST', url: '/api/executions/bulk', headers: json, payload: '[]' }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'bulk request over 1000 items',
+    request: () => ({
+      method: 'POST',
+      url: '/api/executions/bulk',
+      headers: json,
+      payload: JSON.stringify(Array.from({ length: 1001 }, () => ({ workflowId: 'valid' }))),
+    }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'bulk item without workflowId',
+    request: () => ({
+      method: 'POST',
+      url: '/api/executions/bulk',
+      headers: json,
+      payload: '[{"initialData":1}]',
+    }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'workflow id with forbidden characters in the path',
+    request: () => ({ url: '/api/workflows/bad%20id', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'execution id with forbidden characters',
+    request: () => ({ url: '/api/executions/a$b', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'replay from a malformed node id',
+    request: () => ({
+      method: 'POST',
+      url: `/api/executions/${completedId}/replay`,
+      headers: json,
+      payload: '{"fromNodeId":"no good"}',
+    }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'path parameter longer than the router allows (host uses spaneFrameworkErrors)',
+    request: () => ({ url: `/api/executions/${'a'.repeat(150)}`, headers: admin }),
+    status: 414,
+    code: 'URI_TOO_LONG',
+  },
+  {
+    name: 'malformed percent-encoding in the path',
+    request: () => ({ url: '/api/workflows/%E0%A4%A', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  // ── missing things: 404; wrong method: 405; conflicts: 409 ──
+  {
+    name: 'unknown route',
+    request: () => ({ url: '/api/nothing-here', headers: admin }),
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'unknown route outside /api',
+    request: () => ({ method: 'POST', url: '/wp-login.php' }),
+    status: 404,
+    code: 'NOT_FOUND',
+  },
+  {
+    name: 'wrong method on a known path',
+    request: () => ({ method: 'PUT', url: '/api/workflows', headers: admin }),
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    check: (e) => expect(e.details.allowed).toEqual(expect.arrayContaining(['GET', 'POST'])),
+  },
+  {
+    name: 'wrong method on a parameterised path',
+    request: () => ({ method: 'PATCH', url: '/api/executions/some-id', headers: admin }),
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+  },
+  {
+    name: 'unknown workflow',
+    request: () => ({ url: '/api/workflows/not-registered', headers: admin }),
+    status: 404,
+    code: 'WORKFLOW_NOT_FOUND',
+  },
+  {
+    name: 'execute an unknown workflow',
+    request: () => ({
+      method: 'POST',
+      url: '/api/workflows/not-registered/execute',
+      headers: admin,
+    }),
+    status: 404,
+    code: 'WORKFLOW_NOT_FOUND',
+  },
+  {
+    name: 'unknown execution',
+    request: () => ({
+      url: '/api/executions/00000000-0000-0000-0000-000000000000',
+      headers: admin,
+    }),
+    status: 404,
+    code: 'EXECUTION_NOT_FOUND',
+  },
+  {
+    name: 'unknown DLQ item',
+    request: () => ({ method: 'POST', url: '/api/dlq/no-such-item/retry', headers: admin }),
+    status: 404,
+    code: 'DLQ_ITEM_NOT_FOUND',
+  },
+  {
+    name: 'cancel a completed execution',
+    request: () => ({
+      method: 'POST',
+      url: `/api/executions/${completedId}/cancel`,
+      headers: admin,
+    }),
+    status: 409,
+    code: 'INVALID_TRANSITION',
+  },
+  {
+    name: 'resume an execution that is not paused',
+    request: () => ({
+      method: 'POST',
+      url: `/api/executions/${completedId}/resume`,
+      headers: admin,
+    }),
+    status: 409,
+    code: 'INVALID_TRANSITION',
+  },
+  // ── authentication and scopes ──
+  {
+    name: 'no Authorization header',
+    request: () => ({ url: '/api/workflows' }),
+    status: 401,
+    code: 'UNAUTHORIZED',
+  },
+  {
+    name: 'unknown API key',
+    request: () => ({ url: '/api/workflows', headers: bearer('not-a-configured-key-123') }),
+    status: 401,
+    code: 'UNAUTHORIZED',
+  },
+  {
+    name: 'Basic instead of Bearer',
+    request: () => ({ url: '/api/workflows', headers: { authorization: `Basic ${KEYS.adminA}` } }),
+    status: 401,
+    code: 'UNAUTHORIZED',
+  },
+  {
+    name: 'read key registering a workflow (checked before the body)',
+    request: () => ({
+      ...register('{ not even json'),
+      headers: { ...bearer(KEYS.readA), 'content-type': 'application/json' },
+    }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
+];
+
+beforeAll(async () => {
+  h = await createHttpHarness();
+  const res = await h.app.inject(register(okDefinition));
+  expect(res.statusCode).toBe(201);
+  const run = await h.app.inject({
+    method: 'POST',
+    url: '/api/workflows/valid/execute',
+    headers: admin,
+  });
+  completedId = run.json().executionId;
+  await h.engine.waitForExecution(completedId);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+it(`has at least 25 cases (${cases.length})`, () => {
+  expect(cases.length).toBeGreaterThanOrEqual(25);
+});
+
+it.each(cases)('$name → $status $code', async ({ request, status, code, check }) => {
+  const res = await h.app.inject(request());
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.headers['content-type']).toContain('application/json');
+  const body = res.json();
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(body.error.code).toBe(code);
+  expect(body.error.message).toEqual(expect.any(String));
+  check?.(body.error);
+});
+
+it('leaves the engine and the plugin healthy after all of it', async () => {
+  const ready = await h.app.inject({ url: '/health/ready' });
+  expect(ready.statusCode).toBe(200);
+  expect(Object.prototype).not.toHaveProperty('isAdmin');
+  expect(Object.prototype).not.toHaveProperty('polluted');
+});

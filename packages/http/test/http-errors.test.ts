@@ -1,0 +1,59 @@
+import {
+  CycleDetectedError,
+  InvalidSignatureError,
+  PayloadTooLargeError,
+  SpaneError,
+  WorkflowNotFoundError,
+} from '@spane/core';
+import { describe, expect, it } from 'vitest';
+import { HttpError, STATUS_BY_SPANE_CODE, toHttpErrorResponse } from '../src/index.js';
+import { jsonNestingDepth, parseJsonBody } from '../src/json-body-parser.js';
+
+describe('toHttpErrorResponse', () => {
+  it('maps SpaneErrors by code', () => {
+    expect(toHttpErrorResponse(new WorkflowNotFoundError('w')).statusCode).toBe(404);
+    expect(toHttpErrorResponse(new CycleDetectedError(['a', 'b', 'a'])).statusCode).toBe(422);
+    expect(toHttpErrorResponse(new PayloadTooLargeError('x', 1, 2)).statusCode).toBe(413);
+    expect(toHttpErrorResponse(new InvalidSignatureError('bad')).statusCode).toBe(401);
+    const timeout = toHttpErrorResponse(new SpaneError('TIMEOUT', 'waited too long'));
+    expect(timeout).toMatchObject({ statusCode: 504, internal: false });
+    expect(STATUS_BY_SPANE_CODE.DUPLICATE_DELIVERY).toBe(409);
+  });
+
+  it('hides unknown errors behind a generic 500', () => {
+    const res = toHttpErrorResponse(new Error('SELECT * FROM secrets failed'));
+    expect(res).toEqual({
+      statusCode: 500,
+      body: { error: { code: 'INTERNAL', message: 'Internal server error' } },
+      headers: {},
+      internal: true,
+    });
+    expect(toHttpErrorResponse(new SpaneError('NON_RETRYABLE', 'executor detail')).body).toEqual(
+      res.body,
+    );
+    expect(toHttpErrorResponse('a string').statusCode).toBe(500);
+  });
+
+  it('keeps HTTP-layer errors and their headers', () => {
+    const res = toHttpErrorResponse(
+      new HttpError(401, 'UNAUTHORIZED', 'no', { headers: { 'www-authenticate': 'Bearer' } }),
+    );
+    expect(res).toMatchObject({ statusCode: 401, headers: { 'www-authenticate': 'Bearer' } });
+  });
+});
+
+describe('JSON bodies', () => {
+  it('measures nesting without counting brackets inside strings', () => {
+    expect(jsonNestingDepth('{"a":[1,{"b":"[[[{{{"}]}')).toBe(3);
+    expect(jsonNestingDepth('"\\"[["')).toBe(0);
+    expect(jsonNestingDepth('[[[[[[', 3)).toBe(4);
+  });
+
+  it('parses ordinary JSON and treats an empty body as none', () => {
+    expect(parseJsonBody('{"a":[1,"x"],"constructor":1}', 64)).toEqual({
+      a: [1, 'x'],
+      constructor: 1,
+    });
+    expect(parseJsonBody('  ', 64)).toBeUndefined();
+  });
+});

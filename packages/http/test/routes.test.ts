@@ -1,0 +1,469 @@
+import { createHmac } from 'node:crypto';
+import type { ExecutionState } from '@spane/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bearer,
+  createHttpHarness,
+  engineSupports,
+  type HttpHarness,
+  KEYS,
+  wf,
+} from './support/http-harness.js';
+
+let h: HttpHarness;
+const admin = bearer(KEYS.adminA);
+
+beforeAll(async () => {
+  h = await createHttpHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function register(definition: Record<string, unknown>) {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/workflows',
+    headers: admin,
+    payload: definition,
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+async function execute(workflowId: string, body?: unknown): Promise<string> {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: `/api/workflows/${workflowId}/execute`,
+    headers: admin,
+    ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+  });
+  expect(res.statusCode, res.body).toBe(202);
+  return res.json().executionId;
+}
+
+/** Resolves with the execution id when a node of the workflow starts (listen before executing). */
+function nodeStarted(workflowId: string, nodeId: string): Promise<string> {
+  return new Promise((resolve) => {
+    const off = h.engine.on('node:started', (p) => {
+      if (p.workflowId === workflowId && p.nodeId === nodeId) {
+        off();
+        resolve(p.executionId);
+      }
+    });
+  });
+}
+
+describe('workflows', () => {
+  it('registers (201 + Location), lists, reads, reads versions and deletes', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/workflows',
+      headers: admin,
+      payload: wf('crud', [{ id: 'a', type: 'echo' }]),
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers.location).toBe('/api/workflows/crud');
+    const v1 = res.json();
+    expect(v1).toMatchObject({ tenantId: 'tenant-a', workflowId: 'crud' });
+    expect(v1.definition.nodes).toEqual([{ id: 'a', type: 'echo' }]);
+
+    const v2 = await register(wf('crud', [{ id: 'a', type: 'echo', name: 'changed' }]));
+    expect(v2.version).not.toBe(v1.version);
+
+    const list = await h.app.inject({ url: '/api/workflows', headers: admin });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().items.map((w: { workflowId: string }) => w.workflowId)).toContain('crud');
+
+    const current = await h.app.inject({ url: '/api/workflows/crud', headers: admin });
+    expect(current.json().version).toBe(v2.version);
+    const old = await h.app.inject({
+      url: `/api/workflows/crud?version=${v1.version}`,
+      headers: admin,
+    });
+    expect(old.json().version).toBe(v1.version);
+
+    const versions = await h.app.inject({ url: '/api/workflows/crud/versions', headers: admin });
+    expect(versions.json().items.map((w: { version: string }) => w.version)).toEqual([
+      v1.version,
+      v2.version,
+    ]);
+
+    const del = await h.app.inject({
+      method: 'DELETE',
+      url: '/api/workflows/crud',
+      headers: admin,
+    });
+    expect(del.statusCode).toBe(204);
+    expect(del.body).toBe('');
+    const gone = await h.app.inject({ url: '/api/workflows/crud', headers: admin });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().error.code).toBe('WORKFLOW_NOT_FOUND');
+    const again = await h.app.inject({
+      method: 'DELETE',
+      url: '/api/workflows/crud',
+      headers: admin,
+    });
+    expect(again.statusCode).toBe(404);
+  });
+});
+
+describe('executions', () => {
+  it('executes with and without a body and reads state, logs and trace', async () => {
+    await register(
+      wf('run', [
+        { id: 'a', type: 'echo' },
+        { id: 'b', type: 'echo', inputs: ['a'] },
+      ]),
+    );
+    const bare = await execute('run');
+    const withData = await execute('run', {
+      initialData: { n: 1 },
+      options: { priority: 3, idempotencyKey: 'run-1' },
+    });
+    expect(
+      await execute('run', { initialData: { n: 2 }, options: { idempotencyKey: 'run-1' } }),
+    ).toBe(withData);
+    await h.engine.waitForExecution(bare, { timeoutMs: 10_000 });
+    await h.engine.waitForExecution(withData, { timeoutMs: 10_000 });
+
+    const state = await h.app.inject({ url: `/api/executions/${withData}`, headers: admin });
+    expect(state.statusCode).toBe(200);
+    const s = state.json() as ExecutionState;
+    expect(s).toMatchObject({ status: 'completed', tenantId: 'tenant-a', priority: 3 });
+    expect(s.nodeResults.b).toMatchObject({ status: 'completed', data: { n: 1 } });
+
+    const logs = await h.app.inject({ url: `/api/executions/${withData}/logs`, headers: admin });
+    expect(logs.statusCode).toBe(200);
+    expect(logs.json().items.length).toBeGreaterThan(0);
+    const trace = await h.app.inject({ url: `/api/executions/${withData}/trace`, headers: admin });
+    expect(trace.statusCode).toBe(200);
+    expect(
+      trace
+        .json()
+        .items.map((sp: { nodeId: string }) => sp.nodeId)
+        .sort(),
+    ).toEqual(['a', 'b']);
+  });
+
+  it('starts executions in bulk, in request order, and checks every workflow first', async () => {
+    await register(wf('bulk', [{ id: 'a', type: 'echo' }]));
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/executions/bulk',
+      headers: admin,
+      payload: [
+        { workflowId: 'bulk', initialData: { i: 0 } },
+        { workflowId: 'bulk', initialData: { i: 1 }, options: { priority: 1 } },
+      ],
+    });
+    expect(res.statusCode).toBe(202);
+    const ids: string[] = res.json().executionIds;
+    expect(ids).toHaveLength(2);
+    const states = await Promise.all(ids.map((id) => h.engine.waitForExecution(id)));
+    expect(states.map((st) => st.initialData)).toEqual([{ i: 0 }, { i: 1 }]);
+
+    const before = (await h.engine.listExecutions({ tenantId: 'tenant-a', limit: 1000 })).items
+      .length;
+    const missing = await h.app.inject({
+      method: 'POST',
+      url: '/api/executions/bulk',
+      headers: admin,
+      payload: [{ workflowId: 'bulk' }, { workflowId: 'no-such-workflow' }],
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('WORKFLOW_NOT_FOUND');
+    const after = (await h.engine.listExecutions({ tenantId: 'tenant-a', limit: 1000 })).items
+      .length;
+    expect(after).toBe(before);
+  });
+
+  it('lists executions filtered by workflow and status, a page at a time', async () => {
+    await register(wf('paged', [{ id: 'a', type: 'echo' }]));
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await execute('paged', { initialData: { i } }));
+    await Promise.all(ids.map((id) => h.engine.waitForExecution(id)));
+
+    const first = await h.app.inject({
+      url: '/api/executions?workflowId=paged&status=completed&limit=2',
+      headers: admin,
+    });
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json();
+    expect(page1.items).toHaveLength(2);
+    expect(page1.items[0]).not.toHaveProperty('nodeResults');
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const second = await h.app.inject({
+      url: `/api/executions?workflowId=paged&limit=2&cursor=${encodeURIComponent(page1.nextCursor)}`,
+      headers: admin,
+    });
+    const page2 = second.json();
+    expect(page2.items).toHaveLength(1);
+    expect(page2.nextCursor).toBeUndefined();
+    const seen = [...page1.items, ...page2.items].map(
+      (e: { executionId: string }) => e.executionId,
+    );
+    expect(seen.sort()).toEqual([...ids].sort());
+
+    const none = await h.app.inject({
+      url: '/api/executions?workflowId=paged&status=running&status=paused',
+      headers: admin,
+    });
+    expect(none.json().items).toEqual([]);
+  });
+
+  it('pauses, resumes and cancels; an invalid transition is 409', async () => {
+    await register(
+      wf('lifecycle', [
+        { id: 'slow', type: 'wait', config: { ms: 300 } },
+        { id: 'after', type: 'echo', inputs: ['slow'] },
+      ]),
+    );
+    const id = await execute('lifecycle');
+    const pause = await h.app.inject({
+      method: 'POST',
+      url: `/api/executions/${id}/pause`,
+      headers: admin,
+    });
+    expect(pause.statusCode, pause.body).toBe(200);
+    expect(pause.json()).toEqual({ executionId: id, status: 'paused' });
+    const resume = await h.app.inject({
+      method: 'POST',
+      url: `/api/executions/${id}/resume`,
+      headers: admin,
+    });
+    expect(resume.json()).toEqual({ executionId: id, status: 'running' });
+    expect((await h.engine.waitForExecution(id)).status).toBe('completed');
+
+    const conflict = await h.app.inject({
+      method: 'POST',
+      url: `/api/executions/${id}/cancel`,
+      headers: admin,
+    });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json().error).toMatchObject({
+      code: 'INVALID_TRANSITION',
+      details: { from: 'completed', to: 'cancelled' },
+    });
+
+    const long = await execute('lifecycle', { initialData: {} });
+    await h.app.inject({ method: 'POST', url: `/api/executions/${long}/pause`, headers: admin });
+    const cancel = await h.app.inject({
+      method: 'POST',
+      url: `/api/executions/${long}/cancel`,
+      headers: admin,
+    });
+    expect(cancel.json()).toEqual({ executionId: long, status: 'cancelled' });
+  });
+
+  it('replays an execution (or answers 400 while the engine lacks replay)', async () => {
+    await register(wf('replay', [{ id: 'a', type: 'echo' }]));
+    const id = await execute('replay', { initialData: { r: 1 } });
+    await h.engine.waitForExecution(id);
+    const res = await h.app.inject({
+      method: 'POST',
+      url: `/api/executions/${id}/replay`,
+      headers: admin,
+    });
+    if (await engineSupports(h.engine, 'replay')) {
+      expect(res.statusCode, res.body).toBe(202);
+      const replayed = await h.engine.waitForExecution(res.json().executionId);
+      expect(replayed.metadata.replayedFrom).toBe(id);
+    } else {
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('INVALID_ARGUMENT');
+    }
+  });
+});
+
+describe('dead letter queue and stats', () => {
+  it('lists dead-letter items and retries one; stats count the tenant’s items', async () => {
+    await register(wf('doomed', [{ id: 'x', type: 'fail' }]));
+    const id = await execute('doomed', { initialData: { why: 'test' } });
+    expect((await h.engine.waitForExecution(id)).status).toBe('failed');
+
+    const list = await h.app.inject({ url: '/api/dlq?limit=10', headers: admin });
+    expect(list.statusCode).toBe(200);
+    const item = list.json().items.find((i: { executionId: string }) => i.executionId === id);
+    expect(item).toMatchObject({ nodeId: 'x', workflowId: 'doomed', error: 'boom' });
+
+    const stats = await h.app.inject({ url: '/api/stats', headers: admin });
+    expect(stats.statusCode).toBe(200);
+    expect(stats.json().dlq).toBeGreaterThanOrEqual(1);
+    expect(stats.json().queue).toEqual(
+      expect.objectContaining({ waiting: expect.any(Number), active: expect.any(Number) }),
+    );
+
+    const failedAgain = new Promise<void>((resolve) => {
+      const off = h.engine.on('workflow:failed', (p) => {
+        if (p.executionId === id) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const retry = await h.app.inject({
+      method: 'POST',
+      url: `/api/dlq/${item.id}/retry`,
+      headers: admin,
+    });
+    expect(retry.statusCode, retry.body).toBe(202);
+    expect(retry.json()).toEqual({ id: item.id, executionId: id });
+    await failedAgain;
+    const missing = await h.app.inject({
+      method: 'POST',
+      url: `/api/dlq/${item.id}/retry`,
+      headers: admin,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('DLQ_ITEM_NOT_FOUND');
+  });
+});
+
+describe('webhooks', () => {
+  it('passes the raw body and headers to the engine (202), or 400 while it lacks webhooks', async () => {
+    const secret = 'whsec-test-secret';
+    await register(
+      wf('hooked', [{ id: 'a', type: 'echo' }], {
+        triggers: [{ type: 'webhook', path: 'github/push', method: 'POST', secret }],
+      }),
+    );
+    const raw = '{"ref":"refs/heads/main",  "spaces": "kept as sent"}';
+    const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/webhooks/github/push',
+      headers: {
+        'content-type': 'application/json',
+        'x-spane-signature': signature,
+        'x-hub-signature-256': signature,
+      },
+      payload: raw,
+    });
+    if (await engineSupports(h.engine, 'webhooks')) {
+      // The signature header the engine checks is the engine's choice; either it accepted
+      // this one, or it refused it as a signature problem — never a parsing problem.
+      expect([202, 401], res.body).toContain(res.statusCode);
+      if (res.statusCode === 202) expect(res.json().executionIds).toHaveLength(1);
+      const unknown = await h.app.inject({
+        method: 'POST',
+        url: '/api/webhooks/no/such/hook',
+        payload: 'plain text body',
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json().error.code).toBe('WEBHOOK_NOT_FOUND');
+    } else {
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error.code).toBe('INVALID_ARGUMENT');
+    }
+    // Webhook routes take any content type (the HMAC is over the raw bytes); no API key.
+    const xml = await h.app.inject({
+      method: 'PUT',
+      url: '/api/webhooks/a/b/c',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<x/>',
+    });
+    expect(xml.statusCode).not.toBe(415);
+    expect(xml.statusCode).not.toBe(401);
+    expect(xml.statusCode).toBeLessThan(500);
+  });
+});
+
+describe('health, metrics and docs', () => {
+  it('answers live and ready', async () => {
+    const live = await h.app.inject({ url: '/health/live' });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ status: 'ok' });
+    const ready = await h.app.inject({ url: '/health/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ ok: true, redis: true, store: true, workers: true });
+  });
+
+  it('serves Prometheus metrics with execution, node, queue and DLQ series', async () => {
+    await register(wf('metered', [{ id: 'm', type: 'echo' }]));
+    const id = await execute('metered');
+    await h.engine.waitForExecution(id);
+    const res = await h.app.inject({ url: '/metrics', headers: admin });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/plain');
+    const text = res.body;
+    expect(text).toMatch(
+      /spane_executions_started_total\{tenant="tenant-a",workflow_id="metered"\} 1/,
+    );
+    expect(text).toMatch(
+      /spane_executions_completed_total\{tenant="tenant-a",workflow_id="metered"\} 1/,
+    );
+    expect(text).toMatch(/spane_executions_failed_total\{tenant="tenant-a",workflow_id="doomed"\}/);
+    expect(text).toMatch(/spane_node_runs_total\{node_type="echo",status="completed"\} \d+/);
+    expect(text).toMatch(
+      /spane_node_duration_seconds_count\{node_type="echo",status="completed"\}/,
+    );
+    expect(text).toMatch(/spane_queue_jobs\{state="waiting"\} \d+/);
+    expect(text).toMatch(/spane_dlq_items \d+/);
+    expect(text).toMatch(/spane_http_requests_total\{method="POST",route="\/api\/workflows"/);
+  });
+
+  it('serves the OpenAPI document and Swagger UI', async () => {
+    const res = await h.app.inject({ url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['WorkflowDefinition', 'ExecutionState', 'Error', 'DLQItem']),
+    );
+    const operationIds = Object.values(doc.paths as Record<string, Record<string, unknown>>)
+      .flatMap((methods) => Object.values(methods))
+      .map((op) => (op as { operationId?: string }).operationId);
+    expect(operationIds).toEqual(
+      expect.arrayContaining([
+        'registerWorkflow',
+        'listWorkflows',
+        'getWorkflow',
+        'listWorkflowVersions',
+        'deleteWorkflow',
+        'executeWorkflow',
+        'executeWorkflows',
+        'listExecutions',
+        'getExecution',
+        'getExecutionLogs',
+        'getExecutionTrace',
+        'streamExecutionEvents',
+        'pauseExecution',
+        'resumeExecution',
+        'cancelExecution',
+        'replayExecution',
+        'listDLQItems',
+        'retryDLQItem',
+        'getStats',
+        'triggerWebhook',
+        'live',
+        'ready',
+        'metrics',
+      ]),
+    );
+    expect(doc.paths['/api/workflows'].post.requestBody.content['application/json'].schema).toEqual(
+      {
+        $ref: '#/components/schemas/WorkflowDefinition',
+      },
+    );
+    const ui = await h.app.inject({ url: '/docs' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toContain('text/html');
+    expect(ui.body).toContain('Swagger UI');
+    const css = await h.app.inject({ url: '/docs/static/swagger-ui.css' });
+    expect(css.statusCode).toBe(200);
+  });
+});
+
+describe('started executions', () => {
+  it('reports running nodes in the state', async () => {
+    await register(wf('observe', [{ id: 'w', type: 'wait', config: { ms: 200 } }]));
+    const running = nodeStarted('observe', 'w');
+    const id = await execute('observe');
+    expect(await running).toBe(id);
+    const res = await h.app.inject({ url: `/api/executions/${id}`, headers: admin });
+    expect(res.json().nodeResults.w.status).toBe('running');
+    await h.engine.waitForExecution(id);
+  });
+});
