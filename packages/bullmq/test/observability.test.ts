@@ -42,10 +42,10 @@ it('getTrace has one span per node attempt; getLogs has engine lines and ctx.log
   const id = await h.engine.enqueueWorkflow('traced');
   expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
 
-  const spans = await until(async () => {
+  const spans = (await until(async () => {
     const s = await h!.engine.getTrace(id);
     return s.length === 2 ? s : undefined;
-  });
+  }))!;
   expect(spans.map((s) => [s.nodeId, s.attempt, s.status])).toEqual([
     ['A', 1, 'error'],
     ['A', 2, 'ok'],
@@ -54,10 +54,10 @@ it('getTrace has one span per node attempt; getLogs has engine lines and ctx.log
   for (const s of spans)
     expect(Date.parse(s.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(s.startedAt));
 
-  const logs = await until(async () => {
+  const logs = (await until(async () => {
     const l = await h!.engine.getLogs(id);
     return l.some((e) => e.message === 'execution completed') ? l : undefined;
-  });
+  }))!;
   const messages = logs.map((l) => l.message);
   expect(messages).toContain("node 'A' started (attempt 1)");
   expect(messages).toContain("node 'A' started (attempt 2)");
