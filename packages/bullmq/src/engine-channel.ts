@@ -52,7 +52,16 @@ export class EngineChannel {
           }
         }
       });
-      this.#ready = sub.subscribe(this.#name).then(() => undefined);
+      this.#ready = sub.subscribe(this.#name).then(
+        () => undefined,
+        (err: Error) => {
+          // Redis was unreachable: forget this attempt so the next open() tries again.
+          this.#ready = undefined;
+          this.#subscriber = undefined;
+          sub.disconnect();
+          throw err;
+        },
+      );
     }
     return this.#ready;
   }

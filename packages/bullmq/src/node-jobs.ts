@@ -14,6 +14,10 @@ export interface NodeJobData {
   t: string;
   /** attempts made before this job (non-zero after a DLQ retry) */
   a0?: number;
+  /** a `delay` node's wake time (epoch ms), set when its delay starts */
+  d?: number;
+  /** when that delay started (epoch ms) */
+  s?: number;
 }
 
 /**

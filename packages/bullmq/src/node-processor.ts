@@ -1,12 +1,15 @@
 import {
   assertPayloadSize,
   type BeginNodeRunResult,
+  type CompleteNodeResult,
   DEFAULT_LIMITS,
+  DepthLimitExceededError,
   type EngineEventMap,
   type EngineEventName,
   type ExecutionContext,
   type ExecutionResult,
   type ExecutionStore,
+  isTerminalStatus,
   type LogEntry,
   type NodeLogger,
   type NodeRegistry,
@@ -18,12 +21,18 @@ import {
   retryDelayMs,
   type Span,
   SpaneError,
+  WorkflowNotFoundError,
   type WorkflowPlan,
 } from '@spane/core';
 import { DelayedError, type Job, type Queue, WaitingError } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import type { ConcurrencyGate } from './concurrency-gate.js';
+import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import type { NodeJobData } from './node-jobs.js';
+import type { NodeQueues } from './node-queues.js';
+import { type NodeRef, SUB_WORKFLOW_NODE, WAITING } from './sub-workflow-node.js';
 
 /** Why a running node was told to stop. */
 export type AbortKind = 'cancelled' | 'failed' | 'shutdown' | 'timeout';
@@ -42,6 +51,8 @@ export interface NodeProcessorDeps {
   options: ResolvedEngineOptions;
   running: RunningNodes;
   redis: Redis;
+  queues: NodeQueues;
+  gate: ConcurrencyGate;
   getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan>;
   cachedPlan(tenantId: string, workflowId: string, version: string): WorkflowPlan | undefined;
   enqueueNodes(
@@ -53,7 +64,24 @@ export interface NodeProcessorDeps {
   ): Promise<void>;
   emit<E extends EngineEventName>(name: E, payload: EngineEventMap[E]): void;
   abortExecution(executionId: string): void;
-  onExecutionFinished(executionId: string, plan: WorkflowPlan): Promise<void>;
+  /**
+   * After an execution completed or failed. `maybeChild`: it may be a sub-workflow whose
+   * parent node waits (a failure to tell that parent is thrown, so the job runs again).
+   */
+  onExecutionFinished(
+    executionId: string,
+    plan: WorkflowPlan,
+    status: 'completed' | 'failed',
+    maybeChild: boolean,
+  ): Promise<void>;
+  /** A job of an execution that is already finished ran: tell its parent node if it has one. */
+  onFinishedExecutionJob(executionId: string): Promise<void>;
+  startSubWorkflow(
+    plan: WorkflowPlan,
+    node: NodeRef,
+    begun: Extract<BeginNodeRunResult, { started: true }>,
+    attempt: number,
+  ): Promise<ExecutionResult | typeof WAITING>;
   parkedKey(executionId: string): string;
 }
 
@@ -143,9 +171,10 @@ export class NodeProcessor {
 
   #policy(plan: WorkflowPlan, nodeId: string) {
     const node = planNode(plan, nodeId);
-    const typeOptions = this.#d.registry.has(node.type)
-      ? this.#d.registry.getRegistration(node.type).options
-      : {};
+    const typeOptions =
+      !BUILT_IN_NODE_TYPES.has(node.type) && this.#d.registry.has(node.type)
+        ? this.#d.registry.getRegistration(node.type).options
+        : {};
     return resolveRetryPolicy(
       node.retry,
       plan.definition.defaults?.retry,
@@ -169,22 +198,39 @@ export class NodeProcessor {
   }
 
   async process(job: Job<NodeJobData>, token: string | undefined): Promise<void> {
+    const plan = await this.#d.getPlan(job.data.t, job.data.w, job.data.v);
+    // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
+    const slot = await this.#d.gate.acquire(plan, job, token);
+    try {
+      await this.#process(job, token, plan);
+    } finally {
+      await slot?.release();
+    }
+  }
+
+  async #process(
+    job: Job<NodeJobData>,
+    token: string | undefined,
+    plan: WorkflowPlan,
+  ): Promise<void> {
     const data = job.data;
-    const plan = await this.#d.getPlan(data.t, data.w, data.v);
     const attempt = (data.a0 ?? 0) + job.attemptsMade + 1;
     const begun = await this.#d.store.beginNodeRun(plan, data.e, data.n, attempt);
     if (!begun.started) return this.#notStarted(job, token, plan, begun);
 
     const { store, registry } = this.#d;
     const node = planNode(plan, data.n);
-    const base = {
+    const base: NodeRef = {
       executionId: data.e,
       workflowId: data.w,
       tenantId: begun.tenantId,
       nodeId: data.n,
       nodeType: node.type,
     };
-    const startedAt = new Date();
+    const maybeChild = begun.parentExecutionId !== undefined;
+    // A delay node woken at its time continues the attempt it started.
+    const wokenDelay = node.type === DELAY_NODE && data.d !== undefined;
+    const startedAt = wokenDelay && data.s !== undefined ? new Date(data.s) : new Date();
     const logs: LogEntry[] = [];
     const log = (
       level: LogEntry['level'],
@@ -201,32 +247,9 @@ export class NodeProcessor {
       if (meta !== undefined) entry.meta = meta;
       logs.push(entry);
     };
-    log('info', `node '${data.n}' started (attempt ${attempt})`);
-    this.#d.emit('node:started', { ...base, attempt, timestamp: startedAt.toISOString() });
-
-    const registration = registry.has(node.type) ? registry.getRegistration(node.type) : undefined;
-    const timeoutMs =
-      node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
-    const run = new NodeRun(this.#d.running, data.e, data.n, timeoutMs);
-    let settled: Settled;
-    try {
-      if (!registration)
-        throw new NonRetryableError(`node type '${node.type}' is not registered in this process`);
-      const ctx = this.#context(plan, data, begun, attempt, run.controller.signal, log);
-      settled = await Promise.race([
-        registration.executor.execute(ctx).then(
-          (result): Settled => ({ kind: 'result', result }),
-          (error: unknown): Settled => ({ kind: 'error', error }),
-        ),
-        run.aborted.then((abort): Settled => ({ kind: 'aborted', abort })),
-      ]);
-    } catch (error) {
-      settled = { kind: 'error', error };
-    } finally {
-      run.dispose();
-    }
-    if (settled.kind === 'aborted' && settled.abort === 'timeout') {
-      settled = { kind: 'error', error: run.controller.signal.reason };
+    if (!wokenDelay) {
+      log('info', `node '${data.n}' started (attempt ${attempt})`);
+      this.#d.emit('node:started', { ...base, attempt, timestamp: startedAt.toISOString() });
     }
 
     const span: Span = {
@@ -238,8 +261,8 @@ export class NodeProcessor {
       startedAt: startedAt.toISOString(),
       status: 'ok',
     };
-    const telemetry = async (status: 'ok' | 'error', error?: string): Promise<void> => {
-      span.finishedAt = new Date().toISOString();
+    const telemetry = async (status: 'ok' | 'error' | 'running', error?: string): Promise<void> => {
+      if (status !== 'running') span.finishedAt = new Date().toISOString();
       span.status = status;
       if (error !== undefined) span.error = error;
       await Promise.all([
@@ -247,6 +270,59 @@ export class NodeProcessor {
         logs.length > 0 ? store.appendLogs(logs.splice(0)) : undefined,
       ]);
     };
+
+    let settled: Settled;
+    if (node.type === DELAY_NODE) {
+      const wakeAt = data.d ?? delayWakeTime(node.config as DelayNodeConfig, startedAt.getTime());
+      if (wakeAt > Date.now()) {
+        // Durable: the job sleeps in BullMQ's delayed set (no worker slot), remembering its
+        // wake time so that a re-run (a crash, a pause) does not start the delay again.
+        if (data.d === undefined) {
+          await job.updateData({ ...data, d: wakeAt, s: startedAt.getTime() });
+        }
+        log('info', `node '${data.n}' waits until ${new Date(wakeAt).toISOString()}`);
+        await telemetry('running');
+        await job.moveToDelayed(wakeAt, token);
+        // Once `delayed` is visible its job is in the delayed set. (A cancel in between
+        // removes the job and cancels the node; this call then changes nothing.)
+        await store.setNodeStatus(data.e, data.n, 'delayed');
+        throw new DelayedError();
+      }
+      settled = { kind: 'result', result: { success: true, data: begun.inputData } };
+    } else {
+      const registration =
+        node.type === SUB_WORKFLOW_NODE || !registry.has(node.type)
+          ? undefined
+          : registry.getRegistration(node.type);
+      const timeoutMs =
+        node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
+      const run = new NodeRun(this.#d.running, data.e, data.n, timeoutMs);
+      try {
+        let execute: () => Promise<unknown>;
+        if (node.type === SUB_WORKFLOW_NODE) {
+          execute = () => this.#d.startSubWorkflow(plan, base, begun, attempt);
+        } else if (registration) {
+          const ctx = this.#context(plan, data, begun, attempt, run.controller.signal, log);
+          execute = () => registration.executor.execute(ctx);
+        } else {
+          throw new NonRetryableError(`node type '${node.type}' is not registered in this process`);
+        }
+        settled = await Promise.race([
+          execute().then(
+            (result): Settled => ({ kind: 'result', result }),
+            (error: unknown): Settled => ({ kind: 'error', error }),
+          ),
+          run.aborted.then((abort): Settled => ({ kind: 'aborted', abort })),
+        ]);
+      } catch (error) {
+        settled = { kind: 'error', error };
+      } finally {
+        run.dispose();
+      }
+      if (settled.kind === 'aborted' && settled.abort === 'timeout') {
+        settled = { kind: 'error', error: run.controller.signal.reason };
+      }
+    }
 
     if (settled.kind === 'aborted') {
       if (settled.abort === 'shutdown') {
@@ -257,6 +333,13 @@ export class NodeProcessor {
       }
       log('warn', `node '${data.n}' aborted: execution ${settled.abort}`);
       await telemetry('error', `aborted: execution ${settled.abort}`);
+      return;
+    }
+
+    if (settled.kind === 'result' && settled.result === WAITING) {
+      // A sub-workflow node whose child now runs: the child's end completes it.
+      log('info', `node '${data.n}' waits for its sub-workflow`);
+      await telemetry('running');
       return;
     }
 
@@ -279,33 +362,20 @@ export class NodeProcessor {
 
     const durationMs = Date.now() - startedAt.getTime();
     if (error === undefined && result) {
-      const r = await store.completeNode(plan, data.e, data.n, {
-        type: 'completed',
-        data: result.data,
-        nextNodes: result.nextNodes,
-      });
       log('info', `node '${data.n}' completed in ${durationMs} ms`);
-      if (r.recorded) {
-        // Announce the completion before the children are queued, so a child's
-        // node:started never precedes its parent's node:completed.
-        const timestamp = new Date().toISOString();
-        this.#d.emit('node:completed', { ...base, attempt, durationMs, timestamp });
-      }
-      await Promise.all([
-        r.recorded
-          ? this.#d.enqueueNodes(plan, data.e, r.ready, begun.tenantId, begun.priority)
-          : undefined,
-        telemetry('ok'),
-      ]);
-      if (!r.recorded) return;
-      this.#afterRecord(plan, base, r.skipped, r.finished ? r.executionStatus : undefined);
+      await this.#recordCompleted(
+        plan,
+        base,
+        { attempt, durationMs, priority: begun.priority, maybeChild },
+        { data: result.data, nextNodes: result.nextNodes },
+        () => telemetry('ok'),
+      );
       return;
     }
 
     const message = errorMessage(error);
     const final =
-      error instanceof NonRetryableError ||
-      error instanceof PayloadTooLargeError ||
+      isFinalError(error) ||
       result?.retryable === false ||
       job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (!final) {
@@ -338,23 +408,132 @@ export class NodeProcessor {
       message,
       error instanceof Error ? error.stack : undefined,
       begun.inputData,
+      maybeChild,
     );
+  }
+
+  /**
+   * Records a completed node: its result, then the events, its ready children and (when
+   * the execution finished) the execution's end — in that order.
+   */
+  async #recordCompleted(
+    plan: WorkflowPlan,
+    base: NodeRef,
+    run: {
+      attempt: number;
+      durationMs: number;
+      priority: number | undefined;
+      maybeChild: boolean;
+    },
+    outcome: { data: unknown; nextNodes?: string[] | undefined },
+    telemetry: () => Promise<void>,
+  ): Promise<void> {
+    const r = await this.#d.store.completeNode(plan, base.executionId, base.nodeId, {
+      type: 'completed',
+      data: outcome.data,
+      nextNodes: outcome.nextNodes,
+    });
+    if (r.recorded) {
+      // Announce the completion before the children are queued, so a child's
+      // node:started never precedes its parent's node:completed.
+      const timestamp = new Date().toISOString();
+      this.#d.emit('node:completed', {
+        ...base,
+        attempt: run.attempt,
+        durationMs: run.durationMs,
+        timestamp,
+      });
+    }
+    await Promise.all([
+      r.recorded
+        ? this.#d.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, run.priority)
+        : undefined,
+      telemetry(),
+    ]);
+    if (!r.recorded) return;
+    await this.#afterRecord(plan, base, r, run.maybeChild);
+  }
+
+  /**
+   * Completes a sub-workflow node that was waiting for its child (called by the engine that
+   * saw the child finish). A no-op when the node is already settled.
+   */
+  async completeWaiting(
+    plan: WorkflowPlan,
+    base: NodeRef,
+    run: { attempt: number; startedAt: string | undefined; priority: number | undefined },
+    data: unknown,
+    maybeChild: boolean,
+  ): Promise<void> {
+    const startedAt = run.startedAt ?? new Date().toISOString();
+    const durationMs = Math.max(0, Date.now() - Date.parse(startedAt));
+    const message = `node '${base.nodeId}' completed in ${durationMs} ms`;
+    await this.#recordCompleted(
+      plan,
+      base,
+      { attempt: run.attempt, durationMs, priority: run.priority, maybeChild },
+      { data },
+      () => this.#closeWaitingSpan(base, run.attempt, startedAt, 'info', message),
+    );
+  }
+
+  /** Fails a sub-workflow node that was waiting for its child (the child failed or was cancelled). */
+  async failWaiting(
+    plan: WorkflowPlan,
+    base: NodeRef,
+    run: { attempt: number; startedAt: string | undefined },
+    message: string,
+    maybeChild: boolean,
+  ): Promise<void> {
+    const startedAt = run.startedAt ?? new Date().toISOString();
+    await this.#closeWaitingSpan(
+      base,
+      run.attempt,
+      startedAt,
+      'error',
+      `node '${base.nodeId}' failed: ${message}`,
+      message,
+    );
+    await this.#fail(plan, base, run.attempt, message, undefined, undefined, maybeChild);
+  }
+
+  async #closeWaitingSpan(
+    base: NodeRef,
+    attempt: number,
+    startedAt: string,
+    level: LogEntry['level'],
+    message: string,
+    error?: string,
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    const span: Span = {
+      spanId: `${base.executionId}.${base.nodeId}.${attempt}`,
+      executionId: base.executionId,
+      nodeId: base.nodeId,
+      nodeType: base.nodeType,
+      attempt,
+      startedAt,
+      finishedAt: now,
+      status: error === undefined ? 'ok' : 'error',
+    };
+    if (error !== undefined) span.error = error;
+    await Promise.all([
+      this.#d.store.recordSpan(span),
+      this.#d.store.appendLogs([
+        { executionId: base.executionId, nodeId: base.nodeId, level, message, timestamp: now },
+      ]),
+    ]);
   }
 
   /** Records a node's final failure: dead-letter item, then the outcome (which may fail the execution). */
   async #fail(
     plan: WorkflowPlan,
-    base: {
-      executionId: string;
-      workflowId: string;
-      tenantId: string;
-      nodeId: string;
-      nodeType: string;
-    },
+    base: NodeRef,
     attempt: number,
     message: string,
     stack: string | undefined,
     inputData: unknown,
+    maybeChild: boolean,
   ): Promise<void> {
     const { store } = this.#d;
     const node = planNode(plan, base.nodeId);
@@ -395,18 +574,18 @@ export class NodeProcessor {
         execution?.priority,
       );
     }
-    this.#afterRecord(plan, base, r.skipped, r.finished ? r.executionStatus : undefined, message);
+    await this.#afterRecord(plan, base, r, maybeChild, message);
   }
 
-  #afterRecord(
+  async #afterRecord(
     plan: WorkflowPlan,
-    base: { executionId: string; workflowId: string; tenantId: string; nodeType: string },
-    skipped: { nodeId: string; reason: EngineEventMap['node:skipped']['reason'] }[],
-    finishedAs: string | undefined,
+    base: NodeRef,
+    r: CompleteNodeResult,
+    maybeChild: boolean,
     error?: string,
-  ): void {
+  ): Promise<void> {
     const timestamp = new Date().toISOString();
-    for (const s of skipped) {
+    for (const s of r.skipped) {
       const type = plan.nodes.get(s.nodeId)?.type ?? 'unknown';
       this.#d.emit('node:skipped', {
         ...base,
@@ -416,7 +595,9 @@ export class NodeProcessor {
         timestamp,
       });
     }
-    if (finishedAs === undefined) return;
+    if (!r.finished) return;
+    const status = r.executionStatus;
+    if (status !== 'completed' && status !== 'failed') return;
     const exec = {
       executionId: base.executionId,
       workflowId: base.workflowId,
@@ -425,19 +606,15 @@ export class NodeProcessor {
     };
     const log = (level: LogEntry['level'], message: string) =>
       this.#d.store.appendLogs([{ executionId: base.executionId, level, message, timestamp }]);
-    if (finishedAs === 'completed') {
+    if (status === 'completed') {
       this.#d.emit('workflow:completed', exec);
       void log('info', 'execution completed').catch(() => {});
-    } else if (finishedAs === 'failed') {
+    } else {
       this.#d.abortExecution(base.executionId);
-      this.#d.emit('workflow:failed', {
-        ...exec,
-        error: error ?? 'failed',
-        nodeId: (base as { nodeId?: string }).nodeId,
-      });
+      this.#d.emit('workflow:failed', { ...exec, error: error ?? 'failed', nodeId: base.nodeId });
       void log('error', `execution failed: ${error ?? ''}`).catch(() => {});
     }
-    void this.#d.onExecutionFinished(base.executionId, plan).catch(() => {});
+    await this.#d.onExecutionFinished(base.executionId, plan, status, maybeChild);
   }
 
   #context(
@@ -496,6 +673,16 @@ export class NodeProcessor {
       throw new DelayedError();
     }
     if (
+      begun.reason === 'execution-not-active' &&
+      begun.executionStatus !== undefined &&
+      isTerminalStatus(begun.executionStatus)
+    ) {
+      // Maybe the run that finished this execution died before telling its parent node
+      // (when it is a sub-workflow): this re-run of its job does it.
+      await this.#d.onFinishedExecutionJob(executionId);
+      return;
+    }
+    if (
       begun.reason === 'node-not-runnable' &&
       (begun.nodeStatus === 'completed' || begun.nodeStatus === 'failed')
     ) {
@@ -535,6 +722,7 @@ export class NodeProcessor {
         err.message,
         err.stack,
         undefined,
+        true,
       );
     } catch (e) {
       this.#d.options.logger.error('could not record a failed job', {
@@ -543,6 +731,16 @@ export class NodeProcessor {
       });
     }
   }
+}
+
+/** Errors that fail a node at once, without further attempts. */
+function isFinalError(error: unknown): boolean {
+  return (
+    error instanceof NonRetryableError ||
+    error instanceof PayloadTooLargeError ||
+    error instanceof DepthLimitExceededError ||
+    error instanceof WorkflowNotFoundError
+  );
 }
 
 function checkResult(value: unknown): ExecutionResult | undefined {

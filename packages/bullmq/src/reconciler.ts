@@ -5,7 +5,8 @@ import { nodeJobId, timeoutJobId } from './node-jobs.js';
 
 export interface ReconcilerDeps {
   store: ExecutionStore;
-  nodeQueue: Queue;
+  /** The queue a node's job is in. */
+  queueFor(plan: WorkflowPlan, nodeId: string): Queue;
   controlQueue: Queue;
   logger: EngineLogger;
   getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan>;
@@ -27,6 +28,10 @@ export interface ReconcileResult {
   requeued: number;
   /** Workflow timeouts whose timer job was missing and was armed again. */
   timeoutsRearmed: number;
+  /** Sub-workflows of waiting nodes checked for an end their parent missed. */
+  subWorkflowsChecked?: number;
+  /** Jobs waiting for a workflow `maxConcurrency` slot that were handed one freed by expiry. */
+  concurrencyWaitersWoken?: number;
 }
 
 const PAGE = 500;
@@ -49,7 +54,10 @@ export async function reconcile(deps: ReconcilerDeps): Promise<ReconcileResult> 
     cursor = page.nextCursor;
     result.checked += page.items.length;
     const states = await Promise.all(
-      page.items.map((n) => deps.nodeQueue.getJobState(nodeJobId(n.executionId, n.nodeId))),
+      page.items.map(async (n) => {
+        const plan = await deps.getPlan(n.tenantId, n.workflowId, n.workflowVersion);
+        return deps.queueFor(plan, n.nodeId).getJobState(nodeJobId(n.executionId, n.nodeId));
+      }),
     );
     const missing = new Map<string, ActiveNode[]>();
     page.items.forEach((n, i) => {

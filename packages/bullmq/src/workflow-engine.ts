@@ -5,6 +5,7 @@ import {
   DEFAULT_TENANT,
   type DLQItem,
   DLQItemNotFoundError,
+  DuplicateDeliveryError,
   type EngineEventListener,
   type EngineEventMap,
   type EngineEventName,
@@ -21,18 +22,23 @@ import {
   isTerminalStatus,
   type LogEntry,
   NodeNotFoundError,
+  type NodeOutcome,
   type NodeRegistry,
   type QueueStats,
   type Span,
   SpaneError,
   type StoredWorkflow,
   type TenantScope,
+  WebhookNotFoundError,
   type WorkflowDefinition,
   WorkflowNotFoundError,
   type WorkflowPlan,
+  WorkflowValidationError,
 } from '@spane/core';
 import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { BUILT_IN_NODE_TYPES, validateBuiltInNodes } from './built-in-nodes.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
 import { type ChannelMessage, EngineChannel } from './engine-channel.js';
 import {
   type ResolvedEngineOptions,
@@ -41,12 +47,26 @@ import {
 } from './engine-options.js';
 import { type NodeJobData, nodeJobId, nodeJobName, timeoutJobId } from './node-jobs.js';
 import { NodeProcessor, type RunningNodes } from './node-processor.js';
+import { NODE_QUEUE, NodeQueues } from './node-queues.js';
 import { type ReconcileResult, reconcile } from './reconciler.js';
+import { reusableOutcomes } from './replay.js';
+import { SCHEDULE_JOB, type ScheduleJobData, Schedules, validateSchedules } from './schedules.js';
+import { SUB_WORKFLOW_NODE, SubWorkflows } from './sub-workflow-node.js';
+import {
+  DELIVERY_HEADER,
+  normaliseHeaders,
+  parseWebhookBody,
+  routeKey,
+  SIGNATURE_HEADER,
+  splitWebhookPath,
+  verifyWebhookSignature,
+  WebhookRoutes,
+  webhookTriggers,
+} from './webhook-triggers.js';
 
 /** An ioredis instance, a redis:// URL, or ioredis options. */
 export type RedisConnection = Redis | string | RedisOptions;
 
-const NODE_QUEUE = 'nodes';
 const CONTROL_QUEUE = 'control';
 const TERMINAL_EVENTS = ['workflow:completed', 'workflow:failed', 'workflow:cancelled'] as const;
 
@@ -62,13 +82,17 @@ export class WorkflowEngine implements IWorkflowEngine {
   readonly #redis: Redis;
   readonly #ownsRedis: boolean;
   readonly #workerConnection: Redis;
-  readonly #nodeQueue: Queue<NodeJobData>;
-  readonly #controlQueue: Queue<{ e: string }>;
+  readonly #queues: NodeQueues;
+  readonly #controlQueue: Queue<ControlJobData>;
+  readonly #webhooks: WebhookRoutes;
+  readonly #schedules: Schedules;
   readonly #channel: EngineChannel;
   readonly #plans = new Map<string, WorkflowPlan>();
   readonly #listeners = new Map<EngineEventName, Set<(payload: any) => void>>();
   readonly #running: RunningNodes = new Map();
   readonly #processor: NodeProcessor;
+  readonly #subflows: SubWorkflows;
+  readonly #gate: ConcurrencyGate;
   #workers: Worker[] = [];
   #reconcileTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
@@ -97,22 +121,17 @@ export class WorkflowEngine implements IWorkflowEngine {
     const prefix = this.#options.prefix;
     // BullMQ's per-queue event stream is capped: the engine's own events go over pub/sub.
     const streams = { events: { maxLen: 1_000 } };
-    this.#nodeQueue = new Queue<NodeJobData>(NODE_QUEUE, {
+    this.#queues = new NodeQueues(registry, this.#redis, prefix, this.#options.logger);
+    this.#controlQueue = new Queue<ControlJobData>(CONTROL_QUEUE, {
       connection: this.#redis,
       prefix,
       streams,
     });
-    this.#controlQueue = new Queue<{ e: string }>(CONTROL_QUEUE, {
-      connection: this.#redis,
-      prefix,
-      streams,
-    });
-    this.#nodeQueue.on('error', (err) =>
-      this.#options.logger.warn('queue error', { error: err.message }),
-    );
     this.#controlQueue.on('error', (err) =>
       this.#options.logger.warn('queue error', { error: err.message }),
     );
+    this.#webhooks = new WebhookRoutes(this.#redis, prefix);
+    this.#schedules = new Schedules(this.#controlQueue, this.#redis, prefix);
     this.#channel = new EngineChannel(
       prefix,
       this.#redis,
@@ -120,6 +139,14 @@ export class WorkflowEngine implements IWorkflowEngine {
       this.#options.logger,
     );
     this.#channel.onMessage((m) => this.#onChannelMessage(m));
+    this.#gate = new ConcurrencyGate({
+      redis: this.#redis,
+      prefix,
+      queues: this.#queues,
+      logger: this.#options.logger,
+      slotTtlMs: Math.max(60_000, 4 * this.#options.lockDurationMs),
+      refreshMs: this.#options.lockDurationMs,
+    });
     this.#processor = new NodeProcessor({
       registry,
       store,
@@ -133,17 +160,43 @@ export class WorkflowEngine implements IWorkflowEngine {
       emit: (name, payload) => this.#emit(name, payload),
       abortExecution: (executionId) =>
         this.#channel.publish({ kind: 'abort', executionId, reason: 'failed' }),
-      onExecutionFinished: (executionId, plan) => this.#onExecutionFinished(executionId, plan),
+      onExecutionFinished: (executionId, plan, status, maybeChild) =>
+        this.#onExecutionFinished(executionId, plan, status, maybeChild),
+      onFinishedExecutionJob: (executionId) => this.#subflows.onFinished(executionId),
+      startSubWorkflow: (plan, node, begun, attempt) =>
+        this.#subflows.start(plan, node, begun, attempt),
       parkedKey: (executionId) => this.#parkedKey(executionId),
       redis: this.#redis,
+      queues: this.#queues,
+      gate: this.#gate,
+    });
+    const limits = { ...DEFAULT_LIMITS, ...this.#options.limits };
+    this.#subflows = new SubWorkflows({
+      store,
+      redis: this.#redis,
+      indexKey: `${prefix}:subworkflows`,
+      logger: this.#options.logger,
+      maxDepth: limits.maxDepth,
+      maxPayloadBytes: limits.maxPayloadBytes,
+      getPlan: (t, w, v) => this.#getPlan(t, w, v),
+      launch: (plan, execution, ready, created) =>
+        this.#launch(plan, execution, ready, { announce: created, delay: 0 }),
+      cancel: (executionId) => this.#cancel(executionId).catch(ignoreInvalidTransition),
+      complete: (plan, node, run, data, maybeChild) =>
+        this.#processor.completeWaiting(plan, node, run, data, maybeChild),
+      fail: (plan, node, run, message, maybeChild) =>
+        this.#processor.failWaiting(plan, node, run, message, maybeChild),
     });
   }
 
   // ── workflows ────────────────────────────────────────────────────────
 
   /**
-   * Validates a definition (node types must be registered) and saves it. A changed
-   * definition becomes a new version; running executions keep the version they started with.
+   * Validates a definition (node types must be registered, or be the built-in `delay` and
+   * `sub-workflow`, whose configs are checked; cron schedules must parse) and saves it. A
+   * changed definition becomes a new version (its content hash); running executions keep
+   * the version they started with. The workflow's webhook routes and cron schedules are
+   * set to this definition's.
    * @throws WorkflowValidationError
    */
   async registerWorkflow(
@@ -152,11 +205,52 @@ export class WorkflowEngine implements IWorkflowEngine {
   ): Promise<StoredWorkflow> {
     const plan = compileWorkflow(definition, {
       limits: this.#options.limits,
-      isNodeTypeKnown: (type) => this.#registry.has(type),
+      isNodeTypeKnown: (type) => BUILT_IN_NODE_TYPES.has(type) || this.#registry.has(type),
     });
+    const issues = [
+      ...validateBuiltInNodes(plan.definition),
+      ...validateSchedules(plan.definition),
+    ];
+    if (issues.length > 0) throw new WorkflowValidationError(issues);
     const { workflow } = await this.#store.saveWorkflow(plan, scope);
     this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
+    await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
     return workflow;
+  }
+
+  /** Points a workflow's webhook routes and cron schedulers at `definition` (none when null). */
+  async #syncTriggers(
+    tenantId: string,
+    workflowId: string,
+    definition: WorkflowDefinition | null,
+  ): Promise<void> {
+    await this.#redis.sadd(this.#tenantsKey, tenantId);
+    await this.#webhooks.sync(tenantId, workflowId, definition);
+    await this.#schedules.sync(tenantId, workflowId, definition);
+  }
+
+  get #tenantsKey(): string {
+    return `${this.#options.prefix}:tenants`;
+  }
+
+  /**
+   * Rebuilds webhook routes and schedulers from the store's current workflows, for the
+   * default tenant and every tenant this prefix has seen (`<prefix>:tenants`): repairs them
+   * after Redis lost them, or after a registration raced another one. Runs when workers start.
+   */
+  async #resyncTriggers(): Promise<void> {
+    const tenants = new Set([DEFAULT_TENANT, ...(await this.#redis.smembers(this.#tenantsKey))]);
+    const owners = [...(await this.#webhooks.owners()), ...(await this.#schedules.owners())];
+    for (const tenantId of tenants) {
+      const current = await this.#store.listWorkflows({ tenantId });
+      const ids = new Set(current.map((w) => w.workflowId));
+      for (const w of current) await this.#syncTriggers(tenantId, w.workflowId, w.definition);
+      for (const o of owners) {
+        if (o.tenantId === tenantId && !ids.has(o.workflowId)) {
+          await this.#syncTriggers(tenantId, o.workflowId, null);
+        }
+      }
+    }
   }
 
   getWorkflow(
@@ -174,9 +268,14 @@ export class WorkflowEngine implements IWorkflowEngine {
     return this.#store.listWorkflowVersions(workflowId, scope);
   }
 
-  /** Removes a workflow from listings; running executions finish on their version. */
-  unregisterWorkflow(workflowId: string, scope: TenantScope = {}): Promise<boolean> {
-    return this.#store.deleteWorkflow(workflowId, scope);
+  /**
+   * Removes a workflow from listings, its webhook routes and its schedules; running
+   * executions finish on their version.
+   */
+  async unregisterWorkflow(workflowId: string, scope: TenantScope = {}): Promise<boolean> {
+    const deleted = await this.#store.deleteWorkflow(workflowId, scope);
+    await this.#syncTriggers(scope.tenantId ?? DEFAULT_TENANT, workflowId, null);
+    return deleted;
   }
 
   async #getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan> {
@@ -202,6 +301,16 @@ export class WorkflowEngine implements IWorkflowEngine {
     initialData?: unknown,
     options: EnqueueOptions = {},
   ): Promise<string> {
+    return this.#start(await this.#prepareStart(workflowId, initialData, options));
+  }
+
+  /** Checks a start request and resolves the plan of the workflow's current version. */
+  async #prepareStart(
+    workflowId: string,
+    initialData: unknown,
+    options: EnqueueOptions = {},
+    metadata?: Record<string, unknown>,
+  ): Promise<PreparedStart> {
     const delay = startDelay(options);
     if (
       options.priority !== undefined &&
@@ -222,30 +331,83 @@ export class WorkflowEngine implements IWorkflowEngine {
     const input: Parameters<ExecutionStore['createExecution']>[0] = { plan, tenantId, initialData };
     if (options.idempotencyKey !== undefined) input.idempotencyKey = options.idempotencyKey;
     if (options.priority !== undefined) input.priority = options.priority;
-    const { execution, created, ready } = await this.#store.createExecution(input);
-    if (!created) return execution.executionId;
-    // The timer and the event go out before the first job: once a node can run, its
-    // events (from any engine) must follow `workflow:started`, and a run that finishes at
-    // once must find its timeout job there to remove.
-    if (plan.definition.timeoutMs !== undefined) {
-      await this.#armTimeout(execution.executionId, delay + plan.definition.timeoutMs);
+    if (metadata !== undefined) input.metadata = metadata;
+    return { plan, input, delay };
+  }
+
+  /** Creates and launches one prepared execution; returns its id. */
+  async #start(prepared: PreparedStart): Promise<string> {
+    const { execution, created, ready } = await this.#store.createExecution(prepared.input);
+    if (created) {
+      await this.#launch(prepared.plan, execution, ready, {
+        announce: true,
+        delay: prepared.delay,
+      });
     }
-    this.#emit('workflow:started', this.#executionEvent(execution));
-    await this.#enqueueNodes(plan, execution.executionId, ready, tenantId, {
-      priority: options.priority,
-      delay,
-    });
     return execution.executionId;
   }
 
-  /** Starts several executions; ids are returned in request order. */
+  /**
+   * Makes a new execution run: arms its workflow timeout and emits `workflow:started`
+   * (when `announce`), then enqueues its ready nodes.
+   */
+  async #launch(
+    plan: WorkflowPlan,
+    execution: ExecutionState,
+    ready: readonly string[],
+    opts: { announce: boolean; delay: number },
+  ): Promise<void> {
+    // The timer and the event go out before the first job: once a node can run, its
+    // events (from any engine) must follow `workflow:started`, and a run that finishes at
+    // once must find its timeout job there to remove.
+    if (opts.announce) {
+      if (plan.definition.timeoutMs !== undefined) {
+        await this.#armTimeout(execution.executionId, opts.delay + plan.definition.timeoutMs);
+      }
+      this.#emit('workflow:started', this.#executionEvent(execution));
+    }
+    await this.#enqueueNodes(plan, execution.executionId, ready, execution.tenantId, {
+      priority: execution.priority,
+      delay: opts.delay,
+    });
+  }
+
+  /**
+   * Starts several executions; ids are returned in request order. Every request is checked
+   * before any execution is created; the executions' first jobs are added together (one
+   * `addBulk` per queue), as are their workflow-timeout timers.
+   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError
+   */
   async enqueueWorkflows(
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
   ): Promise<string[]> {
     if (!Array.isArray(requests)) throw new InvalidArgumentError('requests must be an array');
-    return Promise.all(
-      requests.map((r) => this.enqueueWorkflow(r.workflowId, r.initialData, r.options)),
+    const prepared = await Promise.all(
+      requests.map((r) => this.#prepareStart(r.workflowId, r.initialData, r.options)),
     );
+    const results = await Promise.all(prepared.map((p) => this.#store.createExecution(p.input)));
+    const timers: { name: string; data: { e: string }; opts: JobsOptions }[] = [];
+    const jobs: NodeJob[] = [];
+    results.forEach(({ execution, created, ready }, i) => {
+      if (!created) return;
+      const { plan, delay } = prepared[i]!;
+      if (plan.definition.timeoutMs !== undefined) {
+        timers.push(this.#timeoutJob(execution.executionId, delay + plan.definition.timeoutMs));
+      }
+      jobs.push(
+        ...this.#nodeJobs(plan, execution.executionId, ready, execution.tenantId, {
+          priority: execution.priority,
+          delay,
+        }),
+      );
+    });
+    // As in #launch: timers and workflow:started go out before the first job.
+    if (timers.length > 0) await this.#controlQueue.addBulk(timers);
+    for (const { execution, created } of results) {
+      if (created) this.#emit('workflow:started', this.#executionEvent(execution));
+    }
+    await this.#addJobs(jobs);
+    return results.map((r) => r.execution.executionId);
   }
 
   /**
@@ -290,17 +452,38 @@ export class WorkflowEngine implements IWorkflowEngine {
     executionId: string,
     nodeIds: readonly string[],
     tenantId: string,
-    opts: {
-      priority?: number | undefined;
-      delay?: number;
-      /** Attempts a node already made (its next attempt is numbered after them). */
-      baseAttempts?: Record<string, number>;
-      /** Give the job only the attempts its policy has left after `baseAttempts` (recovery), not a fresh set (DLQ retry). */
-      continueAttempts?: boolean;
-    },
+    opts: EnqueueNodeOptions,
   ): Promise<void> {
-    if (nodeIds.length === 0) return;
-    const jobs = nodeIds.map((nodeId) => {
+    await this.#addJobs(this.#nodeJobs(plan, executionId, nodeIds, tenantId, opts));
+  }
+
+  /** Adds node jobs with one round trip per queue they go to (`addBulk`). */
+  async #addJobs(jobs: readonly NodeJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const byQueue = new Map<string, NodeJob[]>();
+    for (const job of jobs) {
+      const list = byQueue.get(job.queue);
+      if (list) list.push(job);
+      else byQueue.set(job.queue, [job]);
+    }
+    await Promise.all(
+      [...byQueue].map(([name, list]) => {
+        const queue = this.#queues.get(name);
+        if (list.length === 1) return queue.add(list[0]!.name, list[0]!.data, list[0]!.opts);
+        return queue.addBulk(list.map(({ name: n, data, opts }) => ({ name: n, data, opts })));
+      }),
+    );
+  }
+
+  /** The jobs that run the given nodes of an execution. */
+  #nodeJobs(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeIds: readonly string[],
+    tenantId: string,
+    opts: EnqueueNodeOptions,
+  ): NodeJob[] {
+    return nodeIds.map((nodeId) => {
       const data: NodeJobData = {
         e: executionId,
         w: plan.workflowId,
@@ -320,10 +503,9 @@ export class WorkflowEngine implements IWorkflowEngine {
       };
       if (opts.priority !== undefined) jobOpts.priority = opts.priority;
       if (opts.delay) jobOpts.delay = opts.delay;
-      return { name: nodeJobName(plan, nodeId), data, opts: jobOpts };
+      const queue = this.#queues.nameForType(plan.nodes.get(nodeId)?.type ?? '');
+      return { queue, name: nodeJobName(plan, nodeId), data, opts: jobOpts };
     });
-    if (jobs.length === 1) await this.#nodeQueue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
-    else await this.#nodeQueue.addBulk(jobs);
   }
 
   getExecution(executionId: string): Promise<ExecutionState | null> {
@@ -418,19 +600,23 @@ export class WorkflowEngine implements IWorkflowEngine {
   /** Wakes the jobs workers parked while the execution was paused, and re-adds lost ones. */
   async #releaseParked(state: ExecutionState): Promise<void> {
     const key = this.#parkedKey(state.executionId);
+    const plan = await this.#getPlan(state.tenantId, state.workflowId, state.workflowVersion);
     const parked = await this.#redis.smembers(key);
-    await Promise.all(parked.map((id) => this.#processor.wake(this.#nodeQueue, id)));
+    const nodeOf = (jobId: string) => jobId.slice(state.executionId.length + 1);
+    await Promise.all(
+      parked.map((id) => this.#processor.wake(this.#queues.forNode(plan, nodeOf(id)), id)),
+    );
     await this.#redis.del(key);
     const queued = Object.entries(state.nodeResults)
       .filter(([, n]) => n.status === 'queued')
       .map(([id]) => id);
     const missing: string[] = [];
     for (const nodeId of queued) {
-      if ((await this.#nodeQueue.getJobState(nodeJobId(state.executionId, nodeId))) === 'unknown')
+      const jobId = nodeJobId(state.executionId, nodeId);
+      if ((await this.#queues.forNode(plan, nodeId).getJobState(jobId)) === 'unknown')
         missing.push(nodeId);
     }
     if (missing.length > 0) {
-      const plan = await this.#getPlan(state.tenantId, state.workflowId, state.workflowVersion);
       await this.#enqueueNodes(plan, state.executionId, missing, state.tenantId, {
         priority: state.priority,
       });
@@ -475,14 +661,27 @@ export class WorkflowEngine implements IWorkflowEngine {
       'warn',
       error === undefined ? 'execution cancelled' : `execution cancelled: ${error}`,
     );
-    const children = await this.#store.listExecutions({
-      parentExecutionId: executionId,
-      status: ['pending', 'running', 'paused'],
-      limit: 1000,
-    });
-    await settleAll(
-      children.items.map((c) => this.#cancel(c.executionId).catch(ignoreInvalidTransition)),
-    );
+    await this.#cancelChildren(state);
+    // A cancelled sub-workflow fails the node that waits for it.
+    if (state.parentExecutionId !== undefined) await this.#subflows.onFinished(executionId);
+  }
+
+  /** Cancels the unfinished child executions (sub-workflows) of an execution. */
+  async #cancelChildren(state: Pick<ExecutionState, 'executionId' | 'tenantId'>): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.listExecutions({
+        tenantId: state.tenantId,
+        parentExecutionId: state.executionId,
+        status: ['pending', 'running', 'paused'],
+        limit: 1000,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      cursor = page.nextCursor;
+      await settleAll(
+        page.items.map((c) => this.#cancel(c.executionId).catch(ignoreInvalidTransition)),
+      );
+    } while (cursor !== undefined);
   }
 
   /** Removes every job of a finished execution, waiting (bounded) for running ones to leave. */
@@ -492,7 +691,19 @@ export class WorkflowEngine implements IWorkflowEngine {
     const nodeIds = Object.entries(state.nodeResults)
       .filter(([, n]) => n.status === 'cancelled')
       .map(([nodeId]) => nodeId);
-    const pending = await this.#removeNodeJobs(state.executionId, nodeIds);
+    const plan = await this.#getPlan(state.tenantId, state.workflowId, state.workflowVersion);
+    const pending = await this.#removeNodeJobs(plan, state.executionId, nodeIds);
+    // Removed jobs give back their maxConcurrency slots and places in line.
+    await this.#gate.forget(
+      plan,
+      state.tenantId,
+      nodeIds
+        .filter((nodeId) => !pending.includes(nodeJobId(state.executionId, nodeId)))
+        .map((nodeId) => ({
+          queue: this.#queues.forNode(plan, nodeId).name,
+          jobId: nodeJobId(state.executionId, nodeId),
+        })),
+    );
     if (pending.length > 0) {
       this.#options.logger.warn('jobs still running after cancel', {
         executionId: state.executionId,
@@ -505,33 +716,56 @@ export class WorkflowEngine implements IWorkflowEngine {
    * Removes the jobs of the given nodes, waiting (at most `shutdownGraceMs`) for running
    * ones to leave. Returns the ids of jobs still there at the deadline.
    */
-  async #removeNodeJobs(executionId: string, nodeIds: readonly string[]): Promise<string[]> {
+  async #removeNodeJobs(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeIds: readonly string[],
+  ): Promise<string[]> {
     const deadline = Date.now() + this.#options.shutdownGraceMs;
-    let pending = nodeIds.map((nodeId) => nodeJobId(executionId, nodeId));
+    let pending = [...nodeIds];
     while (pending.length > 0) {
       const left: string[] = [];
-      for (const id of pending) {
-        const removed = await this.#nodeQueue.remove(id).catch(() => 0);
+      for (const nodeId of pending) {
+        const id = nodeJobId(executionId, nodeId);
+        const queue = this.#queues.forNode(plan, nodeId);
+        const removed = await queue.remove(id).catch(() => 0);
         if (removed === 1) continue;
-        const jobState = await this.#nodeQueue.getJobState(id);
-        if (jobState !== 'unknown') left.push(id);
+        const jobState = await queue.getJobState(id);
+        if (jobState !== 'unknown') left.push(nodeId);
       }
       pending = left;
       if (pending.length === 0 || Date.now() > deadline) break;
       // Running jobs were told to abort and leave at once; give them a moment.
       await new Promise((r) => setTimeout(r, 20));
     }
-    return pending;
+    return pending.map((nodeId) => nodeJobId(executionId, nodeId));
   }
 
   #abortLocal(executionId: string, reason: 'cancelled' | 'failed'): void {
     for (const run of this.#running.get(executionId) ?? []) run.abort(reason);
   }
 
-  async #onExecutionFinished(executionId: string, plan: WorkflowPlan): Promise<void> {
+  async #onExecutionFinished(
+    executionId: string,
+    plan: WorkflowPlan,
+    status: 'completed' | 'failed',
+    maybeChild: boolean,
+  ): Promise<void> {
     if (plan.definition.timeoutMs !== undefined) {
       await this.#controlQueue.remove(timeoutJobId(executionId)).catch(() => 0);
     }
+    if (status === 'failed' && plan.definition.nodes.some((n) => n.type === SUB_WORKFLOW_NODE)) {
+      // A failed run does not wait for its sub-workflows.
+      const state = await this.#store.getExecution(executionId);
+      if (state) {
+        await this.#cancelChildren(state).catch((err: Error) =>
+          this.#options.logger.warn('could not cancel sub-workflows', { error: err.message }),
+        );
+      }
+    }
+    // Errors here are thrown: the job that finished the execution then runs again and
+    // tells the parent from there.
+    if (maybeChild) await this.#subflows.onFinished(executionId);
   }
 
   async #onWorkflowTimeout(executionId: string): Promise<void> {
@@ -569,7 +803,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     // The failed run's jobs may still be finishing (the failure is recorded, and its
     // event heard, before the job leaves Redis); a job id that still exists would make
     // the re-add below a no-op and strand the node in `queued`.
-    const stuck = await this.#removeNodeJobs(item.executionId, revived.ready);
+    const stuck = await this.#removeNodeJobs(plan, item.executionId, revived.ready);
     if (stuck.length > 0) {
       this.#options.logger.warn('jobs of a retried execution still running', {
         executionId: item.executionId,
@@ -587,35 +821,247 @@ export class WorkflowEngine implements IWorkflowEngine {
     );
   }
 
-  // ── not built yet ────────────────────────────────────────────────────
+  // ── replay ───────────────────────────────────────────────────────────
 
-  /** Not built yet (tracked by the flow-control issue). @throws SpaneError */
-  async replayWorkflow(_executionId: string, _options?: { fromNodeId?: string }): Promise<string> {
-    throw new InvalidArgumentError('replayWorkflow is not available yet');
+  /**
+   * Starts a new execution of the same workflow version as `executionId`, with its
+   * `initialData`, priority and tenant, and `metadata.replayedFrom` set to it. With
+   * `fromNodeId`, every node that is neither `fromNodeId` nor one of its descendants keeps
+   * the original's recorded result (when it produced one: completed, or failed with
+   * `continueOnFail`) without running; `fromNodeId` and everything downstream run again.
+   * The reused results are recorded through the store's ordinary operations
+   * (`beginNodeRun` + `completeNode`, in topological order) before any job is added, and
+   * listed in `metadata.reusedNodes`. The original may be in any status.
+   * @throws ExecutionNotFoundError | NodeNotFoundError | InvalidArgumentError (fromNodeId was skipped)
+   */
+  async replayWorkflow(
+    executionId: string,
+    options: { fromNodeId?: string } = {},
+  ): Promise<string> {
+    const original = await this.#requireExecution(executionId);
+    const plan = await this.#getPlan(
+      original.tenantId,
+      original.workflowId,
+      original.workflowVersion,
+    );
+    const from = options.fromNodeId;
+    let reuse = new Map<string, NodeOutcome>();
+    if (from !== undefined) {
+      if (!plan.nodes.has(from)) throw new NodeNotFoundError(from, `workflow '${plan.workflowId}'`);
+      if (original.nodeResults[from]?.status === 'skipped') {
+        throw new InvalidArgumentError(
+          `node '${from}' was skipped in execution '${executionId}': a replay from it would skip it too`,
+        );
+      }
+      reuse = reusableOutcomes(plan, original, from);
+    }
+    const metadata: Record<string, unknown> = { replayedFrom: executionId };
+    if (from !== undefined) {
+      metadata.replayedFromNode = from;
+      metadata.reusedNodes = [...reuse.keys()];
+    }
+    const input: Parameters<ExecutionStore['createExecution']>[0] = {
+      plan,
+      tenantId: original.tenantId,
+      initialData: original.initialData,
+      metadata,
+    };
+    if (original.priority !== undefined) input.priority = original.priority;
+    const { execution, ready } = await this.#store.createExecution(input);
+    const replayId = execution.executionId;
+
+    const queued = new Set(ready);
+    const skipped: { nodeId: string; reason: EngineEventMap['node:skipped']['reason'] }[] = [];
+    let finishedAs: string | undefined;
+    for (const nodeId of plan.order) {
+      const outcome = reuse.get(nodeId);
+      if (!outcome || !queued.has(nodeId)) continue;
+      const begun = await this.#store.beginNodeRun(plan, replayId, nodeId, 1);
+      if (!begun.started) break;
+      const r = await this.#store.completeNode(plan, replayId, nodeId, outcome);
+      queued.delete(nodeId);
+      for (const id of r.ready) queued.add(id);
+      skipped.push(...r.skipped);
+      if (r.finished) finishedAs = r.executionStatus;
+    }
+    if (reuse.size > 0) {
+      await this.#store.appendLogs([
+        {
+          executionId: replayId,
+          level: 'info',
+          message: `replay of execution '${executionId}' from node '${from}': reused the results of ${[...reuse.keys()].join(', ')}`,
+          timestamp: new Date().toISOString(),
+        },
+      ]);
+    }
+    await this.#launch(plan, execution, finishedAs ? [] : [...queued], {
+      announce: true,
+      delay: 0,
+    });
+    const timestamp = new Date().toISOString();
+    for (const s of skipped) {
+      this.#emit('node:skipped', {
+        ...this.#executionEvent(execution),
+        nodeId: s.nodeId,
+        nodeType: plan.nodes.get(s.nodeId)?.type ?? 'unknown',
+        reason: s.reason,
+        timestamp,
+      });
+    }
+    if (finishedAs === 'completed') {
+      this.#emit('workflow:completed', this.#executionEvent(execution));
+      await this.#onExecutionFinished(replayId, plan, 'completed', false);
+    }
+    return replayId;
   }
 
-  /** Not built yet (tracked by the flow-control issue). @throws SpaneError */
-  async triggerWebhook(): Promise<string[]> {
-    throw new InvalidArgumentError('webhook triggers are not available yet');
+  // ── triggers ─────────────────────────────────────────────────────────
+
+  /**
+   * Starts the current version of every workflow (of any tenant) with a webhook trigger on
+   * `path` and `method` (default POST); returns the new execution ids. `path` may have
+   * leading or trailing slashes and a query string. `body` is the raw body (string or
+   * Buffer: parsed as JSON when it looks like JSON, else passed as the string) or an
+   * already parsed value. Each run's `initialData` is `{ body, headers, query? }`
+   * (header names lowercased; `query` only when the path has a query string), its
+   * `metadata.trigger` `{ type: 'webhook', method, path, deliveryId? }`.
+   *
+   * When a matching trigger has a `secret`, header `x-spane-signature:
+   * t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` must match with `t`
+   * within 5 minutes, for every matching workflow, or nothing starts. A delivery id in
+   * header `x-spane-delivery` that was seen in the last 10 minutes starts nothing.
+   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError
+   */
+  async triggerWebhook(
+    path: string,
+    method: string,
+    body: unknown,
+    headers: Record<string, string | string[] | undefined> = {},
+  ): Promise<string[]> {
+    const { path: clean, query } = splitWebhookPath(path);
+    const verb = (method || 'POST').toUpperCase();
+    const route = routeKey(verb, clean);
+    const matches: { tenantId: string; workflowId: string; secret?: string }[] = [];
+    for (const target of await this.#webhooks.lookup(verb, clean)) {
+      // The route index may lag a registration: the current definition has the last word.
+      const stored = await this.#store.getWorkflow(target.workflowId, {
+        tenantId: target.tenantId,
+      });
+      const trigger = stored && webhookTriggers(stored.definition).find((w) => w.key === route);
+      if (!trigger) continue;
+      matches.push(
+        trigger.trigger.secret === undefined
+          ? target
+          : { ...target, secret: trigger.trigger.secret },
+      );
+    }
+    if (matches.length === 0) throw new WebhookNotFoundError(clean, verb);
+    const h = normaliseHeaders(headers);
+    const first = (name: string) => {
+      const v = h[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    for (const m of matches) {
+      if (m.secret !== undefined) verifyWebhookSignature(m.secret, body, first(SIGNATURE_HEADER));
+    }
+    const deliveryId = first(DELIVERY_HEADER);
+    if (deliveryId !== undefined && !(await this.#webhooks.claimDelivery(route, deliveryId))) {
+      throw new DuplicateDeliveryError(deliveryId);
+    }
+    const initialData: Record<string, unknown> = { body: parseWebhookBody(body, h), headers: h };
+    if (query !== undefined) initialData.query = query;
+    const trigger: Record<string, unknown> = { type: 'webhook', method: verb, path: clean };
+    if (deliveryId !== undefined) trigger.deliveryId = deliveryId;
+    try {
+      const prepared = await Promise.all(
+        matches.map((m) =>
+          this.#prepareStart(
+            m.workflowId,
+            initialData,
+            deliveryId === undefined
+              ? { tenantId: m.tenantId }
+              : {
+                  tenantId: m.tenantId,
+                  // A sender retrying a delivery that failed half-way gets the same runs.
+                  idempotencyKey: `spane.webhook.${m.workflowId}.${route}.${deliveryId}`,
+                },
+            { trigger },
+          ),
+        ),
+      );
+      return await Promise.all(prepared.map((p) => this.#start(p)));
+    } catch (err) {
+      if (deliveryId !== undefined) await this.#webhooks.forgetDelivery(route, deliveryId);
+      throw err;
+    }
   }
 
-  /** Not built yet (tracked by the flow-control issue). @throws SpaneError */
-  async emitEvent(): Promise<string[]> {
-    throw new InvalidArgumentError('event triggers are not available yet');
+  /**
+   * Starts the current version of every workflow of the tenant with an event trigger for
+   * `name`, with `payload` as `initialData` and `metadata.trigger` `{ type: 'event', event }`;
+   * returns the new execution ids (none when no workflow listens).
+   * @throws InvalidArgumentError | PayloadTooLargeError
+   */
+  async emitEvent(name: string, payload: unknown, scope: TenantScope = {}): Promise<string[]> {
+    if (typeof name !== 'string' || name === '') {
+      throw new InvalidArgumentError('event name must be a non-empty string');
+    }
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT;
+    const listening = (await this.#store.listWorkflows({ tenantId })).filter((w) =>
+      (w.definition.triggers ?? []).some((t) => t.type === 'event' && t.event === name),
+    );
+    const prepared = await Promise.all(
+      listening.map((w) =>
+        this.#prepareStart(
+          w.workflowId,
+          payload,
+          { tenantId },
+          {
+            trigger: { type: 'event', event: name },
+          },
+        ),
+      ),
+    );
+    return Promise.all(prepared.map((p) => this.#start(p)));
+  }
+
+  /** A schedule fired (once per slot, in one process): start the workflow's current version. */
+  async #onSchedule(job: Job<ScheduleJobData>): Promise<void> {
+    const { w, t, s, d } = job.data;
+    const slot = Schedules.slotOf(job);
+    try {
+      const prepared = await this.#prepareStart(
+        w,
+        d,
+        // The slot's key: a firing job re-run after a crash starts nothing new.
+        { tenantId: t, idempotencyKey: `spane.schedule.${s}.${slot}` },
+        { trigger: { type: 'schedule', schedulerId: s, at: new Date(slot).toISOString() } },
+      );
+      await this.#start(prepared);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // The workflow is gone but its scheduler was left behind (a race): remove it.
+      await this.#controlQueue.removeJobScheduler(s);
+    }
   }
 
   /** Schedules the workflow-timeout check of an execution. */
   async #armTimeout(executionId: string, delayMs: number): Promise<void> {
-    await this.#controlQueue.add(
-      'timeout',
-      { e: executionId },
-      {
+    const job = this.#timeoutJob(executionId, delayMs);
+    await this.#controlQueue.add(job.name, job.data, job.opts);
+  }
+
+  #timeoutJob(executionId: string, delayMs: number) {
+    return {
+      name: 'timeout',
+      data: { e: executionId },
+      opts: {
         jobId: timeoutJobId(executionId),
         delay: delayMs,
         removeOnComplete: true,
         removeOnFail: true,
-      },
-    );
+      } satisfies JobsOptions,
+    };
   }
 
   // ── recovery ─────────────────────────────────────────────────────────
@@ -626,10 +1072,10 @@ export class WorkflowEngine implements IWorkflowEngine {
    * executions whose job is missing, and lost workflow timeouts. Runs when workers start
    * and every `reconcileIntervalMs`; safe to run in several processes at once.
    */
-  reconcile(): Promise<ReconcileResult> {
-    return reconcile({
+  async reconcile(): Promise<ReconcileResult> {
+    const result = await reconcile({
       store: this.#store,
-      nodeQueue: this.#nodeQueue,
+      queueFor: (plan, nodeId) => this.#queues.forNode(plan, nodeId),
       controlQueue: this.#controlQueue,
       logger: this.#options.logger,
       getPlan: (t, w, v) => this.#getPlan(t, w, v),
@@ -637,6 +1083,9 @@ export class WorkflowEngine implements IWorkflowEngine {
         this.#enqueueNodes(plan, executionId, nodeIds, tenantId, opts),
       armTimeout: (executionId, delayMs) => this.#armTimeout(executionId, delayMs),
     });
+    result.subWorkflowsChecked = await this.#subflows.sweep();
+    result.concurrencyWaitersWoken = await this.#gate.drain();
+    return result;
   }
 
   #startReconciler(): void {
@@ -660,15 +1109,25 @@ export class WorkflowEngine implements IWorkflowEngine {
   // ── observability ────────────────────────────────────────────────────
 
   async getQueueStats(): Promise<QueueStats> {
-    const counts = await this.#nodeQueue.getJobCounts(
-      'waiting',
-      'active',
-      'delayed',
-      'completed',
-      'failed',
-      'paused',
-      'prioritized',
+    const perQueue = await Promise.all(
+      this.#queues
+        .all()
+        .map((q) =>
+          q.getJobCounts(
+            'waiting',
+            'active',
+            'delayed',
+            'completed',
+            'failed',
+            'paused',
+            'prioritized',
+          ),
+        ),
     );
+    const counts: Record<string, number> = {};
+    for (const c of perQueue) {
+      for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
+    }
     const dlq = await this.#store.listDLQItems({});
     return {
       waiting: counts.waiting ?? 0,
@@ -727,7 +1186,11 @@ export class WorkflowEngine implements IWorkflowEngine {
       this.#listeners.set(event, set);
     }
     set.add(listener);
-    void this.#channel.open();
+    this.#channel.open().catch((err: Error) =>
+      this.#options.logger.warn('could not subscribe to engine events yet', {
+        error: err.message,
+      }),
+    );
     return () => set.delete(listener);
   }
 
@@ -789,44 +1252,74 @@ export class WorkflowEngine implements IWorkflowEngine {
     if (this.#closing) throw new InvalidArgumentError('the engine is closed');
     await this.#channel.open();
     const prefix = this.#options.prefix;
-    const nodeWorker = new Worker<NodeJobData>(
-      NODE_QUEUE,
-      (job, token) => this.#processor.process(job, token),
-      {
-        connection: this.#workerConnection,
-        prefix,
-        concurrency,
-        lockDuration: this.#options.lockDurationMs,
-        stalledInterval: this.#options.stalledIntervalMs,
-        maxStalledCount: this.#options.maxStalledCount,
-        settings: {
-          backoffStrategy: (attemptsMade, _type, _err, job) =>
-            this.#processor.backoff(attemptsMade, job as Job | undefined),
-        },
-      },
-    );
-    nodeWorker.on('failed', (job, err) => {
-      if (job) void this.#processor.onJobGivenUp(job, err);
-    });
-    nodeWorker.on('error', (err) =>
-      this.#options.logger.warn('worker error', { error: err.message }),
-    );
-    const controlWorker = new Worker<{ e: string }>(
+    const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
+    // Node types with limits have a queue of their own: BullMQ applies a queue's global
+    // concurrency and rate limit across every worker of every process.
+    for (const reg of this.#queues.limitedTypes()) {
+      const queue = this.#queues.forType(reg.type);
+      const { rateLimit, concurrency: typeConcurrency } = reg.options;
+      if (typeConcurrency !== undefined) await queue.setGlobalConcurrency(typeConcurrency);
+      else await queue.removeGlobalConcurrency();
+      if (rateLimit !== undefined) {
+        await queue.setGlobalRateLimit(rateLimit.max, rateLimit.durationMs);
+      } else await queue.removeGlobalRateLimit();
+      workers.push(
+        this.#nodeWorker(
+          queue.name,
+          Math.min(concurrency, typeConcurrency ?? concurrency),
+          rateLimit && { max: rateLimit.max, duration: rateLimit.durationMs },
+        ),
+      );
+    }
+    const controlWorker = new Worker<ControlJobData>(
       CONTROL_QUEUE,
       async (job) => {
-        if (job.name === 'timeout') await this.#onWorkflowTimeout(job.data.e);
+        if (job.name === 'timeout') await this.#onWorkflowTimeout((job.data as { e: string }).e);
+        else if (job.name === SCHEDULE_JOB) await this.#onSchedule(job as Job<ScheduleJobData>);
       },
       { connection: this.#workerConnection, prefix, concurrency: 5 },
     );
     controlWorker.on('error', (err) =>
       this.#options.logger.warn('worker error', { error: err.message }),
     );
-    this.#workers = [nodeWorker, controlWorker];
+    this.#workers = [...workers, controlWorker];
     await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
+    await this.#resyncTriggers().catch((err: Error) =>
+      this.#options.logger.warn('could not rebuild triggers', { error: err.message }),
+    );
     await this.reconcile().catch((err: Error) =>
       this.#options.logger.warn('reconcile failed', { error: err.message }),
     );
     this.#startReconciler();
+  }
+
+  #nodeWorker(
+    queueName: string,
+    concurrency: number,
+    limiter?: { max: number; duration: number },
+  ): Worker<NodeJobData> {
+    const worker = new Worker<NodeJobData>(
+      queueName,
+      (job, token) => this.#processor.process(job, token),
+      {
+        connection: this.#workerConnection,
+        prefix: this.#options.prefix,
+        concurrency,
+        lockDuration: this.#options.lockDurationMs,
+        stalledInterval: this.#options.stalledIntervalMs,
+        maxStalledCount: this.#options.maxStalledCount,
+        ...(limiter === undefined ? {} : { limiter }),
+        settings: {
+          backoffStrategy: (attemptsMade, _type, _err, job) =>
+            this.#processor.backoff(attemptsMade, job as Job | undefined),
+        },
+      },
+    );
+    worker.on('failed', (job, err) => {
+      if (job) void this.#processor.onJobGivenUp(job, err);
+    });
+    worker.on('error', (err) => this.#options.logger.warn('worker error', { error: err.message }));
+    return worker;
   }
 
   /**
@@ -850,11 +1343,38 @@ export class WorkflowEngine implements IWorkflowEngine {
       await closing;
     }
     await this.#channel.close();
-    await this.#nodeQueue.close();
+    await this.#queues.close();
     await this.#controlQueue.close();
     await this.#workerConnection.quit().catch(() => this.#workerConnection.disconnect());
     if (this.#ownsRedis) await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
+}
+
+/** Data of a control-queue job: a workflow timeout, or a schedule's firing. */
+type ControlJobData = { e: string } | ScheduleJobData;
+
+/** A checked start request: the plan to run and the store input to create it with. */
+interface PreparedStart {
+  plan: WorkflowPlan;
+  input: Parameters<ExecutionStore['createExecution']>[0];
+  delay: number;
+}
+
+interface EnqueueNodeOptions {
+  priority?: number | undefined;
+  delay?: number;
+  /** Attempts a node already made (its next attempt is numbered after them). */
+  baseAttempts?: Record<string, number>;
+  /** Give the job only the attempts its policy has left after `baseAttempts` (recovery), not a fresh set (DLQ retry). */
+  continueAttempts?: boolean;
+}
+
+/** One node job to add, and the name of the queue it goes to. */
+interface NodeJob {
+  queue: string;
+  name: string;
+  data: NodeJobData;
+  opts: JobsOptions;
 }
 
 function planKey(tenantId: string, workflowId: string, version: string): string {

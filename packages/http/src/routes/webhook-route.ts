@@ -31,8 +31,11 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
       },
       async (request, reply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        // The path after /api/webhooks/, with the query string (the engine puts it in initialData.query).
+        const query = request.url.indexOf('?');
+        const path = request.params['*'] + (query >= 0 ? request.url.slice(query) : '');
         const executionIds = await engine.triggerWebhook(
-          request.params['*'],
+          path,
           request.method,
           body,
           request.headers,

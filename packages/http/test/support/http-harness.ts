@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowEngine, type WorkflowEngineOptions } from '@spane/bullmq';
-import { type ExecutionStore, type IWorkflowEngine, NodeRegistry } from '@spane/core';
+import { type ExecutionStore, NodeRegistry } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -128,23 +128,6 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
-}
-
-/**
- * Whether the engine implements an optional feature yet (`@spane/bullmq` throws
- * INVALID_ARGUMENT "... not available yet" for replay and webhook triggers until they land).
- */
-export async function engineSupports(
-  engine: IWorkflowEngine,
-  feature: 'replay' | 'webhooks',
-): Promise<boolean> {
-  try {
-    if (feature === 'replay') await engine.replayWorkflow('probe-missing-execution');
-    else await engine.triggerWebhook('probe/missing/path', 'POST', Buffer.alloc(0), {});
-    return true;
-  } catch (err) {
-    return !/not available/i.test((err as Error).message);
-  }
 }
 
 /** A workflow definition with sensible defaults. */

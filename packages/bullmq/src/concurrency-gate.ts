@@ -1,0 +1,233 @@
+import type { WorkflowPlan } from '@spane/core';
+import { DelayedError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { EngineLogger } from './engine-options.js';
+import type { NodeJobData } from './node-jobs.js';
+import type { NodeQueues } from './node-queues.js';
+import { RedisScript } from './redis-script.js';
+
+/**
+ * KEYS: slots (zset member → expiry), waiting (zset member → arrival), index (hash).
+ * ARGV: now, ttl, max, member, index field.
+ * Notes the workflow's limit in the index (for the reconciler's pass).
+ * Drops expired slots, hands free slots to the oldest waiters, then takes one for
+ * `member` if one is left; otherwise queues `member` (once) among the waiters.
+ * Returns { 1 if `member` holds a slot, waiters that were handed one... }.
+ */
+const ACQUIRE = new RedisScript(`
+local now = tonumber(ARGV[1])
+local expiry = now + tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+local me = ARGV[4]
+redis.call('HSET', KEYS[3], ARGV[5], max)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {0}
+if redis.call('ZSCORE', KEYS[1], me) then
+  redis.call('ZADD', KEYS[1], expiry, me)
+  redis.call('ZREM', KEYS[2], me)
+  out[1] = 1
+  return out
+end
+while redis.call('ZCARD', KEYS[1]) < max do
+  local w = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not w then break end
+  redis.call('ZREM', KEYS[2], w)
+  redis.call('ZADD', KEYS[1], expiry, w)
+  if w == me then out[1] = 1 else table.insert(out, w) end
+end
+if out[1] == 0 and redis.call('ZCARD', KEYS[1]) < max then
+  redis.call('ZADD', KEYS[1], expiry, me)
+  out[1] = 1
+end
+if out[1] == 0 then redis.call('ZADD', KEYS[2], 'NX', now, me) end
+return out
+`);
+
+/**
+ * KEYS: slots, waiting. ARGV: now, ttl, max, member ('' for none).
+ * Gives up `member`'s slot (and its place among the waiters), drops expired slots and
+ * hands every free slot to the oldest waiters. Returns the waiters handed a slot.
+ */
+const RELEASE = new RedisScript(`
+local now = tonumber(ARGV[1])
+local expiry = now + tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('ZREM', KEYS[1], ARGV[4])
+  redis.call('ZREM', KEYS[2], ARGV[4])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local out = {}
+while redis.call('ZCARD', KEYS[1]) < max do
+  local w = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not w then break end
+  redis.call('ZREM', KEYS[2], w)
+  redis.call('ZADD', KEYS[1], expiry, w)
+  table.insert(out, w)
+end
+return out
+`);
+
+/** A job waiting for a slot sleeps this long at most (a release wakes it at once). */
+const PARK_MS = 6 * 60 * 60 * 1000;
+
+/** A slot held by one node run; release it when the run leaves the worker. */
+export interface Slot {
+  release(): Promise<void>;
+}
+
+export interface ConcurrencyGateDeps {
+  redis: Redis;
+  prefix: string;
+  queues: NodeQueues;
+  logger: EngineLogger;
+  /** A slot not refreshed for this long is free again (its holder died). */
+  slotTtlMs: number;
+  /** How often a running node refreshes its slot. */
+  refreshMs: number;
+}
+
+interface GateKeys {
+  slots: string;
+  waiting: string;
+}
+
+/**
+ * Workflow `maxConcurrency`: at most that many nodes of the workflow (per tenant) run at
+ * once, across all its executions, workers and processes.
+ *
+ * A Redis sorted set per workflow holds the slots (member: the job, score: when the slot
+ * expires unless its holder refreshes it, so a crashed worker's slot comes back); a second
+ * sorted set holds the jobs waiting for one, oldest first. A job takes a slot atomically
+ * (Lua) when it starts; one that gets none is queued among the waiters and parks itself as
+ * a far-future delayed job, holding no worker slot. A job leaving its worker gives its slot
+ * straight to the oldest waiter (same script) and promotes that waiter's job. No polling.
+ *
+ * Lost wake-ups: the hand-over happens in Redis, so it cannot be missed; only the promote
+ * can, when the waiter has not parked yet. The waiter therefore looks again after parking
+ * and promotes itself when it was handed a slot meanwhile (as `#notStarted` does for pause).
+ */
+export class ConcurrencyGate {
+  readonly #d: ConcurrencyGateDeps;
+  readonly #index: string;
+
+  constructor(deps: ConcurrencyGateDeps) {
+    this.#d = deps;
+    this.#index = `${deps.prefix}:concurrency`;
+  }
+
+  #keys(tenantId: string, workflowId: string): GateKeys {
+    const base = `${this.#d.prefix}:concurrency:${tenantId}:${workflowId}`;
+    return { slots: `${base}:slots`, waiting: `${base}:waiting` };
+  }
+
+  /**
+   * Takes a slot for the job, or parks the job until one is handed to it (throwing
+   * BullMQ's `DelayedError`, as a processor must after moving its job). Returns undefined
+   * when the workflow has no `maxConcurrency`.
+   */
+  async acquire(
+    plan: WorkflowPlan,
+    job: Job<NodeJobData>,
+    token: string | undefined,
+  ): Promise<Slot | undefined> {
+    const max = plan.definition.maxConcurrency;
+    if (max === undefined) return undefined;
+    const keys = this.#keys(job.data.t, plan.workflowId);
+    const member = `${job.queueName}/${job.id}`;
+    const [acquired, ...handed] = (await ACQUIRE.run(
+      this.#d.redis,
+      [keys.slots, keys.waiting, this.#index],
+      [Date.now(), this.#d.slotTtlMs, max, member, `${job.data.t}\u0000${plan.workflowId}`],
+    )) as [number, ...string[]];
+    await this.#wake(keys, max, handed);
+    if (acquired === 1) return this.#slot(keys, max, member);
+    await job.moveToDelayed(Date.now() + PARK_MS, token);
+    // A release may have handed this job a slot before it was parked, when its promote
+    // could not move it yet: look again now that it is parked.
+    if ((await this.#d.redis.zscore(keys.slots, member)) !== null) {
+      await job.promote().catch(() => {});
+    }
+    throw new DelayedError();
+  }
+
+  #slot(keys: GateKeys, max: number, member: string): Slot {
+    const timer = setInterval(() => {
+      this.#d.redis
+        .zadd(keys.slots, 'XX', Date.now() + this.#d.slotTtlMs, member)
+        .catch((err: Error) =>
+          this.#d.logger.warn('could not refresh a concurrency slot', { error: err.message }),
+        );
+    }, this.#d.refreshMs);
+    timer.unref();
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        await this.#release(keys, max, member);
+      },
+    };
+  }
+
+  async #release(keys: GateKeys, max: number, member: string): Promise<void> {
+    const handed = (await RELEASE.run(
+      this.#d.redis,
+      [keys.slots, keys.waiting],
+      [Date.now(), this.#d.slotTtlMs, max, member],
+    )) as string[];
+    await this.#wake(keys, max, handed);
+  }
+
+  /** Promotes the jobs just handed a slot; a job that no longer exists gives it on. */
+  async #wake(keys: GateKeys, max: number, members: readonly string[]): Promise<void> {
+    for (const member of members) {
+      const slash = member.indexOf('/');
+      const job = await this.#d.queues
+        .get(member.slice(0, slash))
+        .getJob(member.slice(slash + 1))
+        .catch(() => undefined);
+      const state = job ? await job.getState().catch(() => 'unknown') : 'unknown';
+      if (state === 'delayed') await job!.promote().catch(() => {});
+      else if (state === 'unknown' || state === 'completed' || state === 'failed') {
+        await this.#release(keys, max, member);
+      }
+      // Waiting or prioritized: it runs soon and finds its slot. Active: it is about to
+      // park and will find its slot when it looks again.
+    }
+  }
+
+  /** Frees the slots and places of jobs that were removed (a cancelled execution). */
+  async forget(
+    plan: WorkflowPlan,
+    tenantId: string,
+    jobs: readonly { queue: string; jobId: string }[],
+  ): Promise<void> {
+    const max = plan.definition.maxConcurrency;
+    if (max === undefined) return;
+    const keys = this.#keys(tenantId, plan.workflowId);
+    for (const { queue, jobId } of jobs) await this.#release(keys, max, `${queue}/${jobId}`);
+  }
+
+  /**
+   * The reconciler's pass: hands slots that expired (their holder died) to waiters. Returns
+   * how many waiters were woken.
+   */
+  async drain(): Promise<number> {
+    const entries = await this.#d.redis.hgetall(this.#index);
+    let woken = 0;
+    for (const [field, max] of Object.entries(entries)) {
+      const [tenantId, workflowId] = field.split('\u0000') as [string, string];
+      const keys = this.#keys(tenantId, workflowId);
+      const handed = (await RELEASE.run(
+        this.#d.redis,
+        [keys.slots, keys.waiting],
+        [Date.now(), this.#d.slotTtlMs, Number(max), ''],
+      )) as string[];
+      woken += handed.length;
+      await this.#wake(keys, Number(max), handed);
+    }
+    return woken;
+  }
+}

@@ -1,0 +1,373 @@
+import {
+  assertPayloadSize,
+  type BeginNodeRunResult,
+  type CreateExecutionInput,
+  DepthLimitExceededError,
+  type ExecutionResult,
+  type ExecutionState,
+  type ExecutionStore,
+  isSettled,
+  isTerminalStatus,
+  planNode,
+  type ValidationIssue,
+  WorkflowNotFoundError,
+  type WorkflowPlan,
+} from '@spane/core';
+import type { Redis } from 'ioredis';
+import type { EngineLogger } from './engine-options.js';
+
+/** The built-in node type that runs another workflow as a child execution. */
+export const SUB_WORKFLOW_NODE = 'sub-workflow';
+
+/**
+ * `config` of a `sub-workflow` node. Mappings are objects from a target key to a dotted
+ * path: `inputMapping` paths start at `input` (the node's `inputData`), `outputMapping`
+ * paths start at `output` (the child's output). Without a mapping the whole value passes.
+ */
+export interface SubWorkflowNodeConfig {
+  workflowId: string;
+  inputMapping?: Record<string, string>;
+  outputMapping?: Record<string, string>;
+}
+
+/** What a sub-workflow node's start returns when the child runs: the node now waits. */
+export const WAITING = Symbol('spane.waiting');
+
+const WORKFLOW_ID = /^[A-Za-z0-9_.-]+$/;
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function pathPattern(root: 'input' | 'output'): RegExp {
+  return new RegExp(`^${root}(\\.[^.]+)*$`);
+}
+
+/** Problems of a `sub-workflow` node's config; `path` points at the node (`/nodes/<i>`). */
+export function validateSubWorkflowConfig(config: unknown, path: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const error = (at: string, message: string) =>
+    issues.push({
+      path: `${path}/config${at}`,
+      code: 'INVALID_NODE_CONFIG',
+      message,
+      severity: 'error',
+    });
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    error('', 'a sub-workflow node needs config { workflowId }');
+    return issues;
+  }
+  const c = config as Record<string, unknown>;
+  for (const key of Object.keys(c)) {
+    if (key !== 'workflowId' && key !== 'inputMapping' && key !== 'outputMapping') {
+      error(`/${key}`, `unknown sub-workflow option '${key}'`);
+    }
+  }
+  if (typeof c.workflowId !== 'string' || !WORKFLOW_ID.test(c.workflowId)) {
+    error('/workflowId', 'workflowId must be a workflow id (A-Z a-z 0-9 _ . -)');
+  }
+  for (const [key, root] of [
+    ['inputMapping', 'input'],
+    ['outputMapping', 'output'],
+  ] as const) {
+    const mapping = c[key];
+    if (mapping === undefined) continue;
+    if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) {
+      error(`/${key}`, `${key} must be an object of target key -> '${root}.<path>'`);
+      continue;
+    }
+    for (const [target, source] of Object.entries(mapping)) {
+      if (target === '' || RESERVED_KEYS.has(target)) {
+        error(`/${key}/${target}`, `'${target}' cannot be a target key`);
+      }
+      if (typeof source !== 'string' || !pathPattern(root).test(source)) {
+        error(
+          `/${key}/${target}`,
+          `must be a dotted path starting at '${root}', e.g. '${root}.a.b'`,
+        );
+      }
+    }
+  }
+  return issues;
+}
+
+/** The value at a dotted path (`root.a.0.b`) of `value`; undefined when any step is missing. */
+function valueAt(value: unknown, path: string): unknown {
+  let current = value;
+  for (const segment of path.split('.').slice(1)) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) {
+      return undefined;
+    }
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/**
+ * Applies a mapping (target key → dotted path from `root`) to `value`. Without a mapping
+ * the value passes whole. Paths are only looked up, never evaluated.
+ */
+export function applyMapping(mapping: Record<string, string> | undefined, value: unknown): unknown {
+  if (mapping === undefined) return value;
+  const out: Record<string, unknown> = {};
+  for (const [target, path] of Object.entries(mapping)) {
+    const v = valueAt(value, path);
+    if (v !== undefined) out[target] = v;
+  }
+  return out;
+}
+
+/**
+ * A finished child's output: the data of its single leaf node (a node without children),
+ * or `{ [leafId]: data }` of the leaves that produced a result when it has several
+ * (skipped leaves are left out; a leaf that failed with `continueOnFail` gives its
+ * data, or `{ error }`).
+ */
+export function childOutput(plan: WorkflowPlan, child: ExecutionState): unknown {
+  const leaves = plan.nodeIds.filter((id) => (plan.children.get(id) ?? []).length === 0);
+  const resultOf = (id: string): { has: boolean; data?: unknown } => {
+    const n = child.nodeResults[id];
+    if (n?.status === 'completed') return { has: true, data: n.data };
+    if (n?.status === 'failed' && n.continuedOnFail)
+      return { has: true, data: n.data ?? { error: n.error } };
+    return { has: false };
+  };
+  if (leaves.length === 1) return resultOf(leaves[0]!).data;
+  const out: Record<string, unknown> = {};
+  for (const id of leaves) {
+    const r = resultOf(id);
+    if (r.has) out[id] = r.data;
+  }
+  return out;
+}
+
+/**
+ * The idempotency key of the child started by one attempt of a sub-workflow node: a
+ * re-run of the attempt after a crash finds the same child; a new attempt (a DLQ retry)
+ * starts a new one.
+ */
+export function childKey(executionId: string, nodeId: string, attempt: number): string {
+  return `spane.sub.${executionId}.${nodeId}.${attempt}`;
+}
+
+/** A node of an execution, as events name it. */
+export interface NodeRef {
+  executionId: string;
+  workflowId: string;
+  tenantId: string;
+  nodeId: string;
+  nodeType: string;
+}
+
+export interface SubWorkflowDeps {
+  store: ExecutionStore;
+  redis: Redis;
+  /** Set of child execution ids whose parent node waits (the reconciler's safety net). */
+  indexKey: string;
+  logger: EngineLogger;
+  maxDepth: number;
+  maxPayloadBytes: number;
+  getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan>;
+  /** Makes a child runnable: arms its timeout and announces it (when `created`), enqueues `ready`. */
+  launch(
+    plan: WorkflowPlan,
+    execution: ExecutionState,
+    ready: readonly string[],
+    created: boolean,
+  ): Promise<void>;
+  cancel(executionId: string): Promise<void>;
+  /** Records the waiting node's completion (events, children, the parent's own finish). */
+  complete(
+    plan: WorkflowPlan,
+    node: NodeRef,
+    run: { attempt: number; startedAt: string | undefined; priority: number | undefined },
+    data: unknown,
+    maybeChild: boolean,
+  ): Promise<void>;
+  /** Records the waiting node's final failure (DLQ item unless continueOnFail). */
+  fail(
+    plan: WorkflowPlan,
+    node: NodeRef,
+    run: { attempt: number; startedAt: string | undefined },
+    message: string,
+    maybeChild: boolean,
+  ): Promise<void>;
+}
+
+type ChildOutcome = { ok: true; data: unknown } | { ok: false; error: string };
+
+/**
+ * Sub-workflow nodes. Starting one (in the node's worker) creates the child execution and
+ * sets the node `waiting`; the worker then returns, holding no slot. The engine that
+ * finishes the child (the caller receiving `finished: true`, or the one cancelling it)
+ * completes the parent node with the mapped output, or fails it, and the parent run
+ * continues — that completion may itself finish the parent and propagate further up.
+ *
+ * If that engine dies in between, two paths still complete the parent node: the job that
+ * finished the child is only removed from Redis after the parent was told, so a crash
+ * makes BullMQ run it again, and the re-run finds the execution finished and tells the
+ * parent; and every child of a waiting node is in the `<prefix>:subworkflows` set, which
+ * `reconcile()` sweeps.
+ */
+export class SubWorkflows {
+  readonly #d: SubWorkflowDeps;
+
+  constructor(deps: SubWorkflowDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * Starts the child of one attempt of a sub-workflow node (or finds it, on a re-run).
+   * Returns {@link WAITING}, or the node's result when the child had already finished.
+   * @throws DepthLimitExceededError (before anything is created) | WorkflowNotFoundError | PayloadTooLargeError
+   */
+  async start(
+    plan: WorkflowPlan,
+    node: NodeRef,
+    begun: Extract<BeginNodeRunResult, { started: true }>,
+    attempt: number,
+  ): Promise<ExecutionResult | typeof WAITING> {
+    const { store } = this.#d;
+    const config = planNode(plan, node.nodeId).config as unknown as SubWorkflowNodeConfig;
+    const depth = begun.depth + 1;
+    if (depth > this.#d.maxDepth) throw new DepthLimitExceededError(depth, this.#d.maxDepth);
+    const stored = await store.getWorkflow(config.workflowId, { tenantId: begun.tenantId });
+    if (!stored) throw new WorkflowNotFoundError(config.workflowId);
+    const childPlan = await this.#d.getPlan(begun.tenantId, config.workflowId, stored.version);
+    const initialData = applyMapping(config.inputMapping, begun.inputData);
+    assertPayloadSize(
+      `input of sub-workflow node '${node.nodeId}'`,
+      initialData,
+      this.#d.maxPayloadBytes,
+    );
+    const input: CreateExecutionInput = {
+      plan: childPlan,
+      tenantId: begun.tenantId,
+      initialData,
+      parentExecutionId: node.executionId,
+      parentNodeId: node.nodeId,
+      depth,
+      idempotencyKey: childKey(node.executionId, node.nodeId, attempt),
+    };
+    if (begun.priority !== undefined) input.priority = begun.priority;
+    const { execution, created, ready } = await store.createExecution(input);
+    if (isTerminalStatus(execution.status)) {
+      // A re-run after a crash: the child finished meanwhile.
+      const outcome = this.#outcome(childPlan, execution, config);
+      if (outcome.ok) return { success: true, data: outcome.data };
+      return { success: false, error: outcome.error, retryable: false };
+    }
+    await this.#d.redis.sadd(this.#d.indexKey, execution.executionId);
+    if (!(await store.setNodeStatus(node.executionId, node.nodeId, 'waiting'))) {
+      // The parent was cancelled or failed while the child was being created (a cancel
+      // that listed the children before this one existed): do not leave it running.
+      await this.#d.cancel(execution.executionId);
+      await this.#d.redis.srem(this.#d.indexKey, execution.executionId);
+      return WAITING;
+    }
+    const toRun = created
+      ? ready
+      : Object.entries(execution.nodeResults)
+          .filter(([, n]) => n.status === 'queued')
+          .map(([id]) => id);
+    await this.#d.launch(childPlan, execution, toRun, created);
+    return WAITING;
+  }
+
+  /**
+   * Called when an execution finished (or may have): if it is the current child of a
+   * waiting sub-workflow node, completes or fails that node. Idempotent; safe to call
+   * from several engines at once (the store records the node once).
+   */
+  async onFinished(executionId: string): Promise<void> {
+    const { store } = this.#d;
+    const child = await store.getExecution(executionId);
+    if (!child || !isTerminalStatus(child.status)) return;
+    if (child.parentExecutionId === undefined || child.parentNodeId === undefined) return;
+    const parent = await store.getExecution(child.parentExecutionId);
+    const pnode = parent?.nodeResults[child.parentNodeId];
+    if (
+      !parent ||
+      !pnode ||
+      isTerminalStatus(parent.status) ||
+      isSettled(pnode.status) ||
+      pnode.status === 'cancelled' ||
+      child.idempotencyKey !== childKey(parent.executionId, child.parentNodeId, pnode.attempts)
+    ) {
+      await this.#d.redis.srem(this.#d.indexKey, executionId);
+      // The parent was told before, and may have finished then: make sure its own parent
+      // heard of it (a crash may have cut that propagation short).
+      if (parent && isTerminalStatus(parent.status) && parent.parentExecutionId !== undefined) {
+        await this.onFinished(parent.executionId);
+      }
+      return;
+    }
+    const plan = await this.#d.getPlan(parent.tenantId, parent.workflowId, parent.workflowVersion);
+    const childPlan = await this.#d.getPlan(
+      child.tenantId,
+      child.workflowId,
+      child.workflowVersion,
+    );
+    const config = planNode(plan, child.parentNodeId).config as unknown as SubWorkflowNodeConfig;
+    const outcome = this.#outcome(childPlan, child, config);
+    const ref: NodeRef = {
+      executionId: parent.executionId,
+      workflowId: parent.workflowId,
+      tenantId: parent.tenantId,
+      nodeId: child.parentNodeId,
+      nodeType: SUB_WORKFLOW_NODE,
+    };
+    const run = { attempt: pnode.attempts, startedAt: pnode.startedAt, priority: parent.priority };
+    const maybeChild = parent.parentExecutionId !== undefined;
+    if (outcome.ok) await this.#d.complete(plan, ref, run, outcome.data, maybeChild);
+    else await this.#d.fail(plan, ref, run, outcome.error, maybeChild);
+    await this.#d.redis.srem(this.#d.indexKey, executionId);
+  }
+
+  /**
+   * The reconciler's pass: tells the parent of every recorded child that finished (a
+   * crash between the child's end and its parent's update). Returns how many it checked.
+   */
+  async sweep(): Promise<number> {
+    let cursor = '0';
+    let checked = 0;
+    do {
+      const [next, ids] = await this.#d.redis.sscan(this.#d.indexKey, cursor, 'COUNT', 200);
+      cursor = next;
+      for (const id of ids) {
+        checked += 1;
+        try {
+          if (!(await this.#d.store.getExecution(id))) {
+            await this.#d.redis.srem(this.#d.indexKey, id);
+            continue;
+          }
+          await this.onFinished(id);
+        } catch (err) {
+          this.#d.logger.warn('sub-workflow check failed', {
+            executionId: id,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
+      }
+    } while (cursor !== '0');
+    return checked;
+  }
+
+  #outcome(
+    childPlan: WorkflowPlan,
+    child: ExecutionState,
+    config: SubWorkflowNodeConfig,
+  ): ChildOutcome {
+    const what = `sub-workflow '${child.workflowId}' (execution ${child.executionId})`;
+    if (child.status !== 'completed') {
+      return {
+        ok: false,
+        error: `${what} ${child.status}${child.error === undefined ? '' : `: ${child.error}`}`,
+      };
+    }
+    const data = applyMapping(config.outputMapping, childOutput(childPlan, child));
+    try {
+      assertPayloadSize(`output of ${what}`, data, this.#d.maxPayloadBytes);
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+    return { ok: true, data };
+  }
+}

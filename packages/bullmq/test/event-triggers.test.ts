@@ -1,0 +1,45 @@
+import { InvalidArgumentError } from '@spane/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHarness, exec, type Harness, wf } from './support/engine-harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe('event triggers', () => {
+  it('start every workflow of the tenant that listens to the event', async () => {
+    h = await createHarness();
+    h.registry.register(
+      'echo',
+      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
+    );
+    const listener = (id: string, event: string) =>
+      wf(id, [{ id: 'N', type: 'echo' }], { triggers: [{ type: 'event', event }] });
+    await h.engine.registerWorkflow(listener('billing', 'order.paid'));
+    await h.engine.registerWorkflow(listener('shipping', 'order.paid'));
+    await h.engine.registerWorkflow(listener('unrelated', 'order.cancelled'));
+    await h.engine.registerWorkflow(listener('elsewhere', 'order.paid'), { tenantId: 'acme' });
+    await h.engine.registerWorkflow(listener('gone', 'order.paid'));
+    await h.engine.unregisterWorkflow('gone');
+    await h.engine.startWorkers(2);
+
+    const ids = await h.engine.emitEvent('order.paid', { orderId: 5 });
+    const states = await Promise.all(
+      ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 5_000 })),
+    );
+    expect(states.map((s) => s.workflowId).sort()).toEqual(['billing', 'shipping']);
+    for (const s of states) {
+      expect(s.status).toBe('completed');
+      expect(s.initialData).toEqual({ orderId: 5 });
+      expect(s.nodeResults.N?.data).toEqual({ orderId: 5 });
+      expect(s.metadata).toEqual({ trigger: { type: 'event', event: 'order.paid' } });
+    }
+    const acme = await h.engine.emitEvent('order.paid', null, { tenantId: 'acme' });
+    expect(acme).toHaveLength(1);
+    expect((await h.engine.waitForExecution(acme[0]!, { timeoutMs: 5_000 })).tenantId).toBe('acme');
+    expect(await h.engine.emitEvent('nobody.listens', {})).toEqual([]);
+    await expect(h.engine.emitEvent('', {})).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+});

@@ -1,0 +1,171 @@
+import {
+  DuplicateDeliveryError,
+  type ExecutionState,
+  InvalidSignatureError,
+  WebhookNotFoundError,
+} from '@spane/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { signWebhook } from '../src/index.js';
+import { createHarness, exec, type Harness, wf } from './support/engine-harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function finished(ids: string[]): Promise<ExecutionState[]> {
+  return Promise.all(ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 5_000 })));
+}
+
+describe('webhook triggers', () => {
+  it('start every workflow on a path and method, across tenants, and survive a restart', async () => {
+    h = await createHarness();
+    h.registry.register(
+      'echo',
+      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
+    );
+    const hook = (id: string, path: string, method?: 'GET' | 'POST') =>
+      wf(id, [{ id: 'N', type: 'echo' }], {
+        triggers: [{ type: 'webhook', path, ...(method ? { method } : {}) }],
+      });
+    await h.engine.registerWorkflow(hook('hook-a', '/orders/new/'));
+    await h.engine.registerWorkflow(hook('hook-b', 'orders/new'), { tenantId: 'acme' });
+    await h.engine.registerWorkflow(hook('hook-get', 'orders/new', 'GET'));
+    await h.engine.startWorkers(2);
+
+    const ids = await h.engine.triggerWebhook(
+      'orders/new?x=1&x=2&y=z',
+      'post',
+      Buffer.from('{"n":1}'),
+      { 'Content-Type': 'application/json', 'X-Custom': 'v', 'X-Nothing': undefined },
+    );
+    expect(ids).toHaveLength(2);
+    const states = await finished(ids);
+    expect(states.map((s) => `${s.tenantId}/${s.workflowId}`).sort()).toEqual([
+      'acme/hook-b',
+      'default/hook-a',
+    ]);
+    for (const s of states) {
+      expect(s.status).toBe('completed');
+      expect(s.initialData).toEqual({
+        body: { n: 1 },
+        headers: { 'content-type': 'application/json', 'x-custom': 'v' },
+        query: { x: ['1', '2'], y: 'z' },
+      });
+      expect(s.metadata).toEqual({
+        trigger: { type: 'webhook', method: 'POST', path: 'orders/new' },
+      });
+    }
+
+    const [text] = await finished(
+      await h.engine.triggerWebhook('/orders/new', 'GET', 'plain text'),
+    );
+    expect(text).toMatchObject({
+      workflowId: 'hook-get',
+      initialData: { body: 'plain text', headers: {} },
+    });
+    const parsed = await finished(
+      await h.engine.triggerWebhook('orders/new', 'POST', { ok: true }),
+    );
+    expect(parsed.map((s) => s.initialData)).toEqual([
+      { body: { ok: true }, headers: {} },
+      { body: { ok: true }, headers: {} },
+    ]);
+    const [broken] = await finished(
+      await h.engine.triggerWebhook('orders/new', 'GET', '{not json', {}),
+    );
+    expect((broken!.initialData as { body: unknown }).body).toBe('{not json');
+
+    await expect(h.engine.triggerWebhook('orders/new', 'PUT', '')).rejects.toBeInstanceOf(
+      WebhookNotFoundError,
+    );
+    await expect(h.engine.triggerWebhook('orders', 'POST', '')).rejects.toBeInstanceOf(
+      WebhookNotFoundError,
+    );
+
+    // Another engine process that registered nothing finds the routes in Redis.
+    const restarted = h.peer();
+    expect(await restarted.triggerWebhook('orders/new', 'POST', '')).toHaveLength(2);
+
+    // Unregistering and re-registering update the routes.
+    await h.engine.unregisterWorkflow('hook-b', { tenantId: 'acme' });
+    expect(await restarted.triggerWebhook('orders/new', 'POST', '')).toHaveLength(1);
+    await h.engine.registerWorkflow(hook('hook-a', 'orders/v2'));
+    await expect(restarted.triggerWebhook('orders/new', 'POST', '')).rejects.toBeInstanceOf(
+      WebhookNotFoundError,
+    );
+    const moved = await finished(await restarted.triggerWebhook('orders/v2', 'POST', ''));
+    expect(moved.map((s) => s.workflowId)).toEqual(['hook-a']);
+  });
+
+  it('check HMAC signatures and refuse replayed deliveries', async () => {
+    h = await createHarness();
+    h.registry.register(
+      'echo',
+      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
+    );
+    await h.engine.registerWorkflow(
+      wf('signed', [{ id: 'N', type: 'echo' }], {
+        triggers: [{ type: 'webhook', path: 'secure/in', secret: 's3cret' }],
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('open', [{ id: 'N', type: 'echo' }], {
+        triggers: [{ type: 'webhook', path: 'open' }],
+      }),
+    );
+    await h.engine.startWorkers(2);
+    const raw = '{"amount":10}';
+    const sign = (secret: string, body: string, t?: number) => ({
+      'x-spane-signature': signWebhook(secret, body, t),
+    });
+
+    const [ok] = await finished(
+      await h.engine.triggerWebhook('secure/in', 'POST', raw, sign('s3cret', raw)),
+    );
+    expect(ok?.initialData).toMatchObject({ body: { amount: 10 } });
+    const refused = async (body: unknown, headers: Record<string, string>) =>
+      h!.engine.triggerWebhook('secure/in', 'POST', body, headers).catch((e: unknown) => e);
+    const now = Math.floor(Date.now() / 1000);
+    for (const error of [
+      await refused(raw, sign('wrong', raw)),
+      await refused(raw, {}),
+      await refused(raw, { 'x-spane-signature': 'garbage' }),
+      await refused(raw, sign('s3cret', raw, now - 301)),
+      await refused(raw, sign('s3cret', raw, now + 301)),
+      await refused('{"amount":1000}', sign('s3cret', raw)),
+      await refused({ amount: 10 }, sign('s3cret', raw)),
+    ]) {
+      expect(error).toBeInstanceOf(InvalidSignatureError);
+    }
+    expect(
+      await h.engine.triggerWebhook(
+        'secure/in',
+        'POST',
+        Buffer.from(raw),
+        sign('s3cret', raw, now - 200),
+      ),
+    ).toHaveLength(1);
+    expect((await h.engine.listExecutions({ workflowId: 'signed' })).items).toHaveLength(2);
+
+    const delivery = { ...sign('s3cret', raw), 'x-spane-delivery': 'd-1' };
+    expect(await h.engine.triggerWebhook('secure/in', 'POST', raw, delivery)).toHaveLength(1);
+    const again = await h.engine
+      .triggerWebhook('secure/in', 'POST', raw, delivery)
+      .catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(DuplicateDeliveryError);
+    expect(again).toMatchObject({ deliveryId: 'd-1' });
+    expect((await h.engine.listExecutions({ workflowId: 'signed' })).items).toHaveLength(3);
+    // Delivery ids count per route, with or without a secret.
+    const [first] = await h.engine.triggerWebhook('open', 'POST', '', {
+      'x-spane-delivery': 'd-1',
+    });
+    await expect(
+      h.engine.triggerWebhook('open', 'POST', '', { 'x-spane-delivery': 'd-1' }),
+    ).rejects.toBeInstanceOf(DuplicateDeliveryError);
+    expect((await h.engine.getExecution(first!))?.metadata).toEqual({
+      trigger: { type: 'webhook', method: 'POST', path: 'open', deliveryId: 'd-1' },
+    });
+  });
+});
