@@ -1,0 +1,105 @@
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { collectEnvironment } from './environment.js';
+import { formatNotes, formatTable, LEGEND, summarize, writeResults } from './report.js';
+import { runBench } from './run.js';
+import { IMPL_NAMES, type ImplName } from './runner.js';
+import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
+
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--write]
+
+  --quick    small sizes and one repetition (a smoke run)
+  --reps N   repetitions per workload and implementation; figures are medians (default 3)
+  --only     workloads to run (${WORKLOAD_IDS.join(', ')})
+  --impl     implementations to run (${IMPL_NAMES.join(', ')})
+  --write    write the results to apps/bench/RESULTS.md
+
+Environment: REDIS_URL (default redis://127.0.0.1:6379),
+             DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test)`;
+
+function list<T extends string>(value: string | undefined, known: readonly T[], what: string): T[] {
+  if (value === undefined) return [...known];
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    if (!known.includes(item as T)) {
+      throw new Error(`unknown ${what} '${item}' (known: ${known.join(', ')})`);
+    }
+  }
+  return items as T[];
+}
+
+async function main(): Promise<number> {
+  const loadStart = loadavg()[0]!;
+  // `pnpm bench -- --quick` passes a literal `--` through.
+  const argv = process.argv.slice(2).filter((a) => a !== '--');
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      only: { type: 'string' },
+      impl: { type: 'string' },
+      write: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 3;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
+  const only = list<WorkloadId>(values.only, WORKLOAD_IDS, 'workload');
+  const impls = list<ImplName>(values.impl, IMPL_NAMES, 'implementation');
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
+    process.stderr.write('note: run with --expose-gc for forced GCs (falling back to a V8 flag)\n');
+  }
+
+  const selected = workloads(values.quick).filter((w) => only.includes(w.id));
+  const bench = await runBench({ workloads: selected, impls, reps, redisUrl, databaseUrl });
+  const rows = summarize(bench.results);
+  const table = formatTable(rows);
+  const notes = formatNotes(rows, bench);
+
+  console.log('');
+  for (const w of selected)
+    console.log(`${w.id}: ${w.title} (worker concurrency ${w.concurrency})`);
+  console.log('');
+  console.log(table);
+  console.log('');
+  for (const n of notes) console.log(`- ${n}`);
+  console.log('');
+  for (const l of LEGEND) console.log(l);
+
+  const problems = bench.results.flatMap((r) =>
+    r.problems.map((p) => `${r.workload.id} ${r.impl} rep ${r.rep + 1}: ${p}`),
+  );
+  if (problems.length > 0) {
+    console.log('');
+    console.log(`CORRECTNESS PROBLEMS (${problems.length}):`);
+    for (const p of problems.slice(0, 50)) console.log(`  ${p}`);
+  }
+
+  if (values.write) {
+    const env = await collectEnvironment(redisUrl, bench.postgresVersion, loadStart);
+    const path = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+    const command = `pnpm bench${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`;
+    await writeResults(path, env, command, table, notes);
+    console.log(`\nwrote ${path}`);
+  }
+  return problems.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { BaselineDag } from './baseline-dag.js';
+import {
+  allWithWatchdog,
+  now,
+  percentile,
+  prefixFootprint,
+  redisUsedMemory,
+  StalledError,
+  sampleRss,
+  settledMemory,
+} from './measure.js';
+import type { ImplName, Runner, RunnerContext } from './runner.js';
+import { SpaneRunner } from './spane-runner.js';
+import { openMemoryStore, openPostgresStore, probePostgres } from './stores.js';
+import type { Workload } from './workloads.js';
+
+/** Figures of one repetition of one workload on one implementation. */
+export interface RepResult {
+  workload: Workload;
+  impl: ImplName;
+  rep: number;
+  executions: number;
+  completed: number;
+  nodeRuns: number;
+  wallMs: number;
+  nodesPerSec: number;
+  /** Per-execution latency, from the enqueue call to completion heard. */
+  p50Ms: number;
+  p99Ms: number;
+  rssBefore: number;
+  rssPeak: number;
+  rssAfter: number;
+  heapBefore: number;
+  heapAfter: number;
+  redisBefore: number;
+  redisAfter: number;
+  /** Keys left under the runner's prefix after the run (before cleanup). */
+  prefixKeys: number;
+  prefixBytes: number;
+  prefixBiggest: { key: string; bytes: number }[];
+  /** Correctness problems (an empty list means the results were right). */
+  problems: string[];
+}
+
+export interface BenchOptions {
+  workloads: readonly Workload[];
+  impls: readonly ImplName[];
+  reps: number;
+  redisUrl: string;
+  databaseUrl: string;
+  /** A batch that makes no progress for this long is reported as stuck. @defaultValue 30_000 */
+  stallMs?: number;
+  /** Progress lines (stderr by default). */
+  log?: (line: string) => void;
+}
+
+export interface BenchResult {
+  results: RepResult[];
+  /** Implementations that could not run, with the reason. */
+  skipped: { impl: ImplName; reason: string }[];
+  postgresVersion?: string;
+}
+
+function createRunner(impl: ImplName, ctx: RunnerContext): Promise<Runner> {
+  switch (impl) {
+    case 'baseline':
+      return BaselineDag.start(ctx);
+    case 'memory':
+      return SpaneRunner.start('memory', ctx, openMemoryStore());
+    case 'postgres':
+      return openPostgresStore(ctx.databaseUrl).then((opened) =>
+        SpaneRunner.start('postgres', ctx, opened),
+      );
+  }
+}
+
+/** Starts `count` executions at once; their ids, latencies and failures. */
+async function wave(
+  runner: Runner,
+  count: number,
+  stallMs: number,
+): Promise<{ ids: string[]; latencies: number[]; failures: string[] }> {
+  const latencies: number[] = [];
+  const promises = Array.from({ length: count }, () => {
+    const start = now();
+    return runner.execute().then((id) => {
+      latencies.push(now() - start);
+      return id;
+    });
+  });
+  const settled = await allWithWatchdog(promises, () => runner.tally.runs, stallMs);
+  const ids: string[] = [];
+  const failures: string[] = [];
+  for (const s of settled) {
+    if (s.status === 'fulfilled') ids.push(s.value);
+    else if (failures.length < 10) failures.push(String((s.reason as Error)?.message ?? s.reason));
+  }
+  const failed = settled.length - ids.length;
+  if (failed > 10) failures.push(`${failed} executions failed in all`);
+  return { ids, latencies, failures };
+}
+
+/** One repetition of one workload on one implementation, on a fresh prefix (and schema). */
+export async function runOne(
+  workload: Workload,
+  impl: ImplName,
+  rep: number,
+  options: Pick<BenchOptions, 'redisUrl' | 'databaseUrl' | 'stallMs'> & { runId: string },
+): Promise<RepResult> {
+  const stallMs = options.stallMs ?? 30_000;
+  const prefix = `bench-${options.runId}-${workload.id.toLowerCase()}-${impl}-${rep}`;
+  const runner = await createRunner(impl, {
+    workload,
+    prefix,
+    redisUrl: options.redisUrl,
+    databaseUrl: options.databaseUrl,
+  });
+  const nodes = workload.shape.nodes.length;
+  const result: RepResult = {
+    workload,
+    impl,
+    rep,
+    executions: workload.executions,
+    completed: 0,
+    nodeRuns: 0,
+    wallMs: Number.NaN,
+    nodesPerSec: Number.NaN,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    rssBefore: Number.NaN,
+    rssPeak: Number.NaN,
+    rssAfter: Number.NaN,
+    heapBefore: Number.NaN,
+    heapAfter: Number.NaN,
+    redisBefore: Number.NaN,
+    redisAfter: Number.NaN,
+    prefixKeys: 0,
+    prefixBytes: 0,
+    prefixBiggest: [],
+    problems: [],
+  };
+  try {
+    // Warm-up: connections, JIT, plan caches. Not measured, but must be right too.
+    const warm = await wave(runner, workload.warmup, stallMs);
+    result.problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
+    runner.tally.runs = 0;
+
+    const before = await settledMemory();
+    result.rssBefore = before.rss;
+    result.heapBefore = before.heapUsed;
+    result.redisBefore = await redisUsedMemory(runner.redis);
+
+    const ids: string[] = [];
+    const latencies: number[] = [];
+    const rss = sampleRss();
+    const t0 = now();
+    try {
+      if (workload.mode === 'sequential') {
+        for (let i = 0; i < workload.executions; i++) {
+          const one = await wave(runner, 1, stallMs);
+          ids.push(...one.ids);
+          latencies.push(...one.latencies);
+          result.problems.push(...one.failures);
+        }
+      } else {
+        const perWave = Math.ceil(workload.executions / workload.waves);
+        for (let done = 0; done < workload.executions; done += perWave) {
+          const w = await wave(runner, Math.min(perWave, workload.executions - done), stallMs);
+          ids.push(...w.ids);
+          latencies.push(...w.latencies);
+          result.problems.push(...w.failures);
+        }
+      }
+    } finally {
+      result.wallMs = now() - t0;
+      result.rssPeak = rss.stop();
+    }
+    result.redisAfter = await redisUsedMemory(runner.redis);
+    result.completed = ids.length;
+    result.nodeRuns = runner.tally.runs;
+    result.nodesPerSec = (workload.executions * nodes) / (result.wallMs / 1000);
+    result.p50Ms = percentile(latencies, 50);
+    result.p99Ms = percentile(latencies, 99);
+
+    const footprint = await prefixFootprint(runner.redis, prefix);
+    result.prefixKeys = footprint.keys;
+    result.prefixBytes = footprint.bytes;
+    result.prefixBiggest = footprint.biggest;
+
+    if (ids.length !== workload.executions) {
+      result.problems.push(`${ids.length} of ${workload.executions} executions completed`);
+    }
+    if (runner.tally.runs !== workload.executions * nodes) {
+      result.problems.push(
+        `${runner.tally.runs} node runs, expected ${workload.executions * nodes} (${workload.executions} × ${nodes})`,
+      );
+    }
+    result.problems.push(...runner.tally.problems, ...(await runner.verify(ids)));
+
+    if (workload.soak) await runner.dropFinished();
+    const after = await settledMemory();
+    result.rssAfter = after.rss;
+    result.heapAfter = after.heapUsed;
+  } catch (err) {
+    if (!(err instanceof StalledError)) throw err;
+    result.problems.push(err.message, ...(await runner.describe(runner.pending())));
+  } finally {
+    await runner.close();
+  }
+  return result;
+}
+
+/**
+ * Every workload × repetition × implementation, each on a fresh prefix. Within a
+ * repetition the implementations run one after another, starting with a different one
+ * each repetition, so slow drift (page cache, Redis memory) does not favour one of them.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const runId = randomBytes(3).toString('hex');
+  const skipped: BenchResult['skipped'] = [];
+  const impls: ImplName[] = [];
+  let postgresVersion: string | undefined;
+  for (const impl of options.impls) {
+    if (impl !== 'postgres') {
+      impls.push(impl);
+      continue;
+    }
+    const probe = await probePostgres(options.databaseUrl);
+    if (probe.ok) {
+      impls.push(impl);
+      postgresVersion = probe.version;
+    } else {
+      skipped.push({ impl, reason: probe.reason });
+      log(`NOTE: skipping SPANE + store-postgres: ${probe.reason}`);
+    }
+  }
+  const results: RepResult[] = [];
+  for (const workload of options.workloads) {
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (let i = 0; i < impls.length; i++) {
+        const impl = impls[(i + rep) % impls.length]!;
+        const r = await runOne(workload, impl, rep, { ...options, runId });
+        log(
+          `${workload.id} ${impl.padEnd(8)} rep ${rep + 1}/${options.reps}: ` +
+            `${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(r.nodesPerSec)} nodes/s, ` +
+            `p50 ${r.p50Ms.toFixed(1)} ms${r.problems.length > 0 ? `, ${r.problems.length} PROBLEMS` : ''}`,
+        );
+        results.push(r);
+      }
+    }
+  }
+  const result: BenchResult = { results, skipped };
+  if (postgresVersion !== undefined) result.postgresVersion = postgresVersion;
+  return result;
+}

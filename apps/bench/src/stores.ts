@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { ExecutionStore } from '@spane/core';
+import { InMemoryExecutionStore } from '@spane/store-memory';
+import pg from 'pg';
+
+/** An execution store opened for one runner; `dispose` closes it and drops what it created. */
+export interface OpenedStore {
+  store: ExecutionStore;
+  dispose(): Promise<void>;
+}
+
+export type Availability = { ok: true; version: string } | { ok: false; reason: string };
+
+async function loadPostgresStore(): Promise<typeof import('@spane/store-postgres')> {
+  return import('@spane/store-postgres');
+}
+
+/** Runs one statement on a connection of its own. */
+async function adminQuery(databaseUrl: string, text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Whether SPANE-on-Postgres can run: the `@spane/store-postgres` package loads and the
+ * database answers. Never throws; the reason is printed when it cannot.
+ */
+export async function probePostgres(databaseUrl: string): Promise<Availability> {
+  try {
+    await loadPostgresStore();
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `package @spane/store-postgres could not be loaded (${(err as Error).message})`,
+    };
+  }
+  try {
+    const { rows } = await adminQuery(databaseUrl, 'SHOW server_version');
+    return { ok: true, version: String(rows[0]?.server_version ?? 'unknown') };
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `database ${redactUrl(databaseUrl)} unreachable (${(err as Error).message})`,
+    };
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/** SPANE's in-process store (state lives in this process until purged). */
+export function openMemoryStore(): OpenedStore {
+  const store = new InMemoryExecutionStore();
+  return { store, dispose: () => store.close() };
+}
+
+/**
+ * A PostgresExecutionStore on a fresh schema of its own (migrated here, dropped by
+ * `dispose`), with the store's default pool.
+ */
+export async function openPostgresStore(databaseUrl: string): Promise<OpenedStore> {
+  const { PostgresExecutionStore } = await loadPostgresStore();
+  const schema = `spane_bench_${randomBytes(5).toString('hex')}`;
+  const store = new PostgresExecutionStore({ connectionString: databaseUrl, schema });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close().catch(() => {});
+    await adminQuery(databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+    throw err;
+  }
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      await adminQuery(databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  };
+}
