@@ -52,23 +52,99 @@ it('exits with status 2 and every problem when the environment is invalid', asyn
   expect(output()).toContain('SPANE_ROLE must be all, api or worker');
 });
 
-it('starts, serves, and shuts down gracefully on SIGTERM', async () => {
-  const { child, output, exit } = run({
+/** Starts `src/main.ts` with an admin key and waits for its listening URL. */
+async function startReal(): Promise<{ url: string; key: string } & ReturnType<typeof run>> {
+  const key = 'main-process-key-000001';
+  const proc = run({
     PORT: '0',
     REDIS_URL,
     SPANE_REDIS_PREFIX: prefix,
-    SPANE_API_KEYS: 'main-process-key-000001:default:admin',
+    SPANE_API_KEYS: `${key}:default:admin`,
     LOG_LEVEL: 'info',
   });
   const deadline = Date.now() + 25_000;
-  while (!output().includes('spane server started')) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`did not start:\n${output()}`);
+  while (!proc.output().includes('spane server started')) {
+    if (Date.now() > deadline || proc.child.exitCode !== null) {
+      throw new Error(`did not start:\n${proc.output()}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output())![1]!;
+  const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())![1]!;
+  return { ...proc, url, key };
+}
+
+it('starts, serves, and shuts down gracefully on SIGTERM', async () => {
+  const { child, output, exit, url } = await startReal();
   expect((await fetch(`${url}/health/ready`)).status).toBe(200);
   child.kill('SIGTERM');
   expect(await exit).toBe(0);
   expect(output()).toContain('"signal":"SIGTERM"');
 }, 40_000);
+
+it('runs a workflow end to end over HTTP: register, execute, stream its events, read the result', async () => {
+  const { child, exit, url, key } = await startReal();
+  try {
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const registered = await fetch(`${url}/api/workflows`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        id: 'orders',
+        name: 'Route an order',
+        nodes: [
+          {
+            id: 'shape',
+            type: 'transform',
+            config: {
+              pick: ['order.status', 'customer.name'],
+              rename: { 'customer.name': 'name' },
+            },
+          },
+          {
+            id: 'route',
+            type: 'switch',
+            inputs: ['shape'],
+            config: { path: 'input.order.status', cases: { paid: ['ship'] }, default: ['review'] },
+          },
+          { id: 'ship', type: 'noop', inputs: ['route'] },
+          { id: 'review', type: 'noop', inputs: ['route'] },
+        ],
+      }),
+    });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    const started = await fetch(`${url}/api/workflows/orders/execute`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        initialData: { order: { id: 1, status: 'paid' }, customer: { name: 'Ada' } },
+      }),
+    });
+    expect(started.status).toBe(202);
+    const { executionId } = (await started.json()) as { executionId: string };
+
+    // The event stream: the state first, then live events, closed when the run ends.
+    const stream = await fetch(`${url}/api/executions/${executionId}/events`, { headers });
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const text = await stream.text();
+    expect(text).toContain('event: state');
+    expect(text).toMatch(/workflow:completed|"status":"completed"/);
+
+    const result = await fetch(`${url}/api/executions/${executionId}`, { headers });
+    const state = (await result.json()) as {
+      status: string;
+      nodeResults: Record<string, { status: string; skipReason?: string; data?: unknown }>;
+    };
+    expect(state.status).toBe('completed');
+    expect(state.nodeResults.ship).toMatchObject({
+      status: 'completed',
+      data: { order: { status: 'paid' }, name: 'Ada' },
+    });
+    expect(state.nodeResults.review).toMatchObject({
+      status: 'skipped',
+      skipReason: 'not-selected',
+    });
+  } finally {
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  }
+}, 60_000);

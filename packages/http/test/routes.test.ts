@@ -344,6 +344,13 @@ describe('webhooks', () => {
     expect(tampered.json().error.code).toBe('INVALID_SIGNATURE');
     const unsigned = await deliver(raw, '', 'd-3');
     expect(unsigned.statusCode).toBe(401);
+    const stale = await deliver(
+      raw,
+      signWebhook(secret, raw, Math.floor(Date.now() / 1000) - 600),
+      'd-4',
+    );
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json().error.code).toBe('INVALID_SIGNATURE');
     const repeated = await deliver(raw, signWebhook(secret, raw), 'd-1');
     expect(repeated.statusCode).toBe(409);
     expect(repeated.json().error.code).toBe('DUPLICATE_DELIVERY');
