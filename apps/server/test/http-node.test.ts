@@ -175,6 +175,29 @@ describe('refused targets', () => {
     expect(a.hits.length).toBe(before);
   });
 
+  it.each([
+    ['a name resolving to cloud metadata', '169.254.169.254'],
+    ['a name resolving to 10/8', '10.0.0.1'],
+    ['a name with one private address among public ones', '172.16.0.9'],
+  ])('refuses %s (stubbed DNS) without connecting', async (_name, address) => {
+    const lookups: string[] = [];
+    const node = createHttpNode(AddressPolicy.parse([]), {
+      lookup: async (host) => {
+        lookups.push(host);
+        return [
+          { address: '93.184.216.34', family: 4 },
+          { address, family: 4 },
+        ];
+      },
+    });
+    await expect(
+      node.execute(nodeContext({ url: 'http://internal.example/metadata' })),
+    ).rejects.toThrow(
+      new RegExp(`internal\\.example resolves to ${address.replaceAll('.', '\\.')}`),
+    );
+    expect(lookups).toEqual(['internal.example']);
+  });
+
   it('refuses a redirect to a loopback address that is not allow-listed', async () => {
     const target = `${b.base}/json`;
     const before = b.hits.length;

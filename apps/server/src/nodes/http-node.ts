@@ -100,7 +100,7 @@ function readConfig(raw: Record<string, unknown>): Required<Omit<HttpNodeConfig,
  * answer differently).
  * @throws NonRetryableError when the target is not allowed
  */
-async function resolveTarget(url: URL, policy: AddressPolicy): Promise<Target> {
+async function resolveTarget(url: URL, policy: AddressPolicy, lookup: HostLookup): Promise<Target> {
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const family = isIP(host);
   if (family !== 0) {
@@ -113,7 +113,7 @@ async function resolveTarget(url: URL, policy: AddressPolicy): Promise<Target> {
   }
   let addresses: { address: string; family: number }[];
   try {
-    addresses = await dnsLookup(host, { all: true, verbatim: true });
+    addresses = await lookup(host);
   } catch (err) {
     throw new Error(`http: cannot resolve ${host} (${(err as NodeJS.ErrnoException).code})`);
   }
@@ -204,7 +204,16 @@ function plainHeaders(headers: IncomingHttpHeaders): Record<string, string | str
  * the call; a response larger than `maxBytes` fails it. Any status is a result (branch on
  * it with a `switch`); network errors and timeouts are retried, refusals and bad config not.
  */
-export function createHttpNode(policy: AddressPolicy): INodeExecutor {
+/** Resolves a host name to every address it has (the DNS lookup, replaceable in tests). */
+export type HostLookup = (host: string) => Promise<{ address: string; family: number }[]>;
+
+const systemLookup: HostLookup = (host) => dnsLookup(host, { all: true, verbatim: true });
+
+export function createHttpNode(
+  policy: AddressPolicy,
+  options: { lookup?: HostLookup } = {},
+): INodeExecutor {
+  const lookup = options.lookup ?? systemLookup;
   return {
     async execute(ctx): Promise<{ success: true; data: HttpNodeResult }> {
       const config = readConfig(ctx.nodeConfig ?? {});
@@ -225,7 +234,7 @@ export function createHttpNode(policy: AddressPolicy): INodeExecutor {
       let url = new URL(config.url);
       try {
         for (let hop = 0; ; hop++) {
-          const target = await resolveTarget(url, policy);
+          const target = await resolveTarget(url, policy, lookup);
           signal.throwIfAborted();
           const response = await send(target, method, headers, body, signal);
           const status = response.statusCode ?? 0;
