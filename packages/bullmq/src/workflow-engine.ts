@@ -224,31 +224,24 @@ export class WorkflowEngine implements IWorkflowEngine {
     workflowId: string,
     definition: WorkflowDefinition | null,
   ): Promise<void> {
-    await this.#redis.sadd(this.#tenantsKey, tenantId);
     await this.#webhooks.sync(tenantId, workflowId, definition);
     await this.#schedules.sync(tenantId, workflowId, definition);
   }
 
-  get #tenantsKey(): string {
-    return `${this.#options.prefix}:tenants`;
-  }
-
   /**
-   * Rebuilds webhook routes and schedulers from the store's current workflows, for the
-   * default tenant and every tenant this prefix has seen (`<prefix>:tenants`): repairs them
-   * after Redis lost them, or after a registration raced another one. Runs when workers start.
+   * Rebuilds webhook routes and schedulers from the store's current workflows of every
+   * tenant (the store is the source of truth; Redis holds a copy the engine can look up
+   * per request): repairs them after Redis lost them, or after a registration raced
+   * another one. Runs when workers start.
    */
   async #resyncTriggers(): Promise<void> {
-    const tenants = new Set([DEFAULT_TENANT, ...(await this.#redis.smembers(this.#tenantsKey))]);
     const owners = [...(await this.#webhooks.owners()), ...(await this.#schedules.owners())];
-    for (const tenantId of tenants) {
-      const current = await this.#store.listWorkflows({ tenantId });
-      const ids = new Set(current.map((w) => w.workflowId));
-      for (const w of current) await this.#syncTriggers(tenantId, w.workflowId, w.definition);
-      for (const o of owners) {
-        if (o.tenantId === tenantId && !ids.has(o.workflowId)) {
-          await this.#syncTriggers(tenantId, o.workflowId, null);
-        }
+    const current = await this.#store.listWorkflows({ allTenants: true });
+    const live = new Set(current.map((w) => `${w.tenantId}\u0000${w.workflowId}`));
+    for (const w of current) await this.#syncTriggers(w.tenantId, w.workflowId, w.definition);
+    for (const o of owners) {
+      if (!live.has(`${o.tenantId}\u0000${o.workflowId}`)) {
+        await this.#syncTriggers(o.tenantId, o.workflowId, null);
       }
     }
   }

@@ -97,6 +97,19 @@ describe('webhook triggers', () => {
     );
     const moved = await finished(await restarted.triggerWebhook('orders/v2', 'POST', ''));
     expect(moved.map((s) => s.workflowId)).toEqual(['hook-a']);
+
+    // Redis loses the route copy (the store keeps the definitions): an engine starting its
+    // workers rebuilds the routes of every tenant from the store.
+    await h.engine.registerWorkflow(hook('hook-c', 'tenant/only'), { tenantId: 'globex' });
+    await h.redis.del(`${h.prefix}:webhooks`);
+    await expect(restarted.triggerWebhook('tenant/only', 'POST', '')).rejects.toBeInstanceOf(
+      WebhookNotFoundError,
+    );
+    const rebuilt = h.peer();
+    await rebuilt.startWorkers(1);
+    const [fromGlobex] = await finished(await rebuilt.triggerWebhook('tenant/only', 'POST', ''));
+    expect(fromGlobex).toMatchObject({ workflowId: 'hook-c', tenantId: 'globex' });
+    expect(await rebuilt.triggerWebhook('orders/v2', 'POST', '')).toHaveLength(1);
   });
 
   it('check HMAC signatures and refuse replayed deliveries', async () => {

@@ -180,8 +180,12 @@ export interface ExecutionStore {
     options?: TenantScope & { version?: string },
   ): Promise<StoredWorkflow | null>;
 
-  /** Current versions of the tenant's workflows that are not deleted, by workflow id. */
-  listWorkflows(scope?: TenantScope): Promise<StoredWorkflow[]>;
+  /**
+   * Current versions of the tenant's workflows that are not deleted, by workflow id. With
+   * `allTenants: true`, those of every tenant, by tenant then workflow id — for engine
+   * start-up work such as rebuilding trigger routes, never for a tenant's own request.
+   */
+  listWorkflows(scope?: TenantScope & { allTenants?: boolean }): Promise<StoredWorkflow[]>;
 
   /** Every saved version of a workflow, oldest first (also after `deleteWorkflow`). */
   listWorkflowVersions(workflowId: string, scope?: TenantScope): Promise<StoredWorkflow[]>;

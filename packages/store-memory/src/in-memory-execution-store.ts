@@ -161,16 +161,17 @@ export class InMemoryExecutionStore implements ExecutionStore {
     return stored ? copy(stored) : null;
   }
 
-  async listWorkflows(scope: TenantScope = {}): Promise<StoredWorkflow[]> {
+  async listWorkflows(
+    scope: TenantScope & { allTenants?: boolean } = {},
+  ): Promise<StoredWorkflow[]> {
     const tenantId = scope.tenantId ?? DEFAULT_TENANT;
     const out: StoredWorkflow[] = [];
     for (const record of this.#workflows.values()) {
       const current = record.versions.find((v) => v.version === record.current);
-      if (current && current.tenantId === tenantId) out.push(copy(current));
+      if (current && (scope.allTenants || current.tenantId === tenantId)) out.push(copy(current));
     }
-    return out.sort((a, b) =>
-      a.workflowId < b.workflowId ? -1 : a.workflowId > b.workflowId ? 1 : 0,
-    );
+    const order = (w: StoredWorkflow) => `${w.tenantId}\u0000${w.workflowId}`;
+    return out.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   }
 
   async listWorkflowVersions(

@@ -389,13 +389,14 @@ export class PostgresExecutionStore implements ExecutionStore {
     return rows![0] ? toWorkflow(rows![0]) : null;
   }
 
-  async listWorkflows(scope?: TenantScope): Promise<StoredWorkflow[]> {
+  async listWorkflows(scope?: TenantScope & { allTenants?: boolean }): Promise<StoredWorkflow[]> {
     const { workflows, heads } = this.#t;
+    const tenantFilter = scope?.allTenants ? raw('TRUE') : sql`h.tenant_id = ${tenantOf(scope)}`;
     const [rows] = await this.#db.read(
       sql`SELECT ${WORKFLOW_COLUMNS} FROM ${workflows} w
           JOIN ${heads} h USING (tenant_id, workflow_id)
-          WHERE h.tenant_id = ${tenantOf(scope)} AND w.version = h.current_version
-          ORDER BY workflow_id COLLATE "C"`,
+          WHERE ${tenantFilter} AND w.version = h.current_version
+          ORDER BY tenant_id COLLATE "C", workflow_id COLLATE "C"`,
     );
     return rows!.map(toWorkflow);
   }

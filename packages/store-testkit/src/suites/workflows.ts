@@ -203,6 +203,30 @@ export function workflowsSuite(ctx: SuiteContext): void {
       }
     });
 
+    it('listWorkflows with allTenants lists the current workflows of every tenant', async () => {
+      const store = ctx.store();
+      const [t1, t2] = [uid('tenant'), uid('tenant')];
+      const shared = uid('wf');
+      const a = chainPlan(shared, 2, 'a');
+      const b = chainPlan(shared, 3, 'b');
+      const gone = chainPlan(uid('wf'), 2);
+      await store.saveWorkflow(a, { tenantId: t1 });
+      await store.saveWorkflow(b, { tenantId: t2 });
+      await store.saveWorkflow(gone, { tenantId: t2 });
+      expect(await store.deleteWorkflow(gone.workflowId, { tenantId: t2 })).toBe(true);
+
+      const all = await store.listWorkflows({ allTenants: true });
+      const mine = all.filter((w) => w.tenantId === t1 || w.tenantId === t2);
+      expect(mine.map((w) => [w.tenantId, w.workflowId, w.version]).sort()).toEqual(
+        [
+          [t1, shared, a.version],
+          [t2, shared, b.version],
+        ].sort(),
+      );
+      // Without the flag the default scope still applies.
+      expect((await store.listWorkflows()).some((w) => w.tenantId === t1)).toBe(false);
+    });
+
     it('of concurrent saveWorkflow calls of the same new version exactly one reports created', async () => {
       const store = ctx.store();
       const tenantId = uid('tenant');
