@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '@spane/core';
+import { checkConfigObject } from './node-config-issues.js';
 
 /** The built-in node type that waits, durably, before passing its input on. */
 export const DELAY_NODE = 'delay';
@@ -15,22 +16,18 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?
 
 /** Problems of a `delay` node's config; `path` points at the node (`/nodes/<i>`). */
 export function validateDelayConfig(config: unknown, path: string): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const error = (at: string, message: string) =>
-    issues.push({
-      path: `${path}/config${at}`,
-      code: 'INVALID_NODE_CONFIG',
-      message,
-      severity: 'error',
-    });
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    error('', 'a delay node needs config { durationMs } or { until }');
-    return issues;
-  }
-  const c = config as Record<string, unknown>;
-  for (const key of Object.keys(c)) {
-    if (key !== 'durationMs' && key !== 'until') error(`/${key}`, `unknown delay option '${key}'`);
-  }
+  const {
+    issues,
+    error,
+    config: c,
+  } = checkConfigObject(
+    config,
+    path,
+    'delay',
+    ['durationMs', 'until'],
+    '{ durationMs } or { until }',
+  );
+  if (!c) return issues;
   const hasDuration = c.durationMs !== undefined;
   const hasUntil = c.until !== undefined;
   if (hasDuration === hasUntil) {

@@ -15,6 +15,7 @@ import {
 } from '@spane/core';
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
+import { checkConfigObject } from './node-config-issues.js';
 
 /** The built-in node type that runs another workflow as a child execution. */
 export const SUB_WORKFLOW_NODE = 'sub-workflow';
@@ -42,24 +43,18 @@ function pathPattern(root: 'input' | 'output'): RegExp {
 
 /** Problems of a `sub-workflow` node's config; `path` points at the node (`/nodes/<i>`). */
 export function validateSubWorkflowConfig(config: unknown, path: string): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const error = (at: string, message: string) =>
-    issues.push({
-      path: `${path}/config${at}`,
-      code: 'INVALID_NODE_CONFIG',
-      message,
-      severity: 'error',
-    });
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    error('', 'a sub-workflow node needs config { workflowId }');
-    return issues;
-  }
-  const c = config as Record<string, unknown>;
-  for (const key of Object.keys(c)) {
-    if (key !== 'workflowId' && key !== 'inputMapping' && key !== 'outputMapping') {
-      error(`/${key}`, `unknown sub-workflow option '${key}'`);
-    }
-  }
+  const {
+    issues,
+    error,
+    config: c,
+  } = checkConfigObject(
+    config,
+    path,
+    'sub-workflow',
+    ['workflowId', 'inputMapping', 'outputMapping'],
+    '{ workflowId }',
+  );
+  if (!c) return issues;
   if (typeof c.workflowId !== 'string' || !WORKFLOW_ID.test(c.workflowId)) {
     error('/workflowId', 'workflowId must be a workflow id (A-Z a-z 0-9 _ . -)');
   }
