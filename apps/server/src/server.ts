@@ -116,7 +116,7 @@ export async function startServer(
     // The API has its own body limit; this only bounds routes outside it.
     bodyLimit: 1024 * 1024,
     // Ids in paths may be up to 256 characters (the API's schemas check them).
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     frameworkErrors: spaneFrameworkErrors,
   });
   const closers: (() => Promise<unknown>)[] = [() => app.close()];
