@@ -265,10 +265,7 @@ export class NodeProcessor {
       if (status !== 'running') span.finishedAt = new Date().toISOString();
       span.status = status;
       if (error !== undefined) span.error = error;
-      await Promise.all([
-        store.recordSpan(span),
-        logs.length > 0 ? store.appendLogs(logs.splice(0)) : undefined,
-      ]);
+      await store.recordSpan(span, logs.splice(0));
     };
 
     let settled: Settled;
@@ -517,11 +514,8 @@ export class NodeProcessor {
       status: error === undefined ? 'ok' : 'error',
     };
     if (error !== undefined) span.error = error;
-    await Promise.all([
-      this.#d.store.recordSpan(span),
-      this.#d.store.appendLogs([
-        { executionId: base.executionId, nodeId: base.nodeId, level, message, timestamp: now },
-      ]),
+    await this.#d.store.recordSpan(span, [
+      { executionId: base.executionId, nodeId: base.nodeId, level, message, timestamp: now },
     ]);
   }
 

@@ -323,8 +323,12 @@ export interface ExecutionStore {
   /** An execution's log lines in the order they were appended. */
   getLogs(executionId: string, options?: { limit?: number }): Promise<LogEntry[]>;
 
-  /** Inserts a span, or replaces the one with the same `spanId` (start, then end). */
-  recordSpan(span: Span): Promise<void>;
+  /**
+   * Inserts a span, or replaces the one with the same `spanId` (start, then end), and
+   * appends `logs` (the attempt's log lines) in the same operation — one write per node
+   * attempt for both.
+   */
+  recordSpan(span: Span, logs?: LogEntry[]): Promise<void>;
 
   /** An execution's spans, by start time. */
   getSpans(executionId: string): Promise<Span[]>;

@@ -580,7 +580,8 @@ export class InMemoryExecutionStore implements ExecutionStore {
     return copy(options.limit === undefined ? list : list.slice(0, options.limit));
   }
 
-  async recordSpan(span: Span): Promise<void> {
+  async recordSpan(span: Span, logs: LogEntry[] = []): Promise<void> {
+    await this.appendLogs(logs);
     let spans = this.#spans.get(span.executionId);
     if (!spans) {
       spans = new Map();

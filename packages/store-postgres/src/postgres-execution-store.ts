@@ -995,15 +995,17 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   async appendLogs(entries: LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    await this.#db.write([this.#insertLogs(entries)]);
+  }
+
+  #insertLogs(entries: LogEntry[]): Sql {
     const values = entries.map(
       (e) =>
         sql`(${e.executionId}, ${e.nodeId}, ${e.level}, ${e.message}, ${json(e.meta, 'log meta')},
              ${timestamp(e.timestamp, 'log timestamp')})`,
     );
-    await this.#db.write([
-      sql`INSERT INTO ${this.#t.logs} (execution_id, node_id, level, message, meta, timestamp)
-          VALUES ${join(values)}`,
-    ]);
+    return sql`INSERT INTO ${this.#t.logs} (execution_id, node_id, level, message, meta, timestamp)
+          VALUES ${join(values)}`;
   }
 
   async getLogs(executionId: string, options: { limit?: number } = {}): Promise<LogEntry[]> {
@@ -1026,7 +1028,7 @@ export class PostgresExecutionStore implements ExecutionStore {
     });
   }
 
-  async recordSpan(span: Span): Promise<void> {
+  async recordSpan(span: Span, logs: LogEntry[] = []): Promise<void> {
     const values: SqlValue[] = [
       span.spanId,
       span.executionId,
@@ -1039,9 +1041,11 @@ export class PostgresExecutionStore implements ExecutionStore {
       span.error,
     ];
     const rendered = join(values.map((v) => sql`${v}`));
-    // Replacing the whole row is idempotent, so it may be re-run after a lost connection.
+    // Replacing the whole row is idempotent, so it may be re-run after a lost connection
+    // (appending logs is not: with logs, a lost commit is reported instead).
     await this.#db.write(
       [
+        ...(logs.length > 0 ? [this.#insertLogs(logs)] : []),
         sql`INSERT INTO ${this.#t.spans} (span_id, execution_id, node_id, node_type, attempt,
               started_at, finished_at, status, error)
             VALUES (${rendered})
@@ -1051,7 +1055,7 @@ export class PostgresExecutionStore implements ExecutionStore {
               finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,
               error = EXCLUDED.error`,
       ],
-      true,
+      logs.length === 0,
     );
   }
 

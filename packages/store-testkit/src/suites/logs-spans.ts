@@ -110,6 +110,33 @@ export function logsSpansSuite(ctx: SuiteContext): void {
       expect(await store.getSpans(b)).toEqual([]);
     });
 
+    it('recordSpan with log lines records both; the lines follow earlier ones in order', async () => {
+      const store = ctx.store();
+      const [a, b] = await twoExecutions(store);
+      await store.appendLogs([log(a, 'before')]);
+      const span: Span = {
+        spanId: uid('span'),
+        executionId: a,
+        nodeId: 'A',
+        nodeType: 'testkit.noop',
+        attempt: 1,
+        startedAt: at(1),
+        finishedAt: at(2),
+        status: 'ok',
+      };
+      const lines = [
+        log(a, 'node started', { nodeId: 'A' }),
+        log(a, 'from the executor', { nodeId: 'A', level: 'warn', meta: { n: 0, ok: false } }),
+      ];
+      await store.recordSpan(span, lines);
+      expect(spansOf(await store.getSpans(a))).toEqual(spansOf([span]));
+      expect(logsOf(await store.getLogs(a))).toEqual(logsOf([log(a, 'before'), ...lines]));
+      expect(await store.getLogs(b)).toEqual([]);
+      // No lines: only the span.
+      await store.recordSpan({ ...span, status: 'error', error: 'x' }, []);
+      expect(await store.getLogs(a)).toHaveLength(3);
+    });
+
     it('getSpans orders by start time and separates executions', async () => {
       const store = ctx.store();
       const [a, b] = await twoExecutions(store);
