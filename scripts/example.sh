@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs one example of examples/<name> (its `start` script): `pnpm example dlq`,
+# `npm run example -- dlq`. With no name or an unknown one, lists the examples and exits 2.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+name="${1:-}"
+list() {
+  echo "usage: pnpm example <name>   (or: npm run example -- <name>)" >&2
+  echo "examples:" >&2
+  for dir in "$root"/examples/*/; do
+    [ -f "$dir/package.json" ] || continue
+    n="$(basename "$dir")"
+    desc="$(node -p "require('${dir}package.json').description ?? ''")"
+    printf '  %-22s %s\n' "$n" "$desc" >&2
+  done
+}
+if [ -z "$name" ] || [[ "$name" == */* ]] || [ ! -f "$root/examples/$name/package.json" ]; then
+  [ -n "$name" ] && echo "unknown example: $name" >&2
+  list
+  exit 2
+fi
+cd "$root"
+exec bash scripts/pnpm.sh --filter "@spane-examples/$name" start
