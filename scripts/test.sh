@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: install, make sure Redis and PostgreSQL answer, then lint,
-# typecheck, build and test every package. `npm test` and `.ci/run` both run this.
+# typecheck, build, check the packed packages (contents, publint, attw, an npm install that
+# runs the quick start) and test every package. `npm test` and `.ci/run` both run this.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,10 +14,13 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 pnpm exec biome check .
+node scripts/check-readme.mjs
 pnpm exec turbo run typecheck build --output-logs=errors-only
-bash scripts/check-pack.sh
 report_dir="$(mktemp -d)"
-trap 'rm -rf "$report_dir"' EXIT
+pack_dir="$(mktemp -d)"
+trap 'rm -rf "$report_dir" "$pack_dir"' EXIT
+bash scripts/check-pack.sh --out "$pack_dir"
+bash scripts/check-install.sh "$pack_dir"
 export SPANE_TEST_REPORT_DIR="$report_dir"
 set +e
 pnpm exec turbo run test --concurrency=1 --continue
