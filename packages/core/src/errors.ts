@@ -86,14 +86,19 @@ brandClass(SpaneError, 'SpaneError');
 
 /** One problem found in a workflow definition. `path` is a JSON pointer into the definition. */
 export interface ValidationIssue {
+  /** JSON pointer into the definition (`''` for the whole of it). */
   path: string;
+  /** Stable code, e.g. `CYCLE` or `UNKNOWN_NODE_TYPE`. */
   code: string;
+  /** What is wrong, for people. */
   message: string;
+  /** `warning` (e.g. an unreachable node) does not make the definition invalid. */
   severity: 'error' | 'warning';
 }
 
 /** A workflow definition was rejected; `issues` lists every error found (warnings too). */
 export class WorkflowValidationError extends SpaneError {
+  /** Every issue found, warnings included. */
   readonly issues: readonly ValidationIssue[];
   constructor(issues: readonly ValidationIssue[], code: SpaneErrorCode = 'VALIDATION_FAILED') {
     const errors = issues.filter((i) => i.severity === 'error');
@@ -108,6 +113,7 @@ brandClass(WorkflowValidationError, 'WorkflowValidationError');
 
 /** The graph has a cycle; `path` lists its node ids, first id repeated at the end. */
 export class CycleDetectedError extends WorkflowValidationError {
+  /** Node ids of the cycle, the first repeated at the end. */
   readonly path: readonly string[];
   constructor(path: readonly string[]) {
     super(
@@ -126,8 +132,11 @@ export class CycleDetectedError extends WorkflowValidationError {
 }
 brandClass(CycleDetectedError, 'CycleDetectedError');
 
+/** No such workflow (or version) in the tenant. Code `WORKFLOW_NOT_FOUND`. */
 export class WorkflowNotFoundError extends SpaneError {
+  /** The workflow asked for. */
   readonly workflowId: string;
+  /** The version asked for, when one was. */
   readonly workflowVersion?: string;
   constructor(workflowId: string, workflowVersion?: string) {
     super(
@@ -143,7 +152,9 @@ export class WorkflowNotFoundError extends SpaneError {
 }
 brandClass(WorkflowNotFoundError, 'WorkflowNotFoundError');
 
+/** No such execution (or not in the caller's tenant). Code `EXECUTION_NOT_FOUND`. */
 export class ExecutionNotFoundError extends SpaneError {
+  /** The execution asked for. */
   readonly executionId: string;
   constructor(executionId: string) {
     super('EXECUTION_NOT_FOUND', `Execution '${executionId}' not found`, {
@@ -154,7 +165,9 @@ export class ExecutionNotFoundError extends SpaneError {
 }
 brandClass(ExecutionNotFoundError, 'ExecutionNotFoundError');
 
+/** No node with that id in the workflow or execution. Code `NODE_NOT_FOUND`. */
 export class NodeNotFoundError extends SpaneError {
+  /** The node asked for. */
   readonly nodeId: string;
   constructor(nodeId: string, where: string) {
     super('NODE_NOT_FOUND', `Node '${nodeId}' not found in ${where}`, { details: { nodeId } });
@@ -163,7 +176,9 @@ export class NodeNotFoundError extends SpaneError {
 }
 brandClass(NodeNotFoundError, 'NodeNotFoundError');
 
+/** No executor is registered for the node type. Code `NODE_TYPE_NOT_REGISTERED`. */
 export class NodeTypeNotRegisteredError extends SpaneError {
+  /** The unknown type. */
   readonly nodeType: string;
   constructor(nodeType: string) {
     super('NODE_TYPE_NOT_REGISTERED', `Node type '${nodeType}' is not registered`, {
@@ -174,7 +189,9 @@ export class NodeTypeNotRegisteredError extends SpaneError {
 }
 brandClass(NodeTypeNotRegisteredError, 'NodeTypeNotRegisteredError');
 
+/** `NodeRegistry.register` was called twice for one type. Code `NODE_TYPE_ALREADY_REGISTERED`. */
 export class NodeTypeAlreadyRegisteredError extends SpaneError {
+  /** The type registered twice. */
   readonly nodeType: string;
   constructor(nodeType: string) {
     super('NODE_TYPE_ALREADY_REGISTERED', `Node type '${nodeType}' is already registered`, {
@@ -185,7 +202,9 @@ export class NodeTypeAlreadyRegisteredError extends SpaneError {
 }
 brandClass(NodeTypeAlreadyRegisteredError, 'NodeTypeAlreadyRegisteredError');
 
+/** No dead-letter item with that id (or not in the caller's tenant). Code `DLQ_ITEM_NOT_FOUND`. */
 export class DLQItemNotFoundError extends SpaneError {
+  /** The item asked for. */
   readonly itemId: string;
   constructor(itemId: string) {
     super('DLQ_ITEM_NOT_FOUND', `Dead letter item '${itemId}' not found`, { details: { itemId } });
@@ -196,7 +215,9 @@ brandClass(DLQItemNotFoundError, 'DLQItemNotFoundError');
 
 /** A status change that the lifecycle does not allow (cancel a completed run, …). HTTP 409. */
 export class InvalidTransitionError extends SpaneError {
+  /** The current status. */
   readonly from: string;
+  /** The status asked for. */
   readonly to: string;
   constructor(from: string, to: string, subject = 'execution') {
     super('INVALID_TRANSITION', `Cannot move ${subject} from '${from}' to '${to}'`, {
@@ -210,8 +231,11 @@ brandClass(InvalidTransitionError, 'InvalidTransitionError');
 
 /** Optimistic-lock failure: the execution's `version` was not the expected one. HTTP 409. */
 export class VersionConflictError extends SpaneError {
+  /** The execution. */
   readonly executionId: string;
+  /** The version the caller expected. */
   readonly expectedVersion: number;
+  /** The execution's version now. */
   readonly actualVersion: number;
   constructor(executionId: string, expectedVersion: number, actualVersion: number) {
     super(
@@ -228,7 +252,9 @@ brandClass(VersionConflictError, 'VersionConflictError');
 
 /** A node result was offered for a node that is already settled (a programming error). */
 export class NodeAlreadySettledError extends SpaneError {
+  /** The node. */
   readonly nodeId: string;
+  /** Its settled status. */
   readonly status: string;
   constructor(nodeId: string, status: string) {
     super('NODE_ALREADY_SETTLED', `Node '${nodeId}' is already settled (${status})`, {
@@ -242,7 +268,9 @@ brandClass(NodeAlreadySettledError, 'NodeAlreadySettledError');
 
 /** A payload (initial data, node output) is larger than the configured limit. HTTP 413. */
 export class PayloadTooLargeError extends SpaneError {
+  /** The limit, in bytes of JSON. */
   readonly limitBytes: number;
+  /** The payload's size, in bytes of JSON. */
   readonly actualBytes: number;
   constructor(what: string, limitBytes: number, actualBytes: number) {
     super('PAYLOAD_TOO_LARGE', `${what} is ${actualBytes} bytes; the limit is ${limitBytes}`, {
@@ -275,6 +303,7 @@ brandClass(NonRetryableError, 'NonRetryableError');
 
 /** A node attempt ran longer than its `timeoutMs`. Retried per the node's policy. */
 export class NodeTimeoutError extends SpaneError {
+  /** The timeout that ran out. */
   readonly timeoutMs: number;
   constructor(nodeId: string, timeoutMs: number) {
     super('NODE_TIMEOUT', `Node '${nodeId}' timed out after ${timeoutMs} ms`, {
@@ -287,7 +316,9 @@ brandClass(NodeTimeoutError, 'NodeTimeoutError');
 
 /** Sub-workflow nesting went past the depth limit. */
 export class DepthLimitExceededError extends SpaneError {
+  /** The depth the child would have had. */
   readonly depth: number;
+  /** The configured `maxDepth`. */
   readonly limit: number;
   constructor(depth: number, limit: number) {
     super('DEPTH_LIMIT_EXCEEDED', `Sub-workflow depth ${depth} exceeds the limit of ${limit}`, {
@@ -301,7 +332,9 @@ brandClass(DepthLimitExceededError, 'DepthLimitExceededError');
 
 /** No workflow has a webhook trigger for this path and method. HTTP 404. */
 export class WebhookNotFoundError extends SpaneError {
+  /** The path asked for (without leading slash). */
   readonly path: string;
+  /** The HTTP method asked for. */
   readonly method: string;
   constructor(path: string, method: string) {
     super('WEBHOOK_NOT_FOUND', `No webhook for ${method} /${path}`, { details: { path, method } });
@@ -321,6 +354,7 @@ brandClass(InvalidSignatureError, 'InvalidSignatureError');
 
 /** A webhook delivery id was seen before; nothing was started. HTTP 409. */
 export class DuplicateDeliveryError extends SpaneError {
+  /** The repeated `x-spane-delivery` id. */
   readonly deliveryId: string;
   constructor(deliveryId: string) {
     super('DUPLICATE_DELIVERY', `Webhook delivery '${deliveryId}' was already received`, {

@@ -5,6 +5,7 @@ import { type Static, Type } from '@sinclair/typebox';
  * serves it. Timestamps are ISO-8601 strings in UTC.
  */
 
+/** JSON schema of {@link ExecutionStatus} (`$id` `ExecutionStatus`). */
 export const ExecutionStatusSchema = Type.Union(
   [
     Type.Literal('pending'),
@@ -19,6 +20,7 @@ export const ExecutionStatusSchema = Type.Union(
 /** Lifecycle of an execution. `completed`, `failed` and `cancelled` are terminal (a failed one may be revived by a DLQ retry). */
 export type ExecutionStatus = Static<typeof ExecutionStatusSchema>;
 
+/** JSON schema of {@link NodeStatus} (`$id` `NodeStatus`). */
 export const NodeStatusSchema = Type.Union(
   [
     Type.Literal('pending'),
@@ -41,6 +43,7 @@ export const NodeStatusSchema = Type.Union(
  */
 export type NodeStatus = Static<typeof NodeStatusSchema>;
 
+/** JSON schema of {@link SkipReason}. */
 export const SkipReasonSchema = Type.Union([
   Type.Literal('not-selected'),
   Type.Literal('upstream-skipped'),
@@ -53,6 +56,7 @@ export const SkipReasonSchema = Type.Union([
  */
 export type SkipReason = Static<typeof SkipReasonSchema>;
 
+/** JSON schema of {@link NodeState} (`$id` `NodeState`). */
 export const NodeStateSchema = Type.Object(
   {
     status: NodeStatusSchema,
@@ -70,6 +74,7 @@ export const NodeStateSchema = Type.Object(
 /** What an execution records about one node. */
 export type NodeState = Static<typeof NodeStateSchema>;
 
+/** JSON schema of {@link ExecutionState} (`$id` `ExecutionState`), as the HTTP API serves it. */
 export const ExecutionStateSchema = Type.Object(
   {
     executionId: Type.String(),
@@ -99,6 +104,7 @@ export const ExecutionStateSchema = Type.Object(
 /** The state of one execution of a workflow. */
 export type ExecutionState = Static<typeof ExecutionStateSchema>;
 
+/** JSON schema of {@link LogEntry} (`$id` `LogEntry`). */
 export const LogEntrySchema = Type.Object(
   {
     executionId: Type.String(),
@@ -117,8 +123,10 @@ export const LogEntrySchema = Type.Object(
 );
 /** One log line of an execution: an engine event or a `ctx.log` call. */
 export type LogEntry = Static<typeof LogEntrySchema>;
+/** Level of a {@link LogEntry}: `debug`, `info`, `warn` or `error`. */
 export type LogLevel = LogEntry['level'];
 
+/** JSON schema of {@link Span} (`$id` `Span`). */
 export const SpanSchema = Type.Object(
   {
     spanId: Type.String(),
@@ -136,6 +144,7 @@ export const SpanSchema = Type.Object(
 /** One node attempt in an execution's trace. */
 export type Span = Static<typeof SpanSchema>;
 
+/** JSON schema of {@link DLQItem} (`$id` `DLQItem`). */
 export const DLQItemSchema = Type.Object(
   {
     id: Type.String(),

@@ -16,10 +16,13 @@ export const DEFAULT_TENANT = 'default';
 
 /** One stored version of a workflow definition. */
 export interface StoredWorkflow {
+  /** Owner tenant. */
   tenantId: string;
+  /** The workflow's id. */
   workflowId: string;
   /** Content hash of the definition (see `compileWorkflow`). */
   version: string;
+  /** The definition of this version. */
   definition: WorkflowDefinition;
   /** When this version was first saved. */
   createdAt: string;
@@ -27,6 +30,7 @@ export interface StoredWorkflow {
 
 /** Options naming a tenant; `tenantId` defaults to {@link DEFAULT_TENANT}. */
 export interface TenantScope {
+  /** @defaultValue {@link DEFAULT_TENANT} */
   tenantId?: string;
 }
 
@@ -36,21 +40,27 @@ export interface CreateExecutionInput {
   plan: WorkflowPlan;
   /** A new random UUID when omitted. */
   executionId?: string;
+  /** @defaultValue {@link DEFAULT_TENANT} */
   tenantId?: string;
+  /** Input of the entry nodes. */
   initialData?: unknown;
   /** Same key (per tenant) → the same execution; see `createExecution`. */
   idempotencyKey?: string;
+  /** The parent execution, for a sub-workflow's child. */
   parentExecutionId?: string;
+  /** The parent's `sub-workflow` node, for a child execution. */
   parentNodeId?: string;
   /** @defaultValue 0 */
   depth?: number;
   /** 1 = highest; applies to every node of the execution. */
   priority?: number;
+  /** Free-form data kept with the execution. @defaultValue `{}` */
   metadata?: Record<string, unknown>;
 }
 
 /** Result of {@link ExecutionStore.createExecution}. */
 export interface CreateExecutionResult {
+  /** The created execution, or the existing one with the same idempotency key. */
   execution: ExecutionState;
   /** False when an execution with the same idempotency key existed; it is returned unchanged. */
   created: boolean;
@@ -100,8 +110,11 @@ export interface CompleteNodeResult {
 
 /** Filter of {@link ExecutionStore.listExecutions}. */
 export interface ExecutionFilter extends TenantScope {
+  /** Only executions of this workflow. */
   workflowId?: string;
+  /** Only executions in this status (or any of these). */
   status?: ExecutionStatus | ExecutionStatus[];
+  /** Only the children of this execution. */
   parentExecutionId?: string;
   /** @defaultValue 50 (at most 1000) */
   limit?: number;
@@ -114,6 +127,7 @@ export type ExecutionSummary = Omit<ExecutionState, 'nodeResults' | 'initialData
 
 /** One page of executions, newest first. */
 export interface ExecutionPage {
+  /** The executions of this page. */
   items: ExecutionSummary[];
   /** Absent on the last page. */
   nextCursor?: string;
@@ -129,13 +143,21 @@ export interface SetStatusOptions {
 
 /** A node that should have a job: `queued`, `running` or `delayed`, in a `pending` or `running` execution. */
 export interface ActiveNode {
+  /** The node's execution. */
   executionId: string;
+  /** The execution's tenant. */
   tenantId: string;
+  /** The execution's workflow. */
   workflowId: string;
+  /** The workflow version the execution runs. */
   workflowVersion: string;
+  /** The node. */
   nodeId: string;
+  /** The node's status. */
   status: 'queued' | 'running' | 'delayed';
+  /** Attempts made so far. */
   attempts: number;
+  /** The execution's priority (1 = highest). */
   priority?: number;
   /** When the execution was created (for re-arming its workflow timeout). */
   createdAt: string;
@@ -143,6 +165,7 @@ export interface ActiveNode {
 
 /** One page of {@link ActiveNode}s, by execution then node. */
 export interface ActiveNodePage {
+  /** The nodes of this page. */
   items: ActiveNode[];
   /** Absent on the last page. */
   nextCursor?: string;
@@ -341,6 +364,7 @@ export interface ExecutionStore {
   /** Items newest first; `start` and `end` are inclusive indexes as in BullMQ's getJobs. */
   listDLQItems(options?: TenantScope & { start?: number; end?: number }): Promise<DLQItem[]>;
 
+  /** One dead-letter item, or null. */
   getDLQItem(id: string): Promise<DLQItem | null>;
 
   /** Removes an item; of concurrent callers exactly one receives true. */

@@ -9,20 +9,23 @@ import { type RetryPolicy, RetryPolicySchema } from './workflow-schema.js';
 
 /** Limits and defaults of one node type, across all workers and processes. */
 export interface NodeTypeOptions {
-  /** At most `max` runs of this type start per `durationMs`, across all workers. */
+  /** At most `max` runs of this type start per `durationMs`, across all workers. @defaultValue no limit */
   rateLimit?: { max: number; durationMs: number };
-  /** At most this many runs of this type at once, across all workers. */
+  /** At most this many runs of this type at once, across all workers. @defaultValue no limit */
   concurrency?: number;
-  /** Default attempt timeout for nodes of this type. */
+  /** Attempt timeout of nodes of this type whose node and workflow `defaults` set none. @defaultValue none (no timeout) */
   timeoutMs?: number;
-  /** Default retry policy for nodes of this type (a node's or workflow's own policy wins). */
+  /** Default retry policy for nodes of this type (a node's or workflow's own policy wins). @defaultValue the engine's `defaultRetry` */
   retry?: RetryPolicy;
 }
 
 /** A registered node type. */
 export interface NodeTypeRegistration {
+  /** The node type name. */
   type: string;
+  /** Runs nodes of this type. */
   executor: INodeExecutor;
+  /** The options given at registration. */
   options: Readonly<NodeTypeOptions>;
 }
 
@@ -85,6 +88,7 @@ export class NodeRegistry {
     return reg;
   }
 
+  /** Whether an executor is registered for `type`. */
   has(type: string): boolean {
     return this.#types.has(type);
   }

@@ -17,6 +17,7 @@ import { planNode, type WorkflowPlan } from './workflow-plan.js';
 
 /** What the readiness rules need to know of one node. */
 export interface NodeSnapshot {
+  /** The node's status. */
   status: NodeStatus;
   /** `nextNodes` of a completed node, when it returned them. */
   nextNodes?: readonly string[] | undefined;
@@ -35,8 +36,11 @@ export type NodeOutcome =
 
 /** One node settled by a transition. */
 export interface SettledNode {
+  /** The node. */
   nodeId: string;
+  /** How it settled. */
   status: 'completed' | 'failed' | 'skipped';
+  /** Set on a `skipped` node. */
   skipReason?: SkipReason;
   /** Set on a `failed` node whose definition has `continueOnFail`. */
   continuedOnFail?: boolean;
@@ -71,8 +75,11 @@ export function edgeFired(parent: NodeSnapshot | undefined, child: string): bool
 
 /** How an execution starts: which nodes are ready, which are skipped, how many remain. */
 export interface StartTransition {
+  /** Entry nodes, now ready to run. */
   ready: string[];
+  /** Nodes skipped at start (`unreachable`), with reasons. */
   skipped: { nodeId: string; reason: SkipReason }[];
+  /** Nodes not yet settled. */
   remaining: number;
 }
 
@@ -176,13 +183,17 @@ export function applyNodeOutcome(
 
 /** A parent's recorded result, as data passing needs it. */
 export interface ParentResult extends NodeSnapshot {
+  /** The parent's output. */
   data?: unknown;
+  /** The parent's error, when it failed (with `continueOnFail`). */
   error?: string | undefined;
 }
 
 /** `inputData` and `previousResults` of one node run. */
 export interface NodeInput {
+  /** See `ExecutionContext.inputData`. */
   inputData: unknown;
+  /** Results of the direct parents that produced one. */
   previousResults: Record<string, ExecutionResult>;
 }
 

@@ -8,15 +8,17 @@ const checkSchema = TypeCompiler.Compile(WorkflowDefinitionSchema);
 
 /** Options of {@link validateWorkflow}. */
 export interface ValidateWorkflowOptions {
-  /** Limits to apply (defaults: {@link DEFAULT_LIMITS}). */
+  /** Limits to apply, merged over the defaults. @defaultValue {@link DEFAULT_LIMITS} */
   limits?: Partial<SpaneLimits>;
-  /** When given, node types it rejects are reported as `UNKNOWN_NODE_TYPE`. */
+  /** When given, node types it rejects are reported as `UNKNOWN_NODE_TYPE`. @defaultValue every type is accepted */
   isNodeTypeKnown?: (type: string) => boolean;
 }
 
 /** What {@link validateWorkflow} found. `valid` is false when any issue is an error. */
 export interface WorkflowValidationResult {
+  /** False when any issue is an error (warnings do not count). */
   valid: boolean;
+  /** Every issue found, errors and warnings, with JSON-pointer paths. */
   issues: ValidationIssue[];
 }
 

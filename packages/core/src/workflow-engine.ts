@@ -12,31 +12,43 @@ import type { WorkflowDefinition } from './workflow-schema.js';
 export interface EnqueueOptions {
   /** 1 = highest; applies to every node of the execution. */
   priority?: number;
-  /** Start after this many milliseconds. */
+  /** Start after this many milliseconds. @defaultValue 0 */
   delayMs?: number;
   /** Start at this time (ISO string or Date). */
   runAt?: string | Date;
-  /** The same key returns the same executionId. */
+  /** The same key (per tenant) returns the same executionId instead of starting a new run. */
   idempotencyKey?: string;
+  /** The tenant to run in. @defaultValue `'default'` */
   tenantId?: string;
 }
 
 /** Per-queue job counts. */
 export interface QueueStats {
+  /** Jobs waiting for a worker. */
   waiting: number;
+  /** Jobs running now. */
   active: number;
+  /** Jobs waiting for their time: retries in backoff, delay nodes, delayed starts, parked jobs. */
   delayed: number;
+  /** Finished jobs still in Redis (the engine removes them as they finish). */
   completed: number;
+  /** Failed jobs still in Redis. */
   failed: number;
+  /** Jobs in a paused queue. */
   paused: number;
+  /** Waiting jobs that have a priority. */
   prioritized: number;
+  /** Dead-letter items. `WorkflowEngine` counts those of the default tenant only (`listDLQItems({})`). */
   dlq: number;
 }
 
 /** What `checkHealth` found; `ok` is false when any checked part is down. */
 export interface EngineHealth {
+  /** True when Redis and the store answered and the workers (if any) run. */
   ok: boolean;
+  /** Redis answered a PING in time. */
   redis: boolean;
+  /** The store answered a read in time. */
   store: boolean;
   /** `null` when this process runs no workers (an API-only process). */
   workers: boolean | null;
@@ -47,23 +59,37 @@ export interface EngineHealth {
  * `@spane/bullmq` implements it; a front end depends only on this interface.
  */
 export interface IWorkflowEngine {
+  /** Validates and saves a definition as the workflow's current version. @throws WorkflowValidationError */
   registerWorkflow(definition: WorkflowDefinition, scope?: TenantScope): Promise<StoredWorkflow>;
+  /** The current version of a workflow, or the given `version` (also after unregistering); null if none. */
   getWorkflow(
     workflowId: string,
     scope?: TenantScope & { version?: string },
   ): Promise<StoredWorkflow | null>;
+  /** Current versions of the tenant's registered workflows. */
   listWorkflows(scope?: TenantScope): Promise<StoredWorkflow[]>;
+  /** Every saved version of a workflow, oldest first. */
   listWorkflowVersions(workflowId: string, scope?: TenantScope): Promise<StoredWorkflow[]>;
+  /** Removes a workflow from listings and its triggers; running executions finish. True if it existed. */
   unregisterWorkflow(workflowId: string, scope?: TenantScope): Promise<boolean>;
 
+  /**
+   * Starts an execution of the workflow's current version; returns its id.
+   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError
+   */
   enqueueWorkflow(
     workflowId: string,
     initialData?: unknown,
     options?: EnqueueOptions,
   ): Promise<string>;
+  /** Starts several executions (every request checked first); ids in request order. */
   enqueueWorkflows(
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
   ): Promise<string[]>;
+  /**
+   * Queues one node of an existing execution, its input computed from its parents'
+   * results. `WorkflowEngine` refuses an `inputData` override (not supported yet).
+   */
   enqueueNode(
     executionId: string,
     workflowId: string,
@@ -71,16 +97,25 @@ export interface IWorkflowEngine {
     inputData?: unknown,
   ): Promise<void>;
 
+  /** The whole state of an execution, or null. */
   getExecution(executionId: string): Promise<ExecutionState | null>;
+  /** Executions matching the filter, newest first, one page at a time. */
   listExecutions(filter?: ExecutionFilter): Promise<ExecutionPage>;
+  /** Resolves with the state once the execution is `completed`, `failed` or `cancelled`; rejects after `timeoutMs` (`WorkflowEngine`: default 60 000) with code `TIMEOUT`. */
   waitForExecution(executionId: string, options?: { timeoutMs?: number }): Promise<ExecutionState>;
 
+  /** After this returns no new node of the execution starts; running nodes finish. @throws InvalidTransitionError */
   pauseWorkflow(executionId: string): Promise<void>;
+  /** Continues a paused execution. @throws InvalidTransitionError */
   resumeWorkflow(executionId: string): Promise<void>;
+  /** Cancels an execution and its sub-workflows; running nodes see `ctx.signal` aborted. @throws InvalidTransitionError */
   cancelWorkflow(executionId: string): Promise<void>;
+  /** Starts a new execution of the same version and input; with `fromNodeId`, reuses the results of nodes outside it and its descendants. Returns the new id. */
   replayWorkflow(executionId: string, options?: { fromNodeId?: string }): Promise<string>;
 
+  /** Dead-letter items of the tenant, newest first; `start` and `end` are inclusive indexes. @defaultValue all (`0`, `-1`) */
   getDLQItems(start?: number, end?: number, scope?: TenantScope): Promise<DLQItem[]>;
+  /** Runs a dead-lettered node again with fresh attempts; the execution continues on success. @throws DLQItemNotFoundError */
   retryDLQItem(id: string): Promise<void>;
 
   /**
@@ -95,15 +130,21 @@ export interface IWorkflowEngine {
     body: unknown,
     headers?: Record<string, string | string[] | undefined>,
   ): Promise<string[]>;
+  /** Starts every workflow of the tenant with an event trigger for `name`, with `payload` as initial data; returns the new execution ids. */
   emitEvent(name: string, payload: unknown, scope?: TenantScope): Promise<string[]>;
 
+  /** Job counts of the engine's node queues, summed, and the dead-letter count. */
   getQueueStats(): Promise<QueueStats>;
+  /** An execution's log lines (engine events and `ctx.log`), in order. */
   getLogs(executionId: string): Promise<LogEntry[]>;
+  /** An execution's spans, one per node attempt, by start time. */
   getTrace(executionId: string): Promise<Span[]>;
 
   /** Checks Redis (a PING), the store (a read) and this process's workers, each with a short timeout. */
   checkHealth(): Promise<EngineHealth>;
 
+  /** Listens to an engine event of every engine process on the same Redis prefix; returns a function that removes the listener. */
   on<E extends EngineEventName>(event: E, listener: EngineEventListener<E>): () => void;
+  /** Stops workers (after a grace period for running nodes) and closes connections; the store is the caller's to close. */
   close(): Promise<void>;
 }

@@ -9,7 +9,9 @@ export interface GraphNode {
 
 /** Edges of a workflow: the union of every node's `inputs` and `outputs`, de-duplicated. */
 export interface WorkflowGraph {
+  /** Parent ids of each node. */
   readonly parents: ReadonlyMap<string, readonly string[]>;
+  /** Child ids of each node. */
   readonly children: ReadonlyMap<string, readonly string[]>;
 }
 

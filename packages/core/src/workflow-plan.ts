@@ -9,9 +9,11 @@ import type { NodeDefinition, WorkflowDefinition } from './workflow-schema.js';
  * by {@link compileWorkflow} and shared by the engine and the stores.
  */
 export interface WorkflowPlan {
+  /** The workflow's id. */
   readonly workflowId: string;
   /** Content hash of the definition: the workflow version. */
   readonly version: string;
+  /** The validated definition. */
   readonly definition: Readonly<WorkflowDefinition>;
   /** Node ids in definition order. */
   readonly nodeIds: readonly string[];
@@ -21,8 +23,11 @@ export interface WorkflowPlan {
   readonly entryNodes: readonly string[];
   /** Nodes not reachable from the entry nodes; skipped (`unreachable`) at start. */
   readonly unreachable: readonly string[];
+  /** Parent ids of each node. */
   readonly parents: ReadonlyMap<string, readonly string[]>;
+  /** Child ids of each node. */
   readonly children: ReadonlyMap<string, readonly string[]>;
+  /** Each node's definition, by id. */
   readonly nodes: ReadonlyMap<string, Readonly<NodeDefinition>>;
   /** Warnings found while validating (e.g. unreachable nodes). */
   readonly warnings: readonly ValidationIssue[];

@@ -12,6 +12,7 @@ const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   description: 'Free-form data for tools (e.g. a visual editor); ignored by the engine',
 });
 
+/** JSON schema of {@link RetryPolicy} (`$id` `RetryPolicy`). */
 export const RetryPolicySchema = Type.Object(
   {
     attempts: Type.Integer({
@@ -32,8 +33,15 @@ export const RetryPolicySchema = Type.Object(
   },
   { $id: 'RetryPolicy', additionalProperties: false },
 );
+/**
+ * How a failed node is retried: `attempts` in total (first included, 1–1000), and an
+ * optional `backoff` between them — `fixed` waits `delayMs` each time, `exponential`
+ * doubles `delayMs` after each retry; both capped by `maxDelayMs`. Without `backoff`,
+ * retries start at once.
+ */
 export type RetryPolicy = Static<typeof RetryPolicySchema>;
 
+/** JSON schema of {@link HttpMethod}. */
 export const HttpMethodSchema = Type.Union([
   Type.Literal('GET'),
   Type.Literal('POST'),
@@ -41,8 +49,10 @@ export const HttpMethodSchema = Type.Union([
   Type.Literal('PATCH'),
   Type.Literal('DELETE'),
 ]);
+/** HTTP method of a webhook trigger. */
 export type HttpMethod = Static<typeof HttpMethodSchema>;
 
+/** JSON schema of {@link WebhookTrigger}. */
 export const WebhookTriggerSchema = Type.Object(
   {
     type: Type.Literal('webhook'),
@@ -57,6 +67,7 @@ export const WebhookTriggerSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+/** JSON schema of {@link ScheduleTrigger}. */
 export const ScheduleTriggerSchema = Type.Object(
   {
     type: Type.Literal('schedule'),
@@ -66,6 +77,7 @@ export const ScheduleTriggerSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+/** JSON schema of {@link EventTrigger}. */
 export const EventTriggerSchema = Type.Object(
   {
     type: Type.Literal('event'),
@@ -73,17 +85,27 @@ export const EventTriggerSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+/** JSON schema of {@link Trigger} (`$id` `Trigger`). */
 export const TriggerSchema = Type.Union(
   [WebhookTriggerSchema, ScheduleTriggerSchema, EventTriggerSchema],
   {
     $id: 'Trigger',
   },
 );
+/**
+ * Starts the workflow when a request arrives on `path` with `method` (default `POST`); with
+ * a `secret`, only requests signed with it (header `x-spane-signature`, see `signWebhook`
+ * in `@spane/bullmq`).
+ */
 export type WebhookTrigger = Static<typeof WebhookTriggerSchema>;
+/** Starts the workflow on a cron schedule (5 or 6 fields, in `timezone` when given) with `initialData`. */
 export type ScheduleTrigger = Static<typeof ScheduleTriggerSchema>;
+/** Starts the workflow, with the payload as initial data, when `event` is emitted in its tenant (`emitEvent`). */
 export type EventTrigger = Static<typeof EventTriggerSchema>;
+/** What starts a workflow besides an explicit enqueue: a webhook, a schedule or an event. */
 export type Trigger = Static<typeof TriggerSchema>;
 
+/** JSON schema of {@link NodeDefinition} (`$id` `NodeDefinition`). */
 export const NodeDefinitionSchema = Type.Object(
   {
     id: Id,
@@ -99,8 +121,15 @@ export const NodeDefinitionSchema = Type.Object(
   },
   { $id: 'NodeDefinition', additionalProperties: false },
 );
+/**
+ * One node of a workflow: its `id`, its node `type` (a registered executor, or the
+ * built-in `delay` and `sub-workflow`), its `config`, its edges (`inputs`: parent ids,
+ * `outputs`: child ids; either side may list an edge) and its own `retry`, `timeoutMs` and
+ * `continueOnFail`.
+ */
 export type NodeDefinition = Static<typeof NodeDefinitionSchema>;
 
+/** JSON schema of {@link WorkflowDefinition} (`$id` `WorkflowDefinition`). */
 export const WorkflowDefinitionSchema = Type.Object(
   {
     id: Id,
@@ -121,4 +150,10 @@ export const WorkflowDefinitionSchema = Type.Object(
   },
   { $id: 'WorkflowDefinition', additionalProperties: false },
 );
+/**
+ * A workflow as data: its `nodes` (a DAG), an optional `entryNodeId`, `maxConcurrency`
+ * (nodes of the workflow running at once across all executions), `timeoutMs` (of a whole
+ * execution), `triggers` and `defaults` (`retry`, `timeoutMs`) for its nodes. Its version
+ * is the content hash of the definition.
+ */
 export type WorkflowDefinition = Static<typeof WorkflowDefinitionSchema>;

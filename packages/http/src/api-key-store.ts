@@ -4,6 +4,7 @@ import { ID_PATTERN, InvalidArgumentError } from '@spane/core';
 /** What a key may do. `admin` implies every scope; the others imply nothing. */
 export type ApiScope = 'read' | 'execute' | 'admin';
 
+/** Every scope, in order: `read`, `execute`, `admin`. */
 export const API_SCOPES: readonly ApiScope[] = Object.freeze(['read', 'execute', 'admin']);
 
 /** Who a presented key belongs to. */

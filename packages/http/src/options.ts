@@ -35,7 +35,9 @@ export interface ResolvedHttpOptions {
   sseHeartbeatMs: number;
 }
 
+/** Default of `SpaneHttpOptions.bodyLimitBytes`: 2 MiB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+/** Default of `SpaneHttpOptions.maxJsonDepth`. */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const ENGINE_METHODS = [

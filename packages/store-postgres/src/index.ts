@@ -3,4 +3,5 @@ export {
   PostgresExecutionStore,
   type PostgresExecutionStoreOptions,
 } from './postgres-execution-store.js';
+/** The drizzle-orm table definitions of the store (for queries and tools of your own). */
 export * as schema from './schema.js';
