@@ -28,6 +28,7 @@ import {
   type NodeState,
   type NodeStatus,
   type ParentResult,
+  planNode,
   resolveNodeInput,
   type SetStatusOptions,
   type SkipReason,
@@ -86,6 +87,12 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 const BEGIN = raw('BEGIN ISOLATION LEVEL READ COMMITTED');
 const BEGIN_SNAPSHOT = raw('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
 const COMMIT = raw('COMMIT');
+/**
+ * Commits the transaction without waiting for its WAL to reach disk. Used for writes that a
+ * crash of PostgreSQL may lose without harm (see the notes on {@link PostgresExecutionStore}):
+ * the `running` mark of a node (its job runs again after a crash anyway) and spans/logs.
+ */
+const ASYNC_COMMIT = raw('SET LOCAL synchronous_commit = off');
 const ROLLBACK = raw('ROLLBACK');
 
 const SUMMARY_COLUMNS = [
@@ -439,6 +446,10 @@ export class PostgresExecutionStore implements ExecutionStore {
       ready.has(id) ? 'queued' : skipped.has(id) ? 'skipped' : 'pending',
     );
     const reasons = plan.nodeIds.map((id) => skipped.get(id) ?? null);
+    // Parents skipped at the start (unreachable) are settled already.
+    const openParents = plan.nodeIds.map(
+      (id) => (plan.parents.get(id) ?? []).filter((p) => !skipped.has(p)).length,
+    );
     const insert = sql`
       WITH e AS (
         INSERT INTO ${executions} (execution_id, tenant_id, workflow_id, workflow_version, status,
@@ -451,11 +462,12 @@ export class PostgresExecutionStore implements ExecutionStore {
         ON CONFLICT DO NOTHING
         RETURNING execution_id, created_at),
       n AS (
-        INSERT INTO ${nodes} (execution_id, node_id, ordinal, status, skip_reason, finished_at)
+        INSERT INTO ${nodes} (execution_id, node_id, ordinal, status, skip_reason, finished_at,
+          open_parents)
         SELECT e.execution_id, v.node_id, v.ordinal, v.status, v.skip_reason,
-               CASE WHEN v.status = 'skipped' THEN e.created_at END
-        FROM e CROSS JOIN unnest(${plan.nodeIds}, ${statuses}, ${reasons})
-          WITH ORDINALITY AS v(node_id, status, skip_reason, ordinal))
+               CASE WHEN v.status = 'skipped' THEN e.created_at END, v.open_parents::int
+        FROM e CROSS JOIN unnest(${plan.nodeIds}, ${statuses}, ${reasons}, ${openParents.map(String)})
+          WITH ORDINALITY AS v(node_id, status, skip_reason, open_parents, ordinal))
       SELECT ${raw(iso('created_at'))} FROM e`;
 
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -566,9 +578,12 @@ export class PostgresExecutionStore implements ExecutionStore {
   }
 
   /**
-   * One round trip: lock the execution row, start the node if the execution and the node
-   * allow it (and move a pending execution to running), then read the execution's fields
-   * and the rows of the node and its parents — never the other nodes.
+   * One round trip: start the node if the execution and the node allow it (and move a
+   * pending execution to running), then read the execution's fields and the rows of the
+   * node and its parents — never the other nodes. It takes no lock on the execution row:
+   * the node row's lock orders it against a cancel or a failure (which re-check the node's
+   * status after waiting for it), and the parents it reads are settled. Committed without
+   * waiting for the disk: the mark is redone by the job's re-run if a crash loses it.
    */
   async beginNodeRun(
     plan: WorkflowPlan,
@@ -583,7 +598,7 @@ export class PostgresExecutionStore implements ExecutionStore {
     const [, , started, execRows, nodeRows] = await this.#db.write(
       [
         BEGIN,
-        sql`SELECT 1 FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
+        ASYNC_COMMIT,
         sql`WITH n AS (
             UPDATE ${nodes} SET status = 'running',
               attempts = ${attempts === undefined ? raw('attempts + 1') : attempts},
@@ -653,10 +668,18 @@ export class PostgresExecutionStore implements ExecutionStore {
   }
 
   /**
-   * Two round trips: (1) lock the execution row and read the rows the transition needs —
-   * the node, its children and their parents; (2) write the changed node rows, the
-   * execution row and commit. A skip cascade that reaches nodes not yet read costs one
-   * more round trip per level (the pure transition is then re-run).
+   * When the outcome fires the edge to every child (a completion without `nextNodes` or
+   * selecting all children, or a `continueOnFail` failure) no child can be skipped, and the
+   * transition needs only the children's `open_parents` counters: one round trip that locks
+   * the execution row, records the node, decrements its children's counters (a child
+   * reaching 0 is queued — exactly once, under the lock), counts down `remaining` and
+   * commits. The lock is held for that one batch only, not across a trip to this process.
+   *
+   * Otherwise two round trips: (1) lock the execution row and read the rows the
+   * transition needs — the node, its children and their parents; (2) write the changed
+   * node rows (and the counters of the settled nodes' children), the execution row and
+   * commit. A skip cascade that reaches nodes not yet read costs one more round trip per
+   * level (the pure transition is then re-run).
    */
   async completeNode(
     plan: WorkflowPlan,
@@ -677,7 +700,75 @@ export class PostgresExecutionStore implements ExecutionStore {
         : undefined;
     const error = outcome.type === 'failed' ? sql`${outcome.error}` : undefined;
 
-    const hardFailure = outcome.type === 'failed' && !plan.nodes.get(nodeId)?.continueOnFail;
+    const definition = planNode(plan, nodeId);
+    const hardFailure = outcome.type === 'failed' && !definition.continueOnFail;
+    const children = plan.children.get(nodeId) ?? [];
+    const firesAll =
+      (outcome.type === 'failed' && !hardFailure) ||
+      (outcome.type === 'completed' &&
+        (outcome.nextNodes === undefined || children.every((c) => outcome.nextNodes!.includes(c))));
+    if (firesAll) {
+      const settledSets: Sql[] = [
+        sql`status = ${outcome.type === 'completed' ? 'completed' : 'failed'}`,
+        sql`finished_at = ${NOW}`,
+      ];
+      if (outcome.type === 'failed') settledSets.push(raw('continued_on_fail = TRUE'));
+      if (data !== undefined) settledSets.push(sql`data = ${data}`);
+      if (nextNodes !== undefined) settledSets.push(sql`next_nodes = ${nextNodes}`);
+      if (outcome.type === 'completed') settledSets.push(raw('error = NULL'));
+      if (error !== undefined) settledSets.push(sql`error = ${error}`);
+      const [, , rows] = await this.#db.write([
+        BEGIN,
+        sql`SELECT 1 FROM ${executions} WHERE ${ofExecution} FOR NO KEY UPDATE`,
+        sql`WITH x AS (
+            UPDATE ${nodes} SET ${join(settledSets)}
+            WHERE ${ofExecution} AND node_id = ${nodeId}
+              AND status <> ALL(${['completed', 'failed', 'skipped', 'cancelled']})
+              AND EXISTS (SELECT 1 FROM ${executions}
+                          WHERE ${ofExecution} AND status <> ALL(${TERMINAL}))
+            RETURNING 1),
+          c AS (
+            UPDATE ${nodes} AS n SET open_parents = n.open_parents - 1,
+              status = CASE WHEN n.open_parents = 1 AND n.status = 'pending' THEN 'queued'
+                            ELSE n.status END
+            FROM (SELECT node_id, status AS was FROM ${nodes}
+                  WHERE ${ofExecution} AND node_id = ANY(${children})) AS o
+            WHERE n.${ofExecution} AND n.node_id = o.node_id AND EXISTS (SELECT 1 FROM x)
+            RETURNING n.node_id, o.was, n.open_parents),
+          e AS (
+            UPDATE ${executions} SET remaining = remaining - 1,
+              status = CASE WHEN remaining = 1 THEN 'completed' ELSE status END,
+              completed_at = CASE WHEN remaining = 1 THEN ${NOW} ELSE completed_at END,
+              version = CASE WHEN remaining = 1 THEN version + 1 ELSE version END
+            WHERE ${ofExecution} AND EXISTS (SELECT 1 FROM x)
+            RETURNING status, remaining)
+          SELECT (SELECT status FROM ${executions} WHERE ${ofExecution}) AS before,
+            (SELECT status FROM e) AS after, (SELECT remaining FROM e) AS remaining,
+            (SELECT json_agg(node_id)::text FROM c
+              WHERE was = 'pending' AND open_parents = 0) AS ready`,
+        COMMIT,
+      ]);
+      const row = rows![0]!;
+      if (row.before === null) throw new ExecutionNotFoundError(executionId);
+      const after = opt(row, 'after') as ExecutionStatus | undefined;
+      if (after === undefined) {
+        return {
+          recorded: false,
+          ready: [],
+          skipped: [],
+          executionStatus: str(row, 'before') as ExecutionStatus,
+          finished: false,
+        };
+      }
+      const queued = new Set(JSON.parse(opt(row, 'ready') ?? '[]') as string[]);
+      return {
+        recorded: true,
+        ready: children.filter((c) => queued.has(c)),
+        skipped: [],
+        executionStatus: after,
+        finished: row.remaining === 0,
+      };
+    }
     const wanted = new Set([nodeId]);
     if (!hardFailure) {
       for (const child of plan.children.get(nodeId) ?? []) {
@@ -759,6 +850,21 @@ export class PostgresExecutionStore implements ExecutionStore {
             finished_at = CASE WHEN v.status = 'skipped' THEN ${NOW} ELSE n.finished_at END
           FROM unnest(${changed.map((c) => c.id)}, ${changed.map((c) => c.status)},
                       ${changed.map((c) => c.reason)}) AS v(node_id, status, skip_reason)
+          WHERE n.${ofExecution} AND n.node_id = v.node_id`);
+      }
+
+      // Keep the children's open-parent counters true for the one-round-trip path.
+      const opened = new Map<string, number>();
+      for (const s of t.settled) {
+        if (s.status === 'failed' && !s.continuedOnFail) continue;
+        for (const child of plan.children.get(s.nodeId) ?? []) {
+          opened.set(child, (opened.get(child) ?? 0) + 1);
+        }
+      }
+      if (opened.size > 0) {
+        writes.push(sql`
+          UPDATE ${nodes} AS n SET open_parents = n.open_parents - v.settled::int
+          FROM unnest(${[...opened.keys()]}, ${[...opened.values()].map(String)}) AS v(node_id, settled)
           WHERE n.${ofExecution} AND n.node_id = v.node_id`);
       }
 
@@ -1045,6 +1151,8 @@ export class PostgresExecutionStore implements ExecutionStore {
     // (appending logs is not: with logs, a lost commit is reported instead).
     await this.#db.write(
       [
+        BEGIN,
+        ASYNC_COMMIT,
         ...(logs.length > 0 ? [this.#insertLogs(logs)] : []),
         sql`INSERT INTO ${this.#t.spans} (span_id, execution_id, node_id, node_type, attempt,
               started_at, finished_at, status, error)
@@ -1054,6 +1162,7 @@ export class PostgresExecutionStore implements ExecutionStore {
               attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
               finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,
               error = EXCLUDED.error`,
+        COMMIT,
       ],
       logs.length === 0,
     );

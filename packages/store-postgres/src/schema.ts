@@ -118,6 +118,12 @@ export const nodeStates = pgTable(
     skipReason: text('skip_reason'),
     nextNodes: jsonb('next_nodes'),
     continuedOnFail: boolean('continued_on_fail').notNull().default(false),
+    /**
+     * Parents not yet settled for readiness (completed, skipped, or failed with
+     * `continueOnFail`). When a completion that fires every edge brings it to 0 the node is
+     * ready, which lets `completeNode` decide without reading a join's other parents.
+     */
+    openParents: integer('open_parents').notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.executionId, t.nodeId] }),

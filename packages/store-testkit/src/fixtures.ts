@@ -112,3 +112,31 @@ export function failurePlan(workflowId: string): WorkflowPlan {
     node('E', ['B']),
   ]);
 }
+
+/** A small deterministic PRNG (mulberry32): the same seed gives the same DAG and outcomes. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A random DAG of `size` nodes `N0…`: `N0` is the entry; every other node has one to three
+ * parents among the nodes before it, so all are reachable. About one node in five has
+ * `continueOnFail`.
+ */
+export function randomPlan(workflowId: string, size: number, random: () => number): WorkflowPlan {
+  const nodes: NodeDefinition[] = [node('N0')];
+  for (let i = 1; i < size; i++) {
+    const inputs = new Set<string>();
+    const wanted = 1 + Math.floor(random() * Math.min(3, i));
+    while (inputs.size < wanted) inputs.add(`N${Math.floor(random() * i)}`);
+    nodes.push(node(`N${i}`, [...inputs], random() < 0.2 ? { continueOnFail: true } : {}));
+  }
+  return plan(workflowId, nodes);
+}

@@ -1,6 +1,22 @@
-import type { CompleteNodeResult, ExecutionStore, WorkflowPlan } from '@spane/core';
+import {
+  applyNodeOutcome,
+  type CompleteNodeResult,
+  type ExecutionStore,
+  type NodeOutcome,
+  type NodeSnapshot,
+  startExecution,
+  type WorkflowPlan,
+} from '@spane/core';
 import { describe, expect, it } from 'vitest';
-import { chainPlan, fanInJoin, fanInParent, fanInPlan, parallelPlan } from '../fixtures.js';
+import {
+  chainPlan,
+  fanInJoin,
+  fanInParent,
+  fanInPlan,
+  parallelPlan,
+  randomPlan,
+  seededRandom,
+} from '../fixtures.js';
 import { begin, count, mustGet, nodeStatuses, saveAndCreate, uid } from '../helpers.js';
 import type { SuiteContext } from '../types.js';
 
@@ -18,6 +34,58 @@ async function beginAll(
 /** How many results report `nodeId` in `ready`. */
 function readyCount(results: readonly CompleteNodeResult[], nodeId: string): number {
   return count(results, (r) => r.ready.includes(nodeId));
+}
+
+/**
+ * A random outcome for each node: mostly completions firing every edge, some selecting a
+ * random subset of the children (`nextNodes`), and failures of `continueOnFail` nodes.
+ */
+function randomOutcomes(plan: WorkflowPlan, random: () => number): Map<string, NodeOutcome> {
+  const outcomes = new Map<string, NodeOutcome>();
+  for (const nodeId of plan.nodeIds) {
+    const roll = random();
+    if (plan.nodes.get(nodeId)?.continueOnFail && roll < 0.5) {
+      outcomes.set(nodeId, { type: 'failed', error: `e-${nodeId}` });
+    } else if (roll < 0.3) {
+      const children = plan.children.get(nodeId) ?? [];
+      outcomes.set(nodeId, {
+        type: 'completed',
+        data: nodeId,
+        nextNodes: children.filter(() => random() < 0.5),
+      });
+    } else {
+      outcomes.set(nodeId, { type: 'completed', data: nodeId });
+    }
+  }
+  return outcomes;
+}
+
+/** The final statuses the readiness rules give, settling the nodes one at a time. */
+function referenceRun(
+  plan: WorkflowPlan,
+  outcomes: Map<string, NodeOutcome>,
+): Record<string, string> {
+  const state = new Map<string, NodeSnapshot>();
+  const start = startExecution(plan);
+  let remaining = start.remaining;
+  const queue = [...start.ready];
+  for (const s of start.skipped) state.set(s.nodeId, { status: 'skipped' });
+  while (queue.length > 0) {
+    const nodeId = queue.shift()!;
+    const outcome = outcomes.get(nodeId)!;
+    const t = applyNodeOutcome(plan, (id) => state.get(id), nodeId, outcome, remaining);
+    remaining = t.remaining;
+    for (const s of t.settled) {
+      state.set(s.nodeId, {
+        status: s.status,
+        continuedOnFail: s.continuedOnFail,
+        nextNodes: outcome.type === 'completed' ? outcome.nextNodes : undefined,
+      });
+    }
+    for (const r of t.ready) state.set(r, { status: 'queued' });
+    queue.push(...t.ready);
+  }
+  return Object.fromEntries(plan.nodeIds.map((id) => [id, state.get(id)?.status ?? 'pending']));
 }
 
 /** The concurrency guarantees of completeNode: joins, recording, finishing. */
@@ -113,6 +181,46 @@ export function joinConcurrencySuite(ctx: SuiteContext): void {
         );
         for (const r of last) expect(r).toMatchObject({ recorded: true, finished: true });
         for (const id of ids) expect((await mustGet(store, id)).status).toBe('completed');
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'random DAGs with mixed outcomes, every ready wave completed at once, end as the rules say (each node readied once)',
+      async () => {
+        const store = ctx.store();
+        for (let seed = 1; seed <= 8; seed++) {
+          const random = seededRandom(seed);
+          const plan = randomPlan(uid('wf'), 24, random);
+          const outcomes = randomOutcomes(plan, random);
+          const created = await saveAndCreate(store, plan);
+          const id = created.execution.executionId;
+          const readied = new Map<string, number>();
+          const mark = (ids: readonly string[]) => {
+            for (const r of ids) readied.set(r, (readied.get(r) ?? 0) + 1);
+          };
+          mark(created.ready);
+          let wave = [...created.ready];
+          let finished = 0;
+          while (wave.length > 0) {
+            await beginAll(store, plan, id, wave);
+            const results = await Promise.all(
+              wave.map((nodeId) => store.completeNode(plan, id, nodeId, outcomes.get(nodeId)!)),
+            );
+            expect(
+              count(results, (r) => r.recorded),
+              `seed ${seed}`,
+            ).toBe(wave.length);
+            finished += count(results, (r) => r.finished);
+            wave = results.flatMap((r) => r.ready);
+            mark(wave);
+          }
+          const state = await mustGet(store, id);
+          expect(nodeStatuses(state), `seed ${seed}`).toEqual(referenceRun(plan, outcomes));
+          expect(state.status, `seed ${seed}`).toBe('completed');
+          expect(finished, `seed ${seed}`).toBe(1);
+          for (const [nodeId, times] of readied) expect(times, `${nodeId} (seed ${seed})`).toBe(1);
+        }
       },
       TIMEOUT,
     );

@@ -1,0 +1,1 @@
+ALTER TABLE "node_states" ADD COLUMN "open_parents" integer DEFAULT 0 NOT NULL;
