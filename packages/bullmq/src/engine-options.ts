@@ -2,9 +2,13 @@ import type { RetryPolicy, SpaneLimits } from '@spane/core';
 
 /** Where the engine's own diagnostics go (not execution logs, which go to the store). */
 export interface EngineLogger {
+  /** Detail for debugging (the default logger drops it). */
   debug(message: string, meta?: Record<string, unknown>): void;
+  /** Normal operation (the default logger drops it). */
   info(message: string, meta?: Record<string, unknown>): void;
+  /** Something went wrong and the engine recovered (a Redis error, a lost job). */
   warn(message: string, meta?: Record<string, unknown>): void;
+  /** Something went wrong that the engine could not handle by itself. */
   error(message: string, meta?: Record<string, unknown>): void;
 }
 
@@ -32,7 +36,11 @@ export interface WorkflowEngineOptions {
    * @defaultValue 30_000
    */
   reconcileIntervalMs?: number;
-  /** Limits of SPEC §5. */
+  /**
+   * Limits of SPEC §5, merged over the defaults: `maxPayloadBytes` for initial data and node
+   * outputs, `maxNodes` and `maxIdLength` for definitions, `maxDepth` for sub-workflows.
+   * @defaultValue `DEFAULT_LIMITS` of `@spane/core` (1 MiB, 10 000 nodes, 128, 10)
+   */
   limits?: Partial<SpaneLimits>;
   /** Engine diagnostics. @defaultValue a logger that prints warnings and errors to the console */
   logger?: EngineLogger;

@@ -26,8 +26,11 @@ export const SUB_WORKFLOW_NODE = 'sub-workflow';
  * paths start at `output` (the child's output). Without a mapping the whole value passes.
  */
 export interface SubWorkflowNodeConfig {
+  /** The child workflow (its current version, in the parent's tenant). */
   workflowId: string;
+  /** Target key → dotted path from `input`. @defaultValue the whole `inputData` */
   inputMapping?: Record<string, string>;
+  /** Target key → dotted path from `output`. @defaultValue the child's whole output */
   outputMapping?: Record<string, string>;
 }
 

@@ -517,6 +517,7 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /**
    * Resolves with the execution's state once it is `completed`, `failed` or `cancelled`.
+   * `options.timeoutMs` defaults to 60 000.
    * @throws ExecutionNotFoundError | SpaneError (code `TIMEOUT`) after `timeoutMs`
    */
   async waitForExecution(

@@ -9,7 +9,9 @@ export const API_SCOPES: readonly ApiScope[] = Object.freeze(['read', 'execute',
 
 /** Who a presented key belongs to. */
 export interface ApiKeyIdentity {
+  /** The tenant every call made with the key is scoped to. */
   tenantId: string;
+  /** What the key may do. */
   scopes: readonly ApiScope[];
 }
 

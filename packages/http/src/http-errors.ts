@@ -2,6 +2,7 @@ import { isSpaneError, type SpaneErrorCode } from '@spane/core';
 
 /** The body of every error response: `{ "error": { "code", "message", "details"? } }`. */
 export interface ErrorBody {
+  /** Stable `code`, a `message` for people, and `details` for some codes. */
   error: { code: string; message: string; details?: unknown };
 }
 
@@ -10,9 +11,13 @@ export interface ErrorBody {
  * readiness), with its status, stable code and optional response headers.
  */
 export class HttpError extends Error {
+  /** HTTP status of the response. */
   readonly statusCode: number;
+  /** Stable error code (`error.code` of the body). */
   readonly code: string;
+  /** `error.details` of the body, when given. */
   readonly details?: unknown;
+  /** Response headers to set (e.g. `WWW-Authenticate`, `Allow`). */
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
@@ -83,9 +88,13 @@ const CODE_BY_STATUS: Readonly<Record<number, string>> = Object.freeze({
 
 /** What an error becomes on the wire. `internal` errors are logged and never shown. */
 export interface HttpErrorResponse {
+  /** HTTP status. */
   statusCode: number;
+  /** The JSON body. */
   body: ErrorBody;
+  /** Headers to set. */
   headers: Readonly<Record<string, string>>;
+  /** True for an unexpected error: answered as 500 `INTERNAL` without its message, and logged. */
   internal: boolean;
 }
 

@@ -12,6 +12,7 @@ export type SpaneHttpAuth =
 export interface SpaneHttpOptions {
   /** The engine the API drives (any `IWorkflowEngine`, e.g. `WorkflowEngine` of `@spane/bullmq`). */
   engine: IWorkflowEngine;
+  /** How requests are authenticated: API keys, or explicitly disabled. */
   auth: SpaneHttpAuth;
   /** Largest request body, in bytes; larger ones answer 413. @defaultValue 2 MiB */
   bodyLimitBytes?: number;
