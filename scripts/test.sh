@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: install, make sure Redis and PostgreSQL answer, then lint,
-# typecheck, build, check the packed packages (contents, publint, attw, an npm install that
-# runs the quick start) and test every package. `npm test` and `.ci/run` both run this.
+# The whole test suite: install, make sure Redis and PostgreSQL answer, then lint, check the
+# README quick start and the TSDoc of every public export, typecheck, build, check the
+# packed packages (contents, publint, attw, an npm install that runs the quick start) and
+# test every package. `npm test` and `.ci/run` both run this.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -15,6 +16,7 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 
 pnpm exec biome check .
 node scripts/check-readme.mjs
+node scripts/check-tsdoc.mjs
 pnpm exec turbo run typecheck build --output-logs=errors-only
 report_dir="$(mktemp -d)"
 pack_dir="$(mktemp -d)"
