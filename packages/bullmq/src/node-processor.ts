@@ -13,6 +13,7 @@ import {
   type LogEntry,
   type NodeLogger,
   type NodeRegistry,
+  type NodeTelemetry,
   NodeTimeoutError,
   NonRetryableError,
   PayloadTooLargeError,
@@ -261,11 +262,16 @@ export class NodeProcessor {
       startedAt: startedAt.toISOString(),
       status: 'ok',
     };
-    const telemetry = async (status: 'ok' | 'error' | 'running', error?: string): Promise<void> => {
+    /** The span as it ends now, with the log lines not written yet. */
+    const closeSpan = (status: 'ok' | 'error' | 'running', error?: string): NodeTelemetry => {
       if (status !== 'running') span.finishedAt = new Date().toISOString();
       span.status = status;
       if (error !== undefined) span.error = error;
-      await store.recordSpan(span, logs.splice(0));
+      return { span: { ...span }, logs: logs.splice(0) };
+    };
+    const telemetry = async (status: 'ok' | 'error' | 'running', error?: string): Promise<void> => {
+      const { span: closed, logs: lines } = closeSpan(status, error);
+      await store.recordSpan(closed, lines);
     };
 
     let settled: Settled;
@@ -365,7 +371,7 @@ export class NodeProcessor {
         base,
         { attempt, durationMs, priority: begun.priority, maybeChild },
         { data: result.data, nextNodes: result.nextNodes },
-        () => telemetry('ok'),
+        closeSpan('ok'),
       );
       return;
     }
@@ -423,13 +429,16 @@ export class NodeProcessor {
       maybeChild: boolean;
     },
     outcome: { data: unknown; nextNodes?: string[] | undefined },
-    telemetry: () => Promise<void>,
+    telemetry: NodeTelemetry,
   ): Promise<void> {
-    const r = await this.#d.store.completeNode(plan, base.executionId, base.nodeId, {
-      type: 'completed',
-      data: outcome.data,
-      nextNodes: outcome.nextNodes,
-    });
+    // The attempt's span and log lines go with the outcome, in one store write.
+    const r = await this.#d.store.completeNode(
+      plan,
+      base.executionId,
+      base.nodeId,
+      { type: 'completed', data: outcome.data, nextNodes: outcome.nextNodes },
+      telemetry,
+    );
     if (r.recorded) {
       // Announce the completion before the children are queued, so a child's
       // node:started never precedes its parent's node:completed.
@@ -441,13 +450,8 @@ export class NodeProcessor {
         timestamp,
       });
     }
-    await Promise.all([
-      r.recorded
-        ? this.#d.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, run.priority)
-        : undefined,
-      telemetry(),
-    ]);
     if (!r.recorded) return;
+    await this.#d.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, run.priority);
     await this.#afterRecord(plan, base, r, run.maybeChild);
   }
 
@@ -470,7 +474,7 @@ export class NodeProcessor {
       base,
       { attempt: run.attempt, durationMs, priority: run.priority, maybeChild },
       { data },
-      () => this.#closeWaitingSpan(base, run.attempt, startedAt, 'info', message),
+      this.#waitingSpan(base, run.attempt, startedAt, 'info', message),
     );
   }
 
@@ -483,7 +487,7 @@ export class NodeProcessor {
     maybeChild: boolean,
   ): Promise<void> {
     const startedAt = run.startedAt ?? new Date().toISOString();
-    await this.#closeWaitingSpan(
+    const closed = this.#waitingSpan(
       base,
       run.attempt,
       startedAt,
@@ -491,17 +495,19 @@ export class NodeProcessor {
       `node '${base.nodeId}' failed: ${message}`,
       message,
     );
+    await this.#d.store.recordSpan(closed.span, closed.logs);
     await this.#fail(plan, base, run.attempt, message, undefined, undefined, maybeChild);
   }
 
-  async #closeWaitingSpan(
+  /** The closing span and log line of a sub-workflow node that was waiting for its child. */
+  #waitingSpan(
     base: NodeRef,
     attempt: number,
     startedAt: string,
     level: LogEntry['level'],
     message: string,
     error?: string,
-  ): Promise<void> {
+  ): NodeTelemetry {
     const now = new Date().toISOString();
     const span: Span = {
       spanId: `${base.executionId}.${base.nodeId}.${attempt}`,
@@ -514,9 +520,12 @@ export class NodeProcessor {
       status: error === undefined ? 'ok' : 'error',
     };
     if (error !== undefined) span.error = error;
-    await this.#d.store.recordSpan(span, [
-      { executionId: base.executionId, nodeId: base.nodeId, level, message, timestamp: now },
-    ]);
+    return {
+      span,
+      logs: [
+        { executionId: base.executionId, nodeId: base.nodeId, level, message, timestamp: now },
+      ],
+    };
   }
 
   /** Records a node's final failure: dead-letter item, then the outcome (which may fail the execution). */

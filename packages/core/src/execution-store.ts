@@ -108,6 +108,17 @@ export interface CompleteNodeResult {
   finished: boolean;
 }
 
+/**
+ * A node attempt's span and log lines handed to {@link ExecutionStore.completeNode}, so a
+ * store can write them with the outcome in one operation.
+ */
+export interface NodeTelemetry {
+  /** Written (replaced by `spanId`) as {@link ExecutionStore.recordSpan} would. */
+  span: Span;
+  /** Appended as {@link ExecutionStore.appendLogs} would. */
+  logs?: LogEntry[];
+}
+
 /** Filter of {@link ExecutionStore.listExecutions}. */
 export interface ExecutionFilter extends TenantScope {
   /** Only executions of this workflow. */
@@ -267,6 +278,9 @@ export interface ExecutionStore {
    * Accepted while the execution is `pending`, `running` or `paused`, for a node that is
    * not settled or cancelled; otherwise returns `recorded: false`. Bumps the execution's
    * `version` only when its status changes.
+   * With `telemetry`, the attempt's span and log lines are written too, whether or not the
+   * outcome is recorded — in the same write where the store can (the PostgreSQL store
+   * does), else right after it.
    * @throws ExecutionNotFoundError
    */
   completeNode(
@@ -274,6 +288,7 @@ export interface ExecutionStore {
     executionId: string,
     nodeId: string,
     outcome: NodeOutcome,
+    telemetry?: NodeTelemetry,
   ): Promise<CompleteNodeResult>;
 
   /**

@@ -62,6 +62,7 @@ export {
   type ExecutionStore,
   type ExecutionSummary,
   type NewDLQItem,
+  type NodeTelemetry,
   type SetStatusOptions,
   type StoredWorkflow,
   type TenantScope,

@@ -25,6 +25,7 @@ import {
   type NewDLQItem,
   type NodeOutcome,
   type NodeState,
+  type NodeTelemetry,
   resolveNodeInput,
   type SetStatusOptions,
   type Span,
@@ -316,7 +317,20 @@ export class InMemoryExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     outcome: NodeOutcome,
+    telemetry?: NodeTelemetry,
   ): Promise<CompleteNodeResult> {
+    const result = this.#completeNode(plan, executionId, nodeId, outcome);
+    if (telemetry) await this.recordSpan(telemetry.span, telemetry.logs);
+    return result;
+  }
+
+  /** The transition, without awaiting anything: atomic on the event loop. */
+  #completeNode(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+    outcome: NodeOutcome,
+  ): CompleteNodeResult {
     const record = this.#executions.get(executionId);
     if (!record) throw new ExecutionNotFoundError(executionId);
     const { state } = record;

@@ -27,6 +27,7 @@ import {
   type NodeSnapshot,
   type NodeState,
   type NodeStatus,
+  type NodeTelemetry,
   type ParentResult,
   planNode,
   resolveNodeInput,
@@ -686,8 +687,11 @@ export class PostgresExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     outcome: NodeOutcome,
+    telemetry?: NodeTelemetry,
   ): Promise<CompleteNodeResult> {
     const { executions, nodes } = this.#t;
+    // Rendered before any I/O too: a bad span or log value fails the call up front.
+    const telemetryWrites = telemetry ? this.#spanWrites(telemetry) : [];
     const ofExecution = sql`execution_id = ${executionId}`;
     // Render the outcome's values first: a value PostgreSQL cannot store fails before any I/O.
     const data =
@@ -746,6 +750,7 @@ export class PostgresExecutionStore implements ExecutionStore {
             (SELECT status FROM e) AS after, (SELECT remaining FROM e) AS remaining,
             (SELECT json_agg(node_id)::text FROM c
               WHERE was = 'pending' AND open_parents = 0) AS ready`,
+        ...telemetryWrites,
         COMMIT,
       ]);
       const row = rows![0]!;
@@ -799,6 +804,7 @@ export class PostgresExecutionStore implements ExecutionStore {
         node.status === 'cancelled'
       ) {
         await session.query(ROLLBACK);
+        if (telemetryWrites.length > 0) await session.commit(BEGIN, ...telemetryWrites, COMMIT);
         return {
           recorded: false,
           ready: [],
@@ -885,7 +891,7 @@ export class PostgresExecutionStore implements ExecutionStore {
         );
       }
       writes.push(sql`UPDATE ${executions} SET ${join(execSets)} WHERE ${ofExecution}`);
-      await session.commit(...writes, COMMIT);
+      await session.commit(...writes, ...telemetryWrites, COMMIT);
       return {
         recorded: true,
         ready: [...t.ready],
@@ -1135,6 +1141,16 @@ export class PostgresExecutionStore implements ExecutionStore {
   }
 
   async recordSpan(span: Span, logs: LogEntry[] = []): Promise<void> {
+    // Replacing the whole row is idempotent, so it may be re-run after a lost connection
+    // (appending logs is not: with logs, a lost commit is reported instead).
+    await this.#db.write(
+      [BEGIN, ASYNC_COMMIT, ...this.#spanWrites({ span, logs }), COMMIT],
+      logs.length === 0,
+    );
+  }
+
+  /** The statements that write a span (replacing it) and append log lines. */
+  #spanWrites({ span, logs = [] }: NodeTelemetry): Sql[] {
     const values: SqlValue[] = [
       span.spanId,
       span.executionId,
@@ -1147,25 +1163,17 @@ export class PostgresExecutionStore implements ExecutionStore {
       span.error,
     ];
     const rendered = join(values.map((v) => sql`${v}`));
-    // Replacing the whole row is idempotent, so it may be re-run after a lost connection
-    // (appending logs is not: with logs, a lost commit is reported instead).
-    await this.#db.write(
-      [
-        BEGIN,
-        ASYNC_COMMIT,
-        ...(logs.length > 0 ? [this.#insertLogs(logs)] : []),
-        sql`INSERT INTO ${this.#t.spans} (span_id, execution_id, node_id, node_type, attempt,
-              started_at, finished_at, status, error)
-            VALUES (${rendered})
-            ON CONFLICT (span_id) DO UPDATE SET execution_id = EXCLUDED.execution_id,
-              node_id = EXCLUDED.node_id, node_type = EXCLUDED.node_type,
-              attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
-              finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,
-              error = EXCLUDED.error`,
-        COMMIT,
-      ],
-      logs.length === 0,
-    );
+    return [
+      ...(logs.length > 0 ? [this.#insertLogs(logs)] : []),
+      sql`INSERT INTO ${this.#t.spans} (span_id, execution_id, node_id, node_type, attempt,
+            started_at, finished_at, status, error)
+          VALUES (${rendered})
+          ON CONFLICT (span_id) DO UPDATE SET execution_id = EXCLUDED.execution_id,
+            node_id = EXCLUDED.node_id, node_type = EXCLUDED.node_type,
+            attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
+            finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,
+            error = EXCLUDED.error`,
+    ];
   }
 
   async getSpans(executionId: string): Promise<Span[]> {

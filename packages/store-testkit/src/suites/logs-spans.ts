@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExecutionStore, LogEntry, Span } from '@spane/core';
 import { describe, expect, it } from 'vitest';
 import { chainPlan } from '../fixtures.js';
-import { saveAndCreate, uid, withMs } from '../helpers.js';
+import { begin, saveAndCreate, uid, withMs } from '../helpers.js';
 import type { SuiteContext } from '../types.js';
 
 const at = (second: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, second)).toISOString();
@@ -135,6 +135,47 @@ export function logsSpansSuite(ctx: SuiteContext): void {
       // No lines: only the span.
       await store.recordSpan({ ...span, status: 'error', error: 'x' }, []);
       expect(await store.getLogs(a)).toHaveLength(3);
+    });
+
+    it('completeNode with telemetry records the span and lines, recorded or not', async () => {
+      const store = ctx.store();
+      const plan = chainPlan(uid('wf'), 2);
+      const a = (await saveAndCreate(store, plan)).execution.executionId;
+      await begin(store, plan, a, 'A');
+      const span = (attempt: number): Span => ({
+        spanId: `${a}.A.${attempt}`,
+        executionId: a,
+        nodeId: 'A',
+        nodeType: 'testkit.noop',
+        attempt,
+        startedAt: at(attempt),
+        finishedAt: at(attempt + 1),
+        status: 'ok',
+      });
+      const first = [log(a, 'A completed', { nodeId: 'A' })];
+      const r = await store.completeNode(
+        plan,
+        a,
+        'A',
+        { type: 'completed', data: 1 },
+        { span: span(1), logs: first },
+      );
+      expect(r).toMatchObject({ recorded: true, ready: ['B'] });
+      expect(spansOf(await store.getSpans(a))).toEqual(spansOf([span(1)]));
+      expect(logsOf(await store.getLogs(a))).toEqual(logsOf(first));
+      // A duplicate completion is not recorded; its attempt's span and lines still are.
+      const second = [log(a, 'A completed again', { nodeId: 'A' })];
+      const again = await store.completeNode(
+        plan,
+        a,
+        'A',
+        { type: 'completed', data: 2 },
+        { span: span(2), logs: second },
+      );
+      expect(again.recorded).toBe(false);
+      expect(spansOf(await store.getSpans(a))).toEqual(spansOf([span(1), span(2)]));
+      expect(logsOf(await store.getLogs(a))).toEqual(logsOf([...first, ...second]));
+      expect((await store.getExecution(a))?.nodeResults.A?.data).toBe(1);
     });
 
     it('getSpans orders by start time and separates executions', async () => {
