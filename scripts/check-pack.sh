@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs every public package with `pnpm pack` (which rewrites `workspace:*` dependencies to
 # versions and applies `publishConfig`) and checks each tarball:
-#   - it ships built code and types (dist/index.js, dist/index.d.ts) but no tests;
+#   - it ships built code and types (dist/index.js, dist/index.d.ts) and its README, but no
+#     tests; its package.json has no workspace: ranges and no @spane/source export condition;
 #   - publint finds no error or warning in it (--strict);
 #   - @arethetypeswrong/cli finds no problem with the esm-only profile: the packages are
 #     ESM only ("type": "module", an "import" condition and no "require"), so resolution
@@ -45,6 +46,10 @@ for dir in "$root"/packages/*/; do
   if tar -xzOf "$tarball" package/package.json |
     node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>process.exit(JSON.stringify(JSON.parse(s).exports??{}).includes("@spane/source")?0:1))'; then
     echo "check-pack: $name publishes the @spane/source export condition (set publishConfig.exports)" >&2
+    pkg_ok=0
+  fi
+  if tar -xzOf "$tarball" package/package.json | grep -q '"workspace:'; then
+    echo "check-pack: $name's packed package.json still has workspace: ranges" >&2
     pkg_ok=0
   fi
   if ! lint="$("$bin/publint" --strict "$tarball" 2>&1)"; then
