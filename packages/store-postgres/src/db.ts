@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '@spane/core';
 import pg from 'pg';
 import type { Sql } from './sql.js';
@@ -31,6 +32,16 @@ export interface Session {
    * the outcome unknown, so the work is not re-run (unless it is idempotent).
    */
   commit(...statements: Sql[]): Promise<Row[][]>;
+  /**
+   * Runs one statement with bind parameters as a named prepared statement (parsed and
+   * planned once per connection), in its own implicit transaction, which it may commit.
+   */
+  prepared(text: string, values: readonly unknown[]): Promise<Row[]>;
+}
+
+/** A prepared statement's name: derived from its text, so one text has one name. */
+function statementName(text: string): string {
+  return `spane_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
 }
 
 const CONNECTION_CODES = new Set([
@@ -159,17 +170,27 @@ export class Database {
       let open = false;
       let broken = false;
       let unknownOutcome = false;
-      const send = async (statements: Sql[], commits: boolean): Promise<Row[][]> => {
+      const send = async (
+        statements: Sql[],
+        commits: boolean,
+        prepared?: { text: string; values: readonly unknown[] },
+      ): Promise<Row[][]> => {
         let opens = open;
         for (const s of statements) {
           const effect = transactionEffect(s);
           if (effect === 'begin') opens = true;
         }
         try {
-          const result = (await client.query({
-            text: statements.map((s) => s.text).join(';\n'),
-            types: TYPES,
-          })) as unknown as pg.QueryResult<Row> | pg.QueryResult<Row>[];
+          const result = (await client.query(
+            prepared
+              ? {
+                  name: statementName(prepared.text),
+                  text: prepared.text,
+                  values: prepared.values as unknown[],
+                  types: TYPES,
+                }
+              : { text: statements.map((s) => s.text).join(';\n'), types: TYPES },
+          )) as unknown as pg.QueryResult<Row> | pg.QueryResult<Row>[];
           const results = Array.isArray(result) ? result : [result];
           for (const s of statements) {
             const effect = transactionEffect(s);
@@ -190,6 +211,7 @@ export class Database {
       const session: Session = {
         query: (...statements) => send(statements, false),
         commit: (...statements) => send(statements, true),
+        prepared: async (text, values) => (await send([], true, { text, values }))[0]!,
       };
 
       try {
@@ -237,5 +259,10 @@ export class Database {
    */
   write(statements: Sql[], idempotent = false): Promise<Row[][]> {
     return this.run((s) => s.commit(...statements), idempotent);
+  }
+
+  /** One prepared statement with bind parameters (see {@link Session.prepared}). */
+  prepared(text: string, values: readonly unknown[], idempotent = false): Promise<Row[]> {
+    return this.run((s) => s.prepared(text, values), idempotent);
   }
 }

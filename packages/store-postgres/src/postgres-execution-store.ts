@@ -44,7 +44,20 @@ import {
 import pg from 'pg';
 import { Database, type Row } from './db.js';
 import { applyMigrations } from './migrate.js';
-import { iso, join, json, NOW, raw, type Sql, type SqlValue, sql, timestamp } from './sql.js';
+import {
+  checkText,
+  iso,
+  isoDate,
+  join,
+  json,
+  jsonText,
+  NOW,
+  raw,
+  type Sql,
+  type SqlValue,
+  sql,
+  timestamp,
+} from './sql.js';
 
 /** Options of {@link PostgresExecutionStore}. */
 export interface PostgresExecutionStoreOptions {
@@ -271,6 +284,105 @@ function integer(value: number | undefined, what: string): number | undefined {
 }
 
 /**
+ * The statements of a node run — `beginNodeRun` and the one-round-trip `completeNode` —
+ * as single statements with bind parameters, sent as named prepared statements: parsed
+ * and planned once per connection instead of once per call (planning was most of their
+ * server time). Each runs in its own implicit transaction.
+ */
+function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }) {
+  const { executions, nodes, logs, spans } = t;
+  const active = sql`${ACTIVE_NODE}`.text;
+  const terminal = sql`${TERMINAL}`.text;
+  const done = sql`${['completed', 'failed', 'skipped', 'cancelled']}`.text;
+  const now = NOW.text;
+  return {
+    /**
+     * $1 execution, $2 node, $3 the node and its parents, $4 attempt (or NULL: count up).
+     * Commits without waiting for the disk (`set_config(…, true)` is local to this
+     * statement's transaction).
+     */
+    begin: `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+      n AS (
+        UPDATE ${nodes.text} SET status = 'running',
+          attempts = COALESCE($4::int, attempts + 1), started_at = ${now}
+        WHERE execution_id = $1 AND node_id = $2 AND status = ANY(${active})
+          AND EXISTS (SELECT 1 FROM ${executions.text}
+                      WHERE execution_id = $1 AND status IN ('pending', 'running'))
+          AND EXISTS (SELECT 1 FROM cfg)
+        RETURNING attempts),
+      e AS (
+        UPDATE ${executions.text} SET status = 'running', started_at = ${now},
+          version = version + 1
+        WHERE execution_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM n))
+      SELECT (SELECT attempts FROM n) AS started, x.status, x.initial_data::text AS initial_data,
+        x.tenant_id, x.depth, x.parent_execution_id, x.priority,
+        (SELECT json_agg(json_build_object('node_id', s.node_id, 'status', s.status,
+                  'data', s.data::text, 'error', s.error, 'next_nodes', s.next_nodes::text,
+                  'continued_on_fail', s.continued_on_fail))::text
+         FROM ${nodes.text} s WHERE s.execution_id = $1 AND s.node_id = ANY($3::text[])) AS nodes
+      FROM ${executions.text} x WHERE x.execution_id = $1`,
+    /**
+     * $1 execution, $2 node, $3 'completed' | 'failed' (continueOnFail), $4 data (jsonb
+     * text) and $5 whether it is set, $6 nextNodes (jsonb text or NULL), $7 error, $8 the
+     * children; the span ($9 id or NULL for none, $10 node type, $11 attempt, $12 start,
+     * $13 end, $14 status, $15 error) and the log lines ($16–$20 arrays: node, level,
+     * message, meta, timestamp).
+     *
+     * The execution row's lock (`l`) orders completions; `l` yields that row's newest
+     * version, and updates of other rows changed since this statement's snapshot are
+     * re-checked and applied to their newest version (READ COMMITTED), so the counters
+     * and `remaining` count every completion.
+     */
+    complete: `WITH l AS (
+        SELECT status FROM ${executions.text} WHERE execution_id = $1 FOR NO KEY UPDATE),
+      x AS (
+        UPDATE ${nodes.text} SET status = $3::text, finished_at = ${now},
+          continued_on_fail = continued_on_fail OR $3::text = 'failed',
+          data = CASE WHEN $5::boolean THEN $4::jsonb ELSE data END,
+          next_nodes = COALESCE($6::jsonb, next_nodes),
+          error = CASE WHEN $3::text = 'completed' THEN NULL ELSE $7::text END
+        WHERE execution_id = $1 AND node_id = $2 AND status <> ALL(${done})
+          AND EXISTS (SELECT 1 FROM l WHERE l.status <> ALL(${terminal}))
+        RETURNING 1),
+      c AS (
+        UPDATE ${nodes.text} AS n SET open_parents = n.open_parents - 1,
+          status = CASE WHEN n.open_parents = 1 AND n.status = 'pending' THEN 'queued'
+                        ELSE n.status END
+        FROM (SELECT node_id, status AS was FROM ${nodes.text}
+              WHERE execution_id = $1 AND node_id = ANY($8::text[])) AS o
+        WHERE n.execution_id = $1 AND n.node_id = o.node_id AND EXISTS (SELECT 1 FROM x)
+        RETURNING n.node_id, o.was, n.open_parents),
+      e AS (
+        UPDATE ${executions.text} SET remaining = remaining - 1,
+          status = CASE WHEN remaining = 1 THEN 'completed' ELSE status END,
+          completed_at = CASE WHEN remaining = 1 THEN ${now} ELSE completed_at END,
+          version = CASE WHEN remaining = 1 THEN version + 1 ELSE version END
+        WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM x)
+        RETURNING status, remaining),
+      sp AS (
+        INSERT INTO ${spans.text} (span_id, execution_id, node_id, node_type, attempt,
+          started_at, finished_at, status, error)
+        SELECT $9::text, $1, $2, $10::text, $11::int, $12::timestamptz, $13::timestamptz,
+          $14::text, $15::text
+        WHERE $9::text IS NOT NULL
+        ON CONFLICT (span_id) DO UPDATE SET execution_id = EXCLUDED.execution_id,
+          node_id = EXCLUDED.node_id, node_type = EXCLUDED.node_type,
+          attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
+          finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, error = EXCLUDED.error),
+      lg AS (
+        INSERT INTO ${logs.text} (execution_id, node_id, level, message, meta, timestamp)
+        SELECT $1, v.node_id, v.level, v.message, v.meta, v.ts
+        FROM unnest($16::text[], $17::text[], $18::text[], $19::jsonb[], $20::timestamptz[])
+          WITH ORDINALITY AS v(node_id, level, message, meta, ts, i)
+        ORDER BY v.i)
+      SELECT (SELECT status FROM l) AS before, (SELECT status FROM e) AS after,
+        (SELECT remaining FROM e) AS remaining,
+        (SELECT json_agg(node_id)::text FROM c WHERE was = 'pending' AND open_parents = 0)
+          AS ready`,
+  };
+}
+
+/**
  * An {@link ExecutionStore} on PostgreSQL: durable, shared by any number of processes.
  *
  * One row per execution and one per node (`node_states`), so recording a node touches
@@ -289,6 +401,7 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly #ownsPool: boolean;
   readonly #schema: string;
   readonly #t: Tables;
+  readonly #hot: ReturnType<typeof hotStatements>;
   readonly #onPoolError: (error: Error) => void;
   #closed = false;
 
@@ -335,6 +448,7 @@ export class PostgresExecutionStore implements ExecutionStore {
       spans: q('spans'),
       dlq: q('dlq'),
     };
+    this.#hot = hotStatements(this.#t);
   }
 
   /** The schema holding the store's tables. */
@@ -592,43 +706,20 @@ export class PostgresExecutionStore implements ExecutionStore {
     nodeId: string,
     attempt?: number,
   ): Promise<BeginNodeRunResult> {
-    const { executions, nodes } = this.#t;
     const parents = plan.parents.get(nodeId) ?? [];
     const attempts = integer(attempt, 'attempt');
-    const id = sql`execution_id = ${executionId}`;
-    const [, , started, execRows, nodeRows] = await this.#db.write(
-      [
-        BEGIN,
-        ASYNC_COMMIT,
-        sql`WITH n AS (
-            UPDATE ${nodes} SET status = 'running',
-              attempts = ${attempts === undefined ? raw('attempts + 1') : attempts},
-              started_at = ${NOW}
-            WHERE ${id} AND node_id = ${nodeId} AND status = ANY(${ACTIVE_NODE})
-              AND EXISTS (SELECT 1 FROM ${executions}
-                          WHERE ${id} AND status IN ('pending', 'running'))
-            RETURNING attempts),
-          e AS (
-            UPDATE ${executions} SET status = 'running', started_at = ${NOW}, version = version + 1
-            WHERE ${id} AND status = 'pending' AND EXISTS (SELECT 1 FROM n))
-          SELECT attempts FROM n`,
-        sql`SELECT status, initial_data::text AS initial_data, tenant_id, depth,
-                 parent_execution_id, priority
-          FROM ${executions} WHERE ${id}`,
-        sql`SELECT node_id, status, data::text AS data, error, next_nodes::text AS next_nodes,
-                 continued_on_fail
-          FROM ${nodes} WHERE ${id} AND node_id = ANY(${[nodeId, ...parents]})`,
-        COMMIT,
-      ],
-      // With an explicit attempt, running the batch twice leaves the same state, so it may be
+    const [execution] = await this.#db.prepared(
+      this.#hot.begin,
+      [checkText(executionId), checkText(nodeId), [nodeId, ...parents], attempts ?? null],
+      // With an explicit attempt, running it twice leaves the same state, so it may be
       // re-run after a connection lost mid-commit; without one, attempts would count twice.
       attempts !== undefined,
     );
-    const execution = execRows![0];
+    const started = execution?.started === null ? undefined : (execution?.started as number);
+    const nodeRows = JSON.parse(opt(execution ?? {}, 'nodes') ?? '[]') as Row[];
     if (!execution) return { started: false, reason: 'not-found' };
     const executionStatus = str(execution, 'status') as ExecutionStatus;
-    const startedRow = started![0];
-    if (!startedRow) {
+    if (started === undefined) {
       if (executionStatus !== 'pending' && executionStatus !== 'running') {
         return { started: false, reason: 'execution-not-active', executionStatus };
       }
@@ -637,11 +728,11 @@ export class PostgresExecutionStore implements ExecutionStore {
         reason: 'node-not-runnable',
         executionStatus,
       };
-      const node = nodeRows!.find((r) => r.node_id === nodeId);
+      const node = nodeRows.find((r) => r.node_id === nodeId);
       if (node) result.nodeStatus = str(node, 'status') as NodeStatus;
       return result;
     }
-    const byId = new Map(nodeRows!.map((r) => [str(r, 'node_id'), r]));
+    const byId = new Map(nodeRows.map((r) => [str(r, 'node_id'), r]));
     const lookup = (id: string): ParentResult | undefined => {
       const row = byId.get(id);
       if (!row) return undefined;
@@ -655,7 +746,7 @@ export class PostgresExecutionStore implements ExecutionStore {
     const input = resolveNodeInput(plan, nodeId, lookup, initialData);
     const result: BeginNodeRunResult = {
       started: true,
-      attempt: startedRow.attempts as number,
+      attempt: started,
       inputData: input.inputData,
       previousResults: input.previousResults,
       initialData: parseJson(execution.initial_data),
@@ -689,6 +780,15 @@ export class PostgresExecutionStore implements ExecutionStore {
     outcome: NodeOutcome,
     telemetry?: NodeTelemetry,
   ): Promise<CompleteNodeResult> {
+    const definition = planNode(plan, nodeId);
+    const hardFailure = outcome.type === 'failed' && !definition.continueOnFail;
+    const children = plan.children.get(nodeId) ?? [];
+    const firesAll =
+      (outcome.type === 'failed' && !hardFailure) ||
+      (outcome.type === 'completed' &&
+        (outcome.nextNodes === undefined || children.every((c) => outcome.nextNodes!.includes(c))));
+    if (firesAll) return this.#completeFiringAll(executionId, nodeId, outcome, children, telemetry);
+
     const { executions, nodes } = this.#t;
     // Rendered before any I/O too: a bad span or log value fails the call up front.
     const telemetryWrites = telemetry ? this.#spanWrites(telemetry) : [];
@@ -704,76 +804,6 @@ export class PostgresExecutionStore implements ExecutionStore {
         : undefined;
     const error = outcome.type === 'failed' ? sql`${outcome.error}` : undefined;
 
-    const definition = planNode(plan, nodeId);
-    const hardFailure = outcome.type === 'failed' && !definition.continueOnFail;
-    const children = plan.children.get(nodeId) ?? [];
-    const firesAll =
-      (outcome.type === 'failed' && !hardFailure) ||
-      (outcome.type === 'completed' &&
-        (outcome.nextNodes === undefined || children.every((c) => outcome.nextNodes!.includes(c))));
-    if (firesAll) {
-      const settledSets: Sql[] = [
-        sql`status = ${outcome.type === 'completed' ? 'completed' : 'failed'}`,
-        sql`finished_at = ${NOW}`,
-      ];
-      if (outcome.type === 'failed') settledSets.push(raw('continued_on_fail = TRUE'));
-      if (data !== undefined) settledSets.push(sql`data = ${data}`);
-      if (nextNodes !== undefined) settledSets.push(sql`next_nodes = ${nextNodes}`);
-      if (outcome.type === 'completed') settledSets.push(raw('error = NULL'));
-      if (error !== undefined) settledSets.push(sql`error = ${error}`);
-      const [, , rows] = await this.#db.write([
-        BEGIN,
-        sql`SELECT 1 FROM ${executions} WHERE ${ofExecution} FOR NO KEY UPDATE`,
-        sql`WITH x AS (
-            UPDATE ${nodes} SET ${join(settledSets)}
-            WHERE ${ofExecution} AND node_id = ${nodeId}
-              AND status <> ALL(${['completed', 'failed', 'skipped', 'cancelled']})
-              AND EXISTS (SELECT 1 FROM ${executions}
-                          WHERE ${ofExecution} AND status <> ALL(${TERMINAL}))
-            RETURNING 1),
-          c AS (
-            UPDATE ${nodes} AS n SET open_parents = n.open_parents - 1,
-              status = CASE WHEN n.open_parents = 1 AND n.status = 'pending' THEN 'queued'
-                            ELSE n.status END
-            FROM (SELECT node_id, status AS was FROM ${nodes}
-                  WHERE ${ofExecution} AND node_id = ANY(${children})) AS o
-            WHERE n.${ofExecution} AND n.node_id = o.node_id AND EXISTS (SELECT 1 FROM x)
-            RETURNING n.node_id, o.was, n.open_parents),
-          e AS (
-            UPDATE ${executions} SET remaining = remaining - 1,
-              status = CASE WHEN remaining = 1 THEN 'completed' ELSE status END,
-              completed_at = CASE WHEN remaining = 1 THEN ${NOW} ELSE completed_at END,
-              version = CASE WHEN remaining = 1 THEN version + 1 ELSE version END
-            WHERE ${ofExecution} AND EXISTS (SELECT 1 FROM x)
-            RETURNING status, remaining)
-          SELECT (SELECT status FROM ${executions} WHERE ${ofExecution}) AS before,
-            (SELECT status FROM e) AS after, (SELECT remaining FROM e) AS remaining,
-            (SELECT json_agg(node_id)::text FROM c
-              WHERE was = 'pending' AND open_parents = 0) AS ready`,
-        ...telemetryWrites,
-        COMMIT,
-      ]);
-      const row = rows![0]!;
-      if (row.before === null) throw new ExecutionNotFoundError(executionId);
-      const after = opt(row, 'after') as ExecutionStatus | undefined;
-      if (after === undefined) {
-        return {
-          recorded: false,
-          ready: [],
-          skipped: [],
-          executionStatus: str(row, 'before') as ExecutionStatus,
-          finished: false,
-        };
-      }
-      const queued = new Set(JSON.parse(opt(row, 'ready') ?? '[]') as string[]);
-      return {
-        recorded: true,
-        ready: children.filter((c) => queued.has(c)),
-        skipped: [],
-        executionStatus: after,
-        finished: row.remaining === 0,
-      };
-    }
     const wanted = new Set([nodeId]);
     if (!hardFailure) {
       for (const child of plan.children.get(nodeId) ?? []) {
@@ -900,6 +930,73 @@ export class PostgresExecutionStore implements ExecutionStore {
         finished: t.status !== undefined,
       };
     });
+  }
+
+  /** The one-round-trip `completeNode` (see there): one prepared statement. */
+  async #completeFiringAll(
+    executionId: string,
+    nodeId: string,
+    outcome: Exclude<NodeOutcome, { type: 'skipped' }>,
+    children: readonly string[],
+    telemetry: NodeTelemetry | undefined,
+  ): Promise<CompleteNodeResult> {
+    // Checked before any I/O: a value PostgreSQL cannot store fails up front.
+    const data =
+      outcome.data === undefined ? null : jsonText(outcome.data, `data of node '${nodeId}'`);
+    const nextNodes =
+      outcome.type === 'completed' && outcome.nextNodes !== undefined
+        ? jsonText([...outcome.nextNodes], `nextNodes of node '${nodeId}'`)
+        : null;
+    const span = telemetry?.span;
+    const lines = telemetry?.logs ?? [];
+    const values: unknown[] = [
+      checkText(executionId),
+      checkText(nodeId),
+      outcome.type,
+      data,
+      outcome.data !== undefined,
+      nextNodes,
+      outcome.type === 'failed' ? checkText(outcome.error) : null,
+      children,
+      span ? checkText(span.spanId) : null,
+      span ? checkText(span.nodeType) : null,
+      span ? integer(span.attempt, 'attempt') : null,
+      span ? isoDate(span.startedAt, 'span startedAt') : null,
+      span?.finishedAt === undefined ? null : isoDate(span.finishedAt, 'span finishedAt'),
+      span ? checkText(span.status) : null,
+      span?.error === undefined ? null : checkText(span.error),
+      lines.map((l) => checkText(l.nodeId ?? null)),
+      lines.map((l) => checkText(l.level)),
+      lines.map((l) => checkText(l.message)),
+      lines.map((l) => (l.meta === undefined ? null : jsonText(l.meta, 'log meta'))),
+      lines.map((l) => isoDate(l.timestamp, 'log timestamp')),
+    ];
+    if (span && (span.executionId !== executionId || span.nodeId !== nodeId)) {
+      throw new InvalidArgumentError('telemetry.span must be of the node being completed');
+    }
+    if (lines.some((l) => l.executionId !== executionId)) {
+      throw new InvalidArgumentError('telemetry.logs must be of the execution being completed');
+    }
+    const [row] = await this.#db.prepared(this.#hot.complete, values);
+    if (!row || row.before === null) throw new ExecutionNotFoundError(executionId);
+    const after = opt(row, 'after') as ExecutionStatus | undefined;
+    if (after === undefined) {
+      return {
+        recorded: false,
+        ready: [],
+        skipped: [],
+        executionStatus: str(row, 'before') as ExecutionStatus,
+        finished: false,
+      };
+    }
+    const queued = new Set(JSON.parse(opt(row, 'ready') ?? '[]') as string[]);
+    return {
+      recorded: true,
+      ready: children.filter((c) => queued.has(c)),
+      skipped: [],
+      executionStatus: after,
+      finished: row.remaining === 0,
+    };
   }
 
   async setNodeStatus(

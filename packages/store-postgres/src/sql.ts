@@ -34,14 +34,19 @@ function preview(value: string): string {
   return JSON.stringify(shown);
 }
 
-/** A string literal. @throws InvalidArgumentError for U+0000, which PostgreSQL cannot store. */
-export function literal(value: string): string {
-  if (value.includes('\u0000')) {
+/** `value` itself, for a bind parameter. @throws InvalidArgumentError for U+0000, which PostgreSQL cannot store. */
+export function checkText<T extends string | null | undefined>(value: T): T {
+  if (typeof value === 'string' && value.includes('\u0000')) {
     throw new InvalidArgumentError(
       `PostgreSQL cannot store the character U+0000 in text: ${preview(value)}`,
     );
   }
-  return pg.escapeLiteral(value);
+  return value;
+}
+
+/** A string literal. @throws InvalidArgumentError for U+0000, which PostgreSQL cannot store. */
+export function literal(value: string): string {
+  return pg.escapeLiteral(checkText(value));
 }
 
 function render(value: SqlValue): string {
@@ -129,11 +134,16 @@ export function json(value: unknown, what: string): Sql {
   return new Sql(`${literal(jsonText(value, what))}::jsonb`);
 }
 
-/** A timestamptz literal. @throws InvalidArgumentError when `value` is not a date. */
-export function timestamp(value: string, what: string): Sql {
+/** A date as ISO-8601 UTC text. @throws InvalidArgumentError when `value` is not a date. */
+export function isoDate(value: string, what: string): string {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new InvalidArgumentError(`${what}: invalid date '${value}'`);
-  return new Sql(`'${new Date(ms).toISOString()}'::timestamptz`);
+  return new Date(ms).toISOString();
+}
+
+/** A timestamptz literal. @throws InvalidArgumentError when `value` is not a date. */
+export function timestamp(value: string, what: string): Sql {
+  return new Sql(`'${isoDate(value, what)}'::timestamptz`);
 }
 
 /** The store's clock: the transaction's start time, at millisecond precision. */
