@@ -81,6 +81,8 @@ export class WorkflowEngine implements IWorkflowEngine {
   readonly #options: ResolvedEngineOptions;
   readonly #redis: Redis;
   readonly #ownsRedis: boolean;
+  readonly #onRedisError = (err: Error): void =>
+    this.#options.logger.warn('redis error', { error: err.message });
   readonly #workerConnection: Redis;
   readonly #queues: NodeQueues;
   readonly #controlQueue: Queue<ControlJobData>;
@@ -113,9 +115,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       this.#redis = typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
       this.#ownsRedis = true;
     }
-    this.#redis.on('error', (err: Error) =>
-      this.#options.logger.warn('redis error', { error: err.message }),
-    );
+    this.#redis.on('error', this.#onRedisError);
     this.#workerConnection = this.#redis.duplicate({ maxRetriesPerRequest: null });
     this.#workerConnection.on('error', () => {});
     const prefix = this.#options.prefix;
@@ -1341,6 +1341,8 @@ export class WorkflowEngine implements IWorkflowEngine {
     await this.#controlQueue.close();
     await this.#workerConnection.quit().catch(() => this.#workerConnection.disconnect());
     if (this.#ownsRedis) await this.#redis.quit().catch(() => this.#redis.disconnect());
+    // A connection the caller owns keeps no listener of this engine.
+    else this.#redis.off('error', this.#onRedisError);
   }
 }
 

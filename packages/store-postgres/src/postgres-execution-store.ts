@@ -283,6 +283,27 @@ function integer(value: number | undefined, what: string): number | undefined {
   return value;
 }
 
+/** Most completions of one execution written by one statement. */
+const MAX_COMPLETION_BATCH = 200;
+
+/** A one-round-trip completion waiting for its batch, its values checked and rendered. */
+interface PendingCompletion {
+  nodeId: string;
+  children: readonly string[];
+  status: 'completed' | 'failed';
+  data: string | null;
+  hasData: boolean;
+  nextNodes: string | null;
+  error: string | null;
+  /** id, node type, attempt, start, end, status, error */
+  span:
+    | readonly [string, string | null, number, string, string | null, string, string | null]
+    | undefined;
+  /** node, level, message, meta, timestamp */
+  logs: (readonly [string | null, string, string, string | null, string])[];
+  settle: (result: CompleteNodeResult | undefined, error?: unknown) => void;
+}
+
 /**
  * The statements of a node run — `beginNodeRun` and the one-round-trip `completeNode` —
  * as single statements with bind parameters, sent as named prepared statements: parsed
@@ -322,61 +343,79 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
          FROM ${nodes.text} s WHERE s.execution_id = $1 AND s.node_id = ANY($3::text[])) AS nodes
       FROM ${executions.text} x WHERE x.execution_id = $1`,
     /**
-     * $1 execution, $2 node, $3 'completed' | 'failed' (continueOnFail), $4 data (jsonb
-     * text) and $5 whether it is set, $6 nextNodes (jsonb text or NULL), $7 error, $8 the
-     * children; the span ($9 id or NULL for none, $10 node type, $11 attempt, $12 start,
-     * $13 end, $14 status, $15 error) and the log lines ($16–$20 arrays: node, level,
-     * message, meta, timestamp).
+     * Completes one or more nodes of execution $1, each firing every edge to its children:
+     * per node $2 id, $3 'completed' | 'failed' (continueOnFail), $4 data (jsonb text) and
+     * $5 whether it is set, $6 nextNodes (jsonb text or NULL), $7 error; $8/$9 the edges
+     * (parent, child) out of these nodes; their spans ($10 id or NULL for none, $11 node,
+     * $12 node type, $13 attempt, $14 start, $15 end, $16 status, $17 error) and log lines
+     * ($18–$22: node, level, message, meta, timestamp).
      *
      * The execution row's lock (`l`) orders completions; `l` yields that row's newest
      * version, and updates of other rows changed since this statement's snapshot are
      * re-checked and applied to their newest version (READ COMMITTED), so the counters
-     * and `remaining` count every completion.
+     * and `remaining` count every completion. A child whose counter reaches 0 here is
+     * queued by this statement only.
      */
     complete: `WITH l AS (
         SELECT status FROM ${executions.text} WHERE execution_id = $1 FOR NO KEY UPDATE),
+      v AS (
+        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[],
+          $7::text[]) AS v(node_id, status, data, has_data, next_nodes, error)),
       x AS (
-        UPDATE ${nodes.text} SET status = $3::text, finished_at = ${now},
-          continued_on_fail = continued_on_fail OR $3::text = 'failed',
-          data = CASE WHEN $5::boolean THEN $4::jsonb ELSE data END,
-          next_nodes = COALESCE($6::jsonb, next_nodes),
-          error = CASE WHEN $3::text = 'completed' THEN NULL ELSE $7::text END
-        WHERE execution_id = $1 AND node_id = $2 AND status <> ALL(${done})
+        UPDATE ${nodes.text} AS n SET status = v.status, finished_at = ${now},
+          continued_on_fail = n.continued_on_fail OR v.status = 'failed',
+          data = CASE WHEN v.has_data THEN v.data::jsonb ELSE n.data END,
+          next_nodes = COALESCE(v.next_nodes::jsonb, n.next_nodes),
+          error = CASE WHEN v.status = 'completed' THEN NULL ELSE v.error END
+        FROM v
+        WHERE n.execution_id = $1 AND n.node_id = v.node_id AND n.status <> ALL(${done})
           AND EXISTS (SELECT 1 FROM l WHERE l.status <> ALL(${terminal}))
-        RETURNING 1),
+        RETURNING n.node_id),
+      d AS (
+        SELECT ed.child, count(*)::int AS k
+        FROM unnest($8::text[], $9::text[]) AS ed(parent, child)
+        WHERE ed.parent IN (SELECT node_id FROM x) GROUP BY ed.child),
       c AS (
-        UPDATE ${nodes.text} AS n SET open_parents = n.open_parents - 1,
-          status = CASE WHEN n.open_parents = 1 AND n.status = 'pending' THEN 'queued'
+        UPDATE ${nodes.text} AS n SET open_parents = n.open_parents - d.k,
+          status = CASE WHEN n.open_parents = d.k AND n.status = 'pending' THEN 'queued'
                         ELSE n.status END
-        FROM (SELECT node_id, status AS was FROM ${nodes.text}
-              WHERE execution_id = $1 AND node_id = ANY($8::text[])) AS o
-        WHERE n.execution_id = $1 AND n.node_id = o.node_id AND EXISTS (SELECT 1 FROM x)
+        FROM d JOIN (SELECT node_id, status AS was FROM ${nodes.text}
+                     WHERE execution_id = $1 AND node_id = ANY($9::text[])) AS o
+          ON o.node_id = d.child
+        WHERE n.execution_id = $1 AND n.node_id = d.child
         RETURNING n.node_id, o.was, n.open_parents),
       e AS (
-        UPDATE ${executions.text} SET remaining = remaining - 1,
-          status = CASE WHEN remaining = 1 THEN 'completed' ELSE status END,
-          completed_at = CASE WHEN remaining = 1 THEN ${now} ELSE completed_at END,
-          version = CASE WHEN remaining = 1 THEN version + 1 ELSE version END
+        UPDATE ${executions.text} SET remaining = remaining - (SELECT count(*) FROM x),
+          status = CASE WHEN remaining = (SELECT count(*) FROM x) THEN 'completed'
+                        ELSE status END,
+          completed_at = CASE WHEN remaining = (SELECT count(*) FROM x) THEN ${now}
+                              ELSE completed_at END,
+          version = CASE WHEN remaining = (SELECT count(*) FROM x) THEN version + 1
+                         ELSE version END
         WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM x)
         RETURNING status, remaining),
       sp AS (
         INSERT INTO ${spans.text} (span_id, execution_id, node_id, node_type, attempt,
           started_at, finished_at, status, error)
-        SELECT $9::text, $1, $2, $10::text, $11::int, $12::timestamptz, $13::timestamptz,
-          $14::text, $15::text
-        WHERE $9::text IS NOT NULL
+        SELECT s.span_id, $1, s.node_id, s.node_type, s.attempt, s.started_at, s.finished_at,
+          s.status, s.error
+        FROM unnest($10::text[], $11::text[], $12::text[], $13::int[], $14::timestamptz[],
+          $15::timestamptz[], $16::text[], $17::text[])
+          AS s(span_id, node_id, node_type, attempt, started_at, finished_at, status, error)
+        WHERE s.span_id IS NOT NULL
         ON CONFLICT (span_id) DO UPDATE SET execution_id = EXCLUDED.execution_id,
           node_id = EXCLUDED.node_id, node_type = EXCLUDED.node_type,
           attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
           finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, error = EXCLUDED.error),
       lg AS (
         INSERT INTO ${logs.text} (execution_id, node_id, level, message, meta, timestamp)
-        SELECT $1, v.node_id, v.level, v.message, v.meta, v.ts
-        FROM unnest($16::text[], $17::text[], $18::text[], $19::jsonb[], $20::timestamptz[])
-          WITH ORDINALITY AS v(node_id, level, message, meta, ts, i)
-        ORDER BY v.i)
+        SELECT $1, g.node_id, g.level, g.message, g.meta, g.ts
+        FROM unnest($18::text[], $19::text[], $20::text[], $21::jsonb[], $22::timestamptz[])
+          WITH ORDINALITY AS g(node_id, level, message, meta, ts, i)
+        ORDER BY g.i)
       SELECT (SELECT status FROM l) AS before, (SELECT status FROM e) AS after,
         (SELECT remaining FROM e) AS remaining,
+        (SELECT json_agg(node_id)::text FROM x) AS recorded,
         (SELECT json_agg(node_id)::text FROM c WHERE was = 'pending' AND open_parents = 0)
           AS ready`,
   };
@@ -387,10 +426,23 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
  *
  * One row per execution and one per node (`node_states`), so recording a node touches
  * only the rows the readiness rules need. Every operation is one transaction; the
- * operations that read, decide and write lock the execution row first
- * (`SELECT … FOR NO KEY UPDATE`): that row is the serialization point of the execution,
- * which makes the join guarantee hold across connections and processes. Statements are
- * sent in batches, so `beginNodeRun` is one round trip and `completeNode` two.
+ * operations that decide on the execution (`completeNode`, status changes, DLQ retry)
+ * lock the execution row first (`SELECT … FOR NO KEY UPDATE`): that row is the
+ * serialization point of the execution, which makes the join guarantee hold across
+ * connections and processes. `beginNodeRun` takes no execution lock (the node row's
+ * lock orders it against a cancel or a failure).
+ *
+ * Round trips per node run: `beginNodeRun` 1; `completeNode` 1 when the outcome fires
+ * every edge (each node row keeps an `open_parents` counter; completions of one execution
+ * waiting in this process go out together as one statement), else 2 (plus one per skip
+ * cascade level reaching unread rows). The node run's two hot statements are prepared
+ * statements.
+ *
+ * Durability: `completeNode`, execution and workflow writes commit synchronously. The
+ * `running` mark of `beginNodeRun` and `recordSpan`'s span/log lines commit with
+ * `synchronous_commit = off`: a crash of PostgreSQL may lose their last fraction of a
+ * second (the node's job runs again anyway; a span or log line may be missing). Spans and
+ * lines handed to `completeNode` are as durable as the completion.
  *
  * Call {@link PostgresExecutionStore.migrate} once before use (it is safe to call from
  * every process at start-up).
@@ -402,6 +454,8 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly #schema: string;
   readonly #t: Tables;
   readonly #hot: ReturnType<typeof hotStatements>;
+  /** Completions waiting for their execution's batch (see #completeFiringAll). */
+  readonly #completing = new Map<string, PendingCompletion[]>();
   readonly #onPoolError: (error: Error) => void;
   #closed = false;
 
@@ -932,8 +986,13 @@ export class PostgresExecutionStore implements ExecutionStore {
     });
   }
 
-  /** The one-round-trip `completeNode` (see there): one prepared statement. */
-  async #completeFiringAll(
+  /**
+   * The one-round-trip `completeNode` (see there). Completions of one execution that
+   * arrive while one of them is being written wait in this process and go out together
+   * as one statement (one lock, one commit): a wide fan-in completes in batches instead
+   * of queueing every completion on the execution row's lock in the server.
+   */
+  #completeFiringAll(
     executionId: string,
     nodeId: string,
     outcome: Exclude<NodeOutcome, { type: 'skipped' }>,
@@ -941,62 +1000,142 @@ export class PostgresExecutionStore implements ExecutionStore {
     telemetry: NodeTelemetry | undefined,
   ): Promise<CompleteNodeResult> {
     // Checked before any I/O: a value PostgreSQL cannot store fails up front.
-    const data =
-      outcome.data === undefined ? null : jsonText(outcome.data, `data of node '${nodeId}'`);
-    const nextNodes =
-      outcome.type === 'completed' && outcome.nextNodes !== undefined
-        ? jsonText([...outcome.nextNodes], `nextNodes of node '${nodeId}'`)
-        : null;
+    checkText(executionId);
+    checkText(nodeId);
     const span = telemetry?.span;
     const lines = telemetry?.logs ?? [];
-    const values: unknown[] = [
-      checkText(executionId),
-      checkText(nodeId),
-      outcome.type,
-      data,
-      outcome.data !== undefined,
-      nextNodes,
-      outcome.type === 'failed' ? checkText(outcome.error) : null,
-      children,
-      span ? checkText(span.spanId) : null,
-      span ? checkText(span.nodeType) : null,
-      span ? integer(span.attempt, 'attempt') : null,
-      span ? isoDate(span.startedAt, 'span startedAt') : null,
-      span?.finishedAt === undefined ? null : isoDate(span.finishedAt, 'span finishedAt'),
-      span ? checkText(span.status) : null,
-      span?.error === undefined ? null : checkText(span.error),
-      lines.map((l) => checkText(l.nodeId ?? null)),
-      lines.map((l) => checkText(l.level)),
-      lines.map((l) => checkText(l.message)),
-      lines.map((l) => (l.meta === undefined ? null : jsonText(l.meta, 'log meta'))),
-      lines.map((l) => isoDate(l.timestamp, 'log timestamp')),
-    ];
     if (span && (span.executionId !== executionId || span.nodeId !== nodeId)) {
       throw new InvalidArgumentError('telemetry.span must be of the node being completed');
     }
     if (lines.some((l) => l.executionId !== executionId)) {
       throw new InvalidArgumentError('telemetry.logs must be of the execution being completed');
     }
-    const [row] = await this.#db.prepared(this.#hot.complete, values);
-    if (!row || row.before === null) throw new ExecutionNotFoundError(executionId);
-    const after = opt(row, 'after') as ExecutionStatus | undefined;
-    if (after === undefined) {
-      return {
-        recorded: false,
-        ready: [],
-        skipped: [],
-        executionStatus: str(row, 'before') as ExecutionStatus,
-        finished: false,
-      };
-    }
-    const queued = new Set(JSON.parse(opt(row, 'ready') ?? '[]') as string[]);
-    return {
-      recorded: true,
-      ready: children.filter((c) => queued.has(c)),
-      skipped: [],
-      executionStatus: after,
-      finished: row.remaining === 0,
+    const item: PendingCompletion = {
+      nodeId,
+      children,
+      status: outcome.type,
+      data: outcome.data === undefined ? null : jsonText(outcome.data, `data of node '${nodeId}'`),
+      hasData: outcome.data !== undefined,
+      nextNodes:
+        outcome.type === 'completed' && outcome.nextNodes !== undefined
+          ? jsonText([...outcome.nextNodes], `nextNodes of node '${nodeId}'`)
+          : null,
+      error: outcome.type === 'failed' ? checkText(outcome.error) : null,
+      span: span && [
+        checkText(span.spanId),
+        checkText(span.nodeType ?? null),
+        integer(span.attempt, 'attempt')!,
+        isoDate(span.startedAt, 'span startedAt'),
+        span.finishedAt === undefined ? null : isoDate(span.finishedAt, 'span finishedAt'),
+        checkText(span.status),
+        span.error === undefined ? null : checkText(span.error),
+      ],
+      logs: lines.map((l) => [
+        checkText(l.nodeId ?? null),
+        checkText(l.level),
+        checkText(l.message),
+        l.meta === undefined ? null : jsonText(l.meta, 'log meta'),
+        isoDate(l.timestamp, 'log timestamp'),
+      ]),
+      settle: () => {},
     };
+    const done = new Promise<CompleteNodeResult>((resolve, reject) => {
+      item.settle = (result, error) => (error === undefined ? resolve(result!) : reject(error));
+    });
+    let queue = this.#completing.get(executionId);
+    if (!queue) {
+      queue = [];
+      this.#completing.set(executionId, queue);
+      queue.push(item);
+      void this.#drainCompletions(executionId, queue);
+    } else {
+      queue.push(item);
+    }
+    return done;
+  }
+
+  /** Writes the queued completions of an execution, a batch at a time, until none is left. */
+  async #drainCompletions(executionId: string, queue: PendingCompletion[]): Promise<void> {
+    while (queue.length > 0) {
+      // A batch holds a node once, and never a node together with its parent (one
+      // statement cannot update a row twice); the others wait for the next batch.
+      const batch: PendingCompletion[] = [];
+      const taken = new Set<string>();
+      const blocked = new Set<string>();
+      const rest: PendingCompletion[] = [];
+      for (const item of queue) {
+        if (
+          batch.length < MAX_COMPLETION_BATCH &&
+          !taken.has(item.nodeId) &&
+          !blocked.has(item.nodeId) &&
+          !item.children.some((c) => taken.has(c))
+        ) {
+          batch.push(item);
+          taken.add(item.nodeId);
+          for (const child of item.children) blocked.add(child);
+        } else {
+          rest.push(item);
+        }
+      }
+      queue.splice(0, queue.length, ...rest);
+      try {
+        const results = await this.#writeCompletions(executionId, batch);
+        for (const [i, item] of batch.entries()) item.settle(results[i]);
+      } catch (error) {
+        for (const item of batch) item.settle(undefined, error);
+      }
+    }
+    this.#completing.delete(executionId);
+  }
+
+  async #writeCompletions(
+    executionId: string,
+    batch: readonly PendingCompletion[],
+  ): Promise<CompleteNodeResult[]> {
+    const edges = batch.flatMap((b) => b.children.map((c) => [b.nodeId, c] as const));
+    const spans = batch.filter((b) => b.span !== undefined);
+    const logs = batch.flatMap((b) => b.logs);
+    const column = <T>(rows: readonly (readonly T[])[], i: number) => rows.map((r) => r[i]!);
+    const spanRows = spans.map((b) => [b.span![0], b.nodeId, ...b.span!.slice(1)] as const);
+    const [row] = await this.#db.prepared(this.#hot.complete, [
+      executionId,
+      batch.map((b) => b.nodeId),
+      batch.map((b) => b.status),
+      batch.map((b) => b.data),
+      batch.map((b) => b.hasData),
+      batch.map((b) => b.nextNodes),
+      batch.map((b) => b.error),
+      edges.map((e) => e[0]),
+      edges.map((e) => e[1]),
+      ...Array.from({ length: 8 }, (_, i) => column(spanRows, i)),
+      ...Array.from({ length: 5 }, (_, i) => column(logs, i)),
+    ]);
+    if (!row || row.before === null) throw new ExecutionNotFoundError(executionId);
+    const before = str(row, 'before') as ExecutionStatus;
+    const after = opt(row, 'after') as ExecutionStatus | undefined;
+    const recorded = new Set(JSON.parse(opt(row, 'recorded') ?? '[]') as string[]);
+    const queued = new Set(JSON.parse(opt(row, 'ready') ?? '[]') as string[]);
+    const lastRecorded = batch.findLast((b) => recorded.has(b.nodeId));
+    return batch.map((b) => {
+      if (!recorded.has(b.nodeId)) {
+        return {
+          recorded: false,
+          ready: [],
+          skipped: [],
+          executionStatus: after ?? before,
+          finished: false,
+        };
+      }
+      // A child made ready by several nodes of the batch is reported by the first of them.
+      const ready = b.children.filter((c) => queued.delete(c));
+      return {
+        recorded: true,
+        ready,
+        skipped: [],
+        executionStatus: after!,
+        finished: b === lastRecorded && row.remaining === 0,
+      };
+    });
   }
 
   async setNodeStatus(

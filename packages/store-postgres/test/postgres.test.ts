@@ -365,6 +365,57 @@ describe('concurrency', () => {
   });
 });
 
+describe('concurrency across stores', () => {
+  it('parents of joins completed at once through three stores (three pools): each join ready once, one finish', async () => {
+    const stores = [store(schema), store(schema), store(schema)];
+    try {
+      // S → P0..P299 → J0 (P0..P149), J1 (P150..P299), and duplicates of some completions.
+      const parents = Array.from({ length: 300 }, (_, i) => `P${i}`);
+      const p = plan([
+        node('S'),
+        ...parents.map((id) => node(id, ['S'])),
+        node('J0', parents.slice(0, 150)),
+        node('J1', parents.slice(150)),
+      ]);
+      await stores[0]!.saveWorkflow(p);
+      const id = (await stores[0]!.createExecution({ plan: p })).execution.executionId;
+      await stores[0]!.beginNodeRun(p, id, 'S');
+      expect((await stores[0]!.completeNode(p, id, 'S', { type: 'completed' })).ready).toHaveLength(
+        300,
+      );
+      await Promise.all(parents.map((n, i) => stores[i % 3]!.beginNodeRun(p, id, n)));
+      const complete = (nodes: string[]) =>
+        Promise.all(
+          nodes.map((n, i) =>
+            stores[(i * 7) % 3]!.completeNode(p, id, n, { type: 'completed', data: { from: n } }),
+          ),
+        );
+      // All but the last parent of each join (and 30 duplicates): no join is ready yet.
+      const held = ['P149', 'P299'];
+      const early = parents.filter((n) => !held.includes(n));
+      const first = await complete([...early, ...early.slice(0, 30)]);
+      expect(first.filter((r) => r.recorded)).toHaveLength(298);
+      expect(first.flatMap((r) => r.ready)).toEqual([]);
+      const second = await complete([...held, ...parents.slice(0, 10)]);
+      const results = [...first, ...second];
+      expect(results.filter((r) => r.recorded)).toHaveLength(300);
+      expect(results.flatMap((r) => r.ready).sort()).toEqual(['J0', 'J1']);
+      expect(results.filter((r) => r.finished)).toHaveLength(0);
+      const state = await stores[1]!.getExecution(id);
+      expect(state?.nodeResults.J0?.status).toBe('queued');
+      expect(state?.nodeResults.J1?.status).toBe('queued');
+      for (const j of ['J0', 'J1']) await stores[2]!.beginNodeRun(p, id, j);
+      const last = await Promise.all(
+        ['J0', 'J1'].map((j, i) => stores[i]!.completeNode(p, id, j, { type: 'completed' })),
+      );
+      expect(last.filter((r) => r.finished)).toHaveLength(1);
+      expect((await stores[2]!.getExecution(id))?.status).toBe('completed');
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+});
+
 describe('listActiveNodes', () => {
   it('pages by node id, whatever the definition order', async () => {
     const fresh = schemaName();
