@@ -283,11 +283,29 @@ function integer(value: number | undefined, what: string): number | undefined {
   return value;
 }
 
-/** Most completions of one execution written by one statement. */
+/** Most `beginNodeRun` calls sent in one statement. */
+const MAX_BEGIN_BATCH = 200;
+/** Most `beginNodeRun` statements in flight at once from one store. */
+const MAX_BEGINS_IN_FLIGHT = 2;
+
+/** A `beginNodeRun` call waiting for its batch. */
+interface PendingBegin {
+  executionId: string;
+  nodeId: string;
+  parents: readonly string[];
+  attempts: number | null;
+  /** The run's row (undefined: no such execution), or the error of its batch. */
+  settle: (row: Row | undefined, error?: unknown) => void;
+}
+
+/** Most completions written by one statement. */
 const MAX_COMPLETION_BATCH = 200;
+/** Most completion statements in flight at once from one store. */
+const MAX_COMPLETIONS_IN_FLIGHT = 2;
 
 /** A one-round-trip completion waiting for its batch, its values checked and rendered. */
 interface PendingCompletion {
+  executionId: string;
   nodeId: string;
   children: readonly string[];
   status: 'completed' | 'failed';
@@ -318,49 +336,62 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
   const now = NOW.text;
   return {
     /**
-     * $1 execution, $2 node, $3 the node and its parents, $4 attempt (or NULL: count up).
-     * Commits without waiting for the disk (`set_config(…, true)` is local to this
-     * statement's transaction).
+     * Starts one or more node runs: per run $1 execution, $2 node, $3 attempt (or NULL:
+     * count up); $4/$5 pairs (run's position from 1, node id) naming the node and its
+     * parents, whose rows come back. Commits without waiting for the disk
+     * (`set_config(…, true)` is local to this statement's transaction).
      */
     begin: `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+      r AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
+          WITH ORDINALITY AS r(execution_id, node_id, attempts, i)),
       n AS (
-        UPDATE ${nodes.text} SET status = 'running',
-          attempts = COALESCE($4::int, attempts + 1), started_at = ${now}
-        WHERE execution_id = $1 AND node_id = $2 AND status = ANY(${active})
-          AND EXISTS (SELECT 1 FROM ${executions.text}
-                      WHERE execution_id = $1 AND status IN ('pending', 'running'))
+        UPDATE ${nodes.text} AS s SET status = 'running',
+          attempts = COALESCE(r.attempts, s.attempts + 1), started_at = ${now}
+        FROM r
+        WHERE s.execution_id = r.execution_id AND s.node_id = r.node_id
+          AND s.status = ANY(${active})
+          AND EXISTS (SELECT 1 FROM ${executions.text} AS x
+                      WHERE x.execution_id = r.execution_id AND x.status IN ('pending', 'running'))
           AND EXISTS (SELECT 1 FROM cfg)
-        RETURNING attempts),
+        RETURNING s.execution_id, s.node_id, s.attempts),
       e AS (
         UPDATE ${executions.text} SET status = 'running', started_at = ${now},
           version = version + 1
-        WHERE execution_id = $1 AND status = 'pending' AND EXISTS (SELECT 1 FROM n))
-      SELECT (SELECT attempts FROM n) AS started, x.status, x.initial_data::text AS initial_data,
+        WHERE execution_id IN (SELECT execution_id FROM n) AND status = 'pending'),
+      p AS (SELECT * FROM unnest($4::int[], $5::text[]) AS p(i, node_id))
+      SELECT r.i, n.attempts AS started, x.status, x.initial_data::text AS initial_data,
         x.tenant_id, x.depth, x.parent_execution_id, x.priority,
         (SELECT json_agg(json_build_object('node_id', s.node_id, 'status', s.status,
                   'data', s.data::text, 'error', s.error, 'next_nodes', s.next_nodes::text,
                   'continued_on_fail', s.continued_on_fail))::text
-         FROM ${nodes.text} s WHERE s.execution_id = $1 AND s.node_id = ANY($3::text[])) AS nodes
-      FROM ${executions.text} x WHERE x.execution_id = $1`,
+         FROM ${nodes.text} AS s JOIN p ON p.node_id = s.node_id AND p.i = r.i
+         WHERE s.execution_id = r.execution_id) AS nodes
+      FROM r LEFT JOIN n ON n.execution_id = r.execution_id AND n.node_id = r.node_id
+        LEFT JOIN ${executions.text} AS x ON x.execution_id = r.execution_id
+      ORDER BY r.i`,
     /**
-     * Completes one or more nodes of execution $1, each firing every edge to its children:
-     * per node $2 id, $3 'completed' | 'failed' (continueOnFail), $4 data (jsonb text) and
-     * $5 whether it is set, $6 nextNodes (jsonb text or NULL), $7 error; $8/$9 the edges
-     * (parent, child) out of these nodes; their spans ($10 id or NULL for none, $11 node,
-     * $12 node type, $13 attempt, $14 start, $15 end, $16 status, $17 error) and log lines
-     * ($18–$22: node, level, message, meta, timestamp).
+     * Completes one or more nodes, of one or more executions, each firing every edge to
+     * its children: per node $1 execution, $2 id, $3 'completed' | 'failed'
+     * (continueOnFail), $4 data (jsonb text) and $5 whether it is set, $6 nextNodes (jsonb
+     * text or NULL), $7 error; $8–$10 the edges (execution, parent, child) out of these
+     * nodes; their spans ($11 id or NULL for none, $12 execution, $13 node, $14 node type,
+     * $15 attempt, $16 start, $17 end, $18 status, $19 error) and log lines ($20–$25:
+     * execution, node, level, message, meta, timestamp).
      *
-     * The execution row's lock (`l`) orders completions; `l` yields that row's newest
-     * version, and updates of other rows changed since this statement's snapshot are
-     * re-checked and applied to their newest version (READ COMMITTED), so the counters
-     * and `remaining` count every completion. A child whose counter reaches 0 here is
-     * queued by this statement only.
+     * The executions' rows are locked first (`l`, in id order, so two such statements
+     * cannot deadlock); `l` yields those rows' newest versions, and updates of other rows
+     * changed since this statement's snapshot are re-checked and applied to their newest
+     * version (READ COMMITTED), so the counters and `remaining` count every completion. A
+     * child whose counter reaches 0 here is queued by this statement only.
      */
     complete: `WITH l AS (
-        SELECT status FROM ${executions.text} WHERE execution_id = $1 FOR NO KEY UPDATE),
+        SELECT execution_id, status FROM ${executions.text}
+        WHERE execution_id = ANY($1::text[]) ORDER BY execution_id FOR NO KEY UPDATE),
       v AS (
-        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::text[],
-          $7::text[]) AS v(node_id, status, data, has_data, next_nodes, error)),
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[],
+          $6::text[], $7::text[])
+          AS v(execution_id, node_id, status, data, has_data, next_nodes, error)),
       x AS (
         UPDATE ${nodes.text} AS n SET status = v.status, finished_at = ${now},
           continued_on_fail = n.continued_on_fail OR v.status = 'failed',
@@ -368,56 +399,56 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
           next_nodes = COALESCE(v.next_nodes::jsonb, n.next_nodes),
           error = CASE WHEN v.status = 'completed' THEN NULL ELSE v.error END
         FROM v
-        WHERE n.execution_id = $1 AND n.node_id = v.node_id AND n.status <> ALL(${done})
-          AND EXISTS (SELECT 1 FROM l WHERE l.status <> ALL(${terminal}))
-        RETURNING n.node_id),
+        WHERE n.execution_id = v.execution_id AND n.node_id = v.node_id
+          AND n.status <> ALL(${done})
+          AND EXISTS (SELECT 1 FROM l WHERE l.execution_id = v.execution_id
+                                      AND l.status <> ALL(${terminal}))
+        RETURNING n.execution_id, n.node_id),
       d AS (
-        SELECT ed.child, count(*)::int AS k
-        FROM unnest($8::text[], $9::text[]) AS ed(parent, child)
-        WHERE ed.parent IN (SELECT node_id FROM x) GROUP BY ed.child),
+        SELECT ed.execution_id, ed.child, count(*)::int AS k
+        FROM unnest($8::text[], $9::text[], $10::text[]) AS ed(execution_id, parent, child)
+        WHERE (ed.execution_id, ed.parent) IN (SELECT execution_id, node_id FROM x)
+        GROUP BY ed.execution_id, ed.child),
       c AS (
         UPDATE ${nodes.text} AS n SET open_parents = n.open_parents - d.k,
           status = CASE WHEN n.open_parents = d.k AND n.status = 'pending' THEN 'queued'
                         ELSE n.status END
-        FROM d JOIN (SELECT node_id, status AS was FROM ${nodes.text}
-                     WHERE execution_id = $1 AND node_id = ANY($9::text[])) AS o
-          ON o.node_id = d.child
-        WHERE n.execution_id = $1 AND n.node_id = d.child
-        RETURNING n.node_id, o.was, n.open_parents),
+        FROM d JOIN (SELECT execution_id, node_id, status AS was FROM ${nodes.text}
+                     WHERE (execution_id, node_id) IN
+                       (SELECT * FROM unnest($8::text[], $10::text[]))) AS o
+          ON o.execution_id = d.execution_id AND o.node_id = d.child
+        WHERE n.execution_id = d.execution_id AND n.node_id = d.child
+        RETURNING n.execution_id, n.node_id, o.was, n.open_parents),
+      k AS (SELECT execution_id, count(*)::int AS settled FROM x GROUP BY execution_id),
       e AS (
-        UPDATE ${executions.text} SET remaining = remaining - (SELECT count(*) FROM x),
-          status = CASE WHEN remaining = (SELECT count(*) FROM x) THEN 'completed'
-                        ELSE status END,
-          completed_at = CASE WHEN remaining = (SELECT count(*) FROM x) THEN ${now}
-                              ELSE completed_at END,
-          version = CASE WHEN remaining = (SELECT count(*) FROM x) THEN version + 1
-                         ELSE version END
-        WHERE execution_id = $1 AND EXISTS (SELECT 1 FROM x)
-        RETURNING status, remaining),
+        UPDATE ${executions.text} AS ex SET remaining = ex.remaining - k.settled,
+          status = CASE WHEN ex.remaining = k.settled THEN 'completed' ELSE ex.status END,
+          completed_at = CASE WHEN ex.remaining = k.settled THEN ${now}
+                              ELSE ex.completed_at END,
+          version = CASE WHEN ex.remaining = k.settled THEN ex.version + 1 ELSE ex.version END
+        FROM k WHERE ex.execution_id = k.execution_id
+        RETURNING ex.execution_id, ex.status, ex.remaining),
       sp AS (
         INSERT INTO ${spans.text} (span_id, execution_id, node_id, node_type, attempt,
           started_at, finished_at, status, error)
-        SELECT s.span_id, $1, s.node_id, s.node_type, s.attempt, s.started_at, s.finished_at,
-          s.status, s.error
-        FROM unnest($10::text[], $11::text[], $12::text[], $13::int[], $14::timestamptz[],
-          $15::timestamptz[], $16::text[], $17::text[])
-          AS s(span_id, node_id, node_type, attempt, started_at, finished_at, status, error)
-        WHERE s.span_id IS NOT NULL
+        SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::int[],
+          $16::timestamptz[], $17::timestamptz[], $18::text[], $19::text[])
         ON CONFLICT (span_id) DO UPDATE SET execution_id = EXCLUDED.execution_id,
           node_id = EXCLUDED.node_id, node_type = EXCLUDED.node_type,
           attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
           finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, error = EXCLUDED.error),
       lg AS (
         INSERT INTO ${logs.text} (execution_id, node_id, level, message, meta, timestamp)
-        SELECT $1, g.node_id, g.level, g.message, g.meta, g.ts
-        FROM unnest($18::text[], $19::text[], $20::text[], $21::jsonb[], $22::timestamptz[])
-          WITH ORDINALITY AS g(node_id, level, message, meta, ts, i)
+        SELECT g.execution_id, g.node_id, g.level, g.message, g.meta, g.ts
+        FROM unnest($20::text[], $21::text[], $22::text[], $23::text[], $24::jsonb[],
+          $25::timestamptz[]) WITH ORDINALITY AS g(execution_id, node_id, level, message, meta, ts, i)
         ORDER BY g.i)
-      SELECT (SELECT status FROM l) AS before, (SELECT status FROM e) AS after,
-        (SELECT remaining FROM e) AS remaining,
-        (SELECT json_agg(node_id)::text FROM x) AS recorded,
-        (SELECT json_agg(node_id)::text FROM c WHERE was = 'pending' AND open_parents = 0)
-          AS ready`,
+      SELECT (SELECT json_object_agg(execution_id, status) FROM l)::text AS before,
+        (SELECT json_object_agg(execution_id, json_build_array(status, remaining)) FROM e)::text
+          AS after,
+        (SELECT json_agg(json_build_array(execution_id, node_id)) FROM x)::text AS recorded,
+        (SELECT json_agg(json_build_array(execution_id, node_id)) FROM c
+          WHERE was = 'pending' AND open_parents = 0)::text AS ready`,
   };
 }
 
@@ -433,8 +464,7 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
  * lock orders it against a cancel or a failure).
  *
  * Round trips per node run: `beginNodeRun` 1; `completeNode` 1 when the outcome fires
- * every edge (each node row keeps an `open_parents` counter; completions of one execution
- * waiting in this process go out together as one statement), else 2 (plus one per skip
+ * every edge (each node row keeps an `open_parents` counter), else 2 (plus one per skip
  * cascade level reaching unread rows). The node run's two hot statements are prepared
  * statements.
  *
@@ -454,8 +484,12 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly #schema: string;
   readonly #t: Tables;
   readonly #hot: ReturnType<typeof hotStatements>;
+  /** Node runs waiting to be started (see #startBegins). */
+  readonly #beginning: PendingBegin[] = [];
+  #beginsInFlight = 0;
   /** Completions waiting for their execution's batch (see #completeFiringAll). */
-  readonly #completing = new Map<string, PendingCompletion[]>();
+  readonly #completing: PendingCompletion[] = [];
+  #completionsInFlight = 0;
   readonly #onPoolError: (error: Error) => void;
   #closed = false;
 
@@ -762,13 +796,16 @@ export class PostgresExecutionStore implements ExecutionStore {
   ): Promise<BeginNodeRunResult> {
     const parents = plan.parents.get(nodeId) ?? [];
     const attempts = integer(attempt, 'attempt');
-    const [execution] = await this.#db.prepared(
-      this.#hot.begin,
-      [checkText(executionId), checkText(nodeId), [nodeId, ...parents], attempts ?? null],
-      // With an explicit attempt, running it twice leaves the same state, so it may be
-      // re-run after a connection lost mid-commit; without one, attempts would count twice.
-      attempts !== undefined,
-    );
+    const execution = await new Promise<Row | undefined>((resolve, reject) => {
+      this.#beginning.push({
+        executionId: checkText(executionId),
+        nodeId: checkText(nodeId),
+        parents,
+        attempts: attempts ?? null,
+        settle: (row, error) => (error === undefined ? resolve(row) : reject(error)),
+      });
+      this.#startBegins();
+    });
     const started = execution?.started === null ? undefined : (execution?.started as number);
     const nodeRows = JSON.parse(opt(execution ?? {}, 'nodes') ?? '[]') as Row[];
     if (!execution) return { started: false, reason: 'not-found' };
@@ -811,6 +848,61 @@ export class PostgresExecutionStore implements ExecutionStore {
     if (parentExecutionId !== undefined) result.parentExecutionId = parentExecutionId;
     if (execution.priority !== null) result.priority = execution.priority as number;
     return result;
+  }
+
+  /**
+   * Sends the waiting `beginNodeRun` calls, many per statement: at most
+   * {@link MAX_BEGINS_IN_FLIGHT} statements at a time, and the calls that arrive meanwhile
+   * go out together in the next one (whatever their executions), so a busy worker makes
+   * a round trip per batch rather than per node run.
+   */
+  #startBegins(): void {
+    while (this.#beginsInFlight < MAX_BEGINS_IN_FLIGHT && this.#beginning.length > 0) {
+      // A node once per batch (one statement updates a row once); a repeat waits.
+      const batch: PendingBegin[] = [];
+      const taken = new Set<string>();
+      const rest: PendingBegin[] = [];
+      for (const item of this.#beginning) {
+        const key = `${item.executionId}\u0000${item.nodeId}`;
+        if (batch.length < MAX_BEGIN_BATCH && !taken.has(key)) {
+          taken.add(key);
+          batch.push(item);
+        } else rest.push(item);
+      }
+      this.#beginning.splice(0, this.#beginning.length, ...rest);
+      this.#beginsInFlight += 1;
+      void this.#writeBegins(batch).finally(() => {
+        this.#beginsInFlight -= 1;
+        this.#startBegins();
+      });
+    }
+  }
+
+  async #writeBegins(batch: readonly PendingBegin[]): Promise<void> {
+    const pairs = batch.flatMap((b, i) =>
+      [b.nodeId, ...b.parents].map((id) => [i + 1, id] as const),
+    );
+    try {
+      const rows = await this.#db.prepared(
+        this.#hot.begin,
+        [
+          batch.map((b) => b.executionId),
+          batch.map((b) => b.nodeId),
+          batch.map((b) => b.attempts),
+          pairs.map((p) => p[0]),
+          pairs.map((p) => p[1]),
+        ],
+        // With explicit attempts, running it twice leaves the same state, so it may be
+        // re-run after a connection lost mid-commit; without, attempts would count twice.
+        batch.every((b) => b.attempts !== null),
+      );
+      for (const [i, item] of batch.entries()) {
+        const row = rows[i]!;
+        item.settle(row.status === null ? undefined : row);
+      }
+    } catch (error) {
+      for (const item of batch) item.settle(undefined, error);
+    }
   }
 
   /**
@@ -987,10 +1079,11 @@ export class PostgresExecutionStore implements ExecutionStore {
   }
 
   /**
-   * The one-round-trip `completeNode` (see there). Completions of one execution that
-   * arrive while one of them is being written wait in this process and go out together
-   * as one statement (one lock, one commit): a wide fan-in completes in batches instead
-   * of queueing every completion on the execution row's lock in the server.
+   * The one-round-trip `completeNode` (see there). Calls that arrive while earlier ones
+   * are being written wait in this process and go out together as one statement (of any
+   * executions; one commit), like `beginNodeRun` calls: a busy worker makes a round trip
+   * per batch rather than per node, and a wide fan-in does not queue every completion on
+   * the execution row's lock in the server.
    */
   #completeFiringAll(
     executionId: string,
@@ -1011,6 +1104,7 @@ export class PostgresExecutionStore implements ExecutionStore {
       throw new InvalidArgumentError('telemetry.logs must be of the execution being completed');
     }
     const item: PendingCompletion = {
+      executionId,
       nodeId,
       children,
       status: outcome.type,
@@ -1042,100 +1136,124 @@ export class PostgresExecutionStore implements ExecutionStore {
     const done = new Promise<CompleteNodeResult>((resolve, reject) => {
       item.settle = (result, error) => (error === undefined ? resolve(result!) : reject(error));
     });
-    let queue = this.#completing.get(executionId);
-    if (!queue) {
-      queue = [];
-      this.#completing.set(executionId, queue);
-      queue.push(item);
-      void this.#drainCompletions(executionId, queue);
-    } else {
-      queue.push(item);
-    }
+    this.#completing.push(item);
+    this.#startCompletions();
     return done;
   }
 
-  /** Writes the queued completions of an execution, a batch at a time, until none is left. */
-  async #drainCompletions(executionId: string, queue: PendingCompletion[]): Promise<void> {
-    while (queue.length > 0) {
+  /**
+   * Sends the waiting one-round-trip completions, many per statement (whatever their
+   * executions): at most {@link MAX_COMPLETIONS_IN_FLIGHT} statements at a time.
+   */
+  #startCompletions(): void {
+    while (this.#completionsInFlight < MAX_COMPLETIONS_IN_FLIGHT && this.#completing.length > 0) {
       // A batch holds a node once, and never a node together with its parent (one
       // statement cannot update a row twice); the others wait for the next batch.
       const batch: PendingCompletion[] = [];
       const taken = new Set<string>();
       const blocked = new Set<string>();
       const rest: PendingCompletion[] = [];
-      for (const item of queue) {
+      const key = (executionId: string, nodeId: string) => `${executionId}\u0000${nodeId}`;
+      for (const item of this.#completing) {
+        const self = key(item.executionId, item.nodeId);
+        const children = item.children.map((c) => key(item.executionId, c));
         if (
           batch.length < MAX_COMPLETION_BATCH &&
-          !taken.has(item.nodeId) &&
-          !blocked.has(item.nodeId) &&
-          !item.children.some((c) => taken.has(c))
+          !taken.has(self) &&
+          !blocked.has(self) &&
+          !children.some((c) => taken.has(c))
         ) {
           batch.push(item);
-          taken.add(item.nodeId);
-          for (const child of item.children) blocked.add(child);
+          taken.add(self);
+          for (const child of children) blocked.add(child);
         } else {
           rest.push(item);
         }
       }
-      queue.splice(0, queue.length, ...rest);
-      try {
-        const results = await this.#writeCompletions(executionId, batch);
-        for (const [i, item] of batch.entries()) item.settle(results[i]);
-      } catch (error) {
-        for (const item of batch) item.settle(undefined, error);
-      }
+      this.#completing.splice(0, this.#completing.length, ...rest);
+      this.#completionsInFlight += 1;
+      void this.#writeCompletions(batch).finally(() => {
+        this.#completionsInFlight -= 1;
+        this.#startCompletions();
+      });
     }
-    this.#completing.delete(executionId);
   }
 
-  async #writeCompletions(
-    executionId: string,
-    batch: readonly PendingCompletion[],
-  ): Promise<CompleteNodeResult[]> {
-    const edges = batch.flatMap((b) => b.children.map((c) => [b.nodeId, c] as const));
+  /** Writes one batch and settles each of its calls. */
+  async #writeCompletions(batch: readonly PendingCompletion[]): Promise<void> {
+    const edges = batch.flatMap((b) =>
+      b.children.map((c) => [b.executionId, b.nodeId, c] as const),
+    );
     const spans = batch.filter((b) => b.span !== undefined);
-    const logs = batch.flatMap((b) => b.logs);
+    const logs = batch.flatMap((b) => b.logs.map((l) => [b.executionId, ...l] as const));
     const column = <T>(rows: readonly (readonly T[])[], i: number) => rows.map((r) => r[i]!);
-    const spanRows = spans.map((b) => [b.span![0], b.nodeId, ...b.span!.slice(1)] as const);
-    const [row] = await this.#db.prepared(this.#hot.complete, [
-      executionId,
-      batch.map((b) => b.nodeId),
-      batch.map((b) => b.status),
-      batch.map((b) => b.data),
-      batch.map((b) => b.hasData),
-      batch.map((b) => b.nextNodes),
-      batch.map((b) => b.error),
-      edges.map((e) => e[0]),
-      edges.map((e) => e[1]),
-      ...Array.from({ length: 8 }, (_, i) => column(spanRows, i)),
-      ...Array.from({ length: 5 }, (_, i) => column(logs, i)),
-    ]);
-    if (!row || row.before === null) throw new ExecutionNotFoundError(executionId);
-    const before = str(row, 'before') as ExecutionStatus;
-    const after = opt(row, 'after') as ExecutionStatus | undefined;
-    const recorded = new Set(JSON.parse(opt(row, 'recorded') ?? '[]') as string[]);
-    const queued = new Set(JSON.parse(opt(row, 'ready') ?? '[]') as string[]);
-    const lastRecorded = batch.findLast((b) => recorded.has(b.nodeId));
-    return batch.map((b) => {
-      if (!recorded.has(b.nodeId)) {
-        return {
+    const spanRows = spans.map(
+      (b) => [b.span![0], b.executionId, b.nodeId, ...b.span!.slice(1)] as const,
+    );
+    let row: Row | undefined;
+    try {
+      [row] = await this.#db.prepared(this.#hot.complete, [
+        batch.map((b) => b.executionId),
+        batch.map((b) => b.nodeId),
+        batch.map((b) => b.status),
+        batch.map((b) => b.data),
+        batch.map((b) => b.hasData),
+        batch.map((b) => b.nextNodes),
+        batch.map((b) => b.error),
+        edges.map((e) => e[0]),
+        edges.map((e) => e[1]),
+        edges.map((e) => e[2]),
+        ...Array.from({ length: 9 }, (_, i) => column(spanRows, i)),
+        ...Array.from({ length: 6 }, (_, i) => column(logs, i)),
+      ]);
+    } catch (error) {
+      for (const item of batch) item.settle(undefined, error);
+      return;
+    }
+    const before = JSON.parse(opt(row!, 'before') ?? '{}') as Record<string, ExecutionStatus>;
+    const after = JSON.parse(opt(row!, 'after') ?? '{}') as Record<
+      string,
+      [ExecutionStatus, number]
+    >;
+    const pairs = (column: string) =>
+      new Set(
+        (JSON.parse(opt(row!, column) ?? '[]') as [string, string][]).map(
+          ([e, n]) => `${e}\u0000${n}`,
+        ),
+      );
+    const recorded = pairs('recorded');
+    const queued = pairs('ready');
+    const lastRecorded = new Map<string, PendingCompletion>();
+    for (const b of batch) {
+      if (recorded.has(`${b.executionId}\u0000${b.nodeId}`)) lastRecorded.set(b.executionId, b);
+    }
+    for (const b of batch) {
+      const status = before[b.executionId];
+      if (status === undefined) {
+        b.settle(undefined, new ExecutionNotFoundError(b.executionId));
+        continue;
+      }
+      const changed = after[b.executionId];
+      if (!recorded.has(`${b.executionId}\u0000${b.nodeId}`)) {
+        b.settle({
           recorded: false,
           ready: [],
           skipped: [],
-          executionStatus: after ?? before,
+          executionStatus: changed?.[0] ?? status,
           finished: false,
-        };
+        });
+        continue;
       }
       // A child made ready by several nodes of the batch is reported by the first of them.
-      const ready = b.children.filter((c) => queued.delete(c));
-      return {
+      const ready = b.children.filter((c) => queued.delete(`${b.executionId}\u0000${c}`));
+      b.settle({
         recorded: true,
         ready,
         skipped: [],
-        executionStatus: after!,
-        finished: b === lastRecorded && row.remaining === 0,
-      };
-    });
+        executionStatus: changed![0],
+        finished: lastRecorded.get(b.executionId) === b && changed![1] === 0,
+      });
+    }
   }
 
   async setNodeStatus(

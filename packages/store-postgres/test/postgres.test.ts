@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   compileWorkflow,
+  ExecutionNotFoundError,
   InvalidArgumentError,
   type NodeDefinition,
   SpaneError,
@@ -359,6 +360,34 @@ describe('concurrency', () => {
       expect(join.started && Object.keys(join.inputData as object)).toHaveLength(500);
       const last = await s.completeNode(p, id, 'J', { type: 'completed' });
       expect(last).toMatchObject({ recorded: true, finished: true, executionStatus: 'completed' });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('batched completions', () => {
+  it('a completion of a missing execution fails alone; the others in flight with it are recorded', async () => {
+    const s = store(schema);
+    try {
+      const p = plan([node('A'), node('B', ['A'])]);
+      await s.saveWorkflow(p);
+      const ids = await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          const id = (await s.createExecution({ plan: p })).execution.executionId;
+          await s.beginNodeRun(p, id, 'A');
+          return id;
+        }),
+      );
+      const settled = await Promise.allSettled([
+        ...ids.map((id) => s.completeNode(p, id, 'A', { type: 'completed' })),
+        s.completeNode(p, 'no-such-execution', 'A', { type: 'completed' }),
+      ]);
+      for (const r of settled.slice(0, 5)) {
+        expect(r).toMatchObject({ status: 'fulfilled', value: { recorded: true, ready: ['B'] } });
+      }
+      expect(settled[5]).toMatchObject({ status: 'rejected' });
+      expect((settled[5] as PromiseRejectedResult).reason).toBeInstanceOf(ExecutionNotFoundError);
     } finally {
       await s.close();
     }
