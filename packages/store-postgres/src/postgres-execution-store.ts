@@ -68,7 +68,9 @@ export interface PostgresExecutionStoreOptions {
   connectionString?: string;
   /**
    * A pool to use instead of creating one. The store never closes it. Its connections need
-   * no particular `search_path`: the store qualifies every table with `schema`.
+   * no particular `search_path`: the store qualifies every table with `schema`. For the
+   * speed of a pool the store creates, give its connections
+   * `options: '-c plan_cache_mode=force_generic_plan'` (see the package README).
    */
   pool?: pg.Pool;
   /**
@@ -469,7 +471,7 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
  * statements.
  *
  * Durability: `completeNode`, execution and workflow writes commit synchronously. The
- * `running` mark of `beginNodeRun` and `recordSpan`'s span/log lines commit with
+ * `running` mark of `beginNodeRun` and `recordSpan`'s and `appendLogs`' lines commit with
  * `synchronous_commit = off`: a crash of PostgreSQL may lose their last fraction of a
  * second (the node's job runs again anyway; a span or log line may be missing). Spans and
  * lines handed to `completeNode` are as durable as the completion.
@@ -519,7 +521,10 @@ export class PostgresExecutionStore implements ExecutionStore {
         ...options.poolConfig,
         connectionString,
         // The store qualifies its tables itself; this is for ad-hoc queries on its connections.
-        options: `-c search_path="${schema}"`,
+        // Generic plans for the store's prepared statements: PostgreSQL would otherwise
+        // re-plan them on every call (their custom plans look cheaper to it), which cost
+        // more than running them.
+        options: `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan`,
       });
       this.#ownsPool = true;
     }
@@ -1461,7 +1466,8 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   async appendLogs(entries: LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.#db.write([this.#insertLogs(entries)]);
+    // Log lines are committed like spans: without waiting for the disk.
+    await this.#db.write([BEGIN, ASYNC_COMMIT, this.#insertLogs(entries), COMMIT]);
   }
 
   #insertLogs(entries: LogEntry[]): Sql {
