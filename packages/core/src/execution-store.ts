@@ -354,6 +354,9 @@ export interface ExecutionStore {
   purgeExecutions(options: { finishedBefore: string; limit?: number }): Promise<number>;
 
   // ── logs and traces ──────────────────────────────────────────────────
+  // Logs and spans are observability: a store may write them less durably than results
+  // (the PostgreSQL store commits them without waiting for the disk), so a crash of the
+  // database may lose the last lines written by these two methods.
 
   /** Appends log lines (any executions), kept in order. */
   appendLogs(entries: LogEntry[]): Promise<void>;
