@@ -42,6 +42,7 @@ import {
   type WorkflowPlan,
 } from '@spane/core';
 import pg from 'pg';
+import { Batcher, Failure } from './batcher.js';
 import { Database, type Row } from './db.js';
 import { applyMigrations } from './migrate.js';
 import {
@@ -70,7 +71,8 @@ export interface PostgresExecutionStoreOptions {
    * A pool to use instead of creating one. The store never closes it. Its connections need
    * no particular `search_path`: the store qualifies every table with `schema`. For the
    * speed of a pool the store creates, give its connections
-   * `options: '-c plan_cache_mode=force_generic_plan'` (see the package README).
+   * `options: '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off'` (see the
+   * package README).
    */
   pool?: pg.Pool;
   /**
@@ -287,8 +289,17 @@ function integer(value: number | undefined, what: string): number | undefined {
 
 /** Most `beginNodeRun` calls sent in one statement. */
 const MAX_BEGIN_BATCH = 200;
-/** Most `beginNodeRun` statements in flight at once from one store. */
-const MAX_BEGINS_IN_FLIGHT = 2;
+/** Most statements of one kind (begins, completions, creations) in flight at once from one store. */
+const MAX_IN_FLIGHT = 2;
+
+/** A `createExecution` call waiting for its batch, its values checked. */
+interface PendingCreate {
+  executionId: string;
+  /** $2–$12 of the `create` statement. */
+  values: readonly unknown[];
+  /** Its node rows: node, status, skip reason, open parents. */
+  nodes: readonly (readonly [string, string, string | null, number])[];
+}
 
 /** A `beginNodeRun` call waiting for its batch. */
 interface PendingBegin {
@@ -296,14 +307,10 @@ interface PendingBegin {
   nodeId: string;
   parents: readonly string[];
   attempts: number | null;
-  /** The run's row (undefined: no such execution), or the error of its batch. */
-  settle: (row: Row | undefined, error?: unknown) => void;
 }
 
 /** Most completions written by one statement. */
 const MAX_COMPLETION_BATCH = 200;
-/** Most completion statements in flight at once from one store. */
-const MAX_COMPLETIONS_IN_FLIGHT = 2;
 
 /** A one-round-trip completion waiting for its batch, its values checked and rendered. */
 interface PendingCompletion {
@@ -321,7 +328,6 @@ interface PendingCompletion {
     | undefined;
   /** node, level, message, meta, timestamp */
   logs: (readonly [string | null, string, string, string | null, string])[];
-  settle: (result: CompleteNodeResult | undefined, error?: unknown) => void;
 }
 
 /**
@@ -337,6 +343,40 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
   const done = sql`${['completed', 'failed', 'skipped', 'cancelled']}`.text;
   const now = NOW.text;
   return {
+    /**
+     * Creates one or more executions with their node rows: per execution $1–$12 (id,
+     * tenant, workflow, version, initial data and metadata as jsonb text, parent execution
+     * and node, depth, priority, idempotency key, remaining); per node $13–$18 (execution,
+     * node, ordinal, status, skip reason, open parents). An execution that conflicts (its
+     * id or its idempotency key) is not in the result and nothing of it is written.
+     */
+    create: `WITH v AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+          $6::text[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::int[])
+          AS v(execution_id, tenant_id, workflow_id, workflow_version, initial_data,
+               parent_execution_id, parent_node_id, depth, priority, idempotency_key,
+               metadata, remaining)),
+      e AS (
+        INSERT INTO ${executions.text} (execution_id, tenant_id, workflow_id, workflow_version,
+          status, initial_data, created_at, parent_execution_id, parent_node_id, depth,
+          priority, idempotency_key, metadata, version, remaining)
+        SELECT v.execution_id, v.tenant_id, v.workflow_id, v.workflow_version, 'pending',
+          v.initial_data::jsonb, ${now}, v.parent_execution_id, v.parent_node_id, v.depth,
+          v.priority, v.idempotency_key, v.metadata::jsonb, 0, v.remaining
+        FROM v
+        ON CONFLICT DO NOTHING
+        RETURNING execution_id, created_at),
+      n AS (
+        INSERT INTO ${nodes.text} (execution_id, node_id, ordinal, status, skip_reason,
+          finished_at, open_parents)
+        SELECT e.execution_id, w.node_id, w.ordinal, w.status, w.skip_reason,
+          CASE WHEN w.status = 'skipped' THEN e.created_at END, w.open_parents
+        FROM e JOIN unnest($13::text[], $14::text[], $15::int[], $16::text[], $17::text[],
+          $18::int[]) AS w(execution_id, node_id, ordinal, status, skip_reason, open_parents)
+          ON w.execution_id = e.execution_id)
+      SELECT json_object_agg(execution_id,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS created
+      FROM e`,
     /**
      * Starts one or more node runs: per run $1 execution, $2 node, $3 attempt (or NULL:
      * count up); $4/$5 pairs (run's position from 1, node id) naming the node and its
@@ -361,16 +401,19 @@ function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }
         UPDATE ${executions.text} SET status = 'running', started_at = ${now},
           version = version + 1
         WHERE execution_id IN (SELECT execution_id FROM n) AND status = 'pending'),
-      p AS (SELECT * FROM unnest($4::int[], $5::text[]) AS p(i, node_id))
-      SELECT r.i, n.attempts AS started, x.status, x.initial_data::text AS initial_data,
-        x.tenant_id, x.depth, x.parent_execution_id, x.priority,
-        (SELECT json_agg(json_build_object('node_id', s.node_id, 'status', s.status,
+      q AS (
+        SELECT p.i, json_agg(json_build_object('node_id', s.node_id, 'status', s.status,
                   'data', s.data::text, 'error', s.error, 'next_nodes', s.next_nodes::text,
-                  'continued_on_fail', s.continued_on_fail))::text
-         FROM ${nodes.text} AS s JOIN p ON p.node_id = s.node_id AND p.i = r.i
-         WHERE s.execution_id = r.execution_id) AS nodes
+                  'continued_on_fail', s.continued_on_fail))::text AS nodes
+        FROM unnest($4::int[], $5::text[]) AS p(i, node_id)
+          JOIN r ON r.i = p.i
+          JOIN ${nodes.text} AS s ON s.execution_id = r.execution_id AND s.node_id = p.node_id
+        GROUP BY p.i)
+      SELECT r.i, n.attempts AS started, x.status, x.initial_data::text AS initial_data,
+        x.tenant_id, x.depth, x.parent_execution_id, x.priority, q.nodes
       FROM r LEFT JOIN n ON n.execution_id = r.execution_id AND n.node_id = r.node_id
         LEFT JOIN ${executions.text} AS x ON x.execution_id = r.execution_id
+        LEFT JOIN q ON q.i = r.i
       ORDER BY r.i`,
     /**
      * Completes one or more nodes, of one or more executions, each firing every edge to
@@ -486,12 +529,76 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly #schema: string;
   readonly #t: Tables;
   readonly #hot: ReturnType<typeof hotStatements>;
-  /** Node runs waiting to be started (see #startBegins). */
-  readonly #beginning: PendingBegin[] = [];
-  #beginsInFlight = 0;
+  /** `getWorkflow` calls: tenant, workflow and version (or '' for the current) joined by U+0000. */
+  readonly #workflowReads = new Batcher<string, Row | undefined>({
+    maxBatch: MAX_BEGIN_BATCH,
+    maxInFlight: MAX_IN_FLIGHT,
+    write: async (batch) => {
+      const keys = [...new Set(batch)].map((k) => k.split('\u0000'));
+      const { workflows, heads } = this.#t;
+      const rows = await this.#db.prepared(
+        `SELECT r.i, w.tenant_id, w.workflow_id, w.version, w.definition::text AS definition,
+           ${iso('w.created_at', 'created_at')}
+         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(tenant_id, workflow_id, version, i)
+         JOIN ${workflows.text} AS w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+           AND w.version = COALESCE(NULLIF(r.version, ''), (SELECT h.current_version FROM ${heads.text} AS h
+                                     WHERE h.tenant_id = r.tenant_id AND h.workflow_id = r.workflow_id))`,
+        [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
+        true,
+      );
+      const found = new Map<string, Row>();
+      for (const row of rows) found.set(keys[Number(row.i) - 1]!.join('\u0000'), row);
+      return batch.map((k) => found.get(k));
+    },
+  });
+  /** `appendLogs` calls: their rendered rows, written in call order by one statement. */
+  readonly #logWrites = new Batcher<Sql[], undefined>({
+    maxBatch: MAX_BEGIN_BATCH,
+    // One at a time, so lines keep the order of the calls.
+    maxInFlight: 1,
+    write: async (batch) => {
+      await this.#db.write([
+        BEGIN,
+        ASYNC_COMMIT,
+        sql`INSERT INTO ${this.#t.logs} (execution_id, node_id, level, message, meta, timestamp)
+            VALUES ${join(batch.flat())}`,
+        COMMIT,
+      ]);
+      return batch.map(() => undefined);
+    },
+  });
+  /** `createExecution` calls, many per statement (see #writeCreates). */
+  readonly #creates = new Batcher<PendingCreate, string | undefined>({
+    maxBatch: MAX_BEGIN_BATCH,
+    maxInFlight: MAX_IN_FLIGHT,
+    fits: (batch, item) => !batch.some((b) => b.executionId === item.executionId),
+    write: (batch) => this.#writeCreates(batch),
+  });
+  /** `beginNodeRun` calls, many per statement (see #writeBegins). */
+  readonly #begins = new Batcher<PendingBegin, Row | undefined>({
+    maxBatch: MAX_BEGIN_BATCH,
+    maxInFlight: MAX_IN_FLIGHT,
+    // A node once per batch (one statement updates a row once); a repeat waits.
+    fits: (batch, item) =>
+      !batch.some((b) => b.executionId === item.executionId && b.nodeId === item.nodeId),
+    write: (batch) => this.#writeBegins(batch),
+  });
   /** Completions waiting for their execution's batch (see #completeFiringAll). */
-  readonly #completing: PendingCompletion[] = [];
-  #completionsInFlight = 0;
+  readonly #completions = new Batcher<PendingCompletion, CompleteNodeResult>({
+    maxBatch: MAX_COMPLETION_BATCH,
+    maxInFlight: MAX_IN_FLIGHT,
+    // A node once per batch, and never with its parent (one statement cannot update a
+    // row twice); the others wait for the next batch.
+    fits: (batch, item) =>
+      !batch.some(
+        (b) =>
+          b.executionId === item.executionId &&
+          (b.nodeId === item.nodeId ||
+            b.children.includes(item.nodeId) ||
+            item.children.includes(b.nodeId)),
+      ),
+    write: (batch) => this.#writeCompletions(batch),
+  });
   readonly #onPoolError: (error: Error) => void;
   #closed = false;
 
@@ -523,8 +630,10 @@ export class PostgresExecutionStore implements ExecutionStore {
         // The store qualifies its tables itself; this is for ad-hoc queries on its connections.
         // Generic plans for the store's prepared statements: PostgreSQL would otherwise
         // re-plan them on every call (their custom plans look cheaper to it), which cost
-        // more than running them.
-        options: `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan`,
+        // more than running them. A generic plan is made once, possibly while the tables
+        // are still small, so sequential scans are discouraged: the store's queries all
+        // have index paths, which stay right as the tables grow.
+        options: `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan -c enable_seqscan=off`,
       });
       this.#ownsPool = true;
     }
@@ -590,18 +699,16 @@ export class PostgresExecutionStore implements ExecutionStore {
     workflowId: string,
     options: TenantScope & { version?: string } = {},
   ): Promise<StoredWorkflow | null> {
-    const { workflows, heads } = this.#t;
-    const tenantId = tenantOf(options);
-    const version =
-      options.version !== undefined
-        ? sql`${options.version}`
-        : sql`(SELECT current_version FROM ${heads}
-               WHERE tenant_id = ${tenantId} AND workflow_id = ${workflowId})`;
-    const [rows] = await this.#db.read(
-      sql`SELECT ${WORKFLOW_COLUMNS} FROM ${workflows}
-          WHERE tenant_id = ${tenantId} AND workflow_id = ${workflowId} AND version = ${version}`,
+    // Calls in flight together are answered by one query (many executions of one
+    // workflow starting at once read it once).
+    const row = await this.#workflowReads.add(
+      [
+        checkText(tenantOf(options)),
+        checkText(workflowId),
+        options.version === undefined ? null : checkText(options.version),
+      ].join('\u0000'),
     );
-    return rows![0] ? toWorkflow(rows![0]) : null;
+    return row ? toWorkflow(row) : null;
   }
 
   async listWorkflows(scope?: TenantScope & { allTenants?: boolean }): Promise<StoredWorkflow[]> {
@@ -679,8 +786,29 @@ export class PostgresExecutionStore implements ExecutionStore {
       SELECT ${raw(iso('created_at'))} FROM e`;
 
     for (let attempt = 0; attempt < 3; attempt++) {
-      const [rows] = await this.#db.write([insert]);
-      const createdAt = rows![0]?.created_at as string | undefined;
+      // First with the calls in flight with it, in one statement; after a conflict alone.
+      const createdAt =
+        attempt === 0
+          ? await this.#creates.add({
+              executionId: checkText(executionId),
+              values: [
+                checkText(tenantId),
+                checkText(plan.workflowId),
+                checkText(plan.version),
+                input.initialData === undefined ? null : jsonText(input.initialData, 'initialData'),
+                checkText(input.parentExecutionId ?? null),
+                checkText(input.parentNodeId ?? null),
+                depth,
+                priority ?? null,
+                checkText(input.idempotencyKey ?? null),
+                jsonText(metadata, 'metadata'),
+                start.remaining,
+              ],
+              nodes: plan.nodeIds.map(
+                (id, i) => [id, statuses[i]!, reasons[i]!, openParents[i]!] as const,
+              ),
+            })
+          : ((await this.#db.write([insert]))[0]![0]?.created_at as string | undefined);
       if (createdAt !== undefined) {
         const nodeResults: Record<string, NodeState> = {};
         plan.nodeIds.forEach((id, i) => {
@@ -801,15 +929,11 @@ export class PostgresExecutionStore implements ExecutionStore {
   ): Promise<BeginNodeRunResult> {
     const parents = plan.parents.get(nodeId) ?? [];
     const attempts = integer(attempt, 'attempt');
-    const execution = await new Promise<Row | undefined>((resolve, reject) => {
-      this.#beginning.push({
-        executionId: checkText(executionId),
-        nodeId: checkText(nodeId),
-        parents,
-        attempts: attempts ?? null,
-        settle: (row, error) => (error === undefined ? resolve(row) : reject(error)),
-      });
-      this.#startBegins();
+    const execution = await this.#begins.add({
+      executionId: checkText(executionId),
+      nodeId: checkText(nodeId),
+      parents,
+      attempts: attempts ?? null,
     });
     const started = execution?.started === null ? undefined : (execution?.started as number);
     const nodeRows = JSON.parse(opt(execution ?? {}, 'nodes') ?? '[]') as Row[];
@@ -855,59 +979,44 @@ export class PostgresExecutionStore implements ExecutionStore {
     return result;
   }
 
-  /**
-   * Sends the waiting `beginNodeRun` calls, many per statement: at most
-   * {@link MAX_BEGINS_IN_FLIGHT} statements at a time, and the calls that arrive meanwhile
-   * go out together in the next one (whatever their executions), so a busy worker makes
-   * a round trip per batch rather than per node run.
-   */
-  #startBegins(): void {
-    while (this.#beginsInFlight < MAX_BEGINS_IN_FLIGHT && this.#beginning.length > 0) {
-      // A node once per batch (one statement updates a row once); a repeat waits.
-      const batch: PendingBegin[] = [];
-      const taken = new Set<string>();
-      const rest: PendingBegin[] = [];
-      for (const item of this.#beginning) {
-        const key = `${item.executionId}\u0000${item.nodeId}`;
-        if (batch.length < MAX_BEGIN_BATCH && !taken.has(key)) {
-          taken.add(key);
-          batch.push(item);
-        } else rest.push(item);
-      }
-      this.#beginning.splice(0, this.#beginning.length, ...rest);
-      this.#beginsInFlight += 1;
-      void this.#writeBegins(batch).finally(() => {
-        this.#beginsInFlight -= 1;
-        this.#startBegins();
-      });
-    }
+  /** Creates a batch of executions with one statement; undefined for a conflicting one. */
+  async #writeCreates(batch: readonly PendingCreate[]): Promise<(string | undefined)[]> {
+    const nodes = batch.flatMap((b) =>
+      b.nodes.map((n, i) => [b.executionId, n[0], i + 1, n[1], n[2], n[3]] as const),
+    );
+    const [row] = await this.#db.prepared(this.#hot.create, [
+      batch.map((b) => b.executionId),
+      ...Array.from({ length: 11 }, (_, i) => batch.map((b) => b.values[i])),
+      ...Array.from({ length: 6 }, (_, i) => nodes.map((n) => n[i])),
+    ]);
+    const created = JSON.parse(opt(row!, 'created') ?? '{}') as Record<string, string>;
+    return batch.map((b) => created[b.executionId]);
   }
 
-  async #writeBegins(batch: readonly PendingBegin[]): Promise<void> {
+  /**
+   * Starts a batch of node runs (of any executions) with one statement. Calls that arrive
+   * while earlier ones are in flight go out together, so a busy worker makes a round trip
+   * per batch rather than per node run.
+   */
+  async #writeBegins(batch: readonly PendingBegin[]): Promise<(Row | undefined)[]> {
     const pairs = batch.flatMap((b, i) =>
       [b.nodeId, ...b.parents].map((id) => [i + 1, id] as const),
     );
-    try {
-      const rows = await this.#db.prepared(
-        this.#hot.begin,
-        [
-          batch.map((b) => b.executionId),
-          batch.map((b) => b.nodeId),
-          batch.map((b) => b.attempts),
-          pairs.map((p) => p[0]),
-          pairs.map((p) => p[1]),
-        ],
-        // With explicit attempts, running it twice leaves the same state, so it may be
-        // re-run after a connection lost mid-commit; without, attempts would count twice.
-        batch.every((b) => b.attempts !== null),
-      );
-      for (const [i, item] of batch.entries()) {
-        const row = rows[i]!;
-        item.settle(row.status === null ? undefined : row);
-      }
-    } catch (error) {
-      for (const item of batch) item.settle(undefined, error);
-    }
+    const rows = await this.#db.prepared(
+      this.#hot.begin,
+      [
+        batch.map((b) => b.executionId),
+        batch.map((b) => b.nodeId),
+        batch.map((b) => b.attempts),
+        pairs.map((p) => p[0]),
+        pairs.map((p) => p[1]),
+      ],
+      // With explicit attempts, running it twice leaves the same state, so it may be
+      // re-run after a connection lost mid-commit; without, attempts would count twice.
+      batch.every((b) => b.attempts !== null),
+    );
+    // A run whose execution does not exist comes back without the execution's status.
+    return batch.map((_, i) => (rows[i]!.status === null ? undefined : rows[i]));
   }
 
   /**
@@ -1136,56 +1245,14 @@ export class PostgresExecutionStore implements ExecutionStore {
         l.meta === undefined ? null : jsonText(l.meta, 'log meta'),
         isoDate(l.timestamp, 'log timestamp'),
       ]),
-      settle: () => {},
     };
-    const done = new Promise<CompleteNodeResult>((resolve, reject) => {
-      item.settle = (result, error) => (error === undefined ? resolve(result!) : reject(error));
-    });
-    this.#completing.push(item);
-    this.#startCompletions();
-    return done;
+    return this.#completions.add(item);
   }
 
-  /**
-   * Sends the waiting one-round-trip completions, many per statement (whatever their
-   * executions): at most {@link MAX_COMPLETIONS_IN_FLIGHT} statements at a time.
-   */
-  #startCompletions(): void {
-    while (this.#completionsInFlight < MAX_COMPLETIONS_IN_FLIGHT && this.#completing.length > 0) {
-      // A batch holds a node once, and never a node together with its parent (one
-      // statement cannot update a row twice); the others wait for the next batch.
-      const batch: PendingCompletion[] = [];
-      const taken = new Set<string>();
-      const blocked = new Set<string>();
-      const rest: PendingCompletion[] = [];
-      const key = (executionId: string, nodeId: string) => `${executionId}\u0000${nodeId}`;
-      for (const item of this.#completing) {
-        const self = key(item.executionId, item.nodeId);
-        const children = item.children.map((c) => key(item.executionId, c));
-        if (
-          batch.length < MAX_COMPLETION_BATCH &&
-          !taken.has(self) &&
-          !blocked.has(self) &&
-          !children.some((c) => taken.has(c))
-        ) {
-          batch.push(item);
-          taken.add(self);
-          for (const child of children) blocked.add(child);
-        } else {
-          rest.push(item);
-        }
-      }
-      this.#completing.splice(0, this.#completing.length, ...rest);
-      this.#completionsInFlight += 1;
-      void this.#writeCompletions(batch).finally(() => {
-        this.#completionsInFlight -= 1;
-        this.#startCompletions();
-      });
-    }
-  }
-
-  /** Writes one batch and settles each of its calls. */
-  async #writeCompletions(batch: readonly PendingCompletion[]): Promise<void> {
+  /** Writes a batch of one-round-trip completions (of any executions) with one statement. */
+  async #writeCompletions(
+    batch: readonly PendingCompletion[],
+  ): Promise<(CompleteNodeResult | Failure)[]> {
     const edges = batch.flatMap((b) =>
       b.children.map((c) => [b.executionId, b.nodeId, c] as const),
     );
@@ -1195,26 +1262,20 @@ export class PostgresExecutionStore implements ExecutionStore {
     const spanRows = spans.map(
       (b) => [b.span![0], b.executionId, b.nodeId, ...b.span!.slice(1)] as const,
     );
-    let row: Row | undefined;
-    try {
-      [row] = await this.#db.prepared(this.#hot.complete, [
-        batch.map((b) => b.executionId),
-        batch.map((b) => b.nodeId),
-        batch.map((b) => b.status),
-        batch.map((b) => b.data),
-        batch.map((b) => b.hasData),
-        batch.map((b) => b.nextNodes),
-        batch.map((b) => b.error),
-        edges.map((e) => e[0]),
-        edges.map((e) => e[1]),
-        edges.map((e) => e[2]),
-        ...Array.from({ length: 9 }, (_, i) => column(spanRows, i)),
-        ...Array.from({ length: 6 }, (_, i) => column(logs, i)),
-      ]);
-    } catch (error) {
-      for (const item of batch) item.settle(undefined, error);
-      return;
-    }
+    const [row] = await this.#db.prepared(this.#hot.complete, [
+      batch.map((b) => b.executionId),
+      batch.map((b) => b.nodeId),
+      batch.map((b) => b.status),
+      batch.map((b) => b.data),
+      batch.map((b) => b.hasData),
+      batch.map((b) => b.nextNodes),
+      batch.map((b) => b.error),
+      edges.map((e) => e[0]),
+      edges.map((e) => e[1]),
+      edges.map((e) => e[2]),
+      ...Array.from({ length: 9 }, (_, i) => column(spanRows, i)),
+      ...Array.from({ length: 6 }, (_, i) => column(logs, i)),
+    ]);
     const before = JSON.parse(opt(row!, 'before') ?? '{}') as Record<string, ExecutionStatus>;
     const after = JSON.parse(opt(row!, 'after') ?? '{}') as Record<
       string,
@@ -1232,33 +1293,29 @@ export class PostgresExecutionStore implements ExecutionStore {
     for (const b of batch) {
       if (recorded.has(`${b.executionId}\u0000${b.nodeId}`)) lastRecorded.set(b.executionId, b);
     }
-    for (const b of batch) {
+    return batch.map((b) => {
       const status = before[b.executionId];
-      if (status === undefined) {
-        b.settle(undefined, new ExecutionNotFoundError(b.executionId));
-        continue;
-      }
+      if (status === undefined) return new Failure(new ExecutionNotFoundError(b.executionId));
       const changed = after[b.executionId];
       if (!recorded.has(`${b.executionId}\u0000${b.nodeId}`)) {
-        b.settle({
+        return {
           recorded: false,
           ready: [],
           skipped: [],
           executionStatus: changed?.[0] ?? status,
           finished: false,
-        });
-        continue;
+        };
       }
       // A child made ready by several nodes of the batch is reported by the first of them.
       const ready = b.children.filter((c) => queued.delete(`${b.executionId}\u0000${c}`));
-      b.settle({
+      return {
         recorded: true,
         ready,
         skipped: [],
         executionStatus: changed![0],
         finished: lastRecorded.get(b.executionId) === b && changed![1] === 0,
-      });
-    }
+      };
+    });
   }
 
   async setNodeStatus(
@@ -1466,18 +1523,23 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   async appendLogs(entries: LogEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    // Log lines are committed like spans: without waiting for the disk.
-    await this.#db.write([BEGIN, ASYNC_COMMIT, this.#insertLogs(entries), COMMIT]);
+    // Committed like spans, without waiting for the disk; calls in flight together are
+    // written by one statement.
+    await this.#logWrites.add(this.#logRows(entries));
   }
 
   #insertLogs(entries: LogEntry[]): Sql {
-    const values = entries.map(
+    return sql`INSERT INTO ${this.#t.logs} (execution_id, node_id, level, message, meta, timestamp)
+          VALUES ${join(this.#logRows(entries))}`;
+  }
+
+  /** Log lines as rendered rows (values checked: a bad one throws before any I/O). */
+  #logRows(entries: LogEntry[]): Sql[] {
+    return entries.map(
       (e) =>
         sql`(${e.executionId}, ${e.nodeId}, ${e.level}, ${e.message}, ${json(e.meta, 'log meta')},
              ${timestamp(e.timestamp, 'log timestamp')})`,
     );
-    return sql`INSERT INTO ${this.#t.logs} (execution_id, node_id, level, message, meta, timestamp)
-          VALUES ${join(values)}`;
   }
 
   async getLogs(executionId: string, options: { limit?: number } = {}): Promise<LogEntry[]> {
