@@ -16,27 +16,55 @@ export type ChannelMessage =
  * Messages published in one turn of the event loop go out as one PUBLISH of a JSON array
  * (in order), so a busy worker sends one command per turn rather than one per event.
  * An abort order is sent at once, after the events queued before it.
+ *
+ * Node-level events (`node:*`) go to a channel of their own, which a process subscribes to
+ * only once it has a node-level listener ({@link EngineChannel.open} with `nodeEvents`):
+ * a process that listens only to workflow events does not receive and parse every node's.
  */
 export class EngineChannel {
   readonly #name: string;
+  readonly #nodeName: string;
   readonly #publisher: Redis;
   readonly #makeSubscriber: () => Redis;
   readonly #logger: EngineLogger;
   readonly #handlers = new Set<(message: ChannelMessage) => void>();
   #subscriber: Redis | undefined;
   #ready: Promise<void> | undefined;
+  #nodesReady: Promise<void> | undefined;
+  #wantNodes = false;
   #queued: ChannelMessage[] = [];
   #flushing: NodeJS.Immediate | undefined;
 
   constructor(prefix: string, publisher: Redis, makeSubscriber: () => Redis, logger: EngineLogger) {
     this.#name = `${prefix}:channel`;
+    this.#nodeName = `${prefix}:channel:node`;
     this.#publisher = publisher;
     this.#makeSubscriber = makeSubscriber;
     this.#logger = logger;
   }
 
-  /** Subscribes (once); resolves when messages published from now on will be received. */
-  open(): Promise<void> {
+  /**
+   * Subscribes (once); resolves when messages published from now on will be received —
+   * node-level events too once any call asked for them (`nodeEvents`).
+   */
+  open(nodeEvents = false): Promise<void> {
+    if (nodeEvents) this.#wantNodes = true;
+    const main = this.#openMain();
+    if (!this.#wantNodes) return main;
+    // Subscribed together with the main channel when asked for before it was opened.
+    this.#nodesReady ??= main.then(() =>
+      this.#subscriber!.subscribe(this.#nodeName).then(
+        () => undefined,
+        (err: Error) => {
+          this.#nodesReady = undefined;
+          throw err;
+        },
+      ),
+    );
+    return this.#nodesReady;
+  }
+
+  #openMain(): Promise<void> {
     if (!this.#ready) {
       const sub = this.#makeSubscriber();
       this.#subscriber = sub;
@@ -61,16 +89,19 @@ export class EngineChannel {
           }
         }
       });
-      this.#ready = sub.subscribe(this.#name).then(
+      const withNodes = this.#wantNodes;
+      this.#ready = sub.subscribe(this.#name, ...(withNodes ? [this.#nodeName] : [])).then(
         () => undefined,
         (err: Error) => {
           // Redis was unreachable: forget this attempt so the next open() tries again.
           this.#ready = undefined;
+          this.#nodesReady = undefined;
           this.#subscriber = undefined;
           sub.disconnect();
           throw err;
         },
       );
+      if (withNodes) this.#nodesReady = this.#ready;
     }
     return this.#ready;
   }
@@ -94,12 +125,27 @@ export class EngineChannel {
     if (this.#flushing) clearImmediate(this.#flushing);
     this.#flushing = undefined;
     if (this.#queued.length === 0) return;
-    const batch = this.#queued;
+    const queued = this.#queued;
     this.#queued = [];
-    const raw = JSON.stringify(batch.length === 1 ? batch[0] : batch);
-    this.#publisher.publish(this.#name, raw).catch((err: Error) => {
-      this.#logger.warn('publish failed', { error: err.message });
-    });
+    // Runs of messages of one channel, in order: one PUBLISH per run.
+    let start = 0;
+    for (let i = 1; i <= queued.length; i++) {
+      if (i < queued.length && this.#channelOf(queued[i]!) === this.#channelOf(queued[start]!)) {
+        continue;
+      }
+      const run = queued.slice(start, i);
+      const raw = JSON.stringify(run.length === 1 ? run[0] : run);
+      this.#publisher.publish(this.#channelOf(run[0]!), raw).catch((err: Error) => {
+        this.#logger.warn('publish failed', { error: err.message });
+      });
+      start = i;
+    }
+  }
+
+  #channelOf(message: ChannelMessage): string {
+    return message.kind === 'event' && message.name.startsWith('node:')
+      ? this.#nodeName
+      : this.#name;
   }
 
   async close(): Promise<void> {

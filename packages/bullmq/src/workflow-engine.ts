@@ -1122,7 +1122,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     for (const c of perQueue) {
       for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
     }
-    const dlq = await this.#store.listDLQItems({});
+    const dlq = await this.#store.listDLQItems({ allTenants: true });
     return {
       waiting: counts.waiting ?? 0,
       active: counts.active ?? 0,
@@ -1180,7 +1180,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       this.#listeners.set(event, set);
     }
     set.add(listener);
-    this.#channel.open().catch((err: Error) =>
+    this.#channel.open(event.startsWith('node:')).catch((err: Error) =>
       this.#options.logger.warn('could not subscribe to engine events yet', {
         error: err.message,
       }),

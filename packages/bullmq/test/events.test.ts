@@ -43,6 +43,13 @@ describe('events', () => {
       5_000,
       'observer subscription',
     );
+    // Node-level events have a channel of their own: only the observer (a node listener)
+    // subscribed to it; the worker engine, without one, does not receive them.
+    await until(
+      async () => (await channelSubscribers(h!.redis, h!.prefix, 'node')) === 1,
+      5_000,
+      'observer subscription to node events',
+    );
 
     const id = await h.engine.enqueueWorkflow('observed');
     await until(() => completed.length === 1, 5_000, 'workflow:completed at the observer');

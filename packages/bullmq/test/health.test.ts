@@ -43,4 +43,16 @@ it('getQueueStats counts jobs by state and the DLQ', async () => {
   await h.engine.enqueueWorkflow('counted', undefined, { delayMs: 60_000 });
   const stats = await h.engine.getQueueStats();
   expect(stats).toMatchObject({ waiting: 2, delayed: 2, active: 0, dlq: 0 });
+  // The DLQ count is engine-wide: items of every tenant.
+  for (const tenantId of ['default', 'acme', 'globex']) {
+    await h.store.addDLQItem({
+      workflowId: 'counted',
+      executionId: `e-${tenantId}`,
+      nodeId: 'A',
+      tenantId,
+      error: 'x',
+      attempts: 1,
+    });
+  }
+  expect((await h.engine.getQueueStats()).dlq).toBe(3);
 });

@@ -379,8 +379,13 @@ export interface ExecutionStore {
   /** Stores a dead-letter item with a new id (and `failedAt` now unless given). */
   addDLQItem(item: NewDLQItem): Promise<DLQItem>;
 
-  /** Items newest first; `start` and `end` are inclusive indexes as in BullMQ's getJobs. */
-  listDLQItems(options?: TenantScope & { start?: number; end?: number }): Promise<DLQItem[]>;
+  /**
+   * Items of the tenant (or, with `allTenants: true`, of every tenant — for engine-wide
+   * counts) newest first; `start` and `end` are inclusive indexes as in BullMQ's getJobs.
+   */
+  listDLQItems(
+    options?: TenantScope & { start?: number; end?: number; allTenants?: boolean },
+  ): Promise<DLQItem[]>;
 
   /** One dead-letter item, or null. */
   getDLQItem(id: string): Promise<DLQItem | null>;

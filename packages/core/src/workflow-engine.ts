@@ -38,7 +38,7 @@ export interface QueueStats {
   paused: number;
   /** Waiting jobs that have a priority. */
   prioritized: number;
-  /** Dead-letter items. `WorkflowEngine` counts those of the default tenant only (`listDLQItems({})`). */
+  /** Dead-letter items of every tenant. */
   dlq: number;
 }
 

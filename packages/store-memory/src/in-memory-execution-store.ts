@@ -623,12 +623,14 @@ export class InMemoryExecutionStore implements ExecutionStore {
   }
 
   async listDLQItems(
-    options: TenantScope & { start?: number; end?: number } = {},
+    options: TenantScope & { start?: number; end?: number; allTenants?: boolean } = {},
   ): Promise<DLQItem[]> {
     const start = Math.max(0, options.start ?? 0);
     const end = options.end ?? -1;
     const items = [...this.#dlq.values()]
-      .filter(({ item }) => item.tenantId === (options.tenantId ?? DEFAULT_TENANT))
+      .filter(
+        ({ item }) => options.allTenants || item.tenantId === (options.tenantId ?? DEFAULT_TENANT),
+      )
       .sort((a, b) => b.seq - a.seq)
       .map(({ item }) => item);
     return copy(items.slice(start, end < 0 ? items.length + end + 1 : end + 1));

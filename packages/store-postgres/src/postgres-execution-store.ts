@@ -1643,7 +1643,7 @@ export class PostgresExecutionStore implements ExecutionStore {
   }
 
   async listDLQItems(
-    options: TenantScope & { start?: number; end?: number } = {},
+    options: TenantScope & { start?: number; end?: number; allTenants?: boolean } = {},
   ): Promise<DLQItem[]> {
     const start = Math.max(0, integer(options.start, 'start') ?? 0);
     const end = integer(options.end, 'end') ?? -1;
@@ -1651,7 +1651,8 @@ export class PostgresExecutionStore implements ExecutionStore {
     const limit = end >= 0 ? sql`LIMIT ${end - start + 1}` : raw('');
     const [rows] = await this.#db.read(
       sql`SELECT ${this.#dlqColumns()} FROM ${this.#t.dlq}
-          WHERE tenant_id = ${tenantOf(options)} ORDER BY seq DESC OFFSET ${start} ${limit}`,
+          WHERE ${options.allTenants ? raw('TRUE') : sql`tenant_id = ${tenantOf(options)}`}
+          ORDER BY seq DESC OFFSET ${start} ${limit}`,
     );
     let items = rows!.map(toDLQItem);
     if (end < -1) {

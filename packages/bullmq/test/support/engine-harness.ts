@@ -197,8 +197,13 @@ export function record<E extends EngineEventName>(
  * background; wait for this count before relying on an engine that has not started
  * workers (nor called `waitForExecution`) to hear events.
  */
-export async function channelSubscribers(redis: Redis, prefix: string): Promise<number> {
-  const reply = (await redis.pubsub('NUMSUB', `${prefix}:channel`)) as [string, number | string];
+export async function channelSubscribers(
+  redis: Redis,
+  prefix: string,
+  channel: 'main' | 'node' = 'main',
+): Promise<number> {
+  const name = channel === 'main' ? `${prefix}:channel` : `${prefix}:channel:node`;
+  const reply = (await redis.pubsub('NUMSUB', name)) as [string, number | string];
   return Number(reply[1]);
 }
 

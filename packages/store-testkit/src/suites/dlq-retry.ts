@@ -122,6 +122,10 @@ export function dlqRetrySuite(ctx: SuiteContext): void {
       );
       expect(listed.indexOf(second.id)).toBeLessThan(listed.indexOf(first.id));
       expect(listed.indexOf(second.id)).toBeGreaterThanOrEqual(0);
+      // allTenants: every tenant's items, newest first.
+      const everyTenant = (await store.listDLQItems({ allTenants: true })).map((i) => i.id);
+      expect(everyTenant).toEqual(expect.arrayContaining([first.id, second.id, tenantItem.id]));
+      expect(everyTenant.indexOf(tenantItem.id)).toBeLessThan(everyTenant.indexOf(second.id));
     });
 
     it('removeDLQItem returns true once, then false; of concurrent removes exactly one wins', async () => {
