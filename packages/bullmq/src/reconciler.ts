@@ -66,7 +66,26 @@ export async function reconcile(deps: ReconcilerDeps): Promise<ReconcileResult> 
       list.push(n);
       missing.set(n.executionId, list);
     });
-    for (const nodes of missing.values()) {
+    for (const [executionId, listed] of missing) {
+      // Look again: the node may have finished (and its job been removed) or been queued
+      // and not yet added while the page was read. Only a node whose status and attempts
+      // are unchanged and whose job is still absent was lost.
+      const fresh = await deps.store.getExecution(executionId);
+      const unchanged = listed.filter((n) => {
+        const now = fresh?.nodeResults[n.nodeId];
+        return now !== undefined && now.status === n.status && now.attempts === n.attempts;
+      });
+      const stillMissing = await Promise.all(
+        unchanged.map(async (n) => {
+          const plan = await deps.getPlan(n.tenantId, n.workflowId, n.workflowVersion);
+          const state = await deps
+            .queueFor(plan, n.nodeId)
+            .getJobState(nodeJobId(n.executionId, n.nodeId));
+          return state === 'unknown';
+        }),
+      );
+      const nodes = unchanged.filter((_, i) => stillMissing[i]);
+      if (nodes.length === 0) continue;
       const first = nodes[0]!;
       const plan = await deps.getPlan(first.tenantId, first.workflowId, first.workflowVersion);
       const baseAttempts: Record<string, number> = {};
