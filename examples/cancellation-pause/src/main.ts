@@ -5,7 +5,7 @@
 import { WorkflowEngine } from '@spane/bullmq';
 import { NodeRegistry, NodeTimeoutError } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
-import { runExample, work } from './kit.js';
+import { runExample, work } from '@spane-examples/kit';
 
 /** A promise with its resolve function: executors wait on these instead of on time. */
 function gate() {

@@ -1,41 +1,11 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runExampleProcess } from '@spane-examples/kit';
 import { expect, it } from 'vitest';
 
 const exampleDir = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs src/main.ts as `pnpm start` does (tsx, source conditions); kills it after `deadlineMs`. */
-function runExample(
-  env: Record<string, string> = {},
-  deadlineMs = 60_000,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@spane/source', '--import', 'tsx', 'src/main.ts'],
-      { cwd: exampleDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the example did not exit within ${deadlineMs} ms:\n${output}`));
-    }, deadlineMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
 it('takes one branch per run, skips the other with its descendants, runs the join once', async () => {
-  const { code, output } = await runExample();
+  const { code, output } = await runExampleProcess(exampleDir);
   expect(code, output).toBe(0);
   expect(output).toContain('ran route: kind "refund" → refund');
   expect(output).toContain('skipped repair (not-selected)');

@@ -5,7 +5,7 @@
 import { WorkflowEngine } from '@spane/bullmq';
 import { NodeRegistry } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
-import { runExample } from './kit.js';
+import { runExample } from '@spane-examples/kit';
 
 await runExample('dlq', async ({ prefix, redis, say, expectEqual, check, defer }) => {
   // The payment gateway is down until we "fix" it by flipping this flag.

@@ -6,7 +6,7 @@
 import { WorkflowEngine } from '@spane/bullmq';
 import { ENGINE_EVENT_NAMES, type EngineEventMap, NodeRegistry } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
-import { runExample } from './kit.js';
+import { runExample } from '@spane-examples/kit';
 
 await runExample(
   'observability',

@@ -6,7 +6,7 @@
 import { WorkflowEngine } from '@spane/bullmq';
 import { NodeRegistry } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
-import { runExample, work } from './kit.js';
+import { runExample, work } from '@spane-examples/kit';
 
 await runExample('parallel-limits', async ({ prefix, redis, say, expectEqual, check, defer }) => {
   const t0 = Date.now();

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { WorkflowEngine } from '@spane/bullmq';
 import { NodeRegistry } from '@spane/core';
 import { PostgresExecutionStore } from '@spane/store-postgres';
+import { REDIS_URL, runExample } from '@spane-examples/kit';
 import pg from 'pg';
-import { REDIS_URL, runExample } from './kit.js';
 import { registerReportTypes } from './report-workflow.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -6,7 +6,7 @@
 import { WorkflowEngine } from '@spane/bullmq';
 import { type ExecutionState, NodeRegistry } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
-import { runExample } from './kit.js';
+import { runExample } from '@spane-examples/kit';
 
 await runExample('sub-workflows', async ({ prefix, redis, say, expectEqual, check, defer }) => {
   const registry = new NodeRegistry();

@@ -6,7 +6,7 @@
 import { signWebhook, WorkflowEngine } from '@spane/bullmq';
 import { DuplicateDeliveryError, InvalidSignatureError, NodeRegistry } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
-import { runExample } from './kit.js';
+import { runExample } from '@spane-examples/kit';
 
 await runExample(
   'triggers',

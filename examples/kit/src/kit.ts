@@ -1,5 +1,5 @@
 /**
- * The small harness every example runs in (a copy per example, so each one stands alone):
+ * The small harness every example runs in:
  * a Redis key prefix of the run's own (deleted at the end), step-by-step output, checks
  * that make the process exit non-zero, cleanup that always runs, and an overall deadline.
  */
