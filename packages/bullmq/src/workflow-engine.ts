@@ -778,7 +778,8 @@ export class WorkflowEngine implements IWorkflowEngine {
   }
 
   /**
-   * Runs a dead-lettered node again with a fresh set of attempts. The execution returns to
+   * Runs a dead-lettered node again with a fresh set of attempts (a new retry budget;
+   * `ctx.attempt` continues after the attempts already made). The execution returns to
    * `running` and, if the node succeeds, continues downstream to completion.
    * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed)
    */
