@@ -4,17 +4,22 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 name="${1:-}"
+# An example is a folder of examples/ whose package.json has a `start` script (the shared
+# harness, examples/kit, has none).
+runnable() {
+  [ -f "$1/package.json" ] && node -e "process.exit(require('$1/package.json').scripts?.start ? 0 : 1)"
+}
 list() {
   echo "usage: pnpm example <name>   (or: npm run example -- <name>)" >&2
   echo "examples:" >&2
   for dir in "$root"/examples/*/; do
-    [ -f "$dir/package.json" ] || continue
+    runnable "$dir" || continue
     n="$(basename "$dir")"
     desc="$(node -p "require('${dir}package.json').description ?? ''")"
     printf '  %-22s %s\n' "$n" "$desc" >&2
   done
 }
-if [ -z "$name" ] || [[ "$name" == */* ]] || [ ! -f "$root/examples/$name/package.json" ]; then
+if [ -z "$name" ] || [[ "$name" == */* ]] || ! runnable "$root/examples/$name"; then
   [ -n "$name" ] && echo "unknown example: $name" >&2
   list
   exit 2
