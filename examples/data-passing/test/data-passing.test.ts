@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { runExampleProcess } from '@spane-examples/kit';
+import { deleteKeys, runExampleProcess } from '@spane-examples/kit';
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 
@@ -11,12 +11,7 @@ const exampleDir = fileURLToPath(new URL('..', import.meta.url));
 const prefix = `spane-example-data-passing-${randomUUID().slice(0, 8)}`;
 afterAll(async () => {
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeys(redis, `${prefix}:*`);
   await redis.quit();
 });
 

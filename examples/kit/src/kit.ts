@@ -131,7 +131,8 @@ export async function runExample(
   }
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+/** Deletes the keys matching `pattern` (e.g. `<prefix>:*`), a SCAN page at a time. */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
