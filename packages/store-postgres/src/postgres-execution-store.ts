@@ -287,8 +287,8 @@ function integer(value: number | undefined, what: string): number | undefined {
   return value;
 }
 
-/** Most `beginNodeRun` calls sent in one statement. */
-const MAX_BEGIN_BATCH = 200;
+/** Most calls sent in one statement (per kind: begins, completions, creations, …). */
+const MAX_BATCH = 200;
 /** Most statements of one kind (begins, completions, creations) in flight at once from one store. */
 const MAX_IN_FLIGHT = 2;
 
@@ -336,13 +336,25 @@ interface PendingCompletion {
  * and planned once per connection instead of once per call (planning was most of their
  * server time). Each runs in its own implicit transaction.
  */
-function hotStatements(t: { executions: Sql; nodes: Sql; logs: Sql; spans: Sql }) {
-  const { executions, nodes, logs, spans } = t;
+function hotStatements(t: Tables) {
+  const { executions, nodes, logs, spans, workflows, heads } = t;
   const active = sql`${ACTIVE_NODE}`.text;
   const terminal = sql`${TERMINAL}`.text;
   const done = sql`${['completed', 'failed', 'skipped', 'cancelled']}`.text;
   const now = NOW.text;
   return {
+    /**
+     * Reads workflows: per read $1 tenant, $2 workflow, $3 version ('' for the current);
+     * a row per read found, with its position `i` (from 1).
+     */
+    workflows: `SELECT r.i, w.tenant_id, w.workflow_id, w.version, w.definition::text AS definition,
+        ${iso('w.created_at', 'created_at')}
+      FROM unnest($1::text[], $2::text[], $3::text[])
+        WITH ORDINALITY AS r(tenant_id, workflow_id, version, i)
+      JOIN ${workflows.text} AS w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
+        AND w.version = COALESCE(NULLIF(r.version, ''),
+          (SELECT h.current_version FROM ${heads.text} AS h
+           WHERE h.tenant_id = r.tenant_id AND h.workflow_id = r.workflow_id))`,
     /**
      * Creates one or more executions with their node rows: per execution $1–$12 (id,
      * tenant, workflow, version, initial data and metadata as jsonb text, parent execution
@@ -531,18 +543,12 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly #hot: ReturnType<typeof hotStatements>;
   /** `getWorkflow` calls: tenant, workflow and version (or '' for the current) joined by U+0000. */
   readonly #workflowReads = new Batcher<string, Row | undefined>({
-    maxBatch: MAX_BEGIN_BATCH,
+    maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
     write: async (batch) => {
       const keys = [...new Set(batch)].map((k) => k.split('\u0000'));
-      const { workflows, heads } = this.#t;
       const rows = await this.#db.prepared(
-        `SELECT r.i, w.tenant_id, w.workflow_id, w.version, w.definition::text AS definition,
-           ${iso('w.created_at', 'created_at')}
-         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(tenant_id, workflow_id, version, i)
-         JOIN ${workflows.text} AS w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
-           AND w.version = COALESCE(NULLIF(r.version, ''), (SELECT h.current_version FROM ${heads.text} AS h
-                                     WHERE h.tenant_id = r.tenant_id AND h.workflow_id = r.workflow_id))`,
+        this.#hot.workflows,
         [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
         true,
       );
@@ -553,7 +559,7 @@ export class PostgresExecutionStore implements ExecutionStore {
   });
   /** `appendLogs` calls: their rendered rows, written in call order by one statement. */
   readonly #logWrites = new Batcher<Sql[], undefined>({
-    maxBatch: MAX_BEGIN_BATCH,
+    maxBatch: MAX_BATCH,
     // One at a time, so lines keep the order of the calls.
     maxInFlight: 1,
     write: async (batch) => {
@@ -569,14 +575,14 @@ export class PostgresExecutionStore implements ExecutionStore {
   });
   /** `createExecution` calls, many per statement (see #writeCreates). */
   readonly #creates = new Batcher<PendingCreate, string | undefined>({
-    maxBatch: MAX_BEGIN_BATCH,
+    maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
     fits: (batch, item) => !batch.some((b) => b.executionId === item.executionId),
     write: (batch) => this.#writeCreates(batch),
   });
   /** `beginNodeRun` calls, many per statement (see #writeBegins). */
   readonly #begins = new Batcher<PendingBegin, Row | undefined>({
-    maxBatch: MAX_BEGIN_BATCH,
+    maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
     // A node once per batch (one statement updates a row once); a repeat waits.
     fits: (batch, item) =>
@@ -744,7 +750,7 @@ export class PostgresExecutionStore implements ExecutionStore {
   // ── executions ───────────────────────────────────────────────────────
 
   async createExecution(input: CreateExecutionInput): Promise<CreateExecutionResult> {
-    const { executions, nodes } = this.#t;
+    const { executions } = this.#t;
     const { plan } = input;
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
     const executionId = input.executionId ?? randomUUID();
@@ -765,50 +771,27 @@ export class PostgresExecutionStore implements ExecutionStore {
     const openParents = plan.nodeIds.map(
       (id) => (plan.parents.get(id) ?? []).filter((p) => !skipped.has(p)).length,
     );
-    const insert = sql`
-      WITH e AS (
-        INSERT INTO ${executions} (execution_id, tenant_id, workflow_id, workflow_version, status,
-          initial_data, created_at, parent_execution_id, parent_node_id, depth, priority,
-          idempotency_key, metadata, version, remaining)
-        VALUES (${executionId}, ${tenantId}, ${plan.workflowId}, ${plan.version}, 'pending',
-          ${json(input.initialData, 'initialData')}, ${NOW}, ${input.parentExecutionId},
-          ${input.parentNodeId}, ${depth}, ${priority}, ${input.idempotencyKey},
-          ${json(metadata, 'metadata')}, 0, ${start.remaining})
-        ON CONFLICT DO NOTHING
-        RETURNING execution_id, created_at),
-      n AS (
-        INSERT INTO ${nodes} (execution_id, node_id, ordinal, status, skip_reason, finished_at,
-          open_parents)
-        SELECT e.execution_id, v.node_id, v.ordinal, v.status, v.skip_reason,
-               CASE WHEN v.status = 'skipped' THEN e.created_at END, v.open_parents::int
-        FROM e CROSS JOIN unnest(${plan.nodeIds}, ${statuses}, ${reasons}, ${openParents.map(String)})
-          WITH ORDINALITY AS v(node_id, status, skip_reason, open_parents, ordinal))
-      SELECT ${raw(iso('created_at'))} FROM e`;
-
+    // Checked before any I/O: a value PostgreSQL cannot store fails up front.
+    const pending: PendingCreate = {
+      executionId: checkText(executionId),
+      values: [
+        checkText(tenantId),
+        checkText(plan.workflowId),
+        checkText(plan.version),
+        input.initialData === undefined ? null : jsonText(input.initialData, 'initialData'),
+        checkText(input.parentExecutionId ?? null),
+        checkText(input.parentNodeId ?? null),
+        depth,
+        priority ?? null,
+        checkText(input.idempotencyKey ?? null),
+        jsonText(metadata, 'metadata'),
+        start.remaining,
+      ],
+      nodes: plan.nodeIds.map((id, i) => [id, statuses[i]!, reasons[i]!, openParents[i]!] as const),
+    };
     for (let attempt = 0; attempt < 3; attempt++) {
-      // First with the calls in flight with it, in one statement; after a conflict alone.
-      const createdAt =
-        attempt === 0
-          ? await this.#creates.add({
-              executionId: checkText(executionId),
-              values: [
-                checkText(tenantId),
-                checkText(plan.workflowId),
-                checkText(plan.version),
-                input.initialData === undefined ? null : jsonText(input.initialData, 'initialData'),
-                checkText(input.parentExecutionId ?? null),
-                checkText(input.parentNodeId ?? null),
-                depth,
-                priority ?? null,
-                checkText(input.idempotencyKey ?? null),
-                jsonText(metadata, 'metadata'),
-                start.remaining,
-              ],
-              nodes: plan.nodeIds.map(
-                (id, i) => [id, statuses[i]!, reasons[i]!, openParents[i]!] as const,
-              ),
-            })
-          : ((await this.#db.write([insert]))[0]![0]?.created_at as string | undefined);
+      // With the calls in flight with it, in one statement; undefined after a conflict.
+      const createdAt = await this.#creates.add(pending);
       if (createdAt !== undefined) {
         const nodeResults: Record<string, NodeState> = {};
         plan.nodeIds.forEach((id, i) => {
