@@ -17,6 +17,7 @@ import {
   type ExecutionStatus,
   type ExecutionStore,
   type ExecutionSummary,
+  edgeFired,
   InvalidArgumentError,
   InvalidTransitionError,
   isSettled,
@@ -1026,11 +1027,24 @@ export class PostgresExecutionStore implements ExecutionStore {
     const definition = planNode(plan, nodeId);
     const hardFailure = outcome.type === 'failed' && !definition.continueOnFail;
     const children = plan.children.get(nodeId) ?? [];
-    const firesAll =
-      (outcome.type === 'failed' && !hardFailure) ||
-      (outcome.type === 'completed' &&
-        (outcome.nextNodes === undefined || children.every((c) => outcome.nextNodes!.includes(c))));
-    if (firesAll) return this.#completeFiringAll(executionId, nodeId, outcome, children, telemetry);
+    // The node as the readiness rules will see it, when the outcome settles it for them.
+    const settled: NodeSnapshot | undefined =
+      outcome.type === 'skipped' || hardFailure
+        ? undefined
+        : {
+            status: outcome.type,
+            nextNodes: outcome.type === 'completed' ? outcome.nextNodes : undefined,
+            continuedOnFail: outcome.type === 'failed',
+          };
+    if (settled && children.every((child) => edgeFired(settled, child))) {
+      return this.#completeFiringAll(
+        executionId,
+        nodeId,
+        outcome as Exclude<NodeOutcome, { type: 'skipped' }>,
+        children,
+        telemetry,
+      );
+    }
 
     const { executions, nodes } = this.#t;
     // Rendered before any I/O too: a bad span or log value fails the call up front.
