@@ -342,6 +342,13 @@ interface PendingCompletion {
  * as single statements with bind parameters, sent as named prepared statements: parsed
  * and planned once per connection instead of once per call (planning was most of their
  * server time). Each runs in its own implicit transaction.
+ *
+ * Their generic plans are made without statistics (estimates of 1–10 rows), so they are
+ * written to leave the planner no bad choice, and a test checks the plans: executions and
+ * node rows are reached by primary key, and no parameter array is re-scanned per row. For
+ * instance `begin` compares the execution's status with a column of a subquery rather than
+ * the constant 'pending', which would make the partial index of active executions usable
+ * and, at an estimate of 2 rows, preferred — a scan of every active execution per batch.
  */
 function hotStatements(t: Tables) {
   const { executions, nodes, logs, spans, workflows, heads } = t;
@@ -412,14 +419,15 @@ function hotStatements(t: Tables) {
         FROM r
         WHERE s.execution_id = r.execution_id AND s.node_id = r.node_id
           AND s.status = ANY(${active})
-          AND EXISTS (SELECT 1 FROM ${executions.text} AS x
-                      WHERE x.execution_id = r.execution_id AND x.status IN ('pending', 'running'))
+          AND (SELECT x.status FROM ${executions.text} AS x
+               WHERE x.execution_id = r.execution_id) IN ('pending', 'running')
           AND EXISTS (SELECT 1 FROM cfg)
         RETURNING s.execution_id, s.node_id, s.attempts),
       e AS (
-        UPDATE ${executions.text} SET status = 'running', started_at = ${now},
-          version = version + 1
-        WHERE execution_id IN (SELECT execution_id FROM n) AND status = 'pending'),
+        UPDATE ${executions.text} AS ex SET status = 'running', started_at = ${now},
+          version = ex.version + 1
+        FROM (SELECT DISTINCT execution_id, 'pending'::text AS pending FROM n) AS m
+        WHERE ex.execution_id = m.execution_id AND ex.status = m.pending),
       q AS (
         SELECT p.i, json_agg(json_build_object('node_id', s.node_id, 'status', s.status,
                   'data', s.data::text, 'error', s.error, 'next_nodes', s.next_nodes::text,
@@ -477,12 +485,9 @@ function hotStatements(t: Tables) {
         UPDATE ${nodes.text} AS n SET open_parents = n.open_parents - d.k,
           status = CASE WHEN n.open_parents = d.k AND n.status = 'pending' THEN 'queued'
                         ELSE n.status END
-        FROM d JOIN (SELECT execution_id, node_id, status AS was FROM ${nodes.text}
-                     WHERE (execution_id, node_id) IN
-                       (SELECT * FROM unnest($8::text[], $10::text[]))) AS o
-          ON o.execution_id = d.execution_id AND o.node_id = d.child
+        FROM d JOIN ${nodes.text} AS o ON o.execution_id = d.execution_id AND o.node_id = d.child
         WHERE n.execution_id = d.execution_id AND n.node_id = d.child
-        RETURNING n.execution_id, n.node_id, o.was, n.open_parents),
+        RETURNING n.execution_id, n.node_id, o.status AS was, n.open_parents),
       k AS (SELECT execution_id, count(*)::int AS settled FROM x GROUP BY execution_id),
       e AS (
         UPDATE ${executions.text} AS ex SET remaining = ex.remaining - k.settled,

@@ -474,6 +474,86 @@ describe('listActiveNodes', () => {
   });
 });
 
+/** Every node of an EXPLAIN (FORMAT JSON) plan, with whether it is on the inner side of a nested loop. */
+function planNodes(
+  node: Record<string, unknown>,
+  inner = false,
+  out: { node: Record<string, unknown>; inner: boolean }[] = [],
+) {
+  out.push({ node, inner });
+  const children = (node.Plans ?? []) as Record<string, unknown>[];
+  const loop = String(node['Node Type']) === 'Nested Loop';
+  children.forEach((child, i) => {
+    // A nested loop re-runs its inner child (the second one, not an InitPlan/SubPlan) per outer row.
+    const rerun = loop && i === 1 && child['Parent Relationship'] === 'Inner';
+    planNodes(child, inner || rerun, out);
+  });
+  return out;
+}
+
+describe('plans of the node-run statements', () => {
+  it('reach executions and node rows by primary key, and never re-scan a parameter array per row', async () => {
+    // The statements the store prepares, as it sends them.
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    const texts = new Map<string, string>();
+    pool.on('acquire', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as { query: unknown }).query = (...args: unknown[]) => {
+        const config = args[0] as { name?: string; text?: string };
+        if (typeof config === 'object' && config.name && config.text) {
+          texts.set(config.name, config.text);
+        }
+        return query(...args);
+      };
+    });
+    const s = new PostgresExecutionStore({ pool, schema });
+    const explainer = new pg.Client({
+      connectionString: DATABASE_URL,
+      // The settings of the store's own pool (generic plans), on the test's schema.
+      options: `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan -c enable_seqscan=off`,
+    });
+    await explainer.connect();
+    try {
+      const p = plan([node('A'), node('B', ['A']), node('C', ['A']), node('D', ['B', 'C'])]);
+      await s.saveWorkflow(p);
+      await s.getWorkflow(p.workflowId);
+      const id = (await s.createExecution({ plan: p })).execution.executionId;
+      await s.beginNodeRun(p, id, 'A');
+      await s.completeNode(p, id, 'A', { type: 'completed', data: 1 });
+      expect(texts.size, 'workflow read, create, begin, complete').toBe(4);
+
+      for (const [name, text] of texts) {
+        const params = Math.max(...[...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+        await explainer.query(`PREPARE ${name} AS ${text}`);
+        const { rows } = await explainer.query(
+          `EXPLAIN (FORMAT JSON) EXECUTE ${name}(${Array(params).fill('NULL').join(', ')})`,
+        );
+        const root = (rows[0]['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan;
+        for (const { node: n, inner } of planNodes(root)) {
+          const type = String(n['Node Type']);
+          const index = n['Index Name'];
+          if (typeof index === 'string' && /^(executions|node_states)_/.test(index)) {
+            // E.g. not the partial index of active executions, which grows with the load.
+            expect(index, `${type} in ${text.slice(0, 60)}`).toMatch(
+              /^(executions_pkey|node_states_execution_id_node_id_pk)$/,
+            );
+          }
+          if (type === 'Seq Scan') expect.fail(`a sequential scan in ${text.slice(0, 60)}`);
+          if (inner) {
+            expect(type, `a parameter array re-scanned per row in ${text.slice(0, 60)}`).not.toBe(
+              'Function Scan',
+            );
+          }
+        }
+      }
+    } finally {
+      await explainer.end();
+      await s.close();
+      await pool.end();
+    }
+  });
+});
+
 describe('round trips', () => {
   it('beginNodeRun takes one round trip, completeNode one when every edge fires, else two', async () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
