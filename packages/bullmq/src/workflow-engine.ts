@@ -98,6 +98,8 @@ export class WorkflowEngine implements IWorkflowEngine {
   #workers: Worker[] = [];
   #reconcileTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  /** Aborted when close() is called. */
+  readonly #closed = new AbortController();
 
   constructor(
     registry: NodeRegistry,
@@ -1245,7 +1247,8 @@ export class WorkflowEngine implements IWorkflowEngine {
     }
     if (this.#workers.length > 0) throw new InvalidArgumentError('workers are already started');
     if (this.#closing) throw new InvalidArgumentError('the engine is closed');
-    await this.#channel.open();
+    // Redis may not answer (yet): a close() meanwhile ends the wait.
+    await this.#whileOpen(this.#channel.open());
     const prefix = this.#options.prefix;
     const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
     // Node types with limits have a queue of their own: BullMQ applies a queue's global
@@ -1278,7 +1281,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       this.#options.logger.warn('worker error', { error: err.message }),
     );
     this.#workers = [...workers, controlWorker];
-    await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
+    await this.#whileOpen(Promise.all(this.#workers.map((w) => w.waitUntilReady())));
     await this.#resyncTriggers().catch((err: Error) =>
       this.#options.logger.warn('could not rebuild triggers', { error: err.message }),
     );
@@ -1320,31 +1323,76 @@ export class WorkflowEngine implements IWorkflowEngine {
   /**
    * Stops taking work, lets running nodes finish for `shutdownGraceMs`, then aborts the
    * rest (their jobs go back to the queue and run again later), and closes connections.
-   * The store is not closed: it belongs to the caller.
+   * Redis that does not answer is given up on after 5 s more (connections dropped, a
+   * warning logged), so close() always ends. The store is not closed: it belongs to the
+   * caller.
    */
   close(): Promise<void> {
+    this.#closed.abort();
     this.#closing ??= this.#close();
     return this.#closing;
+  }
+
+  /** `promise`, or an InvalidArgumentError('the engine is closed') once close() is called. */
+  #whileOpen<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.#closed.signal;
+    return new Promise<T>((resolve, reject) => {
+      const closed = () => reject(new InvalidArgumentError('the engine is closed'));
+      if (signal.aborted) closed();
+      signal.addEventListener('abort', closed, { once: true });
+      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', closed));
+    });
   }
 
   async #close(): Promise<void> {
     clearInterval(this.#reconcileTimer);
     const closing = Promise.all(this.#workers.map((w) => w.close()));
-    const grace = new Promise<'timeout'>((r) =>
-      setTimeout(() => r('timeout'), this.#options.shutdownGraceMs).unref(),
-    );
-    if ((await Promise.race([closing.then(() => 'done' as const), grace])) === 'timeout') {
+    if ((await settleWithin(closing, this.#options.shutdownGraceMs)) === 'timeout') {
       for (const runs of this.#running.values()) for (const run of runs) run.abort('shutdown');
-      await closing;
     }
-    await this.#channel.close();
-    await this.#queues.close();
-    await this.#controlQueue.close();
-    await this.#workerConnection.quit().catch(() => this.#workerConnection.disconnect());
-    if (this.#ownsRedis) await this.#redis.quit().catch(() => this.#redis.disconnect());
+    // The rest only needs Redis: the aborted nodes' jobs go back to the queue, connections
+    // close. Redis that does not answer in time (down, unreachable) is given up on, so that
+    // close() ends — a job it could not take back runs again after its lock expires.
+    const rest = (async () => {
+      await closing;
+      await this.#channel.close();
+      await this.#queues.close();
+      await this.#controlQueue.close();
+      await this.#workerConnection.quit().catch(() => this.#workerConnection.disconnect());
+      if (this.#ownsRedis) await this.#redis.quit().catch(() => this.#redis.disconnect());
+    })();
+    rest.catch(() => {});
+    if ((await settleWithin(rest, CLOSE_REDIS_MS)) === 'timeout') {
+      this.#options.logger.warn('Redis did not answer while closing; connections dropped', {
+        waitedMs: CLOSE_REDIS_MS,
+      });
+      this.#channel.disconnect();
+      this.#workerConnection.disconnect();
+      if (this.#ownsRedis) this.#redis.disconnect();
+    } else {
+      await rest;
+    }
     // A connection the caller owns keeps no listener of this engine.
-    else this.#redis.off('error', this.#onRedisError);
+    if (!this.#ownsRedis) this.#redis.off('error', this.#onRedisError);
   }
+}
+
+/** How long `close()` waits for Redis once the running nodes finished or were aborted. */
+const CLOSE_REDIS_MS = 5_000;
+
+/** Resolves when `promise` settles (whatever its outcome) or after `ms`, with which came first. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([
+    promise.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    timeout,
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Data of a control-queue job: a workflow timeout, or a schedule's firing. */

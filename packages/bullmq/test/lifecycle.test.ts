@@ -4,6 +4,7 @@ import {
   WorkflowValidationError,
 } from '@spane/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WorkflowEngine } from '../src/index.js';
 import { nodeJobId } from '../src/node-jobs.js';
 import {
   createHarness,
@@ -12,9 +13,11 @@ import {
   type Harness,
   keysOf,
   record,
+  TEST_TIMINGS,
   until,
   wf,
 } from './support/engine-harness.js';
+import { createRedisProxy } from './support/redis-proxy.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -219,4 +222,68 @@ describe('registration and enqueueing', () => {
       expect((await h.engine.waitForExecution(id, { timeoutMs: 5_000 })).status).toBe('completed');
     }
   });
+});
+
+describe('close with Redis unreachable', () => {
+  /** close()'s outcome, or 'still closing' after `ms` (far above close's own bounds). */
+  const closeWithin = (engine: WorkflowEngine, ms: number) =>
+    Promise.race([
+      engine.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still closing'), ms).unref()),
+    ]);
+
+  it('ends when Redis goes away while a node runs, and says so', async () => {
+    h = await createHarness();
+    const proxy = await createRedisProxy();
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) };
+    const engine = new WorkflowEngine(h.registry, h.store, proxy.url, {
+      ...TEST_TIMINGS,
+      shutdownGraceMs: 300,
+      prefix: h.prefix,
+      logger,
+    });
+    try {
+      const started = deferred();
+      h.registry.register(
+        'slow',
+        exec(async (ctx) => {
+          started.resolve();
+          await aborted(ctx.signal);
+          return { success: true, data: null };
+        }),
+      );
+      await engine.registerWorkflow(wf('close-cut', [{ id: 'A', type: 'slow' }]));
+      await engine.startWorkers(2);
+      await engine.enqueueWorkflow('close-cut');
+      await started.promise;
+      proxy.cut();
+      // Grace (0.3 s) + at most 5 s for Redis; before the fix it never ended.
+      expect(await closeWithin(engine, 15_000)).toBe('closed');
+      expect(warnings).toContain('Redis did not answer while closing; connections dropped');
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
+
+  it('ends when Redis never answered, and a pending startWorkers() rejects', async () => {
+    h = await createHarness();
+    const proxy = await createRedisProxy();
+    proxy.cut();
+    const engine = new WorkflowEngine(h.registry, h.store, proxy.url, {
+      ...TEST_TIMINGS,
+      prefix: h.prefix,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    try {
+      const starting = engine.startWorkers(2).then(
+        () => 'started',
+        (err: Error) => err.message,
+      );
+      expect(await closeWithin(engine, 15_000)).toBe('closed');
+      expect(await starting).toBe('the engine is closed');
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
 });
