@@ -1323,9 +1323,9 @@ export class WorkflowEngine implements IWorkflowEngine {
   /**
    * Stops taking work, lets running nodes finish for `shutdownGraceMs`, then aborts the
    * rest (their jobs go back to the queue and run again later), and closes connections.
-   * Redis that does not answer is given up on after 5 s more (connections dropped, a
-   * warning logged), so close() always ends. The store is not closed: it belongs to the
-   * caller.
+   * Redis that does not answer is waited for 5 s more (then a warning is logged and the
+   * connections it can drop are dropped), so close() always ends. The store is not closed:
+   * it belongs to the caller.
    */
   close(): Promise<void> {
     this.#closed.abort();
@@ -1351,8 +1351,9 @@ export class WorkflowEngine implements IWorkflowEngine {
       for (const runs of this.#running.values()) for (const run of runs) run.abort('shutdown');
     }
     // The rest only needs Redis: the aborted nodes' jobs go back to the queue, connections
-    // close. Redis that does not answer in time (down, unreachable) is given up on, so that
-    // close() ends — a job it could not take back runs again after its lock expires.
+    // close. Redis that does not answer in time (down, unreachable) is not waited for any
+    // longer, so that close() ends — a job never handed back runs again after its lock
+    // expires.
     const rest = (async () => {
       await closing;
       await this.#channel.close();
@@ -1363,12 +1364,14 @@ export class WorkflowEngine implements IWorkflowEngine {
     })();
     rest.catch(() => {});
     if ((await settleWithin(rest, CLOSE_REDIS_MS)) === 'timeout') {
-      this.#options.logger.warn('Redis did not answer while closing; connections dropped', {
+      this.#options.logger.warn('Redis did not answer while closing; close() gave up waiting', {
         waitedMs: CLOSE_REDIS_MS,
       });
       this.#channel.disconnect();
-      this.#workerConnection.disconnect();
       if (this.#ownsRedis) this.#redis.disconnect();
+      // The workers' connection stays: BullMQ retries a failed hand-back at once, without
+      // end, while its worker closes, so a dropped connection would spin a core. It keeps
+      // reconnecting, hands the jobs back once Redis answers, and then quits.
     } else {
       await rest;
     }

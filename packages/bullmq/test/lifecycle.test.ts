@@ -260,7 +260,7 @@ describe('close with Redis unreachable', () => {
       proxy.cut();
       // Grace (0.3 s) + at most 5 s for Redis; before the fix it never ended.
       expect(await closeWithin(engine, 15_000)).toBe('closed');
-      expect(warnings).toContain('Redis did not answer while closing; connections dropped');
+      expect(warnings).toContain('Redis did not answer while closing; close() gave up waiting');
     } finally {
       await proxy.close();
     }

@@ -54,10 +54,11 @@ describe('node type limits', () => {
     expect(fastStates.every((s) => s.status === 'completed')).toBe(true);
     starts.sort((a, b) => a - b);
     expect(starts).toHaveLength(5);
-    // At most 2 starts per 400 ms window, across both engines.
-    // (Measured in the executor, after the store call that begins the node: allow for jitter.)
+    // At most 2 starts per 400 ms window, across both engines. Measured in the executor,
+    // after the store call that begins the node, whose latency varies (a Postgres begin may
+    // wait for a batch in flight): allow 200 ms of jitter. Unlimited, all 5 start at once.
     for (let i = 0; i + 2 < starts.length; i++) {
-      expect(starts[i + 2]! - starts[i]!).toBeGreaterThanOrEqual(250);
+      expect(starts[i + 2]! - starts[i]!).toBeGreaterThanOrEqual(200);
     }
     expect(starts[4]! - starts[0]!).toBeGreaterThanOrEqual(600);
     // The unlimited type ran while the metered one was still being held back.
