@@ -2,71 +2,16 @@ import type { WorkflowPlan } from '@spane/core';
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
+import { acquireSlot, releaseSlot } from './lua-scripts.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { RedisScript } from './redis-script.js';
 
-/**
- * KEYS: slots (zset member → expiry), waiting (zset member → arrival), index (hash).
- * ARGV: now, ttl, max, member, index field.
- * Notes the workflow's limit in the index (for the reconciler's pass).
- * Drops expired slots, hands free slots to the oldest waiters, then takes one for
- * `member` if one is left; otherwise queues `member` (once) among the waiters.
- * Returns { 1 if `member` holds a slot, waiters that were handed one... }.
- */
-const ACQUIRE = new RedisScript(`
-local now = tonumber(ARGV[1])
-local expiry = now + tonumber(ARGV[2])
-local max = tonumber(ARGV[3])
-local me = ARGV[4]
-redis.call('HSET', KEYS[3], ARGV[5], max)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local out = {0}
-if redis.call('ZSCORE', KEYS[1], me) then
-  redis.call('ZADD', KEYS[1], expiry, me)
-  redis.call('ZREM', KEYS[2], me)
-  out[1] = 1
-  return out
-end
-while redis.call('ZCARD', KEYS[1]) < max do
-  local w = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if not w then break end
-  redis.call('ZREM', KEYS[2], w)
-  redis.call('ZADD', KEYS[1], expiry, w)
-  if w == me then out[1] = 1 else table.insert(out, w) end
-end
-if out[1] == 0 and redis.call('ZCARD', KEYS[1]) < max then
-  redis.call('ZADD', KEYS[1], expiry, me)
-  out[1] = 1
-end
-if out[1] == 0 then redis.call('ZADD', KEYS[2], 'NX', now, me) end
-return out
-`);
+/** src/lua/acquire-slot-3.lua */
+const ACQUIRE = new RedisScript(acquireSlot);
 
-/**
- * KEYS: slots, waiting. ARGV: now, ttl, max, member ('' for none).
- * Gives up `member`'s slot (and its place among the waiters), drops expired slots and
- * hands every free slot to the oldest waiters. Returns the waiters handed a slot.
- */
-const RELEASE = new RedisScript(`
-local now = tonumber(ARGV[1])
-local expiry = now + tonumber(ARGV[2])
-local max = tonumber(ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('ZREM', KEYS[1], ARGV[4])
-  redis.call('ZREM', KEYS[2], ARGV[4])
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local out = {}
-while redis.call('ZCARD', KEYS[1]) < max do
-  local w = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if not w then break end
-  redis.call('ZREM', KEYS[2], w)
-  redis.call('ZADD', KEYS[1], expiry, w)
-  table.insert(out, w)
-end
-return out
-`);
+/** src/lua/release-slot-2.lua */
+const RELEASE = new RedisScript(releaseSlot);
 
 /** A job waiting for a slot sleeps this long at most (a release wakes it at once). */
 const PARK_MS = 6 * 60 * 60 * 1000;

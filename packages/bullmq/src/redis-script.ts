@@ -9,13 +9,19 @@ import type { Redis } from 'ioredis';
 export class RedisScript {
   readonly #source: string;
   readonly #sha: string;
+  readonly #numberOfKeys: number;
 
-  constructor(source: string) {
-    this.#source = source;
-    this.#sha = createHash('sha1').update(source).digest('hex');
+  /** A script of `src/lua/` as `src/lua-scripts.ts` embeds it. */
+  constructor(script: { source: string; numberOfKeys: number }) {
+    this.#source = script.source;
+    this.#numberOfKeys = script.numberOfKeys;
+    this.#sha = createHash('sha1').update(script.source).digest('hex');
   }
 
   async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]) {
+    if (keys.length !== this.#numberOfKeys) {
+      throw new Error(`script takes ${this.#numberOfKeys} keys, got ${keys.length}`);
+    }
     try {
       return (await redis.evalsha(this.#sha, keys.length, ...keys, ...args)) as unknown;
     } catch (err) {

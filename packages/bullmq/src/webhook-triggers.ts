@@ -6,6 +6,7 @@ import {
   type WorkflowDefinition,
 } from '@spane/core';
 import type { Redis } from 'ioredis';
+import { setWebhookRoutes } from './lua-scripts.js';
 import { RedisScript } from './redis-script.js';
 
 /** Header carrying a webhook's HMAC signature: `t=<unix seconds>,v1=<hex>`. */
@@ -158,40 +159,8 @@ export function verifyWebhookSignature(
   if (!ok) throw new InvalidSignatureError('signature does not match');
 }
 
-/**
- * KEYS: routes (hash route → JSON list of targets), owners (hash target → JSON list of routes).
- * ARGV: target, JSON list of the target's routes now.
- * Replaces the target's routes atomically.
- */
-const SET_ROUTES = new RedisScript(`
-local target = ARGV[1]
-local old = redis.call('HGET', KEYS[2], target)
-local function without(list, item)
-  local out = {}
-  for _, v in ipairs(list) do if v ~= item then table.insert(out, v) end end
-  return out
-end
-if old then
-  for _, route in ipairs(cjson.decode(old)) do
-    local cur = redis.call('HGET', KEYS[1], route)
-    if cur then
-      local rest = without(cjson.decode(cur), target)
-      if #rest == 0 then redis.call('HDEL', KEYS[1], route)
-      else redis.call('HSET', KEYS[1], route, cjson.encode(rest)) end
-    end
-  end
-end
-local routes = cjson.decode(ARGV[2])
-for _, route in ipairs(routes) do
-  local cur = redis.call('HGET', KEYS[1], route)
-  local list = cur and without(cjson.decode(cur), target) or {}
-  table.insert(list, target)
-  redis.call('HSET', KEYS[1], route, cjson.encode(list))
-end
-if #routes == 0 then redis.call('HDEL', KEYS[2], target)
-else redis.call('HSET', KEYS[2], target, ARGV[2]) end
-return #routes
-`);
+/** src/lua/set-webhook-routes-2.lua */
+const SET_ROUTES = new RedisScript(setWebhookRoutes);
 
 /**
  * Webhook routes, kept in Redis so every engine process (and a restarted one) finds them:
