@@ -39,9 +39,19 @@ export interface Session {
   prepared(text: string, values: readonly unknown[]): Promise<Row[]>;
 }
 
+/** Names of the statements seen so far (a store prepares four texts, fixed per schema). */
+const statementNames = new Map<string, string>();
+const MAX_STATEMENT_NAMES = 1_000;
+
 /** A prepared statement's name: derived from its text, so one text has one name. */
 function statementName(text: string): string {
-  return `spane_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `spane_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    if (statementNames.size >= MAX_STATEMENT_NAMES) statementNames.clear();
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 const CONNECTION_CODES = new Set([
