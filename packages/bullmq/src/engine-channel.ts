@@ -29,8 +29,6 @@ export class EngineChannel {
   readonly #logger: EngineLogger;
   readonly #handlers = new Set<(message: ChannelMessage) => void>();
   #subscriber: Redis | undefined;
-  /** The subscriber a `close` is quitting (for `disconnect`). */
-  #closingSubscriber: Redis | undefined;
   #ready: Promise<void> | undefined;
   #nodesReady: Promise<void> | undefined;
   #wantNodes = false;
@@ -154,24 +152,18 @@ export class EngineChannel {
     this.flush();
     this.#handlers.clear();
     const sub = this.#subscriber;
-    this.#closingSubscriber = sub;
+    if (!sub) return;
+    // Not connected (Redis down or unreachable): nothing to say goodbye to.
+    if (sub.status !== 'ready') return this.disconnect();
+    await this.#ready?.catch(() => {});
+    await sub.quit().catch(() => sub.disconnect());
     this.#subscriber = undefined;
-    if (sub) {
-      // Not connected (Redis down or unreachable): nothing to say goodbye to.
-      if (sub.status !== 'ready') {
-        sub.disconnect();
-        return;
-      }
-      await this.#ready?.catch(() => {});
-      await sub.quit().catch(() => sub.disconnect());
-    }
   }
 
-  /** Drops the subscriber connection at once (when Redis does not answer a `close`). */
+  /** Drops the subscriber connection at once (also when Redis does not answer a `close`). */
   disconnect(): void {
     this.#handlers.clear();
-    const sub = this.#subscriber ?? this.#closingSubscriber;
+    this.#subscriber?.disconnect();
     this.#subscriber = undefined;
-    sub?.disconnect();
   }
 }

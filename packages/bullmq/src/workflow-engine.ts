@@ -1140,20 +1140,13 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /** Checks Redis (a PING), the store (a read) and this process's workers, each within 2 s. */
   async checkHealth(): Promise<EngineHealth> {
-    const within = <T>(p: Promise<T>): Promise<T> =>
-      Promise.race([
-        p,
-        new Promise<T>((_, reject) =>
-          setTimeout(() => reject(new Error('timeout')), 2_000).unref(),
-        ),
-      ]);
     const [redis, store] = await Promise.all([
-      within(this.#redis.ping()).then(
+      within(this.#redis.ping(), 2_000).then(
         (r) => r === 'PONG',
         () => false,
       ),
-      within(this.#store.getExecution('health-check')).then(
-        () => true,
+      within(this.#store.getExecution('health-check'), 2_000).then(
+        (r) => r !== TIMED_OUT,
         () => false,
       ),
     ]);
@@ -1347,7 +1340,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   async #close(): Promise<void> {
     clearInterval(this.#reconcileTimer);
     const closing = Promise.all(this.#workers.map((w) => w.close()));
-    if ((await settleWithin(closing, this.#options.shutdownGraceMs)) === 'timeout') {
+    if ((await within(settled(closing), this.#options.shutdownGraceMs)) === TIMED_OUT) {
       for (const runs of this.#running.values()) for (const run of runs) run.abort('shutdown');
     }
     // The rest only needs Redis: the aborted nodes' jobs go back to the queue, connections
@@ -1362,8 +1355,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       await this.#workerConnection.quit().catch(() => this.#workerConnection.disconnect());
       if (this.#ownsRedis) await this.#redis.quit().catch(() => this.#redis.disconnect());
     })();
-    rest.catch(() => {});
-    if ((await settleWithin(rest, CLOSE_REDIS_MS)) === 'timeout') {
+    if ((await within(settled(rest), CLOSE_REDIS_MS)) === TIMED_OUT) {
       this.#options.logger.warn('Redis did not answer while closing; close() gave up waiting', {
         waitedMs: CLOSE_REDIS_MS,
       });
@@ -1383,19 +1375,23 @@ export class WorkflowEngine implements IWorkflowEngine {
 /** How long `close()` waits for Redis once the running nodes finished or were aborted. */
 const CLOSE_REDIS_MS = 5_000;
 
-/** Resolves when `promise` settles (whatever its outcome) or after `ms`, with which came first. */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'timeout'> {
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`'s outcome, or TIMED_OUT if it has not settled after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
   });
-  return Promise.race([
-    promise.then(
-      () => 'settled' as const,
-      () => 'settled' as const,
-    ),
-    timeout,
-  ]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves when `promise` settles, whatever its outcome. */
+function settled(promise: Promise<unknown>): Promise<void> {
+  return promise.then(
+    () => {},
+    () => {},
+  );
 }
 
 /** Data of a control-queue job: a workflow timeout, or a schedule's firing. */
