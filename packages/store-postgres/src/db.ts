@@ -36,22 +36,19 @@ export interface Session {
    * Runs one statement with bind parameters as a named prepared statement (parsed and
    * planned once per connection), in its own implicit transaction, which it may commit.
    */
-  prepared(text: string, values: readonly unknown[]): Promise<Row[]>;
+  prepared(statement: PreparedStatement, values: readonly unknown[]): Promise<Row[]>;
 }
 
-/** Names of the statements seen so far (a store prepares four texts, fixed per schema). */
-const statementNames = new Map<string, string>();
-const MAX_STATEMENT_NAMES = 1_000;
+/** A statement sent as a named prepared statement. */
+export interface PreparedStatement {
+  /** Derived from the text, so one text has one name on every connection. */
+  name: string;
+  text: string;
+}
 
-/** A prepared statement's name: derived from its text, so one text has one name. */
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = `spane_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
-    if (statementNames.size >= MAX_STATEMENT_NAMES) statementNames.clear();
-    statementNames.set(text, name);
-  }
-  return name;
+/** Names `text` for {@link Session.prepared} (hashing it once, not per call). */
+export function preparedStatement(text: string): PreparedStatement {
+  return { name: `spane_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
 }
 
 const CONNECTION_CODES = new Set([
@@ -183,7 +180,7 @@ export class Database {
       const send = async (
         statements: Sql[],
         commits: boolean,
-        prepared?: { text: string; values: readonly unknown[] },
+        prepared?: { statement: PreparedStatement; values: readonly unknown[] },
       ): Promise<Row[][]> => {
         let opens = open;
         for (const s of statements) {
@@ -194,8 +191,8 @@ export class Database {
           const result = (await client.query(
             prepared
               ? {
-                  name: statementName(prepared.text),
-                  text: prepared.text,
+                  name: prepared.statement.name,
+                  text: prepared.statement.text,
                   values: prepared.values as unknown[],
                   types: TYPES,
                 }
@@ -221,7 +218,7 @@ export class Database {
       const session: Session = {
         query: (...statements) => send(statements, false),
         commit: (...statements) => send(statements, true),
-        prepared: async (text, values) => (await send([], true, { text, values }))[0]!,
+        prepared: async (statement, values) => (await send([], true, { statement, values }))[0]!,
       };
 
       try {
@@ -272,7 +269,11 @@ export class Database {
   }
 
   /** One prepared statement with bind parameters (see {@link Session.prepared}). */
-  prepared(text: string, values: readonly unknown[], idempotent = false): Promise<Row[]> {
-    return this.run((s) => s.prepared(text, values), idempotent);
+  prepared(
+    statement: PreparedStatement,
+    values: readonly unknown[],
+    idempotent = false,
+  ): Promise<Row[]> {
+    return this.run((s) => s.prepared(statement, values), idempotent);
   }
 }

@@ -44,7 +44,7 @@ import {
 } from '@spane/core';
 import pg from 'pg';
 import { Batcher, Failure } from './batcher.js';
-import { Database, type Row } from './db.js';
+import { Database, type PreparedStatement, preparedStatement, type Row } from './db.js';
 import { applyMigrations } from './migrate.js';
 import {
   checkText,
@@ -552,7 +552,7 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly #ownsPool: boolean;
   readonly #schema: string;
   readonly #t: Tables;
-  readonly #hot: ReturnType<typeof hotStatements>;
+  readonly #hot: Record<keyof ReturnType<typeof hotStatements>, PreparedStatement>;
   /** `getWorkflow` calls: tenant, workflow and version (or '' for the current) joined by U+0000. */
   readonly #workflowReads = new Batcher<string, Row | undefined>({
     maxBatch: MAX_BATCH,
@@ -668,7 +668,13 @@ export class PostgresExecutionStore implements ExecutionStore {
       spans: q('spans'),
       dlq: q('dlq'),
     };
-    this.#hot = hotStatements(this.#t);
+    const hot = hotStatements(this.#t);
+    this.#hot = {
+      workflows: preparedStatement(hot.workflows),
+      create: preparedStatement(hot.create),
+      begin: preparedStatement(hot.begin),
+      complete: preparedStatement(hot.complete),
+    };
   }
 
   /** The schema holding the store's tables. */
