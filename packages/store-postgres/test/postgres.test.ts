@@ -474,6 +474,20 @@ describe('listActiveNodes', () => {
   });
 });
 
+/** Calls `onQuery` with the first argument of every query sent on the pool's connections. */
+function watchQueries(pool: pg.Pool, onQuery: (config: unknown) => void): void {
+  const wrapped = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => {
+    if (wrapped.has(client)) return;
+    wrapped.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      onQuery(args[0]);
+      return query(...args);
+    };
+  });
+}
+
 /** Every node of an EXPLAIN (FORMAT JSON) plan, with whether it is on the inner side of a nested loop. */
 function planNodes(
   node: Record<string, unknown>,
@@ -496,15 +510,9 @@ describe('plans of the node-run statements', () => {
     // The statements the store prepares, as it sends them.
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
     const texts = new Map<string, string>();
-    pool.on('acquire', (client) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as { query: unknown }).query = (...args: unknown[]) => {
-        const config = args[0] as { name?: string; text?: string };
-        if (typeof config === 'object' && config.name && config.text) {
-          texts.set(config.name, config.text);
-        }
-        return query(...args);
-      };
+    watchQueries(pool, (config) => {
+      const { name, text } = config as { name?: string; text?: string };
+      if (name && text) texts.set(name, text);
     });
     const s = new PostgresExecutionStore({ pool, schema });
     const explainer = new pg.Client({
@@ -558,15 +566,8 @@ describe('round trips', () => {
   it('beginNodeRun takes one round trip, completeNode one when every edge fires, else two', async () => {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
     let queries = 0;
-    const wrapped = new WeakSet<pg.PoolClient>();
-    pool.on('acquire', (client) => {
-      if (wrapped.has(client)) return;
-      wrapped.add(client);
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as { query: unknown }).query = (...args: unknown[]) => {
-        queries += 1;
-        return query(...args);
-      };
+    watchQueries(pool, () => {
+      queries += 1;
     });
     const s = new PostgresExecutionStore({ pool, schema });
     try {
