@@ -13,6 +13,7 @@ import {
   type Harness,
   keysOf,
   record,
+  silentLogger,
   TEST_TIMINGS,
   until,
   wf,
@@ -273,7 +274,7 @@ describe('close with Redis unreachable', () => {
     const engine = new WorkflowEngine(h.registry, h.store, proxy.url, {
       ...TEST_TIMINGS,
       prefix: h.prefix,
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      logger: silentLogger,
     });
     try {
       const starting = engine.startWorkers(2).then(
