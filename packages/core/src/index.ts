@@ -80,12 +80,15 @@ export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-
 export { assertTransition, canTransition, isTerminalStatus } from './status-transitions.js';
 export {
   applyNodeOutcome,
+  closesEdges,
   edgeFired,
+  initialOpenParents,
   isSettled,
   type NodeInput,
   type NodeLookup,
   type NodeOutcome,
   type NodeSnapshot,
+  type OpenParentCount,
   type ParentResult,
   resolveNodeInput,
   type SettledNode,

@@ -96,6 +96,37 @@ export function startExecution(plan: WorkflowPlan): StartTransition {
 }
 
 /**
+ * How many parents of a node had not settled for its readiness before an event:
+ * `completed`, `skipped` and `failed` with `continueOnFail` count as settled; a failure
+ * without it does not (it fails the execution, and a DLQ retry may still complete it).
+ */
+export type OpenParentCount = (nodeId: string) => number;
+
+/**
+ * Whether a settled node lets its children's {@link OpenParentCount} go down: true for
+ * every `settled` entry of a {@link TransitionResult} except a failure without
+ * `continueOnFail`.
+ */
+export function closesEdges(node: SettledNode): boolean {
+  return node.status !== 'failed' || node.continuedOnFail === true;
+}
+
+/**
+ * The initial {@link OpenParentCount} of every node of an execution just started: its
+ * parents that are not skipped by {@link startExecution}.
+ */
+export function initialOpenParents(plan: WorkflowPlan): Map<string, number> {
+  const skipped = new Set(plan.unreachable);
+  const open = new Map<string, number>();
+  for (const id of plan.nodeIds) {
+    let n = 0;
+    for (const parent of plan.parents.get(id) ?? []) if (!skipped.has(parent)) n += 1;
+    open.set(id, n);
+  }
+  return open;
+}
+
+/**
  * Applies one node's final outcome. Pure: reads node states only through `lookup` (which
  * must reflect the execution as it was before this event, atomically with the write of
  * the result) and returns what changes. A store calls it inside its atomic section and
@@ -104,6 +135,11 @@ export function startExecution(plan: WorkflowPlan): StartTransition {
  * `remaining` is the value the previous transition (or {@link startExecution}) returned.
  * A failure without `continueOnFail` settles only its node and fails the execution; its
  * children stay pending (a DLQ retry can still complete it), and `remaining` is unchanged.
+ *
+ * `openParents`, when given, must be exact (see {@link OpenParentCount}; a store keeps it
+ * by starting from {@link initialOpenParents} and, after each transition, decrementing
+ * the children of every `settled` node that {@link closesEdges}). A join's parents are
+ * then read only when the last of them settles, instead of on every parent's event.
  *
  * @throws NodeAlreadySettledError if `nodeId` is already settled in `lookup`.
  * @throws NodeNotFoundError if `nodeId` is not in the plan.
@@ -114,6 +150,7 @@ export function applyNodeOutcome(
   nodeId: string,
   outcome: NodeOutcome,
   remaining: number,
+  openParents?: OpenParentCount,
 ): TransitionResult {
   const definition = planNode(plan, nodeId);
   const current = lookup(nodeId);
@@ -146,9 +183,20 @@ export function applyNodeOutcome(
 
   // Breadth-first over the nodes settled by this event: decide each child once all its
   // parents are settled. A child is decided at most once: it leaves `pending` here.
+  // With `openParents`: per child, its parents settled by this event so far — counted as
+  // each one settles, so a child is decided exactly when `get` would show it ready.
+  const closedHere = new Map<string, number>();
+  const close = (id: string): void => {
+    if (!openParents) return;
+    for (const child of plan.children.get(id) ?? []) {
+      closedHere.set(child, (closedHere.get(child) ?? 0) + 1);
+    }
+  };
+  close(nodeId);
   const queue = [nodeId];
   for (let i = 0; i < queue.length; i++) {
     for (const child of plan.children.get(queue[i]!) ?? []) {
+      if (openParents && openParents(child) > (closedHere.get(child) ?? 0)) continue;
       if (get(child) !== undefined && get(child)!.status !== 'pending') continue;
       let allSettled = true;
       let fired = false;
@@ -172,6 +220,7 @@ export function applyNodeOutcome(
         settled.push({ nodeId: child, status: 'skipped', skipReason: reason });
         skipped.push({ nodeId: child, reason });
         left -= 1;
+        close(child);
         queue.push(child);
       }
     }

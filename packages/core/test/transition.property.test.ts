@@ -10,7 +10,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyNodeOutcome,
+  closesEdges,
   compileWorkflow,
+  initialOpenParents,
   NodeAlreadySettledError,
   type NodeDefinition,
   type NodeInput,
@@ -240,6 +242,8 @@ interface Run {
   leftReady: string[];
   /** Set when applyNodeOutcome threw. */
   thrown?: unknown;
+  /** Steps whose result differed when given exact open-parent counts. */
+  countMismatches: string[];
 }
 
 function outcomeOf(plan: Plan | undefined, nodeId: string): NodeOutcome {
@@ -258,7 +262,17 @@ function simulate(scenario: Scenario): Run {
   const ready = [...start.ready];
   for (const r of ready) state.set(r, { status: 'queued' });
   let remaining = start.remaining;
-  const run: Run = { scenario, plan, start, initial: new Map(state), steps: [], leftReady: ready };
+  const run: Run = {
+    scenario,
+    plan,
+    start,
+    initial: new Map(state),
+    steps: [],
+    leftReady: ready,
+    countMismatches: [],
+  };
+  // Open-parent counters as a store keeps them: each step also runs with them as a hint.
+  const open = initialOpenParents(plan);
 
   for (let k = 0; ready.length > 0; k++) {
     const nodeId = ready.splice(scenario.picks[k % scenario.picks.length]! % ready.length, 1)[0]!;
@@ -272,6 +286,16 @@ function simulate(scenario: Scenario): Run {
     } catch (e) {
       run.thrown = e;
       return run;
+    }
+    const counted = applyNodeOutcome(plan, lookup, nodeId, outcome, remaining, (id) => {
+      return open.get(id)!;
+    });
+    if (JSON.stringify(counted) !== JSON.stringify(result)) {
+      run.countMismatches.push(`${nodeId}: ${JSON.stringify(counted)} ≠ ${JSON.stringify(result)}`);
+    }
+    for (const s of result.settled) {
+      if (!closesEdges(s)) continue;
+      for (const child of plan.children.get(s.nodeId) ?? []) open.set(child, open.get(child)! - 1);
     }
     // Record the result as a store would.
     for (const s of result.settled) {
@@ -677,5 +701,20 @@ describe('transition rules on random DAGs (property)', { timeout: 120_000 }, () 
       }),
       { numRuns: NUM_RUNS },
     );
+  });
+
+  it('(7) exact open-parent counts (initialOpenParents, closesEdges) change no transition', () => {
+    let joinsSeen = 0;
+    fc.assert(
+      fc.property(scenarioArb(anyRun), (sc) => {
+        const run = simulate(sc);
+        assertNoThrow(run);
+        expect(run.countMismatches).toEqual([]);
+        if (run.plan.nodeIds.some((n) => (run.plan.parents.get(n)?.length ?? 0) > 1)) joinsSeen++;
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    // The property covered workflows with joins, where the counts decide.
+    expect(joinsSeen).toBeGreaterThan(NUM_RUNS / 10);
   });
 });

@@ -8,6 +8,7 @@ import {
   type CompleteNodeResult,
   type CreateExecutionInput,
   type CreateExecutionResult,
+  closesEdges,
   DEFAULT_TENANT,
   type DLQItem,
   type ExecutionFilter,
@@ -19,6 +20,7 @@ import {
   type ExecutionSummary,
   InvalidArgumentError,
   InvalidTransitionError,
+  initialOpenParents,
   isSettled,
   isTerminalStatus,
   type LogEntry,
@@ -52,6 +54,8 @@ interface ExecutionRecord {
   state: ExecutionState;
   /** Nodes still to settle successfully (see `applyNodeOutcome`). */
   remaining: number;
+  /** Per node, its parents not settled yet (see `OpenParentCount`): joins cost O(1) per parent. */
+  openParents: Map<string, number>;
   /** Creation order, for newest-first listings and cursors. */
   seq: number;
 }
@@ -67,6 +71,16 @@ const MAX_PAGE = 1000;
 /** Deep copy through JSON, so stored data behaves as a database-backed store's would. */
 function copy<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+/**
+ * A log line as stored: its fields are strings but `meta`, which is deep-copied (cheaper
+ * than a JSON round trip of the whole line on the hot path; reads copy through JSON).
+ */
+function copyLogEntry(entry: LogEntry): LogEntry {
+  const stored = { ...entry };
+  if (entry.meta !== undefined) stored.meta = copy(entry.meta);
+  return stored;
 }
 
 function key(tenantId: string | undefined, id: string): string {
@@ -231,7 +245,12 @@ export class InMemoryExecutionStore implements ExecutionStore {
       state.idempotencyKey = input.idempotencyKey;
       this.#idempotency.set(key(tenantId, input.idempotencyKey), executionId);
     }
-    this.#executions.set(executionId, { state, remaining: start.remaining, seq: ++this.#seq });
+    this.#executions.set(executionId, {
+      state,
+      remaining: start.remaining,
+      openParents: initialOpenParents(plan),
+      seq: ++this.#seq,
+    });
     return { execution: copy(state), created: true, ready: [...start.ready] };
   }
 
@@ -350,13 +369,21 @@ export class InMemoryExecutionStore implements ExecutionStore {
     ) {
       return notRecorded;
     }
+    const { openParents } = record;
     const t = applyNodeOutcome(
       plan,
       (id) => state.nodeResults[id],
       nodeId,
       outcome,
       record.remaining,
+      (id) => openParents.get(id) ?? 0,
     );
+    for (const s of t.settled) {
+      if (!closesEdges(s)) continue;
+      for (const child of plan.children.get(s.nodeId) ?? []) {
+        openParents.set(child, (openParents.get(child) ?? 0) - 1);
+      }
+    }
     const now = this.#iso();
     for (const s of t.settled) {
       const n = state.nodeResults[s.nodeId]!;
@@ -585,7 +612,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
         list = [];
         this.#logs.set(entry.executionId, list);
       }
-      list.push(copy(entry));
+      list.push(copyLogEntry(entry));
     }
   }
 
@@ -601,7 +628,8 @@ export class InMemoryExecutionStore implements ExecutionStore {
       spans = new Map();
       this.#spans.set(span.executionId, spans);
     }
-    spans.set(span.spanId, copy(span));
+    // Every field of a span is a string or a number: a shallow copy is a full one.
+    spans.set(span.spanId, { ...span });
   }
 
   async getSpans(executionId: string): Promise<Span[]> {
