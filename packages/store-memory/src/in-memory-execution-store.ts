@@ -56,6 +56,11 @@ interface ExecutionRecord {
   remaining: number;
   /** Per node, its parents not settled yet (see `OpenParentCount`): joins cost O(1) per parent. */
   openParents: Map<string, number>;
+  /**
+   * Node outputs as JSON text (never in `state.nodeResults`): written once, parsed per
+   * read, which also copies them; one string per output keeps big outputs compact.
+   */
+  data: Map<string, string>;
   /** Creation order, for newest-first listings and cursors. */
   seq: number;
 }
@@ -81,6 +86,36 @@ function copyLogEntry(entry: LogEntry): LogEntry {
   const stored = { ...entry };
   if (entry.meta !== undefined) stored.meta = copy(entry.meta);
   return stored;
+}
+
+/**
+ * A node output as JSON text (undefined for no output).
+ * @throws InvalidArgumentError when JSON cannot hold it, as the PostgreSQL store does.
+ */
+function toJsonText(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${what} is not serialisable as JSON: ${String(error)}`);
+  }
+  if (text === undefined) throw new InvalidArgumentError(`${what} is not a JSON value`);
+  return text;
+}
+
+/** The state as callers see it: a copy, with the node outputs parsed back in. */
+function view(record: ExecutionRecord): ExecutionState {
+  const state = copy(record.state);
+  for (const [nodeId, text] of record.data) state.nodeResults[nodeId]!.data = JSON.parse(text);
+  return state;
+}
+
+/** A node's state with its output (parsed, so a fresh copy), for the data-passing rule. */
+function withData(record: ExecutionRecord, nodeId: string): NodeState | undefined {
+  const node = record.state.nodeResults[nodeId];
+  const text = record.data.get(nodeId);
+  return node === undefined || text === undefined ? node : { ...node, data: JSON.parse(text) };
 }
 
 function key(tenantId: string | undefined, id: string): string {
@@ -210,7 +245,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     if (input.idempotencyKey !== undefined) {
       const existing = this.#idempotency.get(key(tenantId, input.idempotencyKey));
       const record = existing === undefined ? undefined : this.#executions.get(existing);
-      if (record) return { execution: copy(record.state), created: false, ready: [] };
+      if (record) return { execution: view(record), created: false, ready: [] };
     }
     const executionId = input.executionId ?? randomUUID();
     if (this.#executions.has(executionId)) {
@@ -249,6 +284,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       state,
       remaining: start.remaining,
       openParents: initialOpenParents(plan),
+      data: new Map(),
       seq: ++this.#seq,
     });
     return { execution: copy(state), created: true, ready: [...start.ready] };
@@ -256,7 +292,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
 
   async getExecution(executionId: string): Promise<ExecutionState | null> {
     const record = this.#executions.get(executionId);
-    return record ? copy(record.state) : null;
+    return record ? view(record) : null;
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<ExecutionPage> {
@@ -316,12 +352,14 @@ export class InMemoryExecutionStore implements ExecutionStore {
       state.startedAt = now;
       state.version += 1;
     }
-    const input = resolveNodeInput(plan, nodeId, (id) => state.nodeResults[id], state.initialData);
+    // Parents' outputs are parsed from their text: fresh objects, so nothing is copied again.
+    const input = resolveNodeInput(plan, nodeId, (id) => withData(record, id), state.initialData);
+    const isEntry = (plan.parents.get(nodeId) ?? []).length === 0;
     const result: BeginNodeRunResult = {
       started: true,
       attempt: node.attempts,
-      inputData: copy(input.inputData),
-      previousResults: copy(input.previousResults),
+      inputData: isEntry ? copy(input.inputData) : input.inputData,
+      previousResults: input.previousResults,
       initialData: copy(state.initialData),
       tenantId: state.tenantId,
       depth: state.depth,
@@ -369,6 +407,9 @@ export class InMemoryExecutionStore implements ExecutionStore {
     ) {
       return notRecorded;
     }
+    // Serialized before anything changes: an output JSON cannot hold fails the call cleanly.
+    const data =
+      outcome.type === 'skipped' ? undefined : toJsonText(outcome.data, `data of node '${nodeId}'`);
     const { openParents } = record;
     const t = applyNodeOutcome(
       plan,
@@ -392,13 +433,12 @@ export class InMemoryExecutionStore implements ExecutionStore {
       if (s.skipReason !== undefined) n.skipReason = s.skipReason;
       if (s.continuedOnFail) n.continuedOnFail = true;
     }
+    if (data !== undefined) record.data.set(nodeId, data);
     if (outcome.type === 'completed') {
-      if (outcome.data !== undefined) node.data = copy(outcome.data);
       if (outcome.nextNodes !== undefined) node.nextNodes = [...outcome.nextNodes];
       delete node.error;
     } else if (outcome.type === 'failed') {
       node.error = outcome.error;
-      if (outcome.data !== undefined) node.data = copy(outcome.data);
     }
     for (const id of t.ready) state.nodeResults[id]!.status = 'queued';
     record.remaining = t.remaining;
@@ -462,7 +502,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       if (options.error !== undefined) state.error = options.error;
       state.version += 1;
     }
-    return copy(state);
+    return view(record);
   }
 
   /** Moves an execution to a terminal status and cancels its unfinished nodes. */
@@ -518,7 +558,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     }
     state.metadata = { ...state.metadata, ...copy(patch) };
     state.version += 1;
-    return copy(state);
+    return view(record);
   }
 
   async retryFailedNode(executionId: string, nodeId: string): Promise<{ ready: string[] } | null> {
