@@ -1,4 +1,4 @@
-export { canonicalJson, contentHash } from './canonical-json.js';
+export { canonicalJson, contentHash, toJsonText } from './canonical-json.js';
 export {
   ENGINE_EVENT_NAMES,
   type EngineEventListener,

@@ -34,6 +34,7 @@ import {
   type StoredWorkflow,
   startExecution,
   type TenantScope,
+  toJsonText,
   VersionConflictError,
   type WorkflowPlan,
 } from '@spane/core';
@@ -86,22 +87,6 @@ function copyLogEntry(entry: LogEntry): LogEntry {
   const stored = { ...entry };
   if (entry.meta !== undefined) stored.meta = copy(entry.meta);
   return stored;
-}
-
-/**
- * A node output as JSON text (undefined for no output).
- * @throws InvalidArgumentError when JSON cannot hold it, as the PostgreSQL store does.
- */
-function toJsonText(value: unknown, what: string): string | undefined {
-  if (value === undefined) return undefined;
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new InvalidArgumentError(`${what} is not serialisable as JSON: ${String(error)}`);
-  }
-  if (text === undefined) throw new InvalidArgumentError(`${what} is not a JSON value`);
-  return text;
 }
 
 /** The state as callers see it: a copy, with the node outputs parsed back in. */
@@ -409,7 +394,9 @@ export class InMemoryExecutionStore implements ExecutionStore {
     }
     // Serialized before anything changes: an output JSON cannot hold fails the call cleanly.
     const data =
-      outcome.type === 'skipped' ? undefined : toJsonText(outcome.data, `data of node '${nodeId}'`);
+      outcome.type === 'skipped' || outcome.data === undefined
+        ? undefined
+        : toJsonText(outcome.data, `data of node '${nodeId}'`);
     const { openParents } = record;
     const t = applyNodeOutcome(
       plan,

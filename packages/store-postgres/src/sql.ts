@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@spane/core';
+import { InvalidArgumentError, toJsonText } from '@spane/core';
 import pg from 'pg';
 
 /**
@@ -107,13 +107,7 @@ function findNul(value: unknown, path: string): string | undefined {
  * @throws InvalidArgumentError when it is not JSON, or holds U+0000 (jsonb cannot store it).
  */
 export function jsonText(value: unknown, what: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new InvalidArgumentError(`${what} is not serialisable as JSON: ${String(error)}`);
-  }
-  if (text === undefined) throw new InvalidArgumentError(`${what} is not a JSON value`);
+  const text = toJsonText(value, what);
   // JSON.stringify writes U+0000 as the escape \u0000; a backslash followed by "u0000"
   // also matches, so confirm on the value before refusing.
   if (text.includes('\\u0000')) {
