@@ -80,15 +80,13 @@ export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-
 export { assertTransition, canTransition, isTerminalStatus } from './status-transitions.js';
 export {
   applyNodeOutcome,
-  closesEdges,
   edgeFired,
-  initialOpenParents,
   isSettled,
   type NodeInput,
   type NodeLookup,
   type NodeOutcome,
   type NodeSnapshot,
-  type OpenParentCount,
+  OpenParentCounts,
   type ParentResult,
   resolveNodeInput,
   type SettledNode,

@@ -96,34 +96,41 @@ export function startExecution(plan: WorkflowPlan): StartTransition {
 }
 
 /**
- * How many parents of a node had not settled for its readiness before an event:
- * `completed`, `skipped` and `failed` with `continueOnFail` count as settled; a failure
- * without it does not (it fails the execution, and a DLQ retry may still complete it).
+ * Per node of one execution, how many of its parents have not settled for its readiness
+ * yet (`completed`, `skipped` and `failed` with `continueOnFail` count as settled; a
+ * failure without it does not: it fails the execution, and a DLQ retry may still complete
+ * it). A store keeps one per execution and passes it to {@link applyNodeOutcome}, so a
+ * join's parents are read only when the last of them settles, not on every parent's event.
  */
-export type OpenParentCount = (nodeId: string) => number;
+export class OpenParentCounts {
+  readonly #plan: WorkflowPlan;
+  readonly #open = new Map<string, number>();
 
-/**
- * Whether a settled node lets its children's {@link OpenParentCount} go down: true for
- * every `settled` entry of a {@link TransitionResult} except a failure without
- * `continueOnFail`.
- */
-export function closesEdges(node: SettledNode): boolean {
-  return node.status !== 'failed' || node.continuedOnFail === true;
-}
-
-/**
- * The initial {@link OpenParentCount} of every node of an execution just started: its
- * parents that are not skipped by {@link startExecution}.
- */
-export function initialOpenParents(plan: WorkflowPlan): Map<string, number> {
-  const skipped = new Set(plan.unreachable);
-  const open = new Map<string, number>();
-  for (const id of plan.nodeIds) {
-    let n = 0;
-    for (const parent of plan.parents.get(id) ?? []) if (!skipped.has(parent)) n += 1;
-    open.set(id, n);
+  /** The counts of an execution just started: parents not skipped by {@link startExecution}. */
+  constructor(plan: WorkflowPlan) {
+    this.#plan = plan;
+    const skipped = new Set(plan.unreachable);
+    for (const id of plan.nodeIds) {
+      let n = 0;
+      for (const parent of plan.parents.get(id) ?? []) if (!skipped.has(parent)) n += 1;
+      this.#open.set(id, n);
+    }
   }
-  return open;
+
+  /** Parents of `nodeId` not settled yet. */
+  get(nodeId: string): number {
+    return this.#open.get(nodeId) ?? 0;
+  }
+
+  /** Counts the nodes a transition settled; call it when the store records that transition. */
+  record(result: Pick<TransitionResult, 'settled'>): void {
+    for (const node of result.settled) {
+      if (node.status === 'failed' && node.continuedOnFail !== true) continue;
+      for (const child of this.#plan.children.get(node.nodeId) ?? []) {
+        this.#open.set(child, this.get(child) - 1);
+      }
+    }
+  }
 }
 
 /**
@@ -136,10 +143,8 @@ export function initialOpenParents(plan: WorkflowPlan): Map<string, number> {
  * A failure without `continueOnFail` settles only its node and fails the execution; its
  * children stay pending (a DLQ retry can still complete it), and `remaining` is unchanged.
  *
- * `openParents`, when given, must be exact (see {@link OpenParentCount}; a store keeps it
- * by starting from {@link initialOpenParents} and, after each transition, decrementing
- * the children of every `settled` node that {@link closesEdges}). A join's parents are
- * then read only when the last of them settles, instead of on every parent's event.
+ * `openParents`, when given, must be the execution's counts as they were before this
+ * event (see {@link OpenParentCounts}); the result is the same with or without them.
  *
  * @throws NodeAlreadySettledError if `nodeId` is already settled in `lookup`.
  * @throws NodeNotFoundError if `nodeId` is not in the plan.
@@ -150,7 +155,7 @@ export function applyNodeOutcome(
   nodeId: string,
   outcome: NodeOutcome,
   remaining: number,
-  openParents?: OpenParentCount,
+  openParents?: OpenParentCounts,
 ): TransitionResult {
   const definition = planNode(plan, nodeId);
   const current = lookup(nodeId);
@@ -196,7 +201,7 @@ export function applyNodeOutcome(
   const queue = [nodeId];
   for (let i = 0; i < queue.length; i++) {
     for (const child of plan.children.get(queue[i]!) ?? []) {
-      if (openParents && openParents(child) > (closedHere.get(child) ?? 0)) continue;
+      if (openParents && openParents.get(child) > (closedHere.get(child) ?? 0)) continue;
       if (get(child) !== undefined && get(child)!.status !== 'pending') continue;
       let allSettled = true;
       let fired = false;

@@ -8,7 +8,6 @@ import {
   type CompleteNodeResult,
   type CreateExecutionInput,
   type CreateExecutionResult,
-  closesEdges,
   DEFAULT_TENANT,
   type DLQItem,
   type ExecutionFilter,
@@ -20,7 +19,6 @@ import {
   type ExecutionSummary,
   InvalidArgumentError,
   InvalidTransitionError,
-  initialOpenParents,
   isSettled,
   isTerminalStatus,
   type LogEntry,
@@ -28,6 +26,7 @@ import {
   type NodeOutcome,
   type NodeState,
   type NodeTelemetry,
+  OpenParentCounts,
   resolveNodeInput,
   type SetStatusOptions,
   type Span,
@@ -55,8 +54,8 @@ interface ExecutionRecord {
   state: ExecutionState;
   /** Nodes still to settle successfully (see `applyNodeOutcome`). */
   remaining: number;
-  /** Per node, its parents not settled yet (see `OpenParentCount`): joins cost O(1) per parent. */
-  openParents: Map<string, number>;
+  /** Per node, its parents not settled yet: a join costs O(1) per parent's completion. */
+  openParents: OpenParentCounts;
   /**
    * Node outputs as JSON text (never in `state.nodeResults`): written once, parsed per
    * read, which also copies them; one string per output keeps big outputs compact.
@@ -268,7 +267,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     this.#executions.set(executionId, {
       state,
       remaining: start.remaining,
-      openParents: initialOpenParents(plan),
+      openParents: new OpenParentCounts(plan),
       data: new Map(),
       seq: ++this.#seq,
     });
@@ -337,15 +336,16 @@ export class InMemoryExecutionStore implements ExecutionStore {
       state.startedAt = now;
       state.version += 1;
     }
-    // Parents' outputs are parsed from their text: fresh objects, so nothing is copied again.
-    const input = resolveNodeInput(plan, nodeId, (id) => withData(record, id), state.initialData);
-    const isEntry = (plan.parents.get(nodeId) ?? []).length === 0;
+    // Fresh objects only: parents' outputs are parsed from their text, and an entry node's
+    // input is this copy of the initial data (one object, as the PostgreSQL store returns).
+    const initialData = copy(state.initialData);
+    const input = resolveNodeInput(plan, nodeId, (id) => withData(record, id), initialData);
     const result: BeginNodeRunResult = {
       started: true,
       attempt: node.attempts,
-      inputData: isEntry ? copy(input.inputData) : input.inputData,
+      inputData: input.inputData,
       previousResults: input.previousResults,
-      initialData: copy(state.initialData),
+      initialData,
       tenantId: state.tenantId,
       depth: state.depth,
     };
@@ -397,21 +397,15 @@ export class InMemoryExecutionStore implements ExecutionStore {
       outcome.type === 'skipped' || outcome.data === undefined
         ? undefined
         : toJsonText(outcome.data, `data of node '${nodeId}'`);
-    const { openParents } = record;
     const t = applyNodeOutcome(
       plan,
       (id) => state.nodeResults[id],
       nodeId,
       outcome,
       record.remaining,
-      (id) => openParents.get(id) ?? 0,
+      record.openParents,
     );
-    for (const s of t.settled) {
-      if (!closesEdges(s)) continue;
-      for (const child of plan.children.get(s.nodeId) ?? []) {
-        openParents.set(child, (openParents.get(child) ?? 0) - 1);
-      }
-    }
+    record.openParents.record(t);
     const now = this.#iso();
     for (const s of t.settled) {
       const n = state.nodeResults[s.nodeId]!;
