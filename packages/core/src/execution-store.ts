@@ -106,6 +106,27 @@ export interface CompleteNodeResult {
   executionStatus: ExecutionStatus;
   /** True when this call moved the execution to `completed` or `failed`. */
   finished: boolean;
+  /**
+   * The nodes of `ready` that this call started (moved to `running` at attempt 1) as asked
+   * by {@link CompleteNodeOptions.start}; absent or empty when none was. A store that does
+   * not support starting nodes leaves it out, and they are `queued` like the rest.
+   */
+  started?: string[];
+}
+
+/** Options of {@link ExecutionStore.completeNode}. */
+export interface CompleteNodeOptions {
+  /**
+   * Nodes to start in the same write if this call makes them ready: instead of `queued`,
+   * such a node becomes `running` with `attempts` 1 and `startedAt` set, as
+   * {@link ExecutionStore.beginNodeRun} with attempt 1 would have left it, and is listed
+   * in `started` (and in `ready`). A node of the list that does not become ready here is
+   * not touched, and in a `paused` execution every ready node is queued. A store may queue such a node instead (it is then not in `started`): the
+   * PostgreSQL store does for a join that several completions of one batched write reach.
+   * The engine asks this for a child with this node as its only parent that it is about
+   * to run itself, so the child's job need not begin the run in a second write.
+   */
+  start?: readonly string[];
 }
 
 /**
@@ -281,6 +302,8 @@ export interface ExecutionStore {
    * With `telemetry`, the attempt's span and log lines are written too, whether or not the
    * outcome is recorded — in the same write where the store can (the PostgreSQL store
    * does), else right after it.
+   * With `options.start`, ready nodes of that list are started instead of queued (see
+   * {@link CompleteNodeOptions}); a store may ignore it (no `started` in the result).
    * @throws ExecutionNotFoundError
    */
   completeNode(
@@ -289,6 +312,7 @@ export interface ExecutionStore {
     nodeId: string,
     outcome: NodeOutcome,
     telemetry?: NodeTelemetry,
+    options?: CompleteNodeOptions,
   ): Promise<CompleteNodeResult>;
 
   /**

@@ -53,6 +53,7 @@ export {
   type ActiveNode,
   type ActiveNodePage,
   type BeginNodeRunResult,
+  type CompleteNodeOptions,
   type CompleteNodeResult,
   type CreateExecutionInput,
   type CreateExecutionResult,

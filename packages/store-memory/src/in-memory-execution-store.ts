@@ -5,6 +5,7 @@ import {
   applyNodeOutcome,
   assertTransition,
   type BeginNodeRunResult,
+  type CompleteNodeOptions,
   type CompleteNodeResult,
   type CreateExecutionInput,
   type CreateExecutionResult,
@@ -360,8 +361,9 @@ export class InMemoryExecutionStore implements ExecutionStore {
     nodeId: string,
     outcome: NodeOutcome,
     telemetry?: NodeTelemetry,
+    options?: CompleteNodeOptions,
   ): Promise<CompleteNodeResult> {
-    const result = this.#completeNode(plan, executionId, nodeId, outcome);
+    const result = this.#completeNode(plan, executionId, nodeId, outcome, options?.start);
     if (telemetry) await this.recordSpan(telemetry.span, telemetry.logs);
     return result;
   }
@@ -372,6 +374,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     outcome: NodeOutcome,
+    start: readonly string[] | undefined,
   ): CompleteNodeResult {
     const record = this.#executions.get(executionId);
     if (!record) throw new ExecutionNotFoundError(executionId);
@@ -421,7 +424,19 @@ export class InMemoryExecutionStore implements ExecutionStore {
     } else if (outcome.type === 'failed') {
       node.error = outcome.error;
     }
-    for (const id of t.ready) state.nodeResults[id]!.status = 'queued';
+    const started: string[] = [];
+    for (const id of t.ready) {
+      const ready = state.nodeResults[id]!;
+      // A paused execution's ready nodes wait for its resume.
+      if (state.status !== 'paused' && start?.includes(id)) {
+        ready.status = 'running';
+        ready.attempts = 1;
+        ready.startedAt = now;
+        started.push(id);
+      } else {
+        ready.status = 'queued';
+      }
+    }
     record.remaining = t.remaining;
     let finished = false;
     if (t.status === 'completed') {
@@ -436,13 +451,15 @@ export class InMemoryExecutionStore implements ExecutionStore {
       );
       finished = true;
     }
-    return {
+    const result: CompleteNodeResult = {
       recorded: true,
       ready: [...t.ready],
       skipped: t.skipped,
       executionStatus: state.status,
       finished,
     };
+    if (start !== undefined) result.started = started;
+    return result;
   }
 
   async setNodeStatus(

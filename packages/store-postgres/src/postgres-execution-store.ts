@@ -4,6 +4,7 @@ import {
   type ActiveNodePage,
   applyNodeOutcome,
   type BeginNodeRunResult,
+  type CompleteNodeOptions,
   type CompleteNodeResult,
   type CreateExecutionInput,
   type CreateExecutionResult,
@@ -324,6 +325,8 @@ interface PendingCompletion {
   executionId: string;
   nodeId: string;
   children: readonly string[];
+  /** Per child: start it (instead of queueing it) if this completion makes it ready. */
+  start: readonly boolean[];
   status: 'completed' | 'failed';
   data: string | null;
   hasData: boolean;
@@ -447,7 +450,8 @@ function hotStatements(t: Tables) {
      * its children: per node $1 execution, $2 id, $3 'completed' | 'failed'
      * (continueOnFail), $4 data (jsonb text) and $5 whether it is set, $6 nextNodes (jsonb
      * text or NULL), $7 error; $8–$10 the edges (execution, parent, child) out of these
-     * nodes; their spans ($11 id or NULL for none, $12 execution, $13 node, $14 node type,
+     * nodes and $26 whether a child this edge makes ready starts (`running`, attempt 1)
+     * instead of being queued (not in a paused execution); their spans ($11 id or NULL for none, $12 execution, $13 node, $14 node type,
      * $15 attempt, $16 start, $17 end, $18 status, $19 error) and log lines ($20–$25:
      * execution, node, level, message, meta, timestamp).
      *
@@ -477,17 +481,25 @@ function hotStatements(t: Tables) {
                                       AND l.status <> ALL(${terminal}))
         RETURNING n.execution_id, n.node_id),
       d AS (
-        SELECT ed.execution_id, ed.child, count(*)::int AS k
-        FROM unnest($8::text[], $9::text[], $10::text[]) AS ed(execution_id, parent, child)
+        SELECT ed.execution_id, ed.child, count(*)::int AS k,
+          bool_or(ed.start) AND EXISTS (SELECT 1 FROM l WHERE l.execution_id = ed.execution_id
+                                          AND l.status IN ('pending', 'running')) AS start
+        FROM unnest($8::text[], $9::text[], $10::text[], $26::boolean[])
+          AS ed(execution_id, parent, child, start)
         WHERE (ed.execution_id, ed.parent) IN (SELECT execution_id, node_id FROM x)
         GROUP BY ed.execution_id, ed.child),
       c AS (
         UPDATE ${nodes.text} AS n SET open_parents = n.open_parents - d.k,
-          status = CASE WHEN n.open_parents = d.k AND n.status = 'pending' THEN 'queued'
-                        ELSE n.status END
+          status = CASE WHEN n.open_parents = d.k AND n.status = 'pending'
+                        THEN CASE WHEN d.start THEN 'running' ELSE 'queued' END
+                        ELSE n.status END,
+          attempts = CASE WHEN n.open_parents = d.k AND n.status = 'pending' AND d.start
+                          THEN 1 ELSE n.attempts END,
+          started_at = CASE WHEN n.open_parents = d.k AND n.status = 'pending' AND d.start
+                            THEN ${now} ELSE n.started_at END
         FROM d JOIN ${nodes.text} AS o ON o.execution_id = d.execution_id AND o.node_id = d.child
         WHERE n.execution_id = d.execution_id AND n.node_id = d.child
-        RETURNING n.execution_id, n.node_id, o.status AS was, n.open_parents),
+        RETURNING n.execution_id, n.node_id, o.status AS was, n.open_parents, d.start),
       k AS (SELECT execution_id, count(*)::int AS settled FROM x GROUP BY execution_id),
       e AS (
         UPDATE ${executions.text} AS ex SET remaining = ex.remaining - k.settled,
@@ -517,7 +529,9 @@ function hotStatements(t: Tables) {
           AS after,
         (SELECT json_agg(json_build_array(execution_id, node_id)) FROM x)::text AS recorded,
         (SELECT json_agg(json_build_array(execution_id, node_id)) FROM c
-          WHERE was = 'pending' AND open_parents = 0)::text AS ready`,
+          WHERE was = 'pending' AND open_parents = 0)::text AS ready,
+        (SELECT json_agg(json_build_array(execution_id, node_id)) FROM c
+          WHERE was = 'pending' AND open_parents = 0 AND start)::text AS started`,
   };
 }
 
@@ -1040,8 +1054,10 @@ export class PostgresExecutionStore implements ExecutionStore {
     nodeId: string,
     outcome: NodeOutcome,
     telemetry?: NodeTelemetry,
+    options?: CompleteNodeOptions,
   ): Promise<CompleteNodeResult> {
     const definition = planNode(plan, nodeId);
+    const start = options?.start;
     const hardFailure = outcome.type === 'failed' && !definition.continueOnFail;
     const children = plan.children.get(nodeId) ?? [];
     // The node as the readiness rules will see it, when the outcome settles it for them.
@@ -1060,6 +1076,7 @@ export class PostgresExecutionStore implements ExecutionStore {
         outcome as Exclude<NodeOutcome, { type: 'skipped' }>,
         children,
         telemetry,
+        start,
       );
     }
 
@@ -1137,6 +1154,10 @@ export class PostgresExecutionStore implements ExecutionStore {
       }
 
       const writes: Sql[] = [];
+      // A paused execution's ready nodes wait for its resume.
+      const starts = new Set(
+        status === 'paused' ? [] : t.ready.filter((id) => start?.includes(id)),
+      );
       const [first, ...cascade] = t.settled;
       const sets: Sql[] = [sql`status = ${first!.status}`, sql`finished_at = ${NOW}`];
       if (first!.skipReason !== undefined) sets.push(sql`skip_reason = ${first!.skipReason}`);
@@ -1151,13 +1172,19 @@ export class PostgresExecutionStore implements ExecutionStore {
 
       const changed = [
         ...cascade.map((s) => ({ id: s.nodeId, status: s.status, reason: s.skipReason ?? null })),
-        ...t.ready.map((readyId) => ({ id: readyId, status: 'queued', reason: null })),
+        ...t.ready.map((readyId) => ({
+          id: readyId,
+          status: starts.has(readyId) ? 'running' : 'queued',
+          reason: null,
+        })),
       ];
       if (changed.length > 0) {
         writes.push(sql`
           UPDATE ${nodes} AS n SET status = v.status,
             skip_reason = COALESCE(v.skip_reason, n.skip_reason),
-            finished_at = CASE WHEN v.status = 'skipped' THEN ${NOW} ELSE n.finished_at END
+            finished_at = CASE WHEN v.status = 'skipped' THEN ${NOW} ELSE n.finished_at END,
+            attempts = CASE WHEN v.status = 'running' THEN 1 ELSE n.attempts END,
+            started_at = CASE WHEN v.status = 'running' THEN ${NOW} ELSE n.started_at END
           FROM unnest(${changed.map((c) => c.id)}, ${changed.map((c) => c.status)},
                       ${changed.map((c) => c.reason)}) AS v(node_id, status, skip_reason)
           WHERE n.${ofExecution} AND n.node_id = v.node_id`);
@@ -1196,13 +1223,15 @@ export class PostgresExecutionStore implements ExecutionStore {
       }
       writes.push(sql`UPDATE ${executions} SET ${join(execSets)} WHERE ${ofExecution}`);
       await session.commit(...writes, ...telemetryWrites, COMMIT);
-      return {
+      const result: CompleteNodeResult = {
         recorded: true,
         ready: [...t.ready],
         skipped: t.skipped,
         executionStatus: t.status ?? status,
         finished: t.status !== undefined,
       };
+      if (start !== undefined) result.started = t.ready.filter((id) => starts.has(id));
+      return result;
     });
   }
 
@@ -1219,6 +1248,7 @@ export class PostgresExecutionStore implements ExecutionStore {
     outcome: Exclude<NodeOutcome, { type: 'skipped' }>,
     children: readonly string[],
     telemetry: NodeTelemetry | undefined,
+    start: readonly string[] | undefined,
   ): Promise<CompleteNodeResult> {
     // Checked before any I/O: a value PostgreSQL cannot store fails up front.
     checkText(executionId);
@@ -1235,6 +1265,7 @@ export class PostgresExecutionStore implements ExecutionStore {
       executionId,
       nodeId,
       children,
+      start: children.map((c) => start?.includes(c) === true),
       status: outcome.type,
       data: outcome.data === undefined ? null : jsonText(outcome.data, `data of node '${nodeId}'`),
       hasData: outcome.data !== undefined,
@@ -1267,8 +1298,25 @@ export class PostgresExecutionStore implements ExecutionStore {
   async #writeCompletions(
     batch: readonly PendingCompletion[],
   ): Promise<(CompleteNodeResult | Failure)[]> {
+    // A child reached by edges of several nodes of the batch is reported to the first of
+    // them (see below), which may not have asked to start it: such a child is queued.
+    const reached = new Map<string, number>();
+    for (const b of batch) {
+      for (const c of b.children) {
+        const key = `${b.executionId}\u0000${c}`;
+        reached.set(key, (reached.get(key) ?? 0) + 1);
+      }
+    }
     const edges = batch.flatMap((b) =>
-      b.children.map((c) => [b.executionId, b.nodeId, c] as const),
+      b.children.map(
+        (c, i) =>
+          [
+            b.executionId,
+            b.nodeId,
+            c,
+            b.start[i]! && reached.get(`${b.executionId}\u0000${c}`) === 1,
+          ] as const,
+      ),
     );
     const spans = batch.filter((b) => b.span !== undefined);
     const logs = batch.flatMap((b) => b.logs.map((l) => [b.executionId, ...l] as const));
@@ -1289,6 +1337,7 @@ export class PostgresExecutionStore implements ExecutionStore {
       edges.map((e) => e[2]),
       ...Array.from({ length: 9 }, (_, i) => column(spanRows, i)),
       ...Array.from({ length: 6 }, (_, i) => column(logs, i)),
+      edges.map((e) => e[3]),
     ]);
     const before = JSON.parse(opt(row!, 'before') ?? '{}') as Record<string, ExecutionStatus>;
     const after = JSON.parse(opt(row!, 'after') ?? '{}') as Record<
@@ -1303,6 +1352,7 @@ export class PostgresExecutionStore implements ExecutionStore {
       );
     const recorded = pairs('recorded');
     const queued = pairs('ready');
+    const started = pairs('started');
     const lastRecorded = new Map<string, PendingCompletion>();
     for (const b of batch) {
       if (recorded.has(`${b.executionId}\u0000${b.nodeId}`)) lastRecorded.set(b.executionId, b);
@@ -1322,13 +1372,17 @@ export class PostgresExecutionStore implements ExecutionStore {
       }
       // A child made ready by several nodes of the batch is reported by the first of them.
       const ready = b.children.filter((c) => queued.delete(`${b.executionId}\u0000${c}`));
-      return {
+      const result: CompleteNodeResult = {
         recorded: true,
         ready,
         skipped: [],
         executionStatus: changed![0],
         finished: lastRecorded.get(b.executionId) === b && changed![1] === 0,
       };
+      if (b.start.includes(true)) {
+        result.started = ready.filter((c) => started.has(`${b.executionId}\u0000${c}`));
+      }
+      return result;
     });
   }
 

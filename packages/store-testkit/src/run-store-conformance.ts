@@ -9,6 +9,7 @@ import { logsSpansSuite } from './suites/logs-spans.js';
 import { nodeResultsSuite } from './suites/node-results.js';
 import { optimisticLockSuite } from './suites/optimistic-lock.js';
 import { retentionSuite } from './suites/retention.js';
+import { startOnCompleteSuite } from './suites/start-on-complete.js';
 import { statusTransitionsSuite } from './suites/status-transitions.js';
 import { workflowsSuite } from './suites/workflows.js';
 import type { StoreConformanceOptions, StoreSuiteName, SuiteContext } from './types.js';
@@ -17,6 +18,7 @@ const SUITES: Readonly<Record<StoreSuiteName, (ctx: SuiteContext) => void>> = {
   workflows: workflowsSuite,
   executions: executionsSuite,
   'node-results': nodeResultsSuite,
+  'start-on-complete': startOnCompleteSuite,
   'data-round-trip': dataRoundTripSuite,
   'join-concurrency': joinConcurrencySuite,
   'status-transitions': statusTransitionsSuite,

@@ -5,6 +5,7 @@ export type StoreSuiteName =
   | 'workflows'
   | 'executions'
   | 'node-results'
+  | 'start-on-complete'
   | 'data-round-trip'
   | 'join-concurrency'
   | 'status-transitions'
