@@ -30,6 +30,7 @@ export class EngineChannel {
   readonly #handlers = new Set<(message: ChannelMessage) => void>();
   #subscriber: Redis | undefined;
   #ready: Promise<void> | undefined;
+  #subscribed = false;
   #nodesReady: Promise<void> | undefined;
   #wantNodes = false;
   #queued: ChannelMessage[] = [];
@@ -91,7 +92,9 @@ export class EngineChannel {
       });
       const withNodes = this.#wantNodes;
       this.#ready = sub.subscribe(this.#name, ...(withNodes ? [this.#nodeName] : [])).then(
-        () => undefined,
+        () => {
+          this.#subscribed = true;
+        },
         (err: Error) => {
           // Redis was unreachable: forget this attempt so the next open() tries again.
           this.#ready = undefined;
@@ -104,6 +107,14 @@ export class EngineChannel {
       if (withNodes) this.#nodesReady = this.#ready;
     }
     return this.#ready;
+  }
+
+  /**
+   * True while messages published by any process reach this one: subscribed, and the
+   * subscriber connected (ioredis subscribes again when it reconnects).
+   */
+  get receiving(): boolean {
+    return this.#subscribed && this.#subscriber?.status === 'ready';
   }
 
   onMessage(handler: (message: ChannelMessage) => void): void {
@@ -157,11 +168,13 @@ export class EngineChannel {
     if (sub.status !== 'ready') return this.disconnect();
     await this.#ready?.catch(() => {});
     await sub.quit().catch(() => sub.disconnect());
+    this.#subscribed = false;
     this.#subscriber = undefined;
   }
 
   /** Drops the subscriber connection at once (also when Redis does not answer a `close`). */
   disconnect(): void {
+    this.#subscribed = false;
     this.#handlers.clear();
     this.#subscriber?.disconnect();
     this.#subscriber = undefined;

@@ -18,6 +18,7 @@ import {
   NonRetryableError,
   PayloadTooLargeError,
   planNode,
+  resolveNodeInput,
   resolveRetryPolicy,
   retryDelayMs,
   type Span,
@@ -31,8 +32,8 @@ import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
-import type { NodeJobData } from './node-jobs.js';
-import type { NodeQueues } from './node-queues.js';
+import { type NodeJobData, nodeJobId } from './node-jobs.js';
+import { NODE_QUEUE, type NodeQueues } from './node-queues.js';
 import { type NodeRef, SUB_WORKFLOW_NODE, WAITING } from './sub-workflow-node.js';
 
 /** Why a running node was told to stop. */
@@ -84,7 +85,32 @@ export interface NodeProcessorDeps {
     attempt: number,
   ): Promise<ExecutionResult | typeof WAITING>;
   parkedKey(executionId: string): string;
+  /** True while abort orders from other processes reach this one. */
+  receivingAborts(): boolean;
 }
+
+type StartedRun = Extract<BeginNodeRunResult, { started: true }>;
+
+/** A node run of this process whose children may be handed to it (see NodeProcessor#handOff). */
+interface ParentRun {
+  begun: StartedRun;
+  /** The execution's initial data as JSON text, taken before the node's executor ran. */
+  initialText: string | undefined;
+}
+
+/** A child run that its parent's completion started, waiting for its job in this process. */
+interface Handoff {
+  executionId: string;
+  begun: StartedRun;
+  /** When it was handed off (epoch ms). */
+  at: number;
+}
+
+/**
+ * A handoff whose job has not reached this process's workers by then (another process took
+ * it) is forgotten; the job, wherever it runs, begins the run in the store as usual.
+ */
+const HANDOFF_TTL_MS = 5_000;
 
 /** A paused execution's jobs wait this long before they look again (resume wakes them at once). */
 const PARK_MS = 6 * 60 * 60 * 1000;
@@ -159,10 +185,35 @@ class NodeRun implements RunHandle {
 export class NodeProcessor {
   readonly #d: NodeProcessorDeps;
   readonly #maxPayload: number;
+  /** Runs started with their parent's completion, by job id (see #handOff). */
+  readonly #handoffs = new Map<string, Handoff>();
+  /** This process's worker slots on the node queue (0 before startWorkers and once closing). */
+  #slots = 0;
+  /** Node-queue jobs being processed here. */
+  #busy = 0;
 
   constructor(deps: NodeProcessorDeps) {
     this.#d = deps;
     this.#maxPayload = deps.options.limits.maxPayloadBytes ?? DEFAULT_LIMITS.maxPayloadBytes;
+  }
+
+  /**
+   * Sets this process's worker slots on the node queue: children are started with their
+   * parent's completion only while slots are free. 0 stops that (and forgets handoffs).
+   */
+  setSlots(slots: number): void {
+    this.#slots = slots;
+    if (slots === 0) this.#handoffs.clear();
+  }
+
+  /**
+   * Forgets the handoffs of an execution that was cancelled, failed or paused: their jobs
+   * begin in the store, which tells them not to run. Called before the order is announced.
+   */
+  dropHandoffs(executionId: string): void {
+    for (const [jobId, h] of this.#handoffs) {
+      if (h.executionId === executionId) this.#handoffs.delete(jobId);
+    }
   }
 
   /** Total attempts of a node: its policy, the workflow's defaults, its type's, the engine's. */
@@ -199,14 +250,107 @@ export class NodeProcessor {
   }
 
   async process(job: Job<NodeJobData>, token: string | undefined): Promise<void> {
-    const plan = await this.#d.getPlan(job.data.t, job.data.w, job.data.v);
-    // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
-    const slot = await this.#d.gate.acquire(plan, job, token);
+    const counted = job.queueName === NODE_QUEUE;
+    if (counted) this.#busy += 1;
     try {
-      await this.#process(job, token, plan);
+      const plan = await this.#d.getPlan(job.data.t, job.data.w, job.data.v);
+      // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
+      const slot = await this.#d.gate.acquire(plan, job, token);
+      try {
+        await this.#process(job, token, plan);
+      } finally {
+        await slot?.release();
+      }
     } finally {
-      await slot?.release();
+      if (counted) this.#busy -= 1;
     }
+  }
+
+  /**
+   * The children of a completing node that this process will run itself, started in the
+   * completion's write (so their jobs skip `beginNodeRun`): a child whose only parent is
+   * this node, of a type registered here without limits (the node queue), in a workflow
+   * without `maxConcurrency`, while this process hears abort orders — and no more of
+   * them than this process has free worker slots (counting the one this job frees).
+   */
+  #startable(plan: WorkflowPlan, nodeId: string): string[] {
+    if (!this.#mayHandOff(plan, nodeId) || !this.#d.receivingAborts()) return [];
+    const children = plan.children.get(nodeId)!;
+    const now = Date.now();
+    for (const [jobId, h] of this.#handoffs) {
+      if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
+    }
+    let free = this.#slots - this.#busy + 1 - this.#handoffs.size;
+    const start: string[] = [];
+    for (const child of children) {
+      if (free <= 0) break;
+      if (plan.parents.get(child)?.length !== 1) continue;
+      const type = plan.nodes.get(child)?.type ?? '';
+      if (BUILT_IN_NODE_TYPES.has(type) || !this.#d.registry.has(type)) continue;
+      if (this.#d.queues.nameForType(type) !== NODE_QUEUE) continue;
+      start.push(child);
+      free -= 1;
+    }
+    return start;
+  }
+
+  /** Whether a child of this node could ever be handed to this process (see #startable). */
+  #mayHandOff(plan: WorkflowPlan, nodeId: string): boolean {
+    if (this.#slots === 0 || plan.definition.maxConcurrency !== undefined) return false;
+    return (plan.children.get(nodeId) ?? []).some((c) => plan.parents.get(c)?.length === 1);
+  }
+
+  /**
+   * Keeps what the started children's jobs need to run here without a store read: the
+   * input a `beginNodeRun` would return (this node's output as their one parent's, fresh
+   * objects for each) and the execution's facts from this node's own begin.
+   */
+  #handOff(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+    started: readonly string[],
+    outcome: { nextNodes?: string[] | undefined },
+    dataText: string | undefined,
+    parent: ParentRun,
+  ): void {
+    const { begun, initialText } = parent;
+    const fresh = (text: string | undefined): unknown =>
+      text === undefined ? undefined : JSON.parse(text);
+    const at = Date.now();
+    for (const child of started) {
+      const initialData = fresh(initialText);
+      const input = resolveNodeInput(
+        plan,
+        child,
+        (id) =>
+          id === nodeId
+            ? { status: 'completed', nextNodes: outcome.nextNodes, data: fresh(dataText) }
+            : undefined,
+        initialData,
+      );
+      const run: StartedRun = {
+        started: true,
+        attempt: 1,
+        inputData: input.inputData,
+        previousResults: input.previousResults,
+        initialData,
+        tenantId: begun.tenantId,
+        depth: begun.depth,
+      };
+      if (begun.parentExecutionId !== undefined) run.parentExecutionId = begun.parentExecutionId;
+      if (begun.priority !== undefined) run.priority = begun.priority;
+      this.#handoffs.set(nodeJobId(executionId, child), { executionId, begun: run, at });
+    }
+  }
+
+  /** The run a parent's completion started for this job's first attempt, if it was handed here. */
+  #takeHandoff(job: Job<NodeJobData>, attempt: number): StartedRun | undefined {
+    if (attempt !== 1 || job.id === undefined) return undefined;
+    const handoff = this.#handoffs.get(job.id);
+    if (!handoff) return undefined;
+    this.#handoffs.delete(job.id);
+    return handoff.begun;
   }
 
   async #process(
@@ -216,7 +360,11 @@ export class NodeProcessor {
   ): Promise<void> {
     const data = job.data;
     const attempt = (data.a0 ?? 0) + job.attemptsMade + 1;
-    const begun = await this.#d.store.beginNodeRun(plan, data.e, data.n, attempt);
+    // From taking a handoff to registering the run below nothing is awaited, so an abort
+    // order either dropped the handoff first or finds the run registered.
+    const begun =
+      this.#takeHandoff(job, attempt) ??
+      (await this.#d.store.beginNodeRun(plan, data.e, data.n, attempt));
     if (!begun.started) return this.#notStarted(job, token, plan, begun);
 
     const { store, registry } = this.#d;
@@ -229,6 +377,15 @@ export class NodeProcessor {
       nodeType: node.type,
     };
     const maybeChild = begun.parentExecutionId !== undefined;
+    // Children may be handed to this process: their initial data is copied now, before this
+    // node's executor could change the object it is given.
+    const parentRun: ParentRun | undefined = this.#mayHandOff(plan, data.n)
+      ? {
+          begun,
+          initialText:
+            begun.initialData === undefined ? undefined : JSON.stringify(begun.initialData),
+        }
+      : undefined;
     // A delay node woken at its time continues the attempt it started.
     const wokenDelay = node.type === DELAY_NODE && data.d !== undefined;
     const startedAt = wokenDelay && data.s !== undefined ? new Date(data.s) : new Date();
@@ -369,7 +526,7 @@ export class NodeProcessor {
       await this.#recordCompleted(
         plan,
         base,
-        { attempt, durationMs, priority: begun.priority, maybeChild },
+        { attempt, durationMs, priority: begun.priority, maybeChild, parentRun },
         { data: result.data, nextNodes: result.nextNodes },
         closeSpan('ok'),
       );
@@ -427,10 +584,16 @@ export class NodeProcessor {
       durationMs: number;
       priority: number | undefined;
       maybeChild: boolean;
+      /** This node's run, when its children may be handed to this process. */
+      parentRun?: ParentRun | undefined;
     },
     outcome: { data: unknown; nextNodes?: string[] | undefined },
     telemetry: NodeTelemetry,
   ): Promise<void> {
+    const start = run.parentRun ? this.#startable(plan, base.nodeId) : [];
+    // Copied before the store call: a started child gets the output as it is recorded.
+    const dataText =
+      start.length > 0 && outcome.data !== undefined ? JSON.stringify(outcome.data) : undefined;
     // The attempt's span and log lines go with the outcome, in one store write.
     const r = await this.#d.store.completeNode(
       plan,
@@ -438,7 +601,19 @@ export class NodeProcessor {
       base.nodeId,
       { type: 'completed', data: outcome.data, nextNodes: outcome.nextNodes },
       telemetry,
+      start.length > 0 ? { start } : undefined,
     );
+    if (r.recorded && r.started && r.started.length > 0 && run.parentRun) {
+      this.#handOff(
+        plan,
+        base.executionId,
+        base.nodeId,
+        r.started,
+        outcome,
+        dataText,
+        run.parentRun,
+      );
+    }
     if (r.recorded) {
       // Announce the completion before the children are queued, so a child's
       // node:started never precedes its parent's node:completed.
@@ -613,6 +788,7 @@ export class NodeProcessor {
       this.#d.emit('workflow:completed', exec);
       void log('info', 'execution completed').catch(() => {});
     } else {
+      this.dropHandoffs(base.executionId);
       this.#d.abortExecution(base.executionId);
       this.#d.emit('workflow:failed', { ...exec, error: error ?? 'failed', nodeId: base.nodeId });
       void log('error', `execution failed: ${error ?? ''}`).catch(() => {});
@@ -668,7 +844,13 @@ export class NodeProcessor {
       await redis.sadd(this.#d.parkedKey(executionId), job.id!);
       // Resume may have run between our check and the park: look again (resume wakes
       // parked jobs after setting the status, so one of the two always wakes this job).
-      const status = (await store.getExecution(executionId))?.status;
+      const execution = await store.getExecution(executionId);
+      const status = execution?.status;
+      // A node its parent's completion started (its handoff dropped by the pause) is not
+      // running: it waits for the resume like the rest.
+      if (execution?.nodeResults[nodeId]?.status === 'running' && status === 'paused') {
+        await store.setNodeStatus(executionId, nodeId, 'queued');
+      }
       if (status === 'running' || status === 'pending') {
         await job.promote().catch(() => {});
         await redis.srem(this.#d.parkedKey(executionId), job.id!);
@@ -693,9 +875,11 @@ export class NodeProcessor {
       // children: enqueue those still queued (a job that exists is not added twice).
       const execution = await store.getExecution(executionId);
       if (!execution || (execution.status !== 'running' && execution.status !== 'pending')) return;
-      const queued = (plan.children.get(nodeId) ?? []).filter(
-        (c) => execution.nodeResults[c]?.status === 'queued',
-      );
+      // A child its completion started is `running` and may have no job either.
+      const queued = (plan.children.get(nodeId) ?? []).filter((c) => {
+        const status = execution.nodeResults[c]?.status;
+        return status === 'queued' || status === 'running';
+      });
       await this.#d.enqueueNodes(plan, executionId, queued, execution.tenantId, execution.priority);
     }
   }

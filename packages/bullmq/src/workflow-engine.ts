@@ -168,6 +168,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       startSubWorkflow: (plan, node, begun, attempt) =>
         this.#subflows.start(plan, node, begun, attempt),
       parkedKey: (executionId) => this.#parkedKey(executionId),
+      receivingAborts: () => this.#channel.receiving,
       redis: this.#redis,
       queues: this.#queues,
       gate: this.#gate,
@@ -583,6 +584,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    */
   async pauseWorkflow(executionId: string): Promise<void> {
     const state = await this.#store.setExecutionStatus(executionId, 'paused');
+    this.#processor.dropHandoffs(executionId);
     this.#emit('workflow:paused', this.#executionEvent(state));
   }
 
@@ -738,6 +740,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   }
 
   #abortLocal(executionId: string, reason: 'cancelled' | 'failed'): void {
+    this.#processor.dropHandoffs(executionId);
     for (const run of this.#running.get(executionId) ?? []) run.abort(reason);
   }
 
@@ -1193,6 +1196,10 @@ export class WorkflowEngine implements IWorkflowEngine {
       this.#abortLocal(message.executionId, message.reason);
       return;
     }
+    if (message.name === 'workflow:paused') {
+      // Paused elsewhere: a run handed to this process begins in the store, which parks it.
+      this.#processor.dropHandoffs((message.payload as { executionId: string }).executionId);
+    }
     for (const listener of this.#listeners.get(message.name) ?? []) {
       try {
         listener(message.payload);
@@ -1244,6 +1251,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     await this.#whileOpen(this.#channel.open());
     const prefix = this.#options.prefix;
     const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
+    this.#processor.setSlots(concurrency);
     // Node types with limits have a queue of their own: BullMQ applies a queue's global
     // concurrency and rate limit across every worker of every process.
     for (const reg of this.#queues.limitedTypes()) {
@@ -1339,6 +1347,7 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   async #close(): Promise<void> {
     clearInterval(this.#reconcileTimer);
+    this.#processor.setSlots(0);
     const closing = Promise.all(this.#workers.map((w) => w.close()));
     if ((await within(settled(closing), this.#options.shutdownGraceMs)) === TIMED_OUT) {
       for (const runs of this.#running.values()) for (const run of runs) run.abort('shutdown');

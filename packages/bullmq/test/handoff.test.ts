@@ -1,0 +1,263 @@
+import type { ExecutionContext, ExecutionStore } from '@spane/core';
+import { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeJobId } from '../src/node-jobs.js';
+import { NODE_QUEUE } from '../src/node-queues.js';
+import { createHarness, exec, type Harness, until, wf } from './support/engine-harness.js';
+
+// A child whose only parent completes in this process, while a worker slot here is free,
+// is started by the parent's completion (`completeNode(…, { start })`) and handed to this
+// process's worker: its job skips `beginNodeRun`.
+
+let h: Harness | undefined;
+let queue: Queue | undefined;
+afterEach(async () => {
+  await queue?.close();
+  queue = undefined;
+  await h?.close();
+  h = undefined;
+});
+
+/** The nodes whose runs the engine began through the store (the real store, watched). */
+function watchBegins(store: ExecutionStore): string[] {
+  const begun: string[] = [];
+  const begin = store.beginNodeRun.bind(store);
+  store.beginNodeRun = (plan, executionId, nodeId, attempt) => {
+    begun.push(nodeId);
+    return begin(plan, executionId, nodeId, attempt);
+  };
+  return begun;
+}
+
+type Seen = Pick<
+  ExecutionContext,
+  'inputData' | 'previousResults' | 'initialData' | 'attempt' | 'depth' | 'tenantId'
+>;
+
+describe('children started with their parent', () => {
+  it('a chain begins only its entry node in the store, and every node runs once', async () => {
+    h = await createHarness();
+    const begun = watchBegins(h.store);
+    const runs: string[] = [];
+    h.registry.register(
+      'step',
+      exec(async (ctx) => {
+        runs.push(ctx.nodeId);
+        return { success: true, data: { n: ((ctx.inputData as { n?: number })?.n ?? 0) + 1 } };
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('chain', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'step', inputs: ['A'] },
+        { id: 'C', type: 'step', inputs: ['B'] },
+        { id: 'D', type: 'step', inputs: ['C'] },
+      ]),
+    );
+    // One slot: the parent's own slot, freed as it finishes, runs the child.
+    await h.engine.startWorkers(1);
+    const id = await h.engine.enqueueWorkflow('chain', { n: 0 });
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(runs).toEqual(['A', 'B', 'C', 'D']);
+    expect(begun).toEqual(['A']);
+    expect(state.nodeResults.D?.data).toEqual({ n: 4 });
+    for (const node of ['A', 'B', 'C', 'D']) {
+      const n = state.nodeResults[node]!;
+      expect(n, node).toMatchObject({ status: 'completed', attempts: 1 });
+      expect(Date.parse(n.startedAt!), node).toBeLessThanOrEqual(Date.parse(n.finishedAt!));
+    }
+  });
+
+  it('a handed-off child sees what a store begin gives: fresh copies, the initial data as enqueued', async () => {
+    h = await createHarness();
+    const begun = watchBegins(h.store);
+    const seen = new Map<string, Seen>();
+    const given = new Map<string, ExecutionContext>();
+    const keep = (ctx: ExecutionContext): void => {
+      const { inputData, previousResults, initialData, attempt, depth, tenantId } = ctx;
+      given.set(ctx.nodeId, ctx);
+      seen.set(
+        ctx.nodeId,
+        structuredClone({ inputData, previousResults, initialData, attempt, depth, tenantId }),
+      );
+    };
+    h.registry.register(
+      'source',
+      exec(async (ctx) => {
+        keep(ctx);
+        // Changing what it was given must not reach its children.
+        (ctx.initialData as { seed: number[] }).seed.push(99);
+        return { success: true, data: { x: 1, nested: { y: [2] } } };
+      }),
+    );
+    h.registry.register(
+      'sink',
+      exec(async (ctx) => {
+        keep(ctx);
+        (ctx.inputData as { nested?: { y: number[] } }).nested?.y.push(7);
+        return { success: true, data: ctx.nodeId };
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('fan', [
+        { id: 'A', type: 'source' },
+        { id: 'B', type: 'sink', inputs: ['A'] },
+        { id: 'C', type: 'sink', inputs: ['A'] },
+        { id: 'J', type: 'sink', inputs: ['B', 'C'] },
+      ]),
+    );
+    await h.engine.startWorkers(4);
+    const id = await h.engine.enqueueWorkflow('fan', { seed: [1] });
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    // B and C were handed off; the join J has two parents and begins in the store.
+    expect([...begun].sort()).toEqual(['A', 'J']);
+    for (const child of ['B', 'C']) {
+      expect(seen.get(child), child).toEqual({
+        inputData: { x: 1, nested: { y: [2] } },
+        previousResults: { A: { success: true, data: { x: 1, nested: { y: [2] } } } },
+        initialData: { seed: [1] },
+        attempt: 1,
+        depth: 0,
+        tenantId: seen.get('A')?.tenantId,
+      });
+    }
+    const [b, c] = [given.get('B')!, given.get('C')!];
+    expect(b.inputData).not.toBe(c.inputData);
+    expect(b.initialData).not.toBe(c.initialData);
+    // One object per run, as a store begin returns it.
+    expect(b.inputData).toBe(b.previousResults.A?.data);
+    expect(seen.get('J')?.inputData).toEqual({ B: 'B', C: 'C' });
+  });
+
+  it('joins, node types with limits, unregistered types and maxConcurrency workflows begin in the store', async () => {
+    h = await createHarness();
+    const begun = watchBegins(h.store);
+    const step = exec(async (ctx) => ({ success: true, data: ctx.nodeId }));
+    h.registry.register('step', step);
+    h.registry.register('limited', step, { concurrency: 5 });
+    await h.engine.registerWorkflow(
+      wf('mixed', [
+        { id: 'A', type: 'step' },
+        { id: 'L', type: 'limited', inputs: ['A'] },
+        { id: 'S', type: 'step', inputs: ['A'] },
+        { id: 'J', type: 'step', inputs: ['L', 'S'] },
+      ]),
+    );
+    await h.engine.registerWorkflow(
+      wf(
+        'capped',
+        [
+          { id: 'A', type: 'step' },
+          { id: 'B', type: 'step', inputs: ['A'] },
+        ],
+        { maxConcurrency: 3 },
+      ),
+    );
+    await h.engine.startWorkers(4);
+    const mixed = await h.engine.enqueueWorkflow('mixed');
+    expect((await h.engine.waitForExecution(mixed, { timeoutMs: 10_000 })).status).toBe(
+      'completed',
+    );
+    expect([...begun].sort()).toEqual(['A', 'J', 'L']);
+    begun.length = 0;
+    const capped = await h.engine.enqueueWorkflow('capped');
+    expect((await h.engine.waitForExecution(capped, { timeoutMs: 10_000 })).status).toBe(
+      'completed',
+    );
+    expect(begun).toEqual(['A', 'B']);
+  });
+
+  it('a pause before the handed-off child reaches a worker parks it; it runs after resume', async () => {
+    h = await createHarness();
+    const harness = h;
+    queue = new Queue(NODE_QUEUE, { connection: h.redis, prefix: h.prefix });
+    const nodeQueue = queue;
+    const runs: string[] = [];
+    h.registry.register(
+      'step',
+      exec(async (ctx) => {
+        runs.push(ctx.nodeId);
+        // Workers take no job until the test resumes the queue: B's job waits in Redis.
+        if (ctx.nodeId === 'A') await nodeQueue.pause();
+        return { success: true, data: ctx.nodeId };
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('pausable', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'step', inputs: ['A'] },
+      ]),
+    );
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('pausable');
+    // A's completion started B (running, attempt 1) and handed it to this process.
+    await until(
+      async () => (await harness.engine.getExecution(id))?.nodeResults.B?.status === 'running',
+      5_000,
+      'B started by A',
+    );
+    await h.engine.pauseWorkflow(id);
+    await nodeQueue.resume();
+    await until(
+      async () =>
+        (await harness.redis.sismember(`${harness.prefix}:parked:${id}`, nodeJobId(id, 'B'))) === 1,
+      5_000,
+      'B to be parked',
+    );
+    const during = await h.engine.getExecution(id);
+    expect(during?.status).toBe('paused');
+    expect(during?.nodeResults.B?.status).toBe('queued');
+    expect(runs).toEqual(['A']);
+
+    await h.engine.resumeWorkflow(id);
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 5_000 });
+    expect(state.status).toBe('completed');
+    expect(runs).toEqual(['A', 'B']);
+    expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 1 });
+  });
+
+  it('a child handed to a process that closes runs in another process after a store begin', async () => {
+    h = await createHarness();
+    const harness = h;
+    queue = new Queue(NODE_QUEUE, { connection: h.redis, prefix: h.prefix });
+    const nodeQueue = queue;
+    const begun = watchBegins(h.store);
+    const runs: string[] = [];
+    h.registry.register(
+      'step',
+      exec(async (ctx) => {
+        runs.push(ctx.nodeId);
+        if (ctx.nodeId === 'A') await nodeQueue.pause();
+        return { success: true, data: `${ctx.nodeId}:${String(ctx.inputData)}` };
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('moved', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'step', inputs: ['A'] },
+      ]),
+    );
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('moved', 'seed');
+    await until(
+      async () => (await harness.engine.getExecution(id))?.nodeResults.B?.status === 'running',
+      5_000,
+      'B started by A',
+    );
+    await h.engine.close();
+    const peer = h.peer();
+    await peer.startWorkers(2);
+    await nodeQueue.resume();
+    const state = await peer.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(runs).toEqual(['A', 'B']);
+    expect(begun).toEqual(['A', 'B']);
+    expect(state.nodeResults.B).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      data: 'B:A:seed',
+    });
+  });
+});
