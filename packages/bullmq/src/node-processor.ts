@@ -8,6 +8,7 @@ import {
   type EngineEventName,
   type ExecutionContext,
   type ExecutionResult,
+  type ExecutionState,
   type ExecutionStore,
   isTerminalStatus,
   type LogEntry,
@@ -16,6 +17,7 @@ import {
   type NodeTelemetry,
   NodeTimeoutError,
   NonRetryableError,
+  type ParentResult,
   PayloadTooLargeError,
   planNode,
   resolveNodeInput,
@@ -104,6 +106,11 @@ interface Handoff {
   begun: StartedRun;
   /** When it was handed off (epoch ms). */
   at: number;
+}
+
+/** A fresh object parsed from JSON text (undefined stays undefined). */
+function fresh(text: string | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
 }
 
 /**
@@ -274,24 +281,66 @@ export class NodeProcessor {
    * them than this process has free worker slots (counting the one this job frees).
    */
   #startable(plan: WorkflowPlan, nodeId: string): string[] {
-    if (!this.#mayHandOff(plan, nodeId) || !this.#d.receivingAborts()) return [];
+    if (!this.#mayHandOff(plan, nodeId)) return [];
     const children = plan.children.get(nodeId)!;
+    return this.#pick(
+      children.filter((c) => plan.parents.get(c)?.length === 1),
+      plan,
+      1,
+    );
+  }
+
+  /**
+   * The entry nodes of a new execution of `plan` that this process may start with its
+   * creation (`createExecution(… start)`), by the rules of #startable (none for a start
+   * with a delay: a started node would show `running` while it waits).
+   */
+  startableEntries(plan: WorkflowPlan, delayed: boolean): string[] {
+    if (delayed || this.#slots === 0 || plan.definition.maxConcurrency !== undefined) return [];
+    return this.#pick(plan.entryNodes, plan, 0);
+  }
+
+  /** Of `candidates`, those of an eligible type, as many as this process has free slots. */
+  #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): string[] {
+    if (candidates.length === 0 || !this.#d.receivingAborts()) return [];
     const now = Date.now();
     for (const [jobId, h] of this.#handoffs) {
       if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
     }
-    let free = this.#slots - this.#busy + 1 - this.#handoffs.size;
+    let free = this.#slots - this.#busy + freed - this.#handoffs.size;
     const start: string[] = [];
-    for (const child of children) {
+    for (const id of candidates) {
       if (free <= 0) break;
-      if (plan.parents.get(child)?.length !== 1) continue;
-      const type = plan.nodes.get(child)?.type ?? '';
+      const type = plan.nodes.get(id)?.type ?? '';
       if (BUILT_IN_NODE_TYPES.has(type) || !this.#d.registry.has(type)) continue;
       if (this.#d.queues.nameForType(type) !== NODE_QUEUE) continue;
-      start.push(child);
+      start.push(id);
       free -= 1;
     }
     return start;
+  }
+
+  /** Hands the entry nodes that `createExecution` started to this process's workers. */
+  handOffEntries(plan: WorkflowPlan, execution: ExecutionState, started: readonly string[]): void {
+    const initialText =
+      execution.initialData === undefined ? undefined : JSON.stringify(execution.initialData);
+    const facts: StartedRun = {
+      started: true,
+      attempt: 1,
+      inputData: undefined,
+      previousResults: {},
+      initialData: undefined,
+      tenantId: execution.tenantId,
+      depth: execution.depth,
+    };
+    if (execution.parentExecutionId !== undefined) {
+      facts.parentExecutionId = execution.parentExecutionId;
+    }
+    if (execution.priority !== undefined) facts.priority = execution.priority;
+    this.#keep(plan, execution.executionId, started, () => undefined, {
+      begun: facts,
+      initialText,
+    });
   }
 
   /** Whether a child of this node could ever be handed to this process (see #startable). */
@@ -314,21 +363,31 @@ export class NodeProcessor {
     dataText: string | undefined,
     parent: ParentRun,
   ): void {
+    this.#keep(
+      plan,
+      executionId,
+      started,
+      (id) =>
+        id === nodeId
+          ? { status: 'completed', nextNodes: outcome.nextNodes, data: fresh(dataText) }
+          : undefined,
+      parent,
+    );
+  }
+
+  /** Keeps a handoff per started node: its input by `lookup`, the execution's facts from `parent`. */
+  #keep(
+    plan: WorkflowPlan,
+    executionId: string,
+    started: readonly string[],
+    lookup: (nodeId: string) => ParentResult | undefined,
+    parent: ParentRun,
+  ): void {
     const { begun, initialText } = parent;
-    const fresh = (text: string | undefined): unknown =>
-      text === undefined ? undefined : JSON.parse(text);
     const at = Date.now();
     for (const child of started) {
       const initialData = fresh(initialText);
-      const input = resolveNodeInput(
-        plan,
-        child,
-        (id) =>
-          id === nodeId
-            ? { status: 'completed', nextNodes: outcome.nextNodes, data: fresh(dataText) }
-            : undefined,
-        initialData,
-      );
+      const input = resolveNodeInput(plan, child, lookup, initialData);
       const run: StartedRun = {
         started: true,
         attempt: 1,

@@ -333,8 +333,14 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /** Creates and launches one prepared execution; returns its id. */
   async #start(prepared: PreparedStart): Promise<string> {
-    const { execution, created, ready } = await this.#store.createExecution(prepared.input);
+    // Entry nodes a free worker here will run start with the execution (no begin write).
+    const start = this.#processor.startableEntries(prepared.plan, prepared.delay > 0);
+    const input = start.length > 0 ? { ...prepared.input, start } : prepared.input;
+    const { execution, created, ready, started } = await this.#store.createExecution(input);
     if (created) {
+      if (started && started.length > 0) {
+        this.#processor.handOffEntries(prepared.plan, execution, started);
+      }
       await this.#launch(prepared.plan, execution, ready, {
         announce: true,
         delay: prepared.delay,

@@ -35,7 +35,7 @@ type Seen = Pick<
 >;
 
 describe('children started with their parent', () => {
-  it('a chain begins only its entry node in the store, and every node runs once', async () => {
+  it('a chain begins no node in the store, and every node runs once', async () => {
     h = await createHarness();
     const begun = watchBegins(h.store);
     const runs: string[] = [];
@@ -60,7 +60,8 @@ describe('children started with their parent', () => {
     const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(runs).toEqual(['A', 'B', 'C', 'D']);
-    expect(begun).toEqual(['A']);
+    // The entry node starts with the execution, each child with its parent's completion.
+    expect(begun).toEqual([]);
     expect(state.nodeResults.D?.data).toEqual({ n: 4 });
     for (const node of ['A', 'B', 'C', 'D']) {
       const n = state.nodeResults[node]!;
@@ -111,8 +112,18 @@ describe('children started with their parent', () => {
     const id = await h.engine.enqueueWorkflow('fan', { seed: [1] });
     const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
-    // B and C were handed off; the join J has two parents and begins in the store.
-    expect([...begun].sort()).toEqual(['A', 'J']);
+    // A started with the execution, B and C with A's completion; the join J has two
+    // parents and begins in the store.
+    expect(begun).toEqual(['J']);
+    expect(seen.get('A')).toEqual({
+      inputData: { seed: [1] },
+      previousResults: {},
+      initialData: { seed: [1] },
+      attempt: 1,
+      depth: 0,
+      tenantId: seen.get('A')?.tenantId,
+    });
+    expect(given.get('A')?.inputData).toBe(given.get('A')?.initialData);
     for (const child of ['B', 'C']) {
       expect(seen.get(child), child).toEqual({
         inputData: { x: 1, nested: { y: [2] } },
@@ -160,13 +171,21 @@ describe('children started with their parent', () => {
     expect((await h.engine.waitForExecution(mixed, { timeoutMs: 10_000 })).status).toBe(
       'completed',
     );
-    expect([...begun].sort()).toEqual(['A', 'J', 'L']);
+    expect([...begun].sort()).toEqual(['J', 'L']);
     begun.length = 0;
     const capped = await h.engine.enqueueWorkflow('capped');
     expect((await h.engine.waitForExecution(capped, { timeoutMs: 10_000 })).status).toBe(
       'completed',
     );
     expect(begun).toEqual(['A', 'B']);
+    // A delayed start does not start its entry node with the execution.
+    begun.length = 0;
+    const delayed = await h.engine.enqueueWorkflow('mixed', undefined, { delayMs: 50 });
+    expect((await h.engine.getExecution(delayed))?.nodeResults.A?.status).toBe('queued');
+    expect((await h.engine.waitForExecution(delayed, { timeoutMs: 10_000 })).status).toBe(
+      'completed',
+    );
+    expect([...begun].sort()).toEqual(['A', 'J', 'L']);
   });
 
   it('a pause before the handed-off child reaches a worker parks it; it runs after resume', async () => {
@@ -253,7 +272,7 @@ describe('children started with their parent', () => {
     const state = await peer.waitForExecution(id, { timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
     expect(runs).toEqual(['A', 'B']);
-    expect(begun).toEqual(['A', 'B']);
+    expect(begun).toEqual(['B']);
     expect(state.nodeResults.B).toMatchObject({
       status: 'completed',
       attempts: 1,

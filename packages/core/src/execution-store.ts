@@ -56,6 +56,13 @@ export interface CreateExecutionInput {
   priority?: number;
   /** Free-form data kept with the execution. @defaultValue `{}` */
   metadata?: Record<string, unknown>;
+  /**
+   * Entry nodes to start at once: instead of `queued` they are created `running` with
+   * `attempts` 1 and `startedAt` set, and the execution `running` (as `beginNodeRun` with
+   * attempt 1 would leave them); they are listed in `started`. Names that are not entry
+   * nodes are ignored. A store may ignore the option (no `started` in the result).
+   */
+  start?: readonly string[];
 }
 
 /** Result of {@link ExecutionStore.createExecution}. */
@@ -64,8 +71,10 @@ export interface CreateExecutionResult {
   execution: ExecutionState;
   /** False when an execution with the same idempotency key existed; it is returned unchanged. */
   created: boolean;
-  /** Entry nodes, now `queued` (empty when `created` is false). */
+  /** Entry nodes, now `queued` — or `running` when in `started` (empty when `created` is false). */
   ready: string[];
+  /** The entry nodes of `ready` started as asked by `start` (absent when none was asked). */
+  started?: string[];
 }
 
 /** Result of {@link ExecutionStore.beginNodeRun}. */

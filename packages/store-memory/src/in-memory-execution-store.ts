@@ -241,7 +241,9 @@ export class InMemoryExecutionStore implements ExecutionStore {
     const now = this.#iso();
     const nodeResults: Record<string, NodeState> = {};
     for (const id of plan.nodeIds) nodeResults[id] = { status: 'pending', attempts: 0 };
+    const started = start.ready.filter((id) => input.start?.includes(id));
     for (const id of start.ready) nodeResults[id]!.status = 'queued';
+    for (const id of started) nodeResults[id] = { status: 'running', attempts: 1, startedAt: now };
     for (const { nodeId, reason } of start.skipped) {
       nodeResults[nodeId] = { status: 'skipped', attempts: 0, skipReason: reason, finishedAt: now };
     }
@@ -250,7 +252,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       workflowId: plan.workflowId,
       workflowVersion: plan.version,
       tenantId,
-      status: 'pending',
+      status: started.length > 0 ? 'running' : 'pending',
       nodeResults,
       initialData: copy(input.initialData),
       createdAt: now,
@@ -258,6 +260,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       metadata: copy(input.metadata ?? {}),
       version: 0,
     };
+    if (started.length > 0) state.startedAt = now;
     if (input.parentExecutionId !== undefined) state.parentExecutionId = input.parentExecutionId;
     if (input.parentNodeId !== undefined) state.parentNodeId = input.parentNodeId;
     if (input.priority !== undefined) state.priority = input.priority;
@@ -272,7 +275,13 @@ export class InMemoryExecutionStore implements ExecutionStore {
       data: new Map(),
       seq: ++this.#seq,
     });
-    return { execution: copy(state), created: true, ready: [...start.ready] };
+    const result: CreateExecutionResult = {
+      execution: copy(state),
+      created: true,
+      ready: [...start.ready],
+    };
+    if (input.start !== undefined) result.started = started;
+    return result;
   }
 
   async getExecution(executionId: string): Promise<ExecutionState | null> {

@@ -303,7 +303,7 @@ const MAX_IN_FLIGHT = 1;
 /** A `createExecution` call waiting for its batch, its values checked. */
 interface PendingCreate {
   executionId: string;
-  /** $2–$12 of the `create` statement. */
+  /** $2–$12 and $19 of the `create` statement. */
   values: readonly unknown[];
   /** Its node rows: node, status, skip reason, open parents. */
   nodes: readonly (readonly [string, string, string | null, number])[];
@@ -375,31 +375,36 @@ function hotStatements(t: Tables) {
     /**
      * Creates one or more executions with their node rows: per execution $1–$12 (id,
      * tenant, workflow, version, initial data and metadata as jsonb text, parent execution
-     * and node, depth, priority, idempotency key, remaining); per node $13–$18 (execution,
-     * node, ordinal, status, skip reason, open parents). An execution that conflicts (its
+     * and node, depth, priority, idempotency key, remaining) and $19 its status ('running'
+     * when an entry node starts with it, else 'pending'); per node $13–$18 (execution,
+     * node, ordinal, status, skip reason, open parents) — a `running` node has attempt 1. An execution that conflicts (its
      * id or its idempotency key) is not in the result and nothing of it is written.
      */
     create: `WITH v AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-          $6::text[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::int[])
+          $6::text[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::int[],
+          $19::text[])
           AS v(execution_id, tenant_id, workflow_id, workflow_version, initial_data,
                parent_execution_id, parent_node_id, depth, priority, idempotency_key,
-               metadata, remaining)),
+               metadata, remaining, status)),
       e AS (
         INSERT INTO ${executions.text} (execution_id, tenant_id, workflow_id, workflow_version,
-          status, initial_data, created_at, parent_execution_id, parent_node_id, depth,
-          priority, idempotency_key, metadata, version, remaining)
-        SELECT v.execution_id, v.tenant_id, v.workflow_id, v.workflow_version, 'pending',
-          v.initial_data::jsonb, ${now}, v.parent_execution_id, v.parent_node_id, v.depth,
+          status, initial_data, created_at, started_at, parent_execution_id, parent_node_id,
+          depth, priority, idempotency_key, metadata, version, remaining)
+        SELECT v.execution_id, v.tenant_id, v.workflow_id, v.workflow_version, v.status,
+          v.initial_data::jsonb, ${now}, CASE WHEN v.status = 'running' THEN ${now} END,
+          v.parent_execution_id, v.parent_node_id, v.depth,
           v.priority, v.idempotency_key, v.metadata::jsonb, 0, v.remaining
         FROM v
         ON CONFLICT DO NOTHING
         RETURNING execution_id, created_at),
       n AS (
         INSERT INTO ${nodes.text} (execution_id, node_id, ordinal, status, skip_reason,
-          finished_at, open_parents)
+          finished_at, open_parents, attempts, started_at)
         SELECT e.execution_id, w.node_id, w.ordinal, w.status, w.skip_reason,
-          CASE WHEN w.status = 'skipped' THEN e.created_at END, w.open_parents
+          CASE WHEN w.status = 'skipped' THEN e.created_at END, w.open_parents,
+          CASE WHEN w.status = 'running' THEN 1 ELSE 0 END,
+          CASE WHEN w.status = 'running' THEN e.created_at END
         FROM e JOIN unnest($13::text[], $14::text[], $15::int[], $16::text[], $17::text[],
           $18::int[]) AS w(execution_id, node_id, ordinal, status, skip_reason, open_parents)
           ON w.execution_id = e.execution_id)
@@ -794,9 +799,16 @@ export class PostgresExecutionStore implements ExecutionStore {
     }
     const start = startExecution(plan);
     const ready = new Set(start.ready);
+    const started = start.ready.filter((id) => input.start?.includes(id));
     const skipped = new Map(start.skipped.map((s) => [s.nodeId, s.reason]));
     const statuses = plan.nodeIds.map((id) =>
-      ready.has(id) ? 'queued' : skipped.has(id) ? 'skipped' : 'pending',
+      started.includes(id)
+        ? 'running'
+        : ready.has(id)
+          ? 'queued'
+          : skipped.has(id)
+            ? 'skipped'
+            : 'pending',
     );
     const reasons = plan.nodeIds.map((id) => skipped.get(id) ?? null);
     // Parents skipped at the start (unreachable) are settled already.
@@ -818,6 +830,7 @@ export class PostgresExecutionStore implements ExecutionStore {
         checkText(input.idempotencyKey ?? null),
         jsonText(metadata, 'metadata'),
         start.remaining,
+        started.length > 0 ? 'running' : 'pending',
       ],
       nodes: plan.nodeIds.map((id, i) => [id, statuses[i]!, reasons[i]!, openParents[i]!] as const),
     };
@@ -828,6 +841,10 @@ export class PostgresExecutionStore implements ExecutionStore {
         const nodeResults: Record<string, NodeState> = {};
         plan.nodeIds.forEach((id, i) => {
           const state: NodeState = { status: statuses[i] as NodeStatus, attempts: 0 };
+          if (state.status === 'running') {
+            state.attempts = 1;
+            state.startedAt = createdAt;
+          }
           const reason = reasons[i];
           if (reason) {
             state.skipReason = reason as SkipReason;
@@ -845,7 +862,7 @@ export class PostgresExecutionStore implements ExecutionStore {
           workflowId: plan.workflowId,
           workflowVersion: plan.version,
           tenantId,
-          status: 'pending',
+          status: started.length > 0 ? 'running' : 'pending',
           nodeResults,
           createdAt,
           depth,
@@ -860,7 +877,10 @@ export class PostgresExecutionStore implements ExecutionStore {
         if (input.parentNodeId !== undefined) execution.parentNodeId = input.parentNodeId;
         if (priority !== undefined) execution.priority = priority;
         if (input.idempotencyKey !== undefined) execution.idempotencyKey = input.idempotencyKey;
-        return { execution, created: true, ready: [...start.ready] };
+        if (started.length > 0) execution.startedAt = createdAt;
+        const result: CreateExecutionResult = { execution, created: true, ready: [...start.ready] };
+        if (input.start !== undefined) result.started = started;
+        return result;
       }
       // A conflict: the idempotency key (its winner has committed by now), or the id.
       if (input.idempotencyKey !== undefined) {
@@ -1003,6 +1023,7 @@ export class PostgresExecutionStore implements ExecutionStore {
       batch.map((b) => b.executionId),
       ...Array.from({ length: 11 }, (_, i) => batch.map((b) => b.values[i])),
       ...Array.from({ length: 6 }, (_, i) => nodes.map((n) => n[i])),
+      batch.map((b) => b.values[11]),
     ]);
     const created = JSON.parse(opt(row!, 'created') ?? '{}') as Record<string, string>;
     return batch.map((b) => created[b.executionId]);

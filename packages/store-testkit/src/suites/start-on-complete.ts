@@ -1,4 +1,4 @@
-import type { CompleteNodeOptions, CompleteNodeResult, ExecutionState } from '@spane/core';
+import type { CompleteNodeOptions, ExecutionState } from '@spane/core';
 import { describe, expect, it } from 'vitest';
 import {
   branchPlan,
@@ -28,7 +28,7 @@ const TIMEOUT = 120_000;
 const byNode = (s: { nodeId: string }) => s.nodeId;
 
 /** `started` of a result, where absent counts as empty. */
-function startedOf(result: CompleteNodeResult): string[] {
+function startedOf(result: { started?: string[] }): string[] {
   return result.started ?? [];
 }
 
@@ -39,9 +39,78 @@ function expectStarted(state: ExecutionState, nodeId: string): void {
   expectTimestamp(node?.startedAt);
 }
 
-/** completeNode's `start` option: ready children started (running, attempt 1) in the same write. */
+/**
+ * The `start` options of completeNode and createExecution: ready children, and entry nodes,
+ * started (running, attempt 1) in the same write.
+ */
 export function startOnCompleteSuite(ctx: SuiteContext): void {
   describe('start-on-complete', () => {
+    it('createExecution with start creates the named entry nodes running and the execution running', async () => {
+      const store = ctx.store();
+      const plan = diamondPlan(uid('wf'));
+      const created = await saveAndCreate(store, plan, {
+        initialData: { seed: 3 },
+        // B is not an entry node: ignored.
+        start: ['A', 'B'],
+      });
+      expect(created).toMatchObject({ created: true, ready: ['A'], started: ['A'] });
+      expect(created.execution.status).toBe('running');
+      expectTimestamp(created.execution.startedAt);
+      expectStarted(created.execution, 'A');
+      const id = created.execution.executionId;
+      const state = await mustGet(store, id);
+      expect(state.status).toBe('running');
+      expectTimestamp(state.startedAt);
+      expect(nodeStatuses(state)).toEqual({
+        A: 'running',
+        B: 'pending',
+        C: 'pending',
+        D: 'pending',
+      });
+      expectStarted(state, 'A');
+
+      // Its job begins the run it was started for (or re-runs it after a crash).
+      const a = await store.beginNodeRun(plan, id, 'A', 1);
+      expect(a).toMatchObject({ started: true, attempt: 1, inputData: { seed: 3 } });
+      await store.completeNode(plan, id, 'A', { type: 'completed', data: 'a' });
+      for (const n of ['B', 'C', 'D']) await runNode(store, plan, id, n, { type: 'completed' });
+      expect((await mustGet(store, id)).status).toBe('completed');
+    });
+
+    it('createExecution without start, or naming no entry node, creates a pending execution with queued entries', async () => {
+      const store = ctx.store();
+      const plan = diamondPlan(uid('wf'));
+      for (const start of [undefined, [], ['B', 'D']]) {
+        const created = await saveAndCreate(store, plan, start === undefined ? {} : { start });
+        expect(created.ready, String(start)).toEqual(['A']);
+        expect(startedOf(created), String(start)).toEqual([]);
+        const state = await mustGet(store, created.execution.executionId);
+        expect(state.status).toBe('pending');
+        expect(state.startedAt).toBeUndefined();
+        expect(nodeStatuses(state)).toEqual({
+          A: 'queued',
+          B: 'pending',
+          C: 'pending',
+          D: 'pending',
+        });
+        expect(state.nodeResults.A?.attempts).toBe(0);
+      }
+    });
+
+    it('createExecution with start and a known idempotency key starts nothing', async () => {
+      const store = ctx.store();
+      const plan = chainPlan(uid('wf'));
+      const idempotencyKey = uid('key');
+      const first = await saveAndCreate(store, plan, { idempotencyKey });
+      const again = await store.createExecution({ plan, idempotencyKey, start: ['A'] });
+      expect(again).toMatchObject({ created: false, ready: [] });
+      expect(again.execution.executionId).toBe(first.execution.executionId);
+      expect(startedOf(again)).toEqual([]);
+      const state = await mustGet(store, first.execution.executionId);
+      expect(state.status).toBe('pending');
+      expect(state.nodeResults.A).toMatchObject({ status: 'queued', attempts: 0 });
+    });
+
     it('a child named in start is started instead of queued; beginNodeRun(…, 1) still accepts it', async () => {
       const store = ctx.store();
       const plan = chainPlan(uid('wf'));
