@@ -29,6 +29,40 @@ function watchBegins(store: ExecutionStore): string[] {
   return begun;
 }
 
+/**
+ * Runs `A → B` until A's completion has started B and handed it to this process, with the
+ * node queue paused by A (workers take no job until the test resumes it): B's job waits.
+ */
+async function handOffWhileQueuePaused(
+  harness: Harness,
+): Promise<{ id: string; runs: string[]; nodeQueue: Queue }> {
+  const nodeQueue = new Queue(NODE_QUEUE, { connection: harness.redis, prefix: harness.prefix });
+  queue = nodeQueue;
+  const runs: string[] = [];
+  harness.registry.register(
+    'step',
+    exec(async (ctx) => {
+      runs.push(ctx.nodeId);
+      if (ctx.nodeId === 'A') await nodeQueue.pause();
+      return { success: true, data: `${ctx.nodeId}:${String(ctx.inputData)}` };
+    }),
+  );
+  await harness.engine.registerWorkflow(
+    wf('two', [
+      { id: 'A', type: 'step' },
+      { id: 'B', type: 'step', inputs: ['A'] },
+    ]),
+  );
+  await harness.engine.startWorkers(2);
+  const id = await harness.engine.enqueueWorkflow('two', 'seed');
+  await until(
+    async () => (await harness.engine.getExecution(id))?.nodeResults.B?.status === 'running',
+    5_000,
+    'B started by A',
+  );
+  return { id, runs, nodeQueue };
+}
+
 type Seen = Pick<
   ExecutionContext,
   'inputData' | 'previousResults' | 'initialData' | 'attempt' | 'depth' | 'tenantId'
@@ -191,32 +225,7 @@ describe('children started with their parent', () => {
   it('a pause before the handed-off child reaches a worker parks it; it runs after resume', async () => {
     h = await createHarness();
     const harness = h;
-    queue = new Queue(NODE_QUEUE, { connection: h.redis, prefix: h.prefix });
-    const nodeQueue = queue;
-    const runs: string[] = [];
-    h.registry.register(
-      'step',
-      exec(async (ctx) => {
-        runs.push(ctx.nodeId);
-        // Workers take no job until the test resumes the queue: B's job waits in Redis.
-        if (ctx.nodeId === 'A') await nodeQueue.pause();
-        return { success: true, data: ctx.nodeId };
-      }),
-    );
-    await h.engine.registerWorkflow(
-      wf('pausable', [
-        { id: 'A', type: 'step' },
-        { id: 'B', type: 'step', inputs: ['A'] },
-      ]),
-    );
-    await h.engine.startWorkers(2);
-    const id = await h.engine.enqueueWorkflow('pausable');
-    // A's completion started B (running, attempt 1) and handed it to this process.
-    await until(
-      async () => (await harness.engine.getExecution(id))?.nodeResults.B?.status === 'running',
-      5_000,
-      'B started by A',
-    );
+    const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     await h.engine.pauseWorkflow(id);
     await nodeQueue.resume();
     await until(
@@ -239,32 +248,8 @@ describe('children started with their parent', () => {
 
   it('a child handed to a process that closes runs in another process after a store begin', async () => {
     h = await createHarness();
-    const harness = h;
-    queue = new Queue(NODE_QUEUE, { connection: h.redis, prefix: h.prefix });
-    const nodeQueue = queue;
     const begun = watchBegins(h.store);
-    const runs: string[] = [];
-    h.registry.register(
-      'step',
-      exec(async (ctx) => {
-        runs.push(ctx.nodeId);
-        if (ctx.nodeId === 'A') await nodeQueue.pause();
-        return { success: true, data: `${ctx.nodeId}:${String(ctx.inputData)}` };
-      }),
-    );
-    await h.engine.registerWorkflow(
-      wf('moved', [
-        { id: 'A', type: 'step' },
-        { id: 'B', type: 'step', inputs: ['A'] },
-      ]),
-    );
-    await h.engine.startWorkers(2);
-    const id = await h.engine.enqueueWorkflow('moved', 'seed');
-    await until(
-      async () => (await harness.engine.getExecution(id))?.nodeResults.B?.status === 'running',
-      5_000,
-      'B started by A',
-    );
+    const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     await h.engine.close();
     const peer = h.peer();
     await peer.startWorkers(2);

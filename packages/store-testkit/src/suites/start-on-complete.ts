@@ -1,4 +1,11 @@
-import type { CompleteNodeOptions, ExecutionState } from '@spane/core';
+import type {
+  CompleteNodeOptions,
+  CompleteNodeResult,
+  ExecutionState,
+  ExecutionStore,
+  NodeOutcome,
+  WorkflowPlan,
+} from '@spane/core';
 import { describe, expect, it } from 'vitest';
 import {
   branchPlan,
@@ -30,6 +37,18 @@ const byNode = (s: { nodeId: string }) => s.nodeId;
 /** `started` of a result, where absent counts as empty. */
 function startedOf(result: { started?: string[] }): string[] {
   return result.started ?? [];
+}
+
+/** `completeNode` of `nodeId` without telemetry, asking to start `start`. */
+function completeStarting(
+  store: ExecutionStore,
+  plan: WorkflowPlan,
+  executionId: string,
+  nodeId: string,
+  outcome: NodeOutcome,
+  start: readonly string[],
+): Promise<CompleteNodeResult> {
+  return store.completeNode(plan, executionId, nodeId, outcome, undefined, { start });
 }
 
 /** Asserts that `nodeId` is as `beginNodeRun(plan, id, nodeId, 1)` leaves it. */
@@ -117,13 +136,13 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       const id = (await saveAndCreate(store, plan)).execution.executionId;
       await begin(store, plan, id, 'A');
 
-      const a = await store.completeNode(
+      const a = await completeStarting(
+        store,
         plan,
         id,
         'A',
         { type: 'completed', data: { fromA: 1 } },
-        undefined,
-        { start: ['B'] },
+        ['B'],
       );
       expect(a).toMatchObject({
         recorded: true,
@@ -163,27 +182,18 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       const plan = chainPlan(uid('wf'));
       const id = (await saveAndCreate(store, plan)).execution.executionId;
       await begin(store, plan, id, 'A');
-      const a = await store.completeNode(plan, id, 'A', { type: 'completed' }, undefined, {
-        start: ['B'],
-      });
+      const a = await completeStarting(store, plan, id, 'A', { type: 'completed' }, ['B']);
       expect(a.started).toEqual(['B']);
-      const b = await store.completeNode(
-        plan,
-        id,
-        'B',
-        { type: 'completed', data: 'b' },
-        undefined,
-        { start: ['C'] },
-      );
+      const b = await completeStarting(store, plan, id, 'B', { type: 'completed', data: 'b' }, [
+        'C',
+      ]);
       expect(b).toMatchObject({ recorded: true, ready: ['C'], finished: false });
       expect(b.started).toEqual(['C']);
       let state = await mustGet(store, id);
       expect(state.nodeResults.B).toMatchObject({ status: 'completed', data: 'b', attempts: 1 });
       expectStarted(state, 'C');
 
-      const c = await store.completeNode(plan, id, 'C', { type: 'completed' }, undefined, {
-        start: ['A'],
-      });
+      const c = await completeStarting(store, plan, id, 'C', { type: 'completed' }, ['A']);
       expect(c).toMatchObject({ recorded: true, ready: [], finished: true });
       expect(startedOf(c)).toEqual([]);
       state = await mustGet(store, id);
@@ -233,14 +243,9 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       await begin(store, plan, id, 'B');
       await begin(store, plan, id, 'C');
 
-      const b = await store.completeNode(
-        plan,
-        id,
-        'B',
-        { type: 'completed', data: 'b' },
-        undefined,
-        { start: ['D'] },
-      );
+      const b = await completeStarting(store, plan, id, 'B', { type: 'completed', data: 'b' }, [
+        'D',
+      ]);
       expect(b).toMatchObject({ recorded: true, ready: [], skipped: [], finished: false });
       expect(startedOf(b)).toEqual([]);
       let state = await mustGet(store, id);
@@ -253,14 +258,9 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       expect(state.nodeResults.D?.attempts ?? 0).toBe(0);
       expect(state.nodeResults.D?.startedAt).toBeUndefined();
 
-      const c = await store.completeNode(
-        plan,
-        id,
-        'C',
-        { type: 'completed', data: 'c' },
-        undefined,
-        { start: ['D'] },
-      );
+      const c = await completeStarting(store, plan, id, 'C', { type: 'completed', data: 'c' }, [
+        'D',
+      ]);
       expect(c).toMatchObject({ recorded: true, ready: ['D'], skipped: [], finished: false });
       expect(c.started).toEqual(['D']);
       state = await mustGet(store, id);
@@ -278,9 +278,11 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       const plan = failurePlan(uid('wf')); // A → B, C, D, F, G; B → E
       const id = (await saveAndCreate(store, plan)).execution.executionId;
       await begin(store, plan, id, 'A');
-      const a = await store.completeNode(plan, id, 'A', { type: 'completed' }, undefined, {
-        start: ['C', 'F', 'E'],
-      });
+      const a = await completeStarting(store, plan, id, 'A', { type: 'completed' }, [
+        'C',
+        'F',
+        'E',
+      ]);
       expect(a.recorded).toBe(true);
       expect(sorted(a.ready)).toEqual(['B', 'C', 'D', 'F', 'G']);
       expect(sorted(a.started ?? [])).toEqual(['C', 'F']);
@@ -307,13 +309,13 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       const plan = branchPlan(uid('wf')); // A → B, C; B → D; C → E; B + C → J
       const id = (await saveAndCreate(store, plan)).execution.executionId;
       await begin(store, plan, id, 'A');
-      const a = await store.completeNode(
+      const a = await completeStarting(
+        store,
         plan,
         id,
         'A',
         { type: 'completed', data: 'a', nextNodes: ['B'] },
-        undefined,
-        { start: ['B', 'C', 'E', 'J'] },
+        ['B', 'C', 'E', 'J'],
       );
       expect(a).toMatchObject({ recorded: true, ready: ['B'], finished: false });
       expect(a.started).toEqual(['B']);
@@ -339,14 +341,9 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
         attempt: 1,
         inputData: 'a',
       });
-      const b = await store.completeNode(
-        plan,
-        id,
-        'B',
-        { type: 'completed', data: 'b' },
-        undefined,
-        { start: ['J'] },
-      );
+      const b = await completeStarting(store, plan, id, 'B', { type: 'completed', data: 'b' }, [
+        'J',
+      ]);
       expect(sorted(b.ready)).toEqual(['D', 'J']);
       expect(b.started).toEqual(['J']);
       state = await mustGet(store, id);
@@ -393,13 +390,13 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       await runNode(store, plan, id, 'B', { type: 'completed', data: 'b' });
       await begin(store, plan, id, 'C');
       // C's edge to D does not fire, B's did: D runs, with the data of B only.
-      const c = await store.completeNode(
+      const c = await completeStarting(
+        store,
         plan,
         id,
         'C',
         { type: 'completed', data: 'c', nextNodes: [] },
-        undefined,
-        { start: ['D'] },
+        ['D'],
       );
       expect(c).toMatchObject({ recorded: true, ready: ['D'], skipped: [], finished: false });
       expect(c.started).toEqual(['D']);
@@ -424,14 +421,9 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       const id = (await saveAndCreate(store, plan)).execution.executionId;
       await runNode(store, plan, id, 'A', { type: 'completed', data: 'a' });
       await begin(store, plan, id, 'B');
-      const b = await store.completeNode(
-        plan,
-        id,
-        'B',
-        { type: 'failed', error: 'boom' },
-        undefined,
-        { start: ['C'] },
-      );
+      const b = await completeStarting(store, plan, id, 'B', { type: 'failed', error: 'boom' }, [
+        'C',
+      ]);
       expect(b).toMatchObject({
         recorded: true,
         ready: ['C'],
@@ -466,7 +458,7 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
         await begin(store, plan, id, 'A');
         await store.setExecutionStatus(id, 'paused');
         const outcome = { type: 'completed' as const, data: 'a', ...(nextNodes && { nextNodes }) };
-        const a = await store.completeNode(plan, id, 'A', outcome, undefined, { start: ['B'] });
+        const a = await completeStarting(store, plan, id, 'A', outcome, ['B']);
         expect(a).toMatchObject({ recorded: true, ready: ['B'], executionStatus: 'paused' });
         expect(startedOf(a), `nextNodes ${String(nextNodes)}`).toEqual([]);
         const state = await mustGet(store, id);
@@ -535,13 +527,13 @@ export function startOnCompleteSuite(ctx: SuiteContext): void {
       await runNode(store, plan, id, 'A');
       await begin(store, plan, id, 'B');
       await begin(store, plan, id, 'C');
-      const failed = await store.completeNode(
+      const failed = await completeStarting(
+        store,
         plan,
         id,
         'B',
         { type: 'failed', error: 'fatal' },
-        undefined,
-        { start: ['E', 'D'] },
+        ['E', 'D'],
       );
       expect(failed).toMatchObject({
         recorded: true,
