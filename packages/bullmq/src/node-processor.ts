@@ -1,5 +1,4 @@
 import {
-  assertPayloadSize,
   type BeginNodeRunResult,
   type CompleteNodeResult,
   DEFAULT_LIMITS,
@@ -19,6 +18,7 @@ import {
   NonRetryableError,
   type ParentResult,
   PayloadTooLargeError,
+  payloadText,
   planNode,
   resolveNodeInput,
   resolveRetryPolicy,
@@ -564,13 +564,15 @@ export class NodeProcessor {
 
     let result: ExecutionResult | undefined;
     let error: unknown;
+    /** The output as JSON text, as checked against the payload limit. */
+    let dataText: string | undefined;
     if (settled.kind === 'result') {
       result = checkResult(settled.result);
       if (!result)
         error = new NonRetryableError('executor returned no { success: boolean } result');
       else if (result.success) {
         try {
-          assertPayloadSize(`output of node '${data.n}'`, result.data, this.#maxPayload);
+          dataText = payloadText(`output of node '${data.n}'`, result.data, this.#maxPayload);
         } catch (e) {
           error = e;
         }
@@ -586,7 +588,7 @@ export class NodeProcessor {
         plan,
         base,
         { attempt, durationMs, priority: begun.priority, maybeChild, parentRun },
-        { data: result.data, nextNodes: result.nextNodes },
+        { data: result.data, nextNodes: result.nextNodes, dataText },
         closeSpan('ok'),
       );
       return;
@@ -646,13 +648,15 @@ export class NodeProcessor {
       /** This node's run, when its children may be handed to this process. */
       parentRun?: ParentRun | undefined;
     },
-    outcome: { data: unknown; nextNodes?: string[] | undefined },
+    outcome: {
+      data: unknown;
+      nextNodes?: string[] | undefined;
+      /** `data` as JSON text, taken when the executor returned (for started children). */
+      dataText?: string | undefined;
+    },
     telemetry: NodeTelemetry,
   ): Promise<void> {
     const start = run.parentRun ? this.#startable(plan, base.nodeId) : [];
-    // Copied before the store call: a started child gets the output as it is recorded.
-    const dataText =
-      start.length > 0 && outcome.data !== undefined ? JSON.stringify(outcome.data) : undefined;
     // The attempt's span and log lines go with the outcome, in one store write.
     const r = await this.#d.store.completeNode(
       plan,
@@ -669,7 +673,7 @@ export class NodeProcessor {
         base.nodeId,
         r.started,
         outcome,
-        dataText,
+        outcome.dataText,
         run.parentRun,
       );
     }

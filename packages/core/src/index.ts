@@ -74,6 +74,7 @@ export {
   DEFAULT_LIMITS,
   ID_PATTERN,
   jsonByteLength,
+  payloadText,
   type SpaneLimits,
 } from './limits.js';
 export { NodeRegistry, type NodeTypeOptions, type NodeTypeRegistration } from './node-registry.js';

@@ -33,6 +33,18 @@ export function jsonByteLength(value: unknown): number {
  * @throws PayloadTooLargeError when `value` is larger than `limitBytes` as JSON.
  */
 export function assertPayloadSize(what: string, value: unknown, limitBytes: number): void {
-  const size = jsonByteLength(value);
+  payloadText(what, value, limitBytes);
+}
+
+/**
+ * `value` as JSON text (undefined for `undefined`, or a value JSON leaves out), checked
+ * against `limitBytes` — for a caller that needs the text as well as the check.
+ * @throws PayloadTooLargeError when it is larger than `limitBytes`; TypeError for a value
+ * JSON cannot hold (a BigInt, a cycle).
+ */
+export function payloadText(what: string, value: unknown, limitBytes: number): string | undefined {
+  const text = value === undefined ? undefined : JSON.stringify(value);
+  const size = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
   if (size > limitBytes) throw new PayloadTooLargeError(what, limitBytes, size);
+  return text;
 }
