@@ -31,6 +31,8 @@ export class EngineChannel {
   #subscriber: Redis | undefined;
   #ready: Promise<void> | undefined;
   #subscribed = false;
+  /** Counts the subscriber's lost connections (messages published meanwhile were missed). */
+  #epoch = 0;
   #nodesReady: Promise<void> | undefined;
   #wantNodes = false;
   #queued: ChannelMessage[] = [];
@@ -69,6 +71,9 @@ export class EngineChannel {
     if (!this.#ready) {
       const sub = this.#makeSubscriber();
       this.#subscriber = sub;
+      sub.on('close', () => {
+        this.#epoch += 1;
+      });
       sub.on('error', (err: Error) =>
         this.#logger.warn('subscriber connection error', { error: err.message }),
       );
@@ -115,6 +120,15 @@ export class EngineChannel {
    */
   get receiving(): boolean {
     return this.#subscribed && this.#subscriber?.status === 'ready';
+  }
+
+  /**
+   * While {@link EngineChannel.receiving}, a number that changes whenever the subscriber
+   * loses its connection (so messages may have been missed since a caller last read it);
+   * undefined while not receiving.
+   */
+  get receivingEpoch(): number | undefined {
+    return this.receiving ? this.#epoch : undefined;
   }
 
   onMessage(handler: (message: ChannelMessage) => void): void {

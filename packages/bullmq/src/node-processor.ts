@@ -87,8 +87,11 @@ export interface NodeProcessorDeps {
     attempt: number,
   ): Promise<ExecutionResult | typeof WAITING>;
   parkedKey(executionId: string): string;
-  /** True while abort orders from other processes reach this one. */
-  receivingAborts(): boolean;
+  /**
+   * While abort orders from other processes reach this one, a number that changes when
+   * some may have been missed (the subscriber lost its connection); else undefined.
+   */
+  abortsEpoch(): number | undefined;
 }
 
 type StartedRun = Extract<BeginNodeRunResult, { started: true }>;
@@ -106,6 +109,8 @@ interface Handoff {
   begun: StartedRun;
   /** When it was handed off (epoch ms). */
   at: number;
+  /** `abortsEpoch()` then: a handoff is taken only while no abort order can have been missed. */
+  epoch: number;
 }
 
 /** A fresh object parsed from JSON text (undefined stays undefined). */
@@ -277,7 +282,8 @@ export class NodeProcessor {
    * The children of a completing node that this process will run itself, started in the
    * completion's write (so their jobs skip `beginNodeRun`): a child whose only parent is
    * this node, of a type registered here without limits (the node queue), in a workflow
-   * without `maxConcurrency`, while this process hears abort orders — and no more of
+   * without `maxConcurrency`, while this process hears abort orders (a handoff is taken
+   * only if none can have been missed since it was made) — and no more of
    * them than this process has free worker slots (counting the one this job frees).
    */
   #startable(plan: WorkflowPlan, nodeId: string): string[] {
@@ -302,7 +308,7 @@ export class NodeProcessor {
 
   /** Of `candidates`, those of an eligible type, as many as this process has free slots. */
   #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): string[] {
-    if (candidates.length === 0 || !this.#d.receivingAborts()) return [];
+    if (candidates.length === 0 || this.#d.abortsEpoch() === undefined) return [];
     const now = Date.now();
     for (const [jobId, h] of this.#handoffs) {
       if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
@@ -385,6 +391,9 @@ export class NodeProcessor {
   ): void {
     const { begun, initialText } = parent;
     const at = Date.now();
+    const epoch = this.#d.abortsEpoch();
+    // Abort orders may be missed from now on: the jobs begin in the store.
+    if (epoch === undefined) return;
     for (const child of started) {
       const initialData = fresh(initialText);
       const input = resolveNodeInput(plan, child, lookup, initialData);
@@ -399,7 +408,7 @@ export class NodeProcessor {
       };
       if (begun.parentExecutionId !== undefined) run.parentExecutionId = begun.parentExecutionId;
       if (begun.priority !== undefined) run.priority = begun.priority;
-      this.#handoffs.set(nodeJobId(executionId, child), { executionId, begun: run, at });
+      this.#handoffs.set(nodeJobId(executionId, child), { executionId, begun: run, at, epoch });
     }
   }
 
@@ -409,6 +418,8 @@ export class NodeProcessor {
     const handoff = this.#handoffs.get(job.id);
     if (!handoff) return undefined;
     this.#handoffs.delete(job.id);
+    // An abort order for its execution may have been missed: the store decides.
+    if (handoff.epoch !== this.#d.abortsEpoch()) return undefined;
     return handoff.begun;
   }
 

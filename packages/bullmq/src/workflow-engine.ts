@@ -168,7 +168,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       startSubWorkflow: (plan, node, begun, attempt) =>
         this.#subflows.start(plan, node, begun, attempt),
       parkedKey: (executionId) => this.#parkedKey(executionId),
-      receivingAborts: () => this.#channel.receiving,
+      abortsEpoch: () => this.#channel.receivingEpoch,
       redis: this.#redis,
       queues: this.#queues,
       gate: this.#gate,

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nodeJobId } from '../src/node-jobs.js';
 import { NODE_QUEUE } from '../src/node-queues.js';
 import { createHarness, exec, type Harness, until, wf } from './support/engine-harness.js';
+import { type PrivateRedis, startPrivateRedis } from './support/private-redis.js';
 
 // A child whose only parent completes in this process, while a worker slot here is free,
 // is started by the parent's completion (`completeNode(…, { start })`) and handed to this
@@ -11,11 +12,14 @@ import { createHarness, exec, type Harness, until, wf } from './support/engine-h
 
 let h: Harness | undefined;
 let queue: Queue | undefined;
+let privateRedis: PrivateRedis | undefined;
 afterEach(async () => {
   await queue?.close();
   queue = undefined;
   await h?.close();
   h = undefined;
+  await privateRedis?.stop();
+  privateRedis = undefined;
 });
 
 /** The nodes whose runs the engine began through the store (the real store, watched). */
@@ -263,5 +267,29 @@ describe('children started with their parent', () => {
       attempts: 1,
       data: 'B:A:seed',
     });
+  });
+
+  it('a handoff made before the subscriber lost its connection is not taken: the job begins in the store', async () => {
+    // A Redis of this test's own: the test drops its pub/sub connections.
+    privateRedis = await startPrivateRedis();
+    h = await createHarness({}, { redisUrl: privateRedis.url });
+    const harness = h;
+    const begun = watchBegins(h.store);
+    const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
+    // Abort orders published while it reconnects would be missed.
+    await h.redis.client('KILL', 'TYPE', 'pubsub');
+    await until(
+      async () =>
+        (
+          (await harness.redis.pubsub('NUMSUB', `${harness.prefix}:channel`)) as [string, number]
+        )[1] === 1,
+      5_000,
+      'the subscriber to be back',
+    );
+    await nodeQueue.resume();
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(runs).toEqual(['A', 'B']);
+    expect(begun).toEqual(['B']);
   });
 });
