@@ -10,7 +10,7 @@ import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
-  --reps N   repetitions per workload and implementation; figures are medians (default 3)
+  --reps N   repetitions per workload and implementation; figures are medians (default 5)
   --only     workloads to run (${WORKLOAD_IDS.join(', ')})
   --impl     implementations to run (${IMPL_NAMES.join(', ')})
   --write    write the results to apps/bench/RESULTS.md
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 3;
+  const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
   const only = list<WorkloadId>(values.only, WORKLOAD_IDS, 'workload');
   const impls = list<ImplName>(values.impl, IMPL_NAMES, 'implementation');
