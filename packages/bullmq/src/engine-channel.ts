@@ -15,7 +15,7 @@ export type ChannelMessage =
  *
  * Messages published in one turn of the event loop go out as one PUBLISH of a JSON array
  * (in order), so a busy worker sends one command per turn rather than one per event.
- * An abort order is sent at once, after the events queued before it.
+ * An abort order (and `workflow:paused`) is sent at once, after the events queued before it.
  *
  * Node-level events (`node:*`) go to a channel of their own, which a process subscribes to
  * only once it has a node-level listener ({@link EngineChannel.open} with `nodeEvents`):
@@ -141,7 +141,8 @@ export class EngineChannel {
    */
   publish(message: ChannelMessage): void {
     this.#queued.push(message);
-    if (message.kind === 'abort') this.flush();
+    // Pause drops other processes' handoffs (see NodeProcessor): it goes out at once too.
+    if (message.kind === 'abort' || message.name === 'workflow:paused') this.flush();
     else this.#flushing ??= setImmediate(() => this.flush());
   }
 

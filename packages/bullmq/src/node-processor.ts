@@ -99,6 +99,8 @@ type StartedRun = Extract<BeginNodeRunResult, { started: true }>;
 /** A node run of this process whose children may be handed to it (see NodeProcessor#handOff). */
 interface ParentRun {
   begun: StartedRun;
+  /** Whether this run's job holds one of the node queue's slots (freed as it ends). */
+  freesSlot?: boolean;
   /** The execution's initial data as JSON text, taken before the node's executor ran. */
   initialText: string | undefined;
 }
@@ -106,11 +108,24 @@ interface ParentRun {
 /** A child run that its parent's completion started, waiting for its job in this process. */
 interface Handoff {
   executionId: string;
-  begun: StartedRun;
+  /** Builds the run when its job is taken (fresh objects, parsed then). */
+  build: () => StartedRun;
   /** When it was handed off (epoch ms). */
   at: number;
   /** `abortsEpoch()` then: a handoff is taken only while no abort order can have been missed. */
   epoch: number;
+}
+
+/**
+ * Nodes picked to start with a store write in flight: they hold worker slots until it
+ * returns (`release`), and are handed off only if no abort order can have reached this
+ * process meanwhile (`epoch`, `drops` as they were when picked).
+ */
+export interface StartTicket {
+  readonly nodes: readonly string[];
+  readonly epoch: number;
+  readonly drops: number;
+  release(): void;
 }
 
 /** A fresh object parsed from JSON text (undefined stays undefined). */
@@ -203,6 +218,10 @@ export class NodeProcessor {
   #slots = 0;
   /** Node-queue jobs being processed here. */
   #busy = 0;
+  /** Slots held by picked nodes whose store write is in flight (see StartTicket). */
+  #reserved = 0;
+  /** Counts dropHandoffs calls: a pick made before one is not handed off. */
+  #drops = 0;
 
   constructor(deps: NodeProcessorDeps) {
     this.#d = deps;
@@ -223,6 +242,7 @@ export class NodeProcessor {
    * begin in the store, which tells them not to run. Called before the order is announced.
    */
   dropHandoffs(executionId: string): void {
+    this.#drops += 1;
     for (const [jobId, h] of this.#handoffs) {
       if (h.executionId === executionId) this.#handoffs.delete(jobId);
     }
@@ -286,13 +306,13 @@ export class NodeProcessor {
    * only if none can have been missed since it was made) — and no more of
    * them than this process has free worker slots (counting the one this job frees).
    */
-  #startable(plan: WorkflowPlan, nodeId: string): string[] {
-    if (!this.#mayHandOff(plan, nodeId)) return [];
+  #startable(plan: WorkflowPlan, nodeId: string, freesSlot: boolean): StartTicket | undefined {
+    if (!this.#mayHandOff(plan, nodeId)) return undefined;
     const children = plan.children.get(nodeId)!;
     return this.#pick(
       children.filter((c) => plan.parents.get(c)?.length === 1),
       plan,
-      1,
+      freesSlot ? 1 : 0,
     );
   }
 
@@ -301,33 +321,60 @@ export class NodeProcessor {
    * creation (`createExecution(… start)`), by the rules of #startable (none for a start
    * with a delay: a started node would show `running` while it waits).
    */
-  startableEntries(plan: WorkflowPlan, delayed: boolean): string[] {
-    if (delayed || this.#slots === 0 || plan.definition.maxConcurrency !== undefined) return [];
+  startableEntries(plan: WorkflowPlan, delayed: boolean): StartTicket | undefined {
+    if (delayed || this.#slots === 0 || plan.definition.maxConcurrency !== undefined) {
+      return undefined;
+    }
     return this.#pick(plan.entryNodes, plan, 0);
   }
 
-  /** Of `candidates`, those of an eligible type, as many as this process has free slots. */
-  #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): string[] {
-    if (candidates.length === 0 || this.#d.abortsEpoch() === undefined) return [];
-    const now = Date.now();
-    for (const [jobId, h] of this.#handoffs) {
-      if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
-    }
-    let free = this.#slots - this.#busy + freed - this.#handoffs.size;
-    const start: string[] = [];
+  /**
+   * Of `candidates`, those of an eligible type, as many as this process has free slots
+   * (counting `freed` that the caller gives back); they hold their slots until released.
+   */
+  #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): StartTicket | undefined {
+    const epoch = this.#d.abortsEpoch();
+    if (candidates.length === 0 || epoch === undefined) return undefined;
+    this.#prune();
+    let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
+    const nodes: string[] = [];
     for (const id of candidates) {
       if (free <= 0) break;
       const type = plan.nodes.get(id)?.type ?? '';
       if (BUILT_IN_NODE_TYPES.has(type) || !this.#d.registry.has(type)) continue;
       if (this.#d.queues.nameForType(type) !== NODE_QUEUE) continue;
-      start.push(id);
+      nodes.push(id);
       free -= 1;
     }
-    return start;
+    if (nodes.length === 0) return undefined;
+    this.#reserved += nodes.length;
+    let held = true;
+    return {
+      nodes,
+      epoch,
+      drops: this.#drops,
+      release: () => {
+        if (held) this.#reserved -= nodes.length;
+        held = false;
+      },
+    };
+  }
+
+  /** Forgets handoffs older than HANDOFF_TTL_MS. */
+  #prune(): void {
+    const now = Date.now();
+    for (const [jobId, h] of this.#handoffs) {
+      if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
+    }
   }
 
   /** Hands the entry nodes that `createExecution` started to this process's workers. */
-  handOffEntries(plan: WorkflowPlan, execution: ExecutionState, started: readonly string[]): void {
+  handOffEntries(
+    plan: WorkflowPlan,
+    execution: ExecutionState,
+    started: readonly string[],
+    ticket: StartTicket,
+  ): void {
     const initialText =
       execution.initialData === undefined ? undefined : JSON.stringify(execution.initialData);
     const facts: StartedRun = {
@@ -343,7 +390,7 @@ export class NodeProcessor {
       facts.parentExecutionId = execution.parentExecutionId;
     }
     if (execution.priority !== undefined) facts.priority = execution.priority;
-    this.#keep(plan, execution.executionId, started, () => undefined, {
+    this.#keep(plan, execution.executionId, started, ticket, () => undefined, {
       begun: facts,
       initialText,
     });
@@ -365,6 +412,7 @@ export class NodeProcessor {
     executionId: string,
     nodeId: string,
     started: readonly string[],
+    ticket: StartTicket,
     outcome: { nextNodes?: string[] | undefined },
     dataText: string | undefined,
     parent: ParentRun,
@@ -373,6 +421,7 @@ export class NodeProcessor {
       plan,
       executionId,
       started,
+      ticket,
       (id) =>
         id === nodeId
           ? { status: 'completed', nextNodes: outcome.nextNodes, data: fresh(dataText) }
@@ -381,34 +430,45 @@ export class NodeProcessor {
     );
   }
 
-  /** Keeps a handoff per started node: its input by `lookup`, the execution's facts from `parent`. */
+  /**
+   * Keeps a handoff per started node (its input by `lookup`, built when taken; the
+   * execution's facts from `parent`) — unless an abort order may have reached this process
+   * since the nodes were picked (any dropHandoffs call, a lost subscriber connection): then
+   * their jobs begin in the store, which refuses or parks them.
+   */
   #keep(
     plan: WorkflowPlan,
     executionId: string,
     started: readonly string[],
+    ticket: StartTicket,
     lookup: (nodeId: string) => ParentResult | undefined,
     parent: ParentRun,
   ): void {
+    ticket.release();
+    const epoch = this.#d.abortsEpoch();
+    if (epoch !== ticket.epoch || this.#drops !== ticket.drops) return;
     const { begun, initialText } = parent;
     const at = Date.now();
-    const epoch = this.#d.abortsEpoch();
-    // Abort orders may be missed from now on: the jobs begin in the store.
-    if (epoch === undefined) return;
     for (const child of started) {
-      const initialData = fresh(initialText);
-      const input = resolveNodeInput(plan, child, lookup, initialData);
-      const run: StartedRun = {
-        started: true,
-        attempt: 1,
-        inputData: input.inputData,
-        previousResults: input.previousResults,
-        initialData,
-        tenantId: begun.tenantId,
-        depth: begun.depth,
+      const build = (): StartedRun => {
+        const initialData = fresh(initialText);
+        const input = resolveNodeInput(plan, child, lookup, initialData);
+        const run: StartedRun = {
+          started: true,
+          attempt: 1,
+          inputData: input.inputData,
+          previousResults: input.previousResults,
+          initialData,
+          tenantId: begun.tenantId,
+          depth: begun.depth,
+        };
+        if (begun.parentExecutionId !== undefined) {
+          run.parentExecutionId = begun.parentExecutionId;
+        }
+        if (begun.priority !== undefined) run.priority = begun.priority;
+        return run;
       };
-      if (begun.parentExecutionId !== undefined) run.parentExecutionId = begun.parentExecutionId;
-      if (begun.priority !== undefined) run.priority = begun.priority;
-      this.#handoffs.set(nodeJobId(executionId, child), { executionId, begun: run, at, epoch });
+      this.#handoffs.set(nodeJobId(executionId, child), { executionId, build, at, epoch });
     }
   }
 
@@ -418,9 +478,11 @@ export class NodeProcessor {
     const handoff = this.#handoffs.get(job.id);
     if (!handoff) return undefined;
     this.#handoffs.delete(job.id);
-    // An abort order for its execution may have been missed: the store decides.
+    // An abort order for its execution may have been missed, or it waited too long: the
+    // store decides.
     if (handoff.epoch !== this.#d.abortsEpoch()) return undefined;
-    return handoff.begun;
+    if (Date.now() - handoff.at > HANDOFF_TTL_MS) return undefined;
+    return handoff.build();
   }
 
   async #process(
@@ -452,6 +514,7 @@ export class NodeProcessor {
     const parentRun: ParentRun | undefined = this.#mayHandOff(plan, data.n)
       ? {
           begun,
+          freesSlot: job.queueName === NODE_QUEUE,
           initialText:
             begun.initialData === undefined ? undefined : JSON.stringify(begun.initialData),
         }
@@ -667,22 +730,30 @@ export class NodeProcessor {
     },
     telemetry: NodeTelemetry,
   ): Promise<void> {
-    const start = run.parentRun ? this.#startable(plan, base.nodeId) : [];
-    // The attempt's span and log lines go with the outcome, in one store write.
-    const r = await this.#d.store.completeNode(
-      plan,
-      base.executionId,
-      base.nodeId,
-      { type: 'completed', data: outcome.data, nextNodes: outcome.nextNodes },
-      telemetry,
-      start.length > 0 ? { start } : undefined,
-    );
-    if (r.recorded && r.started && r.started.length > 0 && run.parentRun) {
+    const ticket = run.parentRun
+      ? this.#startable(plan, base.nodeId, run.parentRun.freesSlot === true)
+      : undefined;
+    let r: CompleteNodeResult;
+    try {
+      // The attempt's span and log lines go with the outcome, in one store write.
+      r = await this.#d.store.completeNode(
+        plan,
+        base.executionId,
+        base.nodeId,
+        { type: 'completed', data: outcome.data, nextNodes: outcome.nextNodes },
+        telemetry,
+        ticket ? { start: ticket.nodes } : undefined,
+      );
+    } finally {
+      ticket?.release();
+    }
+    if (r.recorded && r.started && r.started.length > 0 && ticket && run.parentRun) {
       this.#handOff(
         plan,
         base.executionId,
         base.nodeId,
         r.started,
+        ticket,
         outcome,
         outcome.dataText,
         run.parentRun,
@@ -914,17 +985,18 @@ export class NodeProcessor {
     const { store, redis } = this.#d;
     const { e: executionId, n: nodeId } = job.data;
     if (begun.reason === 'execution-not-active' && begun.executionStatus === 'paused') {
+      // A node its parent's completion started (its handoff dropped by the pause) is not
+      // running while this, its only job, parks: it waits for the resume like the rest.
+      // (Before parking, so no run of it after a resume can be marked back.)
+      const before = await store.getExecution(executionId);
+      if (before?.status === 'paused' && before.nodeResults[nodeId]?.status === 'running') {
+        await store.setNodeStatus(executionId, nodeId, 'queued');
+      }
       await job.moveToDelayed(Date.now() + PARK_MS, token);
       await redis.sadd(this.#d.parkedKey(executionId), job.id!);
       // Resume may have run between our check and the park: look again (resume wakes
       // parked jobs after setting the status, so one of the two always wakes this job).
-      const execution = await store.getExecution(executionId);
-      const status = execution?.status;
-      // A node its parent's completion started (its handoff dropped by the pause) is not
-      // running: it waits for the resume like the rest.
-      if (execution?.nodeResults[nodeId]?.status === 'running' && status === 'paused') {
-        await store.setNodeStatus(executionId, nodeId, 'queued');
-      }
+      const status = (await store.getExecution(executionId))?.status;
       if (status === 'running' || status === 'pending') {
         await job.promote().catch(() => {});
         await redis.srem(this.#d.parkedKey(executionId), job.id!);

@@ -1,5 +1,6 @@
 import {
   assertPayloadSize,
+  type CreateExecutionResult,
   compileWorkflow,
   DEFAULT_LIMITS,
   DEFAULT_TENANT,
@@ -334,12 +335,18 @@ export class WorkflowEngine implements IWorkflowEngine {
   /** Creates and launches one prepared execution; returns its id. */
   async #start(prepared: PreparedStart): Promise<string> {
     // Entry nodes a free worker here will run start with the execution (no begin write).
-    const start = this.#processor.startableEntries(prepared.plan, prepared.delay > 0);
-    const input = start.length > 0 ? { ...prepared.input, start } : prepared.input;
-    const { execution, created, ready, started } = await this.#store.createExecution(input);
+    const ticket = this.#processor.startableEntries(prepared.plan, prepared.delay > 0);
+    const input = ticket ? { ...prepared.input, start: ticket.nodes } : prepared.input;
+    let result: CreateExecutionResult;
+    try {
+      result = await this.#store.createExecution(input);
+    } finally {
+      ticket?.release();
+    }
+    const { execution, created, ready, started } = result;
     if (created) {
-      if (started && started.length > 0) {
-        this.#processor.handOffEntries(prepared.plan, execution, started);
+      if (ticket && started && started.length > 0) {
+        this.#processor.handOffEntries(prepared.plan, execution, started, ticket);
       }
       await this.#launch(prepared.plan, execution, ready, {
         announce: true,
