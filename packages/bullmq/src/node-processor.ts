@@ -96,9 +96,12 @@ export interface NodeProcessorDeps {
 
 type StartedRun = Extract<BeginNodeRunResult, { started: true }>;
 
-/** A node run of this process whose children may be handed to it (see NodeProcessor#handOff). */
+/** What every run of one execution shares (from a begin, or the execution itself). */
+type ExecutionFacts = Pick<StartedRun, 'tenantId' | 'depth' | 'parentExecutionId' | 'priority'>;
+
+/** A node run of this process whose children may be handed to it (see NodeProcessor#keep). */
 interface ParentRun {
-  begun: StartedRun;
+  facts: ExecutionFacts;
   /** Whether this run's job holds one of the node queue's slots (freed as it ends). */
   freesSlot?: boolean;
   /** The execution's initial data as JSON text, taken before the node's executor ran. */
@@ -212,7 +215,7 @@ class NodeRun implements RunHandle {
 export class NodeProcessor {
   readonly #d: NodeProcessorDeps;
   readonly #maxPayload: number;
-  /** Runs started with their parent's completion, by job id (see #handOff). */
+  /** Runs started with their parent's completion, by job id (see #keep). */
   readonly #handoffs = new Map<string, Handoff>();
   /** This process's worker slots on the node queue (0 before startWorkers and once closing). */
   #slots = 0;
@@ -307,8 +310,8 @@ export class NodeProcessor {
    * them than this process has free worker slots (counting the one this job frees).
    */
   #startable(plan: WorkflowPlan, nodeId: string, freesSlot: boolean): StartTicket | undefined {
-    if (!this.#mayHandOff(plan, nodeId)) return undefined;
-    const children = plan.children.get(nodeId)!;
+    if (this.#slots === 0) return undefined;
+    const children = plan.children.get(nodeId) ?? [];
     return this.#pick(
       children.filter((c) => plan.parents.get(c)?.length === 1),
       plan,
@@ -377,21 +380,8 @@ export class NodeProcessor {
   ): void {
     const initialText =
       execution.initialData === undefined ? undefined : JSON.stringify(execution.initialData);
-    const facts: StartedRun = {
-      started: true,
-      attempt: 1,
-      inputData: undefined,
-      previousResults: {},
-      initialData: undefined,
-      tenantId: execution.tenantId,
-      depth: execution.depth,
-    };
-    if (execution.parentExecutionId !== undefined) {
-      facts.parentExecutionId = execution.parentExecutionId;
-    }
-    if (execution.priority !== undefined) facts.priority = execution.priority;
     this.#keep(plan, execution.executionId, started, ticket, () => undefined, {
-      begun: facts,
+      facts: execution,
       initialText,
     });
   }
@@ -403,36 +393,9 @@ export class NodeProcessor {
   }
 
   /**
-   * Keeps what the started children's jobs need to run here without a store read: the
-   * input a `beginNodeRun` would return (this node's output as their one parent's, fresh
-   * objects for each) and the execution's facts from this node's own begin.
-   */
-  #handOff(
-    plan: WorkflowPlan,
-    executionId: string,
-    nodeId: string,
-    started: readonly string[],
-    ticket: StartTicket,
-    outcome: { nextNodes?: string[] | undefined },
-    dataText: string | undefined,
-    parent: ParentRun,
-  ): void {
-    this.#keep(
-      plan,
-      executionId,
-      started,
-      ticket,
-      (id) =>
-        id === nodeId
-          ? { status: 'completed', nextNodes: outcome.nextNodes, data: fresh(dataText) }
-          : undefined,
-      parent,
-    );
-  }
-
-  /**
-   * Keeps a handoff per started node (its input by `lookup`, built when taken; the
-   * execution's facts from `parent`) — unless an abort order may have reached this process
+   * Keeps what the started nodes' jobs need to run here without a store read: the input a
+   * `beginNodeRun` would return (by `lookup`; built when taken, fresh objects for each) and
+   * the execution's facts from `parent` — unless an abort order may have reached this process
    * since the nodes were picked (any dropHandoffs call, a lost subscriber connection): then
    * their jobs begin in the store, which refuses or parks them.
    */
@@ -447,7 +410,7 @@ export class NodeProcessor {
     ticket.release();
     const epoch = this.#d.abortsEpoch();
     if (epoch !== ticket.epoch || this.#drops !== ticket.drops) return;
-    const { begun, initialText } = parent;
+    const { facts, initialText } = parent;
     const at = Date.now();
     for (const child of started) {
       const build = (): StartedRun => {
@@ -459,13 +422,13 @@ export class NodeProcessor {
           inputData: input.inputData,
           previousResults: input.previousResults,
           initialData,
-          tenantId: begun.tenantId,
-          depth: begun.depth,
+          tenantId: facts.tenantId,
+          depth: facts.depth,
         };
-        if (begun.parentExecutionId !== undefined) {
-          run.parentExecutionId = begun.parentExecutionId;
+        if (facts.parentExecutionId !== undefined) {
+          run.parentExecutionId = facts.parentExecutionId;
         }
-        if (begun.priority !== undefined) run.priority = begun.priority;
+        if (facts.priority !== undefined) run.priority = facts.priority;
         return run;
       };
       this.#handoffs.set(nodeJobId(executionId, child), { executionId, build, at, epoch });
@@ -513,7 +476,7 @@ export class NodeProcessor {
     // node's executor could change the object it is given.
     const parentRun: ParentRun | undefined = this.#mayHandOff(plan, data.n)
       ? {
-          begun,
+          facts: begun,
           freesSlot: job.queueName === NODE_QUEUE,
           initialText:
             begun.initialData === undefined ? undefined : JSON.stringify(begun.initialData),
@@ -748,14 +711,15 @@ export class NodeProcessor {
       ticket?.release();
     }
     if (r.recorded && r.started && r.started.length > 0 && ticket && run.parentRun) {
-      this.#handOff(
+      // This node's output is the one parent's result of each started child.
+      const { nodeId } = base;
+      const parent = { status: 'completed' as const, nextNodes: outcome.nextNodes };
+      this.#keep(
         plan,
         base.executionId,
-        base.nodeId,
         r.started,
         ticket,
-        outcome,
-        outcome.dataText,
+        (id) => (id === nodeId ? { ...parent, data: fresh(outcome.dataText) } : undefined),
         run.parentRun,
       );
     }
