@@ -24,6 +24,7 @@ export type SpaneErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NON_RETRYABLE'
   | 'NODE_TIMEOUT'
+  | 'CANCELLED'
   | 'TIMEOUT'
   | 'DEPTH_LIMIT_EXCEEDED'
   | 'WEBHOOK_NOT_FOUND'
@@ -313,6 +314,31 @@ export class NodeTimeoutError extends SpaneError {
   }
 }
 brandClass(NodeTimeoutError, 'NodeTimeoutError');
+
+/**
+ * Why a running node was told to stop by the engine (not by its own code): its execution
+ * was cancelled (`cancelled`, also by a workflow timeout), failed on another node
+ * (`failed`), or its worker is shutting down (`shutdown`).
+ */
+export type NodeRunCancelReason = 'cancelled' | 'failed' | 'shutdown';
+
+/**
+ * The reason of `ctx.signal` when the engine stops a running node: a framework outcome,
+ * not the node's failure and not a bad argument. (A node's own timeout aborts the signal
+ * with {@link NodeTimeoutError} instead.) Its `name` is `AbortError`, as for other aborts.
+ */
+export class NodeRunCancelledError extends SpaneError {
+  /** Why the run was stopped. */
+  readonly reason: NodeRunCancelReason;
+  constructor(reason: NodeRunCancelReason) {
+    super('CANCELLED', reason === 'shutdown' ? 'worker shutting down' : `execution ${reason}`, {
+      details: { reason },
+    });
+    this.name = 'AbortError';
+    this.reason = reason;
+  }
+}
+brandClass(NodeRunCancelledError, 'NodeRunCancelledError');
 
 /** Sub-workflow nesting went past the depth limit. */
 export class DepthLimitExceededError extends SpaneError {

@@ -60,7 +60,8 @@ export interface CreateExecutionInput {
    * Entry nodes to start at once: instead of `queued` they are created `running` with
    * `attempts` 1 and `startedAt` set, and the execution `running` (as `beginNodeRun` with
    * attempt 1 would leave them); they are listed in `started`. Names that are not entry
-   * nodes are ignored. A store may ignore the option (no `started` in the result).
+   * nodes are ignored. Honoured only by a store whose
+   * {@link StoreCapabilities.startsNodes} is true; others leave `started` out.
    */
   start?: readonly string[];
 }
@@ -117,8 +118,9 @@ export interface CompleteNodeResult {
   finished: boolean;
   /**
    * The nodes of `ready` that this call started (moved to `running` at attempt 1) as asked
-   * by {@link CompleteNodeOptions.start}; absent or empty when none was. A store that does
-   * not support starting nodes leaves it out, and they are `queued` like the rest.
+   * by {@link CompleteNodeOptions.start}; absent or empty when none was. A store whose
+   * {@link StoreCapabilities.startsNodes} is false leaves it out, and they are `queued`
+   * like the rest.
    */
   started?: string[];
 }
@@ -130,10 +132,11 @@ export interface CompleteNodeOptions {
    * such a node becomes `running` with `attempts` 1 and `startedAt` set, as
    * {@link ExecutionStore.beginNodeRun} with attempt 1 would have left it, and is listed
    * in `started` (and in `ready`). A node of the list that does not become ready here is
-   * not touched, and in a `paused` execution every ready node is queued. A store may queue such a node instead (it is then not in `started`): the
-   * PostgreSQL store does for a join that several completions of one batched write reach.
+   * not touched, and in a `paused` execution every ready node is queued. Even a store that
+   * {@link StoreCapabilities.startsNodes} may queue a node it was asked to start (it is then
+   * not in `started`), e.g. a join that several concurrent completions reach together.
    * The engine asks this for a child with this node as its only parent that it is about
-   * to run itself, so the child's job need not begin the run in a second write.
+   * to run itself, so the child's run need not begin in a second write.
    */
   start?: readonly string[];
 }
@@ -182,7 +185,7 @@ export interface SetStatusOptions {
   error?: string;
 }
 
-/** A node that should have a job: `queued`, `running` or `delayed`, in a `pending` or `running` execution. */
+/** A node the engine should be running or about to run: `queued`, `running` or `delayed`, in a `pending` or `running` execution. */
 export interface ActiveNode {
   /** The node's execution. */
   executionId: string;
@@ -215,6 +218,42 @@ export interface ActiveNodePage {
 /** Input of {@link ExecutionStore.addDLQItem}. */
 export type NewDLQItem = Omit<DLQItem, 'id' | 'failedAt'> & { failedAt?: string };
 
+/** Options of {@link ExecutionStore.listDLQItems}. */
+export interface DLQFilter extends TenantScope {
+  /** Items of every tenant (for engine-wide work), not just the scope's. */
+  allTenants?: boolean;
+  /** @defaultValue 50 (at most 1000) */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of dead-letter items, newest first. */
+export interface DLQPage {
+  /** The items of this page. */
+  items: DLQItem[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+/**
+ * What an adapter can do beyond the required contract. The engine reads these instead of
+ * guessing from results; the testkit checks each declared ability.
+ */
+export interface StoreCapabilities {
+  /**
+   * `createExecution` and `completeNode` honour their `start` option: they can move the
+   * nodes they make ready straight to `running` in the same write, which saves the
+   * engine a `beginNodeRun` per such node.
+   */
+  readonly startsNodes: boolean;
+  /**
+   * `completeNode` writes its `telemetry` (span and log lines) in the same atomic write as
+   * the outcome; when false they are written right after it.
+   */
+  readonly telemetryWithOutcome: boolean;
+}
+
 /**
  * Where SPANE keeps execution state. The methods are engine operations, not CRUD: each
  * one is atomic, and its concurrency guarantee is stated below and checked by
@@ -225,6 +264,9 @@ export type NewDLQItem = Omit<DLQItem, 'id' | 'failedAt'> & { failedAt?: string 
  * round-trip exactly as JSON values (`0`, `false`, `""`, `null`, unicode, nesting).
  */
 export interface ExecutionStore {
+  /** What this adapter can do beyond the required contract. */
+  readonly capabilities: StoreCapabilities;
+
   // ── workflow definitions ─────────────────────────────────────────────
 
   /**
@@ -275,6 +317,13 @@ export interface ExecutionStore {
   /** The whole state, or null. */
   getExecution(executionId: string): Promise<ExecutionState | null>;
 
+  /**
+   * The execution without its node results and initial data (status, tenant, version,
+   * timestamps…), or null — a light read that never loads node outputs, for status and
+   * tenancy checks.
+   */
+  getExecutionSummary(executionId: string): Promise<ExecutionSummary | null>;
+
   /** Executions matching the filter, newest first, paginated by an opaque cursor. */
   listExecutions(filter?: ExecutionFilter): Promise<ExecutionPage>;
 
@@ -309,10 +358,10 @@ export interface ExecutionStore {
    * not settled or cancelled; otherwise returns `recorded: false`. Bumps the execution's
    * `version` only when its status changes.
    * With `telemetry`, the attempt's span and log lines are written too, whether or not the
-   * outcome is recorded — in the same write where the store can (the PostgreSQL store
-   * does), else right after it.
+   * outcome is recorded — in the same write when {@link StoreCapabilities.telemetryWithOutcome},
+   * else right after it.
    * With `options.start`, ready nodes of that list are started instead of queued (see
-   * {@link CompleteNodeOptions}); a store may ignore it (no `started` in the result).
+   * {@link CompleteNodeOptions}) when {@link StoreCapabilities.startsNodes}.
    * @throws ExecutionNotFoundError
    */
   completeNode(
@@ -337,11 +386,11 @@ export interface ExecutionStore {
   ): Promise<boolean>;
 
   /**
-   * Moves the execution to `status` if the lifecycle allows it (`canTransition`),
-   * bumping `version`. Going to `cancelled` also cancels every node that is not settled;
-   * going to `failed` cancels the `queued`/`running`/`delayed`/`waiting` nodes; a terminal
-   * status sets `completedAt`. `failed` → `running` is refused here: only
-   * `retryFailedNode` revives a failed execution. Of concurrent callers making the same change,
+   * Moves the execution to `status` if `assertStatusChange` allows it (the lifecycle;
+   * `failed` → `running` is refused here: only `retryFailedNode` revives a failed
+   * execution), bumping `version`, with the effects `statusChangeEffects(status)` names:
+   * going to `cancelled` cancels every node that is not settled; going to `failed` cancels
+   * the nodes under way; a terminal status sets `completedAt`. Of concurrent callers making the same change,
    * exactly one succeeds; the others receive `InvalidTransitionError`.
    * @throws ExecutionNotFoundError | InvalidTransitionError | VersionConflictError
    */
@@ -372,10 +421,10 @@ export interface ExecutionStore {
   retryFailedNode(executionId: string, nodeId: string): Promise<{ ready: string[] } | null>;
 
   /**
-   * Every node that should have a job in the queue — status `queued`, `running` or
-   * `delayed` in an execution that is `pending` or `running`, across all tenants — so a
-   * reconciler can re-enqueue work the queue lost. Paginated by an opaque cursor, in a
-   * stable order. @defaultValue limit 500 (at most 5000)
+   * Every node the engine should be running or about to run — status `queued`, `running`
+   * or `delayed` (`SCHEDULED_NODE_STATUSES`) in an execution that is `pending` or
+   * `running`, across all tenants — so the engine can schedule again work it lost.
+   * Paginated by an opaque cursor, in a stable order. @defaultValue limit 500 (at most 5000)
    */
   listActiveNodes(options?: { limit?: number; cursor?: string }): Promise<ActiveNodePage>;
 
@@ -388,8 +437,8 @@ export interface ExecutionStore {
 
   // ── logs and traces ──────────────────────────────────────────────────
   // Logs and spans are observability: a store may write them less durably than results
-  // (the PostgreSQL store commits them without waiting for the disk), so a crash of the
-  // database may lose the last lines written by these two methods.
+  // (e.g. without waiting for the disk), so a crash of the store's database may lose the
+  // last lines written by these two methods.
 
   /** Appends log lines (any executions), kept in order. */
   appendLogs(entries: LogEntry[]): Promise<void>;
@@ -413,18 +462,25 @@ export interface ExecutionStore {
   addDLQItem(item: NewDLQItem): Promise<DLQItem>;
 
   /**
-   * Items of the tenant (or, with `allTenants: true`, of every tenant — for engine-wide
-   * counts) newest first; `start` and `end` are inclusive indexes as in BullMQ's getJobs.
+   * Items of the tenant (or, with `allTenants: true`, of every tenant) newest first,
+   * paginated by an opaque cursor like every other listing.
    */
-  listDLQItems(
-    options?: TenantScope & { start?: number; end?: number; allTenants?: boolean },
-  ): Promise<DLQItem[]>;
+  listDLQItems(filter?: DLQFilter): Promise<DLQPage>;
+
+  /** How many items the tenant (or, with `allTenants: true`, every tenant) has. */
+  countDLQItems(scope?: TenantScope & { allTenants?: boolean }): Promise<number>;
 
   /** One dead-letter item, or null. */
   getDLQItem(id: string): Promise<DLQItem | null>;
 
   /** Removes an item; of concurrent callers exactly one receives true. */
   removeDLQItem(id: string): Promise<boolean>;
+
+  /**
+   * Resolves when the store can serve requests (e.g. its database answers a trivial
+   * query); rejects otherwise. Health checks call it with their own timeout.
+   */
+  ping(): Promise<void>;
 
   /** Releases what the adapter holds (pools, timers). */
   close(): Promise<void>;

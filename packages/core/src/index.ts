@@ -1,4 +1,5 @@
-export { canonicalJson, contentHash, toJsonText } from './canonical-json.js';
+export { canonicalJson, contentHash } from './canonical-json.js';
+export { deletePath, getPath, hasPath, parsePath, setPath } from './dotted-path.js';
 export {
   ENGINE_EVENT_NAMES,
   type EngineEventListener,
@@ -17,6 +18,8 @@ export {
   isSpaneError,
   NodeAlreadySettledError,
   NodeNotFoundError,
+  NodeRunCancelledError,
+  type NodeRunCancelReason,
   NodeTimeoutError,
   NodeTypeAlreadyRegisteredError,
   NodeTypeNotRegisteredError,
@@ -58,6 +61,8 @@ export {
   type CreateExecutionInput,
   type CreateExecutionResult,
   DEFAULT_TENANT,
+  type DLQFilter,
+  type DLQPage,
   type ExecutionFilter,
   type ExecutionPage,
   type ExecutionStore,
@@ -65,6 +70,7 @@ export {
   type NewDLQItem,
   type NodeTelemetry,
   type SetStatusOptions,
+  type StoreCapabilities,
   type StoredWorkflow,
   type TenantScope,
 } from './execution-store.js';
@@ -73,22 +79,18 @@ export {
   assertPayloadSize,
   DEFAULT_LIMITS,
   ID_PATTERN,
-  jsonByteLength,
-  payloadText,
   type SpaneLimits,
 } from './limits.js';
 export { NodeRegistry, type NodeTypeOptions, type NodeTypeRegistration } from './node-registry.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
-export { assertTransition, canTransition, isTerminalStatus } from './status-transitions.js';
+export { isSettled, isTerminalStatus } from './status-sets.js';
+export { assertTransition, canTransition } from './status-transitions.js';
 export {
   applyNodeOutcome,
-  edgeFired,
-  isSettled,
   type NodeInput,
   type NodeLookup,
   type NodeOutcome,
   type NodeSnapshot,
-  OpenParentCounts,
   type ParentResult,
   resolveNodeInput,
   type SettledNode,

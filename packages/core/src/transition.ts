@@ -1,6 +1,7 @@
 import { NodeAlreadySettledError } from './errors.js';
 import type { NodeStatus, SkipReason } from './execution-schema.js';
 import type { ExecutionResult } from './executor.js';
+import { isSettled } from './status-sets.js';
 import { planNode, type WorkflowPlan } from './workflow-plan.js';
 
 /**
@@ -58,11 +59,6 @@ export interface TransitionResult {
   remaining: number;
   /** Set when the execution reached a terminal status. */
   status?: 'completed' | 'failed';
-}
-
-/** True for `completed`, `failed` and `skipped`. */
-export function isSettled(status: NodeStatus | undefined): boolean {
-  return status === 'completed' || status === 'failed' || status === 'skipped';
 }
 
 /** True when `parent` (settled or not) has fired the edge to `child`. */

@@ -3,6 +3,7 @@ import type { DLQItem, ExecutionState, LogEntry, Span } from './execution-schema
 import type {
   ExecutionFilter,
   ExecutionPage,
+  ExecutionSummary,
   StoredWorkflow,
   TenantScope,
 } from './execution-store.js';
@@ -48,7 +49,7 @@ export interface EngineHealth {
   ok: boolean;
   /** Redis answered a PING in time. */
   redis: boolean;
-  /** The store answered a read in time. */
+  /** The store answered its `ping` in time. */
   store: boolean;
   /** `null` when this process runs no workers (an API-only process). */
   workers: boolean | null;
@@ -57,6 +58,12 @@ export interface EngineHealth {
 /**
  * What `@spane/http` (or any other front end) needs of an engine. `WorkflowEngine` in
  * `@spane/bullmq` implements it; a front end depends only on this interface.
+ *
+ * Tenancy: every method that addresses a workflow, an execution or a dead-letter item by
+ * id takes the caller's {@link TenantScope} (last argument; `tenantId` defaults to
+ * `'default'`) and treats an id of another tenant exactly as an id that does not exist
+ * (null, or the not-found error). A front end passes the caller's tenant and gets
+ * isolation without checks of its own.
  */
 export interface IWorkflowEngine {
   /** Validates and saves a definition as the workflow's current version. @throws WorkflowValidationError */
@@ -87,36 +94,49 @@ export interface IWorkflowEngine {
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
   ): Promise<string[]>;
   /**
-   * Queues one node of an existing execution, its input computed from its parents'
-   * results. `WorkflowEngine` refuses an `inputData` override (not supported yet).
+   * Queues one node of an existing execution (of `workflowId`), its input computed from
+   * its parents' results.
+   * @throws ExecutionNotFoundError | NodeNotFoundError | InvalidArgumentError
    */
   enqueueNode(
     executionId: string,
     workflowId: string,
     nodeId: string,
-    inputData?: unknown,
+    scope?: TenantScope,
   ): Promise<void>;
 
-  /** The whole state of an execution, or null. */
-  getExecution(executionId: string): Promise<ExecutionState | null>;
+  /** The whole state of an execution (with every node output), or null. */
+  getExecution(executionId: string, scope?: TenantScope): Promise<ExecutionState | null>;
+  /** The execution without node results and initial data (a light read: no node outputs), or null. */
+  getExecutionSummary(executionId: string, scope?: TenantScope): Promise<ExecutionSummary | null>;
   /** Executions matching the filter, newest first, one page at a time. */
   listExecutions(filter?: ExecutionFilter): Promise<ExecutionPage>;
-  /** Resolves with the state once the execution is `completed`, `failed` or `cancelled`; rejects after `timeoutMs` (`WorkflowEngine`: default 60 000) with code `TIMEOUT`. */
-  waitForExecution(executionId: string, options?: { timeoutMs?: number }): Promise<ExecutionState>;
+  /** Resolves with the state once the execution is `completed`, `failed` or `cancelled`; rejects after `timeoutMs` (`WorkflowEngine`: default 60 000) with code `TIMEOUT`. @throws ExecutionNotFoundError */
+  waitForExecution(
+    executionId: string,
+    options?: { timeoutMs?: number },
+    scope?: TenantScope,
+  ): Promise<ExecutionState>;
 
-  /** After this returns no new node of the execution starts; running nodes finish. @throws InvalidTransitionError */
-  pauseWorkflow(executionId: string): Promise<void>;
-  /** Continues a paused execution. @throws InvalidTransitionError */
-  resumeWorkflow(executionId: string): Promise<void>;
-  /** Cancels an execution and its sub-workflows; running nodes see `ctx.signal` aborted. @throws InvalidTransitionError */
-  cancelWorkflow(executionId: string): Promise<void>;
-  /** Starts a new execution of the same version and input; with `fromNodeId`, reuses the results of nodes outside it and its descendants. Returns the new id. */
-  replayWorkflow(executionId: string, options?: { fromNodeId?: string }): Promise<string>;
+  /** After this returns no new node of the execution starts; running nodes finish. @throws ExecutionNotFoundError | InvalidTransitionError */
+  pauseWorkflow(executionId: string, scope?: TenantScope): Promise<void>;
+  /** Continues a paused execution. @throws ExecutionNotFoundError | InvalidTransitionError */
+  resumeWorkflow(executionId: string, scope?: TenantScope): Promise<void>;
+  /** Cancels an execution and its sub-workflows; running nodes see `ctx.signal` aborted. @throws ExecutionNotFoundError | InvalidTransitionError */
+  cancelWorkflow(executionId: string, scope?: TenantScope): Promise<void>;
+  /** Starts a new execution of the same version and input; with `fromNodeId`, reuses the results of nodes outside it and its descendants. Returns the new id. @throws ExecutionNotFoundError */
+  replayWorkflow(
+    executionId: string,
+    options?: { fromNodeId?: string },
+    scope?: TenantScope,
+  ): Promise<string>;
 
   /** Dead-letter items of the tenant, newest first; `start` and `end` are inclusive indexes. @defaultValue all (`0`, `-1`) */
   getDLQItems(start?: number, end?: number, scope?: TenantScope): Promise<DLQItem[]>;
+  /** One dead-letter item of the tenant, or null. */
+  getDLQItem(id: string, scope?: TenantScope): Promise<DLQItem | null>;
   /** Runs a dead-lettered node again with fresh attempts; the execution continues on success. @throws DLQItemNotFoundError */
-  retryDLQItem(id: string): Promise<void>;
+  retryDLQItem(id: string, scope?: TenantScope): Promise<void>;
 
   /**
    * Starts every workflow with a webhook trigger on `path` (no leading slash needed) and
@@ -135,12 +155,12 @@ export interface IWorkflowEngine {
 
   /** Job counts of the engine's node queues, summed, and the dead-letter count. */
   getQueueStats(): Promise<QueueStats>;
-  /** An execution's log lines (engine events and `ctx.log`), in order. */
-  getLogs(executionId: string): Promise<LogEntry[]>;
-  /** An execution's spans, one per node attempt, by start time. */
-  getTrace(executionId: string): Promise<Span[]>;
+  /** An execution's log lines (engine events and `ctx.log`), in order. @throws ExecutionNotFoundError */
+  getLogs(executionId: string, scope?: TenantScope): Promise<LogEntry[]>;
+  /** An execution's spans, one per node attempt, by start time. @throws ExecutionNotFoundError */
+  getTrace(executionId: string, scope?: TenantScope): Promise<Span[]>;
 
-  /** Checks Redis (a PING), the store (a read) and this process's workers, each with a short timeout. */
+  /** Checks Redis (a PING), the store (`ping`) and this process's workers, each with a short timeout. */
   checkHealth(): Promise<EngineHealth>;
 
   /** Listens to an engine event of every engine process on the same Redis prefix; returns a function that removes the listener. */

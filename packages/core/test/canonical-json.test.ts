@@ -6,9 +6,9 @@ import {
   DEFAULT_LIMITS,
   ENGINE_EVENT_NAMES,
   ID_PATTERN,
-  jsonByteLength,
   PayloadTooLargeError,
 } from '../src/index.js';
+import { jsonByteLength } from '../src/internal.js';
 
 describe('canonicalJson / contentHash', () => {
   it('sorts object keys at every level and keeps array order', () => {

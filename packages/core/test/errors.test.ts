@@ -51,6 +51,7 @@ function samples(m: ErrorsModule): [string, errors.SpaneError, SpaneErrorCode][]
       'NODE_TYPE_ALREADY_REGISTERED',
     ],
     ['DLQItemNotFoundError', new m.DLQItemNotFoundError('d1'), 'DLQ_ITEM_NOT_FOUND'],
+    ['NodeRunCancelledError', new m.NodeRunCancelledError('cancelled'), 'CANCELLED'],
     [
       'InvalidTransitionError',
       new m.InvalidTransitionError('completed', 'running'),
@@ -101,7 +102,8 @@ describe('error classes', () => {
   it('each has a stable code, its class name and is an Error', () => {
     for (const [name, e, code] of samples(errors)) {
       expect(e.code, name).toBe(code);
-      expect(e.name).toBe(name);
+      // A cancelled run's error is the reason of an aborted signal: named like every abort.
+      expect(e.name).toBe(name === 'NodeRunCancelledError' ? 'AbortError' : name);
       expect(e).toBeInstanceOf(Error);
       expect(e).toBeInstanceOf(SpaneError);
       expect(isSpaneError(e)).toBe(true);

@@ -15,7 +15,6 @@ import {
   type NodeDefinition,
   type NodeInput,
   type NodeOutcome,
-  OpenParentCounts,
   type ParentResult,
   resolveNodeInput,
   type StartTransition,
@@ -25,6 +24,7 @@ import {
   type WorkflowDefinition,
   type WorkflowPlan,
 } from '../src/index.js';
+import { OpenParentCounts } from '../src/store.js';
 
 const NUM_RUNS = Math.max(500, Number(process.env.SPANE_FC_RUNS ?? 0) || 0);
 const MAX_NODES = 60;

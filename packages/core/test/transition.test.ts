@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   applyNodeOutcome,
   compileWorkflow,
-  edgeFired,
   isSettled,
   NodeAlreadySettledError,
   NodeNotFoundError,
@@ -10,6 +9,7 @@ import {
   startExecution,
   validateWorkflow,
 } from '../src/index.js';
+import { edgeFired } from '../src/store.js';
 import { chain, Harness, node, workflow } from './helpers.js';
 
 describe('isSettled / edgeFired', () => {

@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ACTIVE_NODE_PAGE,
   type ActiveNode,
   type ActiveNodePage,
   applyNodeOutcome,
-  assertTransition,
+  assertStatusChange,
   type BeginNodeRunResult,
   type CompleteNodeOptions,
   type CompleteNodeResult,
   type CreateExecutionInput,
   type CreateExecutionResult,
   DEFAULT_TENANT,
+  type DLQFilter,
   type DLQItem,
+  DLQ_PAGE,
+  type DLQPage,
+  EXECUTION_PAGE,
   type ExecutionFilter,
   ExecutionNotFoundError,
   type ExecutionPage,
@@ -19,7 +24,9 @@ import {
   type ExecutionStore,
   type ExecutionSummary,
   InvalidArgumentError,
-  InvalidTransitionError,
+  isActiveExecutionStatus,
+  isFinalNodeStatus,
+  isInFlightNodeStatus,
   isSettled,
   isTerminalStatus,
   type LogEntry,
@@ -28,16 +35,22 @@ import {
   type NodeState,
   type NodeTelemetry,
   OpenParentCounts,
+  pageLimit,
+  parseSeqCursor,
+  parseSeqKeyCursor,
   resolveNodeInput,
   type SetStatusOptions,
   type Span,
+  type StoreCapabilities,
   type StoredWorkflow,
+  seqKeyCursor,
   startExecution,
+  statusChangeEffects,
   type TenantScope,
   toJsonText,
   VersionConflictError,
   type WorkflowPlan,
-} from '@spane/core';
+} from '@spane/core/store';
 
 /** Options of {@link InMemoryExecutionStore}. */
 export interface InMemoryExecutionStoreOptions {
@@ -71,8 +84,11 @@ interface WorkflowRecord {
   current: string | null;
 }
 
-const ACTIVE_NODE: ReadonlySet<string> = new Set(['queued', 'running', 'delayed', 'waiting']);
-const MAX_PAGE = 1000;
+/** What this store can do beyond the required contract. */
+const CAPABILITIES: StoreCapabilities = Object.freeze({
+  startsNodes: true,
+  telemetryWithOutcome: true,
+});
 
 /** Deep copy through JSON, so stored data behaves as a database-backed store's would. */
 function copy<T>(value: T): T {
@@ -107,16 +123,6 @@ function key(tenantId: string | undefined, id: string): string {
   return `${tenantId ?? DEFAULT_TENANT}\u0000${id}`;
 }
 
-/** `seq:nodeId` of the last item of a page; nodes of one execution are listed in id order. */
-function decodeNodeCursor(cursor: string | undefined): [number, string | undefined] {
-  if (cursor === undefined) return [0, undefined];
-  const colon = cursor.indexOf(':');
-  const seq = Number(cursor.slice(0, colon));
-  if (colon < 0 || !Number.isInteger(seq))
-    throw new InvalidArgumentError(`invalid cursor '${cursor}'`);
-  return [seq, cursor.slice(colon + 1)];
-}
-
 function summary(state: ExecutionState): ExecutionSummary {
   const { nodeResults: _n, initialData: _i, ...rest } = state;
   return copy(rest);
@@ -130,6 +136,7 @@ function summary(state: ExecutionState): ExecutionSummary {
  * respect to every other caller in the process. Returned objects are copies.
  */
 export class InMemoryExecutionStore implements ExecutionStore {
+  readonly capabilities: StoreCapabilities = CAPABILITIES;
   readonly #executions = new Map<string, ExecutionRecord>();
   readonly #workflows = new Map<string, WorkflowRecord>();
   readonly #idempotency = new Map<string, string>();
@@ -289,10 +296,14 @@ export class InMemoryExecutionStore implements ExecutionStore {
     return record ? view(record) : null;
   }
 
+  async getExecutionSummary(executionId: string): Promise<ExecutionSummary | null> {
+    const record = this.#executions.get(executionId);
+    return record ? summary(record.state) : null;
+  }
+
   async listExecutions(filter: ExecutionFilter = {}): Promise<ExecutionPage> {
-    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? 50)), MAX_PAGE);
-    const before = filter.cursor === undefined ? Number.POSITIVE_INFINITY : Number(filter.cursor);
-    if (Number.isNaN(before)) throw new InvalidArgumentError(`invalid cursor '${filter.cursor}'`);
+    const limit = pageLimit(filter.limit, EXECUTION_PAGE);
+    const before = Number(parseSeqCursor(filter.cursor) ?? Number.POSITIVE_INFINITY);
     const tenantId = filter.tenantId ?? DEFAULT_TENANT;
     const statuses =
       filter.status === undefined
@@ -328,7 +339,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       return { started: false, reason: 'execution-not-active', executionStatus: state.status };
     }
     const node = state.nodeResults[nodeId];
-    if (!node || !ACTIVE_NODE.has(node.status)) {
+    if (!node || !isInFlightNodeStatus(node.status)) {
       const result: BeginNodeRunResult = {
         started: false,
         reason: 'node-not-runnable',
@@ -480,7 +491,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     const record = this.#executions.get(executionId);
     const node = record?.state.nodeResults[nodeId];
     if (!record || !node || isTerminalStatus(record.state.status)) return false;
-    if (isSettled(node.status) || node.status === 'cancelled') return false;
+    if (isFinalNodeStatus(node.status)) return false;
     node.status = status;
     if (options.error !== undefined) node.error = options.error;
     return true;
@@ -497,9 +508,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     if (options.expectedVersion !== undefined && options.expectedVersion !== state.version) {
       throw new VersionConflictError(executionId, options.expectedVersion, state.version);
     }
-    if (state.status === 'failed' && status === 'running')
-      throw new InvalidTransitionError(state.status, status);
-    assertTransition(state.status, status);
+    assertStatusChange(state.status, status);
     const now = this.#iso();
     if (isTerminalStatus(status)) {
       this.#finish(record, status, now, options.error);
@@ -519,14 +528,11 @@ export class InMemoryExecutionStore implements ExecutionStore {
     state.completedAt = now;
     state.version += 1;
     if (error !== undefined) state.error = error;
-    if (status !== 'completed') {
-      for (const node of Object.values(state.nodeResults)) {
-        const cancel =
-          status === 'cancelled' ? !isSettled(node.status) : ACTIVE_NODE.has(node.status);
-        if (cancel && node.status !== 'cancelled') {
-          node.status = 'cancelled';
-          node.finishedAt = now;
-        }
+    const { cancelsNode } = statusChangeEffects(status);
+    for (const node of Object.values(state.nodeResults)) {
+      if (cancelsNode(node.status)) {
+        node.status = 'cancelled';
+        node.finishedAt = now;
       }
     }
     this.#finished.delete(state.executionId);
@@ -596,13 +602,13 @@ export class InMemoryExecutionStore implements ExecutionStore {
   async listActiveNodes(
     options: { limit?: number; cursor?: string } = {},
   ): Promise<ActiveNodePage> {
-    const limit = Math.min(Math.max(1, Math.floor(options.limit ?? 500)), 5000);
-    const [afterSeq, afterNode] = decodeNodeCursor(options.cursor);
+    const limit = pageLimit(options.limit, ACTIVE_NODE_PAGE);
+    const after = parseSeqKeyCursor(options.cursor);
+    const afterSeq = after === undefined ? 0 : Number(after.seq);
+    const afterNode = after?.key;
     const items: ActiveNode[] = [];
     const records = [...this.#executions.values()]
-      .filter(
-        (r) => (r.state.status === 'pending' || r.state.status === 'running') && r.seq >= afterSeq,
-      )
+      .filter((r) => isActiveExecutionStatus(r.state.status) && r.seq >= afterSeq)
       .sort((a, b) => a.seq - b.seq);
     for (const { state, seq } of records) {
       // Node ids in code-unit order, the order the cursor compares in.
@@ -616,7 +622,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
           const last = items[items.length - 1]!;
           return {
             items,
-            nextCursor: `${this.#executions.get(last.executionId)!.seq}:${last.nodeId}`,
+            nextCursor: seqKeyCursor(this.#executions.get(last.executionId)!.seq, last.nodeId),
           };
         }
         const item: ActiveNode = {
@@ -697,18 +703,27 @@ export class InMemoryExecutionStore implements ExecutionStore {
     return copy(item);
   }
 
-  async listDLQItems(
-    options: TenantScope & { start?: number; end?: number; allTenants?: boolean } = {},
-  ): Promise<DLQItem[]> {
-    const start = Math.max(0, options.start ?? 0);
-    const end = options.end ?? -1;
-    const items = [...this.#dlq.values()]
-      .filter(
-        ({ item }) => options.allTenants || item.tenantId === (options.tenantId ?? DEFAULT_TENANT),
-      )
-      .sort((a, b) => b.seq - a.seq)
-      .map(({ item }) => item);
-    return copy(items.slice(start, end < 0 ? items.length + end + 1 : end + 1));
+  async listDLQItems(filter: DLQFilter = {}): Promise<DLQPage> {
+    const limit = pageLimit(filter.limit, DLQ_PAGE);
+    const before = Number(parseSeqCursor(filter.cursor) ?? Number.POSITIVE_INFINITY);
+    const matches = this.#dlqOf(filter)
+      .filter(({ seq }) => seq < before)
+      .sort((a, b) => b.seq - a.seq);
+    const page = matches.slice(0, limit);
+    const result: DLQPage = { items: copy(page.map(({ item }) => item)) };
+    if (matches.length > limit) result.nextCursor = String(page[page.length - 1]!.seq);
+    return result;
+  }
+
+  async countDLQItems(scope: TenantScope & { allTenants?: boolean } = {}): Promise<number> {
+    return this.#dlqOf(scope).length;
+  }
+
+  #dlqOf(scope: TenantScope & { allTenants?: boolean }): { item: DLQItem; seq: number }[] {
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT;
+    return [...this.#dlq.values()].filter(
+      ({ item }) => scope.allTenants || item.tenantId === tenantId,
+    );
   }
 
   async getDLQItem(id: string): Promise<DLQItem | null> {
@@ -719,6 +734,8 @@ export class InMemoryExecutionStore implements ExecutionStore {
   async removeDLQItem(id: string): Promise<boolean> {
     return this.#dlq.delete(id);
   }
+
+  async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

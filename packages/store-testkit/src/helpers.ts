@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type {
   CreateExecutionInput,
   CreateExecutionResult,
+  DLQFilter,
+  DLQItem,
   ExecutionFilter,
   ExecutionState,
   ExecutionStore,
@@ -146,6 +148,23 @@ export async function listAll(
     cursor = result.nextCursor;
   }
   return expect.fail(`listExecutions returned a nextCursor on ${maxPages} pages in a row`);
+}
+
+/** Every dead-letter item matching `filter`, following `nextCursor` to the last page. */
+export async function listAllDLQ(
+  store: ExecutionStore,
+  filter: DLQFilter,
+  maxPages = 1000,
+): Promise<DLQItem[]> {
+  const items: DLQItem[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < maxPages; page++) {
+    const result = await store.listDLQItems(cursor === undefined ? filter : { ...filter, cursor });
+    items.push(...result.items);
+    if (result.nextCursor === undefined) return items;
+    cursor = result.nextCursor;
+  }
+  return expect.fail(`listDLQItems returned a nextCursor on ${maxPages} pages in a row`);
 }
 
 /** Ids of a listing, sorted. */

@@ -1,6 +1,7 @@
 import type { ExecutionStore } from '@spane/core';
 import { afterEach, beforeEach, describe } from 'vitest';
 import { activeNodesSuite } from './suites/active-nodes.js';
+import { capabilitiesSuite } from './suites/capabilities.js';
 import { dataRoundTripSuite } from './suites/data-round-trip.js';
 import { dlqRetrySuite } from './suites/dlq-retry.js';
 import { executionsSuite } from './suites/executions.js';
@@ -27,6 +28,7 @@ const SUITES: Readonly<Record<StoreSuiteName, (ctx: SuiteContext) => void>> = {
   'logs-spans': logsSpansSuite,
   retention: retentionSuite,
   'active-nodes': activeNodesSuite,
+  capabilities: capabilitiesSuite,
 };
 
 /** Every suite, in the order they run. */

@@ -13,7 +13,8 @@ export type StoreSuiteName =
   | 'dlq-retry'
   | 'logs-spans'
   | 'retention'
-  | 'active-nodes';
+  | 'active-nodes'
+  | 'capabilities';
 
 /** Options of `runStoreConformance`. */
 export interface StoreConformanceOptions {

@@ -1,5 +1,4 @@
-import { type INodeExecutor, NonRetryableError } from '@spane/core';
-import { getPath, parsePath } from '../dotted-path.js';
+import { getPath, type INodeExecutor, NonRetryableError, parsePath } from '@spane/core';
 
 /** Config of the `switch` node. */
 export interface SwitchConfig {

@@ -1,5 +1,12 @@
-import { type INodeExecutor, NonRetryableError } from '@spane/core';
-import { deletePath, getPath, hasPath, parsePath, setPath } from '../dotted-path.js';
+import {
+  deletePath,
+  getPath,
+  hasPath,
+  type INodeExecutor,
+  NonRetryableError,
+  parsePath,
+  setPath,
+} from '@spane/core';
 
 /** Config of the `transform` node; each step is optional and they run in this order. */
 export interface TransformConfig {

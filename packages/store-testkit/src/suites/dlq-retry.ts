@@ -3,6 +3,7 @@ import {
   DEFAULT_TENANT,
   type DLQItem,
   type ExecutionStore,
+  InvalidArgumentError,
   type NewDLQItem,
   type WorkflowPlan,
 } from '@spane/core';
@@ -12,6 +13,7 @@ import {
   begin,
   count,
   expectTimestamp,
+  listAllDLQ,
   ms,
   mustGet,
   nodeStatuses,
@@ -75,7 +77,7 @@ export function dlqRetrySuite(ctx: SuiteContext): void {
       expect(await store.getDLQItem(randomUUID())).toBeNull();
     });
 
-    it('listDLQItems lists newest first with inclusive start and end, per tenant', async () => {
+    it('listDLQItems lists newest first in pages by cursor, per tenant; countDLQItems counts', async () => {
       const store = ctx.store();
       const tenantId = uid('tenant');
       const other = uid('tenant');
@@ -88,21 +90,40 @@ export function dlqRetrySuite(ctx: SuiteContext): void {
       const newest = [...ids].reverse();
 
       const all = await store.listDLQItems({ tenantId });
-      expect(all.map((i) => i.id)).toEqual(newest);
-      expect(all.map((i) => i.nodeId)).toEqual(['N4', 'N3', 'N2', 'N1', 'N0']);
-      expect((await store.listDLQItems({ tenantId, start: 0, end: 1 })).map((i) => i.id)).toEqual(
-        newest.slice(0, 2),
-      );
-      expect((await store.listDLQItems({ tenantId, start: 1, end: 3 })).map((i) => i.id)).toEqual(
-        newest.slice(1, 4),
-      );
-      expect((await store.listDLQItems({ tenantId, start: 4, end: 4 })).map((i) => i.id)).toEqual(
-        newest.slice(4, 5),
-      );
-      expect(await store.listDLQItems({ tenantId, start: 5, end: 9 })).toEqual([]);
-      expect((await store.listDLQItems({ tenantId: other })).map((i) => i.id)).toEqual([
+      expect(all.items.map((i) => i.id)).toEqual(newest);
+      expect(all.items.map((i) => i.nodeId)).toEqual(['N4', 'N3', 'N2', 'N1', 'N0']);
+      expect(all.nextCursor).toBeUndefined();
+
+      const first = await store.listDLQItems({ tenantId, limit: 2 });
+      expect(first.items.map((i) => i.id)).toEqual(newest.slice(0, 2));
+      expect(typeof first.nextCursor).toBe('string');
+      const second = await store.listDLQItems({ tenantId, limit: 2, cursor: first.nextCursor });
+      expect(second.items.map((i) => i.id)).toEqual(newest.slice(2, 4));
+      const third = await store.listDLQItems({ tenantId, limit: 2, cursor: second.nextCursor });
+      expect(third.items.map((i) => i.id)).toEqual(newest.slice(4, 5));
+      expect(third.nextCursor, 'no cursor on the last page').toBeUndefined();
+      const exact = await store.listDLQItems({ tenantId, limit: 5 });
+      expect(exact.items).toHaveLength(5);
+      expect(exact.nextCursor, 'a full last page has no cursor').toBeUndefined();
+      expect((await listAllDLQ(store, { tenantId, limit: 1 })).map((i) => i.id)).toEqual(newest);
+
+      expect((await store.listDLQItems({ tenantId: other })).items.map((i) => i.id)).toEqual([
         otherItem.id,
       ]);
+      expect(await store.countDLQItems({ tenantId })).toBe(5);
+      expect(await store.countDLQItems({ tenantId: other })).toBe(1);
+      expect(await store.countDLQItems({ tenantId: uid('tenant') })).toBe(0);
+      expect(await store.countDLQItems({ allTenants: true })).toBeGreaterThanOrEqual(6);
+    });
+
+    it('listDLQItems refuses a malformed cursor or a NaN limit with InvalidArgumentError', async () => {
+      const store = ctx.store();
+      await expect(store.listDLQItems({ cursor: 'not-a-cursor' })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(store.listDLQItems({ limit: Number.NaN })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
     });
 
     it('items without a tenant belong to the default tenant, which listDLQItems lists by default', async () => {
@@ -112,18 +133,18 @@ export function dlqRetrySuite(ctx: SuiteContext): void {
       const tenantItem = await store.addDLQItem(
         newItem({ tenantId: uid('tenant'), failedAt: '2031-01-01T00:00:02.000Z' }),
       );
-      const listed = (await store.listDLQItems()).map((i) => i.id);
+      const listed = (await listAllDLQ(store, {})).map((i) => i.id);
       expect(listed).toContain(first.id);
       expect(listed, 'TenantScope: tenantId defaults to DEFAULT_TENANT').not.toContain(
         tenantItem.id,
       );
-      expect((await store.listDLQItems({ tenantId: DEFAULT_TENANT })).map((i) => i.id)).toContain(
+      expect((await listAllDLQ(store, { tenantId: DEFAULT_TENANT })).map((i) => i.id)).toContain(
         first.id,
       );
       expect(listed.indexOf(second.id)).toBeLessThan(listed.indexOf(first.id));
       expect(listed.indexOf(second.id)).toBeGreaterThanOrEqual(0);
       // allTenants: every tenant's items, newest first.
-      const everyTenant = (await store.listDLQItems({ allTenants: true })).map((i) => i.id);
+      const everyTenant = (await listAllDLQ(store, { allTenants: true })).map((i) => i.id);
       expect(everyTenant).toEqual(expect.arrayContaining([first.id, second.id, tenantItem.id]));
       expect(everyTenant.indexOf(tenantItem.id)).toBeLessThan(everyTenant.indexOf(second.id));
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_TENANT } from '@spane/core';
+import { DEFAULT_TENANT, InvalidArgumentError } from '@spane/core';
 import { describe, expect, it } from 'vitest';
 import { chainPlan, diamondPlan, entryNodePlan } from '../fixtures.js';
 import {
@@ -89,6 +89,43 @@ export function executionsSuite(ctx: SuiteContext): void {
       expect(execution.nodeResults.X?.skipReason).toBe('unreachable');
       expect(execution.nodeResults.Y?.skipReason).toBe('unreachable');
       expect(execution.status).toBe('pending');
+    });
+
+    it('getExecutionSummary is the execution without node results and initial data; null for an unknown id', async () => {
+      const store = ctx.store();
+      const plan = diamondPlan(uid('wf'));
+      const tenantId = uid('tenant');
+      const { execution } = await saveAndCreate(store, plan, {
+        tenantId,
+        initialData: { big: 'x'.repeat(1000) },
+        metadata: { source: 'testkit' },
+      });
+      const summary = await store.getExecutionSummary(execution.executionId);
+      const { nodeResults: _n, initialData: _i, ...expected } = await mustGet(
+        store,
+        execution.executionId,
+      );
+      expect(summary).toEqual(expected);
+      expect(summary).not.toHaveProperty('nodeResults');
+      expect(summary).not.toHaveProperty('initialData');
+      expect(await store.getExecutionSummary(randomUUID())).toBeNull();
+    });
+
+    it('ping resolves while the store can serve requests', async () => {
+      await expect(ctx.store().ping()).resolves.toBeUndefined();
+    });
+
+    it('listExecutions refuses a NaN limit and a malformed cursor with InvalidArgumentError', async () => {
+      const store = ctx.store();
+      await expect(store.listExecutions({ limit: Number.NaN })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(store.listExecutions({ cursor: 'x' })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(store.listActiveNodes({ cursor: 'x' })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
     });
 
     it('getExecution returns null for an unknown id', async () => {

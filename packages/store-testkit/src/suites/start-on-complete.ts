@@ -6,7 +6,7 @@ import type {
   NodeOutcome,
   WorkflowPlan,
 } from '@spane/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it as vitestIt } from 'vitest';
 import {
   branchPlan,
   chainPlan,
@@ -63,6 +63,23 @@ function expectStarted(state: ExecutionState, nodeId: string): void {
  * started (running, attempt 1) in the same write.
  */
 export function startOnCompleteSuite(ctx: SuiteContext): void {
+  /**
+   * A test of starting nodes: it runs for a store that declares `capabilities.startsNodes`
+   * (the `capabilities` suite checks the others leave `started` out).
+   */
+  const it = (name: string, fn: () => Promise<void>, timeout?: number): void => {
+    vitestIt(
+      name,
+      async (test) => {
+        if (!ctx.store().capabilities.startsNodes) {
+          test.skip('the store does not declare capabilities.startsNodes');
+        }
+        await fn();
+      },
+      timeout,
+    );
+  };
+
   describe('start-on-complete', () => {
     it('createExecution with start creates the named entry nodes running and the execution running', async () => {
       const store = ctx.store();

@@ -1,4 +1,11 @@
-import { NonRetryableError } from '@spane/core';
+import { NonRetryableError } from './errors.js';
+
+/**
+ * Dotted paths (`a.b.0.c`): how SPANE names a place in a JSON value — sub-workflow
+ * mappings (`input.profile`), the server's `transform` and `switch` node types, and any
+ * node type of your own. Paths are data, never code. A malformed path is the node's
+ * configuration error, so these throw {@link NonRetryableError} (retrying cannot help).
+ */
 
 /** Keys that would reach an object's prototype; refused in every path. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);

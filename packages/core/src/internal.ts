@@ -1,0 +1,5 @@
+/**
+ * `@spane/core/internal` — helpers shared by the `@spane/*` packages that are not for
+ * users. Outside semver: anything here may change or go in any release.
+ */
+export { jsonByteLength, payloadText } from './limits.js';
