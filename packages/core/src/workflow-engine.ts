@@ -39,7 +39,7 @@ export interface QueueStats {
   paused: number;
   /** Waiting jobs that have a priority. */
   prioritized: number;
-  /** Dead-letter items of every tenant. */
+  /** Dead-letter items of the tenant asked for, or of every tenant. */
   dlq: number;
 }
 
@@ -153,8 +153,12 @@ export interface IWorkflowEngine {
   /** Starts every workflow of the tenant with an event trigger for `name`, with `payload` as initial data; returns the new execution ids. */
   emitEvent(name: string, payload: unknown, scope?: TenantScope): Promise<string[]>;
 
-  /** Job counts of the engine's node queues, summed, and the dead-letter count. */
-  getQueueStats(): Promise<QueueStats>;
+  /**
+   * Job counts of the engine's node queues (every tenant: the queues are shared), summed,
+   * and the dead-letter count — of the scope's tenant when a scope is given, else of
+   * every tenant.
+   */
+  getQueueStats(scope?: TenantScope): Promise<QueueStats>;
   /** An execution's log lines (engine events and `ctx.log`), in order. @throws ExecutionNotFoundError */
   getLogs(executionId: string, scope?: TenantScope): Promise<LogEntry[]>;
   /** An execution's spans, one per node attempt, by start time. @throws ExecutionNotFoundError */

@@ -55,6 +55,9 @@ export const STATUS_BY_SPANE_CODE: Readonly<Record<SpaneErrorCode, number>> = Ob
   DUPLICATE_DELIVERY: 409,
   NODE_TYPE_ALREADY_REGISTERED: 409,
   NODE_ALREADY_SETTLED: 409,
+  // A node run stopped by the engine (its execution cancelled or failed): the request
+  // raced a change of the execution's state.
+  CANCELLED: 409,
   PAYLOAD_TOO_LARGE: 413,
   INVALID_ARGUMENT: 400,
   INVALID_SIGNATURE: 401,

@@ -1,3 +1,4 @@
+import { DLQItemNotFoundError } from '@spane/core';
 import type { FastifyInstance } from 'fastify';
 import {
   components,
@@ -8,7 +9,6 @@ import {
   IdParams,
 } from '../http-schemas.js';
 import { BEARER, type RouteContext } from '../route-context.js';
-import { dlqItemOfTenant } from '../tenant-guard.js';
 
 const TAGS = ['dlq'];
 
@@ -53,8 +53,10 @@ export function dlqRoutes(app: FastifyInstance, { engine, auth }: RouteContext):
       },
     },
     async (request, reply) => {
-      const item = await dlqItemOfTenant(engine, request.params.id, auth.tenantOf(request));
-      await engine.retryDLQItem(item.id);
+      const scope = { tenantId: auth.tenantOf(request) };
+      const item = await engine.getDLQItem(request.params.id, scope);
+      if (!item) throw new DLQItemNotFoundError(request.params.id);
+      await engine.retryDLQItem(item.id, scope);
       return reply.code(202).send({ id: item.id, executionId: item.executionId });
     },
   );

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { toHttpErrorResponse } from '../http-errors.js';
 import { components, errorResponses, IdParams } from '../http-schemas.js';
 import { BEARER, type RouteContext } from '../route-context.js';
-import { executionOfTenant } from '../tenant-guard.js';
+import { requireExecution } from '../tenant-guard.js';
 
 const TERMINAL_EVENTS: ReadonlySet<EngineEventName> = new Set([
   'workflow:completed',
@@ -112,7 +112,7 @@ export function executionEventsRoute(
         end();
       };
       const readFinalState = (): void => {
-        executionOfTenant(engine, executionId, tenantId).then(finishWith, (err: unknown) => {
+        requireExecution(engine, executionId, { tenantId }).then(finishWith, (err: unknown) => {
           write('error', toHttpErrorResponse(err).body.error);
           end();
         });
@@ -137,7 +137,7 @@ export function executionEventsRoute(
       );
       let state: ExecutionState;
       try {
-        state = await executionOfTenant(engine, executionId, tenantId);
+        state = await requireExecution(engine, executionId, { tenantId });
       } catch (err) {
         for (const off of offs) off();
         throw err;
@@ -149,9 +149,10 @@ export function executionEventsRoute(
       const heartbeat = setInterval(() => {
         if (ended) return;
         stream.write(': keep-alive\n\n');
-        engine.getExecution(executionId).then(
+        // The light read (no node outputs); the whole state only once the run has ended.
+        engine.getExecutionSummary(executionId, { tenantId }).then(
           (s) => {
-            if (s && isTerminalStatus(s.status)) finishWith(s);
+            if (s && isTerminalStatus(s.status) && !ended) readFinalState();
           },
           () => {},
         );

@@ -1,5 +1,10 @@
-import type { ExecutionFilter, IWorkflowEngine } from '@spane/core';
-import type { FastifyInstance } from 'fastify';
+import {
+  type ExecutionFilter,
+  ExecutionNotFoundError,
+  type IWorkflowEngine,
+  type TenantScope,
+} from '@spane/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   components,
   ExecutionAccepted,
@@ -14,7 +19,7 @@ import {
   SpanList,
 } from '../http-schemas.js';
 import { BEARER, emptyBodyAsObject, type RouteContext } from '../route-context.js';
-import { executionOfTenant } from '../tenant-guard.js';
+import { requireExecution } from '../tenant-guard.js';
 
 const TAGS = ['executions'];
 
@@ -24,29 +29,30 @@ const ACTIONS: Record<
   {
     operationId: string;
     summary: string;
-    run: (engine: IWorkflowEngine, id: string) => Promise<void>;
+    run: (engine: IWorkflowEngine, id: string, scope: TenantScope) => Promise<void>;
   }
 > = {
   pause: {
     operationId: 'pauseExecution',
     summary: 'Pause: no new node starts; running nodes finish and are recorded',
-    run: (engine, id) => engine.pauseWorkflow(id),
+    run: (engine, id, scope) => engine.pauseWorkflow(id, scope),
   },
   resume: {
     operationId: 'resumeExecution',
     summary: 'Resume a paused execution where it stopped',
-    run: (engine, id) => engine.resumeWorkflow(id),
+    run: (engine, id, scope) => engine.resumeWorkflow(id, scope),
   },
   cancel: {
     operationId: 'cancelExecution',
     summary: 'Cancel: running nodes see their signal aborted; no job is left in Redis',
-    run: (engine, id) => engine.cancelWorkflow(id),
+    run: (engine, id, scope) => engine.cancelWorkflow(id, scope),
   },
 };
 
 /** Listing, state, logs and trace of executions, and their lifecycle actions. */
 export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteContext): void {
   const params = components.inline(IdParams);
+  const scopeOf = (request: FastifyRequest): TenantScope => ({ tenantId: auth.tenantOf(request) });
 
   app.get<{ Querystring: ListExecutionsQuery }>(
     '/api/executions',
@@ -85,7 +91,7 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
         response: { 200: components.ref(ExecutionStateSchema), ...errorResponses() },
       },
     },
-    (request) => executionOfTenant(engine, request.params.id, auth.tenantOf(request)),
+    (request) => requireExecution(engine, request.params.id, scopeOf(request)),
   );
 
   app.get<{ Params: IdParams }>(
@@ -102,8 +108,7 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
       },
     },
     async (request) => {
-      await executionOfTenant(engine, request.params.id, auth.tenantOf(request));
-      return { items: await engine.getLogs(request.params.id) };
+      return { items: await engine.getLogs(request.params.id, scopeOf(request)) };
     },
   );
 
@@ -121,8 +126,7 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
       },
     },
     async (request) => {
-      await executionOfTenant(engine, request.params.id, auth.tenantOf(request));
-      return { items: await engine.getTrace(request.params.id) };
+      return { items: await engine.getTrace(request.params.id, scopeOf(request)) };
     },
   );
 
@@ -144,10 +148,10 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
       },
       async (request) => {
         const { id } = request.params;
-        const tenantId = auth.tenantOf(request);
-        await executionOfTenant(engine, id, tenantId);
-        await spec.run(engine, id);
-        const after = await executionOfTenant(engine, id, tenantId);
+        const scope = scopeOf(request);
+        await spec.run(engine, id, scope);
+        const after = await engine.getExecutionSummary(id, scope);
+        if (!after) throw new ExecutionNotFoundError(id);
         return { executionId: id, status: after.status };
       },
     );
@@ -172,11 +176,11 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
     },
     async (request, reply) => {
       const { id } = request.params;
-      await executionOfTenant(engine, id, auth.tenantOf(request));
       const fromNodeId = request.body?.fromNodeId;
       const executionId = await engine.replayWorkflow(
         id,
         fromNodeId === undefined ? {} : { fromNodeId },
+        scopeOf(request),
       );
       return reply.code(202).send({ executionId });
     },
