@@ -101,10 +101,11 @@ export function executionsSuite(ctx: SuiteContext): void {
         metadata: { source: 'testkit' },
       });
       const summary = await store.getExecutionSummary(execution.executionId);
-      const { nodeResults: _n, initialData: _i, ...expected } = await mustGet(
-        store,
-        execution.executionId,
-      );
+      const {
+        nodeResults: _n,
+        initialData: _i,
+        ...expected
+      } = await mustGet(store, execution.executionId);
       expect(summary).toEqual(expected);
       expect(summary).not.toHaveProperty('nodeResults');
       expect(summary).not.toHaveProperty('initialData');
