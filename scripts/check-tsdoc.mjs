@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Lists the public API of every published package that has no TSDoc comment, and fails
-// when there is any: every export reachable from packages/<name>/src/index.ts, the members
+// when there is any: every export reachable from each entry of the package's `exports`
+// (packages/<name>/src/index.ts and subpaths such as @spane/core/store), the members
 // of exported interfaces, and the public members of exported classes that implement no
 // interface (a class implementing one inherits the interface's comments in editors).
 //
@@ -32,9 +33,20 @@ const where = (node) => {
   return `${relative(root, sf.fileName)}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
 };
 
+/** The source files of a package's `exports` entries (the `@spane/source` condition). */
+function entriesOf(name) {
+  const pkg = JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8'));
+  const sources = Object.values(pkg.exports ?? {})
+    .map((target) => (typeof target === 'object' ? target['@spane/source'] : undefined))
+    .filter((source) => typeof source === 'string');
+  return (sources.length > 0 ? sources : ['./src/index.ts']).map((source) =>
+    join(root, 'packages', name, source),
+  );
+}
+
 // One program for every package: one type-check of the shared sources.
 const program = ts.createProgram(
-  names.map((name) => join(root, 'packages', name, 'src/index.ts')),
+  names.flatMap(entriesOf),
   {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -47,11 +59,12 @@ const program = ts.createProgram(
 const checker = program.getTypeChecker();
 let missing = 0;
 for (const name of names) {
-  const entry = join(root, 'packages', name, 'src/index.ts');
-  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry));
   const own = `${join(root, 'packages', name, 'src')}/`;
   const gaps = [];
-  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+  const exports = entriesOf(name).flatMap((entry) =>
+    checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry))),
+  );
+  for (const exported of exports) {
     const aliasDecl = exported.declarations?.[0];
     const symbol =
       exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
