@@ -1,31 +1,12 @@
-import { afterEach, expect, it } from 'vitest';
-import {
-  createHarness,
-  deferred,
-  exec,
-  type Harness,
-  silentLogger,
-  until,
-  wf,
-} from './support/engine-harness.js';
-import { type PrivateRedis, startPrivateRedis } from './support/private-redis.js';
+import { expect } from 'vitest';
+import { deferred, exec, silentLogger, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 
-let h: Harness | undefined;
-let redis: PrivateRedis | undefined;
-afterEach(async () => {
-  await h?.close();
-  await redis?.stop();
-  h = undefined;
-  redis = undefined;
-});
-
-it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execution completes', async () => {
-  redis = await startPrivateRedis();
+it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execution completes', async ({
+  harness,
+}) => {
   // No periodic pass: the test calls reconcile() itself.
-  h = await createHarness(
-    { reconcileIntervalMs: 0, logger: silentLogger },
-    { redisUrl: redis.url },
-  );
+  const h = await harness({ reconcileIntervalMs: 0, logger: silentLogger }, { privateRedis: true });
   const calls: Record<string, number> = {};
   const bRunning = deferred();
   h.registry.register(
@@ -52,7 +33,7 @@ it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execut
   await h.engine.startWorkers(4);
   const id = await h.engine.enqueueWorkflow('flushed', {});
   await bRunning.promise;
-  await until(async () => (await h!.store.getExecution(id))?.nodeResults.C?.status === 'completed');
+  await until(async () => (await h.store.getExecution(id))?.nodeResults.C?.status === 'completed');
 
   // Everything in Redis is gone, B's active job and its lock included, so stall detection
   // can never bring B back: only the store still knows B must run.
@@ -71,8 +52,8 @@ it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execut
   expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 1 });
 });
 
-it('reconcile leaves existing jobs alone', async () => {
-  h = await createHarness({ reconcileIntervalMs: 0, logger: silentLogger });
+it('reconcile leaves existing jobs alone', async ({ harness }) => {
+  const h = await harness({ reconcileIntervalMs: 0, logger: silentLogger });
   const release = deferred();
   h.registry.register(
     'wait',
