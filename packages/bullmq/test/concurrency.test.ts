@@ -2,14 +2,7 @@ import { NodeRegistry } from '@spane/core';
 import { describe, expect } from 'vitest';
 import { deferred, exec, record, until, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
-
-const diamond = (id: string, type: string) =>
-  wf(id, [
-    { id: 'A', type },
-    { id: 'B', type, inputs: ['A'] },
-    { id: 'C', type, inputs: ['A'] },
-    { id: 'D', type, inputs: ['B', 'C'] },
-  ]);
+import { diamond } from './support/workflow-shapes.js';
 
 describe('concurrency', () => {
   it('completes 200 concurrent diamonds, each node once and one completion event each', async ({

@@ -15,6 +15,7 @@ import {
 import { it } from './support/harness-fixture.js';
 import { type PrivatePostgres, startPrivatePostgres } from './support/private-postgres.js';
 import { type EngineProcess, spawnEngine } from './support/spawn-engine.js';
+import { diamond } from './support/workflow-shapes.js';
 
 // Processes can only share a store that lives outside them: these tests run on PostgreSQL.
 
@@ -37,14 +38,7 @@ it('a second engine process shares the work; every node runs once', async ({ har
     }),
   );
   h.registry.register('hang', refuse);
-  await h.engine.registerWorkflow(
-    wf('shared', [
-      { id: 'A', type: 'step' },
-      { id: 'B', type: 'step', inputs: ['A'] },
-      { id: 'C', type: 'step', inputs: ['A'] },
-      { id: 'D', type: 'step', inputs: ['B', 'C'] },
-    ]),
-  );
+  await h.engine.registerWorkflow(diamond('shared', 'step'));
   const child = await spawnEngine({ prefix: h.prefix, schema: h.schema!, stepMs: 2 });
   children.push(child);
   await h.engine.startWorkers(4);

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { deferred, exec, silentLogger, until, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
+import { diamond } from './support/workflow-shapes.js';
 
 it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execution completes', async ({
   harness,
@@ -22,14 +23,7 @@ it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execut
       return { success: true, data: { from: ctx.nodeId } };
     }),
   );
-  await h.engine.registerWorkflow(
-    wf('flushed', [
-      { id: 'A', type: 'step' },
-      { id: 'B', type: 'step', inputs: ['A'] },
-      { id: 'C', type: 'step', inputs: ['A'] },
-      { id: 'D', type: 'step', inputs: ['B', 'C'] },
-    ]),
-  );
+  await h.engine.registerWorkflow(diamond('flushed', 'step'));
   await h.engine.startWorkers(4);
   const id = await h.engine.enqueueWorkflow('flushed', {});
   await bRunning.promise;
