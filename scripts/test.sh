@@ -17,6 +17,7 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 pnpm exec biome check .
 node scripts/check-readme.mjs
 node scripts/check-tsdoc.mjs
+node scripts/check-sizes.mjs
 pnpm exec turbo run typecheck build --output-logs=errors-only
 report_dir="$(mktemp -d)"
 pack_dir="$(mktemp -d)"

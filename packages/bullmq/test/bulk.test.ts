@@ -1,22 +1,20 @@
 import { WorkflowNotFoundError } from '@spane/core';
 import { Queue } from 'bullmq';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createHarness, exec, type Harness, wf } from './support/engine-harness.js';
+import { afterEach, describe, expect, vi } from 'vitest';
+import { wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoInput, noop } from './support/stock-executors.js';
 
-let h: Harness | undefined;
 afterEach(async () => {
   vi.restoreAllMocks();
-  await h?.close();
-  h = undefined;
 });
 
 describe('bulk operations', () => {
-  it('enqueueWorkflows checks every request first and adds all first jobs in one addBulk', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'step',
-      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
-    );
+  it('enqueueWorkflows checks every request first and adds all first jobs in one addBulk', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register('step', echoInput);
     await h.engine.registerWorkflow(
       wf('pair', [
         { id: 'A', type: 'step' },
@@ -55,7 +53,7 @@ describe('bulk operations', () => {
     expect(new Set(ids).size).toBe(26);
     await h.engine.startWorkers(5);
     const states = await Promise.all(
-      [...new Set(ids)].map((id) => h!.engine.waitForExecution(id, { timeoutMs: 10_000 })),
+      [...new Set(ids)].map((id) => h.engine.waitForExecution(id, { timeoutMs: 10_000 })),
     );
     expect(states.every((s) => s.status === 'completed')).toBe(true);
     expect(['once', 'twice']).toContain(states.find((s) => s.executionId === ids[25])?.initialData);
@@ -64,12 +62,9 @@ describe('bulk operations', () => {
     );
   });
 
-  it('pauses, resumes and cancels several executions at once', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'step',
-      exec(async () => ({ success: true })),
-    );
+  it('pauses, resumes and cancels several executions at once', async ({ harness }) => {
+    const h = await harness();
+    h.registry.register('step', noop);
     await h.engine.registerWorkflow(wf('later', [{ id: 'N', type: 'step' }]));
     const ids = await h.engine.enqueueWorkflows(
       Array.from({ length: 6 }, () => ({ workflowId: 'later', options: { delayMs: 60_000 } })),
@@ -79,7 +74,7 @@ describe('bulk operations', () => {
     await h.engine.resumeWorkflows(ids.slice(0, 3));
     await h.engine.cancelWorkflows(ids.slice(3));
     const statuses = await Promise.all(
-      ids.map(async (id) => (await h!.engine.getExecution(id))?.status),
+      ids.map(async (id) => (await h.engine.getExecution(id))?.status),
     );
     expect(statuses).toEqual([
       'running',

@@ -1,32 +1,14 @@
 import { NodeRegistry } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createHarness,
-  deferred,
-  exec,
-  type Harness,
-  record,
-  until,
-  wf,
-} from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-const diamond = (id: string, type: string) =>
-  wf(id, [
-    { id: 'A', type },
-    { id: 'B', type, inputs: ['A'] },
-    { id: 'C', type, inputs: ['A'] },
-    { id: 'D', type, inputs: ['B', 'C'] },
-  ]);
+import { describe, expect } from 'vitest';
+import { deferred, exec, record, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { diamond } from './support/workflow-shapes.js';
 
 describe('concurrency', () => {
-  it('completes 200 concurrent diamonds, each node once and one completion event each', async () => {
-    h = await createHarness();
+  it('completes 200 concurrent diamonds, each node once and one completion event each', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const runs = new Map<string, number>();
     h.registry.register(
       'step',
@@ -46,7 +28,7 @@ describe('concurrency', () => {
     );
     expect(new Set(ids).size).toBe(200);
     const states = await Promise.all(
-      ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 30_000 })),
+      ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 30_000 })),
     );
     expect(states.filter((s) => s.status !== 'completed')).toEqual([]);
 
@@ -76,8 +58,10 @@ describe('concurrency', () => {
     expect(stats).toMatchObject({ waiting: 0, active: 0, delayed: 0, prioritized: 0 });
   });
 
-  it('shares the executions of one prefix between two engines with workers', async () => {
-    h = await createHarness();
+  it('shares the executions of one prefix between two engines with workers', async ({
+    harness,
+  }) => {
+    const h = await harness();
     // Two "processes" with their own registries, so each run can be attributed to one.
     const registry2 = new NodeRegistry();
     const engine2 = h.peerWith(registry2);
@@ -106,7 +90,7 @@ describe('concurrency', () => {
     await until(() => byEngine.one >= 4, 5_000, 'engine one to be busy');
     await engine2.startWorkers(4);
     const states = await Promise.all(
-      ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 20_000 })),
+      ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 20_000 })),
     );
 
     expect(states.filter((s) => s.status !== 'completed')).toEqual([]);

@@ -1,20 +1,7 @@
 import type { ExecutionResult } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  barrier,
-  createHarness,
-  exec,
-  type Harness,
-  record,
-  until,
-  wf,
-} from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { describe, expect } from 'vitest';
+import { barrier, exec, record, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 
 interface Seen {
   inputData: unknown;
@@ -22,8 +9,8 @@ interface Seen {
 }
 
 describe('data flow', () => {
-  it('runs a chain A → B → C, each node getting its parent’s data', async () => {
-    h = await createHarness();
+  it('runs a chain A → B → C, each node getting its parent’s data', async ({ harness }) => {
+    const h = await harness();
     const seen = new Map<string, Seen>();
     h.registry.register(
       'add',
@@ -59,8 +46,8 @@ describe('data flow', () => {
     expect(state.nodeResults.C).toMatchObject({ status: 'completed', data: { by: 'C', n: 4 } });
   });
 
-  it('joins a diamond once when both branches finish at the same instant', async () => {
-    h = await createHarness();
+  it('joins a diamond once when both branches finish at the same instant', async ({ harness }) => {
+    const h = await harness();
     // B and C each wait until the other has started, then both return in the same tick:
     // their completions race to release D.
     const both = barrier(2);
@@ -110,8 +97,8 @@ describe('data flow', () => {
     expect(state.nodeResults.D).toMatchObject({ status: 'completed', attempts: 1 });
   });
 
-  it('runs fan-out branches at the same time', async () => {
-    h = await createHarness();
+  it('runs fan-out branches at the same time', async ({ harness }) => {
+    const h = await harness();
     // Each branch waits until all four are running: run one after another, they would
     // never finish and waitForExecution would time out.
     const allFour = barrier(4);
@@ -148,8 +135,10 @@ describe('data flow', () => {
     }
   });
 
-  it('skips unselected branches, cascades the skip and joins on the branch that ran', async () => {
-    h = await createHarness();
+  it('skips unselected branches, cascades the skip and joins on the branch that ran', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const calls = new Map<string, number>();
     let jSeen: Seen | undefined;
     h.registry.register(

@@ -1,25 +1,11 @@
 import { WorkflowValidationError } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { nodeJobId } from '../src/node-jobs.js';
-import {
-  createHarness,
-  exec,
-  type Harness,
-  jobsIn,
-  keysOf,
-  record,
-  until,
-  wf,
-} from './support/engine-harness.js';
+import { exec, type Harness, jobsIn, keysOf, record, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function nodeStatus(executionId: string, nodeId: string) {
-  return (await h!.engine.getExecution(executionId))?.nodeResults[nodeId]?.status;
+async function nodeStatus(h: Harness, executionId: string, nodeId: string) {
+  return (await h.engine.getExecution(executionId))?.nodeResults[nodeId]?.status;
 }
 
 async function registerSteps(harness: Harness, inputs: Map<string, unknown>) {
@@ -44,8 +30,10 @@ const delayed = (id: string, config: Record<string, unknown>) =>
   ]);
 
 describe('delay nodes', () => {
-  it('wait in the delayed set without a worker slot and pass their input on', async () => {
-    h = await createHarness();
+  it('wait in the delayed set without a worker slot and pass their input on', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const inputs = new Map<string, unknown>();
     await registerSteps(h, inputs);
     await h.engine.registerWorkflow(delayed('wait', { durationMs: 300 }));
@@ -56,12 +44,12 @@ describe('delay nodes', () => {
     await h.engine.startWorkers(1);
 
     const id = await h.engine.enqueueWorkflow('wait');
-    await until(async () => (await nodeStatus(id, 'W')) === 'delayed', 5_000, 'W delayed');
+    await until(async () => (await nodeStatus(h, id, 'W')) === 'delayed', 5_000, 'W delayed');
     expect(await jobsIn(h.redis, h.prefix, 'delayed')).toContain(nodeJobId(id, 'W'));
     // The only worker slot is free: another execution runs meanwhile.
     const quick = await h.engine.enqueueWorkflow('quick');
     expect((await h.engine.waitForExecution(quick, { timeoutMs: 5_000 })).status).toBe('completed');
-    expect(await nodeStatus(id, 'W')).toBe('delayed');
+    expect(await nodeStatus(h, id, 'W')).toBe('delayed');
 
     const state = await h.engine.waitForExecution(id, { timeoutMs: 5_000 });
     expect(state.status).toBe('completed');
@@ -89,8 +77,8 @@ describe('delay nodes', () => {
     expect(pastState.nodeResults.W?.data).toEqual(pastState.nodeResults.A?.data);
   });
 
-  it('rejects invalid delay configs at registration', async () => {
-    h = await createHarness();
+  it('rejects invalid delay configs at registration', async ({ harness }) => {
+    const h = await harness();
     const error = await h.engine
       .registerWorkflow(
         wf('bad', [
@@ -110,13 +98,13 @@ describe('delay nodes', () => {
     ]);
   });
 
-  it('ends when the execution is cancelled, leaving no job', async () => {
-    h = await createHarness();
+  it('ends when the execution is cancelled, leaving no job', async ({ harness }) => {
+    const h = await harness();
     await registerSteps(h, new Map());
     await h.engine.registerWorkflow(delayed('long', { durationMs: 60_000 }));
     await h.engine.startWorkers(2);
     const id = await h.engine.enqueueWorkflow('long');
-    await until(async () => (await nodeStatus(id, 'W')) === 'delayed', 5_000, 'W delayed');
+    await until(async () => (await nodeStatus(h, id, 'W')) === 'delayed', 5_000, 'W delayed');
     await h.engine.cancelWorkflow(id);
     const state = await h.engine.getExecution(id);
     expect(state?.status).toBe('cancelled');
@@ -124,8 +112,8 @@ describe('delay nodes', () => {
     expect(await keysOf(h.redis, h.prefix, id)).toEqual([]);
   });
 
-  it('keeps its absolute wake time across a pause', async () => {
-    h = await createHarness();
+  it('keeps its absolute wake time across a pause', async ({ harness }) => {
+    const h = await harness();
     const inputs = new Map<string, unknown>();
     await registerSteps(h, inputs);
     await h.engine.registerWorkflow(delayed('pausable', { durationMs: 500 }));
@@ -136,7 +124,7 @@ describe('delay nodes', () => {
       { workflowId: 'pausable' },
     ]);
     for (const id of [late!, early!]) {
-      await until(async () => (await nodeStatus(id, 'W')) === 'delayed', 5_000, 'W delayed');
+      await until(async () => (await nodeStatus(h, id, 'W')) === 'delayed', 5_000, 'W delayed');
       await h.engine.pauseWorkflow(id);
     }
 
@@ -159,7 +147,7 @@ describe('delay nodes', () => {
     // Resumed after the wake time: the delay is over, the node runs at once.
     await until(
       async () =>
-        (await h!.redis.sismember(`${h!.prefix}:parked:${late}`, nodeJobId(late!, 'W'))) === 1,
+        (await h.redis.sismember(`${h.prefix}:parked:${late}`, nodeJobId(late!, 'W'))) === 1,
       5_000,
       'the woken delay to be parked',
     );

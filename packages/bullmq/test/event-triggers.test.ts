@@ -1,20 +1,13 @@
 import { InvalidArgumentError } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, exec, type Harness, wf } from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { describe, expect } from 'vitest';
+import { wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoInput } from './support/stock-executors.js';
 
 describe('event triggers', () => {
-  it('start every workflow of the tenant that listens to the event', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'echo',
-      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
-    );
+  it('start every workflow of the tenant that listens to the event', async ({ harness }) => {
+    const h = await harness();
+    h.registry.register('echo', echoInput);
     const listener = (id: string, event: string) =>
       wf(id, [{ id: 'N', type: 'echo' }], { triggers: [{ type: 'event', event }] });
     await h.engine.registerWorkflow(listener('billing', 'order.paid'));
@@ -27,7 +20,7 @@ describe('event triggers', () => {
 
     const ids = await h.engine.emitEvent('order.paid', { orderId: 5 });
     const states = await Promise.all(
-      ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 5_000 })),
+      ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 5_000 })),
     );
     expect(states.map((s) => s.workflowId).sort()).toEqual(['billing', 'shipping']);
     for (const s of states) {

@@ -1,24 +1,14 @@
 import { ENGINE_EVENT_NAMES, type EngineEventName } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  channelSubscribers,
-  createHarness,
-  exec,
-  type Harness,
-  record,
-  until,
-  wf,
-} from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { describe, expect } from 'vitest';
+import { channelSubscribers, exec, record, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoNodeId } from './support/stock-executors.js';
 
 describe('events', () => {
-  it('delivers events of work done by one engine to another engine without workers', async () => {
-    h = await createHarness();
+  it('delivers events of work done by one engine to another engine without workers', async ({
+    harness,
+  }) => {
+    const h = await harness();
     let calls = 0;
     h.registry.register(
       'step',
@@ -39,14 +29,14 @@ describe('events', () => {
     await h.engine.startWorkers(2);
     // Both engines subscribed: the worker engine (startWorkers) and the observer (`on`).
     await until(
-      async () => (await channelSubscribers(h!.redis, h!.prefix)) === 2,
+      async () => (await channelSubscribers(h.redis, h.prefix)) === 2,
       5_000,
       'observer subscription',
     );
     // Node-level events have a channel of their own: only the observer (a node listener)
     // subscribed to it; the worker engine, without one, does not receive them.
     await until(
-      async () => (await channelSubscribers(h!.redis, h!.prefix, 'node')) === 1,
+      async () => (await channelSubscribers(h.redis, h.prefix, 'node')) === 1,
       5_000,
       'observer subscription to node events',
     );
@@ -67,12 +57,9 @@ describe('events', () => {
     expect(calls).toBe(2);
   });
 
-  it('emits an execution’s events in lifecycle order', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'step',
-      exec(async (ctx) => ({ success: true, data: ctx.nodeId })),
-    );
+  it('emits an execution’s events in lifecycle order', async ({ harness }) => {
+    const h = await harness();
+    h.registry.register('step', echoNodeId);
     await h.engine.registerWorkflow(
       wf(
         'ordered',

@@ -5,10 +5,9 @@ import {
   NonRetryableError,
   PayloadTooLargeError,
 } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { WorkflowEngine } from '../src/index.js';
 import {
-  createHarness,
   deferred,
   exec,
   type Harness,
@@ -19,20 +18,18 @@ import {
   until,
   wf,
 } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 import { createRedisProxy } from './support/redis-proxy.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { noop } from './support/stock-executors.js';
 
 const RETRY3 = { attempts: 3, backoff: { type: 'fixed' as const, delayMs: 10 } };
 const RETRY2 = { attempts: 2, backoff: { type: 'fixed' as const, delayMs: 10 } };
 
 describe('retries', () => {
-  it('retries thrown errors and { success: false }, and stops at once on non-retryable ones', async () => {
-    h = await createHarness();
+  it('retries thrown errors and { success: false }, and stops at once on non-retryable ones', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const attempts = new Map<string, number[]>();
     const seen = (executionId: string, attempt: number) => {
       const list = attempts.get(executionId) ?? [];
@@ -81,10 +78,10 @@ describe('retries', () => {
     await h.engine.startWorkers(4);
     const [throws, falses, fatalThrow, fatalResult] = await Promise.all(
       ['throws-twice', 'false-twice', 'non-retryable-throw', 'non-retryable-result'].map((w) =>
-        h!.engine.enqueueWorkflow(w),
+        h.engine.enqueueWorkflow(w),
       ),
     );
-    const wait = (id: string) => h!.engine.waitForExecution(id!, { timeoutMs: 10_000 });
+    const wait = (id: string) => h.engine.waitForExecution(id!, { timeoutMs: 10_000 });
 
     for (const id of [throws!, falses!]) {
       const state = await wait(id);
@@ -180,8 +177,10 @@ function failingWorkflow(h: Harness, opts: { failF: () => boolean }) {
 }
 
 describe('permanent failure and the dead letter queue', () => {
-  it('fails the execution, aborts running siblings and dead-letters the node', async () => {
-    h = await createHarness();
+  it('fails the execution, aborts running siblings and dead-letters the node', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const { calls, definition } = failingWorkflow(h, { failF: () => true });
     await h.engine.registerWorkflow(definition);
     const failed = record(h.engine, 'workflow:failed');
@@ -218,11 +217,11 @@ describe('permanent failure and the dead letter queue', () => {
       ['F', 2, true],
     ]);
     // The aborted sibling's job leaves Redis too.
-    await until(async () => (await keysOf(h!.redis, h!.prefix, id)).length === 0, 5_000, 'no jobs');
+    await until(async () => (await keysOf(h.redis, h.prefix, id)).length === 0, 5_000, 'no jobs');
   });
 
-  it('retries a dead-lettered node and completes the execution downstream', async () => {
-    h = await createHarness();
+  it('retries a dead-lettered node and completes the execution downstream', async ({ harness }) => {
+    const h = await harness();
     let failF = true;
     const { calls, definition } = failingWorkflow(h, { failF: () => failF });
     await h.engine.registerWorkflow(definition);
@@ -250,8 +249,10 @@ describe('permanent failure and the dead letter queue', () => {
     await expect(h.engine.retryDLQItem(item!.id)).rejects.toBeInstanceOf(DLQItemNotFoundError);
   });
 
-  it('retries a dead-lettered node whose failed job has not left Redis yet', async () => {
-    h = await createHarness();
+  it('retries a dead-lettered node whose failed job has not left Redis yet', async ({
+    harness,
+  }) => {
+    const h = await harness();
     // The worker engine talks to Redis through a proxy that the failing executor stalls:
     // the failure is in the store (and the DLQ) while the job that ran it is still active.
     const proxy = await createRedisProxy();
@@ -282,7 +283,7 @@ describe('permanent failure and the dead letter queue', () => {
       );
       await worker.startWorkers(2);
       const id = await h.engine.enqueueWorkflow('stalled-failure');
-      await until(async () => (await h!.store.getExecution(id))?.status === 'failed', 5_000);
+      await until(async () => (await h.store.getExecution(id))?.status === 'failed', 5_000);
       const [item] = await h.engine.getDLQItems();
       fail = false;
       const retry = h.engine.retryDLQItem(item!.id);
@@ -301,8 +302,10 @@ describe('permanent failure and the dead letter queue', () => {
     }
   });
 
-  it('continues past a node with continueOnFail, passing its error downstream', async () => {
-    h = await createHarness();
+  it('continues past a node with continueOnFail, passing its error downstream', async ({
+    harness,
+  }) => {
+    const h = await harness();
     let childSeen: { inputData: unknown; previousResults: unknown } | undefined;
     let failCalls = 0;
     h.registry.register(
@@ -344,8 +347,10 @@ describe('permanent failure and the dead letter queue', () => {
     expect(await h.engine.getDLQItems()).toEqual([]);
   });
 
-  it('times out a node attempt, aborting its signal, and retries it per its policy', async () => {
-    h = await createHarness();
+  it('times out a node attempt, aborting its signal, and retries it per its policy', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const reasons: unknown[] = [];
     h.registry.register(
       'hang',
@@ -380,14 +385,13 @@ describe('permanent failure and the dead letter queue', () => {
 });
 
 describe('payload limits', () => {
-  it('refuses initial data over 1 MiB and fails a node whose output is over 1 MiB at once', async () => {
-    h = await createHarness();
+  it('refuses initial data over 1 MiB and fails a node whose output is over 1 MiB at once', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const big = 'x'.repeat(1024 * 1024 + 1);
     let calls = 0;
-    h.registry.register(
-      'noop',
-      exec(async () => ({ success: true })),
-    );
+    h.registry.register('noop', noop);
     h.registry.register(
       'big',
       exec(async () => {

@@ -1,25 +1,20 @@
 import type { ExecutionContext, ExecutionStore } from '@spane/core';
 import { Queue } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { nodeJobId } from '../src/node-jobs.js';
 import { NODE_QUEUE } from '../src/node-queues.js';
-import { createHarness, exec, type Harness, until, wf } from './support/engine-harness.js';
-import { type PrivateRedis, startPrivateRedis } from './support/private-redis.js';
+import { exec, type Harness, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoNodeId } from './support/stock-executors.js';
 
 // A child whose only parent completes in this process, while a worker slot here is free,
 // is started by the parent's completion (`completeNode(…, { start })`) and handed to this
 // process's worker: its job skips `beginNodeRun`.
 
-let h: Harness | undefined;
 let queue: Queue | undefined;
-let privateRedis: PrivateRedis | undefined;
 afterEach(async () => {
   await queue?.close();
   queue = undefined;
-  await h?.close();
-  h = undefined;
-  await privateRedis?.stop();
-  privateRedis = undefined;
 });
 
 /** The nodes whose runs the engine began through the store (the real store, watched). */
@@ -73,8 +68,8 @@ type Seen = Pick<
 >;
 
 describe('children started with their parent', () => {
-  it('a chain begins no node in the store, and every node runs once', async () => {
-    h = await createHarness();
+  it('a chain begins no node in the store, and every node runs once', async ({ harness }) => {
+    const h = await harness();
     const begun = watchBegins(h.store);
     const runs: string[] = [];
     h.registry.register(
@@ -108,8 +103,10 @@ describe('children started with their parent', () => {
     }
   });
 
-  it('a handed-off child sees what a store begin gives: fresh copies, the initial data as enqueued', async () => {
-    h = await createHarness();
+  it('a handed-off child sees what a store begin gives: fresh copies, the initial data as enqueued', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const begun = watchBegins(h.store);
     const seen = new Map<string, Seen>();
     const given = new Map<string, ExecutionContext>();
@@ -180,12 +177,13 @@ describe('children started with their parent', () => {
     expect(seen.get('J')?.inputData).toEqual({ B: 'B', C: 'C' });
   });
 
-  it('joins, node types with limits, unregistered types and maxConcurrency workflows begin in the store', async () => {
-    h = await createHarness();
+  it('joins, node types with limits, unregistered types and maxConcurrency workflows begin in the store', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const begun = watchBegins(h.store);
-    const step = exec(async (ctx) => ({ success: true, data: ctx.nodeId }));
-    h.registry.register('step', step);
-    h.registry.register('limited', step, { concurrency: 5 });
+    h.registry.register('step', echoNodeId);
+    h.registry.register('limited', echoNodeId, { concurrency: 5 });
     await h.engine.registerWorkflow(
       wf('mixed', [
         { id: 'A', type: 'step' },
@@ -226,15 +224,15 @@ describe('children started with their parent', () => {
     expect([...begun].sort()).toEqual(['A', 'J', 'L']);
   });
 
-  it('a pause before the handed-off child reaches a worker parks it; it runs after resume', async () => {
-    h = await createHarness();
-    const harness = h;
+  it('a pause before the handed-off child reaches a worker parks it; it runs after resume', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     await h.engine.pauseWorkflow(id);
     await nodeQueue.resume();
     await until(
-      async () =>
-        (await harness.redis.sismember(`${harness.prefix}:parked:${id}`, nodeJobId(id, 'B'))) === 1,
+      async () => (await h.redis.sismember(`${h.prefix}:parked:${id}`, nodeJobId(id, 'B'))) === 1,
       5_000,
       'B to be parked',
     );
@@ -250,8 +248,10 @@ describe('children started with their parent', () => {
     expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 1 });
   });
 
-  it('a child handed to a process that closes runs in another process after a store begin', async () => {
-    h = await createHarness();
+  it('a child handed to a process that closes runs in another process after a store begin', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const begun = watchBegins(h.store);
     const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     await h.engine.close();
@@ -269,20 +269,18 @@ describe('children started with their parent', () => {
     });
   });
 
-  it('a handoff made before the subscriber lost its connection is not taken: the job begins in the store', async () => {
+  it('a handoff made before the subscriber lost its connection is not taken: the job begins in the store', async ({
+    harness,
+  }) => {
     // A Redis of this test's own: the test drops its pub/sub connections.
-    privateRedis = await startPrivateRedis();
-    h = await createHarness({}, { redisUrl: privateRedis.url });
-    const harness = h;
+    const h = await harness({}, { privateRedis: true });
     const begun = watchBegins(h.store);
     const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     // Abort orders published while it reconnects would be missed.
     await h.redis.client('KILL', 'TYPE', 'pubsub');
     await until(
       async () =>
-        (
-          (await harness.redis.pubsub('NUMSUB', `${harness.prefix}:channel`)) as [string, number]
-        )[1] === 1,
+        ((await h.redis.pubsub('NUMSUB', `${h.prefix}:channel`)) as [string, number])[1] === 1,
       5_000,
       'the subscriber to be back',
     );

@@ -1,14 +1,9 @@
-import { afterEach, expect, it } from 'vitest';
-import { createHarness, type Harness } from './support/engine-harness.js';
+import { expect } from 'vitest';
+import { it } from './support/harness-fixture.js';
+import { noop } from './support/stock-executors.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-it('checkHealth reports Redis, the store and this process’s workers', async () => {
-  h = await createHarness();
+it('checkHealth reports Redis, the store and this process’s workers', async ({ harness }) => {
+  const h = await harness();
   expect(await h.engine.checkHealth()).toEqual({
     ok: true,
     redis: true,
@@ -28,9 +23,9 @@ it('checkHealth reports Redis, the store and this process’s workers', async ()
   expect(after.ok).toBe(false);
 });
 
-it('getQueueStats counts jobs by state and the DLQ', async () => {
-  h = await createHarness();
-  h.registry.register('noop', { execute: async () => ({ success: true }) });
+it('getQueueStats counts jobs by state and the DLQ', async ({ harness }) => {
+  const h = await harness();
+  h.registry.register('noop', noop);
   await h.engine.registerWorkflow({
     id: 'counted',
     name: 'counted',

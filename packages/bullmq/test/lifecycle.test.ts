@@ -3,14 +3,12 @@ import {
   WorkflowNotFoundError,
   WorkflowValidationError,
 } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { WorkflowEngine } from '../src/index.js';
 import { nodeJobId } from '../src/node-jobs.js';
 import {
-  createHarness,
   deferred,
   exec,
-  type Harness,
   keysOf,
   record,
   silentLogger,
@@ -18,13 +16,9 @@ import {
   until,
   wf,
 } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 import { createRedisProxy } from './support/redis-proxy.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { noop } from './support/stock-executors.js';
 
 /** Resolves when the signal aborts, with its reason. */
 function aborted(signal: AbortSignal): Promise<unknown> {
@@ -35,8 +29,10 @@ function aborted(signal: AbortSignal): Promise<unknown> {
 }
 
 describe('pause and resume', () => {
-  it('records a running node while paused, starts nothing new, and continues on resume', async () => {
-    h = await createHarness();
+  it('records a running node while paused, starts nothing new, and continues on resume', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const aStarted = deferred();
     const releaseA = deferred();
     const calls = new Map<string, number>();
@@ -78,7 +74,7 @@ describe('pause and resume', () => {
     // which parks it instead of starting it. Waiting for the parked job (not for time)
     // means the engine has had its chance to start B.
     await until(
-      async () => (await h!.redis.sismember(`${h!.prefix}:parked:${id}`, nodeJobId(id, 'B'))) === 1,
+      async () => (await h.redis.sismember(`${h.prefix}:parked:${id}`, nodeJobId(id, 'B'))) === 1,
       5_000,
       'B to be parked',
     );
@@ -104,9 +100,11 @@ describe('pause and resume', () => {
 });
 
 describe('cancel', () => {
-  it('aborts the running node, drops queued ones and leaves no job in Redis', async () => {
+  it('aborts the running node, drops queued ones and leaves no job in Redis', async ({
+    harness,
+  }) => {
     // One worker slot: one of the two entry nodes runs, the other waits in the queue.
-    h = await createHarness();
+    const h = await harness();
     const starts: string[] = [];
     const reasons: unknown[] = [];
     const running = deferred();
@@ -166,8 +164,8 @@ describe('cancel', () => {
     expect(error).toMatchObject({ from: 'completed', to: 'cancelled' });
   });
 
-  it('cancels an execution that outlives its workflow timeoutMs', async () => {
-    h = await createHarness();
+  it('cancels an execution that outlives its workflow timeoutMs', async ({ harness }) => {
+    const h = await harness();
     const reasons: unknown[] = [];
     h.registry.register(
       'hold',
@@ -191,17 +189,16 @@ describe('cancel', () => {
     await until(() => cancelled.length === 1, 5_000, 'workflow:cancelled');
     expect(cancelled[0]).toMatchObject({ executionId: id, reason: 'TIMEOUT' });
     // The timer job that did the cancelling leaves Redis when it returns, just after.
-    await until(async () => (await keysOf(h!.redis, h!.prefix, id)).length === 0, 5_000, 'no keys');
+    await until(async () => (await keysOf(h.redis, h.prefix, id)).length === 0, 5_000, 'no keys');
   });
 });
 
 describe('registration and enqueueing', () => {
-  it('rejects unknown node types and workflows, and honours idempotency keys', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'noop',
-      exec(async () => ({ success: true })),
-    );
+  it('rejects unknown node types and workflows, and honours idempotency keys', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register('noop', noop);
     const invalid = await h.engine
       .registerWorkflow(wf('bad', [{ id: 'N', type: 'no-such-type' }]))
       .catch((e: unknown) => e);
@@ -233,8 +230,8 @@ describe('close with Redis unreachable', () => {
       new Promise((resolve) => setTimeout(() => resolve('still closing'), ms).unref()),
     ]);
 
-  it('ends when Redis goes away while a node runs, and says so', async () => {
-    h = await createHarness();
+  it('ends when Redis goes away while a node runs, and says so', async ({ harness }) => {
+    const h = await harness();
     const proxy = await createRedisProxy();
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) };
@@ -267,8 +264,10 @@ describe('close with Redis unreachable', () => {
     }
   }, 30_000);
 
-  it('ends when Redis never answered, and a pending startWorkers() rejects', async () => {
-    h = await createHarness();
+  it('ends when Redis never answered, and a pending startWorkers() rejects', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const proxy = await createRedisProxy();
     proxy.cut();
     const engine = new WorkflowEngine(h.registry, h.store, proxy.url, {

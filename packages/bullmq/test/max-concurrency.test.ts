@@ -1,20 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { nodeJobId } from '../src/node-jobs.js';
-import {
-  createHarness,
-  deferred,
-  exec,
-  type Harness,
-  jobsIn,
-  until,
-  wf,
-} from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { deferred, exec, jobsIn, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { noop } from './support/stock-executors.js';
 
 const slotsKey = (prefix: string, workflowId: string) =>
   `${prefix}:concurrency:default:${workflowId}:slots`;
@@ -37,15 +25,14 @@ function holding() {
 }
 
 describe('workflow maxConcurrency', () => {
-  it('bounds the running nodes of a workflow across executions and engines; the others park holding no slot', async () => {
-    h = await createHarness();
+  it('bounds the running nodes of a workflow across executions and engines; the others park holding no slot', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const engine2 = h.peer();
     const hold = holding();
     h.registry.register('hold', hold.executor);
-    h.registry.register(
-      'free',
-      exec(async () => ({ success: true })),
-    );
+    h.registry.register('free', noop);
     await h.engine.registerWorkflow(
       wf(
         'limited',
@@ -66,7 +53,7 @@ describe('workflow maxConcurrency', () => {
     );
     await until(
       async () =>
-        hold.state.running === 2 && (await h!.redis.zcard(waitingKey(h!.prefix, 'limited'))) === 10,
+        hold.state.running === 2 && (await h.redis.zcard(waitingKey(h.prefix, 'limited'))) === 10,
       10_000,
       'two running and ten waiting',
     );
@@ -84,7 +71,7 @@ describe('workflow maxConcurrency', () => {
 
     hold.release();
     const states = await Promise.all(
-      ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 10_000 })),
+      ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 10_000 })),
     );
     expect(states.map((s) => s.status)).toEqual([
       'completed',
@@ -99,8 +86,8 @@ describe('workflow maxConcurrency', () => {
     expect(await h.redis.zcard(waitingKey(h.prefix, 'limited'))).toBe(0);
   });
 
-  it('loses no wake-up when many short nodes contend for the slots', async () => {
-    h = await createHarness();
+  it('loses no wake-up when many short nodes contend for the slots', async ({ harness }) => {
+    const h = await harness();
     const engine2 = h.peer();
     let running = 0;
     let max = 0;
@@ -133,15 +120,15 @@ describe('workflow maxConcurrency', () => {
     );
     // A lost wake-up leaves a job parked for hours: the wait would time out.
     const states = await Promise.all(
-      ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 15_000 })),
+      ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 15_000 })),
     );
     expect(states.every((s) => s.status === 'completed')).toBe(true);
     expect(runs).toBe(50);
     expect(max).toBeLessThanOrEqual(2);
   });
 
-  it('a cancelled execution gives its place in line to the next one', async () => {
-    h = await createHarness();
+  it('a cancelled execution gives its place in line to the next one', async ({ harness }) => {
+    const h = await harness();
     const hold = holding();
     h.registry.register('hold', hold.executor);
     await h.engine.registerWorkflow(
@@ -153,7 +140,7 @@ describe('workflow maxConcurrency', () => {
     const second = await h.engine.enqueueWorkflow('single');
     const third = await h.engine.enqueueWorkflow('single');
     await until(
-      async () => (await h!.redis.zcard(waitingKey(h!.prefix, 'single'))) === 2,
+      async () => (await h.redis.zcard(waitingKey(h.prefix, 'single'))) === 2,
       5_000,
       'two waiting',
     );
@@ -169,12 +156,9 @@ describe('workflow maxConcurrency', () => {
     expect(hold.state.max).toBe(1);
   });
 
-  it('reclaims the slot of a holder that died, on the reconciler pass', async () => {
-    h = await createHarness({ reconcileIntervalMs: 0 });
-    h.registry.register(
-      'step',
-      exec(async () => ({ success: true })),
-    );
+  it('reclaims the slot of a holder that died, on the reconciler pass', async ({ harness }) => {
+    const h = await harness({ reconcileIntervalMs: 0 });
+    h.registry.register('step', noop);
     await h.engine.registerWorkflow(
       wf('orphaned', [{ id: 'N', type: 'step' }], { maxConcurrency: 1 }),
     );
@@ -184,7 +168,7 @@ describe('workflow maxConcurrency', () => {
     await h.engine.startWorkers(2);
     const id = await h.engine.enqueueWorkflow('orphaned');
     await until(
-      async () => (await h!.redis.zcard(waitingKey(h!.prefix, 'orphaned'))) === 1,
+      async () => (await h.redis.zcard(waitingKey(h.prefix, 'orphaned'))) === 1,
       5_000,
       'the job to wait',
     );

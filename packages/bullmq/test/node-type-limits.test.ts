@@ -1,24 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { nodeJobId } from '../src/node-jobs.js';
 import { typeQueueName } from '../src/node-queues.js';
-import {
-  createHarness,
-  deferred,
-  exec,
-  type Harness,
-  until,
-  wf,
-} from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { deferred, exec, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { noop } from './support/stock-executors.js';
 
 describe('node type limits', () => {
-  it('rateLimit holds across engines and does not slow other node types', async () => {
-    h = await createHarness();
+  it('rateLimit holds across engines and does not slow other node types', async ({ harness }) => {
+    const h = await harness();
     const engine2 = h.peer();
     const starts: number[] = [];
     h.registry.register(
@@ -45,10 +34,10 @@ describe('node type limits', () => {
       Array.from({ length: 10 }, () => ({ workflowId: 'fast-flow' })),
     );
     const fastStates = await Promise.all(
-      fast.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 5_000 })),
+      fast.map((id) => h.engine.waitForExecution(id, { timeoutMs: 5_000 })),
     );
     const meteredStates = await Promise.all(
-      metered.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 10_000 })),
+      metered.map((id) => h.engine.waitForExecution(id, { timeoutMs: 10_000 })),
     );
     expect(meteredStates.every((s) => s.status === 'completed')).toBe(true);
     expect(fastStates.every((s) => s.status === 'completed')).toBe(true);
@@ -66,8 +55,8 @@ describe('node type limits', () => {
     expect(lastFast).toBeLessThan(starts[4]!);
   });
 
-  it('concurrency holds across engines and does not slow other node types', async () => {
-    h = await createHarness();
+  it('concurrency holds across engines and does not slow other node types', async ({ harness }) => {
+    const h = await harness();
     const engine2 = h.peer();
     const release = deferred();
     const state = { running: 0, max: 0, runs: 0 };
@@ -83,10 +72,7 @@ describe('node type limits', () => {
       }),
       { concurrency: 1 },
     );
-    h.registry.register(
-      'fast',
-      exec(async () => ({ success: true })),
-    );
+    h.registry.register('fast', noop);
     await h.engine.registerWorkflow(wf('exclusive-flow', [{ id: 'X', type: 'exclusive' }]));
     await h.engine.registerWorkflow(wf('fast-flow', [{ id: 'F', type: 'fast' }]));
     await h.engine.startWorkers(4);
@@ -97,12 +83,12 @@ describe('node type limits', () => {
     );
     await until(() => state.running === 1, 5_000, 'one exclusive run');
     const waitKey = `${h.prefix}:${typeQueueName('exclusive')}:wait`;
-    await until(async () => (await h!.redis.llen(waitKey)) === 3, 5_000, 'three queued');
+    await until(async () => (await h.redis.llen(waitKey)) === 3, 5_000, 'three queued');
     const fast = await h.engine.enqueueWorkflows(
       Array.from({ length: 10 }, () => ({ workflowId: 'fast-flow' })),
     );
     const fastStates = await Promise.all(
-      fast.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 5_000 })),
+      fast.map((id) => h.engine.waitForExecution(id, { timeoutMs: 5_000 })),
     );
     expect(fastStates.every((s) => s.status === 'completed')).toBe(true);
     expect(state.runs).toBe(1);
@@ -113,7 +99,7 @@ describe('node type limits', () => {
 
     release.resolve();
     const states = await Promise.all(
-      exclusive.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 10_000 })),
+      exclusive.map((id) => h.engine.waitForExecution(id, { timeoutMs: 10_000 })),
     );
     expect(states.every((s) => s.status === 'completed')).toBe(true);
     expect(state.runs).toBe(4);

@@ -4,25 +4,16 @@ import {
   NodeNotFoundError,
   WorkflowValidationError,
 } from '@spane/core';
-import { afterEach, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { nodeJobId } from '../src/node-jobs.js';
-import {
-  createHarness,
-  exec,
-  type Harness,
-  silentLogger,
-  until,
-  wf,
-} from './support/engine-harness.js';
+import { exec, silentLogger, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoNodeId, noop } from './support/stock-executors.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-it('getTrace has one span per node attempt; getLogs has engine lines and ctx.log lines in order', async () => {
-  h = await createHarness();
+it('getTrace has one span per node attempt; getLogs has engine lines and ctx.log lines in order', async ({
+  harness,
+}) => {
+  const h = await harness();
   let calls = 0;
   h.registry.register(
     'flaky',
@@ -43,7 +34,7 @@ it('getTrace has one span per node attempt; getLogs has engine lines and ctx.log
   expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
 
   const spans = (await until(async () => {
-    const s = await h!.engine.getTrace(id);
+    const s = await h.engine.getTrace(id);
     return s.length === 2 ? s : undefined;
   }))!;
   expect(spans.map((s) => [s.nodeId, s.attempt, s.status])).toEqual([
@@ -55,7 +46,7 @@ it('getTrace has one span per node attempt; getLogs has engine lines and ctx.log
     expect(Date.parse(s.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(s.startedAt));
 
   const logs = (await until(async () => {
-    const l = await h!.engine.getLogs(id);
+    const l = await h.engine.getLogs(id);
     return l.some((e) => e.message === 'execution completed') ? l : undefined;
   }))!;
   const messages = logs.map((l) => l.message);
@@ -69,12 +60,11 @@ it('getTrace has one span per node attempt; getLogs has engine lines and ctx.log
   );
 });
 
-it('enqueueNode re-adds the job of a queued node and refuses what cannot be queued', async () => {
-  h = await createHarness({ logger: silentLogger });
-  h.registry.register(
-    'noop',
-    exec(async (ctx) => ({ success: true, data: ctx.nodeId })),
-  );
+it('enqueueNode re-adds the job of a queued node and refuses what cannot be queued', async ({
+  harness,
+}) => {
+  const h = await harness({ logger: silentLogger });
+  h.registry.register('noop', echoNodeId);
   await h.engine.registerWorkflow(
     wf('manual', [
       { id: 'A', type: 'noop' },
@@ -101,12 +91,11 @@ it('enqueueNode re-adds the job of a queued node and refuses what cannot be queu
   );
 });
 
-it('registers, lists, reads and unregisters workflows; invalid definitions are refused with their issues', async () => {
-  h = await createHarness();
-  h.registry.register(
-    'noop',
-    exec(async () => ({ success: true })),
-  );
+it('registers, lists, reads and unregisters workflows; invalid definitions are refused with their issues', async ({
+  harness,
+}) => {
+  const h = await harness();
+  h.registry.register('noop', noop);
   const stored = await h.engine.registerWorkflow(wf('listed', [{ id: 'A', type: 'noop' }]));
   expect(stored).toMatchObject({ workflowId: 'listed', tenantId: 'default' });
   expect((await h.engine.listWorkflows()).map((w) => w.workflowId)).toEqual(['listed']);

@@ -1,21 +1,12 @@
-import { afterEach, expect, it } from 'vitest';
-import {
-  createHarness,
-  exec,
-  type Harness,
-  silentLogger,
-  until,
-  wf,
-} from './support/engine-harness.js';
+import { expect } from 'vitest';
+import { exec, silentLogger, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoInput } from './support/stock-executors.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-it('a high-priority execution enqueued behind 500 low-priority nodes starts before they drain, on every node', async () => {
-  h = await createHarness({ logger: silentLogger });
+it('a high-priority execution enqueued behind 500 low-priority nodes starts before they drain, on every node', async ({
+  harness,
+}) => {
+  const h = await harness({ logger: silentLogger });
   const order: string[] = [];
   h.registry.register(
     'work',
@@ -49,15 +40,15 @@ it('a high-priority execution enqueued behind 500 low-priority nodes starts befo
   expect(first).toBeLessThan(5);
   expect(second).toBeLessThan(first + 5);
   await until(
-    async () => (await h!.engine.getExecution(low[499]!))?.status === 'completed',
+    async () => (await h.engine.getExecution(low[499]!))?.status === 'completed',
     30_000,
     'low runs',
   );
   expect(order.filter((o) => o.startsWith('low'))).toHaveLength(500);
 });
 
-it('the same idempotencyKey from 20 concurrent calls yields one execution', async () => {
-  h = await createHarness({ logger: silentLogger });
+it('the same idempotencyKey from 20 concurrent calls yields one execution', async ({ harness }) => {
+  const h = await harness({ logger: silentLogger });
   let runs = 0;
   h.registry.register(
     'once',
@@ -69,7 +60,7 @@ it('the same idempotencyKey from 20 concurrent calls yields one execution', asyn
   await h.engine.registerWorkflow(wf('keyed', [{ id: 'N', type: 'once' }]));
   const ids = await Promise.all(
     Array.from({ length: 20 }, () =>
-      h!.engine.enqueueWorkflow('keyed', {}, { idempotencyKey: 'order-42' }),
+      h.engine.enqueueWorkflow('keyed', {}, { idempotencyKey: 'order-42' }),
     ),
   );
   expect(new Set(ids).size).toBe(1);
@@ -82,12 +73,11 @@ it('the same idempotencyKey from 20 concurrent calls yields one execution', asyn
   expect(page.items).toHaveLength(1);
 });
 
-it('a delay node survives an engine restart and wakes on time in the new engine', async () => {
-  h = await createHarness({ logger: silentLogger });
-  h.registry.register(
-    'pass',
-    exec(async (ctx) => ({ success: true, data: ctx.inputData })),
-  );
+it('a delay node survives an engine restart and wakes on time in the new engine', async ({
+  harness,
+}) => {
+  const h = await harness({ logger: silentLogger });
+  h.registry.register('pass', echoInput);
   await h.engine.registerWorkflow(
     wf('sleepy', [
       { id: 'A', type: 'pass' },
@@ -99,7 +89,7 @@ it('a delay node survives an engine restart and wakes on time in the new engine'
   const started = Date.now();
   const id = await h.engine.enqueueWorkflow('sleepy', { v: 7 });
   await until(
-    async () => (await h!.store.getExecution(id))?.nodeResults.W?.status === 'delayed',
+    async () => (await h.store.getExecution(id))?.nodeResults.W?.status === 'delayed',
     5_000,
     'W delayed',
   );

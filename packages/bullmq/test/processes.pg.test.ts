@@ -1,38 +1,35 @@
 import { NodeRegistry } from '@spane/core';
 import { PostgresExecutionStore } from '@spane/store-postgres';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { WorkflowEngine } from '../src/index.js';
 import {
-  createHarness,
   deferred,
   deleteKeys,
   exec,
-  type Harness,
   REDIS_URL,
   silentLogger,
   TEST_TIMINGS,
   until,
   wf,
 } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 import { type PrivatePostgres, startPrivatePostgres } from './support/private-postgres.js';
 import { type EngineProcess, spawnEngine } from './support/spawn-engine.js';
+import { diamond } from './support/workflow-shapes.js';
 
 // Processes can only share a store that lives outside them: these tests run on PostgreSQL.
 
-let h: Harness | undefined;
 const children: EngineProcess[] = [];
 afterEach(async () => {
   for (const c of children.splice(0)) await c.kill('SIGKILL');
-  await h?.close();
-  h = undefined;
 });
 
 const refuse = exec(async () => {
   throw new Error('this process runs no workers');
 });
 
-it('a second engine process shares the work; every node runs once', async () => {
-  h = await createHarness({ logger: silentLogger });
+it('a second engine process shares the work; every node runs once', async ({ harness }) => {
+  const h = await harness({ logger: silentLogger });
   h.registry.register(
     'step',
     exec(async (ctx) => {
@@ -41,22 +38,15 @@ it('a second engine process shares the work; every node runs once', async () => 
     }),
   );
   h.registry.register('hang', refuse);
-  await h.engine.registerWorkflow(
-    wf('shared', [
-      { id: 'A', type: 'step' },
-      { id: 'B', type: 'step', inputs: ['A'] },
-      { id: 'C', type: 'step', inputs: ['A'] },
-      { id: 'D', type: 'step', inputs: ['B', 'C'] },
-    ]),
-  );
+  await h.engine.registerWorkflow(diamond('shared', 'step'));
   const child = await spawnEngine({ prefix: h.prefix, schema: h.schema!, stepMs: 2 });
   children.push(child);
   await h.engine.startWorkers(4);
   const ids = await Promise.all(
-    Array.from({ length: 30 }, (_, i) => h!.engine.enqueueWorkflow('shared', { i })),
+    Array.from({ length: 30 }, (_, i) => h.engine.enqueueWorkflow('shared', { i })),
   );
   const states = await Promise.all(
-    ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 30_000 })),
+    ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 30_000 })),
   );
   const pids = new Set<number>();
   for (const state of states) {
@@ -70,8 +60,10 @@ it('a second engine process shares the work; every node runs once', async () => 
   expect(pids).toEqual(new Set([process.pid, child.pid]));
 });
 
-it('SIGKILL of an engine process mid-node: a new process runs the node again and the run completes, each result recorded once', async () => {
-  h = await createHarness({ logger: silentLogger });
+it('SIGKILL of an engine process mid-node: a new process runs the node again and the run completes, each result recorded once', async ({
+  harness,
+}) => {
+  const h = await harness({ logger: silentLogger });
   h.registry.register('step', refuse);
   h.registry.register('hang', refuse);
   await h.engine.registerWorkflow(
@@ -91,7 +83,7 @@ it('SIGKILL of an engine process mid-node: a new process runs the node again and
   const second = await spawnEngine({ prefix: h.prefix, schema: h.schema!, hang: false });
   children.push(second);
   await until(
-    async () => (await h!.store.getExecution(id))?.nodeResults.B?.status === 'completed',
+    async () => (await h.store.getExecution(id))?.nodeResults.B?.status === 'completed',
     20_000,
     'B',
   );

@@ -1,31 +1,13 @@
-import { afterEach, expect, it } from 'vitest';
-import {
-  createHarness,
-  deferred,
-  exec,
-  type Harness,
-  silentLogger,
-  until,
-  wf,
-} from './support/engine-harness.js';
-import { type PrivateRedis, startPrivateRedis } from './support/private-redis.js';
+import { expect } from 'vitest';
+import { deferred, exec, silentLogger, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { diamond } from './support/workflow-shapes.js';
 
-let h: Harness | undefined;
-let redis: PrivateRedis | undefined;
-afterEach(async () => {
-  await h?.close();
-  await redis?.stop();
-  h = undefined;
-  redis = undefined;
-});
-
-it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execution completes', async () => {
-  redis = await startPrivateRedis();
+it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execution completes', async ({
+  harness,
+}) => {
   // No periodic pass: the test calls reconcile() itself.
-  h = await createHarness(
-    { reconcileIntervalMs: 0, logger: silentLogger },
-    { redisUrl: redis.url },
-  );
+  const h = await harness({ reconcileIntervalMs: 0, logger: silentLogger }, { privateRedis: true });
   const calls: Record<string, number> = {};
   const bRunning = deferred();
   h.registry.register(
@@ -41,18 +23,11 @@ it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execut
       return { success: true, data: { from: ctx.nodeId } };
     }),
   );
-  await h.engine.registerWorkflow(
-    wf('flushed', [
-      { id: 'A', type: 'step' },
-      { id: 'B', type: 'step', inputs: ['A'] },
-      { id: 'C', type: 'step', inputs: ['A'] },
-      { id: 'D', type: 'step', inputs: ['B', 'C'] },
-    ]),
-  );
+  await h.engine.registerWorkflow(diamond('flushed', 'step'));
   await h.engine.startWorkers(4);
   const id = await h.engine.enqueueWorkflow('flushed', {});
   await bRunning.promise;
-  await until(async () => (await h!.store.getExecution(id))?.nodeResults.C?.status === 'completed');
+  await until(async () => (await h.store.getExecution(id))?.nodeResults.C?.status === 'completed');
 
   // Everything in Redis is gone, B's active job and its lock included, so stall detection
   // can never bring B back: only the store still knows B must run.
@@ -71,8 +46,8 @@ it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execut
   expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 1 });
 });
 
-it('reconcile leaves existing jobs alone', async () => {
-  h = await createHarness({ reconcileIntervalMs: 0, logger: silentLogger });
+it('reconcile leaves existing jobs alone', async ({ harness }) => {
+  const h = await harness({ reconcileIntervalMs: 0, logger: silentLogger });
   const release = deferred();
   h.registry.register(
     'wait',

@@ -1,30 +1,23 @@
 import { NodeRegistry } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { WorkflowEngine } from '../src/index.js';
 import { nodeJobId } from '../src/node-jobs.js';
 import {
   barrier,
-  createHarness,
   deferred,
   exec,
-  type Harness,
   jobsIn,
   silentLogger,
   TEST_TIMINGS,
   until,
   wf,
 } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 import { createRedisProxy } from './support/redis-proxy.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
 describe('a worker that dies mid-node', () => {
-  it('re-runs the node on another engine once its lock expires', async () => {
-    h = await createHarness();
+  it('re-runs the node on another engine once its lock expires', async ({ harness }) => {
+    const h = await harness();
     // Engine one reaches Redis only through a proxy. Cutting the proxy is, for Redis, the
     // same as killing engine one's process: its lock on the running node is no longer
     // renewed. (Its executor keeps hanging in this process, as a killed one would never return.)
@@ -104,8 +97,8 @@ describe('a worker that dies mid-node', () => {
 });
 
 describe('close()', () => {
-  it('lets running nodes finish, leaves no active job and loses no work', async () => {
-    h = await createHarness();
+  it('lets running nodes finish, leaves no active job and loses no work', async ({ harness }) => {
+    const h = await harness();
     const threeRunning = barrier(3);
     const release = deferred();
     const runs: string[] = [];
@@ -163,8 +156,10 @@ describe('close()', () => {
     expect(runs.sort()).toEqual(['J', 'N1', 'N2', 'N3']);
   });
 
-  it('puts a node that outlives the grace back in the queue for another engine', async () => {
-    h = await createHarness({ shutdownGraceMs: 200 });
+  it('puts a node that outlives the grace back in the queue for another engine', async ({
+    harness,
+  }) => {
+    const h = await harness({ shutdownGraceMs: 200 });
     const started = deferred();
     const stuck = deferred();
     let firstSignal: AbortSignal | undefined;

@@ -4,18 +4,16 @@ import {
   NodeNotFoundError,
   NonRetryableError,
 } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, exec, type Harness, wf } from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { describe, expect } from 'vitest';
+import { exec, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { noop } from './support/stock-executors.js';
 
 describe('replay', () => {
-  it('re-runs a whole execution, or only a node and its descendants reusing the rest', async () => {
-    h = await createHarness();
+  it('re-runs a whole execution, or only a node and its descendants reusing the rest', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const runs = new Map<string, number>();
     const inputs = new Map<string, unknown[]>();
     let failC = true;
@@ -79,16 +77,13 @@ describe('replay', () => {
     expect(inputs.get('A')).toEqual([{ order: 7 }, { order: 7 }]);
   });
 
-  it('rejects unknown executions and nodes, and nodes that were skipped', async () => {
-    h = await createHarness();
+  it('rejects unknown executions and nodes, and nodes that were skipped', async ({ harness }) => {
+    const h = await harness();
     h.registry.register(
       'pick',
       exec(async () => ({ success: true, nextNodes: ['L'] })),
     );
-    h.registry.register(
-      'step',
-      exec(async () => ({ success: true })),
-    );
+    h.registry.register('step', noop);
     await h.engine.registerWorkflow(
       wf('branchy', [
         { id: 'P', type: 'pick' },

@@ -1,15 +1,14 @@
 import { WorkflowValidationError } from '@spane/core';
 import { Queue } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, exec, type Harness, until, wf } from './support/engine-harness.js';
+import { afterEach, describe, expect } from 'vitest';
+import { type Harness, until, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoInput, noop } from './support/stock-executors.js';
 
-let h: Harness | undefined;
 let control: Queue | undefined;
 afterEach(async () => {
   await control?.close();
   control = undefined;
-  await h?.close();
-  h = undefined;
 });
 
 function controlQueue(harness: Harness): Queue {
@@ -18,13 +17,12 @@ function controlQueue(harness: Harness): Queue {
 }
 
 describe('cron schedules', () => {
-  it('fire once per slot however many engines run, and stop when unregistered', async () => {
-    h = await createHarness();
+  it('fire once per slot however many engines run, and stop when unregistered', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const engine2 = h.peer();
-    h.registry.register(
-      'tick',
-      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
-    );
+    h.registry.register('tick', echoInput);
     const ticker = wf('ticker', [{ id: 'T', type: 'tick' }], {
       triggers: [{ type: 'schedule', cron: '* * * * * *', initialData: { tick: true } }],
     });
@@ -37,7 +35,7 @@ describe('cron schedules', () => {
     await engine2.startWorkers(2);
 
     const done = async () =>
-      (await h!.engine.listExecutions({ workflowId: 'ticker', status: 'completed' })).items;
+      (await h.engine.listExecutions({ workflowId: 'ticker', status: 'completed' })).items;
     await until(async () => (await done()).length >= 2, 10_000, 'two firings');
     await h.engine.unregisterWorkflow('ticker');
     expect(await queue.getJobSchedulersCount()).toBe(0);
@@ -46,14 +44,14 @@ describe('cron schedules', () => {
 
     await until(
       async () =>
-        (await h!.engine.listExecutions({ workflowId: 'ticker', status: ['pending', 'running'] }))
+        (await h.engine.listExecutions({ workflowId: 'ticker', status: ['pending', 'running'] }))
           .items.length === 0,
       5_000,
       'the last firing to finish',
     );
     const runs = await Promise.all(
       (await h.engine.listExecutions({ workflowId: 'ticker' })).items.map(
-        async (s) => (await h!.engine.getExecution(s.executionId))!,
+        async (s) => (await h.engine.getExecution(s.executionId))!,
       ),
     );
     const slots = runs.map((r) => (r.metadata.trigger as { at: string }).at);
@@ -65,12 +63,11 @@ describe('cron schedules', () => {
     }
   });
 
-  it('are replaced when a workflow is registered again, and invalid ones are refused', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'tick',
-      exec(async () => ({ success: true })),
-    );
+  it('are replaced when a workflow is registered again, and invalid ones are refused', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register('tick', noop);
     const queue = controlQueue(h);
     const withCron = (cron: string, timezone?: string) =>
       wf('reporting', [{ id: 'T', type: 'tick' }], {

@@ -4,14 +4,12 @@ import {
   NonRetryableError,
   WorkflowValidationError,
 } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { WorkflowEngine } from '../src/index.js';
 import { nodeJobId } from '../src/node-jobs.js';
 import {
-  createHarness,
   deferred,
   exec,
-  type Harness,
   jobsIn,
   keysOf,
   record,
@@ -20,13 +18,11 @@ import {
   until,
   wf,
 } from './support/engine-harness.js';
+import { type HarnessFactory, it } from './support/harness-fixture.js';
 
-let h: Harness | undefined;
 const extra: WorkflowEngine[] = [];
 afterEach(async () => {
   for (const e of extra.splice(0)) await e.close();
-  await h?.close();
-  h = undefined;
 });
 
 /** Resolves when the signal aborts. */
@@ -42,8 +38,10 @@ async function childrenOf(engine: WorkflowEngine, parentExecutionId: string) {
 }
 
 describe('sub-workflow nodes', () => {
-  it('runs the child with the mapped input, maps its output back, and the parent continues without holding a worker slot', async () => {
-    h = await createHarness();
+  it('runs the child with the mapped input, maps its output back, and the parent continues without holding a worker slot', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const inputs = new Map<string, unknown>();
     h.registry.register(
       'source',
@@ -131,8 +129,8 @@ describe('sub-workflow nodes', () => {
     expect(await h.redis.scard(`${h.prefix}:subworkflows`)).toBe(0);
   });
 
-  it('rejects invalid sub-workflow configs at registration', async () => {
-    h = await createHarness();
+  it('rejects invalid sub-workflow configs at registration', async ({ harness }) => {
+    const h = await harness();
     const error = await h.engine
       .registerWorkflow(
         wf('bad', [
@@ -154,8 +152,10 @@ describe('sub-workflow nodes', () => {
     ]);
   });
 
-  it('fails the parent node when the child fails, through every level, unless continueOnFail', async () => {
-    h = await createHarness();
+  it('fails the parent node when the child fails, through every level, unless continueOnFail', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const tolerated: unknown[] = [];
     h.registry.register(
       'boom',
@@ -220,8 +220,8 @@ describe('sub-workflow nodes', () => {
     );
   });
 
-  it('checks the depth limit before creating anything', async () => {
-    h = await createHarness({ limits: { maxDepth: 2 } });
+  it('checks the depth limit before creating anything', async ({ harness }) => {
+    const h = await harness({ limits: { maxDepth: 2 } });
     await h.engine.registerWorkflow(
       wf('recursive', [{ id: 'R', type: 'sub-workflow', config: { workflowId: 'recursive' } }]),
     );
@@ -239,8 +239,10 @@ describe('sub-workflow nodes', () => {
     expect(deep?.nodeResults.R?.attempts).toBe(1);
   });
 
-  it('cancelling the parent cancels the child; cancelling a child fails its parent node', async () => {
-    h = await createHarness();
+  it('cancelling the parent cancels the child; cancelling a child fails its parent node', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const holding = new Map<string, { promise: Promise<void>; resolve: () => void }>();
     const abortedRuns: string[] = [];
     h.registry.register(
@@ -278,8 +280,8 @@ describe('sub-workflow nodes', () => {
     expect(state.nodeResults.S?.error).toMatch(/sub-workflow 'slow' .* cancelled/);
   });
 
-  it('runs parents and children across several engines', async () => {
-    h = await createHarness();
+  it('runs parents and children across several engines', async ({ harness }) => {
+    const h = await harness();
     const registry2 = new NodeRegistry();
     const engine2 = h.peerWith(registry2);
     const runs = new Map<string, number>();
@@ -345,8 +347,8 @@ describe('a parent whose child finished while its engine died', () => {
     });
   }
 
-  async function setup(childAttempts: number) {
-    h = await createHarness();
+  async function setup(harness: HarnessFactory, childAttempts: number) {
+    const h = await harness();
     h.registry.register(
       'step',
       exec(async (ctx) => ({ success: true, data: `${ctx.nodeId}!` })),
@@ -368,11 +370,11 @@ describe('a parent whose child finished while its engine died', () => {
       ]),
     );
     await engine.startWorkers(2);
-    return engine;
+    return { h, engine };
   }
 
-  it('the re-run of the job that finished the child tells the parent', async () => {
-    const engine = await setup(3);
+  it('the re-run of the job that finished the child tells the parent', async ({ harness }) => {
+    const { engine } = await setup(harness, 3);
     const id = await engine.enqueueWorkflow('mum');
     const state = await engine.waitForExecution(id, { timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
@@ -380,15 +382,15 @@ describe('a parent whose child finished while its engine died', () => {
     expect(state.nodeResults.N?.data).toBe('N!');
   });
 
-  it('the reconciler tells the parent when the job is gone', async () => {
-    const engine = await setup(1);
+  it('the reconciler tells the parent when the job is gone', async ({ harness }) => {
+    const { h, engine } = await setup(harness, 1);
     const id = await engine.enqueueWorkflow('mum');
     await until(async () => (await childrenOf(engine, id))[0]?.status === 'completed', 5_000);
     const [child] = await childrenOf(engine, id);
     // The job that finished the child failed for good (no attempts left): nothing runs it again.
     await until(
       async () =>
-        (await jobsIn(h!.redis, h!.prefix, 'failed')).includes(nodeJobId(child!.executionId, 'K')),
+        (await jobsIn(h.redis, h.prefix, 'failed')).includes(nodeJobId(child!.executionId, 'K')),
       5_000,
       'the child job to fail',
     );
@@ -399,6 +401,6 @@ describe('a parent whose child finished while its engine died', () => {
     const state = await engine.waitForExecution(id, { timeoutMs: 5_000 });
     expect(state.status).toBe('completed');
     expect(state.nodeResults.S?.data).toBe('K!');
-    expect(await h!.redis.scard(`${h!.prefix}:subworkflows`)).toBe(0);
+    expect(await h.redis.scard(`${h.prefix}:subworkflows`)).toBe(0);
   });
 });

@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createHarness, deferred, exec, type Harness, wf } from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { describe, expect } from 'vitest';
+import { deferred, exec, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
 
 describe('workflow versions', () => {
-  it('runs finish on the version they started with; new runs use the new one', async () => {
-    h = await createHarness();
+  it('runs finish on the version they started with; new runs use the new one', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const started = deferred();
     const release = deferred();
     let held = false;

@@ -4,27 +4,22 @@ import {
   InvalidSignatureError,
   WebhookNotFoundError,
 } from '@spane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { signWebhook } from '../src/index.js';
-import { createHarness, exec, type Harness, wf } from './support/engine-harness.js';
+import { type Harness, wf } from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+import { echoInput } from './support/stock-executors.js';
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function finished(ids: string[]): Promise<ExecutionState[]> {
-  return Promise.all(ids.map((id) => h!.engine.waitForExecution(id, { timeoutMs: 5_000 })));
+async function finished(h: Harness, ids: string[]): Promise<ExecutionState[]> {
+  return Promise.all(ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 5_000 })));
 }
 
 describe('webhook triggers', () => {
-  it('start every workflow on a path and method, across tenants, and survive a restart', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'echo',
-      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
-    );
+  it('start every workflow on a path and method, across tenants, and survive a restart', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register('echo', echoInput);
     const hook = (id: string, path: string, method?: 'GET' | 'POST') =>
       wf(id, [{ id: 'N', type: 'echo' }], {
         triggers: [{ type: 'webhook', path, ...(method ? { method } : {}) }],
@@ -41,7 +36,7 @@ describe('webhook triggers', () => {
       { 'Content-Type': 'application/json', 'X-Custom': 'v', 'X-Nothing': undefined },
     );
     expect(ids).toHaveLength(2);
-    const states = await finished(ids);
+    const states = await finished(h, ids);
     expect(states.map((s) => `${s.tenantId}/${s.workflowId}`).sort()).toEqual([
       'acme/hook-b',
       'default/hook-a',
@@ -59,6 +54,7 @@ describe('webhook triggers', () => {
     }
 
     const [text] = await finished(
+      h,
       await h.engine.triggerWebhook('/orders/new', 'GET', 'plain text'),
     );
     expect(text).toMatchObject({
@@ -66,6 +62,7 @@ describe('webhook triggers', () => {
       initialData: { body: 'plain text', headers: {} },
     });
     const parsed = await finished(
+      h,
       await h.engine.triggerWebhook('orders/new', 'POST', { ok: true }),
     );
     expect(parsed.map((s) => s.initialData)).toEqual([
@@ -73,6 +70,7 @@ describe('webhook triggers', () => {
       { body: { ok: true }, headers: {} },
     ]);
     const [broken] = await finished(
+      h,
       await h.engine.triggerWebhook('orders/new', 'GET', '{not json', {}),
     );
     expect((broken!.initialData as { body: unknown }).body).toBe('{not json');
@@ -95,7 +93,7 @@ describe('webhook triggers', () => {
     await expect(restarted.triggerWebhook('orders/new', 'POST', '')).rejects.toBeInstanceOf(
       WebhookNotFoundError,
     );
-    const moved = await finished(await restarted.triggerWebhook('orders/v2', 'POST', ''));
+    const moved = await finished(h, await restarted.triggerWebhook('orders/v2', 'POST', ''));
     expect(moved.map((s) => s.workflowId)).toEqual(['hook-a']);
 
     // Redis loses the route copy (the store keeps the definitions): an engine starting its
@@ -107,17 +105,14 @@ describe('webhook triggers', () => {
     );
     const rebuilt = h.peer();
     await rebuilt.startWorkers(1);
-    const [fromGlobex] = await finished(await rebuilt.triggerWebhook('tenant/only', 'POST', ''));
+    const [fromGlobex] = await finished(h, await rebuilt.triggerWebhook('tenant/only', 'POST', ''));
     expect(fromGlobex).toMatchObject({ workflowId: 'hook-c', tenantId: 'globex' });
     expect(await rebuilt.triggerWebhook('orders/v2', 'POST', '')).toHaveLength(1);
   });
 
-  it('check HMAC signatures and refuse replayed deliveries', async () => {
-    h = await createHarness();
-    h.registry.register(
-      'echo',
-      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
-    );
+  it('check HMAC signatures and refuse replayed deliveries', async ({ harness }) => {
+    const h = await harness();
+    h.registry.register('echo', echoInput);
     await h.engine.registerWorkflow(
       wf('signed', [{ id: 'N', type: 'echo' }], {
         triggers: [{ type: 'webhook', path: 'secure/in', secret: 's3cret' }],
@@ -135,11 +130,12 @@ describe('webhook triggers', () => {
     });
 
     const [ok] = await finished(
+      h,
       await h.engine.triggerWebhook('secure/in', 'POST', raw, sign('s3cret', raw)),
     );
     expect(ok?.initialData).toMatchObject({ body: { amount: 10 } });
     const refused = async (body: unknown, headers: Record<string, string>) =>
-      h!.engine.triggerWebhook('secure/in', 'POST', body, headers).catch((e: unknown) => e);
+      h.engine.triggerWebhook('secure/in', 'POST', body, headers).catch((e: unknown) => e);
     const now = Math.floor(Date.now() / 1000);
     for (const error of [
       await refused(raw, sign('wrong', raw)),
