@@ -7,30 +7,18 @@ import {
 } from '@spane/core';
 import { PostgresExecutionStore } from '@spane/store-postgres';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { WorkflowEngine } from '../src/index.js';
-import {
-  createHarness,
-  deleteKeys,
-  exec,
-  type Harness,
-  REDIS_URL,
-  wf,
-} from './support/engine-harness.js';
-
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+import { deleteKeys, exec, type Harness, REDIS_URL, wf } from './support/engine-harness.js';
+import { type HarnessFactory, it } from './support/harness-fixture.js';
 
 const ACME = { tenantId: 'acme' };
 const GLOBEX = { tenantId: 'globex' };
 
-/** A harness with a two-node workflow `flow` registered for `acme` (B fails for good when told). */
-async function twoTenants(): Promise<Harness> {
-  const harness = await createHarness();
-  harness.registry.register(
+/** A harness with a two-node workflow `flow` of tenant `acme`; a node fails for good on input `{ fail: true }`. */
+async function twoTenants(harness: HarnessFactory): Promise<Harness> {
+  const h = await harness();
+  h.registry.register(
     'step',
     exec(async (ctx) => {
       if ((ctx.inputData as { fail?: boolean } | undefined)?.fail) {
@@ -39,19 +27,19 @@ async function twoTenants(): Promise<Harness> {
       return { success: true, data: ctx.inputData };
     }),
   );
-  await harness.engine.registerWorkflow(
+  await h.engine.registerWorkflow(
     wf('flow', [
       { id: 'A', type: 'step' },
       { id: 'B', type: 'step', inputs: ['A'] },
     ]),
     ACME,
   );
-  return harness;
+  return h;
 }
 
 describe('tenancy in the engine API', () => {
-  it('an execution of another tenant answers exactly like a missing one', async () => {
-    h = await twoTenants();
+  it('an execution of another tenant answers exactly like a missing one', async ({ harness }) => {
+    const h = await twoTenants(harness);
     const { engine } = h;
     await engine.startWorkers(2);
     const id = await engine.enqueueWorkflow('flow', { n: 1 }, ACME);
@@ -90,8 +78,10 @@ describe('tenancy in the engine API', () => {
     );
   });
 
-  it('pause, resume and cancel of another tenant’s execution are refused as not found and change nothing', async () => {
-    h = await twoTenants();
+  it('pause, resume and cancel of another tenant’s execution are refused as not found and change nothing', async ({
+    harness,
+  }) => {
+    const h = await twoTenants(harness);
     const { engine } = h;
     // No workers: the execution stays pending with its entry node queued.
     const id = await engine.enqueueWorkflow('flow', {}, ACME);
@@ -111,8 +101,8 @@ describe('tenancy in the engine API', () => {
     expect((await engine.getExecutionSummary(id, ACME))?.status).toBe('cancelled');
   });
 
-  it('a dead-letter item is found, counted and retried only in its tenant', async () => {
-    h = await twoTenants();
+  it('a dead-letter item is found, counted and retried only in its tenant', async ({ harness }) => {
+    const h = await twoTenants(harness);
     const { engine } = h;
     await engine.startWorkers(2);
     const id = await engine.enqueueWorkflow('flow', { fail: true }, ACME);
@@ -134,8 +124,10 @@ describe('tenancy in the engine API', () => {
     expect((await engine.getQueueStats()).dlq, 'no scope: every tenant').toBe(1);
   });
 
-  it('getDLQItems pages with inclusive start and end over the store’s cursor pages', async () => {
-    h = await createHarness();
+  it('getDLQItems pages with inclusive start and end over the store’s cursor pages', async ({
+    harness,
+  }) => {
+    const h = await harness();
     const ids: string[] = [];
     for (let i = 0; i < 120; i++) {
       const item = await h.store.addDLQItem({
@@ -158,8 +150,8 @@ describe('tenancy in the engine API', () => {
     expect(await h.engine.getDLQItems(200, 300, ACME)).toEqual([]);
   });
 
-  it('a workflow of another tenant is not found', async () => {
-    h = await twoTenants();
+  it('a workflow of another tenant is not found', async ({ harness }) => {
+    const h = await twoTenants(harness);
     expect(await h.engine.getWorkflow('flow', GLOBEX)).toBeNull();
     expect(await h.engine.listWorkflowVersions('flow', GLOBEX)).toEqual([]);
     expect(await h.engine.unregisterWorkflow('flow', GLOBEX)).toBe(false);
