@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type ActiveNode,
   type ActiveNodePage,
   applyNodeOutcome,
   type BeginNodeRunResult,
@@ -17,7 +16,6 @@ import {
   type ExecutionState,
   type ExecutionStatus,
   type ExecutionStore,
-  type ExecutionSummary,
   edgeFired,
   InvalidArgumentError,
   InvalidTransitionError,
@@ -40,13 +38,25 @@ import {
   startExecution,
   type TenantScope,
   VersionConflictError,
-  type WorkflowDefinition,
   type WorkflowPlan,
 } from '@spane/core';
 import pg from 'pg';
 import { Batcher, Failure } from './batcher.js';
 import { Database, type PreparedStatement, preparedStatement, type Row } from './db.js';
 import { applyMigrations } from './migrate.js';
+import {
+  opt,
+  parseJson,
+  str,
+  toActiveNode,
+  toDLQItem,
+  toExecution,
+  toLogEntry,
+  toSnapshot,
+  toSpan,
+  toSummary,
+  toWorkflow,
+} from './row-mapping.js';
 import {
   checkText,
   iso,
@@ -162,121 +172,6 @@ interface Tables {
   logs: Sql;
   spans: Sql;
   dlq: Sql;
-}
-
-// ── row mapping ─────────────────────────────────────────────────────────
-
-function str(row: Row, column: string): string {
-  return row[column] as string;
-}
-
-function opt(row: Row, column: string): string | undefined {
-  const value = row[column];
-  return value === null || value === undefined ? undefined : (value as string);
-}
-
-function parseJson(text: unknown): unknown {
-  return text === null || text === undefined ? undefined : JSON.parse(text as string);
-}
-
-function toSummary(row: Row): ExecutionSummary {
-  const summary: ExecutionSummary = {
-    executionId: str(row, 'execution_id'),
-    workflowId: str(row, 'workflow_id'),
-    workflowVersion: str(row, 'workflow_version'),
-    tenantId: str(row, 'tenant_id'),
-    status: str(row, 'status') as ExecutionStatus,
-    createdAt: str(row, 'created_at'),
-    depth: row.depth as number,
-    metadata: JSON.parse(str(row, 'metadata')) as Record<string, unknown>,
-    version: row.version as number,
-  };
-  const optional = {
-    startedAt: opt(row, 'started_at'),
-    completedAt: opt(row, 'completed_at'),
-    parentExecutionId: opt(row, 'parent_execution_id'),
-    parentNodeId: opt(row, 'parent_node_id'),
-    idempotencyKey: opt(row, 'idempotency_key'),
-    error: opt(row, 'error'),
-  };
-  for (const [key, value] of Object.entries(optional)) {
-    if (value !== undefined) (summary as Record<string, unknown>)[key] = value;
-  }
-  if (row.priority !== null) summary.priority = row.priority as number;
-  return summary;
-}
-
-function toNodeState(row: Row): NodeState {
-  const state: NodeState = {
-    status: str(row, 'status') as NodeStatus,
-    attempts: row.attempts as number,
-  };
-  if (row.data !== null) state.data = JSON.parse(str(row, 'data'));
-  if (row.error !== null) state.error = str(row, 'error');
-  if (row.started_at !== null) state.startedAt = str(row, 'started_at');
-  if (row.finished_at !== null) state.finishedAt = str(row, 'finished_at');
-  if (row.skip_reason !== null) state.skipReason = str(row, 'skip_reason') as SkipReason;
-  if (row.next_nodes !== null) state.nextNodes = JSON.parse(str(row, 'next_nodes'));
-  if (row.continued_on_fail === true) state.continuedOnFail = true;
-  return state;
-}
-
-function toExecution(row: Row, nodes: readonly Row[]): ExecutionState {
-  const { executionId, workflowId, workflowVersion, tenantId, status, ...rest } = toSummary(row);
-  const nodeResults: Record<string, NodeState> = {};
-  for (const node of nodes) {
-    Object.defineProperty(nodeResults, str(node, 'node_id'), {
-      value: toNodeState(node),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  const state: ExecutionState = {
-    executionId,
-    workflowId,
-    workflowVersion,
-    tenantId,
-    status,
-    nodeResults,
-    ...rest,
-  };
-  if (row.initial_data !== null) state.initialData = JSON.parse(str(row, 'initial_data'));
-  return state;
-}
-
-function toWorkflow(row: Row): StoredWorkflow {
-  return {
-    tenantId: str(row, 'tenant_id'),
-    workflowId: str(row, 'workflow_id'),
-    version: str(row, 'version'),
-    definition: JSON.parse(str(row, 'definition')) as WorkflowDefinition,
-    createdAt: str(row, 'created_at'),
-  };
-}
-
-function toSnapshot(row: Row): NodeSnapshot {
-  return {
-    status: str(row, 'status') as NodeStatus,
-    nextNodes: parseJson(row.next_nodes) as string[] | undefined,
-    continuedOnFail: row.continued_on_fail === true,
-  };
-}
-
-function toDLQItem(row: Row): DLQItem {
-  const item: DLQItem = {
-    id: str(row, 'id'),
-    workflowId: str(row, 'workflow_id'),
-    executionId: str(row, 'execution_id'),
-    nodeId: str(row, 'node_id'),
-    tenantId: str(row, 'tenant_id'),
-    error: str(row, 'error'),
-    attempts: row.attempts as number,
-    failedAt: str(row, 'failed_at'),
-  };
-  if (row.input_data !== null) item.inputData = JSON.parse(str(row, 'input_data'));
-  if (row.stack !== null) item.stack = str(row, 'stack');
-  return item;
 }
 
 function tenantOf(scope: TenantScope | undefined): string {
@@ -1565,20 +1460,7 @@ export class PostgresExecutionStore implements ExecutionStore {
           ORDER BY e.seq, n.node_id COLLATE "C"
           LIMIT ${limit + 1}`,
     );
-    const items = rows!.slice(0, limit).map((row) => {
-      const item: ActiveNode = {
-        executionId: str(row, 'execution_id'),
-        tenantId: str(row, 'tenant_id'),
-        workflowId: str(row, 'workflow_id'),
-        workflowVersion: str(row, 'workflow_version'),
-        nodeId: str(row, 'node_id'),
-        status: str(row, 'status') as ActiveNode['status'],
-        attempts: row.attempts as number,
-        createdAt: str(row, 'created_at'),
-      };
-      if (row.priority !== null) item.priority = row.priority as number;
-      return item;
-    });
+    const items = rows!.slice(0, limit).map(toActiveNode);
     const page: ActiveNodePage = { items };
     if (rows!.length > limit) {
       const last = rows![limit - 1]!;
@@ -1638,17 +1520,7 @@ export class PostgresExecutionStore implements ExecutionStore {
           FROM ${this.#t.logs} WHERE execution_id = ${executionId} ORDER BY id
           ${limit === undefined ? raw('') : sql`LIMIT ${Math.max(0, limit)}`}`,
     );
-    return rows!.map((row) => {
-      const entry: LogEntry = {
-        executionId: str(row, 'execution_id'),
-        level: str(row, 'level') as LogEntry['level'],
-        message: str(row, 'message'),
-        timestamp: str(row, 'timestamp'),
-      };
-      if (row.node_id !== null) entry.nodeId = str(row, 'node_id');
-      if (row.meta !== null) entry.meta = JSON.parse(str(row, 'meta'));
-      return entry;
-    });
+    return rows!.map(toLogEntry);
   }
 
   async recordSpan(span: Span, logs: LogEntry[] = []): Promise<void> {
@@ -1693,20 +1565,7 @@ export class PostgresExecutionStore implements ExecutionStore {
                  ${raw(`${iso('started_at')}, ${iso('finished_at')}`)}, status, error
           FROM ${this.#t.spans} WHERE execution_id = ${executionId} ORDER BY started_at, seq`,
     );
-    return rows!.map((row) => {
-      const span: Span = {
-        spanId: str(row, 'span_id'),
-        executionId: str(row, 'execution_id'),
-        nodeId: str(row, 'node_id'),
-        attempt: row.attempt as number,
-        startedAt: str(row, 'started_at'),
-        status: str(row, 'status') as Span['status'],
-      };
-      if (row.node_type !== null) span.nodeType = str(row, 'node_type');
-      if (row.finished_at !== null) span.finishedAt = str(row, 'finished_at');
-      if (row.error !== null) span.error = str(row, 'error');
-      return span;
-    });
+    return rows!.map(toSpan);
   }
 
   // ── dead letter queue ────────────────────────────────────────────────
