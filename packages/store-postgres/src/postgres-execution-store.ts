@@ -42,7 +42,15 @@ import {
 } from '@spane/core';
 import pg from 'pg';
 import { Batcher, Failure } from './batcher.js';
-import { Database, type PreparedStatement, preparedStatement, type Row } from './db.js';
+import {
+  DLQ_COLUMNS,
+  EXECUTION_COLUMNS,
+  NODE_COLUMNS,
+  SUMMARY,
+  WORKFLOW_COLUMNS,
+} from './columns.js';
+import { Database, type Row } from './db.js';
+import { type HotStatements, hotStatements } from './hot-statements.js';
 import { applyMigrations } from './migrate.js';
 import {
   opt,
@@ -71,6 +79,9 @@ import {
   sql,
   timestamp,
 } from './sql.js';
+import { ACTIVE_NODE, FINISHED_NODE, TERMINAL_EXECUTION } from './status-sets.js';
+import { qualifiedTables, type Tables } from './tables.js';
+import { ASYNC_COMMIT, BEGIN, BEGIN_SNAPSHOT, COMMIT, ROLLBACK } from './transaction-statements.js';
 
 /** Options of {@link PostgresExecutionStore}. */
 export interface PostgresExecutionStoreOptions {
@@ -107,72 +118,9 @@ export interface PostgresExecutionStoreOptions {
   onConnectionError?: (error: Error) => void;
 }
 
-const ACTIVE_NODE = ['queued', 'running', 'delayed', 'waiting'] as const;
-const NOT_SETTLED_EXCEPT: readonly string[] = ['completed', 'failed', 'skipped', 'cancelled'];
-const TERMINAL = ['completed', 'failed', 'cancelled'] as const;
 const MAX_PAGE = 1000;
 const MAX_ACTIVE_PAGE = 5000;
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
-
-const BEGIN = raw('BEGIN ISOLATION LEVEL READ COMMITTED');
-const BEGIN_SNAPSHOT = raw('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-const COMMIT = raw('COMMIT');
-/**
- * Commits the transaction without waiting for its WAL to reach disk. Used for writes that a
- * crash of PostgreSQL may lose without harm (see the notes on {@link PostgresExecutionStore}):
- * the `running` mark of a node (its job runs again after a crash anyway) and spans/logs.
- */
-const ASYNC_COMMIT = raw('SET LOCAL synchronous_commit = off');
-const ROLLBACK = raw('ROLLBACK');
-
-const SUMMARY_COLUMNS = [
-  'execution_id',
-  'tenant_id',
-  'workflow_id',
-  'workflow_version',
-  'status',
-  iso('created_at'),
-  iso('started_at'),
-  iso('completed_at'),
-  'parent_execution_id',
-  'parent_node_id',
-  'depth',
-  'priority',
-  'idempotency_key',
-  'metadata::text AS metadata',
-  'error',
-  'version',
-].join(', ');
-const EXECUTION_COLUMNS = raw(`${SUMMARY_COLUMNS}, initial_data::text AS initial_data`);
-const SUMMARY = raw(SUMMARY_COLUMNS);
-const NODE_COLUMNS = raw(
-  [
-    'node_id',
-    'status',
-    'data::text AS data',
-    'error',
-    'attempts',
-    iso('started_at'),
-    iso('finished_at'),
-    'skip_reason',
-    'next_nodes::text AS next_nodes',
-    'continued_on_fail',
-  ].join(', '),
-);
-const WORKFLOW_COLUMNS = raw(
-  `tenant_id, workflow_id, version, definition::text AS definition, ${iso('created_at')}`,
-);
-
-/** Qualified table names. */
-interface Tables {
-  workflows: Sql;
-  heads: Sql;
-  executions: Sql;
-  nodes: Sql;
-  logs: Sql;
-  spans: Sql;
-  dlq: Sql;
-}
 
 function tenantOf(scope: TenantScope | undefined): string {
   return scope?.tenantId ?? DEFAULT_TENANT;
@@ -236,206 +184,6 @@ interface PendingCompletion {
 }
 
 /**
- * The statements of a node run — `beginNodeRun` and the one-round-trip `completeNode` —
- * as single statements with bind parameters, sent as named prepared statements: parsed
- * and planned once per connection instead of once per call (planning was most of their
- * server time). Each runs in its own implicit transaction.
- *
- * Their generic plans are made without statistics (estimates of 1–10 rows), so they are
- * written to leave the planner no bad choice, and a test checks the plans: executions and
- * node rows are reached by primary key, and no parameter array is re-scanned per row. For
- * instance `begin` compares the execution's status with a column of a subquery rather than
- * the constant 'pending', which would make the partial index of active executions usable
- * and, at an estimate of 2 rows, preferred — a scan of every active execution per batch.
- */
-function hotStatements(t: Tables) {
-  const { executions, nodes, logs, spans, workflows, heads } = t;
-  const active = sql`${ACTIVE_NODE}`.text;
-  const terminal = sql`${TERMINAL}`.text;
-  const done = sql`${['completed', 'failed', 'skipped', 'cancelled']}`.text;
-  const now = NOW.text;
-  return {
-    /**
-     * Reads workflows: per read $1 tenant, $2 workflow, $3 version ('' for the current);
-     * a row per read found, with its position `i` (from 1).
-     */
-    workflows: `SELECT r.i, w.tenant_id, w.workflow_id, w.version, w.definition::text AS definition,
-        ${iso('w.created_at', 'created_at')}
-      FROM unnest($1::text[], $2::text[], $3::text[])
-        WITH ORDINALITY AS r(tenant_id, workflow_id, version, i)
-      JOIN ${workflows.text} AS w ON w.tenant_id = r.tenant_id AND w.workflow_id = r.workflow_id
-        AND w.version = COALESCE(NULLIF(r.version, ''),
-          (SELECT h.current_version FROM ${heads.text} AS h
-           WHERE h.tenant_id = r.tenant_id AND h.workflow_id = r.workflow_id))`,
-    /**
-     * Creates one or more executions with their node rows: per execution $1–$12 (id,
-     * tenant, workflow, version, initial data and metadata as jsonb text, parent execution
-     * and node, depth, priority, idempotency key, remaining) and $19 its status ('running'
-     * when an entry node starts with it, else 'pending'); per node $13–$18 (execution,
-     * node, ordinal, status, skip reason, open parents) — a `running` node has attempt 1. An execution that conflicts (its
-     * id or its idempotency key) is not in the result and nothing of it is written.
-     */
-    create: `WITH v AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-          $6::text[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::int[],
-          $19::text[])
-          AS v(execution_id, tenant_id, workflow_id, workflow_version, initial_data,
-               parent_execution_id, parent_node_id, depth, priority, idempotency_key,
-               metadata, remaining, status)),
-      e AS (
-        INSERT INTO ${executions.text} (execution_id, tenant_id, workflow_id, workflow_version,
-          status, initial_data, created_at, started_at, parent_execution_id, parent_node_id,
-          depth, priority, idempotency_key, metadata, version, remaining)
-        SELECT v.execution_id, v.tenant_id, v.workflow_id, v.workflow_version, v.status,
-          v.initial_data::jsonb, ${now}, CASE WHEN v.status = 'running' THEN ${now} END,
-          v.parent_execution_id, v.parent_node_id, v.depth,
-          v.priority, v.idempotency_key, v.metadata::jsonb, 0, v.remaining
-        FROM v
-        ON CONFLICT DO NOTHING
-        RETURNING execution_id, created_at),
-      n AS (
-        INSERT INTO ${nodes.text} (execution_id, node_id, ordinal, status, skip_reason,
-          finished_at, open_parents, attempts, started_at)
-        SELECT e.execution_id, w.node_id, w.ordinal, w.status, w.skip_reason,
-          CASE WHEN w.status = 'skipped' THEN e.created_at END, w.open_parents,
-          CASE WHEN w.status = 'running' THEN 1 ELSE 0 END,
-          CASE WHEN w.status = 'running' THEN e.created_at END
-        FROM e JOIN unnest($13::text[], $14::text[], $15::int[], $16::text[], $17::text[],
-          $18::int[]) AS w(execution_id, node_id, ordinal, status, skip_reason, open_parents)
-          ON w.execution_id = e.execution_id)
-      SELECT json_object_agg(execution_id,
-        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS created
-      FROM e`,
-    /**
-     * Starts one or more node runs: per run $1 execution, $2 node, $3 attempt (or NULL:
-     * count up); $4/$5 pairs (run's position from 1, node id) naming the node and its
-     * parents, whose rows come back. Commits without waiting for the disk
-     * (`set_config(…, true)` is local to this statement's transaction).
-     */
-    begin: `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
-      r AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
-          WITH ORDINALITY AS r(execution_id, node_id, attempts, i)),
-      n AS (
-        UPDATE ${nodes.text} AS s SET status = 'running',
-          attempts = COALESCE(r.attempts, s.attempts + 1), started_at = ${now}
-        FROM r
-        WHERE s.execution_id = r.execution_id AND s.node_id = r.node_id
-          AND s.status = ANY(${active})
-          AND (SELECT x.status FROM ${executions.text} AS x
-               WHERE x.execution_id = r.execution_id) IN ('pending', 'running')
-          AND EXISTS (SELECT 1 FROM cfg)
-        RETURNING s.execution_id, s.node_id, s.attempts),
-      e AS (
-        UPDATE ${executions.text} AS ex SET status = 'running', started_at = ${now},
-          version = ex.version + 1
-        FROM (SELECT DISTINCT execution_id, 'pending'::text AS pending FROM n) AS m
-        WHERE ex.execution_id = m.execution_id AND ex.status = m.pending),
-      q AS (
-        SELECT p.i, json_agg(json_build_object('node_id', s.node_id, 'status', s.status,
-                  'data', s.data::text, 'error', s.error, 'next_nodes', s.next_nodes::text,
-                  'continued_on_fail', s.continued_on_fail))::text AS nodes
-        FROM unnest($4::int[], $5::text[]) AS p(i, node_id)
-          JOIN r ON r.i = p.i
-          JOIN ${nodes.text} AS s ON s.execution_id = r.execution_id AND s.node_id = p.node_id
-        GROUP BY p.i)
-      SELECT r.i, n.attempts AS started, x.status, x.initial_data::text AS initial_data,
-        x.tenant_id, x.depth, x.parent_execution_id, x.priority, q.nodes
-      FROM r LEFT JOIN n ON n.execution_id = r.execution_id AND n.node_id = r.node_id
-        LEFT JOIN ${executions.text} AS x ON x.execution_id = r.execution_id
-        LEFT JOIN q ON q.i = r.i
-      ORDER BY r.i`,
-    /**
-     * Completes one or more nodes, of one or more executions, each firing every edge to
-     * its children: per node $1 execution, $2 id, $3 'completed' | 'failed'
-     * (continueOnFail), $4 data (jsonb text) and $5 whether it is set, $6 nextNodes (jsonb
-     * text or NULL), $7 error; $8–$10 the edges (execution, parent, child) out of these
-     * nodes and $26 whether a child this edge makes ready starts (`running`, attempt 1)
-     * instead of being queued (not in a paused execution); their spans ($11 id or NULL for none, $12 execution, $13 node, $14 node type,
-     * $15 attempt, $16 start, $17 end, $18 status, $19 error) and log lines ($20–$25:
-     * execution, node, level, message, meta, timestamp).
-     *
-     * The executions' rows are locked first (`l`, in id order, so two such statements
-     * cannot deadlock); `l` yields those rows' newest versions, and updates of other rows
-     * changed since this statement's snapshot are re-checked and applied to their newest
-     * version (READ COMMITTED), so the counters and `remaining` count every completion. A
-     * child whose counter reaches 0 here is queued by this statement only.
-     */
-    complete: `WITH l AS (
-        SELECT execution_id, status FROM ${executions.text}
-        WHERE execution_id = ANY($1::text[]) ORDER BY execution_id FOR NO KEY UPDATE),
-      v AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[],
-          $6::text[], $7::text[])
-          AS v(execution_id, node_id, status, data, has_data, next_nodes, error)),
-      x AS (
-        UPDATE ${nodes.text} AS n SET status = v.status, finished_at = ${now},
-          continued_on_fail = n.continued_on_fail OR v.status = 'failed',
-          data = CASE WHEN v.has_data THEN v.data::jsonb ELSE n.data END,
-          next_nodes = COALESCE(v.next_nodes::jsonb, n.next_nodes),
-          error = CASE WHEN v.status = 'completed' THEN NULL ELSE v.error END
-        FROM v
-        WHERE n.execution_id = v.execution_id AND n.node_id = v.node_id
-          AND n.status <> ALL(${done})
-          AND EXISTS (SELECT 1 FROM l WHERE l.execution_id = v.execution_id
-                                      AND l.status <> ALL(${terminal}))
-        RETURNING n.execution_id, n.node_id),
-      d AS (
-        SELECT ed.execution_id, ed.child, count(*)::int AS k,
-          bool_or(ed.start) AND EXISTS (SELECT 1 FROM l WHERE l.execution_id = ed.execution_id
-                                          AND l.status IN ('pending', 'running')) AS start
-        FROM unnest($8::text[], $9::text[], $10::text[], $26::boolean[])
-          AS ed(execution_id, parent, child, start)
-        WHERE (ed.execution_id, ed.parent) IN (SELECT execution_id, node_id FROM x)
-        GROUP BY ed.execution_id, ed.child),
-      c AS (
-        UPDATE ${nodes.text} AS n SET open_parents = n.open_parents - d.k,
-          status = CASE WHEN n.open_parents = d.k AND n.status = 'pending'
-                        THEN CASE WHEN d.start THEN 'running' ELSE 'queued' END
-                        ELSE n.status END,
-          attempts = CASE WHEN n.open_parents = d.k AND n.status = 'pending' AND d.start
-                          THEN 1 ELSE n.attempts END,
-          started_at = CASE WHEN n.open_parents = d.k AND n.status = 'pending' AND d.start
-                            THEN ${now} ELSE n.started_at END
-        FROM d JOIN ${nodes.text} AS o ON o.execution_id = d.execution_id AND o.node_id = d.child
-        WHERE n.execution_id = d.execution_id AND n.node_id = d.child
-        RETURNING n.execution_id, n.node_id, o.status AS was, n.open_parents, d.start),
-      k AS (SELECT execution_id, count(*)::int AS settled FROM x GROUP BY execution_id),
-      e AS (
-        UPDATE ${executions.text} AS ex SET remaining = ex.remaining - k.settled,
-          status = CASE WHEN ex.remaining = k.settled THEN 'completed' ELSE ex.status END,
-          completed_at = CASE WHEN ex.remaining = k.settled THEN ${now}
-                              ELSE ex.completed_at END,
-          version = CASE WHEN ex.remaining = k.settled THEN ex.version + 1 ELSE ex.version END
-        FROM k WHERE ex.execution_id = k.execution_id
-        RETURNING ex.execution_id, ex.status, ex.remaining),
-      sp AS (
-        INSERT INTO ${spans.text} (span_id, execution_id, node_id, node_type, attempt,
-          started_at, finished_at, status, error)
-        SELECT * FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::int[],
-          $16::timestamptz[], $17::timestamptz[], $18::text[], $19::text[])
-        ON CONFLICT (span_id) DO UPDATE SET execution_id = EXCLUDED.execution_id,
-          node_id = EXCLUDED.node_id, node_type = EXCLUDED.node_type,
-          attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
-          finished_at = EXCLUDED.finished_at, status = EXCLUDED.status, error = EXCLUDED.error),
-      lg AS (
-        INSERT INTO ${logs.text} (execution_id, node_id, level, message, meta, timestamp)
-        SELECT g.execution_id, g.node_id, g.level, g.message, g.meta, g.ts
-        FROM unnest($20::text[], $21::text[], $22::text[], $23::text[], $24::jsonb[],
-          $25::timestamptz[]) WITH ORDINALITY AS g(execution_id, node_id, level, message, meta, ts, i)
-        ORDER BY g.i)
-      SELECT (SELECT json_object_agg(execution_id, status) FROM l)::text AS before,
-        (SELECT json_object_agg(execution_id, json_build_array(status, remaining)) FROM e)::text
-          AS after,
-        (SELECT json_agg(json_build_array(execution_id, node_id)) FROM x)::text AS recorded,
-        (SELECT json_agg(json_build_array(execution_id, node_id)) FROM c
-          WHERE was = 'pending' AND open_parents = 0)::text AS ready,
-        (SELECT json_agg(json_build_array(execution_id, node_id)) FROM c
-          WHERE was = 'pending' AND open_parents = 0 AND start)::text AS started`,
-  };
-}
-
-/**
  * An {@link ExecutionStore} on PostgreSQL: durable, shared by any number of processes.
  *
  * One row per execution and one per node (`node_states`), so recording a node touches
@@ -466,7 +214,7 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly #ownsPool: boolean;
   readonly #schema: string;
   readonly #t: Tables;
-  readonly #hot: Record<keyof ReturnType<typeof hotStatements>, PreparedStatement>;
+  readonly #hot: HotStatements;
   /** `getWorkflow` calls: tenant, workflow and version (or '' for the current) joined by U+0000. */
   readonly #workflowReads = new Batcher<string, Row | undefined>({
     maxBatch: MAX_BATCH,
@@ -572,23 +320,8 @@ export class PostgresExecutionStore implements ExecutionStore {
     // Without a listener, an idle connection that drops would crash the process.
     this.#pool.on('error', this.#onPoolError);
     this.#db = new Database({ pool: this.#pool, retries, onError: this.#onPoolError });
-    const q = (table: string) => raw(`"${schema}".${table}`);
-    this.#t = {
-      workflows: q('workflows'),
-      heads: q('workflow_heads'),
-      executions: q('executions'),
-      nodes: q('node_states'),
-      logs: q('logs'),
-      spans: q('spans'),
-      dlq: q('dlq'),
-    };
-    const hot = hotStatements(this.#t);
-    this.#hot = {
-      workflows: preparedStatement(hot.workflows),
-      create: preparedStatement(hot.create),
-      begin: preparedStatement(hot.begin),
-      complete: preparedStatement(hot.complete),
-    };
+    this.#t = qualifiedTables(schema);
+    this.#hot = hotStatements(this.#t);
   }
 
   /** The schema holding the store's tables. */
@@ -1315,8 +1048,8 @@ export class PostgresExecutionStore implements ExecutionStore {
       BEGIN,
       sql`SELECT 1 FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
       sql`UPDATE ${nodes} SET status = ${status}, error = ${error}
-          WHERE ${id} AND node_id = ${nodeId} AND status <> ALL(${NOT_SETTLED_EXCEPT})
-            AND EXISTS (SELECT 1 FROM ${executions} WHERE ${id} AND status <> ALL(${TERMINAL}))
+          WHERE ${id} AND node_id = ${nodeId} AND status <> ALL(${FINISHED_NODE})
+            AND EXISTS (SELECT 1 FROM ${executions} WHERE ${id} AND status <> ALL(${TERMINAL_EXECUTION}))
           RETURNING 1 AS updated`,
       COMMIT,
     ]);
@@ -1348,7 +1081,7 @@ export class PostgresExecutionStore implements ExecutionStore {
     let cancel: Sql | undefined;
     if (isTerminalStatus(status)) {
       sets.push(sql`completed_at = ${NOW}`);
-      if (status === 'cancelled') cancel = sql`status <> ALL(${NOT_SETTLED_EXCEPT})`;
+      if (status === 'cancelled') cancel = sql`status <> ALL(${FINISHED_NODE})`;
       if (status === 'failed') cancel = sql`status = ANY(${ACTIVE_NODE})`;
     } else if (status === 'running') {
       sets.push(sql`started_at = COALESCE(started_at, ${NOW})`);
@@ -1579,15 +1312,9 @@ export class PostgresExecutionStore implements ExecutionStore {
           VALUES (${id}, ${item.tenantId ?? DEFAULT_TENANT}, ${item.workflowId},
             ${item.executionId}, ${item.nodeId}, ${json(item.inputData, 'DLQ inputData')},
             ${item.error}, ${item.stack}, ${integer(item.attempts, 'attempts')}, ${failedAt})
-          RETURNING ${this.#dlqColumns()}`,
+          RETURNING ${DLQ_COLUMNS}`,
     ]);
     return toDLQItem(rows![0]!);
-  }
-
-  #dlqColumns(): Sql {
-    return raw(
-      `id, tenant_id, workflow_id, execution_id, node_id, input_data::text AS input_data, error, stack, attempts, ${iso('failed_at')}`,
-    );
   }
 
   async listDLQItems(
@@ -1598,7 +1325,7 @@ export class PostgresExecutionStore implements ExecutionStore {
     if (end >= 0 && end < start) return [];
     const limit = end >= 0 ? sql`LIMIT ${end - start + 1}` : raw('');
     const [rows] = await this.#db.read(
-      sql`SELECT ${this.#dlqColumns()} FROM ${this.#t.dlq}
+      sql`SELECT ${DLQ_COLUMNS} FROM ${this.#t.dlq}
           WHERE ${options.allTenants ? raw('TRUE') : sql`tenant_id = ${tenantOf(options)}`}
           ORDER BY seq DESC OFFSET ${start} ${limit}`,
     );
@@ -1612,7 +1339,7 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   async getDLQItem(id: string): Promise<DLQItem | null> {
     const [rows] = await this.#db.read(
-      sql`SELECT ${this.#dlqColumns()} FROM ${this.#t.dlq} WHERE id = ${id}`,
+      sql`SELECT ${DLQ_COLUMNS} FROM ${this.#t.dlq} WHERE id = ${id}`,
     );
     return rows![0] ? toDLQItem(rows![0]) : null;
   }
