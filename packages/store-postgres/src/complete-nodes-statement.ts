@@ -8,9 +8,10 @@ import type { Tables } from './tables.js';
  * (continueOnFail), $4 data (jsonb text) and $5 whether it is set, $6 nextNodes (jsonb
  * text or NULL), $7 error; $8–$10 the edges (execution, parent, child) out of these
  * nodes and $26 whether a child this edge makes ready starts (`running`, attempt 1)
- * instead of being queued (not in a paused execution); their spans ($11 id or NULL for none, $12 execution, $13 node, $14 node type,
- * $15 attempt, $16 start, $17 end, $18 status, $19 error) and log lines ($20–$25:
- * execution, node, level, message, meta, timestamp).
+ * instead of being queued (not in a paused execution); their spans ($11 id or NULL for
+ * none, $12 execution, $13 node, $14 node type, $15 attempt, $16 start, $17 end, $18
+ * status, $19 error) and log lines ($20–$25: execution, node, level, message, meta,
+ * timestamp).
  *
  * The executions' rows are locked first (`l`, in id order, so two such statements
  * cannot deadlock); `l` yields those rows' newest versions, and updates of other rows

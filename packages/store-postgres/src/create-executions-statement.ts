@@ -6,8 +6,9 @@ import type { Tables } from './tables.js';
  * tenant, workflow, version, initial data and metadata as jsonb text, parent execution
  * and node, depth, priority, idempotency key, remaining) and $19 its status ('running'
  * when an entry node starts with it, else 'pending'); per node $13–$18 (execution,
- * node, ordinal, status, skip reason, open parents) — a `running` node has attempt 1. An execution that conflicts (its
- * id or its idempotency key) is not in the result and nothing of it is written.
+ * node, ordinal, status, skip reason, open parents) — a `running` node has attempt 1.
+ * An execution that conflicts (its id or its idempotency key) is not in the result and
+ * nothing of it is written.
  */
 export function createExecutionsText({
   executions,

@@ -172,7 +172,7 @@ export function toSpan(row: Row): Span {
   return span;
 }
 
-/** A row of an execution joined with one of its nodes (`listActiveNodes`) as an {@link ActiveNode}. */
+/** An execution row joined with one of its node rows as an {@link ActiveNode}. */
 export function toActiveNode(row: Row): ActiveNode {
   const item: ActiveNode = {
     executionId: str(row, 'execution_id'),
