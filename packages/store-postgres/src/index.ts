@@ -1,4 +1,4 @@
-export { MIGRATIONS_FOLDER, MIGRATIONS_TABLE, MIN_SERVER_VERSION } from './migrate.js';
+export { MIGRATIONS_TABLE, MIN_SERVER_VERSION } from './migrate.js';
 export {
   PostgresExecutionStore,
   type PostgresExecutionStoreOptions,

@@ -1,0 +1,50 @@
+import { NOW, sql } from './sql.js';
+import { ACTIVE_NODE } from './status-sets.js';
+import type { Tables } from './tables.js';
+
+/**
+ * Starts one or more node runs: per run $1 execution, $2 node, $3 attempt (or NULL:
+ * count up); $4/$5 pairs (run's position from 1, node id) naming the node and its
+ * parents, whose rows come back. Commits without waiting for the disk
+ * (`set_config(…, true)` is local to this statement's transaction).
+ */
+export function beginNodeRunsText({
+  executions,
+  nodes,
+}: Pick<Tables, 'executions' | 'nodes'>): string {
+  const active = sql`${ACTIVE_NODE}`.text;
+  const now = NOW.text;
+  return `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
+      r AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
+          WITH ORDINALITY AS r(execution_id, node_id, attempts, i)),
+      n AS (
+        UPDATE ${nodes.text} AS s SET status = 'running',
+          attempts = COALESCE(r.attempts, s.attempts + 1), started_at = ${now}
+        FROM r
+        WHERE s.execution_id = r.execution_id AND s.node_id = r.node_id
+          AND s.status = ANY(${active})
+          AND (SELECT x.status FROM ${executions.text} AS x
+               WHERE x.execution_id = r.execution_id) IN ('pending', 'running')
+          AND EXISTS (SELECT 1 FROM cfg)
+        RETURNING s.execution_id, s.node_id, s.attempts),
+      e AS (
+        UPDATE ${executions.text} AS ex SET status = 'running', started_at = ${now},
+          version = ex.version + 1
+        FROM (SELECT DISTINCT execution_id, 'pending'::text AS pending FROM n) AS m
+        WHERE ex.execution_id = m.execution_id AND ex.status = m.pending),
+      q AS (
+        SELECT p.i, json_agg(json_build_object('node_id', s.node_id, 'status', s.status,
+                  'data', s.data::text, 'error', s.error, 'next_nodes', s.next_nodes::text,
+                  'continued_on_fail', s.continued_on_fail))::text AS nodes
+        FROM unnest($4::int[], $5::text[]) AS p(i, node_id)
+          JOIN r ON r.i = p.i
+          JOIN ${nodes.text} AS s ON s.execution_id = r.execution_id AND s.node_id = p.node_id
+        GROUP BY p.i)
+      SELECT r.i, n.attempts AS started, x.status, x.initial_data::text AS initial_data,
+        x.tenant_id, x.depth, x.parent_execution_id, x.priority, q.nodes
+      FROM r LEFT JOIN n ON n.execution_id = r.execution_id AND n.node_id = r.node_id
+        LEFT JOIN ${executions.text} AS x ON x.execution_id = r.execution_id
+        LEFT JOIN q ON q.i = r.i
+      ORDER BY r.i`;
+}

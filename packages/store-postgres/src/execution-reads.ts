@@ -1,0 +1,121 @@
+import type { ActiveNodePage, ExecutionFilter, ExecutionPage, ExecutionState } from '@spane/core';
+import { InvalidArgumentError } from '@spane/core';
+import { tenantOf } from './call-arguments.js';
+import { EXECUTION_COLUMNS, NODE_COLUMNS, SUMMARY } from './columns.js';
+import type { Database } from './db.js';
+import { str, toActiveNode, toExecution, toSummary } from './row-mapping.js';
+import { iso, join, raw, type Sql, sql } from './sql.js';
+import type { Tables } from './tables.js';
+import { BEGIN_SNAPSHOT, COMMIT } from './transaction-statements.js';
+
+// Reads of executions: one with its nodes, pages of summaries, the active nodes of all.
+
+/** Most summaries in one page of `listExecutions`. */
+const MAX_PAGE = 1000;
+/** Most nodes in one page of `listActiveNodes`. */
+const MAX_ACTIVE_PAGE = 5000;
+
+/** What the execution reads use. */
+export interface ExecutionReadContext {
+  db: Database;
+  tables: Pick<Tables, 'executions' | 'nodes'>;
+}
+
+/** One execution matching `where` with its nodes, from one snapshot (one round trip). */
+export async function readExecution(
+  ctx: ExecutionReadContext,
+  where: Sql,
+): Promise<ExecutionState | null> {
+  const { executions, nodes } = ctx.tables;
+  const [, rows, nodeRows] = await ctx.db.read(
+    BEGIN_SNAPSHOT,
+    sql`SELECT ${EXECUTION_COLUMNS} FROM ${executions} WHERE ${where}`,
+    sql`SELECT ${NODE_COLUMNS} FROM ${nodes}
+          WHERE execution_id = (SELECT execution_id FROM ${executions} WHERE ${where})
+          ORDER BY ordinal`,
+    COMMIT,
+  );
+  return rows![0] ? toExecution(rows![0], nodeRows!) : null;
+}
+
+/** `ExecutionStore.getExecution`: the execution with its nodes, or null. */
+export async function getExecution(
+  ctx: ExecutionReadContext,
+  executionId: string,
+): Promise<ExecutionState | null> {
+  return readExecution(ctx, sql`execution_id = ${executionId}`);
+}
+
+/** `ExecutionStore.listExecutions`: a tenant's summaries, newest first, by keyset pages. */
+export async function listExecutions(
+  ctx: ExecutionReadContext,
+  filter: ExecutionFilter = {},
+): Promise<ExecutionPage> {
+  const requested = filter.limit ?? 50;
+  const limit = Number.isFinite(requested)
+    ? Math.min(Math.max(1, Math.floor(requested)), MAX_PAGE)
+    : 50;
+  const where: Sql[] = [sql`tenant_id = ${tenantOf(filter)}`];
+  if (filter.cursor !== undefined) {
+    if (!/^\d{1,18}$/.test(filter.cursor)) {
+      throw new InvalidArgumentError(`invalid cursor '${filter.cursor}'`);
+    }
+    where.push(sql`seq < ${raw(filter.cursor)}`);
+  }
+  if (filter.workflowId !== undefined) where.push(sql`workflow_id = ${filter.workflowId}`);
+  if (filter.status !== undefined) {
+    const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+    where.push(sql`status = ANY(${statuses})`);
+  }
+  if (filter.parentExecutionId !== undefined) {
+    where.push(sql`parent_execution_id = ${filter.parentExecutionId}`);
+  }
+  const [rows] = await ctx.db.read(
+    sql`SELECT ${SUMMARY}, seq FROM ${ctx.tables.executions} WHERE ${join(where, ' AND ')}
+          ORDER BY seq DESC LIMIT ${limit + 1}`,
+  );
+  const page = rows!.slice(0, limit);
+  const result: ExecutionPage = { items: page.map(toSummary) };
+  if (rows!.length > limit) result.nextCursor = str(page[page.length - 1]!, 'seq');
+  return result;
+}
+
+/**
+ * `ExecutionStore.listActiveNodes`: queued, running and delayed nodes of pending and running
+ * executions (of every tenant), by keyset pages.
+ */
+export async function listActiveNodes(
+  ctx: ExecutionReadContext,
+  options: { limit?: number; cursor?: string } = {},
+): Promise<ActiveNodePage> {
+  const { executions, nodes } = ctx.tables;
+  const requested = options.limit ?? 500;
+  const limit = Number.isFinite(requested)
+    ? Math.min(Math.max(1, Math.floor(requested)), MAX_ACTIVE_PAGE)
+    : 500;
+  // Keyset pagination by (execution seq, node id): the cursor is `<seq>:<nodeId>`.
+  let after = raw('');
+  if (options.cursor !== undefined) {
+    const match = /^(\d{1,18}):(.*)$/s.exec(options.cursor);
+    if (!match) throw new InvalidArgumentError(`invalid cursor '${options.cursor}'`);
+    const seq = raw(match[1]!);
+    after = sql`AND (e.seq > ${seq} OR (e.seq = ${seq} AND n.node_id COLLATE "C" > ${match[2]!}))`;
+  }
+  const [rows] = await ctx.db.read(
+    sql`SELECT e.seq, e.execution_id, e.tenant_id, e.workflow_id, e.workflow_version,
+                 e.priority, ${raw(iso('e.created_at', 'created_at'))},
+                 n.node_id, n.status, n.attempts
+          FROM ${executions} e JOIN ${nodes} n USING (execution_id)
+          WHERE e.status IN ('pending', 'running') AND n.status IN ('queued', 'running', 'delayed')
+            ${after}
+          ORDER BY e.seq, n.node_id COLLATE "C"
+          LIMIT ${limit + 1}`,
+  );
+  const items = rows!.slice(0, limit).map(toActiveNode);
+  const page: ActiveNodePage = { items };
+  if (rows!.length > limit) {
+    const last = rows![limit - 1]!;
+    page.nextCursor = `${str(last, 'seq')}:${str(last, 'node_id')}`;
+  }
+  return page;
+}

@@ -1,0 +1,33 @@
+import { raw, type Sql } from './sql.js';
+
+/** The store's tables, qualified with its schema (`"<schema>".<table>`). */
+export interface Tables {
+  /** Every saved version of every workflow. */
+  workflows: Sql;
+  /** The current version of each workflow. */
+  heads: Sql;
+  /** One row per execution. */
+  executions: Sql;
+  /** One row per node of an execution. */
+  nodes: Sql;
+  /** Log lines. */
+  logs: Sql;
+  /** Trace spans. */
+  spans: Sql;
+  /** Dead-letter items. */
+  dlq: Sql;
+}
+
+/** The tables in `schema` (a name the store has checked: a plain identifier). */
+export function qualifiedTables(schema: string): Tables {
+  const q = (table: string) => raw(`"${schema}".${table}`);
+  return {
+    workflows: q('workflows'),
+    heads: q('workflow_heads'),
+    executions: q('executions'),
+    nodes: q('node_states'),
+    logs: q('logs'),
+    spans: q('spans'),
+    dlq: q('dlq'),
+  };
+}
