@@ -43,10 +43,53 @@ export interface StatusChangeEffects {
   finishes: boolean;
   /** Whether a node in `status` becomes `cancelled` (with `finishedAt` set). */
   cancelsNode(status: NodeStatus): boolean;
+  /** The node statuses that become `cancelled` (for a store that filters in a query). */
+  cancelledNodeStatuses: readonly NodeStatus[];
+  /** The execution statuses a store may make this change from ({@link assertStatusChange}). */
+  allowedFrom: readonly ExecutionStatus[];
 }
 
+const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'pending',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+];
+const NODE_STATUSES: readonly NodeStatus[] = [
+  'pending',
+  'queued',
+  'running',
+  'waiting',
+  'delayed',
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+];
 const NO_NODE = (): boolean => false;
 const NOT_FINAL = (status: NodeStatus): boolean => !isFinalNodeStatus(status);
+
+function effects(to: ExecutionStatus): StatusChangeEffects {
+  const cancelsNode =
+    to === 'cancelled' ? NOT_FINAL : to === 'failed' ? isInFlightNodeStatus : NO_NODE;
+  return Object.freeze({
+    finishes: isTerminalStatus(to),
+    cancelsNode,
+    cancelledNodeStatuses: Object.freeze(NODE_STATUSES.filter(cancelsNode)),
+    allowedFrom: Object.freeze(
+      EXECUTION_STATUSES.filter((from) => canTransition(from, to) && !(from === 'failed' && to === 'running')),
+    ),
+  });
+}
+
+const EFFECTS: Readonly<Record<ExecutionStatus, StatusChangeEffects>> = Object.freeze(
+  Object.fromEntries(EXECUTION_STATUSES.map((to) => [to, effects(to)])) as Record<
+    ExecutionStatus,
+    StatusChangeEffects
+  >,
+);
 
 /**
  * The effects of moving an execution to `to`: going to `cancelled` cancels every node that
@@ -55,8 +98,5 @@ const NOT_FINAL = (status: NodeStatus): boolean => !isFinalNodeStatus(status);
  * execution. Every store applies these rules, so both agree.
  */
 export function statusChangeEffects(to: ExecutionStatus): StatusChangeEffects {
-  const finishes = isTerminalStatus(to);
-  if (to === 'cancelled') return { finishes, cancelsNode: NOT_FINAL };
-  if (to === 'failed') return { finishes, cancelsNode: isInFlightNodeStatus };
-  return { finishes, cancelsNode: NO_NODE };
+  return EFFECTS[to];
 }

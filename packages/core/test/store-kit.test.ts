@@ -117,6 +117,12 @@ describe('status changes', () => {
     expect(cancelled.finishes && failed.finishes && statusChangeEffects('completed').finishes).toBe(
       true,
     );
+    expect(cancelled.cancelledNodeStatuses).toEqual(
+      ALL_NODE_STATUSES.filter((s) => cancelled.cancelsNode(s)),
+    );
+    expect(failed.cancelledNodeStatuses).toEqual(['queued', 'running', 'waiting', 'delayed']);
+    expect(statusChangeEffects('running').allowedFrom).toEqual(['pending', 'paused']);
+    expect(statusChangeEffects('cancelled').allowedFrom).toEqual(['pending', 'running', 'paused']);
     const paused = statusChangeEffects('paused');
     expect(paused.finishes).toBe(false);
     expect(ALL_NODE_STATUSES.some((s) => paused.cancelsNode(s))).toBe(false);

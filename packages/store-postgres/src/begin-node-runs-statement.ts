@@ -1,5 +1,5 @@
+import { IN_FLIGHT_NODE_STATUSES } from '@spane/core/store';
 import { NOW, sql } from './sql.js';
-import { ACTIVE_NODE } from './status-sets.js';
 import type { Tables } from './tables.js';
 
 /**
@@ -12,7 +12,7 @@ export function beginNodeRunsText({
   executions,
   nodes,
 }: Pick<Tables, 'executions' | 'nodes'>): string {
-  const active = sql`${ACTIVE_NODE}`.text;
+  const active = sql`${IN_FLIGHT_NODE_STATUSES}`.text;
   const now = NOW.text;
   return `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
       r AS (

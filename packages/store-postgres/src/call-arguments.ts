@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT, InvalidArgumentError, type TenantScope } from '@spane/core';
+import { DEFAULT_TENANT, InvalidArgumentError, type TenantScope } from '@spane/core/store';
 
 // Arguments of store calls as the statements take them.
 

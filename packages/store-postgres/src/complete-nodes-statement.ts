@@ -1,5 +1,5 @@
+import { FINAL_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES } from '@spane/core/store';
 import { NOW, sql } from './sql.js';
-import { FINISHED_NODE, TERMINAL_EXECUTION } from './status-sets.js';
 import type { Tables } from './tables.js';
 
 /**
@@ -25,8 +25,8 @@ export function completeNodesText({
   logs,
   spans,
 }: Pick<Tables, 'executions' | 'nodes' | 'logs' | 'spans'>): string {
-  const terminal = sql`${TERMINAL_EXECUTION}`.text;
-  const done = sql`${FINISHED_NODE}`.text;
+  const terminal = sql`${TERMINAL_EXECUTION_STATUSES}`.text;
+  const done = sql`${FINAL_NODE_STATUSES}`.text;
   const now = NOW.text;
   return `WITH l AS (
         SELECT execution_id, status FROM ${executions.text}

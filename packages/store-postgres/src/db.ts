@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError } from '@spane/core';
+import { InvalidArgumentError } from '@spane/core/store';
 import pg from 'pg';
 import type { Sql } from './sql.js';
 

@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_TENANT, type DLQItem, type NewDLQItem, type TenantScope } from '@spane/core';
+import {
+  DEFAULT_TENANT,
+  DLQ_PAGE,
+  type DLQFilter,
+  type DLQItem,
+  type DLQPage,
+  type NewDLQItem,
+  pageLimit,
+  parseSeqCursor,
+  type TenantScope,
+} from '@spane/core/store';
 import { integer, tenantOf } from './call-arguments.js';
 import { DLQ_COLUMNS } from './columns.js';
 import type { Database } from './db.js';
-import { toDLQItem } from './row-mapping.js';
-import { json, NOW, raw, sql, timestamp } from './sql.js';
+import { str, toDLQItem } from './row-mapping.js';
+import { join, json, NOW, raw, type Sql, sql, timestamp } from './sql.js';
 import type { Tables } from './tables.js';
 
 // The dead-letter queue: node runs that failed for good, kept for inspection and retry.
@@ -30,26 +40,38 @@ export async function addDLQItem(ctx: DeadLetterContext, item: NewDLQItem): Prom
   return toDLQItem(rows![0]!);
 }
 
-/** `ExecutionStore.listDLQItems`: items newest first, `start`…`end` inclusive (as slice). */
+/** `ExecutionStore.listDLQItems`: items newest first, by keyset pages (the cursor is a `seq`). */
 export async function listDLQItems(
   ctx: DeadLetterContext,
-  options: TenantScope & { start?: number; end?: number; allTenants?: boolean } = {},
-): Promise<DLQItem[]> {
-  const start = Math.max(0, integer(options.start, 'start') ?? 0);
-  const end = integer(options.end, 'end') ?? -1;
-  if (end >= 0 && end < start) return [];
-  const limit = end >= 0 ? sql`LIMIT ${end - start + 1}` : raw('');
+  filter: DLQFilter = {},
+): Promise<DLQPage> {
+  const limit = pageLimit(filter.limit, DLQ_PAGE);
+  const before = parseSeqCursor(filter.cursor);
+  const where = [ofTenants(filter)];
+  if (before !== undefined) where.push(sql`seq < ${raw(before)}`);
   const [rows] = await ctx.db.read(
-    sql`SELECT ${DLQ_COLUMNS} FROM ${ctx.tables.dlq}
-          WHERE ${options.allTenants ? raw('TRUE') : sql`tenant_id = ${tenantOf(options)}`}
-          ORDER BY seq DESC OFFSET ${start} ${limit}`,
+    sql`SELECT ${DLQ_COLUMNS}, seq FROM ${ctx.tables.dlq} WHERE ${join(where, ' AND ')}
+          ORDER BY seq DESC LIMIT ${limit + 1}`,
   );
-  let items = rows!.map(toDLQItem);
-  if (end < -1) {
-    // A negative end counts from the last item, as in Array.prototype.slice(start, end + 1).
-    items = items.slice(0, Math.max(0, items.length + end + 1));
-  }
-  return items;
+  const page = rows!.slice(0, limit);
+  const result: DLQPage = { items: page.map(toDLQItem) };
+  if (rows!.length > limit) result.nextCursor = str(page[page.length - 1]!, 'seq');
+  return result;
+}
+
+/** `ExecutionStore.countDLQItems`: how many items the tenant (or every tenant) has. */
+export async function countDLQItems(
+  ctx: DeadLetterContext,
+  scope: TenantScope & { allTenants?: boolean } = {},
+): Promise<number> {
+  const [rows] = await ctx.db.read(
+    sql`SELECT count(*)::int AS n FROM ${ctx.tables.dlq} WHERE ${ofTenants(scope)}`,
+  );
+  return rows![0]!.n as number;
+}
+
+function ofTenants(scope: TenantScope & { allTenants?: boolean }): Sql {
+  return scope.allTenants ? raw('TRUE') : sql`tenant_id = ${tenantOf(scope)}`;
 }
 
 /** `ExecutionStore.getDLQItem`: an item, or null. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { WorkflowPlan } from '@spane/core';
 import {
   type CreateExecutionInput,
   type CreateExecutionResult,
@@ -9,8 +10,7 @@ import {
   type NodeStatus,
   type SkipReason,
   startExecution,
-  type WorkflowPlan,
-} from '@spane/core';
+} from '@spane/core/store';
 import type { Batcher } from './batcher.js';
 import { integer } from './call-arguments.js';
 import type { Database } from './db.js';

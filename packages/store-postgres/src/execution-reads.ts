@@ -1,5 +1,16 @@
-import type { ActiveNodePage, ExecutionFilter, ExecutionPage, ExecutionState } from '@spane/core';
-import { InvalidArgumentError } from '@spane/core';
+import {
+  ACTIVE_NODE_PAGE,
+  type ActiveNodePage,
+  EXECUTION_PAGE,
+  type ExecutionFilter,
+  type ExecutionPage,
+  type ExecutionState,
+  type ExecutionSummary,
+  pageLimit,
+  parseSeqCursor,
+  parseSeqKeyCursor,
+  seqKeyCursor,
+} from '@spane/core/store';
 import { tenantOf } from './call-arguments.js';
 import { EXECUTION_COLUMNS, NODE_COLUMNS, SUMMARY } from './columns.js';
 import type { Database } from './db.js';
@@ -9,11 +20,6 @@ import type { Tables } from './tables.js';
 import { BEGIN_SNAPSHOT, COMMIT } from './transaction-statements.js';
 
 // Reads of executions: one with its nodes, pages of summaries, the active nodes of all.
-
-/** Most summaries in one page of `listExecutions`. */
-const MAX_PAGE = 1000;
-/** Most nodes in one page of `listActiveNodes`. */
-const MAX_ACTIVE_PAGE = 5000;
 
 /** What the execution reads use. */
 export interface ExecutionReadContext {
@@ -46,22 +52,26 @@ export async function getExecution(
   return readExecution(ctx, sql`execution_id = ${executionId}`);
 }
 
+/** `ExecutionStore.getExecutionSummary`: the execution without nodes and initial data, or null. */
+export async function getExecutionSummary(
+  ctx: ExecutionReadContext,
+  executionId: string,
+): Promise<ExecutionSummary | null> {
+  const [rows] = await ctx.db.read(
+    sql`SELECT ${SUMMARY} FROM ${ctx.tables.executions} WHERE execution_id = ${executionId}`,
+  );
+  return rows![0] ? toSummary(rows![0]) : null;
+}
+
 /** `ExecutionStore.listExecutions`: a tenant's summaries, newest first, by keyset pages. */
 export async function listExecutions(
   ctx: ExecutionReadContext,
   filter: ExecutionFilter = {},
 ): Promise<ExecutionPage> {
-  const requested = filter.limit ?? 50;
-  const limit = Number.isFinite(requested)
-    ? Math.min(Math.max(1, Math.floor(requested)), MAX_PAGE)
-    : 50;
+  const limit = pageLimit(filter.limit, EXECUTION_PAGE);
+  const before = parseSeqCursor(filter.cursor);
   const where: Sql[] = [sql`tenant_id = ${tenantOf(filter)}`];
-  if (filter.cursor !== undefined) {
-    if (!/^\d{1,18}$/.test(filter.cursor)) {
-      throw new InvalidArgumentError(`invalid cursor '${filter.cursor}'`);
-    }
-    where.push(sql`seq < ${raw(filter.cursor)}`);
-  }
+  if (before !== undefined) where.push(sql`seq < ${raw(before)}`);
   if (filter.workflowId !== undefined) where.push(sql`workflow_id = ${filter.workflowId}`);
   if (filter.status !== undefined) {
     const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
@@ -89,17 +99,13 @@ export async function listActiveNodes(
   options: { limit?: number; cursor?: string } = {},
 ): Promise<ActiveNodePage> {
   const { executions, nodes } = ctx.tables;
-  const requested = options.limit ?? 500;
-  const limit = Number.isFinite(requested)
-    ? Math.min(Math.max(1, Math.floor(requested)), MAX_ACTIVE_PAGE)
-    : 500;
+  const limit = pageLimit(options.limit, ACTIVE_NODE_PAGE);
   // Keyset pagination by (execution seq, node id): the cursor is `<seq>:<nodeId>`.
+  const cursor = parseSeqKeyCursor(options.cursor);
   let after = raw('');
-  if (options.cursor !== undefined) {
-    const match = /^(\d{1,18}):(.*)$/s.exec(options.cursor);
-    if (!match) throw new InvalidArgumentError(`invalid cursor '${options.cursor}'`);
-    const seq = raw(match[1]!);
-    after = sql`AND (e.seq > ${seq} OR (e.seq = ${seq} AND n.node_id COLLATE "C" > ${match[2]!}))`;
+  if (cursor !== undefined) {
+    const seq = raw(cursor.seq);
+    after = sql`AND (e.seq > ${seq} OR (e.seq = ${seq} AND n.node_id COLLATE "C" > ${cursor.key}))`;
   }
   const [rows] = await ctx.db.read(
     sql`SELECT e.seq, e.execution_id, e.tenant_id, e.workflow_id, e.workflow_version,
@@ -115,7 +121,7 @@ export async function listActiveNodes(
   const page: ActiveNodePage = { items };
   if (rows!.length > limit) {
     const last = rows![limit - 1]!;
-    page.nextCursor = `${str(last, 'seq')}:${str(last, 'node_id')}`;
+    page.nextCursor = seqKeyCursor(str(last, 'seq'), str(last, 'node_id'));
   }
   return page;
 }

@@ -1,20 +1,18 @@
 import {
-  canTransition,
+  assertStatusChange,
   ExecutionNotFoundError,
   type ExecutionState,
   type ExecutionStatus,
   InvalidArgumentError,
-  InvalidTransitionError,
-  isTerminalStatus,
   type SetStatusOptions,
+  statusChangeEffects,
   VersionConflictError,
-} from '@spane/core';
+} from '@spane/core/store';
 import { integer } from './call-arguments.js';
 import { EXECUTION_COLUMNS, NODE_COLUMNS } from './columns.js';
 import type { Database } from './db.js';
 import { str, toExecution } from './row-mapping.js';
 import { join, json, NOW, raw, type Sql, sql } from './sql.js';
-import { ACTIVE_NODE, FINISHED_NODE } from './status-sets.js';
 import type { Tables } from './tables.js';
 import { BEGIN, COMMIT } from './transaction-statements.js';
 
@@ -42,20 +40,19 @@ export async function setExecutionStatus(
   const { executions, nodes } = ctx.tables;
   const id = sql`execution_id = ${executionId}`;
   const expected = integer(options.expectedVersion, 'expectedVersion');
-  // `failed` → `running` is only for retryFailedNode.
-  const from = (['pending', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const)
-    .filter((s) => canTransition(s, status) && !(s === 'failed' && status === 'running'))
-    .map((s) => s as string);
-  const allowed = sql`${id} AND status = ANY(${from})${
+  // `failed` → `running` is only for retryFailedNode (assertStatusChange).
+  const effects = statusChangeEffects(status);
+  const allowed = sql`${id} AND status = ANY(${effects.allowedFrom})${
     expected === undefined ? raw('') : sql` AND version = ${expected}`
   }`;
   const sets: Sql[] = [sql`status = ${status}`, raw('version = version + 1')];
   if (options.error !== undefined) sets.push(sql`error = ${options.error}`);
-  let cancel: Sql | undefined;
-  if (isTerminalStatus(status)) {
+  const cancel =
+    effects.cancelledNodeStatuses.length > 0
+      ? sql`status = ANY(${effects.cancelledNodeStatuses})`
+      : undefined;
+  if (effects.finishes) {
     sets.push(sql`completed_at = ${NOW}`);
-    if (status === 'cancelled') cancel = sql`status <> ALL(${FINISHED_NODE})`;
-    if (status === 'failed') cancel = sql`status = ANY(${ACTIVE_NODE})`;
   } else if (status === 'running') {
     sets.push(sql`started_at = COALESCE(started_at, ${NOW})`);
   }
@@ -78,8 +75,7 @@ export async function setExecutionStatus(
   if (expected !== undefined && expected !== version) {
     throw new VersionConflictError(executionId, expected, version);
   }
-  const current = str(row, 'status');
-  if (!from.includes(current)) throw new InvalidTransitionError(current, status);
+  assertStatusChange(str(row, 'status') as ExecutionStatus, status);
   return toExecution(after![0]!, nodeRows!);
 }
 

@@ -1,4 +1,4 @@
-import type { LogEntry, Span } from '@spane/core';
+import type { LogEntry, Span } from '@spane/core/store';
 import type { Batcher } from './batcher.js';
 import { integer } from './call-arguments.js';
 import type { Database } from './db.js';

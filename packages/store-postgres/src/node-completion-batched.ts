@@ -5,7 +5,7 @@ import {
   InvalidArgumentError,
   type NodeOutcome,
   type NodeTelemetry,
-} from '@spane/core';
+} from '@spane/core/store';
 import { type Batcher, Failure } from './batcher.js';
 import { integer } from './call-arguments.js';
 import type { Database, Row } from './db.js';

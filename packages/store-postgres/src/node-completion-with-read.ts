@@ -1,8 +1,10 @@
+import type { WorkflowPlan } from '@spane/core';
 import {
   applyNodeOutcome,
   type CompleteNodeResult,
   ExecutionNotFoundError,
   type ExecutionStatus,
+  IN_FLIGHT_NODE_STATUSES,
   isSettled,
   isTerminalStatus,
   type NodeOutcome,
@@ -10,12 +12,10 @@ import {
   type NodeTelemetry,
   type SettledNode,
   type TransitionResult,
-  type WorkflowPlan,
-} from '@spane/core';
+} from '@spane/core/store';
 import type { Database, Session } from './db.js';
 import { str, toSnapshot } from './row-mapping.js';
 import { join, json, NOW, raw, type Sql, sql } from './sql.js';
-import { ACTIVE_NODE } from './status-sets.js';
 import type { Tables } from './tables.js';
 import { spanWrites } from './telemetry-writes.js';
 import { BEGIN, COMMIT, ROLLBACK } from './transaction-statements.js';
@@ -295,7 +295,7 @@ function executionUpdates(call: Completion, t: TransitionResult): Sql[] {
     execSets.push(sql`error = ${message}`);
     writes.push(
       sql`UPDATE ${nodes} SET status = 'cancelled', finished_at = ${NOW}
-              WHERE ${ofExecution} AND status = ANY(${ACTIVE_NODE})`,
+              WHERE ${ofExecution} AND status = ANY(${IN_FLIGHT_NODE_STATUSES})`,
     );
   }
   writes.push(sql`UPDATE ${executions} SET ${join(execSets)} WHERE ${ofExecution}`);

@@ -1,3 +1,4 @@
+import type { WorkflowPlan } from '@spane/core';
 import {
   type CompleteNodeOptions,
   type CompleteNodeResult,
@@ -6,8 +7,7 @@ import {
   type NodeSnapshot,
   type NodeTelemetry,
   planNode,
-  type WorkflowPlan,
-} from '@spane/core';
+} from '@spane/core/store';
 import { type BatchedCompletionContext, completeFiringAll } from './node-completion-batched.js';
 import { type CompletionWithReadContext, completeWithRead } from './node-completion-with-read.js';
 

@@ -1,11 +1,11 @@
+import type { WorkflowPlan } from '@spane/core';
 import {
   type BeginNodeRunResult,
   type ExecutionStatus,
   type NodeStatus,
   type ParentResult,
   resolveNodeInput,
-  type WorkflowPlan,
-} from '@spane/core';
+} from '@spane/core/store';
 import type { Batcher } from './batcher.js';
 import { integer } from './call-arguments.js';
 import type { Database, Row } from './db.js';

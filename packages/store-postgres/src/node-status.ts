@@ -1,6 +1,6 @@
+import { FINAL_NODE_STATUSES, TERMINAL_EXECUTION_STATUSES } from '@spane/core/store';
 import type { Database } from './db.js';
 import { raw, sql } from './sql.js';
-import { FINISHED_NODE, TERMINAL_EXECUTION } from './status-sets.js';
 import type { Tables } from './tables.js';
 import { BEGIN, COMMIT } from './transaction-statements.js';
 
@@ -28,8 +28,8 @@ export async function setNodeStatus(
     BEGIN,
     sql`SELECT 1 FROM ${executions} WHERE ${id} FOR NO KEY UPDATE`,
     sql`UPDATE ${nodes} SET status = ${status}, error = ${error}
-          WHERE ${id} AND node_id = ${nodeId} AND status <> ALL(${FINISHED_NODE})
-            AND EXISTS (SELECT 1 FROM ${executions} WHERE ${id} AND status <> ALL(${TERMINAL_EXECUTION}))
+          WHERE ${id} AND node_id = ${nodeId} AND status <> ALL(${FINAL_NODE_STATUSES})
+            AND EXISTS (SELECT 1 FROM ${executions} WHERE ${id} AND status <> ALL(${TERMINAL_EXECUTION_STATUSES}))
           RETURNING 1 AS updated`,
     COMMIT,
   ]);

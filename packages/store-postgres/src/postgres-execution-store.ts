@@ -1,3 +1,4 @@
+import type { WorkflowPlan } from '@spane/core';
 import {
   type ActiveNodePage,
   type BeginNodeRunResult,
@@ -5,12 +6,15 @@ import {
   type CompleteNodeResult,
   type CreateExecutionInput,
   type CreateExecutionResult,
+  type DLQFilter,
   type DLQItem,
+  type DLQPage,
   type ExecutionFilter,
   type ExecutionPage,
   type ExecutionState,
   type ExecutionStatus,
   type ExecutionStore,
+  type ExecutionSummary,
   InvalidArgumentError,
   type LogEntry,
   type NewDLQItem,
@@ -18,10 +22,10 @@ import {
   type NodeTelemetry,
   type SetStatusOptions,
   type Span,
+  type StoreCapabilities,
   type StoredWorkflow,
   type TenantScope,
-  type WorkflowPlan,
-} from '@spane/core';
+} from '@spane/core/store';
 import pg from 'pg';
 import { Database } from './db.js';
 import * as dlq from './dead-letter-queue.js';
@@ -83,6 +87,12 @@ interface StoreContext extends StoreBatchers {
   statements: HotStatements;
 }
 
+/** What this store can do beyond the required contract. */
+const CAPABILITIES: StoreCapabilities = Object.freeze({
+  startsNodes: true,
+  telemetryWithOutcome: true,
+});
+
 /**
  * An {@link ExecutionStore} on PostgreSQL: durable, shared by any number of processes.
  *
@@ -109,6 +119,8 @@ interface StoreContext extends StoreBatchers {
  * every process at start-up).
  */
 export class PostgresExecutionStore implements ExecutionStore {
+  /** Starts nodes in the write that readies them; spans and logs ride in the outcome's write. */
+  readonly capabilities: StoreCapabilities = CAPABILITIES;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #schema: string;
@@ -211,6 +223,10 @@ export class PostgresExecutionStore implements ExecutionStore {
     return reads.getExecution(this.#ctx, executionId);
   }
 
+  getExecutionSummary(executionId: string): Promise<ExecutionSummary | null> {
+    return reads.getExecutionSummary(this.#ctx, executionId);
+  }
+
   listExecutions(filter?: ExecutionFilter): Promise<ExecutionPage> {
     return reads.listExecutions(this.#ctx, filter);
   }
@@ -298,10 +314,12 @@ export class PostgresExecutionStore implements ExecutionStore {
     return dlq.addDLQItem(this.#ctx, item);
   }
 
-  listDLQItems(
-    options?: TenantScope & { start?: number; end?: number; allTenants?: boolean },
-  ): Promise<DLQItem[]> {
-    return dlq.listDLQItems(this.#ctx, options);
+  listDLQItems(filter?: DLQFilter): Promise<DLQPage> {
+    return dlq.listDLQItems(this.#ctx, filter);
+  }
+
+  countDLQItems(scope?: TenantScope & { allTenants?: boolean }): Promise<number> {
+    return dlq.countDLQItems(this.#ctx, scope);
   }
 
   getDLQItem(id: string): Promise<DLQItem | null> {
@@ -310,6 +328,11 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   removeDLQItem(id: string): Promise<boolean> {
     return dlq.removeDLQItem(this.#ctx, id);
+  }
+
+  /** Resolves when the database answers a trivial query on one of the store's connections. */
+  async ping(): Promise<void> {
+    await this.#pool.query('SELECT 1');
   }
 
   /** Closes the pool the store created; a pool passed in is left open. */

@@ -1,3 +1,4 @@
+import type { WorkflowDefinition } from '@spane/core';
 import type {
   ActiveNode,
   DLQItem,
@@ -11,8 +12,7 @@ import type {
   SkipReason,
   Span,
   StoredWorkflow,
-  WorkflowDefinition,
-} from '@spane/core';
+} from '@spane/core/store';
 import type { Row } from './db.js';
 
 // Rows as the store reads them (see db.ts: text, int2/int4 as numbers, booleans; jsonb

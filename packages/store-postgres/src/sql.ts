@@ -1,4 +1,4 @@
-import { InvalidArgumentError, toJsonText } from '@spane/core';
+import { InvalidArgumentError, toJsonText } from '@spane/core/store';
 import pg from 'pg';
 
 /**

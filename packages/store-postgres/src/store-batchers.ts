@@ -1,4 +1,4 @@
-import type { CompleteNodeResult } from '@spane/core';
+import type { CompleteNodeResult } from '@spane/core/store';
 import { Batcher } from './batcher.js';
 import type { Database, Row } from './db.js';
 import { type PendingCreate, writeCreates } from './execution-creation.js';

@@ -1,4 +1,4 @@
-import type { LogEntry, NodeTelemetry } from '@spane/core';
+import type { LogEntry, NodeTelemetry } from '@spane/core/store';
 import { integer } from './call-arguments.js';
 import { join, json, type Sql, type SqlValue, sql, timestamp } from './sql.js';
 import type { Tables } from './tables.js';

@@ -1,4 +1,5 @@
-import type { StoredWorkflow, TenantScope, WorkflowPlan } from '@spane/core';
+import type { WorkflowPlan } from '@spane/core';
+import type { StoredWorkflow, TenantScope } from '@spane/core/store';
 import type { Batcher } from './batcher.js';
 import { tenantOf } from './call-arguments.js';
 import { WORKFLOW_COLUMNS } from './columns.js';
