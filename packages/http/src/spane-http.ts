@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { EventStreams } from './event-streams.js';
 import { HttpError, toHttpErrorResponse } from './http-errors.js';
 import { components } from './http-schemas.js';
 import { parseJsonBody } from './json-body-parser.js';
@@ -9,7 +10,7 @@ import { RequestAuth } from './request-auth.js';
 import type { RouteContext } from './route-context.js';
 import { RouteTable } from './route-table.js';
 import { dlqRoutes } from './routes/dlq-routes.js';
-import { EventStreams, executionEventsRoute } from './routes/execution-events-route.js';
+import { executionEventsRoute } from './routes/execution-events-route.js';
 import { executionRoutes } from './routes/execution-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';

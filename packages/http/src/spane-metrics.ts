@@ -1,22 +1,18 @@
 import type { EngineEventMap, IWorkflowEngine, QueueStats } from '@spane/core';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Counter, type Gauge, type Histogram, Registry } from 'prom-client';
+import {
+  defineExecutionCounters,
+  defineHttpMetrics,
+  defineNodeMetrics,
+  defineQueueGauges,
+  type ExecutionCounters,
+  type NodeMetrics,
+} from './spane-metric-definitions.js';
 
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 /** Node starts remembered to time failed attempts (completions carry their own duration). */
 const MAX_TRACKED_STARTS = 10_000;
 /** Queue counts are read from Redis at most this often, however often Prometheus scrapes. */
 const STATS_TTL_MS = 1_000;
-
-type QueueState = Exclude<keyof QueueStats, 'dlq'>;
-const QUEUE_STATES: readonly QueueState[] = [
-  'waiting',
-  'active',
-  'delayed',
-  'prioritized',
-  'paused',
-  'completed',
-  'failed',
-];
 
 /**
  * Prometheus metrics of one plugin instance, in a registry of its own. Execution and node
@@ -40,107 +36,20 @@ export class SpaneMetrics {
   #stats: { at: number; value: Promise<QueueStats | null> } | undefined;
 
   constructor(engine: IWorkflowEngine) {
-    const registers = [this.registry];
-    const executions = (status: string) => {
-      const counter = new Counter({
-        name: `spane_executions_${status}_total`,
-        help: `Executions ${status}, by tenant and workflow`,
-        labelNames: ['tenant', 'workflow_id'] as const,
-        registers: [],
-      });
-      this.#tenantCounters.push(counter);
-      return counter;
-    };
-    const started = executions('started');
-    const completed = executions('completed');
-    const failed = executions('failed');
-    const cancelled = executions('cancelled');
-    const nodeRuns = new Counter({
-      name: 'spane_node_runs_total',
-      help: 'Node attempts and skips, by node type and outcome (completed, failed, retrying, skipped)',
-      labelNames: ['node_type', 'status'] as const,
-      registers,
-    });
-    const nodeDuration = new Histogram({
-      name: 'spane_node_duration_seconds',
-      help: 'Duration of node attempts, by node type and outcome',
-      labelNames: ['node_type', 'status'] as const,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.#httpRequests = new Counter({
-      name: 'spane_http_requests_total',
-      help: 'HTTP requests served, by method, route pattern and status code',
-      labelNames: ['method', 'route', 'status_code'] as const,
-      registers,
-    });
-    this.#httpDuration = new Histogram({
-      name: 'spane_http_request_duration_seconds',
-      help: 'HTTP request duration, by method and route pattern',
-      labelNames: ['method', 'route'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-      registers,
-    });
-    this.sseStreams = new Gauge({
-      name: 'spane_http_sse_streams',
-      help: 'Open execution event streams',
-      registers,
-    });
-    const stats = () => this.#queueStats(engine);
-    new Gauge({
-      name: 'spane_queue_jobs',
-      help: 'Node jobs in the queue by state (read at scrape time)',
-      labelNames: ['state'] as const,
-      registers,
-      async collect() {
-        this.reset();
-        const s = await stats();
-        if (s) for (const state of QUEUE_STATES) this.set({ state }, s[state]);
-      },
-    });
-    new Gauge({
-      name: 'spane_dlq_items',
-      help: 'Items in the dead letter queue, all tenants (read at scrape time)',
-      registers,
-      async collect() {
-        this.reset();
-        const s = await stats();
-        if (s) this.set(s.dlq);
-      },
-    });
-
-    const execLabels = (p: { tenantId: string; workflowId: string }) => ({
-      tenant: p.tenantId,
-      workflow_id: p.workflowId,
-    });
-    this.#offs.push(
-      engine.on('workflow:started', (p) => started.inc(execLabels(p))),
-      engine.on('workflow:completed', (p) => completed.inc(execLabels(p))),
-      engine.on('workflow:failed', (p) => failed.inc(execLabels(p))),
-      engine.on('workflow:cancelled', (p) => cancelled.inc(execLabels(p))),
-      engine.on('node:started', (p) => this.#rememberStart(p)),
-      engine.on('node:completed', (p) => {
-        this.#starts.delete(attemptKey(p));
-        const labels = { node_type: p.nodeType, status: 'completed' };
-        nodeRuns.inc(labels);
-        nodeDuration.observe(labels, p.durationMs / 1000);
-      }),
-      engine.on('node:failed', (p) => {
-        const labels = { node_type: p.nodeType, status: 'failed' };
-        nodeRuns.inc(labels);
-        const startedAt = this.#starts.get(attemptKey(p));
-        this.#starts.delete(attemptKey(p));
-        if (startedAt !== undefined) {
-          const ms = Date.parse(p.timestamp) - startedAt;
-          if (Number.isFinite(ms) && ms >= 0) nodeDuration.observe(labels, ms / 1000);
-        }
-      }),
-      engine.on('node:retrying', (p) => {
-        this.#starts.delete(attemptKey(p));
-        nodeRuns.inc({ node_type: p.nodeType, status: 'retrying' });
-      }),
-      engine.on('node:skipped', (p) => nodeRuns.inc({ node_type: p.nodeType, status: 'skipped' })),
+    const executions = defineExecutionCounters();
+    this.#tenantCounters.push(
+      executions.started,
+      executions.completed,
+      executions.failed,
+      executions.cancelled,
     );
+    const nodes = defineNodeMetrics(this.registry);
+    const http = defineHttpMetrics(this.registry);
+    this.#httpRequests = http.requests;
+    this.#httpDuration = http.duration;
+    this.sseStreams = http.sseStreams;
+    defineQueueGauges(this.registry, () => this.#queueStats(engine));
+    this.#offs.push(...countExecutions(engine, executions), ...this.#observeNodes(engine, nodes));
   }
 
   /** Counts one HTTP response. `route` is the route pattern (or `unmatched`), never the raw URL. */
@@ -181,6 +90,34 @@ export class SpaneMetrics {
     this.#starts.clear();
   }
 
+  /** Counts node outcomes and times attempts; returns the listeners' removers. */
+  #observeNodes(engine: IWorkflowEngine, { runs, duration }: NodeMetrics): (() => void)[] {
+    return [
+      engine.on('node:started', (p) => this.#rememberStart(p)),
+      engine.on('node:completed', (p) => {
+        this.#starts.delete(attemptKey(p));
+        const labels = { node_type: p.nodeType, status: 'completed' };
+        runs.inc(labels);
+        duration.observe(labels, p.durationMs / 1000);
+      }),
+      engine.on('node:failed', (p) => {
+        const labels = { node_type: p.nodeType, status: 'failed' };
+        runs.inc(labels);
+        const startedAt = this.#starts.get(attemptKey(p));
+        this.#starts.delete(attemptKey(p));
+        if (startedAt !== undefined) {
+          const ms = Date.parse(p.timestamp) - startedAt;
+          if (Number.isFinite(ms) && ms >= 0) duration.observe(labels, ms / 1000);
+        }
+      }),
+      engine.on('node:retrying', (p) => {
+        this.#starts.delete(attemptKey(p));
+        runs.inc({ node_type: p.nodeType, status: 'retrying' });
+      }),
+      engine.on('node:skipped', (p) => runs.inc({ node_type: p.nodeType, status: 'skipped' })),
+    ];
+  }
+
   #rememberStart(p: EngineEventMap['node:started']): void {
     const at = Date.parse(p.timestamp);
     if (!Number.isFinite(at)) return;
@@ -199,6 +136,20 @@ export class SpaneMetrics {
     }
     return this.#stats.value;
   }
+}
+
+/** Counts the workflow lifecycle events by tenant and workflow; returns the listeners' removers. */
+function countExecutions(engine: IWorkflowEngine, counters: ExecutionCounters): (() => void)[] {
+  const labels = (p: { tenantId: string; workflowId: string }) => ({
+    tenant: p.tenantId,
+    workflow_id: p.workflowId,
+  });
+  return [
+    engine.on('workflow:started', (p) => counters.started.inc(labels(p))),
+    engine.on('workflow:completed', (p) => counters.completed.inc(labels(p))),
+    engine.on('workflow:failed', (p) => counters.failed.inc(labels(p))),
+    engine.on('workflow:cancelled', (p) => counters.cancelled.inc(labels(p))),
+  ];
 }
 
 /** The value, or null when the promise rejects or takes longer than `ms`. */

@@ -11,7 +11,7 @@ import {
  * @throws ExecutionNotFoundError
  */
 export async function requireExecution(
-  engine: IWorkflowEngine,
+  engine: Pick<IWorkflowEngine, 'getExecution'>,
   executionId: string,
   scope: TenantScope,
 ): Promise<ExecutionState> {

@@ -18,20 +18,22 @@ import {
   ReplayBody,
   SpanList,
 } from '../http-schemas.js';
+import type { RequestAuth } from '../request-auth.js';
 import { BEARER, emptyBodyAsObject, type RouteContext } from '../route-context.js';
 import { requireExecution } from '../tenant-guard.js';
 
 const TAGS = ['executions'];
 
 type Action = 'pause' | 'resume' | 'cancel';
-const ACTIONS: Record<
-  Action,
-  {
-    operationId: string;
-    summary: string;
-    run: (engine: IWorkflowEngine, id: string, scope: TenantScope) => Promise<void>;
-  }
-> = {
+
+/** The OpenAPI words of a lifecycle action and the engine call behind it. */
+interface ActionSpec {
+  operationId: string;
+  summary: string;
+  run: (engine: IWorkflowEngine, id: string, scope: TenantScope) => Promise<void>;
+}
+
+const ACTIONS: Record<Action, ActionSpec> = {
   pause: {
     operationId: 'pauseExecution',
     summary: 'Pause: no new node starts; running nodes finish and are recorded',
@@ -49,11 +51,28 @@ const ACTIONS: Record<
   },
 };
 
-/** Listing, state, logs and trace of executions, and their lifecycle actions. */
-export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteContext): void {
-  const params = components.inline(IdParams);
-  const scopeOf = (request: FastifyRequest): TenantScope => ({ tenantId: auth.tenantOf(request) });
+/**
+ * Listing, state, logs and trace of executions, and their lifecycle actions.
+ * The order of registration is the order of the paths in the OpenAPI document.
+ */
+export function executionRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  listExecutionsRoute(app, ctx);
+  getExecutionRoute(app, ctx);
+  getExecutionLogsRoute(app, ctx);
+  getExecutionTraceRoute(app, ctx);
+  for (const [action, spec] of Object.entries(ACTIONS) as [Action, ActionSpec][]) {
+    executionActionRoute(app, ctx, action, spec);
+  }
+  replayExecutionRoute(app, ctx);
+}
 
+/** The caller's tenant as the scope of an engine call. */
+function scopeOf(auth: RequestAuth, request: FastifyRequest): TenantScope {
+  return { tenantId: auth.tenantOf(request) };
+}
+
+/** `GET /api/executions`: the tenant's executions, newest first, a page at a time. */
+function listExecutionsRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get<{ Querystring: ListExecutionsQuery }>(
     '/api/executions',
     {
@@ -77,7 +96,10 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
       return engine.listExecutions(filter);
     },
   );
+}
 
+/** `GET /api/executions/:id`: the whole state of an execution. */
+function getExecutionRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get<{ Params: IdParams }>(
     '/api/executions/:id',
     {
@@ -87,13 +109,16 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
         operationId: 'getExecution',
         summary: 'The state of an execution, with every node',
         security: BEARER,
-        params,
+        params: components.inline(IdParams),
         response: { 200: components.ref(ExecutionStateSchema), ...errorResponses() },
       },
     },
-    (request) => requireExecution(engine, request.params.id, scopeOf(request)),
+    (request) => requireExecution(engine, request.params.id, scopeOf(auth, request)),
   );
+}
 
+/** `GET /api/executions/:id/logs`: engine events and `ctx.log` lines of an execution. */
+function getExecutionLogsRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get<{ Params: IdParams }>(
     '/api/executions/:id/logs',
     {
@@ -103,15 +128,18 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
         operationId: 'getExecutionLogs',
         summary: 'Log lines of an execution: engine events and ctx.log calls',
         security: BEARER,
-        params,
+        params: components.inline(IdParams),
         response: { 200: components.inline(LogList), ...errorResponses() },
       },
     },
     async (request) => {
-      return { items: await engine.getLogs(request.params.id, scopeOf(request)) };
+      return { items: await engine.getLogs(request.params.id, scopeOf(auth, request)) };
     },
   );
+}
 
+/** `GET /api/executions/:id/trace`: one span per node attempt. */
+function getExecutionTraceRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get<{ Params: IdParams }>(
     '/api/executions/:id/trace',
     {
@@ -121,42 +149,51 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
         operationId: 'getExecutionTrace',
         summary: 'The trace of an execution: one span per node attempt',
         security: BEARER,
-        params,
+        params: components.inline(IdParams),
         response: { 200: components.inline(SpanList), ...errorResponses() },
       },
     },
     async (request) => {
-      return { items: await engine.getTrace(request.params.id, scopeOf(request)) };
+      return { items: await engine.getTrace(request.params.id, scopeOf(auth, request)) };
     },
   );
+}
 
-  for (const [action, spec] of Object.entries(ACTIONS) as [Action, (typeof ACTIONS)[Action]][]) {
-    app.post<{ Params: IdParams }>(
-      `/api/executions/:id/${action}`,
-      {
-        onRequest: auth.require('execute'),
-        schema: {
-          tags: TAGS,
-          operationId: spec.operationId,
-          summary: spec.summary,
-          description:
-            'Needs the `execute` scope. A transition the lifecycle does not allow (e.g. cancel a completed run) answers 409 INVALID_TRANSITION.',
-          security: BEARER,
-          params,
-          response: { 200: components.inline(ExecutionStatusResult), ...errorResponses() },
-        },
+/** `POST /api/executions/:id/<action>`: pause, resume or cancel; answers the status after it. */
+function executionActionRoute(
+  app: FastifyInstance,
+  { engine, auth }: RouteContext,
+  action: Action,
+  spec: ActionSpec,
+): void {
+  app.post<{ Params: IdParams }>(
+    `/api/executions/:id/${action}`,
+    {
+      onRequest: auth.require('execute'),
+      schema: {
+        tags: TAGS,
+        operationId: spec.operationId,
+        summary: spec.summary,
+        description:
+          'Needs the `execute` scope. A transition the lifecycle does not allow (e.g. cancel a completed run) answers 409 INVALID_TRANSITION.',
+        security: BEARER,
+        params: components.inline(IdParams),
+        response: { 200: components.inline(ExecutionStatusResult), ...errorResponses() },
       },
-      async (request) => {
-        const { id } = request.params;
-        const scope = scopeOf(request);
-        await spec.run(engine, id, scope);
-        const after = await engine.getExecutionSummary(id, scope);
-        if (!after) throw new ExecutionNotFoundError(id);
-        return { executionId: id, status: after.status };
-      },
-    );
-  }
+    },
+    async (request) => {
+      const { id } = request.params;
+      const scope = scopeOf(auth, request);
+      await spec.run(engine, id, scope);
+      const after = await engine.getExecutionSummary(id, scope);
+      if (!after) throw new ExecutionNotFoundError(id);
+      return { executionId: id, status: after.status };
+    },
+  );
+}
 
+/** `POST /api/executions/:id/replay`: runs an execution again as a new one; 202. */
+function replayExecutionRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.post<{ Params: IdParams; Body: ReplayBody | undefined }>(
     '/api/executions/:id/replay',
     {
@@ -169,7 +206,7 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
         description:
           'Needs the `execute` scope. The body is optional; `fromNodeId` replays from that node.',
         security: BEARER,
-        params,
+        params: components.inline(IdParams),
         body: components.inline(ReplayBody),
         response: { 202: components.inline(ExecutionAccepted), ...errorResponses() },
       },
@@ -180,7 +217,7 @@ export function executionRoutes(app: FastifyInstance, { engine, auth }: RouteCon
       const executionId = await engine.replayWorkflow(
         id,
         fromNodeId === undefined ? {} : { fromNodeId },
-        scopeOf(request),
+        scopeOf(auth, request),
       );
       return reply.code(202).send({ executionId });
     },

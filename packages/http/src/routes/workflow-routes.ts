@@ -25,10 +25,22 @@ const TAGS = ['workflows'];
  */
 const acceptAny = () => (value: unknown) => ({ value });
 
-/** Register, read, list and delete workflow definitions; start executions of them. */
-export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteContext): void {
-  const workflowRef = components.ref(StoredWorkflowSchema);
+/**
+ * Register, read, list and delete workflow definitions; start executions of them.
+ * The order of registration is the order of the paths in the OpenAPI document.
+ */
+export function workflowRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  registerWorkflowRoute(app, ctx);
+  listWorkflowsRoute(app, ctx);
+  getWorkflowRoute(app, ctx);
+  listWorkflowVersionsRoute(app, ctx);
+  deleteWorkflowRoute(app, ctx);
+  executeWorkflowRoute(app, ctx);
+  executeWorkflowsRoute(app, ctx);
+}
 
+/** `POST /api/workflows`: checks and saves a definition; 201 with its `location`. */
+function registerWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.post<{ Body: WorkflowDefinition }>(
     '/api/workflows',
     {
@@ -42,7 +54,7 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
           'Needs the `admin` scope. An invalid definition (schema, cycle, unknown node type, bad ids, cron or time zone) answers 422 with every issue in `error.details.issues`.',
         security: BEARER,
         body: components.ref(WorkflowDefinitionSchema),
-        response: { 201: workflowRef, ...errorResponses() },
+        response: { 201: components.ref(StoredWorkflowSchema), ...errorResponses() },
       },
     },
     async (request, reply) => {
@@ -58,7 +70,10 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
         .send(stored);
     },
   );
+}
 
+/** `GET /api/workflows`: the current version of each of the tenant's workflows. */
+function listWorkflowsRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get(
     '/api/workflows',
     {
@@ -75,7 +90,10 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
       items: await engine.listWorkflows({ tenantId: auth.tenantOf(request) }),
     }),
   );
+}
 
+/** `GET /api/workflows/:id`: one workflow, its current version or the one of `?version=`. */
+function getWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get<{ Params: WorkflowParams; Querystring: WorkflowQuery }>(
     '/api/workflows/:id',
     {
@@ -87,7 +105,7 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
         security: BEARER,
         params: components.inline(WorkflowParams),
         querystring: components.inline(WorkflowQuery),
-        response: { 200: workflowRef, ...errorResponses() },
+        response: { 200: components.ref(StoredWorkflowSchema), ...errorResponses() },
       },
     },
     async (request) => {
@@ -102,7 +120,10 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
       return stored;
     },
   );
+}
 
+/** `GET /api/workflows/:id/versions`: every saved version of a workflow, oldest first. */
+function listWorkflowVersionsRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get<{ Params: WorkflowParams }>(
     '/api/workflows/:id/versions',
     {
@@ -123,7 +144,10 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
       return { items };
     },
   );
+}
 
+/** `DELETE /api/workflows/:id`: removes a workflow from listings; 204. */
+function deleteWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.delete<{ Params: WorkflowParams }>(
     '/api/workflows/:id',
     {
@@ -145,7 +169,10 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
       return reply.code(204).send();
     },
   );
+}
 
+/** `POST /api/workflows/:id/execute`: starts one execution of the current version; 202. */
+function executeWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.post<{ Params: WorkflowParams; Body: ExecuteBody | undefined }>(
     '/api/workflows/:id/execute',
     {
@@ -172,7 +199,13 @@ export function workflowRoutes(app: FastifyInstance, { engine, auth }: RouteCont
       return reply.code(202).send({ executionId });
     },
   );
+}
 
+/**
+ * `POST /api/executions/bulk`: starts several executions; every workflow is looked up
+ * first, so an unknown one answers 404 before anything starts; 202.
+ */
+function executeWorkflowsRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.post<{ Body: BulkExecuteBody }>(
     '/api/executions/bulk',
     {

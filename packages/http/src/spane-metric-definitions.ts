@@ -1,0 +1,138 @@
+import type { QueueStats } from '@spane/core';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+type QueueState = Exclude<keyof QueueStats, 'dlq'>;
+const QUEUE_STATES: readonly QueueState[] = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'paused',
+  'completed',
+  'failed',
+];
+
+/** A counter of executions labelled by tenant and workflow. */
+export type ExecutionCounter = Counter<'tenant' | 'workflow_id'>;
+
+/** The execution counters, one per lifecycle event counted. */
+export interface ExecutionCounters {
+  started: ExecutionCounter;
+  completed: ExecutionCounter;
+  failed: ExecutionCounter;
+  cancelled: ExecutionCounter;
+}
+
+/** The metrics of node attempts. */
+export interface NodeMetrics {
+  runs: Counter<'node_type' | 'status'>;
+  duration: Histogram<'node_type' | 'status'>;
+}
+
+/** The metrics of the HTTP server itself. */
+export interface HttpMetrics {
+  requests: Counter<'method' | 'route' | 'status_code'>;
+  duration: Histogram<'method' | 'route'>;
+  sseStreams: Gauge;
+}
+
+/**
+ * `spane_executions_<status>_total` for started, completed, failed and cancelled, in that
+ * order. They are registered in no registry: they carry tenant labels and are rendered
+ * per caller.
+ */
+export function defineExecutionCounters(): ExecutionCounters {
+  const counter = (status: string): ExecutionCounter =>
+    new Counter({
+      name: `spane_executions_${status}_total`,
+      help: `Executions ${status}, by tenant and workflow`,
+      labelNames: ['tenant', 'workflow_id'] as const,
+      registers: [],
+    });
+  return {
+    started: counter('started'),
+    completed: counter('completed'),
+    failed: counter('failed'),
+    cancelled: counter('cancelled'),
+  };
+}
+
+/** `spane_node_runs_total` and `spane_node_duration_seconds`, by node type and outcome. */
+export function defineNodeMetrics(registry: Registry): NodeMetrics {
+  const registers = [registry];
+  return {
+    runs: new Counter({
+      name: 'spane_node_runs_total',
+      help: 'Node attempts and skips, by node type and outcome (completed, failed, retrying, skipped)',
+      labelNames: ['node_type', 'status'] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'spane_node_duration_seconds',
+      help: 'Duration of node attempts, by node type and outcome',
+      labelNames: ['node_type', 'status'] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+  };
+}
+
+/** `spane_http_requests_total`, `spane_http_request_duration_seconds` and `spane_http_sse_streams`. */
+export function defineHttpMetrics(registry: Registry): HttpMetrics {
+  const registers = [registry];
+  return {
+    requests: new Counter({
+      name: 'spane_http_requests_total',
+      help: 'HTTP requests served, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'spane_http_request_duration_seconds',
+      help: 'HTTP request duration, by method and route pattern',
+      labelNames: ['method', 'route'] as const,
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    }),
+    sseStreams: new Gauge({
+      name: 'spane_http_sse_streams',
+      help: 'Open execution event streams',
+      registers,
+    }),
+  };
+}
+
+/**
+ * `spane_queue_jobs` (by state) and `spane_dlq_items`, read at scrape time from `stats`;
+ * when `stats` answers null, the gauges are empty.
+ */
+export function defineQueueGauges(
+  registry: Registry,
+  stats: () => Promise<QueueStats | null>,
+): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'spane_queue_jobs',
+    help: 'Node jobs in the queue by state (read at scrape time)',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const s = await stats();
+      if (s) for (const state of QUEUE_STATES) this.set({ state }, s[state]);
+    },
+  });
+  new Gauge({
+    name: 'spane_dlq_items',
+    help: 'Items in the dead letter queue, all tenants (read at scrape time)',
+    registers,
+    async collect() {
+      this.reset();
+      const s = await stats();
+      if (s) this.set(s.dlq);
+    },
+  });
+}
