@@ -45,17 +45,14 @@ function entriesOf(name) {
 }
 
 // One program for every package: one type-check of the shared sources.
-const program = ts.createProgram(
-  names.flatMap(entriesOf),
-  {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    customConditions: ['@spane/source'],
-    skipLibCheck: true,
-    noEmit: true,
-  },
-);
+const program = ts.createProgram(names.flatMap(entriesOf), {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: ts.ScriptTarget.ES2022,
+  customConditions: ['@spane/source'],
+  skipLibCheck: true,
+  noEmit: true,
+});
 const checker = program.getTypeChecker();
 let missing = 0;
 for (const name of names) {
