@@ -1,6 +1,7 @@
 import type { EngineEventMap, EngineEventName } from '@spane/core';
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
+import type { RedisKeys } from './redis-keys.js';
 
 /** A message between engine processes. */
 export type ChannelMessage =
@@ -38,9 +39,14 @@ export class EngineChannel {
   #queued: ChannelMessage[] = [];
   #flushing: NodeJS.Immediate | undefined;
 
-  constructor(prefix: string, publisher: Redis, makeSubscriber: () => Redis, logger: EngineLogger) {
-    this.#name = `${prefix}:channel`;
-    this.#nodeName = `${prefix}:channel:node`;
+  constructor(
+    keys: Pick<RedisKeys, 'channel' | 'nodeChannel'>,
+    publisher: Redis,
+    makeSubscriber: () => Redis,
+    logger: EngineLogger,
+  ) {
+    this.#name = keys.channel;
+    this.#nodeName = keys.nodeChannel;
     this.#publisher = publisher;
     this.#makeSubscriber = makeSubscriber;
     this.#logger = logger;

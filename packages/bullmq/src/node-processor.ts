@@ -35,7 +35,8 @@ import type { ConcurrencyGate } from './concurrency-gate.js';
 import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { type NodeJobData, nodeJobId } from './node-jobs.js';
-import { NODE_QUEUE, type NodeQueues } from './node-queues.js';
+import type { NodeQueues } from './node-queues.js';
+import { NODE_QUEUE } from './redis-keys.js';
 import { type NodeRef, SUB_WORKFLOW_NODE, WAITING } from './sub-workflow-node.js';
 
 /** Why a running node was told to stop. */
@@ -273,9 +274,9 @@ export class NodeProcessor {
   /** BullMQ backoff strategy: the delay before the next attempt of this job. */
   backoff(attemptsMade: number, job: Job | undefined): number {
     const data = job?.data as NodeJobData | undefined;
-    const plan = data && this.#d.cachedPlan(data.t, data.w, data.v);
+    const plan = data && this.#d.cachedPlan(data.tenantId, data.workflowId, data.workflowVersion);
     if (!data || !plan) return 1000;
-    return retryDelayMs(this.#policy(plan, data.n), attemptsMade + 1);
+    return retryDelayMs(this.#policy(plan, data.nodeId), attemptsMade + 1);
   }
 
   /** Promotes a parked (delayed) job so it runs now. */
@@ -288,7 +289,11 @@ export class NodeProcessor {
     const counted = job.queueName === NODE_QUEUE;
     if (counted) this.#busy += 1;
     try {
-      const plan = await this.#d.getPlan(job.data.t, job.data.w, job.data.v);
+      const plan = await this.#d.getPlan(
+        job.data.tenantId,
+        job.data.workflowId,
+        job.data.workflowVersion,
+      );
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
       const slot = await this.#d.gate.acquire(plan, job, token);
       try {
@@ -454,27 +459,27 @@ export class NodeProcessor {
     plan: WorkflowPlan,
   ): Promise<void> {
     const data = job.data;
-    const attempt = (data.a0 ?? 0) + job.attemptsMade + 1;
+    const attempt = (data.attemptsBefore ?? 0) + job.attemptsMade + 1;
     // From taking a handoff to registering the run below nothing is awaited, so an abort
     // order either dropped the handoff first or finds the run registered.
     const begun =
       this.#takeHandoff(job, attempt) ??
-      (await this.#d.store.beginNodeRun(plan, data.e, data.n, attempt));
+      (await this.#d.store.beginNodeRun(plan, data.executionId, data.nodeId, attempt));
     if (!begun.started) return this.#notStarted(job, token, plan, begun);
 
     const { store, registry } = this.#d;
-    const node = planNode(plan, data.n);
+    const node = planNode(plan, data.nodeId);
     const base: NodeRef = {
-      executionId: data.e,
-      workflowId: data.w,
+      executionId: data.executionId,
+      workflowId: data.workflowId,
       tenantId: begun.tenantId,
-      nodeId: data.n,
+      nodeId: data.nodeId,
       nodeType: node.type,
     };
     const maybeChild = begun.parentExecutionId !== undefined;
     // Children may be handed to this process: their initial data is copied now, before this
     // node's executor could change the object it is given.
-    const parentRun: ParentRun | undefined = this.#mayHandOff(plan, data.n)
+    const parentRun: ParentRun | undefined = this.#mayHandOff(plan, data.nodeId)
       ? {
           facts: begun,
           freesSlot: job.queueName === NODE_QUEUE,
@@ -483,8 +488,9 @@ export class NodeProcessor {
         }
       : undefined;
     // A delay node woken at its time continues the attempt it started.
-    const wokenDelay = node.type === DELAY_NODE && data.d !== undefined;
-    const startedAt = wokenDelay && data.s !== undefined ? new Date(data.s) : new Date();
+    const wokenDelay = node.type === DELAY_NODE && data.delayWakeAt !== undefined;
+    const startedAt =
+      wokenDelay && data.delayStartedAt !== undefined ? new Date(data.delayStartedAt) : new Date();
     const logs: LogEntry[] = [];
     const log = (
       level: LogEntry['level'],
@@ -492,8 +498,8 @@ export class NodeProcessor {
       meta?: Record<string, unknown>,
     ): void => {
       const entry: LogEntry = {
-        executionId: data.e,
-        nodeId: data.n,
+        executionId: data.executionId,
+        nodeId: data.nodeId,
         level,
         message,
         timestamp: new Date().toISOString(),
@@ -502,14 +508,14 @@ export class NodeProcessor {
       logs.push(entry);
     };
     if (!wokenDelay) {
-      log('info', `node '${data.n}' started (attempt ${attempt})`);
+      log('info', `node '${data.nodeId}' started (attempt ${attempt})`);
       this.#d.emit('node:started', { ...base, attempt, timestamp: startedAt.toISOString() });
     }
 
     const span: Span = {
-      spanId: `${data.e}.${data.n}.${attempt}`,
-      executionId: data.e,
-      nodeId: data.n,
+      spanId: `${data.executionId}.${data.nodeId}.${attempt}`,
+      executionId: data.executionId,
+      nodeId: data.nodeId,
       nodeType: node.type,
       attempt,
       startedAt: startedAt.toISOString(),
@@ -529,19 +535,24 @@ export class NodeProcessor {
 
     let settled: Settled;
     if (node.type === DELAY_NODE) {
-      const wakeAt = data.d ?? delayWakeTime(node.config as DelayNodeConfig, startedAt.getTime());
+      const wakeAt =
+        data.delayWakeAt ?? delayWakeTime(node.config as DelayNodeConfig, startedAt.getTime());
       if (wakeAt > Date.now()) {
         // Durable: the job sleeps in BullMQ's delayed set (no worker slot), remembering its
         // wake time so that a re-run (a crash, a pause) does not start the delay again.
-        if (data.d === undefined) {
-          await job.updateData({ ...data, d: wakeAt, s: startedAt.getTime() });
+        if (data.delayWakeAt === undefined) {
+          await job.updateData({
+            ...data,
+            delayWakeAt: wakeAt,
+            delayStartedAt: startedAt.getTime(),
+          });
         }
-        log('info', `node '${data.n}' waits until ${new Date(wakeAt).toISOString()}`);
+        log('info', `node '${data.nodeId}' waits until ${new Date(wakeAt).toISOString()}`);
         await telemetry('running');
         await job.moveToDelayed(wakeAt, token);
         // Once `delayed` is visible its job is in the delayed set. (A cancel in between
         // removes the job and cancels the node; this call then changes nothing.)
-        await store.setNodeStatus(data.e, data.n, 'delayed');
+        await store.setNodeStatus(data.executionId, data.nodeId, 'delayed');
         throw new DelayedError();
       }
       settled = { kind: 'result', result: { success: true, data: begun.inputData } };
@@ -552,7 +563,7 @@ export class NodeProcessor {
           : registry.getRegistration(node.type);
       const timeoutMs =
         node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
-      const run = new NodeRun(this.#d.running, data.e, data.n, timeoutMs);
+      const run = new NodeRun(this.#d.running, data.executionId, data.nodeId, timeoutMs);
       try {
         let execute: () => Promise<unknown>;
         if (node.type === SUB_WORKFLOW_NODE) {
@@ -582,19 +593,19 @@ export class NodeProcessor {
 
     if (settled.kind === 'aborted') {
       if (settled.abort === 'shutdown') {
-        log('warn', `node '${data.n}' interrupted by worker shutdown; it will run again`);
+        log('warn', `node '${data.nodeId}' interrupted by worker shutdown; it will run again`);
         await telemetry('error', 'interrupted by shutdown');
         await job.moveToWait(token);
         throw new WaitingError();
       }
-      log('warn', `node '${data.n}' aborted: execution ${settled.abort}`);
+      log('warn', `node '${data.nodeId}' aborted: execution ${settled.abort}`);
       await telemetry('error', `aborted: execution ${settled.abort}`);
       return;
     }
 
     if (settled.kind === 'result' && settled.result === WAITING) {
       // A sub-workflow node whose child now runs: the child's end completes it.
-      log('info', `node '${data.n}' waits for its sub-workflow`);
+      log('info', `node '${data.nodeId}' waits for its sub-workflow`);
       await telemetry('running');
       return;
     }
@@ -609,7 +620,7 @@ export class NodeProcessor {
         error = new NonRetryableError('executor returned no { success: boolean } result');
       else if (result.success) {
         try {
-          dataText = payloadText(`output of node '${data.n}'`, result.data, this.#maxPayload);
+          dataText = payloadText(`output of node '${data.nodeId}'`, result.data, this.#maxPayload);
         } catch (e) {
           error = e;
         }
@@ -620,7 +631,7 @@ export class NodeProcessor {
 
     const durationMs = Date.now() - startedAt.getTime();
     if (error === undefined && result) {
-      log('info', `node '${data.n}' completed in ${durationMs} ms`);
+      log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
       await this.#recordCompleted(
         plan,
         base,
@@ -640,11 +651,11 @@ export class NodeProcessor {
       const delayMs = this.backoff(job.attemptsMade + 1, job);
       log(
         'warn',
-        `node '${data.n}' attempt ${attempt} failed: ${message}; retrying in ${delayMs} ms`,
+        `node '${data.nodeId}' attempt ${attempt} failed: ${message}; retrying in ${delayMs} ms`,
       );
       await Promise.all([
         telemetry('error', message),
-        store.setNodeStatus(data.e, data.n, 'delayed', { error: message }),
+        store.setNodeStatus(data.executionId, data.nodeId, 'delayed', { error: message }),
       ]);
       const now = new Date().toISOString();
       this.#d.emit('node:failed', {
@@ -657,7 +668,7 @@ export class NodeProcessor {
       this.#d.emit('node:retrying', { ...base, attempt, error: message, delayMs, timestamp: now });
       throw error instanceof Error ? error : new Error(message);
     }
-    log('error', `node '${data.n}' failed: ${message}`);
+    log('error', `node '${data.nodeId}' failed: ${message}`);
     await telemetry('error', message);
     await this.#fail(
       plan,
@@ -913,7 +924,7 @@ export class NodeProcessor {
     signal: AbortSignal,
     log: (level: LogEntry['level'], message: string, meta?: Record<string, unknown>) => void,
   ): ExecutionContext {
-    const node = planNode(plan, data.n);
+    const node = planNode(plan, data.nodeId);
     const logger: NodeLogger = {
       debug: (m, meta) => log('debug', m, meta),
       info: (m, meta) => log('info', m, meta),
@@ -921,9 +932,9 @@ export class NodeProcessor {
       error: (m, meta) => log('error', m, meta),
     };
     const ctx: ExecutionContext = {
-      workflowId: data.w,
-      executionId: data.e,
-      nodeId: data.n,
+      workflowId: data.workflowId,
+      executionId: data.executionId,
+      nodeId: data.nodeId,
       nodeType: node.type,
       nodeConfig: node.config === undefined ? {} : structuredClone(node.config),
       inputData: begun.inputData,
@@ -947,7 +958,7 @@ export class NodeProcessor {
     begun: Extract<BeginNodeRunResult, { started: false }>,
   ): Promise<void> {
     const { store, redis } = this.#d;
-    const { e: executionId, n: nodeId } = job.data;
+    const { executionId, nodeId } = job.data;
     if (begun.reason === 'execution-not-active' && begun.executionStatus === 'paused') {
       // A node its parent's completion started (its handoff dropped by the pause) is not
       // running while this, its only job, parks: it waits for the resume like the rest.
@@ -1003,19 +1014,19 @@ export class NodeProcessor {
     if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(err.message)) return;
     try {
       const data = job.data;
-      const plan = await this.#d.getPlan(data.t, data.w, data.v);
-      const node = planNode(plan, data.n);
+      const plan = await this.#d.getPlan(data.tenantId, data.workflowId, data.workflowVersion);
+      const node = planNode(plan, data.nodeId);
       const base = {
-        executionId: data.e,
-        workflowId: data.w,
-        tenantId: data.t,
-        nodeId: data.n,
+        executionId: data.executionId,
+        workflowId: data.workflowId,
+        tenantId: data.tenantId,
+        nodeId: data.nodeId,
         nodeType: node.type,
       };
       await this.#fail(
         plan,
         base,
-        (data.a0 ?? 0) + job.attemptsMade,
+        (data.attemptsBefore ?? 0) + job.attemptsMade,
         err.message,
         err.stack,
         undefined,

@@ -1,7 +1,8 @@
 import type { ActiveNode, ExecutionStore, WorkflowPlan } from '@spane/core';
 import type { Queue } from 'bullmq';
+import { timeoutJobId } from './control-jobs.js';
 import type { EngineLogger } from './engine-options.js';
-import { nodeJobId, timeoutJobId } from './node-jobs.js';
+import { nodeJobId } from './node-jobs.js';
 
 export interface ReconcilerDeps {
   store: ExecutionStore;

@@ -16,6 +16,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
 import { checkConfigObject } from './node-config-issues.js';
+import { childIdempotencyKey } from './redis-keys.js';
 
 /** The built-in node type that runs another workflow as a child execution. */
 export const SUB_WORKFLOW_NODE = 'sub-workflow';
@@ -136,15 +137,6 @@ export function childOutput(plan: WorkflowPlan, child: ExecutionState): unknown 
   return out;
 }
 
-/**
- * The idempotency key of the child started by one attempt of a sub-workflow node: a
- * re-run of the attempt after a crash finds the same child; a new attempt (a DLQ retry)
- * starts a new one.
- */
-export function childKey(executionId: string, nodeId: string, attempt: number): string {
-  return `spane.sub.${executionId}.${nodeId}.${attempt}`;
-}
-
 /** A node of an execution, as events name it. */
 export interface NodeRef {
   executionId: string;
@@ -242,7 +234,7 @@ export class SubWorkflows {
       parentExecutionId: node.executionId,
       parentNodeId: node.nodeId,
       depth,
-      idempotencyKey: childKey(node.executionId, node.nodeId, attempt),
+      idempotencyKey: childIdempotencyKey(node.executionId, node.nodeId, attempt),
     };
     if (begun.priority !== undefined) input.priority = begun.priority;
     const { execution, created, ready } = await store.createExecution(input);
@@ -287,7 +279,8 @@ export class SubWorkflows {
       isTerminalStatus(parent.status) ||
       isSettled(pnode.status) ||
       pnode.status === 'cancelled' ||
-      child.idempotencyKey !== childKey(parent.executionId, child.parentNodeId, pnode.attempts)
+      child.idempotencyKey !==
+        childIdempotencyKey(parent.executionId, child.parentNodeId, pnode.attempts)
     ) {
       await this.#d.redis.srem(this.#d.indexKey, executionId);
       // The parent was told before, and may have finished then: make sure its own parent

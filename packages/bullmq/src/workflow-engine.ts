@@ -40,18 +40,34 @@ import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { BUILT_IN_NODE_TYPES, validateBuiltInNodes } from './built-in-nodes.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
+import {
+  type ControlJobData,
+  SCHEDULE_JOB,
+  type ScheduleJobData,
+  TIMEOUT_JOB,
+  type TimeoutJobData,
+  timeoutJob,
+  timeoutJobId,
+} from './control-jobs.js';
 import { type ChannelMessage, EngineChannel } from './engine-channel.js';
 import {
   type ResolvedEngineOptions,
   resolveEngineOptions,
   type WorkflowEngineOptions,
 } from './engine-options.js';
-import { type NodeJobData, nodeJobId, nodeJobName, timeoutJobId } from './node-jobs.js';
+import { type NodeJobData, nodeJobId, nodeJobName } from './node-jobs.js';
 import { NodeProcessor, type RunningNodes } from './node-processor.js';
-import { NODE_QUEUE, NodeQueues } from './node-queues.js';
+import { NodeQueues } from './node-queues.js';
 import { type ReconcileResult, reconcile } from './reconciler.js';
+import {
+  CONTROL_QUEUE,
+  NODE_QUEUE,
+  RedisKeys,
+  scheduleIdempotencyKey,
+  webhookIdempotencyKey,
+} from './redis-keys.js';
 import { reusableOutcomes } from './replay.js';
-import { SCHEDULE_JOB, type ScheduleJobData, Schedules, validateSchedules } from './schedules.js';
+import { Schedules, validateSchedules } from './schedules.js';
 import { SUB_WORKFLOW_NODE, SubWorkflows } from './sub-workflow-node.js';
 import {
   DELIVERY_HEADER,
@@ -68,7 +84,6 @@ import {
 /** An ioredis instance, a redis:// URL, or ioredis options. */
 export type RedisConnection = Redis | string | RedisOptions;
 
-const CONTROL_QUEUE = 'control';
 const TERMINAL_EVENTS = ['workflow:completed', 'workflow:failed', 'workflow:cancelled'] as const;
 
 /**
@@ -80,6 +95,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   readonly #registry: NodeRegistry;
   readonly #store: ExecutionStore;
   readonly #options: ResolvedEngineOptions;
+  readonly #keys: RedisKeys;
   readonly #redis: Redis;
   readonly #ownsRedis: boolean;
   readonly #onRedisError = (err: Error): void =>
@@ -122,6 +138,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     this.#workerConnection = this.#redis.duplicate({ maxRetriesPerRequest: null });
     this.#workerConnection.on('error', () => {});
     const prefix = this.#options.prefix;
+    this.#keys = new RedisKeys(prefix);
     // BullMQ's per-queue event stream is capped: the engine's own events go over pub/sub.
     const streams = { events: { maxLen: 1_000 } };
     this.#queues = new NodeQueues(registry, this.#redis, prefix, this.#options.logger);
@@ -133,10 +150,10 @@ export class WorkflowEngine implements IWorkflowEngine {
     this.#controlQueue.on('error', (err) =>
       this.#options.logger.warn('queue error', { error: err.message }),
     );
-    this.#webhooks = new WebhookRoutes(this.#redis, prefix);
-    this.#schedules = new Schedules(this.#controlQueue, this.#redis, prefix);
+    this.#webhooks = new WebhookRoutes(this.#redis, this.#keys);
+    this.#schedules = new Schedules(this.#controlQueue, this.#redis, this.#keys);
     this.#channel = new EngineChannel(
-      prefix,
+      this.#keys,
       this.#redis,
       () => this.#redis.duplicate(),
       this.#options.logger,
@@ -144,7 +161,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     this.#channel.onMessage((m) => this.#onChannelMessage(m));
     this.#gate = new ConcurrencyGate({
       redis: this.#redis,
-      prefix,
+      keys: this.#keys,
       queues: this.#queues,
       logger: this.#options.logger,
       slotTtlMs: Math.max(60_000, 4 * this.#options.lockDurationMs),
@@ -178,7 +195,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     this.#subflows = new SubWorkflows({
       store,
       redis: this.#redis,
-      indexKey: `${prefix}:subworkflows`,
+      indexKey: this.#keys.subWorkflows,
       logger: this.#options.logger,
       maxDepth: limits.maxDepth,
       maxPayloadBytes: limits.maxPayloadBytes,
@@ -395,7 +412,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       requests.map((r) => this.#prepareStart(r.workflowId, r.initialData, r.options)),
     );
     const results = await Promise.all(prepared.map((p) => this.#store.createExecution(p.input)));
-    const timers: { name: string; data: { e: string }; opts: JobsOptions }[] = [];
+    const timers: ReturnType<typeof timeoutJob>[] = [];
     const jobs: NodeJob[] = [];
     results.forEach(({ execution, created, ready }, i) => {
       if (!created) return;
@@ -494,14 +511,14 @@ export class WorkflowEngine implements IWorkflowEngine {
   ): NodeJob[] {
     return nodeIds.map((nodeId) => {
       const data: NodeJobData = {
-        e: executionId,
-        w: plan.workflowId,
-        v: plan.version,
-        n: nodeId,
-        t: tenantId,
+        executionId,
+        workflowId: plan.workflowId,
+        workflowVersion: plan.version,
+        nodeId,
+        tenantId,
       };
       const base = opts.baseAttempts?.[nodeId] ?? 0;
-      if (base > 0) data.a0 = base;
+      if (base > 0) data.attemptsBefore = base;
       const maxAttempts = this.#processor.maxAttempts(plan, nodeId);
       const jobOpts: JobsOptions = {
         jobId: nodeJobId(executionId, nodeId),
@@ -996,7 +1013,7 @@ export class WorkflowEngine implements IWorkflowEngine {
               : {
                   tenantId: m.tenantId,
                   // A sender retrying a delivery that failed half-way gets the same runs.
-                  idempotencyKey: `spane.webhook.${m.workflowId}.${route}.${deliveryId}`,
+                  idempotencyKey: webhookIdempotencyKey(m.workflowId, route, deliveryId),
                 },
             { trigger },
           ),
@@ -1040,21 +1057,21 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /** A schedule fired (once per slot, in one process): start the workflow's current version. */
   async #onSchedule(job: Job<ScheduleJobData>): Promise<void> {
-    const { w, t, s, d } = job.data;
+    const { workflowId, tenantId, schedulerId, initialData } = job.data;
     const slot = Schedules.slotOf(job);
     try {
       const prepared = await this.#prepareStart(
-        w,
-        d,
+        workflowId,
+        initialData,
         // The slot's key: a firing job re-run after a crash starts nothing new.
-        { tenantId: t, idempotencyKey: `spane.schedule.${s}.${slot}` },
-        { trigger: { type: 'schedule', schedulerId: s, at: new Date(slot).toISOString() } },
+        { tenantId, idempotencyKey: scheduleIdempotencyKey(schedulerId, slot) },
+        { trigger: { type: 'schedule', schedulerId, at: new Date(slot).toISOString() } },
       );
       await this.#start(prepared);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // The workflow is gone but its scheduler was left behind (a race): remove it.
-      await this.#controlQueue.removeJobScheduler(s);
+      await this.#controlQueue.removeJobScheduler(schedulerId);
     }
   }
 
@@ -1065,16 +1082,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   }
 
   #timeoutJob(executionId: string, delayMs: number) {
-    return {
-      name: 'timeout',
-      data: { e: executionId },
-      opts: {
-        jobId: timeoutJobId(executionId),
-        delay: delayMs,
-        removeOnComplete: true,
-        removeOnFail: true,
-      } satisfies JobsOptions,
-    };
+    return timeoutJob(executionId, delayMs);
   }
 
   // ── recovery ─────────────────────────────────────────────────────────
@@ -1245,7 +1253,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   }
 
   #parkedKey(executionId: string): string {
-    return `${this.#options.prefix}:parked:${executionId}`;
+    return this.#keys.parked(executionId);
   }
 
   // ── workers and shutdown ─────────────────────────────────────────────
@@ -1286,8 +1294,9 @@ export class WorkflowEngine implements IWorkflowEngine {
     const controlWorker = new Worker<ControlJobData>(
       CONTROL_QUEUE,
       async (job) => {
-        if (job.name === 'timeout') await this.#onWorkflowTimeout((job.data as { e: string }).e);
-        else if (job.name === SCHEDULE_JOB) await this.#onSchedule(job as Job<ScheduleJobData>);
+        if (job.name === TIMEOUT_JOB) {
+          await this.#onWorkflowTimeout((job.data as TimeoutJobData).executionId);
+        } else if (job.name === SCHEDULE_JOB) await this.#onSchedule(job as Job<ScheduleJobData>);
       },
       { connection: this.#workerConnection, prefix, concurrency: 5 },
     );
@@ -1415,9 +1424,6 @@ function settled(promise: Promise<unknown>): Promise<void> {
     () => {},
   );
 }
-
-/** Data of a control-queue job: a workflow timeout, or a schedule's firing. */
-type ControlJobData = { e: string } | ScheduleJobData;
 
 /** A checked start request: the plan to run and the store input to create it with. */
 interface PreparedStart {
