@@ -7,7 +7,6 @@ import {
   type EngineEventName,
   type ExecutionContext,
   type ExecutionResult,
-  type ExecutionState,
   type ExecutionStore,
   isTerminalStatus,
   type LogEntry,
@@ -16,11 +15,9 @@ import {
   type NodeTelemetry,
   NodeTimeoutError,
   NonRetryableError,
-  type ParentResult,
   PayloadTooLargeError,
   payloadText,
   planNode,
-  resolveNodeInput,
   resolveRetryPolicy,
   retryDelayMs,
   type Span,
@@ -34,7 +31,8 @@ import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
-import { type NodeJobData, nodeJobId } from './node-jobs.js';
+import type { Handoffs, ParentRun } from './handoffs.js';
+import type { NodeJobData } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
 import { type NodeRef, SUB_WORKFLOW_NODE, WAITING } from './sub-workflow-node.js';
@@ -88,60 +86,8 @@ export interface NodeProcessorDeps {
     attempt: number,
   ): Promise<ExecutionResult | typeof WAITING>;
   parkedKey(executionId: string): string;
-  /**
-   * While abort orders from other processes reach this one, a number that changes when
-   * some may have been missed (the subscriber lost its connection); else undefined.
-   */
-  abortsEpoch(): number | undefined;
+  handoffs: Handoffs;
 }
-
-type StartedRun = Extract<BeginNodeRunResult, { started: true }>;
-
-/** What every run of one execution shares (from a begin, or the execution itself). */
-type ExecutionFacts = Pick<StartedRun, 'tenantId' | 'depth' | 'parentExecutionId' | 'priority'>;
-
-/** A node run of this process whose children may be handed to it (see NodeProcessor#keep). */
-interface ParentRun {
-  facts: ExecutionFacts;
-  /** Whether this run's job holds one of the node queue's slots (freed as it ends). */
-  freesSlot?: boolean;
-  /** The execution's initial data as JSON text, taken before the node's executor ran. */
-  initialText: string | undefined;
-}
-
-/** A child run that its parent's completion started, waiting for its job in this process. */
-interface Handoff {
-  executionId: string;
-  /** Builds the run when its job is taken (fresh objects, parsed then). */
-  build: () => StartedRun;
-  /** When it was handed off (epoch ms). */
-  at: number;
-  /** `abortsEpoch()` then: a handoff is taken only while no abort order can have been missed. */
-  epoch: number;
-}
-
-/**
- * Nodes picked to start with a store write in flight: they hold worker slots until it
- * returns (`release`), and are handed off only if no abort order can have reached this
- * process meanwhile (`epoch`, `drops` as they were when picked).
- */
-export interface StartTicket {
-  readonly nodes: readonly string[];
-  readonly epoch: number;
-  readonly drops: number;
-  release(): void;
-}
-
-/** A fresh object parsed from JSON text (undefined stays undefined). */
-function fresh(text: string | undefined): unknown {
-  return text === undefined ? undefined : JSON.parse(text);
-}
-
-/**
- * A handoff whose job has not reached this process's workers by then (another process took
- * it) is forgotten; the job, wherever it runs, begins the run in the store as usual.
- */
-const HANDOFF_TTL_MS = 5_000;
 
 /** A paused execution's jobs wait this long before they look again (resume wakes them at once). */
 const PARK_MS = 6 * 60 * 60 * 1000;
@@ -216,40 +162,12 @@ class NodeRun implements RunHandle {
 export class NodeProcessor {
   readonly #d: NodeProcessorDeps;
   readonly #maxPayload: number;
-  /** Runs started with their parent's completion, by job id (see #keep). */
-  readonly #handoffs = new Map<string, Handoff>();
-  /** This process's worker slots on the node queue (0 before startWorkers and once closing). */
-  #slots = 0;
-  /** Node-queue jobs being processed here. */
-  #busy = 0;
-  /** Slots held by picked nodes whose store write is in flight (see StartTicket). */
-  #reserved = 0;
-  /** Counts dropHandoffs calls: a pick made before one is not handed off. */
-  #drops = 0;
+  readonly #handoffs: Handoffs;
 
   constructor(deps: NodeProcessorDeps) {
     this.#d = deps;
+    this.#handoffs = deps.handoffs;
     this.#maxPayload = deps.options.limits.maxPayloadBytes ?? DEFAULT_LIMITS.maxPayloadBytes;
-  }
-
-  /**
-   * Sets this process's worker slots on the node queue: children are started with their
-   * parent's completion only while slots are free. 0 stops that (and forgets handoffs).
-   */
-  setSlots(slots: number): void {
-    this.#slots = slots;
-    if (slots === 0) this.#handoffs.clear();
-  }
-
-  /**
-   * Forgets the handoffs of an execution that was cancelled, failed or paused: their jobs
-   * begin in the store, which tells them not to run. Called before the order is announced.
-   */
-  dropHandoffs(executionId: string): void {
-    this.#drops += 1;
-    for (const [jobId, h] of this.#handoffs) {
-      if (h.executionId === executionId) this.#handoffs.delete(jobId);
-    }
   }
 
   /** Total attempts of a node: its policy, the workflow's defaults, its type's, the engine's. */
@@ -287,7 +205,7 @@ export class NodeProcessor {
 
   async process(job: Job<NodeJobData>, token: string | undefined): Promise<void> {
     const counted = job.queueName === NODE_QUEUE;
-    if (counted) this.#busy += 1;
+    if (counted) this.#handoffs.jobStarted();
     try {
       const plan = await this.#d.getPlan(
         job.data.tenantId,
@@ -302,155 +220,8 @@ export class NodeProcessor {
         await slot?.release();
       }
     } finally {
-      if (counted) this.#busy -= 1;
+      if (counted) this.#handoffs.jobEnded();
     }
-  }
-
-  /**
-   * The children of a completing node that this process will run itself, started in the
-   * completion's write (so their jobs skip `beginNodeRun`): a child whose only parent is
-   * this node, of a type registered here without limits (the node queue), in a workflow
-   * without `maxConcurrency`, while this process hears abort orders (a handoff is taken
-   * only if none can have been missed since it was made) — and no more of
-   * them than this process has free worker slots (counting the one this job frees).
-   */
-  #startable(plan: WorkflowPlan, nodeId: string, freesSlot: boolean): StartTicket | undefined {
-    if (this.#slots === 0) return undefined;
-    const children = plan.children.get(nodeId) ?? [];
-    return this.#pick(
-      children.filter((c) => plan.parents.get(c)?.length === 1),
-      plan,
-      freesSlot ? 1 : 0,
-    );
-  }
-
-  /**
-   * The entry nodes of a new execution of `plan` that this process may start with its
-   * creation (`createExecution(… start)`), by the rules of #startable (none for a start
-   * with a delay: a started node would show `running` while it waits).
-   */
-  startableEntries(plan: WorkflowPlan, delayed: boolean): StartTicket | undefined {
-    if (delayed || this.#slots === 0 || plan.definition.maxConcurrency !== undefined) {
-      return undefined;
-    }
-    return this.#pick(plan.entryNodes, plan, 0);
-  }
-
-  /**
-   * Of `candidates`, those of an eligible type, as many as this process has free slots
-   * (counting `freed` that the caller gives back); they hold their slots until released.
-   */
-  #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): StartTicket | undefined {
-    const epoch = this.#d.abortsEpoch();
-    if (candidates.length === 0 || epoch === undefined) return undefined;
-    this.#prune();
-    let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
-    const nodes: string[] = [];
-    for (const id of candidates) {
-      if (free <= 0) break;
-      const type = plan.nodes.get(id)?.type ?? '';
-      if (BUILT_IN_NODE_TYPES.has(type) || !this.#d.registry.has(type)) continue;
-      if (this.#d.queues.nameForType(type) !== NODE_QUEUE) continue;
-      nodes.push(id);
-      free -= 1;
-    }
-    if (nodes.length === 0) return undefined;
-    this.#reserved += nodes.length;
-    let held = true;
-    return {
-      nodes,
-      epoch,
-      drops: this.#drops,
-      release: () => {
-        if (held) this.#reserved -= nodes.length;
-        held = false;
-      },
-    };
-  }
-
-  /** Forgets handoffs older than HANDOFF_TTL_MS. */
-  #prune(): void {
-    const now = Date.now();
-    for (const [jobId, h] of this.#handoffs) {
-      if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
-    }
-  }
-
-  /** Hands the entry nodes that `createExecution` started to this process's workers. */
-  handOffEntries(
-    plan: WorkflowPlan,
-    execution: ExecutionState,
-    started: readonly string[],
-    ticket: StartTicket,
-  ): void {
-    const initialText =
-      execution.initialData === undefined ? undefined : JSON.stringify(execution.initialData);
-    this.#keep(plan, execution.executionId, started, ticket, () => undefined, {
-      facts: execution,
-      initialText,
-    });
-  }
-
-  /** Whether a child of this node could ever be handed to this process (see #startable). */
-  #mayHandOff(plan: WorkflowPlan, nodeId: string): boolean {
-    if (this.#slots === 0 || plan.definition.maxConcurrency !== undefined) return false;
-    return (plan.children.get(nodeId) ?? []).some((c) => plan.parents.get(c)?.length === 1);
-  }
-
-  /**
-   * Keeps what the started nodes' jobs need to run here without a store read: the input a
-   * `beginNodeRun` would return (by `lookup`; built when taken, fresh objects for each) and
-   * the execution's facts from `parent` — unless an abort order may have reached this process
-   * since the nodes were picked (any dropHandoffs call, a lost subscriber connection): then
-   * their jobs begin in the store, which refuses or parks them.
-   */
-  #keep(
-    plan: WorkflowPlan,
-    executionId: string,
-    started: readonly string[],
-    ticket: StartTicket,
-    lookup: (nodeId: string) => ParentResult | undefined,
-    parent: ParentRun,
-  ): void {
-    ticket.release();
-    const epoch = this.#d.abortsEpoch();
-    if (epoch !== ticket.epoch || this.#drops !== ticket.drops) return;
-    const { facts, initialText } = parent;
-    const at = Date.now();
-    for (const child of started) {
-      const build = (): StartedRun => {
-        const initialData = fresh(initialText);
-        const input = resolveNodeInput(plan, child, lookup, initialData);
-        const run: StartedRun = {
-          started: true,
-          attempt: 1,
-          inputData: input.inputData,
-          previousResults: input.previousResults,
-          initialData,
-          tenantId: facts.tenantId,
-          depth: facts.depth,
-        };
-        if (facts.parentExecutionId !== undefined) {
-          run.parentExecutionId = facts.parentExecutionId;
-        }
-        if (facts.priority !== undefined) run.priority = facts.priority;
-        return run;
-      };
-      this.#handoffs.set(nodeJobId(executionId, child), { executionId, build, at, epoch });
-    }
-  }
-
-  /** The run a parent's completion started for this job's first attempt, if it was handed here. */
-  #takeHandoff(job: Job<NodeJobData>, attempt: number): StartedRun | undefined {
-    if (attempt !== 1 || job.id === undefined) return undefined;
-    const handoff = this.#handoffs.get(job.id);
-    if (!handoff) return undefined;
-    this.#handoffs.delete(job.id);
-    // An abort order for its execution may have been missed, or it waited too long: the
-    // store decides.
-    if (handoff.epoch !== this.#d.abortsEpoch()) return undefined;
-    if (Date.now() - handoff.at > HANDOFF_TTL_MS) return undefined;
-    return handoff.build();
   }
 
   async #process(
@@ -463,7 +234,7 @@ export class NodeProcessor {
     // From taking a handoff to registering the run below nothing is awaited, so an abort
     // order either dropped the handoff first or finds the run registered.
     const begun =
-      this.#takeHandoff(job, attempt) ??
+      this.#handoffs.take(job.id, attempt) ??
       (await this.#d.store.beginNodeRun(plan, data.executionId, data.nodeId, attempt));
     if (!begun.started) return this.#notStarted(job, token, plan, begun);
 
@@ -479,14 +250,12 @@ export class NodeProcessor {
     const maybeChild = begun.parentExecutionId !== undefined;
     // Children may be handed to this process: their initial data is copied now, before this
     // node's executor could change the object it is given.
-    const parentRun: ParentRun | undefined = this.#mayHandOff(plan, data.nodeId)
-      ? {
-          facts: begun,
-          freesSlot: job.queueName === NODE_QUEUE,
-          initialText:
-            begun.initialData === undefined ? undefined : JSON.stringify(begun.initialData),
-        }
-      : undefined;
+    const parentRun = this.#handoffs.parentRun(
+      plan,
+      data.nodeId,
+      begun,
+      job.queueName === NODE_QUEUE,
+    );
     // A delay node woken at its time continues the attempt it started.
     const wokenDelay = node.type === DELAY_NODE && data.delayWakeAt !== undefined;
     const startedAt =
@@ -705,7 +474,7 @@ export class NodeProcessor {
     telemetry: NodeTelemetry,
   ): Promise<void> {
     const ticket = run.parentRun
-      ? this.#startable(plan, base.nodeId, run.parentRun.freesSlot === true)
+      ? this.#handoffs.startable(plan, base.nodeId, run.parentRun)
       : undefined;
     let r: CompleteNodeResult;
     try {
@@ -722,15 +491,13 @@ export class NodeProcessor {
       ticket?.release();
     }
     if (r.recorded && r.started && r.started.length > 0 && ticket && run.parentRun) {
-      // This node's output is the one parent's result of each started child.
-      const { nodeId } = base;
-      const parent = { status: 'completed' as const, nextNodes: outcome.nextNodes };
-      this.#keep(
+      this.#handoffs.handOffChildren(
         plan,
         base.executionId,
+        base.nodeId,
         r.started,
         ticket,
-        (id) => (id === nodeId ? { ...parent, data: fresh(outcome.dataText) } : undefined),
+        outcome,
         run.parentRun,
       );
     }
@@ -908,7 +675,7 @@ export class NodeProcessor {
       this.#d.emit('workflow:completed', exec);
       void log('info', 'execution completed').catch(() => {});
     } else {
-      this.dropHandoffs(base.executionId);
+      this.#handoffs.drop(base.executionId);
       this.#d.abortExecution(base.executionId);
       this.#d.emit('workflow:failed', { ...exec, error: error ?? 'failed', nodeId: base.nodeId });
       void log('error', `execution failed: ${error ?? ''}`).catch(() => {});

@@ -55,6 +55,7 @@ import {
   resolveEngineOptions,
   type WorkflowEngineOptions,
 } from './engine-options.js';
+import { Handoffs } from './handoffs.js';
 import { type NodeJobData, nodeJobId, nodeJobName } from './node-jobs.js';
 import { NodeProcessor, type RunningNodes } from './node-processor.js';
 import { NodeQueues } from './node-queues.js';
@@ -110,6 +111,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   readonly #listeners = new Map<EngineEventName, Set<(payload: any) => void>>();
   readonly #running: RunningNodes = new Map();
   readonly #processor: NodeProcessor;
+  readonly #handoffs: Handoffs;
   readonly #subflows: SubWorkflows;
   readonly #gate: ConcurrencyGate;
   #workers: Worker[] = [];
@@ -167,6 +169,11 @@ export class WorkflowEngine implements IWorkflowEngine {
       slotTtlMs: Math.max(60_000, 4 * this.#options.lockDurationMs),
       refreshMs: this.#options.lockDurationMs,
     });
+    this.#handoffs = new Handoffs({
+      registry,
+      queues: this.#queues,
+      aborts: this.#channel,
+    });
     this.#processor = new NodeProcessor({
       registry,
       store,
@@ -186,7 +193,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       startSubWorkflow: (plan, node, begun, attempt) =>
         this.#subflows.start(plan, node, begun, attempt),
       parkedKey: (executionId) => this.#parkedKey(executionId),
-      abortsEpoch: () => this.#channel.receivingEpoch,
+      handoffs: this.#handoffs,
       redis: this.#redis,
       queues: this.#queues,
       gate: this.#gate,
@@ -352,7 +359,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   /** Creates and launches one prepared execution; returns its id. */
   async #start(prepared: PreparedStart): Promise<string> {
     // Entry nodes a free worker here will run start with the execution (no begin write).
-    const ticket = this.#processor.startableEntries(prepared.plan, prepared.delay > 0);
+    const ticket = this.#handoffs.startableEntries(prepared.plan, prepared.delay > 0);
     const input = ticket ? { ...prepared.input, start: ticket.nodes } : prepared.input;
     let result: CreateExecutionResult;
     try {
@@ -363,7 +370,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     const { execution, created, ready, started } = result;
     if (created) {
       if (ticket && started && started.length > 0) {
-        this.#processor.handOffEntries(prepared.plan, execution, started, ticket);
+        this.#handoffs.handOffEntries(prepared.plan, execution, started, ticket);
       }
       await this.#launch(prepared.plan, execution, ready, {
         announce: true,
@@ -614,7 +621,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    */
   async pauseWorkflow(executionId: string): Promise<void> {
     const state = await this.#store.setExecutionStatus(executionId, 'paused');
-    this.#processor.dropHandoffs(executionId);
+    this.#handoffs.drop(executionId);
     this.#emit('workflow:paused', this.#executionEvent(state));
   }
 
@@ -770,7 +777,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   }
 
   #abortLocal(executionId: string, reason: 'cancelled' | 'failed'): void {
-    this.#processor.dropHandoffs(executionId);
+    this.#handoffs.drop(executionId);
     for (const run of this.#running.get(executionId) ?? []) run.abort(reason);
   }
 
@@ -1219,7 +1226,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     }
     if (message.name === 'workflow:paused') {
       // Paused elsewhere: a run handed to this process begins in the store, which parks it.
-      this.#processor.dropHandoffs((message.payload as { executionId: string }).executionId);
+      this.#handoffs.drop((message.payload as { executionId: string }).executionId);
     }
     for (const listener of this.#listeners.get(message.name) ?? []) {
       try {
@@ -1272,7 +1279,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     await this.#whileOpen(this.#channel.open());
     const prefix = this.#options.prefix;
     const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
-    this.#processor.setSlots(concurrency);
+    this.#handoffs.setSlots(concurrency);
     // Node types with limits have a queue of their own: BullMQ applies a queue's global
     // concurrency and rate limit across every worker of every process.
     for (const reg of this.#queues.limitedTypes()) {
@@ -1369,7 +1376,7 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   async #close(): Promise<void> {
     clearInterval(this.#reconcileTimer);
-    this.#processor.setSlots(0);
+    this.#handoffs.setSlots(0);
     const closing = Promise.all(this.#workers.map((w) => w.close()));
     if ((await within(settled(closing), this.#options.shutdownGraceMs)) === TIMED_OUT) {
       for (const runs of this.#running.values()) for (const run of runs) run.abort('shutdown');
