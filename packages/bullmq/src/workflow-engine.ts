@@ -56,9 +56,12 @@ import {
   type WorkflowEngineOptions,
 } from './engine-options.js';
 import { Handoffs } from './handoffs.js';
+import type { EnqueueNodeOptions } from './node-enqueuer.js';
 import { type NodeJobData, nodeJobId, nodeJobName } from './node-jobs.js';
-import { NodeProcessor, type RunningNodes } from './node-processor.js';
 import { NodeQueues } from './node-queues.js';
+import { NodeRunner } from './node-runner.js';
+import { OutcomeRecorder } from './outcome-recorder.js';
+import { ParkedJobs } from './parked-jobs.js';
 import { type ReconcileResult, reconcile } from './reconciler.js';
 import {
   CONTROL_QUEUE,
@@ -68,8 +71,11 @@ import {
   webhookIdempotencyKey,
 } from './redis-keys.js';
 import { reusableOutcomes } from './replay.js';
+import { RetryPolicies } from './retry-policies.js';
+import { RunningNodes } from './running-nodes.js';
 import { Schedules, validateSchedules } from './schedules.js';
 import { SUB_WORKFLOW_NODE, SubWorkflows } from './sub-workflow-node.js';
+import { UnstartedJobs } from './unstarted-jobs.js';
 import {
   DELIVERY_HEADER,
   normaliseHeaders,
@@ -109,8 +115,10 @@ export class WorkflowEngine implements IWorkflowEngine {
   readonly #channel: EngineChannel;
   readonly #plans = new Map<string, WorkflowPlan>();
   readonly #listeners = new Map<EngineEventName, Set<(payload: any) => void>>();
-  readonly #running: RunningNodes = new Map();
-  readonly #processor: NodeProcessor;
+  readonly #runs: RunningNodes;
+  readonly #runner: NodeRunner;
+  readonly #retry: RetryPolicies;
+  readonly #parked: ParkedJobs;
   readonly #handoffs: Handoffs;
   readonly #subflows: SubWorkflows;
   readonly #gate: ConcurrencyGate;
@@ -174,46 +182,79 @@ export class WorkflowEngine implements IWorkflowEngine {
       queues: this.#queues,
       aborts: this.#channel,
     });
-    this.#processor = new NodeProcessor({
-      registry,
+    const plans = {
+      getPlan: (t: string, w: string, v: string) => this.#getPlan(t, w, v),
+      cachedPlan: (t: string, w: string, v: string) => this.#plans.get(planKey(t, w, v)),
+    };
+    this.#retry = new RetryPolicies({ registry, defaultRetry: this.#options.defaultRetry, plans });
+    this.#runs = new RunningNodes({ handoffs: this.#handoffs });
+    this.#parked = new ParkedJobs({
       store,
-      options: this.#options,
-      running: this.#running,
-      getPlan: (tenantId, workflowId, version) => this.#getPlan(tenantId, workflowId, version),
-      cachedPlan: (tenantId, workflowId, version) =>
-        this.#plans.get(planKey(tenantId, workflowId, version)),
-      enqueueNodes: (plan, executionId, nodeIds, tenantId, priority) =>
-        this.#enqueueNodes(plan, executionId, nodeIds, tenantId, { priority }),
-      emit: (name, payload) => this.#emit(name, payload),
-      abortExecution: (executionId) =>
-        this.#channel.publish({ kind: 'abort', executionId, reason: 'failed' }),
-      onExecutionFinished: (executionId, plan, status, maybeChild) =>
-        this.#onExecutionFinished(executionId, plan, status, maybeChild),
-      onFinishedExecutionJob: (executionId) => this.#subflows.onFinished(executionId),
-      startSubWorkflow: (plan, node, begun, attempt) =>
-        this.#subflows.start(plan, node, begun, attempt),
-      parkedKey: (executionId) => this.#parkedKey(executionId),
-      handoffs: this.#handoffs,
       redis: this.#redis,
+      keys: this.#keys,
       queues: this.#queues,
-      gate: this.#gate,
+    });
+    const enqueuer = {
+      enqueueNodes: (
+        plan: WorkflowPlan,
+        executionId: string,
+        nodeIds: readonly string[],
+        tenantId: string,
+        opts: EnqueueNodeOptions,
+      ) => this.#enqueueNodes(plan, executionId, nodeIds, tenantId, opts),
+    };
+    const events = {
+      emit: <E extends EngineEventName>(name: E, payload: EngineEventMap[E]) =>
+        this.#emit(name, payload),
+    };
+    const recorder = new OutcomeRecorder({
+      store,
+      events,
+      enqueuer,
+      handoffs: this.#handoffs,
+      channel: this.#channel,
+      finisher: {
+        executionFinished: (executionId, plan, status, maybeChild) =>
+          this.#onExecutionFinished(executionId, plan, status, maybeChild),
+      },
     });
     const limits = { ...DEFAULT_LIMITS, ...this.#options.limits };
     this.#subflows = new SubWorkflows({
       store,
       redis: this.#redis,
-      indexKey: this.#keys.subWorkflows,
+      keys: this.#keys,
       logger: this.#options.logger,
       maxDepth: limits.maxDepth,
       maxPayloadBytes: limits.maxPayloadBytes,
-      getPlan: (t, w, v) => this.#getPlan(t, w, v),
-      launch: (plan, execution, ready, created) =>
-        this.#launch(plan, execution, ready, { announce: created, delay: 0 }),
-      cancel: (executionId) => this.#cancel(executionId).catch(ignoreInvalidTransition),
-      complete: (plan, node, run, data, maybeChild) =>
-        this.#processor.completeWaiting(plan, node, run, data, maybeChild),
-      fail: (plan, node, run, message, maybeChild) =>
-        this.#processor.failWaiting(plan, node, run, message, maybeChild),
+      plans,
+      launcher: {
+        launch: (plan, execution, ready, opts) => this.#launch(plan, execution, ready, opts),
+      },
+      canceller: {
+        cancelChild: (executionId) => this.#cancel(executionId).catch(ignoreInvalidTransition),
+      },
+      waitingNodes: recorder,
+    });
+    const unstarted = new UnstartedJobs({
+      store,
+      parked: this.#parked,
+      subWorkflows: this.#subflows,
+      enqueuer,
+    });
+    this.#runner = new NodeRunner({
+      registry,
+      store,
+      plans,
+      gate: this.#gate,
+      handoffs: this.#handoffs,
+      runs: this.#runs,
+      recorder,
+      unstarted,
+      subWorkflows: this.#subflows,
+      retry: this.#retry,
+      events,
+      logger: this.#options.logger,
+      maxPayloadBytes: limits.maxPayloadBytes,
     });
   }
 
@@ -526,7 +567,7 @@ export class WorkflowEngine implements IWorkflowEngine {
       };
       const base = opts.baseAttempts?.[nodeId] ?? 0;
       if (base > 0) data.attemptsBefore = base;
-      const maxAttempts = this.#processor.maxAttempts(plan, nodeId);
+      const maxAttempts = this.#retry.maxAttempts(plan, nodeId);
       const jobOpts: JobsOptions = {
         jobId: nodeJobId(executionId, nodeId),
         attempts: opts.continueAttempts ? Math.max(1, maxAttempts - base) : maxAttempts,
@@ -634,14 +675,8 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /** Wakes the jobs workers parked while the execution was paused, and re-adds lost ones. */
   async #releaseParked(state: ExecutionState): Promise<void> {
-    const key = this.#parkedKey(state.executionId);
     const plan = await this.#getPlan(state.tenantId, state.workflowId, state.workflowVersion);
-    const parked = await this.#redis.smembers(key);
-    const nodeOf = (jobId: string) => jobId.slice(state.executionId.length + 1);
-    await Promise.all(
-      parked.map((id) => this.#processor.wake(this.#queues.forNode(plan, nodeOf(id)), id)),
-    );
-    await this.#redis.del(key);
+    await this.#parked.wakeAll(state.executionId, plan);
     const queued = Object.entries(state.nodeResults)
       .filter(([, n]) => n.status === 'queued')
       .map(([id]) => id);
@@ -722,7 +757,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   /** Removes every job of a finished execution, waiting (bounded) for running ones to leave. */
   async #removeJobs(state: ExecutionState): Promise<void> {
     await this.#controlQueue.remove(timeoutJobId(state.executionId)).catch(() => 0);
-    await this.#redis.del(this.#parkedKey(state.executionId));
+    await this.#parked.forget(state.executionId);
     const nodeIds = Object.entries(state.nodeResults)
       .filter(([, n]) => n.status === 'cancelled')
       .map(([nodeId]) => nodeId);
@@ -777,8 +812,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   }
 
   #abortLocal(executionId: string, reason: 'cancelled' | 'failed'): void {
-    this.#handoffs.drop(executionId);
-    for (const run of this.#running.get(executionId) ?? []) run.abort(reason);
+    this.#runs.abortExecution(executionId, reason);
   }
 
   async #onExecutionFinished(
@@ -1259,10 +1293,6 @@ export class WorkflowEngine implements IWorkflowEngine {
     ]);
   }
 
-  #parkedKey(executionId: string): string {
-    return this.#keys.parked(executionId);
-  }
-
   // ── workers and shutdown ─────────────────────────────────────────────
 
   /**
@@ -1328,7 +1358,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   ): Worker<NodeJobData> {
     const worker = new Worker<NodeJobData>(
       queueName,
-      (job, token) => this.#processor.process(job, token),
+      (job, token) => this.#runner.process(job, token),
       {
         connection: this.#workerConnection,
         prefix: this.#options.prefix,
@@ -1339,12 +1369,12 @@ export class WorkflowEngine implements IWorkflowEngine {
         ...(limiter === undefined ? {} : { limiter }),
         settings: {
           backoffStrategy: (attemptsMade, _type, _err, job) =>
-            this.#processor.backoff(attemptsMade, job as Job | undefined),
+            this.#retry.backoff(attemptsMade, job as Job | undefined),
         },
       },
     );
     worker.on('failed', (job, err) => {
-      if (job) void this.#processor.onJobGivenUp(job, err);
+      if (job) void this.#runner.onJobGivenUp(job, err);
     });
     worker.on('error', (err) => this.#options.logger.warn('worker error', { error: err.message }));
     return worker;
@@ -1379,7 +1409,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     this.#handoffs.setSlots(0);
     const closing = Promise.all(this.#workers.map((w) => w.close()));
     if ((await within(settled(closing), this.#options.shutdownGraceMs)) === TIMED_OUT) {
-      for (const runs of this.#running.values()) for (const run of runs) run.abort('shutdown');
+      this.#runs.abortAll('shutdown');
     }
     // The rest only needs Redis: the aborted nodes' jobs go back to the queue, connections
     // close. Redis that does not answer in time (down, unreachable) is not waited for any
@@ -1437,15 +1467,6 @@ interface PreparedStart {
   plan: WorkflowPlan;
   input: Parameters<ExecutionStore['createExecution']>[0];
   delay: number;
-}
-
-interface EnqueueNodeOptions {
-  priority?: number | undefined;
-  delay?: number;
-  /** Attempts a node already made (its next attempt is numbered after them). */
-  baseAttempts?: Record<string, number>;
-  /** Give the job only the attempts its policy has left after `baseAttempts` (recovery), not a fresh set (DLQ retry). */
-  continueAttempts?: boolean;
 }
 
 /** One node job to add, and the name of the queue it goes to. */
