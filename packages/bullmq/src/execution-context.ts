@@ -1,6 +1,6 @@
 import { type ExecutionContext, type NodeLogger, planNode, type WorkflowPlan } from '@spane/core';
 import type { AttemptTelemetry } from './attempt-telemetry.js';
-import type { StartedRun } from './handoffs.js';
+import type { StartedRun } from './started-run.js';
 import type { NodeRef } from './sub-workflow-node.js';
 
 /**

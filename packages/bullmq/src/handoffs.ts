@@ -1,5 +1,4 @@
 import {
-  type BeginNodeRunResult,
   type ExecutionState,
   type NodeRegistry,
   type ParentResult,
@@ -10,9 +9,7 @@ import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
-
-/** A node run the store began (`beginNodeRun`), or a completion started and handed off. */
-export type StartedRun = Extract<BeginNodeRunResult, { started: true }>;
+import type { StartedRun } from './started-run.js';
 
 /** What every run of one execution shares (from a begin, or the execution itself). */
 type ExecutionFacts = Pick<StartedRun, 'tenantId' | 'depth' | 'parentExecutionId' | 'priority'>;

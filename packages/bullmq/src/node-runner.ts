@@ -19,12 +19,14 @@ import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import { executionContext } from './execution-context.js';
-import type { Handoffs, StartedRun } from './handoffs.js';
+import type { Handoffs } from './handoffs.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
+import type { PlanSource } from './plan-source.js';
 import { NODE_QUEUE } from './redis-keys.js';
 import type { RetryPolicies } from './retry-policies.js';
 import type { AbortKind, RunningNode, RunningNodes } from './running-nodes.js';
+import type { StartedRun } from './started-run.js';
 import {
   type NodeRef,
   SUB_WORKFLOW_NODE,
@@ -32,7 +34,6 @@ import {
   WAITING,
 } from './sub-workflow-node.js';
 import type { UnstartedJobs } from './unstarted-jobs.js';
-import type { PlanSource } from './workflow-catalogue.js';
 
 /** How an attempt's executor ended. */
 type Settled =

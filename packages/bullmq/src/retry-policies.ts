@@ -9,7 +9,7 @@ import {
 import type { Job } from 'bullmq';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import type { NodeJobData } from './node-jobs.js';
-import type { PlanSource } from './workflow-catalogue.js';
+import type { PlanSource } from './plan-source.js';
 
 /** What {@link RetryPolicies} needs. */
 export interface RetryPoliciesContext {

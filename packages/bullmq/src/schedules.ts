@@ -90,6 +90,11 @@ export class Schedules {
     else await this.#redis.hdel(this.#key, field);
   }
 
+  /** Removes one scheduler (its workflow is gone but it was left behind: a race). */
+  async remove(schedulerId: string): Promise<void> {
+    await this.#queue.removeJobScheduler(schedulerId);
+  }
+
   /** The workflows (tenant, id) that have schedulers now. */
   async owners(): Promise<{ tenantId: string; workflowId: string }[]> {
     const fields = await this.#redis.hkeys(this.#key);

@@ -14,10 +14,10 @@ import {
 } from '@spane/core';
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
-import type { StartedRun } from './handoffs.js';
 import { checkConfigObject } from './node-config-issues.js';
+import type { PlanSource } from './plan-source.js';
 import { childIdempotencyKey, type RedisKeys } from './redis-keys.js';
-import type { PlanSource } from './workflow-catalogue.js';
+import type { StartedRun } from './started-run.js';
 
 /** The built-in node type that runs another workflow as a child execution. */
 export const SUB_WORKFLOW_NODE = 'sub-workflow';
@@ -172,7 +172,7 @@ export interface WaitingNodeRecorder {
 }
 
 /** Makes a new execution run. */
-export interface ChildLauncher {
+export interface ExecutionLauncher {
   /**
    * Arms the execution's workflow timeout and announces it (when `announce`), then
    * enqueues its `ready` nodes.
@@ -201,7 +201,7 @@ export interface SubWorkflowContext {
   maxDepth: number;
   maxPayloadBytes: number;
   plans: Pick<PlanSource, 'getPlan'>;
-  launcher: ChildLauncher;
+  launcher: ExecutionLauncher;
   canceller: ChildCanceller;
   waitingNodes: WaitingNodeRecorder;
 }

@@ -12,16 +12,9 @@ import {
   WorkflowValidationError,
 } from '@spane/core';
 import { BUILT_IN_NODE_TYPES, validateBuiltInNodes } from './built-in-nodes.js';
+import type { PlanSource } from './plan-source.js';
 import { type Schedules, validateSchedules } from './schedules.js';
 import type { WebhookRoutes } from './webhook-triggers.js';
-
-/** The compiled plans of workflow versions, as every part of the engine reads them. */
-export interface PlanSource {
-  /** The plan of a workflow version: compiled once per process, read from the store once. */
-  getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan>;
-  /** The plan of a workflow version if this process has compiled it already. */
-  cachedPlan(tenantId: string, workflowId: string, version: string): WorkflowPlan | undefined;
-}
 
 /** What {@link WorkflowCatalogue} needs. */
 export interface WorkflowCatalogueContext {
