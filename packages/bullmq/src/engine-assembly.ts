@@ -254,7 +254,7 @@ function execution(f: Foundation): Execution {
     runs,
     handoffs,
     enqueuer,
-    removal: new JobRemoval({ queues, graceMs: options.shutdownGraceMs }),
+    removal: new JobRemoval({ queues, redis, graceMs: options.shutdownGraceMs }),
     parked,
     timeouts,
     gate,
