@@ -192,7 +192,7 @@ function foundation(
   controlQueue.on('error', (err) => logger.warn('queue error', { error: err.message }));
   const webhooks = new WebhookRoutes(redis, keys);
   const schedules = new Schedules(controlQueue, redis, keys);
-  const channel = new EngineChannel(keys, redis, () => redis.duplicate(), logger);
+  const channel = new EngineChannel(keys, redis, logger);
   const catalogue = new WorkflowCatalogue({
     registry,
     store,

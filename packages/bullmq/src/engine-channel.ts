@@ -26,7 +26,6 @@ export class EngineChannel {
   readonly #name: string;
   readonly #nodeName: string;
   readonly #publisher: Redis;
-  readonly #makeSubscriber: () => Redis;
   readonly #logger: EngineLogger;
   readonly #handlers = new Set<(message: ChannelMessage) => void>();
   #subscriber: Redis | undefined;
@@ -42,13 +41,11 @@ export class EngineChannel {
   constructor(
     keys: Pick<RedisKeys, 'channel' | 'nodeChannel'>,
     publisher: Redis,
-    makeSubscriber: () => Redis,
     logger: EngineLogger,
   ) {
     this.#name = keys.channel;
     this.#nodeName = keys.nodeChannel;
     this.#publisher = publisher;
-    this.#makeSubscriber = makeSubscriber;
     this.#logger = logger;
   }
 
@@ -75,7 +72,7 @@ export class EngineChannel {
 
   #openMain(): Promise<void> {
     if (!this.#ready) {
-      const sub = this.#makeSubscriber();
+      const sub = this.#publisher.duplicate();
       this.#subscriber = sub;
       sub.on('close', () => {
         this.#epoch += 1;
@@ -147,7 +144,7 @@ export class EngineChannel {
    */
   publish(message: ChannelMessage): void {
     this.#queued.push(message);
-    // Pause drops other processes' handoffs (see NodeProcessor): it goes out at once too.
+    // Pause drops other processes' handoffs (see Handoffs): it goes out at once too.
     if (message.kind === 'abort' || message.name === 'workflow:paused') this.flush();
     else this.#flushing ??= setImmediate(() => this.flush());
   }
