@@ -5,6 +5,7 @@ import type { EngineLogger } from './engine-options.js';
 import { acquireSlot, releaseSlot } from './lua-scripts.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
+import type { ConcurrencyKeys, RedisKeys } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
 
 /** src/lua/acquire-slot-3.lua */
@@ -23,18 +24,13 @@ export interface Slot {
 
 export interface ConcurrencyGateDeps {
   redis: Redis;
-  prefix: string;
-  queues: NodeQueues;
+  keys: RedisKeys;
+  queues: Pick<NodeQueues, 'get'>;
   logger: EngineLogger;
   /** A slot not refreshed for this long is free again (its holder died). */
   slotTtlMs: number;
   /** How often a running node refreshes its slot. */
   refreshMs: number;
-}
-
-interface GateKeys {
-  slots: string;
-  waiting: string;
 }
 
 /**
@@ -58,12 +54,7 @@ export class ConcurrencyGate {
 
   constructor(deps: ConcurrencyGateDeps) {
     this.#d = deps;
-    this.#index = `${deps.prefix}:concurrency`;
-  }
-
-  #keys(tenantId: string, workflowId: string): GateKeys {
-    const base = `${this.#d.prefix}:concurrency:${tenantId}:${workflowId}`;
-    return { slots: `${base}:slots`, waiting: `${base}:waiting` };
+    this.#index = deps.keys.concurrencyIndex;
   }
 
   /**
@@ -78,12 +69,18 @@ export class ConcurrencyGate {
   ): Promise<Slot | undefined> {
     const max = plan.definition.maxConcurrency;
     if (max === undefined) return undefined;
-    const keys = this.#keys(job.data.t, plan.workflowId);
-    const member = `${job.queueName}/${job.id}`;
+    const keys = this.#d.keys.concurrency(job.data.tenantId, plan.workflowId);
+    const member = this.#d.keys.concurrencyMember(job.queueName, job.id);
     const [acquired, ...handed] = (await ACQUIRE.run(
       this.#d.redis,
       [keys.slots, keys.waiting, this.#index],
-      [Date.now(), this.#d.slotTtlMs, max, member, `${job.data.t}\u0000${plan.workflowId}`],
+      [
+        Date.now(),
+        this.#d.slotTtlMs,
+        max,
+        member,
+        this.#d.keys.concurrencyField(job.data.tenantId, plan.workflowId),
+      ],
     )) as [number, ...string[]];
     await this.#wake(keys, max, handed);
     if (acquired === 1) return this.#slot(keys, max, member);
@@ -96,7 +93,7 @@ export class ConcurrencyGate {
     throw new DelayedError();
   }
 
-  #slot(keys: GateKeys, max: number, member: string): Slot {
+  #slot(keys: ConcurrencyKeys, max: number, member: string): Slot {
     const timer = setInterval(() => {
       this.#d.redis
         .zadd(keys.slots, 'XX', Date.now() + this.#d.slotTtlMs, member)
@@ -116,7 +113,7 @@ export class ConcurrencyGate {
     };
   }
 
-  async #release(keys: GateKeys, max: number, member: string): Promise<void> {
+  async #release(keys: ConcurrencyKeys, max: number, member: string): Promise<void> {
     const handed = (await RELEASE.run(
       this.#d.redis,
       [keys.slots, keys.waiting],
@@ -126,12 +123,12 @@ export class ConcurrencyGate {
   }
 
   /** Promotes the jobs just handed a slot; a job that no longer exists gives it on. */
-  async #wake(keys: GateKeys, max: number, members: readonly string[]): Promise<void> {
+  async #wake(keys: ConcurrencyKeys, max: number, members: readonly string[]): Promise<void> {
     for (const member of members) {
-      const slash = member.indexOf('/');
+      const { queueName, jobId } = this.#d.keys.concurrencyJob(member);
       const job = await this.#d.queues
-        .get(member.slice(0, slash))
-        .getJob(member.slice(slash + 1))
+        .get(queueName)
+        .getJob(jobId)
         .catch(() => undefined);
       const state = job ? await job.getState().catch(() => 'unknown') : 'unknown';
       if (state === 'delayed') await job!.promote().catch(() => {});
@@ -151,8 +148,10 @@ export class ConcurrencyGate {
   ): Promise<void> {
     const max = plan.definition.maxConcurrency;
     if (max === undefined) return;
-    const keys = this.#keys(tenantId, plan.workflowId);
-    for (const { queue, jobId } of jobs) await this.#release(keys, max, `${queue}/${jobId}`);
+    const keys = this.#d.keys.concurrency(tenantId, plan.workflowId);
+    for (const { queue, jobId } of jobs) {
+      await this.#release(keys, max, this.#d.keys.concurrencyMember(queue, jobId));
+    }
   }
 
   /**
@@ -163,8 +162,8 @@ export class ConcurrencyGate {
     const entries = await this.#d.redis.hgetall(this.#index);
     let woken = 0;
     for (const [field, max] of Object.entries(entries)) {
-      const [tenantId, workflowId] = field.split('\u0000') as [string, string];
-      const keys = this.#keys(tenantId, workflowId);
+      const { tenantId, workflowId } = this.#d.keys.concurrencyOwner(field);
+      const keys = this.#d.keys.concurrency(tenantId, workflowId);
       const handed = (await RELEASE.run(
         this.#d.redis,
         [keys.slots, keys.waiting],

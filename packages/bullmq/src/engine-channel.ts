@@ -1,6 +1,7 @@
 import type { EngineEventMap, EngineEventName } from '@spane/core';
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
+import type { RedisKeys } from './redis-keys.js';
 
 /** A message between engine processes. */
 export type ChannelMessage =
@@ -25,7 +26,6 @@ export class EngineChannel {
   readonly #name: string;
   readonly #nodeName: string;
   readonly #publisher: Redis;
-  readonly #makeSubscriber: () => Redis;
   readonly #logger: EngineLogger;
   readonly #handlers = new Set<(message: ChannelMessage) => void>();
   #subscriber: Redis | undefined;
@@ -38,11 +38,14 @@ export class EngineChannel {
   #queued: ChannelMessage[] = [];
   #flushing: NodeJS.Immediate | undefined;
 
-  constructor(prefix: string, publisher: Redis, makeSubscriber: () => Redis, logger: EngineLogger) {
-    this.#name = `${prefix}:channel`;
-    this.#nodeName = `${prefix}:channel:node`;
+  constructor(
+    keys: Pick<RedisKeys, 'channel' | 'nodeChannel'>,
+    publisher: Redis,
+    logger: EngineLogger,
+  ) {
+    this.#name = keys.channel;
+    this.#nodeName = keys.nodeChannel;
     this.#publisher = publisher;
-    this.#makeSubscriber = makeSubscriber;
     this.#logger = logger;
   }
 
@@ -69,7 +72,7 @@ export class EngineChannel {
 
   #openMain(): Promise<void> {
     if (!this.#ready) {
-      const sub = this.#makeSubscriber();
+      const sub = this.#publisher.duplicate();
       this.#subscriber = sub;
       sub.on('close', () => {
         this.#epoch += 1;
@@ -141,7 +144,7 @@ export class EngineChannel {
    */
   publish(message: ChannelMessage): void {
     this.#queued.push(message);
-    // Pause drops other processes' handoffs (see NodeProcessor): it goes out at once too.
+    // Pause drops other processes' handoffs (see Handoffs): it goes out at once too.
     if (message.kind === 'abort' || message.name === 'workflow:paused') this.flush();
     else this.#flushing ??= setImmediate(() => this.flush());
   }

@@ -2,22 +2,22 @@ import type { WorkflowPlan } from '@spane/core';
 
 /** Data of one node job: ids only; the node's input is read from the store when it runs. */
 export interface NodeJobData {
-  /** executionId */
-  e: string;
-  /** workflowId */
-  w: string;
-  /** workflow version */
-  v: string;
-  /** nodeId */
-  n: string;
-  /** tenantId */
-  t: string;
-  /** attempts made before this job (non-zero after a DLQ retry) */
-  a0?: number;
-  /** a `delay` node's wake time (epoch ms), set when its delay starts */
-  d?: number;
-  /** when that delay started (epoch ms) */
-  s?: number;
+  /** The execution the node belongs to. */
+  executionId: string;
+  /** The execution's workflow. */
+  workflowId: string;
+  /** The workflow version the execution runs. */
+  workflowVersion: string;
+  /** The node this job runs. */
+  nodeId: string;
+  /** The execution's tenant. */
+  tenantId: string;
+  /** Attempts made before this job (non-zero after a DLQ retry or a recovery). */
+  attemptsBefore?: number;
+  /** A `delay` node's wake time (epoch ms), set when its delay starts. */
+  delayWakeAt?: number;
+  /** When that delay started (epoch ms). */
+  delayStartedAt?: number;
 }
 
 /**
@@ -27,11 +27,6 @@ export interface NodeJobData {
  */
 export function nodeJobId(executionId: string, nodeId: string): string {
   return `${executionId}.${nodeId}`;
-}
-
-/** Job id of an execution's workflow-timeout job. */
-export function timeoutJobId(executionId: string): string {
-  return `timeout.${executionId}`;
 }
 
 /** Name of a node job (shown in BullMQ tooling): the node's type. */

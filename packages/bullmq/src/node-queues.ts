@@ -4,18 +4,10 @@ import type { Redis } from 'ioredis';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import type { EngineLogger } from './engine-options.js';
 import type { NodeJobData } from './node-jobs.js';
+import { NODE_QUEUE, typeQueueName } from './redis-keys.js';
 
-/** The queue of every node type without limits. */
-export const NODE_QUEUE = 'nodes';
-
-/**
- * The queue of a node type registered with `rateLimit` or `concurrency`: `nodes-<type>`,
- * characters BullMQ does not allow in a queue name (`:`) or that would be ambiguous
- * (`/`, `~`) written as `~<hex>`.
- */
-export function typeQueueName(type: string): string {
-  return `${NODE_QUEUE}-${type.replace(/[^A-Za-z0-9_.-]/g, (c) => `~${c.charCodeAt(0).toString(16)}`)}`;
-}
+// Queue names are named with the engine's other Redis names (also for the tests' use).
+export { NODE_QUEUE, typeQueueName } from './redis-keys.js';
 
 /** True when a node type's registration asks for limits that need a queue of its own. */
 export function isLimited(reg: NodeTypeRegistration | undefined): boolean {

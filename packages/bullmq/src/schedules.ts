@@ -1,21 +1,8 @@
 import type { ScheduleTrigger, ValidationIssue, WorkflowDefinition } from '@spane/core';
 import { defaultRepeatStrategy, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-
-/** Data of a schedule's firing job (in the control queue). */
-export interface ScheduleJobData {
-  /** workflowId */
-  w: string;
-  /** tenantId */
-  t: string;
-  /** scheduler id */
-  s: string;
-  /** the trigger's initialData */
-  d?: unknown;
-}
-
-/** Name of the control-queue jobs a schedule fires. */
-export const SCHEDULE_JOB = 'schedule';
+import { SCHEDULE_JOB, type ScheduleJobData } from './control-jobs.js';
+import { type RedisKeys, schedulerId } from './redis-keys.js';
 
 function scheduleTriggers(definition: Pick<WorkflowDefinition, 'triggers'>) {
   return (definition.triggers ?? [])
@@ -66,14 +53,10 @@ export class Schedules {
   readonly #redis: Redis;
   readonly #key: string;
 
-  constructor(queue: Queue, redis: Redis, prefix: string) {
+  constructor(queue: Queue, redis: Redis, keys: RedisKeys) {
     this.#queue = queue;
     this.#redis = redis;
-    this.#key = `${prefix}:schedules`;
-  }
-
-  static schedulerId(tenantId: string, workflowId: string, index: number): string {
-    return `spane.schedule.${encodeURIComponent(tenantId)}.${workflowId}.${index}`;
+    this.#key = keys.schedules;
   }
 
   /** Sets a workflow's schedulers to those of `definition` (none when null). */
@@ -86,10 +69,10 @@ export class Schedules {
     const wanted = definition ? scheduleTriggers(definition) : [];
     const ids: string[] = [];
     for (const { trigger, index } of wanted) {
-      const id = Schedules.schedulerId(tenantId, workflowId, index);
+      const id = schedulerId(tenantId, workflowId, index);
       ids.push(id);
-      const data: ScheduleJobData = { w: workflowId, t: tenantId, s: id };
-      if (trigger.initialData !== undefined) data.d = trigger.initialData;
+      const data: ScheduleJobData = { workflowId, tenantId, schedulerId: id };
+      if (trigger.initialData !== undefined) data.initialData = trigger.initialData;
       await this.#queue.upsertJobScheduler(
         id,
         {
@@ -105,6 +88,11 @@ export class Schedules {
     }
     if (ids.length > 0) await this.#redis.hset(this.#key, field, JSON.stringify(ids));
     else await this.#redis.hdel(this.#key, field);
+  }
+
+  /** Removes one scheduler (its workflow is gone but it was left behind: a race). */
+  async remove(schedulerId: string): Promise<void> {
+    await this.#queue.removeJobScheduler(schedulerId);
   }
 
   /** The workflows (tenant, id) that have schedulers now. */

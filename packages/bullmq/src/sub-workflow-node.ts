@@ -1,6 +1,5 @@
 import {
   assertPayloadSize,
-  type BeginNodeRunResult,
   type CreateExecutionInput,
   DepthLimitExceededError,
   type ExecutionResult,
@@ -16,6 +15,9 @@ import {
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
 import { checkConfigObject } from './node-config-issues.js';
+import type { PlanSource } from './plan-source.js';
+import { childIdempotencyKey, type RedisKeys } from './redis-keys.js';
+import type { StartedRun } from './started-run.js';
 
 /** The built-in node type that runs another workflow as a child execution. */
 export const SUB_WORKFLOW_NODE = 'sub-workflow';
@@ -136,15 +138,6 @@ export function childOutput(plan: WorkflowPlan, child: ExecutionState): unknown 
   return out;
 }
 
-/**
- * The idempotency key of the child started by one attempt of a sub-workflow node: a
- * re-run of the attempt after a crash finds the same child; a new attempt (a DLQ retry)
- * starts a new one.
- */
-export function childKey(executionId: string, nodeId: string, attempt: number): string {
-  return `spane.sub.${executionId}.${nodeId}.${attempt}`;
-}
-
 /** A node of an execution, as events name it. */
 export interface NodeRef {
   executionId: string;
@@ -154,39 +147,63 @@ export interface NodeRef {
   nodeType: string;
 }
 
-export interface SubWorkflowDeps {
-  store: ExecutionStore;
-  redis: Redis;
-  /** Set of child execution ids whose parent node waits (the reconciler's safety net). */
-  indexKey: string;
-  logger: EngineLogger;
-  maxDepth: number;
-  maxPayloadBytes: number;
-  getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan>;
-  /** Makes a child runnable: arms its timeout and announces it (when `created`), enqueues `ready`. */
-  launch(
-    plan: WorkflowPlan,
-    execution: ExecutionState,
-    ready: readonly string[],
-    created: boolean,
-  ): Promise<void>;
-  cancel(executionId: string): Promise<void>;
-  /** Records the waiting node's completion (events, children, the parent's own finish). */
-  complete(
+/** Records the outcome of a sub-workflow node that waited for its child. */
+export interface WaitingNodeRecorder {
+  /**
+   * Completes a sub-workflow node that was waiting for its child (called by the engine that
+   * saw the child finish): events, children, the parent's own finish. A no-op when the
+   * node is already settled.
+   */
+  completeWaiting(
     plan: WorkflowPlan,
     node: NodeRef,
     run: { attempt: number; startedAt: string | undefined; priority: number | undefined },
     data: unknown,
     maybeChild: boolean,
   ): Promise<void>;
-  /** Records the waiting node's final failure (DLQ item unless continueOnFail). */
-  fail(
+  /** Fails a sub-workflow node that was waiting for its child (DLQ item unless continueOnFail). */
+  failWaiting(
     plan: WorkflowPlan,
     node: NodeRef,
     run: { attempt: number; startedAt: string | undefined },
     message: string,
     maybeChild: boolean,
   ): Promise<void>;
+}
+
+/** Makes a new execution run. */
+export interface ExecutionLauncher {
+  /**
+   * Arms the execution's workflow timeout and announces it (when `announce`), then
+   * enqueues its `ready` nodes.
+   */
+  launch(
+    plan: WorkflowPlan,
+    execution: ExecutionState,
+    ready: readonly string[],
+    opts: { announce: boolean; delay: number },
+  ): Promise<void>;
+}
+
+/** Cancels executions. */
+export interface ChildCanceller {
+  /** Cancels an execution (and its children) unless it already ended. */
+  cancelChild(executionId: string): Promise<void>;
+}
+
+/** What {@link SubWorkflows} needs. */
+export interface SubWorkflowContext {
+  store: Pick<ExecutionStore, 'getWorkflow' | 'createExecution' | 'setNodeStatus' | 'getExecution'>;
+  redis: Pick<Redis, 'sadd' | 'srem' | 'sscan'>;
+  /** `subWorkflows`: the set of child executions whose parent node waits. */
+  keys: Pick<RedisKeys, 'subWorkflows'>;
+  logger: EngineLogger;
+  maxDepth: number;
+  maxPayloadBytes: number;
+  plans: Pick<PlanSource, 'getPlan'>;
+  launcher: ExecutionLauncher;
+  canceller: ChildCanceller;
+  waitingNodes: WaitingNodeRecorder;
 }
 
 type ChildOutcome = { ok: true; data: unknown } | { ok: false; error: string };
@@ -205,10 +222,12 @@ type ChildOutcome = { ok: true; data: unknown } | { ok: false; error: string };
  * `reconcile()` sweeps.
  */
 export class SubWorkflows {
-  readonly #d: SubWorkflowDeps;
+  readonly #d: SubWorkflowContext;
+  readonly #indexKey: string;
 
-  constructor(deps: SubWorkflowDeps) {
-    this.#d = deps;
+  constructor(ctx: SubWorkflowContext) {
+    this.#d = ctx;
+    this.#indexKey = ctx.keys.subWorkflows;
   }
 
   /**
@@ -219,7 +238,7 @@ export class SubWorkflows {
   async start(
     plan: WorkflowPlan,
     node: NodeRef,
-    begun: Extract<BeginNodeRunResult, { started: true }>,
+    begun: StartedRun,
     attempt: number,
   ): Promise<ExecutionResult | typeof WAITING> {
     const { store } = this.#d;
@@ -228,7 +247,11 @@ export class SubWorkflows {
     if (depth > this.#d.maxDepth) throw new DepthLimitExceededError(depth, this.#d.maxDepth);
     const stored = await store.getWorkflow(config.workflowId, { tenantId: begun.tenantId });
     if (!stored) throw new WorkflowNotFoundError(config.workflowId);
-    const childPlan = await this.#d.getPlan(begun.tenantId, config.workflowId, stored.version);
+    const childPlan = await this.#d.plans.getPlan(
+      begun.tenantId,
+      config.workflowId,
+      stored.version,
+    );
     const initialData = applyMapping(config.inputMapping, begun.inputData);
     assertPayloadSize(
       `input of sub-workflow node '${node.nodeId}'`,
@@ -242,7 +265,7 @@ export class SubWorkflows {
       parentExecutionId: node.executionId,
       parentNodeId: node.nodeId,
       depth,
-      idempotencyKey: childKey(node.executionId, node.nodeId, attempt),
+      idempotencyKey: childIdempotencyKey(node.executionId, node.nodeId, attempt),
     };
     if (begun.priority !== undefined) input.priority = begun.priority;
     const { execution, created, ready } = await store.createExecution(input);
@@ -252,12 +275,12 @@ export class SubWorkflows {
       if (outcome.ok) return { success: true, data: outcome.data };
       return { success: false, error: outcome.error, retryable: false };
     }
-    await this.#d.redis.sadd(this.#d.indexKey, execution.executionId);
+    await this.#d.redis.sadd(this.#indexKey, execution.executionId);
     if (!(await store.setNodeStatus(node.executionId, node.nodeId, 'waiting'))) {
       // The parent was cancelled or failed while the child was being created (a cancel
       // that listed the children before this one existed): do not leave it running.
-      await this.#d.cancel(execution.executionId);
-      await this.#d.redis.srem(this.#d.indexKey, execution.executionId);
+      await this.#d.canceller.cancelChild(execution.executionId);
+      await this.#d.redis.srem(this.#indexKey, execution.executionId);
       return WAITING;
     }
     const toRun = created
@@ -265,7 +288,7 @@ export class SubWorkflows {
       : Object.entries(execution.nodeResults)
           .filter(([, n]) => n.status === 'queued')
           .map(([id]) => id);
-    await this.#d.launch(childPlan, execution, toRun, created);
+    await this.#d.launcher.launch(childPlan, execution, toRun, { announce: created, delay: 0 });
     return WAITING;
   }
 
@@ -287,9 +310,10 @@ export class SubWorkflows {
       isTerminalStatus(parent.status) ||
       isSettled(pnode.status) ||
       pnode.status === 'cancelled' ||
-      child.idempotencyKey !== childKey(parent.executionId, child.parentNodeId, pnode.attempts)
+      child.idempotencyKey !==
+        childIdempotencyKey(parent.executionId, child.parentNodeId, pnode.attempts)
     ) {
-      await this.#d.redis.srem(this.#d.indexKey, executionId);
+      await this.#d.redis.srem(this.#indexKey, executionId);
       // The parent was told before, and may have finished then: make sure its own parent
       // heard of it (a crash may have cut that propagation short).
       if (parent && isTerminalStatus(parent.status) && parent.parentExecutionId !== undefined) {
@@ -297,8 +321,12 @@ export class SubWorkflows {
       }
       return;
     }
-    const plan = await this.#d.getPlan(parent.tenantId, parent.workflowId, parent.workflowVersion);
-    const childPlan = await this.#d.getPlan(
+    const plan = await this.#d.plans.getPlan(
+      parent.tenantId,
+      parent.workflowId,
+      parent.workflowVersion,
+    );
+    const childPlan = await this.#d.plans.getPlan(
       child.tenantId,
       child.workflowId,
       child.workflowVersion,
@@ -314,9 +342,10 @@ export class SubWorkflows {
     };
     const run = { attempt: pnode.attempts, startedAt: pnode.startedAt, priority: parent.priority };
     const maybeChild = parent.parentExecutionId !== undefined;
-    if (outcome.ok) await this.#d.complete(plan, ref, run, outcome.data, maybeChild);
-    else await this.#d.fail(plan, ref, run, outcome.error, maybeChild);
-    await this.#d.redis.srem(this.#d.indexKey, executionId);
+    const { waitingNodes } = this.#d;
+    if (outcome.ok) await waitingNodes.completeWaiting(plan, ref, run, outcome.data, maybeChild);
+    else await waitingNodes.failWaiting(plan, ref, run, outcome.error, maybeChild);
+    await this.#d.redis.srem(this.#indexKey, executionId);
   }
 
   /**
@@ -327,13 +356,13 @@ export class SubWorkflows {
     let cursor = '0';
     let checked = 0;
     do {
-      const [next, ids] = await this.#d.redis.sscan(this.#d.indexKey, cursor, 'COUNT', 200);
+      const [next, ids] = await this.#d.redis.sscan(this.#indexKey, cursor, 'COUNT', 200);
       cursor = next;
       for (const id of ids) {
         checked += 1;
         try {
           if (!(await this.#d.store.getExecution(id))) {
-            await this.#d.redis.srem(this.#d.indexKey, id);
+            await this.#d.redis.srem(this.#indexKey, id);
             continue;
           }
           await this.onFinished(id);

@@ -7,6 +7,7 @@ import {
 } from '@spane/core';
 import type { Redis } from 'ioredis';
 import { setWebhookRoutes } from './lua-scripts.js';
+import type { RedisKeys } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
 
 /** Header carrying a webhook's HMAC signature: `t=<unix seconds>,v1=<hex>`. */
@@ -170,15 +171,15 @@ const SET_ROUTES = new RedisScript(setWebhookRoutes);
  */
 export class WebhookRoutes {
   readonly #redis: Redis;
+  readonly #keys: RedisKeys;
   readonly #routes: string;
   readonly #owners: string;
-  readonly #deliveries: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis, keys: RedisKeys) {
     this.#redis = redis;
-    this.#routes = `${prefix}:webhooks`;
-    this.#owners = `${prefix}:webhooks:owners`;
-    this.#deliveries = `${prefix}:webhook-delivery`;
+    this.#keys = keys;
+    this.#routes = keys.webhookRoutes;
+    this.#owners = keys.webhookOwners;
   }
 
   /** Sets a workflow's routes to those of `definition` (none when null). */
@@ -217,7 +218,7 @@ export class WebhookRoutes {
   /** Records a delivery id; false when it was seen in the last 10 minutes. */
   async claimDelivery(route: string, deliveryId: string): Promise<boolean> {
     const set = await this.#redis.set(
-      `${this.#deliveries}:${route}:${deliveryId}`,
+      this.#keys.webhookDelivery(route, deliveryId),
       '1',
       'PX',
       DELIVERY_TTL_MS,
@@ -227,6 +228,6 @@ export class WebhookRoutes {
   }
 
   async forgetDelivery(route: string, deliveryId: string): Promise<void> {
-    await this.#redis.del(`${this.#deliveries}:${route}:${deliveryId}`);
+    await this.#redis.del(this.#keys.webhookDelivery(route, deliveryId));
   }
 }

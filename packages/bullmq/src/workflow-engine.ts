@@ -1,75 +1,31 @@
-import {
-  assertPayloadSize,
-  type CreateExecutionResult,
-  compileWorkflow,
-  DEFAULT_LIMITS,
-  DEFAULT_TENANT,
-  type DLQItem,
-  DLQItemNotFoundError,
-  DuplicateDeliveryError,
-  type EngineEventListener,
-  type EngineEventMap,
-  type EngineEventName,
-  type EngineHealth,
-  type EnqueueOptions,
-  type ExecutionFilter,
-  ExecutionNotFoundError,
-  type ExecutionPage,
-  type ExecutionState,
-  type ExecutionStore,
-  InvalidArgumentError,
-  InvalidTransitionError,
-  type IWorkflowEngine,
-  isTerminalStatus,
-  type LogEntry,
-  NodeNotFoundError,
-  type NodeOutcome,
-  type NodeRegistry,
-  type QueueStats,
-  type Span,
-  SpaneError,
-  type StoredWorkflow,
-  type TenantScope,
-  WebhookNotFoundError,
-  type WorkflowDefinition,
-  WorkflowNotFoundError,
-  type WorkflowPlan,
-  WorkflowValidationError,
+import type {
+  DLQItem,
+  EngineEventListener,
+  EngineEventName,
+  EngineHealth,
+  EnqueueOptions,
+  ExecutionFilter,
+  ExecutionPage,
+  ExecutionState,
+  ExecutionStore,
+  IWorkflowEngine,
+  LogEntry,
+  NodeRegistry,
+  QueueStats,
+  Span,
+  StoredWorkflow,
+  TenantScope,
+  WorkflowDefinition,
 } from '@spane/core';
-import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
-import { BUILT_IN_NODE_TYPES, validateBuiltInNodes } from './built-in-nodes.js';
-import { ConcurrencyGate } from './concurrency-gate.js';
-import { type ChannelMessage, EngineChannel } from './engine-channel.js';
-import {
-  type ResolvedEngineOptions,
-  resolveEngineOptions,
-  type WorkflowEngineOptions,
-} from './engine-options.js';
-import { type NodeJobData, nodeJobId, nodeJobName, timeoutJobId } from './node-jobs.js';
-import { NodeProcessor, type RunningNodes } from './node-processor.js';
-import { NODE_QUEUE, NodeQueues } from './node-queues.js';
-import { type ReconcileResult, reconcile } from './reconciler.js';
-import { reusableOutcomes } from './replay.js';
-import { SCHEDULE_JOB, type ScheduleJobData, Schedules, validateSchedules } from './schedules.js';
-import { SUB_WORKFLOW_NODE, SubWorkflows } from './sub-workflow-node.js';
-import {
-  DELIVERY_HEADER,
-  normaliseHeaders,
-  parseWebhookBody,
-  routeKey,
-  SIGNATURE_HEADER,
-  splitWebhookPath,
-  verifyWebhookSignature,
-  WebhookRoutes,
-  webhookTriggers,
-} from './webhook-triggers.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { settleAll } from './bounded-wait.js';
+import { assembleEngine, type EngineParts } from './engine-assembly.js';
+import { resolveEngineOptions, type WorkflowEngineOptions } from './engine-options.js';
+import { waitForExecution } from './execution-waiter.js';
+import type { ReconcileResult } from './reconciler.js';
 
 /** An ioredis instance, a redis:// URL, or ioredis options. */
 export type RedisConnection = Redis | string | RedisOptions;
-
-const CONTROL_QUEUE = 'control';
-const TERMINAL_EVENTS = ['workflow:completed', 'workflow:failed', 'workflow:cancelled'] as const;
 
 /**
  * Runs workflow DAGs on BullMQ: one job per node run, readiness decided by the store's
@@ -77,30 +33,8 @@ const TERMINAL_EVENTS = ['workflow:completed', 'workflow:failed', 'workflow:canc
  * processes may share one Redis (same `prefix`) and one store.
  */
 export class WorkflowEngine implements IWorkflowEngine {
-  readonly #registry: NodeRegistry;
+  readonly #parts: EngineParts;
   readonly #store: ExecutionStore;
-  readonly #options: ResolvedEngineOptions;
-  readonly #redis: Redis;
-  readonly #ownsRedis: boolean;
-  readonly #onRedisError = (err: Error): void =>
-    this.#options.logger.warn('redis error', { error: err.message });
-  readonly #workerConnection: Redis;
-  readonly #queues: NodeQueues;
-  readonly #controlQueue: Queue<ControlJobData>;
-  readonly #webhooks: WebhookRoutes;
-  readonly #schedules: Schedules;
-  readonly #channel: EngineChannel;
-  readonly #plans = new Map<string, WorkflowPlan>();
-  readonly #listeners = new Map<EngineEventName, Set<(payload: any) => void>>();
-  readonly #running: RunningNodes = new Map();
-  readonly #processor: NodeProcessor;
-  readonly #subflows: SubWorkflows;
-  readonly #gate: ConcurrencyGate;
-  #workers: Worker[] = [];
-  #reconcileTimer: NodeJS.Timeout | undefined;
-  #closing: Promise<void> | undefined;
-  /** Aborted when close() is called. */
-  readonly #closed = new AbortController();
 
   constructor(
     registry: NodeRegistry,
@@ -108,89 +42,8 @@ export class WorkflowEngine implements IWorkflowEngine {
     redis: RedisConnection,
     options: WorkflowEngineOptions = {},
   ) {
-    this.#registry = registry;
     this.#store = store;
-    this.#options = resolveEngineOptions(options);
-    if (redis instanceof Redis) {
-      this.#redis = redis;
-      this.#ownsRedis = false;
-    } else {
-      this.#redis = typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
-      this.#ownsRedis = true;
-    }
-    this.#redis.on('error', this.#onRedisError);
-    this.#workerConnection = this.#redis.duplicate({ maxRetriesPerRequest: null });
-    this.#workerConnection.on('error', () => {});
-    const prefix = this.#options.prefix;
-    // BullMQ's per-queue event stream is capped: the engine's own events go over pub/sub.
-    const streams = { events: { maxLen: 1_000 } };
-    this.#queues = new NodeQueues(registry, this.#redis, prefix, this.#options.logger);
-    this.#controlQueue = new Queue<ControlJobData>(CONTROL_QUEUE, {
-      connection: this.#redis,
-      prefix,
-      streams,
-    });
-    this.#controlQueue.on('error', (err) =>
-      this.#options.logger.warn('queue error', { error: err.message }),
-    );
-    this.#webhooks = new WebhookRoutes(this.#redis, prefix);
-    this.#schedules = new Schedules(this.#controlQueue, this.#redis, prefix);
-    this.#channel = new EngineChannel(
-      prefix,
-      this.#redis,
-      () => this.#redis.duplicate(),
-      this.#options.logger,
-    );
-    this.#channel.onMessage((m) => this.#onChannelMessage(m));
-    this.#gate = new ConcurrencyGate({
-      redis: this.#redis,
-      prefix,
-      queues: this.#queues,
-      logger: this.#options.logger,
-      slotTtlMs: Math.max(60_000, 4 * this.#options.lockDurationMs),
-      refreshMs: this.#options.lockDurationMs,
-    });
-    this.#processor = new NodeProcessor({
-      registry,
-      store,
-      options: this.#options,
-      running: this.#running,
-      getPlan: (tenantId, workflowId, version) => this.#getPlan(tenantId, workflowId, version),
-      cachedPlan: (tenantId, workflowId, version) =>
-        this.#plans.get(planKey(tenantId, workflowId, version)),
-      enqueueNodes: (plan, executionId, nodeIds, tenantId, priority) =>
-        this.#enqueueNodes(plan, executionId, nodeIds, tenantId, { priority }),
-      emit: (name, payload) => this.#emit(name, payload),
-      abortExecution: (executionId) =>
-        this.#channel.publish({ kind: 'abort', executionId, reason: 'failed' }),
-      onExecutionFinished: (executionId, plan, status, maybeChild) =>
-        this.#onExecutionFinished(executionId, plan, status, maybeChild),
-      onFinishedExecutionJob: (executionId) => this.#subflows.onFinished(executionId),
-      startSubWorkflow: (plan, node, begun, attempt) =>
-        this.#subflows.start(plan, node, begun, attempt),
-      parkedKey: (executionId) => this.#parkedKey(executionId),
-      abortsEpoch: () => this.#channel.receivingEpoch,
-      redis: this.#redis,
-      queues: this.#queues,
-      gate: this.#gate,
-    });
-    const limits = { ...DEFAULT_LIMITS, ...this.#options.limits };
-    this.#subflows = new SubWorkflows({
-      store,
-      redis: this.#redis,
-      indexKey: `${prefix}:subworkflows`,
-      logger: this.#options.logger,
-      maxDepth: limits.maxDepth,
-      maxPayloadBytes: limits.maxPayloadBytes,
-      getPlan: (t, w, v) => this.#getPlan(t, w, v),
-      launch: (plan, execution, ready, created) =>
-        this.#launch(plan, execution, ready, { announce: created, delay: 0 }),
-      cancel: (executionId) => this.#cancel(executionId).catch(ignoreInvalidTransition),
-      complete: (plan, node, run, data, maybeChild) =>
-        this.#processor.completeWaiting(plan, node, run, data, maybeChild),
-      fail: (plan, node, run, message, maybeChild) =>
-        this.#processor.failWaiting(plan, node, run, message, maybeChild),
-    });
+    this.#parts = assembleEngine(registry, store, redis, resolveEngineOptions(options));
   }
 
   // ── workflows ────────────────────────────────────────────────────────
@@ -207,47 +60,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     definition: WorkflowDefinition,
     scope: TenantScope = {},
   ): Promise<StoredWorkflow> {
-    const plan = compileWorkflow(definition, {
-      limits: this.#options.limits,
-      isNodeTypeKnown: (type) => BUILT_IN_NODE_TYPES.has(type) || this.#registry.has(type),
-    });
-    const issues = [
-      ...validateBuiltInNodes(plan.definition),
-      ...validateSchedules(plan.definition),
-    ];
-    if (issues.length > 0) throw new WorkflowValidationError(issues);
-    const { workflow } = await this.#store.saveWorkflow(plan, scope);
-    this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
-    await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
-    return workflow;
-  }
-
-  /** Points a workflow's webhook routes and cron schedulers at `definition` (none when null). */
-  async #syncTriggers(
-    tenantId: string,
-    workflowId: string,
-    definition: WorkflowDefinition | null,
-  ): Promise<void> {
-    await this.#webhooks.sync(tenantId, workflowId, definition);
-    await this.#schedules.sync(tenantId, workflowId, definition);
-  }
-
-  /**
-   * Rebuilds webhook routes and schedulers from the store's current workflows of every
-   * tenant (the store is the source of truth; Redis holds a copy the engine can look up
-   * per request): repairs them after Redis lost them, or after a registration raced
-   * another one. Runs when workers start.
-   */
-  async #resyncTriggers(): Promise<void> {
-    const owners = [...(await this.#webhooks.owners()), ...(await this.#schedules.owners())];
-    const current = await this.#store.listWorkflows({ allTenants: true });
-    const live = new Set(current.map((w) => `${w.tenantId}\u0000${w.workflowId}`));
-    for (const w of current) await this.#syncTriggers(w.tenantId, w.workflowId, w.definition);
-    for (const o of owners) {
-      if (!live.has(`${o.tenantId}\u0000${o.workflowId}`)) {
-        await this.#syncTriggers(o.tenantId, o.workflowId, null);
-      }
-    }
+    return this.#parts.catalogue.register(definition, scope);
   }
 
   getWorkflow(
@@ -270,20 +83,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * executions finish on their version.
    */
   async unregisterWorkflow(workflowId: string, scope: TenantScope = {}): Promise<boolean> {
-    const deleted = await this.#store.deleteWorkflow(workflowId, scope);
-    await this.#syncTriggers(scope.tenantId ?? DEFAULT_TENANT, workflowId, null);
-    return deleted;
-  }
-
-  async #getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan> {
-    const key = planKey(tenantId, workflowId, version);
-    const cached = this.#plans.get(key);
-    if (cached) return cached;
-    const stored = await this.#store.getWorkflow(workflowId, { tenantId, version });
-    if (!stored) throw new WorkflowNotFoundError(workflowId, version);
-    const plan = compileWorkflow(stored.definition, { limits: this.#options.limits });
-    this.#plans.set(key, plan);
-    return plan;
+    return this.#parts.catalogue.unregister(workflowId, scope);
   }
 
   // ── executions ───────────────────────────────────────────────────────
@@ -298,87 +98,8 @@ export class WorkflowEngine implements IWorkflowEngine {
     initialData?: unknown,
     options: EnqueueOptions = {},
   ): Promise<string> {
-    return this.#start(await this.#prepareStart(workflowId, initialData, options));
-  }
-
-  /** Checks a start request and resolves the plan of the workflow's current version. */
-  async #prepareStart(
-    workflowId: string,
-    initialData: unknown,
-    options: EnqueueOptions = {},
-    metadata?: Record<string, unknown>,
-  ): Promise<PreparedStart> {
-    const delay = startDelay(options);
-    if (
-      options.priority !== undefined &&
-      !(
-        Number.isInteger(options.priority) &&
-        options.priority >= 1 &&
-        options.priority <= 2_097_152
-      )
-    ) {
-      throw new InvalidArgumentError('priority must be an integer from 1 (highest) to 2097152');
-    }
-    const limits = { ...DEFAULT_LIMITS, ...this.#options.limits };
-    assertPayloadSize('initialData', initialData, limits.maxPayloadBytes);
-    const tenantId = options.tenantId ?? DEFAULT_TENANT;
-    const stored = await this.#store.getWorkflow(workflowId, { tenantId });
-    if (!stored) throw new WorkflowNotFoundError(workflowId);
-    const plan = await this.#getPlan(tenantId, workflowId, stored.version);
-    const input: Parameters<ExecutionStore['createExecution']>[0] = { plan, tenantId, initialData };
-    if (options.idempotencyKey !== undefined) input.idempotencyKey = options.idempotencyKey;
-    if (options.priority !== undefined) input.priority = options.priority;
-    if (metadata !== undefined) input.metadata = metadata;
-    return { plan, input, delay };
-  }
-
-  /** Creates and launches one prepared execution; returns its id. */
-  async #start(prepared: PreparedStart): Promise<string> {
-    // Entry nodes a free worker here will run start with the execution (no begin write).
-    const ticket = this.#processor.startableEntries(prepared.plan, prepared.delay > 0);
-    const input = ticket ? { ...prepared.input, start: ticket.nodes } : prepared.input;
-    let result: CreateExecutionResult;
-    try {
-      result = await this.#store.createExecution(input);
-    } finally {
-      ticket?.release();
-    }
-    const { execution, created, ready, started } = result;
-    if (created) {
-      if (ticket && started && started.length > 0) {
-        this.#processor.handOffEntries(prepared.plan, execution, started, ticket);
-      }
-      await this.#launch(prepared.plan, execution, ready, {
-        announce: true,
-        delay: prepared.delay,
-      });
-    }
-    return execution.executionId;
-  }
-
-  /**
-   * Makes a new execution run: arms its workflow timeout and emits `workflow:started`
-   * (when `announce`), then enqueues its ready nodes.
-   */
-  async #launch(
-    plan: WorkflowPlan,
-    execution: ExecutionState,
-    ready: readonly string[],
-    opts: { announce: boolean; delay: number },
-  ): Promise<void> {
-    // The timer and the event go out before the first job: once a node can run, its
-    // events (from any engine) must follow `workflow:started`, and a run that finishes at
-    // once must find its timeout job there to remove.
-    if (opts.announce) {
-      if (plan.definition.timeoutMs !== undefined) {
-        await this.#armTimeout(execution.executionId, opts.delay + plan.definition.timeoutMs);
-      }
-      this.#emit('workflow:started', this.#executionEvent(execution));
-    }
-    await this.#enqueueNodes(plan, execution.executionId, ready, execution.tenantId, {
-      priority: execution.priority,
-      delay: opts.delay,
-    });
+    const { starter } = this.#parts;
+    return starter.start(await starter.prepare(workflowId, initialData, options));
   }
 
   /**
@@ -390,33 +111,7 @@ export class WorkflowEngine implements IWorkflowEngine {
   async enqueueWorkflows(
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
   ): Promise<string[]> {
-    if (!Array.isArray(requests)) throw new InvalidArgumentError('requests must be an array');
-    const prepared = await Promise.all(
-      requests.map((r) => this.#prepareStart(r.workflowId, r.initialData, r.options)),
-    );
-    const results = await Promise.all(prepared.map((p) => this.#store.createExecution(p.input)));
-    const timers: { name: string; data: { e: string }; opts: JobsOptions }[] = [];
-    const jobs: NodeJob[] = [];
-    results.forEach(({ execution, created, ready }, i) => {
-      if (!created) return;
-      const { plan, delay } = prepared[i]!;
-      if (plan.definition.timeoutMs !== undefined) {
-        timers.push(this.#timeoutJob(execution.executionId, delay + plan.definition.timeoutMs));
-      }
-      jobs.push(
-        ...this.#nodeJobs(plan, execution.executionId, ready, execution.tenantId, {
-          priority: execution.priority,
-          delay,
-        }),
-      );
-    });
-    // As in #launch: timers and workflow:started go out before the first job.
-    if (timers.length > 0) await this.#controlQueue.addBulk(timers);
-    for (const { execution, created } of results) {
-      if (created) this.#emit('workflow:started', this.#executionEvent(execution));
-    }
-    await this.#addJobs(jobs);
-    return results.map((r) => r.execution.executionId);
+    return this.#parts.starter.startMany(requests);
   }
 
   /**
@@ -431,90 +126,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     nodeId: string,
     inputData?: unknown,
   ): Promise<void> {
-    if (inputData !== undefined) {
-      throw new InvalidArgumentError(
-        'enqueueNode does not take inputData yet: a node reads its input from its parents',
-      );
-    }
-    const execution = await this.#requireExecution(executionId);
-    if (execution.workflowId !== workflowId) {
-      throw new InvalidArgumentError(
-        `execution '${executionId}' is not of workflow '${workflowId}'`,
-      );
-    }
-    const plan = await this.#getPlan(execution.tenantId, workflowId, execution.workflowVersion);
-    if (!plan.nodes.has(nodeId)) throw new NodeNotFoundError(nodeId, `workflow '${workflowId}'`);
-    if (!(await this.#store.setNodeStatus(executionId, nodeId, 'queued'))) {
-      throw new InvalidTransitionError(
-        execution.nodeResults[nodeId]?.status ?? 'unknown',
-        'queued',
-        `node '${nodeId}'`,
-      );
-    }
-    await this.#enqueueNodes(plan, executionId, [nodeId], execution.tenantId, {
-      priority: execution.priority,
-    });
-  }
-
-  async #enqueueNodes(
-    plan: WorkflowPlan,
-    executionId: string,
-    nodeIds: readonly string[],
-    tenantId: string,
-    opts: EnqueueNodeOptions,
-  ): Promise<void> {
-    await this.#addJobs(this.#nodeJobs(plan, executionId, nodeIds, tenantId, opts));
-  }
-
-  /** Adds node jobs with one round trip per queue they go to (`addBulk`). */
-  async #addJobs(jobs: readonly NodeJob[]): Promise<void> {
-    if (jobs.length === 0) return;
-    const byQueue = new Map<string, NodeJob[]>();
-    for (const job of jobs) {
-      const list = byQueue.get(job.queue);
-      if (list) list.push(job);
-      else byQueue.set(job.queue, [job]);
-    }
-    await Promise.all(
-      [...byQueue].map(([name, list]) => {
-        const queue = this.#queues.get(name);
-        if (list.length === 1) return queue.add(list[0]!.name, list[0]!.data, list[0]!.opts);
-        return queue.addBulk(list.map(({ name: n, data, opts }) => ({ name: n, data, opts })));
-      }),
-    );
-  }
-
-  /** The jobs that run the given nodes of an execution. */
-  #nodeJobs(
-    plan: WorkflowPlan,
-    executionId: string,
-    nodeIds: readonly string[],
-    tenantId: string,
-    opts: EnqueueNodeOptions,
-  ): NodeJob[] {
-    return nodeIds.map((nodeId) => {
-      const data: NodeJobData = {
-        e: executionId,
-        w: plan.workflowId,
-        v: plan.version,
-        n: nodeId,
-        t: tenantId,
-      };
-      const base = opts.baseAttempts?.[nodeId] ?? 0;
-      if (base > 0) data.a0 = base;
-      const maxAttempts = this.#processor.maxAttempts(plan, nodeId);
-      const jobOpts: JobsOptions = {
-        jobId: nodeJobId(executionId, nodeId),
-        attempts: opts.continueAttempts ? Math.max(1, maxAttempts - base) : maxAttempts,
-        backoff: { type: 'spane' },
-        removeOnComplete: true,
-        removeOnFail: { count: 1000 },
-      };
-      if (opts.priority !== undefined) jobOpts.priority = opts.priority;
-      if (opts.delay) jobOpts.delay = opts.delay;
-      const queue = this.#queues.nameForType(plan.nodes.get(nodeId)?.type ?? '');
-      return { queue, name: nodeJobName(plan, nodeId), data, opts: jobOpts };
-    });
+    await this.#parts.control.enqueueNode(executionId, workflowId, nodeId, inputData);
   }
 
   getExecution(executionId: string): Promise<ExecutionState | null> {
@@ -523,12 +135,6 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   listExecutions(filter: ExecutionFilter = {}): Promise<ExecutionPage> {
     return this.#store.listExecutions(filter);
-  }
-
-  async #requireExecution(executionId: string): Promise<ExecutionState> {
-    const execution = await this.#store.getExecution(executionId);
-    if (!execution) throw new ExecutionNotFoundError(executionId);
-    return execution;
   }
 
   /**
@@ -540,53 +146,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     executionId: string,
     options: { timeoutMs?: number } = {},
   ): Promise<ExecutionState> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    await this.#channel.open();
-    return new Promise<ExecutionState>((resolve, reject) => {
-      let settled = false;
-      const offs: (() => void)[] = [];
-      const finish = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        for (const off of offs) off();
-        clearTimeout(timer);
-        clearInterval(recheck);
-        fn();
-      };
-      const check = (): void => {
-        this.#store.getExecution(executionId).then(
-          (state) => {
-            if (!state) finish(() => reject(new ExecutionNotFoundError(executionId)));
-            else if (isTerminalStatus(state.status)) finish(() => resolve(state));
-          },
-          // A store that is briefly unreachable (a database restart) is not the end of
-          // the wait: the next event or re-check reads again, until the timeout.
-          (err: unknown) =>
-            this.#options.logger.warn('waitForExecution: store read failed', {
-              executionId,
-              error: err instanceof Error ? err.message : String(err),
-            }),
-        );
-      };
-      for (const name of TERMINAL_EVENTS) {
-        offs.push(this.on(name, (p) => p.executionId === executionId && check()));
-      }
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(
-              new SpaneError(
-                'TIMEOUT',
-                `execution '${executionId}' did not finish within ${timeoutMs} ms`,
-              ),
-            ),
-          ),
-        timeoutMs,
-      );
-      // A lost pub/sub message must not leave a waiter hanging: re-read the state now and then.
-      const recheck = setInterval(check, Math.min(5_000, Math.max(250, timeoutMs / 4)));
-      check();
-    });
+    return waitForExecution(this.#parts.waiter, executionId, options.timeoutMs ?? 60_000);
   }
 
   // ── pause, resume, cancel ────────────────────────────────────────────
@@ -596,42 +156,12 @@ export class WorkflowEngine implements IWorkflowEngine {
    * recorded. @throws ExecutionNotFoundError | InvalidTransitionError
    */
   async pauseWorkflow(executionId: string): Promise<void> {
-    const state = await this.#store.setExecutionStatus(executionId, 'paused');
-    this.#processor.dropHandoffs(executionId);
-    this.#emit('workflow:paused', this.#executionEvent(state));
+    await this.#parts.control.pause(executionId);
   }
 
   /** Continues a paused execution where it stopped. @throws ExecutionNotFoundError | InvalidTransitionError */
   async resumeWorkflow(executionId: string): Promise<void> {
-    const state = await this.#store.setExecutionStatus(executionId, 'running');
-    await this.#releaseParked(state);
-    this.#emit('workflow:resumed', this.#executionEvent(state));
-  }
-
-  /** Wakes the jobs workers parked while the execution was paused, and re-adds lost ones. */
-  async #releaseParked(state: ExecutionState): Promise<void> {
-    const key = this.#parkedKey(state.executionId);
-    const plan = await this.#getPlan(state.tenantId, state.workflowId, state.workflowVersion);
-    const parked = await this.#redis.smembers(key);
-    const nodeOf = (jobId: string) => jobId.slice(state.executionId.length + 1);
-    await Promise.all(
-      parked.map((id) => this.#processor.wake(this.#queues.forNode(plan, nodeOf(id)), id)),
-    );
-    await this.#redis.del(key);
-    const queued = Object.entries(state.nodeResults)
-      .filter(([, n]) => n.status === 'queued')
-      .map(([id]) => id);
-    const missing: string[] = [];
-    for (const nodeId of queued) {
-      const jobId = nodeJobId(state.executionId, nodeId);
-      if ((await this.#queues.forNode(plan, nodeId).getJobState(jobId)) === 'unknown')
-        missing.push(nodeId);
-    }
-    if (missing.length > 0) {
-      await this.#enqueueNodes(plan, state.executionId, missing, state.tenantId, {
-        priority: state.priority,
-      });
-    }
+    await this.#parts.control.resume(executionId);
   }
 
   /**
@@ -640,12 +170,12 @@ export class WorkflowEngine implements IWorkflowEngine {
    * @throws ExecutionNotFoundError | InvalidTransitionError (e.g. the run already completed)
    */
   async cancelWorkflow(executionId: string): Promise<void> {
-    await this.#cancel(executionId);
+    await this.#parts.control.cancel(executionId);
   }
 
   /** Cancels several executions; rejects with the first error after trying all. */
   async cancelWorkflows(executionIds: string[]): Promise<void> {
-    await settleAll(executionIds.map((id) => this.#cancel(id)));
+    await settleAll(executionIds.map((id) => this.#parts.control.cancel(id)));
   }
 
   /** Pauses several executions; rejects with the first error after trying all. */
@@ -656,136 +186,6 @@ export class WorkflowEngine implements IWorkflowEngine {
   /** Resumes several executions; rejects with the first error after trying all. */
   async resumeWorkflows(executionIds: string[]): Promise<void> {
     await settleAll(executionIds.map((id) => this.resumeWorkflow(id)));
-  }
-
-  async #cancel(executionId: string, error?: string): Promise<void> {
-    const options = error === undefined ? {} : { error };
-    const state = await this.#store.setExecutionStatus(executionId, 'cancelled', options);
-    this.#channel.publish({ kind: 'abort', executionId, reason: 'cancelled' });
-    this.#abortLocal(executionId, 'cancelled');
-    await this.#removeJobs(state);
-    const payload: EngineEventMap['workflow:cancelled'] = this.#executionEvent(state);
-    if (error !== undefined) payload.reason = error;
-    this.#emit('workflow:cancelled', payload);
-    await this.#appendLog(
-      state,
-      'warn',
-      error === undefined ? 'execution cancelled' : `execution cancelled: ${error}`,
-    );
-    await this.#cancelChildren(state);
-    // A cancelled sub-workflow fails the node that waits for it.
-    if (state.parentExecutionId !== undefined) await this.#subflows.onFinished(executionId);
-  }
-
-  /** Cancels the unfinished child executions (sub-workflows) of an execution. */
-  async #cancelChildren(state: Pick<ExecutionState, 'executionId' | 'tenantId'>): Promise<void> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.#store.listExecutions({
-        tenantId: state.tenantId,
-        parentExecutionId: state.executionId,
-        status: ['pending', 'running', 'paused'],
-        limit: 1000,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      cursor = page.nextCursor;
-      await settleAll(
-        page.items.map((c) => this.#cancel(c.executionId).catch(ignoreInvalidTransition)),
-      );
-    } while (cursor !== undefined);
-  }
-
-  /** Removes every job of a finished execution, waiting (bounded) for running ones to leave. */
-  async #removeJobs(state: ExecutionState): Promise<void> {
-    await this.#controlQueue.remove(timeoutJobId(state.executionId)).catch(() => 0);
-    await this.#redis.del(this.#parkedKey(state.executionId));
-    const nodeIds = Object.entries(state.nodeResults)
-      .filter(([, n]) => n.status === 'cancelled')
-      .map(([nodeId]) => nodeId);
-    const plan = await this.#getPlan(state.tenantId, state.workflowId, state.workflowVersion);
-    const pending = await this.#removeNodeJobs(plan, state.executionId, nodeIds);
-    // Removed jobs give back their maxConcurrency slots and places in line.
-    await this.#gate.forget(
-      plan,
-      state.tenantId,
-      nodeIds
-        .filter((nodeId) => !pending.includes(nodeJobId(state.executionId, nodeId)))
-        .map((nodeId) => ({
-          queue: this.#queues.forNode(plan, nodeId).name,
-          jobId: nodeJobId(state.executionId, nodeId),
-        })),
-    );
-    if (pending.length > 0) {
-      this.#options.logger.warn('jobs still running after cancel', {
-        executionId: state.executionId,
-        jobs: pending,
-      });
-    }
-  }
-
-  /**
-   * Removes the jobs of the given nodes, waiting (at most `shutdownGraceMs`) for running
-   * ones to leave. Returns the ids of jobs still there at the deadline.
-   */
-  async #removeNodeJobs(
-    plan: WorkflowPlan,
-    executionId: string,
-    nodeIds: readonly string[],
-  ): Promise<string[]> {
-    const deadline = Date.now() + this.#options.shutdownGraceMs;
-    let pending = [...nodeIds];
-    while (pending.length > 0) {
-      const left: string[] = [];
-      for (const nodeId of pending) {
-        const id = nodeJobId(executionId, nodeId);
-        const queue = this.#queues.forNode(plan, nodeId);
-        const removed = await queue.remove(id).catch(() => 0);
-        if (removed === 1) continue;
-        const jobState = await queue.getJobState(id);
-        if (jobState !== 'unknown') left.push(nodeId);
-      }
-      pending = left;
-      if (pending.length === 0 || Date.now() > deadline) break;
-      // Running jobs were told to abort and leave at once; give them a moment.
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return pending.map((nodeId) => nodeJobId(executionId, nodeId));
-  }
-
-  #abortLocal(executionId: string, reason: 'cancelled' | 'failed'): void {
-    this.#processor.dropHandoffs(executionId);
-    for (const run of this.#running.get(executionId) ?? []) run.abort(reason);
-  }
-
-  async #onExecutionFinished(
-    executionId: string,
-    plan: WorkflowPlan,
-    status: 'completed' | 'failed',
-    maybeChild: boolean,
-  ): Promise<void> {
-    if (plan.definition.timeoutMs !== undefined) {
-      await this.#controlQueue.remove(timeoutJobId(executionId)).catch(() => 0);
-    }
-    if (status === 'failed' && plan.definition.nodes.some((n) => n.type === SUB_WORKFLOW_NODE)) {
-      // A failed run does not wait for its sub-workflows.
-      const state = await this.#store.getExecution(executionId);
-      if (state) {
-        await this.#cancelChildren(state).catch((err: Error) =>
-          this.#options.logger.warn('could not cancel sub-workflows', { error: err.message }),
-        );
-      }
-    }
-    // Errors here are thrown: the job that finished the execution then runs again and
-    // tells the parent from there.
-    if (maybeChild) await this.#subflows.onFinished(executionId);
-  }
-
-  async #onWorkflowTimeout(executionId: string): Promise<void> {
-    try {
-      await this.#cancel(executionId, 'TIMEOUT');
-    } catch (err) {
-      ignoreInvalidTransition(err);
-    }
   }
 
   // ── dead letter queue ────────────────────────────────────────────────
@@ -802,36 +202,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed)
    */
   async retryDLQItem(id: string): Promise<void> {
-    const item = await this.#store.getDLQItem(id);
-    if (!item) throw new DLQItemNotFoundError(id);
-    const before = await this.#requireExecution(item.executionId);
-    const revived = await this.#store.retryFailedNode(item.executionId, item.nodeId);
-    if (!revived) throw new InvalidTransitionError(before.status, 'running');
-    await this.#store.removeDLQItem(id);
-    const plan = await this.#getPlan(before.tenantId, before.workflowId, before.workflowVersion);
-    const baseAttempts: Record<string, number> = {};
-    for (const nodeId of revived.ready) {
-      baseAttempts[nodeId] = before.nodeResults[nodeId]?.attempts ?? 0;
-    }
-    // The failed run's jobs may still be finishing (the failure is recorded, and its
-    // event heard, before the job leaves Redis); a job id that still exists would make
-    // the re-add below a no-op and strand the node in `queued`.
-    const stuck = await this.#removeNodeJobs(plan, item.executionId, revived.ready);
-    if (stuck.length > 0) {
-      this.#options.logger.warn('jobs of a retried execution still running', {
-        executionId: item.executionId,
-        jobs: stuck,
-      });
-    }
-    await this.#enqueueNodes(plan, item.executionId, revived.ready, before.tenantId, {
-      priority: before.priority,
-      baseAttempts,
-    });
-    await this.#appendLog(
-      before,
-      'info',
-      `retrying node '${item.nodeId}' from the dead letter queue`,
-    );
+    await this.#parts.control.retryDLQItem(id);
   }
 
   // ── replay ───────────────────────────────────────────────────────────
@@ -851,81 +222,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     executionId: string,
     options: { fromNodeId?: string } = {},
   ): Promise<string> {
-    const original = await this.#requireExecution(executionId);
-    const plan = await this.#getPlan(
-      original.tenantId,
-      original.workflowId,
-      original.workflowVersion,
-    );
-    const from = options.fromNodeId;
-    let reuse = new Map<string, NodeOutcome>();
-    if (from !== undefined) {
-      if (!plan.nodes.has(from)) throw new NodeNotFoundError(from, `workflow '${plan.workflowId}'`);
-      if (original.nodeResults[from]?.status === 'skipped') {
-        throw new InvalidArgumentError(
-          `node '${from}' was skipped in execution '${executionId}': a replay from it would skip it too`,
-        );
-      }
-      reuse = reusableOutcomes(plan, original, from);
-    }
-    const metadata: Record<string, unknown> = { replayedFrom: executionId };
-    if (from !== undefined) {
-      metadata.replayedFromNode = from;
-      metadata.reusedNodes = [...reuse.keys()];
-    }
-    const input: Parameters<ExecutionStore['createExecution']>[0] = {
-      plan,
-      tenantId: original.tenantId,
-      initialData: original.initialData,
-      metadata,
-    };
-    if (original.priority !== undefined) input.priority = original.priority;
-    const { execution, ready } = await this.#store.createExecution(input);
-    const replayId = execution.executionId;
-
-    const queued = new Set(ready);
-    const skipped: { nodeId: string; reason: EngineEventMap['node:skipped']['reason'] }[] = [];
-    let finishedAs: string | undefined;
-    for (const nodeId of plan.order) {
-      const outcome = reuse.get(nodeId);
-      if (!outcome || !queued.has(nodeId)) continue;
-      const begun = await this.#store.beginNodeRun(plan, replayId, nodeId, 1);
-      if (!begun.started) break;
-      const r = await this.#store.completeNode(plan, replayId, nodeId, outcome);
-      queued.delete(nodeId);
-      for (const id of r.ready) queued.add(id);
-      skipped.push(...r.skipped);
-      if (r.finished) finishedAs = r.executionStatus;
-    }
-    if (reuse.size > 0) {
-      await this.#store.appendLogs([
-        {
-          executionId: replayId,
-          level: 'info',
-          message: `replay of execution '${executionId}' from node '${from}': reused the results of ${[...reuse.keys()].join(', ')}`,
-          timestamp: new Date().toISOString(),
-        },
-      ]);
-    }
-    await this.#launch(plan, execution, finishedAs ? [] : [...queued], {
-      announce: true,
-      delay: 0,
-    });
-    const timestamp = new Date().toISOString();
-    for (const s of skipped) {
-      this.#emit('node:skipped', {
-        ...this.#executionEvent(execution),
-        nodeId: s.nodeId,
-        nodeType: plan.nodes.get(s.nodeId)?.type ?? 'unknown',
-        reason: s.reason,
-        timestamp,
-      });
-    }
-    if (finishedAs === 'completed') {
-      this.#emit('workflow:completed', this.#executionEvent(execution));
-      await this.#onExecutionFinished(replayId, plan, 'completed', false);
-    }
-    return replayId;
+    return this.#parts.replays.replay(executionId, options.fromNodeId);
   }
 
   // ── triggers ─────────────────────────────────────────────────────────
@@ -951,62 +248,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     body: unknown,
     headers: Record<string, string | string[] | undefined> = {},
   ): Promise<string[]> {
-    const { path: clean, query } = splitWebhookPath(path);
-    const verb = (method || 'POST').toUpperCase();
-    const route = routeKey(verb, clean);
-    const matches: { tenantId: string; workflowId: string; secret?: string }[] = [];
-    for (const target of await this.#webhooks.lookup(verb, clean)) {
-      // The route index may lag a registration: the current definition has the last word.
-      const stored = await this.#store.getWorkflow(target.workflowId, {
-        tenantId: target.tenantId,
-      });
-      const trigger = stored && webhookTriggers(stored.definition).find((w) => w.key === route);
-      if (!trigger) continue;
-      matches.push(
-        trigger.trigger.secret === undefined
-          ? target
-          : { ...target, secret: trigger.trigger.secret },
-      );
-    }
-    if (matches.length === 0) throw new WebhookNotFoundError(clean, verb);
-    const h = normaliseHeaders(headers);
-    const first = (name: string) => {
-      const v = h[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    for (const m of matches) {
-      if (m.secret !== undefined) verifyWebhookSignature(m.secret, body, first(SIGNATURE_HEADER));
-    }
-    const deliveryId = first(DELIVERY_HEADER);
-    if (deliveryId !== undefined && !(await this.#webhooks.claimDelivery(route, deliveryId))) {
-      throw new DuplicateDeliveryError(deliveryId);
-    }
-    const initialData: Record<string, unknown> = { body: parseWebhookBody(body, h), headers: h };
-    if (query !== undefined) initialData.query = query;
-    const trigger: Record<string, unknown> = { type: 'webhook', method: verb, path: clean };
-    if (deliveryId !== undefined) trigger.deliveryId = deliveryId;
-    try {
-      const prepared = await Promise.all(
-        matches.map((m) =>
-          this.#prepareStart(
-            m.workflowId,
-            initialData,
-            deliveryId === undefined
-              ? { tenantId: m.tenantId }
-              : {
-                  tenantId: m.tenantId,
-                  // A sender retrying a delivery that failed half-way gets the same runs.
-                  idempotencyKey: `spane.webhook.${m.workflowId}.${route}.${deliveryId}`,
-                },
-            { trigger },
-          ),
-        ),
-      );
-      return await Promise.all(prepared.map((p) => this.#start(p)));
-    } catch (err) {
-      if (deliveryId !== undefined) await this.#webhooks.forgetDelivery(route, deliveryId);
-      throw err;
-    }
+    return this.#parts.triggers.webhook(path, method, body, headers);
   }
 
   /**
@@ -1016,65 +258,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * @throws InvalidArgumentError | PayloadTooLargeError
    */
   async emitEvent(name: string, payload: unknown, scope: TenantScope = {}): Promise<string[]> {
-    if (typeof name !== 'string' || name === '') {
-      throw new InvalidArgumentError('event name must be a non-empty string');
-    }
-    const tenantId = scope.tenantId ?? DEFAULT_TENANT;
-    const listening = (await this.#store.listWorkflows({ tenantId })).filter((w) =>
-      (w.definition.triggers ?? []).some((t) => t.type === 'event' && t.event === name),
-    );
-    const prepared = await Promise.all(
-      listening.map((w) =>
-        this.#prepareStart(
-          w.workflowId,
-          payload,
-          { tenantId },
-          {
-            trigger: { type: 'event', event: name },
-          },
-        ),
-      ),
-    );
-    return Promise.all(prepared.map((p) => this.#start(p)));
-  }
-
-  /** A schedule fired (once per slot, in one process): start the workflow's current version. */
-  async #onSchedule(job: Job<ScheduleJobData>): Promise<void> {
-    const { w, t, s, d } = job.data;
-    const slot = Schedules.slotOf(job);
-    try {
-      const prepared = await this.#prepareStart(
-        w,
-        d,
-        // The slot's key: a firing job re-run after a crash starts nothing new.
-        { tenantId: t, idempotencyKey: `spane.schedule.${s}.${slot}` },
-        { trigger: { type: 'schedule', schedulerId: s, at: new Date(slot).toISOString() } },
-      );
-      await this.#start(prepared);
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      // The workflow is gone but its scheduler was left behind (a race): remove it.
-      await this.#controlQueue.removeJobScheduler(s);
-    }
-  }
-
-  /** Schedules the workflow-timeout check of an execution. */
-  async #armTimeout(executionId: string, delayMs: number): Promise<void> {
-    const job = this.#timeoutJob(executionId, delayMs);
-    await this.#controlQueue.add(job.name, job.data, job.opts);
-  }
-
-  #timeoutJob(executionId: string, delayMs: number) {
-    return {
-      name: 'timeout',
-      data: { e: executionId },
-      opts: {
-        jobId: timeoutJobId(executionId),
-        delay: delayMs,
-        removeOnComplete: true,
-        removeOnFail: true,
-      } satisfies JobsOptions,
-    };
+    return this.#parts.triggers.event(name, payload, scope);
   }
 
   // ── recovery ─────────────────────────────────────────────────────────
@@ -1086,91 +270,18 @@ export class WorkflowEngine implements IWorkflowEngine {
    * and every `reconcileIntervalMs`; safe to run in several processes at once.
    */
   async reconcile(): Promise<ReconcileResult> {
-    const result = await reconcile({
-      store: this.#store,
-      queueFor: (plan, nodeId) => this.#queues.forNode(plan, nodeId),
-      controlQueue: this.#controlQueue,
-      logger: this.#options.logger,
-      getPlan: (t, w, v) => this.#getPlan(t, w, v),
-      enqueueNodes: (plan, executionId, nodeIds, tenantId, opts) =>
-        this.#enqueueNodes(plan, executionId, nodeIds, tenantId, opts),
-      armTimeout: (executionId, delayMs) => this.#armTimeout(executionId, delayMs),
-    });
-    result.subWorkflowsChecked = await this.#subflows.sweep();
-    result.concurrencyWaitersWoken = await this.#gate.drain();
-    return result;
-  }
-
-  #startReconciler(): void {
-    const every = this.#options.reconcileIntervalMs;
-    if (every <= 0) return;
-    let running = false;
-    this.#reconcileTimer = setInterval(() => {
-      if (running || this.#closing) return;
-      running = true;
-      this.reconcile()
-        .catch((err: Error) =>
-          this.#options.logger.warn('reconcile failed', { error: err.message }),
-        )
-        .finally(() => {
-          running = false;
-        });
-    }, every);
-    this.#reconcileTimer.unref();
+    return this.#parts.reconciler.run();
   }
 
   // ── observability ────────────────────────────────────────────────────
 
   async getQueueStats(): Promise<QueueStats> {
-    const perQueue = await Promise.all(
-      this.#queues
-        .all()
-        .map((q) =>
-          q.getJobCounts(
-            'waiting',
-            'active',
-            'delayed',
-            'completed',
-            'failed',
-            'paused',
-            'prioritized',
-          ),
-        ),
-    );
-    const counts: Record<string, number> = {};
-    for (const c of perQueue) {
-      for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
-    }
-    const dlq = await this.#store.listDLQItems({ allTenants: true });
-    return {
-      waiting: counts.waiting ?? 0,
-      active: counts.active ?? 0,
-      delayed: counts.delayed ?? 0,
-      completed: counts.completed ?? 0,
-      failed: counts.failed ?? 0,
-      paused: counts.paused ?? 0,
-      prioritized: counts.prioritized ?? 0,
-      dlq: dlq.length,
-    };
+    return this.#parts.observability.queueStats();
   }
 
   /** Checks Redis (a PING), the store (a read) and this process's workers, each within 2 s. */
   async checkHealth(): Promise<EngineHealth> {
-    const [redis, store] = await Promise.all([
-      within(this.#redis.ping(), 2_000).then(
-        (r) => r === 'PONG',
-        () => false,
-      ),
-      within(this.#store.getExecution('health-check'), 2_000).then(
-        (r) => r !== TIMED_OUT,
-        () => false,
-      ),
-    ]);
-    const workers =
-      this.#workers.length === 0
-        ? null
-        : !this.#closing && this.#workers.every((w) => w.isRunning());
-    return { ok: redis && store && workers !== false, redis, store, workers };
+    return this.#parts.observability.health();
   }
 
   getLogs(executionId: string): Promise<LogEntry[]> {
@@ -1186,66 +297,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * called synchronously, in the order added. Returns a function that removes the listener.
    */
   on<E extends EngineEventName>(event: E, listener: EngineEventListener<E>): () => void {
-    let set = this.#listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    set.add(listener);
-    this.#channel.open(event.startsWith('node:')).catch((err: Error) =>
-      this.#options.logger.warn('could not subscribe to engine events yet', {
-        error: err.message,
-      }),
-    );
-    return () => set.delete(listener);
-  }
-
-  #emit<E extends EngineEventName>(name: E, payload: EngineEventMap[E]): void {
-    this.#channel.publish({ kind: 'event', name, payload });
-  }
-
-  #onChannelMessage(message: ChannelMessage): void {
-    if (message.kind === 'abort') {
-      this.#abortLocal(message.executionId, message.reason);
-      return;
-    }
-    if (message.name === 'workflow:paused') {
-      // Paused elsewhere: a run handed to this process begins in the store, which parks it.
-      this.#processor.dropHandoffs((message.payload as { executionId: string }).executionId);
-    }
-    for (const listener of this.#listeners.get(message.name) ?? []) {
-      try {
-        listener(message.payload);
-      } catch (err) {
-        this.#options.logger.error('event listener threw', {
-          event: message.name,
-          error: (err as Error).message,
-        });
-      }
-    }
-  }
-
-  #executionEvent(state: Pick<ExecutionState, 'executionId' | 'workflowId' | 'tenantId'>) {
-    return {
-      executionId: state.executionId,
-      workflowId: state.workflowId,
-      tenantId: state.tenantId,
-      timestamp: new Date().toISOString(),
-    };
-  }
-
-  async #appendLog(
-    state: ExecutionState,
-    level: LogEntry['level'],
-    message: string,
-  ): Promise<void> {
-    await this.#store.appendLogs([
-      { executionId: state.executionId, level, message, timestamp: new Date().toISOString() },
-    ]);
-  }
-
-  #parkedKey(executionId: string): string {
-    return `${this.#options.prefix}:parked:${executionId}`;
+    return this.#parts.events.on(event, listener);
   }
 
   // ── workers and shutdown ─────────────────────────────────────────────
@@ -1255,83 +307,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * timer worker for workflow timeouts. Call once per engine.
    */
   async startWorkers(concurrency = 5): Promise<void> {
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new InvalidArgumentError('concurrency must be a positive integer');
-    }
-    if (this.#workers.length > 0) throw new InvalidArgumentError('workers are already started');
-    if (this.#closing) throw new InvalidArgumentError('the engine is closed');
-    // Redis may not answer (yet): a close() meanwhile ends the wait.
-    await this.#whileOpen(this.#channel.open());
-    const prefix = this.#options.prefix;
-    const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
-    this.#processor.setSlots(concurrency);
-    // Node types with limits have a queue of their own: BullMQ applies a queue's global
-    // concurrency and rate limit across every worker of every process.
-    for (const reg of this.#queues.limitedTypes()) {
-      const queue = this.#queues.forType(reg.type);
-      const { rateLimit, concurrency: typeConcurrency } = reg.options;
-      if (typeConcurrency !== undefined) await queue.setGlobalConcurrency(typeConcurrency);
-      else await queue.removeGlobalConcurrency();
-      if (rateLimit !== undefined) {
-        await queue.setGlobalRateLimit(rateLimit.max, rateLimit.durationMs);
-      } else await queue.removeGlobalRateLimit();
-      workers.push(
-        this.#nodeWorker(
-          queue.name,
-          Math.min(concurrency, typeConcurrency ?? concurrency),
-          rateLimit && { max: rateLimit.max, duration: rateLimit.durationMs },
-        ),
-      );
-    }
-    const controlWorker = new Worker<ControlJobData>(
-      CONTROL_QUEUE,
-      async (job) => {
-        if (job.name === 'timeout') await this.#onWorkflowTimeout((job.data as { e: string }).e);
-        else if (job.name === SCHEDULE_JOB) await this.#onSchedule(job as Job<ScheduleJobData>);
-      },
-      { connection: this.#workerConnection, prefix, concurrency: 5 },
-    );
-    controlWorker.on('error', (err) =>
-      this.#options.logger.warn('worker error', { error: err.message }),
-    );
-    this.#workers = [...workers, controlWorker];
-    await this.#whileOpen(Promise.all(this.#workers.map((w) => w.waitUntilReady())));
-    await this.#resyncTriggers().catch((err: Error) =>
-      this.#options.logger.warn('could not rebuild triggers', { error: err.message }),
-    );
-    await this.reconcile().catch((err: Error) =>
-      this.#options.logger.warn('reconcile failed', { error: err.message }),
-    );
-    this.#startReconciler();
-  }
-
-  #nodeWorker(
-    queueName: string,
-    concurrency: number,
-    limiter?: { max: number; duration: number },
-  ): Worker<NodeJobData> {
-    const worker = new Worker<NodeJobData>(
-      queueName,
-      (job, token) => this.#processor.process(job, token),
-      {
-        connection: this.#workerConnection,
-        prefix: this.#options.prefix,
-        concurrency,
-        lockDuration: this.#options.lockDurationMs,
-        stalledInterval: this.#options.stalledIntervalMs,
-        maxStalledCount: this.#options.maxStalledCount,
-        ...(limiter === undefined ? {} : { limiter }),
-        settings: {
-          backoffStrategy: (attemptsMade, _type, _err, job) =>
-            this.#processor.backoff(attemptsMade, job as Job | undefined),
-        },
-      },
-    );
-    worker.on('failed', (job, err) => {
-      if (job) void this.#processor.onJobGivenUp(job, err);
-    });
-    worker.on('error', (err) => this.#options.logger.warn('worker error', { error: err.message }));
-    return worker;
+    await this.#parts.lifecycle.startWorkers(concurrency);
   }
 
   /**
@@ -1342,135 +318,6 @@ export class WorkflowEngine implements IWorkflowEngine {
    * it belongs to the caller.
    */
   close(): Promise<void> {
-    this.#closed.abort();
-    this.#closing ??= this.#close();
-    return this.#closing;
+    return this.#parts.lifecycle.close();
   }
-
-  /** `promise`, or an InvalidArgumentError('the engine is closed') once close() is called. */
-  #whileOpen<T>(promise: Promise<T>): Promise<T> {
-    const signal = this.#closed.signal;
-    return new Promise<T>((resolve, reject) => {
-      const closed = () => reject(new InvalidArgumentError('the engine is closed'));
-      if (signal.aborted) closed();
-      signal.addEventListener('abort', closed, { once: true });
-      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', closed));
-    });
-  }
-
-  async #close(): Promise<void> {
-    clearInterval(this.#reconcileTimer);
-    this.#processor.setSlots(0);
-    const closing = Promise.all(this.#workers.map((w) => w.close()));
-    if ((await within(settled(closing), this.#options.shutdownGraceMs)) === TIMED_OUT) {
-      for (const runs of this.#running.values()) for (const run of runs) run.abort('shutdown');
-    }
-    // The rest only needs Redis: the aborted nodes' jobs go back to the queue, connections
-    // close. Redis that does not answer in time (down, unreachable) is not waited for any
-    // longer, so that close() ends — a job never handed back runs again after its lock
-    // expires.
-    const rest = (async () => {
-      await closing;
-      await this.#channel.close();
-      await this.#queues.close();
-      await this.#controlQueue.close();
-      await this.#workerConnection.quit().catch(() => this.#workerConnection.disconnect());
-      if (this.#ownsRedis) await this.#redis.quit().catch(() => this.#redis.disconnect());
-    })();
-    if ((await within(settled(rest), CLOSE_REDIS_MS)) === TIMED_OUT) {
-      this.#options.logger.warn('Redis did not answer while closing; close() gave up waiting', {
-        waitedMs: CLOSE_REDIS_MS,
-      });
-      this.#channel.disconnect();
-      if (this.#ownsRedis) this.#redis.disconnect();
-      // The workers' connection stays: BullMQ retries a failed hand-back at once, without
-      // end, while its worker closes, so a dropped connection would spin a core. It keeps
-      // reconnecting, hands the jobs back once Redis answers, and then quits.
-    } else {
-      await rest;
-    }
-    // A connection the caller owns keeps no listener of this engine.
-    if (!this.#ownsRedis) this.#redis.off('error', this.#onRedisError);
-  }
-}
-
-/** How long `close()` waits for Redis once the running nodes finished or were aborted. */
-const CLOSE_REDIS_MS = 5_000;
-
-const TIMED_OUT = Symbol('timed out');
-
-/** `promise`'s outcome, or TIMED_OUT if it has not settled after `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves when `promise` settles, whatever its outcome. */
-function settled(promise: Promise<unknown>): Promise<void> {
-  return promise.then(
-    () => {},
-    () => {},
-  );
-}
-
-/** Data of a control-queue job: a workflow timeout, or a schedule's firing. */
-type ControlJobData = { e: string } | ScheduleJobData;
-
-/** A checked start request: the plan to run and the store input to create it with. */
-interface PreparedStart {
-  plan: WorkflowPlan;
-  input: Parameters<ExecutionStore['createExecution']>[0];
-  delay: number;
-}
-
-interface EnqueueNodeOptions {
-  priority?: number | undefined;
-  delay?: number;
-  /** Attempts a node already made (its next attempt is numbered after them). */
-  baseAttempts?: Record<string, number>;
-  /** Give the job only the attempts its policy has left after `baseAttempts` (recovery), not a fresh set (DLQ retry). */
-  continueAttempts?: boolean;
-}
-
-/** One node job to add, and the name of the queue it goes to. */
-interface NodeJob {
-  queue: string;
-  name: string;
-  data: NodeJobData;
-  opts: JobsOptions;
-}
-
-function planKey(tenantId: string, workflowId: string, version: string): string {
-  return `${tenantId}\u0000${workflowId}\u0000${version}`;
-}
-
-function startDelay(options: EnqueueOptions): number {
-  if (options.delayMs !== undefined && options.runAt !== undefined) {
-    throw new InvalidArgumentError('give delayMs or runAt, not both');
-  }
-  if (options.delayMs !== undefined) {
-    if (!Number.isFinite(options.delayMs) || options.delayMs < 0) {
-      throw new InvalidArgumentError('delayMs must be a non-negative number');
-    }
-    return Math.floor(options.delayMs);
-  }
-  if (options.runAt !== undefined) {
-    const at = options.runAt instanceof Date ? options.runAt.getTime() : Date.parse(options.runAt);
-    if (Number.isNaN(at)) throw new InvalidArgumentError('runAt must be a date');
-    return Math.max(0, at - Date.now());
-  }
-  return 0;
-}
-
-function ignoreInvalidTransition(err: unknown): void {
-  if (!(err instanceof InvalidTransitionError)) throw err;
-}
-
-async function settleAll(promises: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }

@@ -1,0 +1,86 @@
+import type { LogEntry, NodeTelemetry, Span } from '@spane/core';
+import type { NodeRef } from './sub-workflow-node.js';
+
+/** How a span ends: `running` keeps it open (a delay or a sub-workflow waits). */
+export type SpanStatus = 'ok' | 'error' | 'running';
+
+/**
+ * The span and log lines of one node attempt, kept in memory until they are written with
+ * the attempt's outcome (or on their own when the attempt waits or is interrupted).
+ */
+export class AttemptTelemetry {
+  readonly #executionId: string;
+  readonly #nodeId: string;
+  readonly #span: Span;
+  #logs: LogEntry[] = [];
+
+  constructor(base: NodeRef, attempt: number, startedAt: Date) {
+    this.#executionId = base.executionId;
+    this.#nodeId = base.nodeId;
+    this.#span = {
+      spanId: spanId(base.executionId, base.nodeId, attempt),
+      executionId: base.executionId,
+      nodeId: base.nodeId,
+      nodeType: base.nodeType,
+      attempt,
+      startedAt: startedAt.toISOString(),
+      status: 'ok',
+    };
+  }
+
+  /** Adds a log line of the attempt (stamped now). */
+  log(level: LogEntry['level'], message: string, meta?: Record<string, unknown>): void {
+    const entry: LogEntry = {
+      executionId: this.#executionId,
+      nodeId: this.#nodeId,
+      level,
+      message,
+      timestamp: new Date().toISOString(),
+    };
+    if (meta !== undefined) entry.meta = meta;
+    this.#logs.push(entry);
+  }
+
+  /** The span as it ends now, with the log lines not taken yet. */
+  close(status: SpanStatus, error?: string): NodeTelemetry {
+    const span = this.#span;
+    if (status !== 'running') span.finishedAt = new Date().toISOString();
+    span.status = status;
+    if (error !== undefined) span.error = error;
+    const logs = this.#logs;
+    this.#logs = [];
+    return { span: { ...span }, logs };
+  }
+}
+
+/** The closing span and log line of a sub-workflow node that was waiting for its child. */
+export function waitingNodeTelemetry(
+  base: NodeRef,
+  attempt: number,
+  startedAt: string,
+  level: LogEntry['level'],
+  message: string,
+  error?: string,
+): NodeTelemetry {
+  const now = new Date().toISOString();
+  const span: Span = {
+    spanId: spanId(base.executionId, base.nodeId, attempt),
+    executionId: base.executionId,
+    nodeId: base.nodeId,
+    nodeType: base.nodeType,
+    attempt,
+    startedAt,
+    finishedAt: now,
+    status: error === undefined ? 'ok' : 'error',
+  };
+  if (error !== undefined) span.error = error;
+  return {
+    span,
+    logs: [{ executionId: base.executionId, nodeId: base.nodeId, level, message, timestamp: now }],
+  };
+}
+
+/** A node attempt's span id. */
+function spanId(executionId: string, nodeId: string, attempt: number): string {
+  return `${executionId}.${nodeId}.${attempt}`;
+}

@@ -1,0 +1,90 @@
+import type {
+  EngineEventListener,
+  EngineEventMap,
+  EngineEventName,
+  ExecutionState,
+} from '@spane/core';
+import type { ChannelMessage, EngineChannel } from './engine-channel.js';
+import type { EngineLogger } from './engine-options.js';
+import type { RunningNodes } from './running-nodes.js';
+
+/** What {@link EngineEvents} needs. */
+export interface EngineEventsContext {
+  /** The pub/sub channel shared by every engine process of the prefix. */
+  channel: Pick<EngineChannel, 'open' | 'onMessage' | 'publish'>;
+  /** Where abort orders and pauses heard on the channel go. */
+  runs: Pick<RunningNodes, 'abortExecution' | 'pausedElsewhere'>;
+  logger: EngineLogger;
+}
+
+/**
+ * The engine's events: published on the channel (so listeners in every process see
+ * them), and handed to this process's listeners as they arrive; abort orders heard on the
+ * channel stop this process's runs of the execution.
+ */
+export class EngineEvents {
+  readonly #ctx: EngineEventsContext;
+  readonly #listeners = new Map<EngineEventName, Set<(payload: any) => void>>();
+
+  constructor(ctx: EngineEventsContext) {
+    this.#ctx = ctx;
+    ctx.channel.onMessage((m) => this.#onMessage(m));
+  }
+
+  /**
+   * Adds a listener of an event from any engine process sharing the prefix; returns a
+   * function that removes it.
+   */
+  on<E extends EngineEventName>(event: E, listener: EngineEventListener<E>): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener);
+    this.#ctx.channel.open(event.startsWith('node:')).catch((err: Error) =>
+      this.#ctx.logger.warn('could not subscribe to engine events yet', {
+        error: err.message,
+      }),
+    );
+    return () => set.delete(listener);
+  }
+
+  /** Publishes an event to every engine process (this one included). */
+  emit<E extends EngineEventName>(name: E, payload: EngineEventMap[E]): void {
+    this.#ctx.channel.publish({ kind: 'event', name, payload });
+  }
+
+  #onMessage(message: ChannelMessage): void {
+    if (message.kind === 'abort') {
+      this.#ctx.runs.abortExecution(message.executionId, message.reason);
+      return;
+    }
+    if (message.name === 'workflow:paused') {
+      // Paused elsewhere: a run handed to this process begins in the store, which parks it.
+      this.#ctx.runs.pausedElsewhere((message.payload as { executionId: string }).executionId);
+    }
+    for (const listener of this.#listeners.get(message.name) ?? []) {
+      try {
+        listener(message.payload);
+      } catch (err) {
+        this.#ctx.logger.error('event listener threw', {
+          event: message.name,
+          error: (err as Error).message,
+        });
+      }
+    }
+  }
+}
+
+/** The fields every workflow event carries, stamped now. */
+export function executionEvent(
+  state: Pick<ExecutionState, 'executionId' | 'workflowId' | 'tenantId'>,
+) {
+  return {
+    executionId: state.executionId,
+    workflowId: state.workflowId,
+    tenantId: state.tenantId,
+    timestamp: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,139 @@
+import { InvalidArgumentError } from '@spane/core';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { settled, TIMED_OUT, within } from './bounded-wait.js';
+import type { EngineChannel } from './engine-channel.js';
+import type { EngineLogger } from './engine-options.js';
+import type { Handoffs } from './handoffs.js';
+import type { NodeQueues } from './node-queues.js';
+import type { Reconciler } from './reconciler.js';
+import type { RunningNodes } from './running-nodes.js';
+import type { WorkerPool } from './worker-pool.js';
+import type { WorkflowCatalogue } from './workflow-catalogue.js';
+
+/** How long `close()` waits for Redis once the running nodes finished or were aborted. */
+const CLOSE_REDIS_MS = 5_000;
+
+/** The engine's Redis connections, and whether it closes the command connection. */
+export interface EngineConnections {
+  /** The command connection (publishing, queues, scripts). */
+  redis: Redis;
+  /** True when the engine made `redis` (and so quits it). */
+  ownsRedis: boolean;
+  /** The engine's error listener on `redis` (removed on close when the caller owns it). */
+  onRedisError: (err: Error) => void;
+  /** The workers' connection. */
+  workerConnection: Redis;
+}
+
+/** What {@link EngineLifecycle} needs. */
+export interface EngineLifecycleContext {
+  connections: EngineConnections;
+  channel: Pick<EngineChannel, 'open' | 'close' | 'disconnect'>;
+  pool: Pick<WorkerPool, 'checkStart' | 'start' | 'ready' | 'close'>;
+  catalogue: Pick<WorkflowCatalogue, 'resyncTriggers'>;
+  reconciler: Pick<Reconciler, 'run' | 'start' | 'stop'>;
+  handoffs: Pick<Handoffs, 'setSlots'>;
+  runs: Pick<RunningNodes, 'abortAll'>;
+  queues: Pick<NodeQueues, 'close'>;
+  controlQueue: Pick<Queue, 'close'>;
+  /** How long close() lets running nodes finish before it aborts them. */
+  shutdownGraceMs: number;
+  logger: EngineLogger;
+}
+
+/**
+ * Starting this process's workers and closing the engine: the order of the steps, the
+ * grace period of running nodes, and the bounded wait for a Redis that does not answer.
+ */
+export class EngineLifecycle {
+  readonly #ctx: EngineLifecycleContext;
+  /** Aborted when close() is called. */
+  readonly #closed = new AbortController();
+  #closing: Promise<void> | undefined;
+
+  constructor(ctx: EngineLifecycleContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Starts the workers, then rebuilds the triggers from the store, runs a reconcile pass
+   * and starts the periodic one. @throws InvalidArgumentError
+   */
+  async startWorkers(concurrency: number): Promise<void> {
+    const { pool, logger } = this.#ctx;
+    pool.checkStart(concurrency);
+    if (this.#closing) throw new InvalidArgumentError('the engine is closed');
+    // Redis may not answer (yet): a close() meanwhile ends the wait.
+    await this.#whileOpen(this.#ctx.channel.open());
+    await pool.start(concurrency);
+    await this.#whileOpen(pool.ready());
+    await this.#ctx.catalogue
+      .resyncTriggers()
+      .catch((err: Error) => logger.warn('could not rebuild triggers', { error: err.message }));
+    await this.#ctx.reconciler
+      .run()
+      .catch((err: Error) => logger.warn('reconcile failed', { error: err.message }));
+    this.#ctx.reconciler.start();
+  }
+
+  /** Closes the engine (once; later calls return the same promise). */
+  close(): Promise<void> {
+    this.#closed.abort();
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** `promise`, or an InvalidArgumentError('the engine is closed') once close() is called. */
+  #whileOpen<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.#closed.signal;
+    return new Promise<T>((resolve, reject) => {
+      const closed = () => reject(new InvalidArgumentError('the engine is closed'));
+      if (signal.aborted) closed();
+      signal.addEventListener('abort', closed, { once: true });
+      promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', closed));
+    });
+  }
+
+  async #close(): Promise<void> {
+    const { connections, logger } = this.#ctx;
+    this.#ctx.reconciler.stop();
+    this.#ctx.handoffs.setSlots(0);
+    // Resolves when the workers' running jobs ended (finished, or aborted below) and the
+    // workers closed.
+    const closing = this.#ctx.pool.close();
+    if ((await within(settled(closing), this.#ctx.shutdownGraceMs)) === TIMED_OUT) {
+      this.#ctx.runs.abortAll('shutdown');
+    }
+    // The rest only needs Redis: the aborted nodes' jobs go back to the queue, connections
+    // close. Redis that does not answer in time (down, unreachable) is not waited for any
+    // longer, so that close() ends — a job never handed back runs again after its lock
+    // expires.
+    const rest = this.#closeConnections(closing);
+    if ((await within(settled(rest), CLOSE_REDIS_MS)) === TIMED_OUT) {
+      logger.warn('Redis did not answer while closing; close() gave up waiting', {
+        waitedMs: CLOSE_REDIS_MS,
+      });
+      this.#ctx.channel.disconnect();
+      if (connections.ownsRedis) connections.redis.disconnect();
+      // The workers' connection stays: BullMQ retries a failed hand-back at once, without
+      // end, while its worker closes, so a dropped connection would spin a core. It keeps
+      // reconnecting, hands the jobs back once Redis answers, and then quits.
+    } else {
+      await rest;
+    }
+    // A connection the caller owns keeps no listener of this engine.
+    if (!connections.ownsRedis) connections.redis.off('error', connections.onRedisError);
+  }
+
+  /** After the workers closed: the channel, the queues and the connections. */
+  async #closeConnections(workersClosed: Promise<void>): Promise<void> {
+    const { redis, ownsRedis, workerConnection } = this.#ctx.connections;
+    await workersClosed;
+    await this.#ctx.channel.close();
+    await this.#ctx.queues.close();
+    await this.#ctx.controlQueue.close();
+    await workerConnection.quit().catch(() => workerConnection.disconnect());
+    if (ownsRedis) await redis.quit().catch(() => redis.disconnect());
+  }
+}

@@ -1,0 +1,43 @@
+import { type ExecutionContext, type NodeLogger, planNode, type WorkflowPlan } from '@spane/core';
+import type { AttemptTelemetry } from './attempt-telemetry.js';
+import type { StartedRun } from './started-run.js';
+import type { NodeRef } from './sub-workflow-node.js';
+
+/**
+ * The context a node's executor receives: the node and its config (a copy), its input as
+ * the store (or a handoff) gave it, the attempt, the abort signal and a logger whose lines
+ * go with the attempt's span.
+ */
+export function executionContext(
+  plan: WorkflowPlan,
+  base: NodeRef,
+  begun: StartedRun,
+  attempt: number,
+  signal: AbortSignal,
+  telemetry: AttemptTelemetry,
+): ExecutionContext {
+  const node = planNode(plan, base.nodeId);
+  const logger: NodeLogger = {
+    debug: (m, meta) => telemetry.log('debug', m, meta),
+    info: (m, meta) => telemetry.log('info', m, meta),
+    warn: (m, meta) => telemetry.log('warn', m, meta),
+    error: (m, meta) => telemetry.log('error', m, meta),
+  };
+  const ctx: ExecutionContext = {
+    workflowId: base.workflowId,
+    executionId: base.executionId,
+    nodeId: base.nodeId,
+    nodeType: node.type,
+    nodeConfig: node.config === undefined ? {} : structuredClone(node.config),
+    inputData: begun.inputData,
+    previousResults: begun.previousResults,
+    initialData: begun.initialData,
+    attempt,
+    depth: begun.depth,
+    tenantId: begun.tenantId,
+    signal,
+    log: logger,
+  };
+  if (begun.parentExecutionId !== undefined) ctx.parentExecutionId = begun.parentExecutionId;
+  return ctx;
+}

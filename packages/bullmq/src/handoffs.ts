@@ -1,0 +1,312 @@
+import {
+  type ExecutionState,
+  type NodeRegistry,
+  type ParentResult,
+  resolveNodeInput,
+  type WorkflowPlan,
+} from '@spane/core';
+import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { nodeJobId } from './node-jobs.js';
+import type { NodeQueues } from './node-queues.js';
+import { NODE_QUEUE } from './redis-keys.js';
+import type { StartedRun } from './started-run.js';
+
+/** What every run of one execution shares (from a begin, or the execution itself). */
+type ExecutionFacts = Pick<StartedRun, 'tenantId' | 'depth' | 'parentExecutionId' | 'priority'>;
+
+/** A node run of this process whose children may be handed to it (see Handoffs.handOffChildren). */
+export interface ParentRun {
+  /** The execution's facts, as its children's runs take them over. */
+  facts: ExecutionFacts;
+  /** Whether this run's job holds one of the node queue's slots (freed as it ends). */
+  freesSlot?: boolean;
+  /** The execution's initial data as JSON text, taken before the node's executor ran. */
+  initialText: string | undefined;
+}
+
+/** A child run that its parent's completion started, waiting for its job in this process. */
+interface Handoff {
+  executionId: string;
+  /** Builds the run when its job is taken (fresh objects, parsed then). */
+  build: () => StartedRun;
+  /** When it was handed off (epoch ms). */
+  at: number;
+  /** The abort epoch then: a handoff is taken only while no abort order can have been missed. */
+  epoch: number;
+}
+
+/**
+ * Nodes picked to start with a store write in flight: they hold worker slots until it
+ * returns (`release`), and are handed off only if no abort order can have reached this
+ * process meanwhile (`epoch`, `drops` as they were when picked).
+ */
+export interface StartTicket {
+  /** The picked nodes. */
+  readonly nodes: readonly string[];
+  /** The abort epoch when they were picked. */
+  readonly epoch: number;
+  /** The count of dropped executions when they were picked. */
+  readonly drops: number;
+  /** Gives back the slots the picked nodes hold (once; later calls do nothing). */
+  release(): void;
+}
+
+/** What the handoff cache needs from the engine. */
+export interface HandoffContext {
+  /** The node types this process runs. */
+  registry: Pick<NodeRegistry, 'has'>;
+  /** Which queue a node type's jobs go to: only the node queue's are handed off. */
+  queues: Pick<NodeQueues, 'nameForType'>;
+  /**
+   * Abort orders from other processes: while they reach this one, a number that changes
+   * when some may have been missed (the subscriber lost its connection); else undefined.
+   */
+  aborts: { readonly receivingEpoch: number | undefined };
+}
+
+/** A fresh object parsed from JSON text (undefined stays undefined). */
+function fresh(text: string | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/**
+ * A handoff whose job has not reached this process's workers by then (another process took
+ * it) is forgotten; the job, wherever it runs, begins the run in the store as usual.
+ */
+const HANDOFF_TTL_MS = 5_000;
+
+/**
+ * Runs that a store write started (a parent's completion, an execution's creation) for this
+ * process's own free workers, kept by job id until their jobs arrive: such a job skips
+ * `beginNodeRun`. Counts this process's node-queue slots, busy jobs and picks in flight,
+ * so that no more runs are started here than there are workers free to take them.
+ */
+export class Handoffs {
+  readonly #ctx: HandoffContext;
+  /** Runs started with their parent's completion, by job id (see #keep). */
+  readonly #handoffs = new Map<string, Handoff>();
+  /** This process's worker slots on the node queue (0 before startWorkers and once closing). */
+  #slots = 0;
+  /** Node-queue jobs being processed here. */
+  #busy = 0;
+  /** Slots held by picked nodes whose store write is in flight (see StartTicket). */
+  #reserved = 0;
+  /** Counts drop calls: a pick made before one is not handed off. */
+  #drops = 0;
+
+  constructor(ctx: HandoffContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Sets this process's worker slots on the node queue: children are started with their
+   * parent's completion only while slots are free. 0 stops that (and forgets handoffs).
+   */
+  setSlots(slots: number): void {
+    this.#slots = slots;
+    if (slots === 0) this.#handoffs.clear();
+  }
+
+  /** A node-queue job began processing here. */
+  jobStarted(): void {
+    this.#busy += 1;
+  }
+
+  /** A node-queue job left its worker here. */
+  jobEnded(): void {
+    this.#busy -= 1;
+  }
+
+  /**
+   * Forgets the handoffs of an execution that was cancelled, failed or paused: their jobs
+   * begin in the store, which tells them not to run. Called before the order is announced.
+   */
+  drop(executionId: string): void {
+    this.#drops += 1;
+    for (const [jobId, h] of this.#handoffs) {
+      if (h.executionId === executionId) this.#handoffs.delete(jobId);
+    }
+  }
+
+  /**
+   * The run of a node that is starting, as its children's handoffs will need it — when a
+   * child of this node could ever be handed to this process (see #startable); else
+   * undefined. The initial data is copied now, before the node's executor could change it.
+   */
+  parentRun(
+    plan: WorkflowPlan,
+    nodeId: string,
+    begun: StartedRun,
+    freesSlot: boolean,
+  ): ParentRun | undefined {
+    if (this.#slots === 0 || plan.definition.maxConcurrency !== undefined) return undefined;
+    if (!(plan.children.get(nodeId) ?? []).some((c) => plan.parents.get(c)?.length === 1)) {
+      return undefined;
+    }
+    return {
+      facts: begun,
+      freesSlot,
+      initialText: begun.initialData === undefined ? undefined : JSON.stringify(begun.initialData),
+    };
+  }
+
+  /**
+   * The children of a completing node that this process will run itself, started in the
+   * completion's write (so their jobs skip `beginNodeRun`): a child whose only parent is
+   * this node, of a type registered here without limits (the node queue), in a workflow
+   * without `maxConcurrency`, while this process hears abort orders (a handoff is taken
+   * only if none can have been missed since it was made) — and no more of
+   * them than this process has free worker slots (counting the one this job frees).
+   */
+  startable(plan: WorkflowPlan, nodeId: string, parent: ParentRun): StartTicket | undefined {
+    if (this.#slots === 0) return undefined;
+    const children = plan.children.get(nodeId) ?? [];
+    return this.#pick(
+      children.filter((c) => plan.parents.get(c)?.length === 1),
+      plan,
+      parent.freesSlot === true ? 1 : 0,
+    );
+  }
+
+  /**
+   * The entry nodes of a new execution of `plan` that this process may start with its
+   * creation (`createExecution(… start)`), by the rules of {@link Handoffs.startable}
+   * (none for a start with a delay: a started node would show `running` while it waits).
+   */
+  startableEntries(plan: WorkflowPlan, delayed: boolean): StartTicket | undefined {
+    if (delayed || this.#slots === 0 || plan.definition.maxConcurrency !== undefined) {
+      return undefined;
+    }
+    return this.#pick(plan.entryNodes, plan, 0);
+  }
+
+  /**
+   * Of `candidates`, those of an eligible type, as many as this process has free slots
+   * (counting `freed` that the caller gives back); they hold their slots until released.
+   */
+  #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): StartTicket | undefined {
+    const epoch = this.#ctx.aborts.receivingEpoch;
+    if (candidates.length === 0 || epoch === undefined) return undefined;
+    this.#prune();
+    let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
+    const nodes: string[] = [];
+    for (const id of candidates) {
+      if (free <= 0) break;
+      const type = plan.nodes.get(id)?.type ?? '';
+      if (BUILT_IN_NODE_TYPES.has(type) || !this.#ctx.registry.has(type)) continue;
+      if (this.#ctx.queues.nameForType(type) !== NODE_QUEUE) continue;
+      nodes.push(id);
+      free -= 1;
+    }
+    if (nodes.length === 0) return undefined;
+    this.#reserved += nodes.length;
+    let held = true;
+    return {
+      nodes,
+      epoch,
+      drops: this.#drops,
+      release: () => {
+        if (held) this.#reserved -= nodes.length;
+        held = false;
+      },
+    };
+  }
+
+  /** Forgets handoffs older than HANDOFF_TTL_MS. */
+  #prune(): void {
+    const now = Date.now();
+    for (const [jobId, h] of this.#handoffs) {
+      if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
+    }
+  }
+
+  /** Hands the entry nodes that `createExecution` started to this process's workers. */
+  handOffEntries(
+    plan: WorkflowPlan,
+    execution: ExecutionState,
+    started: readonly string[],
+    ticket: StartTicket,
+  ): void {
+    const initialText =
+      execution.initialData === undefined ? undefined : JSON.stringify(execution.initialData);
+    this.#keep(plan, execution.executionId, started, ticket, () => undefined, {
+      facts: execution,
+      initialText,
+    });
+  }
+
+  /**
+   * Hands the children that a node's completion started to this process's workers: the
+   * node's output (`dataText`, its JSON text) is the one parent's result of each.
+   */
+  handOffChildren(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+    started: readonly string[],
+    ticket: StartTicket,
+    output: { nextNodes?: string[] | undefined; dataText?: string | undefined },
+    parent: ParentRun,
+  ): void {
+    const { nextNodes, dataText } = output;
+    const lookup = (id: string): ParentResult | undefined =>
+      id === nodeId ? { status: 'completed', nextNodes, data: fresh(dataText) } : undefined;
+    this.#keep(plan, executionId, started, ticket, lookup, parent);
+  }
+
+  /**
+   * Keeps what the started nodes' jobs need to run here without a store read: the input a
+   * `beginNodeRun` would return (by `lookup`; built when taken, fresh objects for each) and
+   * the execution's facts from `parent` — unless an abort order may have reached this process
+   * since the nodes were picked (any drop call, a lost subscriber connection): then
+   * their jobs begin in the store, which refuses or parks them. Releases the ticket.
+   */
+  #keep(
+    plan: WorkflowPlan,
+    executionId: string,
+    started: readonly string[],
+    ticket: StartTicket,
+    lookup: (nodeId: string) => ParentResult | undefined,
+    parent: ParentRun,
+  ): void {
+    ticket.release();
+    const epoch = this.#ctx.aborts.receivingEpoch;
+    if (epoch !== ticket.epoch || this.#drops !== ticket.drops) return;
+    const { facts, initialText } = parent;
+    const at = Date.now();
+    for (const child of started) {
+      const build = (): StartedRun => {
+        const initialData = fresh(initialText);
+        const input = resolveNodeInput(plan, child, lookup, initialData);
+        const run: StartedRun = {
+          started: true,
+          attempt: 1,
+          inputData: input.inputData,
+          previousResults: input.previousResults,
+          initialData,
+          tenantId: facts.tenantId,
+          depth: facts.depth,
+        };
+        if (facts.parentExecutionId !== undefined) {
+          run.parentExecutionId = facts.parentExecutionId;
+        }
+        if (facts.priority !== undefined) run.priority = facts.priority;
+        return run;
+      };
+      this.#handoffs.set(nodeJobId(executionId, child), { executionId, build, at, epoch });
+    }
+  }
+
+  /** The run a parent's completion started for this job's first attempt, if it was handed here. */
+  take(jobId: string | undefined, attempt: number): StartedRun | undefined {
+    if (attempt !== 1 || jobId === undefined) return undefined;
+    const handoff = this.#handoffs.get(jobId);
+    if (!handoff) return undefined;
+    this.#handoffs.delete(jobId);
+    // An abort order for its execution may have been missed, or it waited too long: the
+    // store decides.
+    if (handoff.epoch !== this.#ctx.aborts.receivingEpoch) return undefined;
+    if (Date.now() - handoff.at > HANDOFF_TTL_MS) return undefined;
+    return handoff.build();
+  }
+}

@@ -1,0 +1,107 @@
+import type { WorkflowPlan } from '@spane/core';
+import type { JobsOptions } from 'bullmq';
+import { type NodeJobData, nodeJobId, nodeJobName } from './node-jobs.js';
+import type { NodeQueues } from './node-queues.js';
+import type { RetryPolicies } from './retry-policies.js';
+
+/** How node jobs are added. */
+export interface EnqueueNodeOptions {
+  /** The execution's priority (BullMQ's: 1 is the highest). */
+  priority?: number | undefined;
+  /** Run no sooner than this many ms from now. */
+  delay?: number;
+  /** Attempts a node already made (its next attempt is numbered after them). */
+  baseAttempts?: Record<string, number>;
+  /** Give the job only the attempts its policy has left after `baseAttempts` (recovery), not a fresh set (DLQ retry). */
+  continueAttempts?: boolean;
+}
+
+/** One node job to add, and the name of the queue it goes to. */
+export interface NodeJob {
+  /** The queue it goes to. */
+  queue: string;
+  /** The job's name (its node's type). */
+  name: string;
+  data: NodeJobData;
+  opts: JobsOptions;
+}
+
+/** What {@link NodeEnqueuer} needs. */
+export interface NodeEnqueuerContext {
+  queues: Pick<NodeQueues, 'get' | 'nameForType'>;
+  retry: Pick<RetryPolicies, 'maxAttempts'>;
+}
+
+/**
+ * Builds and adds the jobs that run nodes: one job per (execution, node), in the queue of
+ * the node's type, with the attempts of its retry policy.
+ */
+export class NodeEnqueuer {
+  readonly #ctx: NodeEnqueuerContext;
+
+  constructor(ctx: NodeEnqueuerContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Adds the jobs of the given nodes of an execution. */
+  enqueueNodes(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeIds: readonly string[],
+    tenantId: string,
+    opts: EnqueueNodeOptions,
+  ): Promise<void> {
+    return this.addJobs(this.nodeJobs(plan, executionId, nodeIds, tenantId, opts));
+  }
+
+  /** Adds node jobs with one round trip per queue they go to (`addBulk`). */
+  async addJobs(jobs: readonly NodeJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const byQueue = new Map<string, NodeJob[]>();
+    for (const job of jobs) {
+      const list = byQueue.get(job.queue);
+      if (list) list.push(job);
+      else byQueue.set(job.queue, [job]);
+    }
+    await Promise.all(
+      [...byQueue].map(([name, list]) => {
+        const queue = this.#ctx.queues.get(name);
+        if (list.length === 1) return queue.add(list[0]!.name, list[0]!.data, list[0]!.opts);
+        return queue.addBulk(list.map(({ name: n, data, opts }) => ({ name: n, data, opts })));
+      }),
+    );
+  }
+
+  /** The jobs that run the given nodes of an execution. */
+  nodeJobs(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeIds: readonly string[],
+    tenantId: string,
+    opts: EnqueueNodeOptions,
+  ): NodeJob[] {
+    return nodeIds.map((nodeId) => {
+      const data: NodeJobData = {
+        executionId,
+        workflowId: plan.workflowId,
+        workflowVersion: plan.version,
+        nodeId,
+        tenantId,
+      };
+      const base = opts.baseAttempts?.[nodeId] ?? 0;
+      if (base > 0) data.attemptsBefore = base;
+      const maxAttempts = this.#ctx.retry.maxAttempts(plan, nodeId);
+      const jobOpts: JobsOptions = {
+        jobId: nodeJobId(executionId, nodeId),
+        attempts: opts.continueAttempts ? Math.max(1, maxAttempts - base) : maxAttempts,
+        backoff: { type: 'spane' },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      };
+      if (opts.priority !== undefined) jobOpts.priority = opts.priority;
+      if (opts.delay) jobOpts.delay = opts.delay;
+      const queue = this.#ctx.queues.nameForType(plan.nodes.get(nodeId)?.type ?? '');
+      return { queue, name: nodeJobName(plan, nodeId), data, opts: jobOpts };
+    });
+  }
+}

@@ -1,0 +1,171 @@
+import {
+  DEFAULT_TENANT,
+  DuplicateDeliveryError,
+  type ExecutionStore,
+  InvalidArgumentError,
+  type TenantScope,
+  WebhookNotFoundError,
+  WorkflowNotFoundError,
+} from '@spane/core';
+import type { Job } from 'bullmq';
+import type { ScheduleJobData } from './control-jobs.js';
+import type { ExecutionStarter } from './execution-starter.js';
+import { scheduleIdempotencyKey, webhookIdempotencyKey } from './redis-keys.js';
+import { Schedules } from './schedules.js';
+import {
+  DELIVERY_HEADER,
+  normaliseHeaders,
+  parseWebhookBody,
+  routeKey,
+  SIGNATURE_HEADER,
+  splitWebhookPath,
+  verifyWebhookSignature,
+  type WebhookRoutes,
+  type WebhookTarget,
+  webhookTriggers,
+} from './webhook-triggers.js';
+
+/** What {@link TriggerDispatch} needs. */
+export interface TriggerDispatchContext {
+  store: Pick<ExecutionStore, 'getWorkflow' | 'listWorkflows'>;
+  webhooks: Pick<WebhookRoutes, 'lookup' | 'claimDelivery' | 'forgetDelivery'>;
+  schedules: Pick<Schedules, 'remove'>;
+  starter: Pick<ExecutionStarter, 'prepare' | 'start'>;
+}
+
+/** A workflow a webhook request starts, with its trigger's secret (if it has one). */
+type WebhookMatch = WebhookTarget & { secret?: string };
+
+/**
+ * Starts the workflows that triggers name: a webhook request (routes, signatures,
+ * delivery ids), an application event, a schedule's firing.
+ */
+export class TriggerDispatch {
+  readonly #ctx: TriggerDispatchContext;
+
+  constructor(ctx: TriggerDispatchContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Starts every workflow with a webhook trigger on `path` and `method`; returns the new
+   * execution ids (see `WorkflowEngine.triggerWebhook`).
+   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError
+   */
+  async webhook(
+    path: string,
+    method: string,
+    body: unknown,
+    headers: Record<string, string | string[] | undefined>,
+  ): Promise<string[]> {
+    const { path: clean, query } = splitWebhookPath(path);
+    const verb = (method || 'POST').toUpperCase();
+    const route = routeKey(verb, clean);
+    const matches = await this.#matches(verb, clean, route);
+    if (matches.length === 0) throw new WebhookNotFoundError(clean, verb);
+    const h = normaliseHeaders(headers);
+    const first = (name: string) => {
+      const v = h[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    for (const m of matches) {
+      if (m.secret !== undefined) verifyWebhookSignature(m.secret, body, first(SIGNATURE_HEADER));
+    }
+    const { webhooks, starter } = this.#ctx;
+    const deliveryId = first(DELIVERY_HEADER);
+    if (deliveryId !== undefined && !(await webhooks.claimDelivery(route, deliveryId))) {
+      throw new DuplicateDeliveryError(deliveryId);
+    }
+    const initialData: Record<string, unknown> = { body: parseWebhookBody(body, h), headers: h };
+    if (query !== undefined) initialData.query = query;
+    const trigger: Record<string, unknown> = { type: 'webhook', method: verb, path: clean };
+    if (deliveryId !== undefined) trigger.deliveryId = deliveryId;
+    try {
+      const prepared = await Promise.all(
+        matches.map((m) =>
+          starter.prepare(
+            m.workflowId,
+            initialData,
+            deliveryId === undefined
+              ? { tenantId: m.tenantId }
+              : {
+                  tenantId: m.tenantId,
+                  // A sender retrying a delivery that failed half-way gets the same runs.
+                  idempotencyKey: webhookIdempotencyKey(m.workflowId, route, deliveryId),
+                },
+            { trigger },
+          ),
+        ),
+      );
+      return await Promise.all(prepared.map((p) => starter.start(p)));
+    } catch (err) {
+      if (deliveryId !== undefined) await webhooks.forgetDelivery(route, deliveryId);
+      throw err;
+    }
+  }
+
+  /** The workflows whose current definition has a webhook trigger on the route. */
+  async #matches(verb: string, path: string, route: string): Promise<WebhookMatch[]> {
+    const matches: WebhookMatch[] = [];
+    for (const target of await this.#ctx.webhooks.lookup(verb, path)) {
+      // The route index may lag a registration: the current definition has the last word.
+      const stored = await this.#ctx.store.getWorkflow(target.workflowId, {
+        tenantId: target.tenantId,
+      });
+      const trigger = stored && webhookTriggers(stored.definition).find((w) => w.key === route);
+      if (!trigger) continue;
+      matches.push(
+        trigger.trigger.secret === undefined
+          ? target
+          : { ...target, secret: trigger.trigger.secret },
+      );
+    }
+    return matches;
+  }
+
+  /**
+   * Starts every workflow of the tenant with an event trigger for `name`; returns the new
+   * execution ids. @throws InvalidArgumentError | PayloadTooLargeError
+   */
+  async event(name: string, payload: unknown, scope: TenantScope): Promise<string[]> {
+    if (typeof name !== 'string' || name === '') {
+      throw new InvalidArgumentError('event name must be a non-empty string');
+    }
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT;
+    const listening = (await this.#ctx.store.listWorkflows({ tenantId })).filter((w) =>
+      (w.definition.triggers ?? []).some((t) => t.type === 'event' && t.event === name),
+    );
+    const { starter } = this.#ctx;
+    const prepared = await Promise.all(
+      listening.map((w) =>
+        starter.prepare(
+          w.workflowId,
+          payload,
+          { tenantId },
+          { trigger: { type: 'event', event: name } },
+        ),
+      ),
+    );
+    return Promise.all(prepared.map((p) => starter.start(p)));
+  }
+
+  /** A schedule fired (once per slot, in one process): start the workflow's current version. */
+  async scheduleFired(job: Job<ScheduleJobData>): Promise<void> {
+    const { workflowId, tenantId, schedulerId, initialData } = job.data;
+    const slot = Schedules.slotOf(job);
+    try {
+      const prepared = await this.#ctx.starter.prepare(
+        workflowId,
+        initialData,
+        // The slot's key: a firing job re-run after a crash starts nothing new.
+        { tenantId, idempotencyKey: scheduleIdempotencyKey(schedulerId, slot) },
+        { trigger: { type: 'schedule', schedulerId, at: new Date(slot).toISOString() } },
+      );
+      await this.#ctx.starter.start(prepared);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // The workflow is gone but its scheduler was left behind (a race): remove it.
+      await this.#ctx.schedules.remove(schedulerId);
+    }
+  }
+}

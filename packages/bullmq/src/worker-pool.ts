@@ -1,0 +1,144 @@
+import { InvalidArgumentError } from '@spane/core';
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  type ControlJobData,
+  SCHEDULE_JOB,
+  type ScheduleJobData,
+  TIMEOUT_JOB,
+  type TimeoutJobData,
+} from './control-jobs.js';
+import type { ResolvedEngineOptions } from './engine-options.js';
+import type { ExecutionControl } from './execution-control.js';
+import type { Handoffs } from './handoffs.js';
+import type { NodeJobData } from './node-jobs.js';
+import type { NodeQueues } from './node-queues.js';
+import type { NodeRunner } from './node-runner.js';
+import { CONTROL_QUEUE, NODE_QUEUE } from './redis-keys.js';
+import type { RetryPolicies } from './retry-policies.js';
+import type { TriggerDispatch } from './trigger-dispatch.js';
+
+/** What {@link WorkerPool} needs. */
+export interface WorkerPoolContext {
+  /** The workers' connection (BullMQ duplicates it for its blocking reads). */
+  connection: Redis;
+  options: Pick<
+    ResolvedEngineOptions,
+    'prefix' | 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'logger'
+  >;
+  queues: Pick<NodeQueues, 'limitedTypes' | 'forType'>;
+  runner: Pick<NodeRunner, 'process' | 'onJobGivenUp'>;
+  retry: Pick<RetryPolicies, 'backoff'>;
+  /** Told how many node-queue slots this process has. */
+  handoffs: Pick<Handoffs, 'setSlots'>;
+  /** Cancels an execution whose workflow `timeoutMs` passed. */
+  control: Pick<ExecutionControl, 'workflowTimedOut'>;
+  /** Starts what a schedule's firing starts. */
+  triggers: Pick<TriggerDispatch, 'scheduleFired'>;
+}
+
+/**
+ * This process's BullMQ workers: one on the node queue, one per node type with limits
+ * (BullMQ applies a queue's global concurrency and rate limit across every process), and
+ * the control worker (workflow timeouts, schedules).
+ */
+export class WorkerPool {
+  readonly #ctx: WorkerPoolContext;
+  #workers: Worker[] = [];
+  #closing = false;
+
+  constructor(ctx: WorkerPoolContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Refuses a start with a bad `concurrency`, or a second one. @throws InvalidArgumentError */
+  checkStart(concurrency: number): void {
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new InvalidArgumentError('concurrency must be a positive integer');
+    }
+    if (this.#workers.length > 0) throw new InvalidArgumentError('workers are already started');
+  }
+
+  /** Creates the workers: `concurrency` node runs at once, plus the control worker. */
+  async start(concurrency: number): Promise<void> {
+    const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
+    this.#ctx.handoffs.setSlots(concurrency);
+    for (const reg of this.#ctx.queues.limitedTypes()) {
+      const queue = this.#ctx.queues.forType(reg.type);
+      const { rateLimit, concurrency: typeConcurrency } = reg.options;
+      if (typeConcurrency !== undefined) await queue.setGlobalConcurrency(typeConcurrency);
+      else await queue.removeGlobalConcurrency();
+      if (rateLimit !== undefined) {
+        await queue.setGlobalRateLimit(rateLimit.max, rateLimit.durationMs);
+      } else await queue.removeGlobalRateLimit();
+      workers.push(
+        this.#nodeWorker(
+          queue.name,
+          Math.min(concurrency, typeConcurrency ?? concurrency),
+          rateLimit && { max: rateLimit.max, duration: rateLimit.durationMs },
+        ),
+      );
+    }
+    this.#workers = [...workers, this.#controlWorker()];
+  }
+
+  /** Resolves when every worker is connected. */
+  async ready(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.waitUntilReady()));
+  }
+
+  /** Whether the workers run (null when none were started). */
+  health(): boolean | null {
+    if (this.#workers.length === 0) return null;
+    return !this.#closing && this.#workers.every((w) => w.isRunning());
+  }
+
+  /** Stops taking jobs; resolves when the workers' running jobs ended and they closed. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(this.#workers.map((w) => w.close()));
+  }
+
+  #nodeWorker(
+    queueName: string,
+    concurrency: number,
+    limiter?: { max: number; duration: number },
+  ): Worker<NodeJobData> {
+    const { options, runner, retry } = this.#ctx;
+    const worker = new Worker<NodeJobData>(queueName, (job, token) => runner.process(job, token), {
+      connection: this.#ctx.connection,
+      prefix: options.prefix,
+      concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
+      maxStalledCount: options.maxStalledCount,
+      ...(limiter === undefined ? {} : { limiter }),
+      settings: {
+        backoffStrategy: (attemptsMade, _type, _err, job) =>
+          retry.backoff(attemptsMade, job as Job | undefined),
+      },
+    });
+    worker.on('failed', (job, err) => {
+      if (job) void runner.onJobGivenUp(job, err);
+    });
+    worker.on('error', (err) => options.logger.warn('worker error', { error: err.message }));
+    return worker;
+  }
+
+  #controlWorker(): Worker<ControlJobData> {
+    const { control, triggers, options } = this.#ctx;
+    const worker = new Worker<ControlJobData>(
+      CONTROL_QUEUE,
+      async (job) => {
+        if (job.name === TIMEOUT_JOB) {
+          await control.workflowTimedOut((job.data as TimeoutJobData).executionId);
+        } else if (job.name === SCHEDULE_JOB) {
+          await triggers.scheduleFired(job as Job<ScheduleJobData>);
+        }
+      },
+      { connection: this.#ctx.connection, prefix: options.prefix, concurrency: 5 },
+    );
+    worker.on('error', (err) => options.logger.warn('worker error', { error: err.message }));
+    return worker;
+  }
+}

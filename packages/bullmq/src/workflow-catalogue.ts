@@ -1,0 +1,124 @@
+import {
+  compileWorkflow,
+  DEFAULT_TENANT,
+  type ExecutionStore,
+  type NodeRegistry,
+  type SpaneLimits,
+  type StoredWorkflow,
+  type TenantScope,
+  type WorkflowDefinition,
+  WorkflowNotFoundError,
+  type WorkflowPlan,
+  WorkflowValidationError,
+} from '@spane/core';
+import { BUILT_IN_NODE_TYPES, validateBuiltInNodes } from './built-in-nodes.js';
+import type { PlanSource } from './plan-source.js';
+import { type Schedules, validateSchedules } from './schedules.js';
+import type { WebhookRoutes } from './webhook-triggers.js';
+
+/** What {@link WorkflowCatalogue} needs. */
+export interface WorkflowCatalogueContext {
+  /** The node types a definition may use (besides the built-in ones). */
+  registry: Pick<NodeRegistry, 'has'>;
+  store: Pick<ExecutionStore, 'saveWorkflow' | 'getWorkflow' | 'listWorkflows' | 'deleteWorkflow'>;
+  /** The engine's `limits` (merged over the defaults when a definition is compiled). */
+  limits: Partial<SpaneLimits>;
+  webhooks: Pick<WebhookRoutes, 'sync' | 'owners'>;
+  schedules: Pick<Schedules, 'sync' | 'owners'>;
+}
+
+/**
+ * The workflows: registration (validation, the store, the webhook routes and cron
+ * schedules that follow each definition), removal, and the compiled plans of their
+ * versions (cached per process; a version never changes).
+ */
+export class WorkflowCatalogue implements PlanSource {
+  readonly #ctx: WorkflowCatalogueContext;
+  readonly #plans = new Map<string, WorkflowPlan>();
+
+  constructor(ctx: WorkflowCatalogueContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Validates a definition and saves it (a changed definition is a new version); sets the
+   * workflow's webhook routes and schedules to its.
+   * @throws WorkflowValidationError
+   */
+  async register(definition: WorkflowDefinition, scope: TenantScope): Promise<StoredWorkflow> {
+    const plan = compileWorkflow(definition, {
+      limits: this.#ctx.limits,
+      isNodeTypeKnown: (type) => BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type),
+    });
+    const issues = [
+      ...validateBuiltInNodes(plan.definition),
+      ...validateSchedules(plan.definition),
+    ];
+    if (issues.length > 0) throw new WorkflowValidationError(issues);
+    const { workflow } = await this.#ctx.store.saveWorkflow(plan, scope);
+    this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
+    await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
+    return workflow;
+  }
+
+  /** Removes a workflow from listings, its webhook routes and its schedules. */
+  async unregister(workflowId: string, scope: TenantScope): Promise<boolean> {
+    const deleted = await this.#ctx.store.deleteWorkflow(workflowId, scope);
+    await this.#syncTriggers(scope.tenantId ?? DEFAULT_TENANT, workflowId, null);
+    return deleted;
+  }
+
+  async getPlan(tenantId: string, workflowId: string, version: string): Promise<WorkflowPlan> {
+    const key = planKey(tenantId, workflowId, version);
+    const cached = this.#plans.get(key);
+    if (cached) return cached;
+    const stored = await this.#ctx.store.getWorkflow(workflowId, { tenantId, version });
+    if (!stored) throw new WorkflowNotFoundError(workflowId, version);
+    const plan = compileWorkflow(stored.definition, { limits: this.#ctx.limits });
+    this.#plans.set(key, plan);
+    return plan;
+  }
+
+  cachedPlan(tenantId: string, workflowId: string, version: string): WorkflowPlan | undefined {
+    return this.#plans.get(planKey(tenantId, workflowId, version));
+  }
+
+  /** Points a workflow's webhook routes and cron schedulers at `definition` (none when null). */
+  async #syncTriggers(
+    tenantId: string,
+    workflowId: string,
+    definition: WorkflowDefinition | null,
+  ): Promise<void> {
+    await this.#ctx.webhooks.sync(tenantId, workflowId, definition);
+    await this.#ctx.schedules.sync(tenantId, workflowId, definition);
+  }
+
+  /**
+   * Rebuilds webhook routes and schedulers from the store's current workflows of every
+   * tenant (the store is the source of truth; Redis holds a copy the engine can look up
+   * per request): repairs them after Redis lost them, or after a registration raced
+   * another one. Runs when workers start.
+   */
+  async resyncTriggers(): Promise<void> {
+    const owners = [
+      ...(await this.#ctx.webhooks.owners()),
+      ...(await this.#ctx.schedules.owners()),
+    ];
+    const current = await this.#ctx.store.listWorkflows({ allTenants: true });
+    const live = new Set(current.map((w) => workflowKey(w.tenantId, w.workflowId)));
+    for (const w of current) await this.#syncTriggers(w.tenantId, w.workflowId, w.definition);
+    for (const o of owners) {
+      if (!live.has(workflowKey(o.tenantId, o.workflowId))) {
+        await this.#syncTriggers(o.tenantId, o.workflowId, null);
+      }
+    }
+  }
+}
+
+function workflowKey(tenantId: string, workflowId: string): string {
+  return `${tenantId}\u0000${workflowId}`;
+}
+
+function planKey(tenantId: string, workflowId: string, version: string): string {
+  return `${tenantId}\u0000${workflowId}\u0000${version}`;
+}
