@@ -230,7 +230,7 @@ function execution(f: Foundation): Execution {
     slotTtlMs: Math.max(60_000, 4 * options.lockDurationMs),
     refreshMs: options.lockDurationMs,
   });
-  const handoffs = new Handoffs({ registry, queues, aborts: channel });
+  const handoffs = new Handoffs({ registry, queues, aborts: channel, store });
   const runs = new RunningNodes({ handoffs });
   const events = new EngineEvents({ channel, runs, logger });
   const retry = new RetryPolicies({ registry, defaultRetry: options.defaultRetry, plans });

@@ -234,17 +234,7 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
    * Queues one node of an existing execution (its input comes from its parents).
    * @throws ExecutionNotFoundError | NodeNotFoundError | InvalidArgumentError | InvalidTransitionError
    */
-  async enqueueNode(
-    executionId: string,
-    workflowId: string,
-    nodeId: string,
-    inputData?: unknown,
-  ): Promise<void> {
-    if (inputData !== undefined) {
-      throw new InvalidArgumentError(
-        'enqueueNode does not take inputData yet: a node reads its input from its parents',
-      );
-    }
+  async enqueueNode(executionId: string, workflowId: string, nodeId: string): Promise<void> {
     const execution = await this.requireExecution(executionId);
     if (execution.workflowId !== workflowId) {
       throw new InvalidArgumentError(

@@ -13,7 +13,7 @@ const TERMINAL_EVENTS = ['workflow:completed', 'workflow:failed', 'workflow:canc
 
 /** What {@link waitForExecution} needs. */
 export interface ExecutionWaiterContext {
-  store: Pick<ExecutionStore, 'getExecution'>;
+  store: Pick<ExecutionStore, 'getExecution' | 'getExecutionSummary'>;
   channel: Pick<EngineChannel, 'open'>;
   events: Pick<EngineEvents, 'on'>;
   logger: EngineLogger;
@@ -41,20 +41,28 @@ export async function waitForExecution(
       clearInterval(recheck);
       fn();
     };
+    // The light read (no node outputs) until the run has ended; then the whole state.
     const check = (): void => {
-      ctx.store.getExecution(executionId).then(
-        (state) => {
-          if (!state) finish(() => reject(new ExecutionNotFoundError(executionId)));
-          else if (isTerminalStatus(state.status)) finish(() => resolve(state));
-        },
-        // A store that is briefly unreachable (a database restart) is not the end of
-        // the wait: the next event or re-check reads again, until the timeout.
-        (err: unknown) =>
-          ctx.logger.warn('waitForExecution: store read failed', {
-            executionId,
-            error: err instanceof Error ? err.message : String(err),
-          }),
-      );
+      ctx.store
+        .getExecutionSummary(executionId)
+        .then((summary) =>
+          summary && isTerminalStatus(summary.status)
+            ? ctx.store.getExecution(executionId)
+            : summary,
+        )
+        .then(
+          (state) => {
+            if (!state) finish(() => reject(new ExecutionNotFoundError(executionId)));
+            else if (isTerminalStatus(state.status)) finish(() => resolve(state as ExecutionState));
+          },
+          // A store that is briefly unreachable (a database restart) is not the end of
+          // the wait: the next event or re-check reads again, until the timeout.
+          (err: unknown) =>
+            ctx.logger.warn('waitForExecution: store read failed', {
+              executionId,
+              error: err instanceof Error ? err.message : String(err),
+            }),
+        );
     };
     for (const name of TERMINAL_EVENTS) {
       offs.push(ctx.events.on(name, (p) => p.executionId === executionId && check()));

@@ -1,5 +1,6 @@
 import {
   type ExecutionState,
+  type ExecutionStore,
   type NodeRegistry,
   type ParentResult,
   resolveNodeInput,
@@ -62,6 +63,8 @@ export interface HandoffContext {
    * when some may have been missed (the subscriber lost its connection); else undefined.
    */
   aborts: { readonly receivingEpoch: number | undefined };
+  /** The store's abilities: nothing is handed off unless it starts nodes in its writes. */
+  store: Pick<ExecutionStore, 'capabilities'>;
 }
 
 /** A fresh object parsed from JSON text (undefined stays undefined). */
@@ -187,6 +190,7 @@ export class Handoffs {
   #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): StartTicket | undefined {
     const epoch = this.#ctx.aborts.receivingEpoch;
     if (candidates.length === 0 || epoch === undefined) return undefined;
+    if (!this.#ctx.store.capabilities.startsNodes) return undefined;
     this.#prune();
     let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
     const nodes: string[] = [];

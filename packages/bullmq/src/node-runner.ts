@@ -7,11 +7,11 @@ import {
   type NodeTypeRegistration,
   NonRetryableError,
   PayloadTooLargeError,
-  payloadText,
   planNode,
   WorkflowNotFoundError,
   type WorkflowPlan,
 } from '@spane/core';
+import { payloadText } from '@spane/core/internal';
 import { DelayedError, type Job, WaitingError } from 'bullmq';
 import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';

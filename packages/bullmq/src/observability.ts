@@ -1,4 +1,4 @@
-import type { EngineHealth, ExecutionStore, QueueStats } from '@spane/core';
+import type { EngineHealth, ExecutionStore, QueueStats, TenantScope } from '@spane/core';
 import type { Redis } from 'ioredis';
 import { TIMED_OUT, within } from './bounded-wait.js';
 import type { NodeQueues } from './node-queues.js';
@@ -7,7 +7,7 @@ import type { WorkerPool } from './worker-pool.js';
 /** What {@link Observability} needs. */
 export interface ObservabilityContext {
   redis: Pick<Redis, 'ping'>;
-  store: Pick<ExecutionStore, 'listDLQItems' | 'getExecution'>;
+  store: Pick<ExecutionStore, 'countDLQItems' | 'ping'>;
   queues: Pick<NodeQueues, 'all'>;
   workers: Pick<WorkerPool, 'health'>;
 }
@@ -20,8 +20,11 @@ export class Observability {
     this.#ctx = ctx;
   }
 
-  /** Job counts summed over the node queues, and the dead-letter items of every tenant. */
-  async queueStats(): Promise<QueueStats> {
+  /**
+   * Job counts summed over the node queues, and the dead-letter items of the scope's
+   * tenant (of every tenant without a scope).
+   */
+  async queueStats(scope?: TenantScope): Promise<QueueStats> {
     const perQueue = await Promise.all(
       this.#ctx.queues
         .all()
@@ -41,7 +44,7 @@ export class Observability {
     for (const c of perQueue) {
       for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
     }
-    const dlq = await this.#ctx.store.listDLQItems({ allTenants: true });
+    const dlq = await this.#ctx.store.countDLQItems(scope ?? { allTenants: true });
     return {
       waiting: counts.waiting ?? 0,
       active: counts.active ?? 0,
@@ -50,18 +53,18 @@ export class Observability {
       failed: counts.failed ?? 0,
       paused: counts.paused ?? 0,
       prioritized: counts.prioritized ?? 0,
-      dlq: dlq.length,
+      dlq,
     };
   }
 
-  /** Checks Redis (a PING), the store (a read) and this process's workers, each within 2 s. */
+  /** Checks Redis (a PING), the store (its `ping`) and this process's workers, each within 2 s. */
   async health(): Promise<EngineHealth> {
     const [redis, store] = await Promise.all([
       within(this.#ctx.redis.ping(), 2_000).then(
         (r) => r === 'PONG',
         () => false,
       ),
-      within(this.#ctx.store.getExecution('health-check'), 2_000).then(
+      within(this.#ctx.store.ping(), 2_000).then(
         (r) => r !== TIMED_OUT,
         () => false,
       ),

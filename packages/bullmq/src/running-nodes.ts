@@ -1,4 +1,4 @@
-import { NodeTimeoutError, SpaneError } from '@spane/core';
+import { NodeRunCancelledError, NodeTimeoutError } from '@spane/core';
 import type { Handoffs } from './handoffs.js';
 
 /** Why a running node was told to stop. */
@@ -89,13 +89,9 @@ export class RunningNode {
   abort(kind: AbortKind, reason?: Error): void {
     if (this.kind) return;
     this.kind = kind;
-    const why =
-      reason ??
-      new SpaneError(
-        'INVALID_ARGUMENT',
-        kind === 'shutdown' ? 'worker shutting down' : `execution ${kind}`,
-      );
-    why.name = kind === 'timeout' ? why.name : 'AbortError';
+    // The engine stopping a run is a framework outcome of its own (named AbortError, as
+    // every abort); a node's own timeout passes its NodeTimeoutError.
+    const why = reason ?? new NodeRunCancelledError(kind === 'timeout' ? 'cancelled' : kind);
     this.controller.abort(why);
     this.#resolveAborted(kind);
   }

@@ -5,6 +5,7 @@ import {
   type ExecutionResult,
   type ExecutionState,
   type ExecutionStore,
+  getPath,
   isSettled,
   isTerminalStatus,
   planNode,
@@ -77,7 +78,11 @@ export function validateSubWorkflowConfig(config: unknown, path: string): Valida
       if (target === '' || RESERVED_KEYS.has(target)) {
         error(`/${key}/${target}`, `'${target}' cannot be a target key`);
       }
-      if (typeof source !== 'string' || !pathPattern(root).test(source)) {
+      if (
+        typeof source !== 'string' ||
+        !pathPattern(root).test(source) ||
+        source.split('.').some((key) => RESERVED_KEYS.has(key))
+      ) {
         error(
           `/${key}/${target}`,
           `must be a dotted path starting at '${root}', e.g. '${root}.a.b'`,
@@ -88,18 +93,6 @@ export function validateSubWorkflowConfig(config: unknown, path: string): Valida
   return issues;
 }
 
-/** The value at a dotted path (`root.a.0.b`) of `value`; undefined when any step is missing. */
-function valueAt(value: unknown, path: string): unknown {
-  let current = value;
-  for (const segment of path.split('.').slice(1)) {
-    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, segment)) {
-      return undefined;
-    }
-    current = (current as Record<string, unknown>)[segment];
-  }
-  return current;
-}
-
 /**
  * Applies a mapping (target key → dotted path from `root`) to `value`. Without a mapping
  * the value passes whole. Paths are only looked up, never evaluated.
@@ -108,7 +101,8 @@ export function applyMapping(mapping: Record<string, string> | undefined, value:
   if (mapping === undefined) return value;
   const out: Record<string, unknown> = {};
   for (const [target, path] of Object.entries(mapping)) {
-    const v = valueAt(value, path);
+    // `path` starts at its root (`input` / `output`), which stands for `value` itself.
+    const v = getPath(value, path.split('.').slice(1));
     if (v !== undefined) out[target] = v;
   }
   return out;

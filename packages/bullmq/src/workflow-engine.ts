@@ -8,6 +8,7 @@ import type {
   ExecutionPage,
   ExecutionState,
   ExecutionStore,
+  ExecutionSummary,
   IWorkflowEngine,
   LogEntry,
   NodeRegistry,
@@ -19,10 +20,12 @@ import type {
 } from '@spane/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import { settleAll } from './bounded-wait.js';
+import { dlqRange } from './dlq-range.js';
 import { assembleEngine, type EngineParts } from './engine-assembly.js';
 import { resolveEngineOptions, type WorkflowEngineOptions } from './engine-options.js';
 import { waitForExecution } from './execution-waiter.js';
 import type { ReconcileResult } from './reconciler.js';
+import { TenantGuard } from './tenant-guard.js';
 
 /** An ioredis instance, a redis:// URL, or ioredis options. */
 export type RedisConnection = Redis | string | RedisOptions;
@@ -31,10 +34,15 @@ export type RedisConnection = Redis | string | RedisOptions;
  * Runs workflow DAGs on BullMQ: one job per node run, readiness decided by the store's
  * atomic operations, state in the given {@link ExecutionStore}. Any number of engine
  * processes may share one Redis (same `prefix`) and one store.
+ *
+ * Every method that addresses a workflow, an execution or a dead-letter item by id takes
+ * the caller's `scope` last (`tenantId` defaults to `'default'`) and treats an id of
+ * another tenant exactly as a missing one.
  */
 export class WorkflowEngine implements IWorkflowEngine {
   readonly #parts: EngineParts;
   readonly #store: ExecutionStore;
+  readonly #tenants: TenantGuard;
 
   constructor(
     registry: NodeRegistry,
@@ -43,6 +51,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     options: WorkflowEngineOptions = {},
   ) {
     this.#store = store;
+    this.#tenants = new TenantGuard(store);
     this.#parts = assembleEngine(registry, store, redis, resolveEngineOptions(options));
   }
 
@@ -116,21 +125,28 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /**
    * Queues one node of an existing execution (for example a node left `pending` or
-   * `cancelled` by a crash). Its input is computed from its parents' recorded results;
-   * an `inputData` override is not supported yet and is refused.
+   * `cancelled` by a crash). Its input is computed from its parents' recorded results.
    * @throws ExecutionNotFoundError | NodeNotFoundError | InvalidArgumentError | InvalidTransitionError
    */
   async enqueueNode(
     executionId: string,
     workflowId: string,
     nodeId: string,
-    inputData?: unknown,
+    scope?: TenantScope,
   ): Promise<void> {
-    await this.#parts.control.enqueueNode(executionId, workflowId, nodeId, inputData);
+    await this.#tenants.requireExecution(executionId, scope);
+    await this.#parts.control.enqueueNode(executionId, workflowId, nodeId);
   }
 
-  getExecution(executionId: string): Promise<ExecutionState | null> {
-    return this.#store.getExecution(executionId);
+  /** The whole state (with every node output), or null — also for another tenant's id. */
+  async getExecution(executionId: string, scope?: TenantScope): Promise<ExecutionState | null> {
+    const state = await this.#store.getExecution(executionId);
+    return this.#tenants.owns(state, scope) ? state : null;
+  }
+
+  /** The execution without node results and initial data (no node outputs read), or null. */
+  getExecutionSummary(executionId: string, scope?: TenantScope): Promise<ExecutionSummary | null> {
+    return this.#tenants.summary(executionId, scope);
   }
 
   listExecutions(filter: ExecutionFilter = {}): Promise<ExecutionPage> {
@@ -145,7 +161,9 @@ export class WorkflowEngine implements IWorkflowEngine {
   async waitForExecution(
     executionId: string,
     options: { timeoutMs?: number } = {},
+    scope?: TenantScope,
   ): Promise<ExecutionState> {
+    await this.#tenants.requireExecution(executionId, scope);
     return waitForExecution(this.#parts.waiter, executionId, options.timeoutMs ?? 60_000);
   }
 
@@ -155,12 +173,14 @@ export class WorkflowEngine implements IWorkflowEngine {
    * After this returns no new node of the execution starts; running nodes finish and are
    * recorded. @throws ExecutionNotFoundError | InvalidTransitionError
    */
-  async pauseWorkflow(executionId: string): Promise<void> {
+  async pauseWorkflow(executionId: string, scope?: TenantScope): Promise<void> {
+    await this.#tenants.requireExecution(executionId, scope);
     await this.#parts.control.pause(executionId);
   }
 
   /** Continues a paused execution where it stopped. @throws ExecutionNotFoundError | InvalidTransitionError */
-  async resumeWorkflow(executionId: string): Promise<void> {
+  async resumeWorkflow(executionId: string, scope?: TenantScope): Promise<void> {
+    await this.#tenants.requireExecution(executionId, scope);
     await this.#parts.control.resume(executionId);
   }
 
@@ -169,30 +189,36 @@ export class WorkflowEngine implements IWorkflowEngine {
    * left, and no job of the execution is left in Redis; child executions are cancelled too.
    * @throws ExecutionNotFoundError | InvalidTransitionError (e.g. the run already completed)
    */
-  async cancelWorkflow(executionId: string): Promise<void> {
+  async cancelWorkflow(executionId: string, scope?: TenantScope): Promise<void> {
+    await this.#tenants.requireExecution(executionId, scope);
     await this.#parts.control.cancel(executionId);
   }
 
   /** Cancels several executions; rejects with the first error after trying all. */
-  async cancelWorkflows(executionIds: string[]): Promise<void> {
-    await settleAll(executionIds.map((id) => this.#parts.control.cancel(id)));
+  async cancelWorkflows(executionIds: string[], scope?: TenantScope): Promise<void> {
+    await settleAll(executionIds.map((id) => this.cancelWorkflow(id, scope)));
   }
 
   /** Pauses several executions; rejects with the first error after trying all. */
-  async pauseWorkflows(executionIds: string[]): Promise<void> {
-    await settleAll(executionIds.map((id) => this.pauseWorkflow(id)));
+  async pauseWorkflows(executionIds: string[], scope?: TenantScope): Promise<void> {
+    await settleAll(executionIds.map((id) => this.pauseWorkflow(id, scope)));
   }
 
   /** Resumes several executions; rejects with the first error after trying all. */
-  async resumeWorkflows(executionIds: string[]): Promise<void> {
-    await settleAll(executionIds.map((id) => this.resumeWorkflow(id)));
+  async resumeWorkflows(executionIds: string[], scope?: TenantScope): Promise<void> {
+    await settleAll(executionIds.map((id) => this.resumeWorkflow(id, scope)));
   }
 
   // ── dead letter queue ────────────────────────────────────────────────
 
-  /** Dead-letter items, newest first; `start`/`end` are inclusive indexes. */
+  /** Dead-letter items of the tenant, newest first; `start`/`end` are inclusive indexes (a negative `end` counts from the last). */
   getDLQItems(start = 0, end = -1, scope: TenantScope = {}): Promise<DLQItem[]> {
-    return this.#store.listDLQItems({ ...scope, start, end });
+    return dlqRange(this.#store, start, end, scope);
+  }
+
+  /** One dead-letter item of the tenant, or null. */
+  getDLQItem(id: string, scope?: TenantScope): Promise<DLQItem | null> {
+    return this.#tenants.dlqItem(id, scope);
   }
 
   /**
@@ -201,7 +227,8 @@ export class WorkflowEngine implements IWorkflowEngine {
    * `running` and, if the node succeeds, continues downstream to completion.
    * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed)
    */
-  async retryDLQItem(id: string): Promise<void> {
+  async retryDLQItem(id: string, scope?: TenantScope): Promise<void> {
+    await this.#tenants.requireDLQItem(id, scope);
     await this.#parts.control.retryDLQItem(id);
   }
 
@@ -221,7 +248,9 @@ export class WorkflowEngine implements IWorkflowEngine {
   async replayWorkflow(
     executionId: string,
     options: { fromNodeId?: string } = {},
+    scope?: TenantScope,
   ): Promise<string> {
+    await this.#tenants.requireExecution(executionId, scope);
     return this.#parts.replays.replay(executionId, options.fromNodeId);
   }
 
@@ -275,20 +304,28 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   // ── observability ────────────────────────────────────────────────────
 
-  async getQueueStats(): Promise<QueueStats> {
-    return this.#parts.observability.queueStats();
+  /**
+   * Job counts of the node queues (shared by every tenant) and the dead-letter count of
+   * the scope's tenant, or of every tenant without a scope.
+   */
+  async getQueueStats(scope?: TenantScope): Promise<QueueStats> {
+    return this.#parts.observability.queueStats(scope);
   }
 
-  /** Checks Redis (a PING), the store (a read) and this process's workers, each within 2 s. */
+  /** Checks Redis (a PING), the store (its `ping`) and this process's workers, each within 2 s. */
   async checkHealth(): Promise<EngineHealth> {
     return this.#parts.observability.health();
   }
 
-  getLogs(executionId: string): Promise<LogEntry[]> {
+  /** The execution's log lines, in order. @throws ExecutionNotFoundError */
+  async getLogs(executionId: string, scope?: TenantScope): Promise<LogEntry[]> {
+    await this.#tenants.requireExecution(executionId, scope);
     return this.#store.getLogs(executionId);
   }
 
-  getTrace(executionId: string): Promise<Span[]> {
+  /** The execution's spans, one per node attempt. @throws ExecutionNotFoundError */
+  async getTrace(executionId: string, scope?: TenantScope): Promise<Span[]> {
+    await this.#tenants.requireExecution(executionId, scope);
     return this.#store.getSpans(executionId);
   }
 

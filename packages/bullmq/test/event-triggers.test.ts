@@ -31,7 +31,12 @@ describe('event triggers', () => {
     }
     const acme = await h.engine.emitEvent('order.paid', null, { tenantId: 'acme' });
     expect(acme).toHaveLength(1);
-    expect((await h.engine.waitForExecution(acme[0]!, { timeoutMs: 5_000 })).tenantId).toBe('acme');
+    const acmeRun = await h.engine.waitForExecution(
+      acme[0]!,
+      { timeoutMs: 5_000 },
+      { tenantId: 'acme' },
+    );
+    expect(acmeRun.tenantId).toBe('acme');
     expect(await h.engine.emitEvent('nobody.listens', {})).toEqual([]);
     await expect(h.engine.emitEvent('', {})).rejects.toBeInstanceOf(InvalidArgumentError);
   });

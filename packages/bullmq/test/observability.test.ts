@@ -1,4 +1,5 @@
 import {
+  ExecutionNotFoundError,
   InvalidArgumentError,
   InvalidTransitionError,
   NodeNotFoundError,
@@ -86,9 +87,10 @@ it('enqueueNode re-adds the job of a queued node and refuses what cannot be queu
   );
   await expect(h.engine.enqueueNode(id, 'manual', 'Z')).rejects.toBeInstanceOf(NodeNotFoundError);
   await expect(h.engine.enqueueNode(id, 'other', 'A')).rejects.toBeInstanceOf(InvalidArgumentError);
-  await expect(h.engine.enqueueNode(id, 'manual', 'A', { x: 1 })).rejects.toBeInstanceOf(
-    InvalidArgumentError,
-  );
+  // The fourth argument is the caller's scope: another tenant's execution is not found.
+  await expect(
+    h.engine.enqueueNode(id, 'manual', 'A', { tenantId: 'other' }),
+  ).rejects.toBeInstanceOf(ExecutionNotFoundError);
 });
 
 it('registers, lists, reads and unregisters workflows; invalid definitions are refused with their issues', async ({

@@ -10,8 +10,14 @@ import { type Harness, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
 import { echoInput } from './support/stock-executors.js';
 
+/** The final states of executions that webhooks started, each waited for in its own tenant. */
 async function finished(h: Harness, ids: string[]): Promise<ExecutionState[]> {
-  return Promise.all(ids.map((id) => h.engine.waitForExecution(id, { timeoutMs: 5_000 })));
+  return Promise.all(
+    ids.map(async (id) => {
+      const tenantId = (await h.store.getExecutionSummary(id))?.tenantId;
+      return h.engine.waitForExecution(id, { timeoutMs: 5_000 }, { tenantId });
+    }),
+  );
 }
 
 describe('webhook triggers', () => {
