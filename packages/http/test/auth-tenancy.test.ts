@@ -39,7 +39,7 @@ beforeAll(async () => {
     });
     expect(res.statusCode, res.body).toBe(202);
     const id: string = res.json().executionId;
-    await h.engine.waitForExecution(id);
+    await h.waitForExecution(id);
     return id;
   };
   doneA = await run(KEYS.adminA, 'billing');
@@ -219,7 +219,7 @@ describe('tenant isolation', () => {
       payload: { options: { tenantId: 'tenant-b' } },
     });
     expect(res.statusCode).toBe(202);
-    const state = await h.engine.waitForExecution(res.json().executionId);
+    const state = await h.waitForExecution(res.json().executionId);
     expect(state.tenantId).toBe('tenant-a');
   });
 });

@@ -437,7 +437,7 @@ beforeAll(async () => {
     headers: admin,
   });
   completedId = run.json().executionId;
-  await h.engine.waitForExecution(completedId);
+  await h.waitForExecution(completedId);
 });
 afterAll(async () => {
   await h?.close();

@@ -151,7 +151,7 @@ it('streams the state, then live events, until the run ends (real HTTP)', async 
 
 it('sends only the state of a run that has already ended (inject)', async () => {
   const id = await start('streamed');
-  await h.engine.waitForExecution(id);
+  await h.waitForExecution(id);
   const res = await h.app.inject({
     url: `/api/executions/${id}/events`,
     headers: bearer(KEYS.adminA),
@@ -192,7 +192,7 @@ it('removes its listeners when the client goes away', async () => {
   for (let i = 0; i < 200 && (await sseGauge()) !== 0; i++)
     await new Promise((r) => setTimeout(r, 10));
   expect(await sseGauge()).toBe(0);
-  await h.engine.cancelWorkflow(id);
+  await h.engine.cancelWorkflow(id, await h.scopeOf(id));
 });
 
 it('ends open streams when the plugin closes', async () => {
@@ -208,7 +208,7 @@ it('ends open streams when the plugin closes', async () => {
   await stream.next((e) => e.event === 'state');
   await app.close();
   await stream.ended;
-  await h.engine.cancelWorkflow(id);
+  await h.engine.cancelWorkflow(id, await h.scopeOf(id));
 });
 
 it('sends keep-alive comments and re-checks the state while a run is quiet', async () => {
@@ -228,7 +228,7 @@ it('sends keep-alive comments and re-checks the state while a run is quiet', asy
     await stream.next((e) => e.event === 'state');
     await new Promise((r) => setTimeout(r, 200));
     expect(raw.join('')).toContain(': keep-alive');
-    await h.engine.cancelWorkflow(id);
+    await h.engine.cancelWorkflow(id, await h.scopeOf(id));
     await stream.ended;
     expect(stream.events.at(-1)).toMatchObject({ event: 'state', data: { status: 'cancelled' } });
   } finally {

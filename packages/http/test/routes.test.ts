@@ -117,8 +117,8 @@ describe('executions', () => {
     expect(
       await execute('run', { initialData: { n: 2 }, options: { idempotencyKey: 'run-1' } }),
     ).toBe(withData);
-    await h.engine.waitForExecution(bare, { timeoutMs: 10_000 });
-    await h.engine.waitForExecution(withData, { timeoutMs: 10_000 });
+    await h.waitForExecution(bare, { timeoutMs: 10_000 });
+    await h.waitForExecution(withData, { timeoutMs: 10_000 });
 
     const state = await h.app.inject({ url: `/api/executions/${withData}`, headers: admin });
     expect(state.statusCode).toBe(200);
@@ -153,7 +153,7 @@ describe('executions', () => {
     expect(res.statusCode).toBe(202);
     const ids: string[] = res.json().executionIds;
     expect(ids).toHaveLength(2);
-    const states = await Promise.all(ids.map((id) => h.engine.waitForExecution(id)));
+    const states = await Promise.all(ids.map((id) => h.waitForExecution(id)));
     expect(states.map((st) => st.initialData)).toEqual([{ i: 0 }, { i: 1 }]);
 
     const before = (await h.engine.listExecutions({ tenantId: 'tenant-a', limit: 1000 })).items
@@ -175,7 +175,7 @@ describe('executions', () => {
     await register(wf('paged', [{ id: 'a', type: 'echo' }]));
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await execute('paged', { initialData: { i } }));
-    await Promise.all(ids.map((id) => h.engine.waitForExecution(id)));
+    await Promise.all(ids.map((id) => h.waitForExecution(id)));
 
     const first = await h.app.inject({
       url: '/api/executions?workflowId=paged&status=completed&limit=2',
@@ -226,7 +226,7 @@ describe('executions', () => {
       headers: admin,
     });
     expect(resume.json()).toEqual({ executionId: id, status: 'running' });
-    expect((await h.engine.waitForExecution(id)).status).toBe('completed');
+    expect((await h.waitForExecution(id)).status).toBe('completed');
 
     const conflict = await h.app.inject({
       method: 'POST',
@@ -252,14 +252,14 @@ describe('executions', () => {
   it('replays an execution, linking the new run to the old', async () => {
     await register(wf('replay', [{ id: 'a', type: 'echo' }]));
     const id = await execute('replay', { initialData: { r: 1 } });
-    await h.engine.waitForExecution(id);
+    await h.waitForExecution(id);
     const res = await h.app.inject({
       method: 'POST',
       url: `/api/executions/${id}/replay`,
       headers: admin,
     });
     expect(res.statusCode, res.body).toBe(202);
-    const replayed = await h.engine.waitForExecution(res.json().executionId);
+    const replayed = await h.waitForExecution(res.json().executionId);
     expect(replayed.metadata.replayedFrom).toBe(id);
     expect(replayed.initialData).toEqual({ r: 1 });
   });
@@ -269,7 +269,7 @@ describe('dead letter queue and stats', () => {
   it('lists dead-letter items and retries one; stats count the tenant’s items', async () => {
     await register(wf('doomed', [{ id: 'x', type: 'fail' }]));
     const id = await execute('doomed', { initialData: { why: 'test' } });
-    expect((await h.engine.waitForExecution(id)).status).toBe('failed');
+    expect((await h.waitForExecution(id)).status).toBe('failed');
 
     const list = await h.app.inject({ url: '/api/dlq?limit=10', headers: admin });
     expect(list.statusCode).toBe(200);
@@ -333,7 +333,7 @@ describe('webhooks', () => {
     const res = await deliver(raw, signWebhook(secret, raw), 'd-1');
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json().executionIds).toHaveLength(1);
-    const run = await h.engine.waitForExecution(res.json().executionIds[0]);
+    const run = await h.waitForExecution(res.json().executionIds[0]);
     expect(run.initialData).toMatchObject({
       body: { ref: 'refs/heads/main', spaces: 'kept as sent' },
       query: { source: 'test' },
@@ -388,7 +388,7 @@ describe('health, metrics and docs', () => {
   it('serves Prometheus metrics with execution, node, queue and DLQ series', async () => {
     await register(wf('metered', [{ id: 'm', type: 'echo' }]));
     const id = await execute('metered');
-    await h.engine.waitForExecution(id);
+    await h.waitForExecution(id);
     const res = await h.app.inject({ url: '/metrics', headers: admin });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
@@ -469,6 +469,6 @@ describe('started executions', () => {
     expect(await running).toBe(id);
     const res = await h.app.inject({ url: `/api/executions/${id}`, headers: admin });
     expect(res.json().nodeResults.w.status).toBe('running');
-    await h.engine.waitForExecution(id);
+    await h.waitForExecution(id);
   });
 });

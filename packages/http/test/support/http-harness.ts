@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowEngine, type WorkflowEngineOptions } from '@spane/bullmq';
-import { type ExecutionStore, NodeRegistry } from '@spane/core';
+import {
+  type ExecutionState,
+  type ExecutionStore,
+  NodeRegistry,
+  type TenantScope,
+} from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -41,6 +46,10 @@ export interface HttpHarness {
   registry: NodeRegistry;
   store: ExecutionStore;
   prefix: string;
+  /** The scope of an execution's own tenant (read from the store), for engine calls. */
+  scopeOf(executionId: string): Promise<TenantScope>;
+  /** `engine.waitForExecution` in the execution's own tenant. */
+  waitForExecution(executionId: string, options?: { timeoutMs?: number }): Promise<ExecutionState>;
   close(): Promise<void>;
 }
 
@@ -111,6 +120,13 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
     registry,
     store,
     prefix,
+    async scopeOf(executionId) {
+      return { tenantId: (await store.getExecutionSummary(executionId))?.tenantId };
+    },
+    async waitForExecution(executionId, waitOptions) {
+      const scope = { tenantId: (await store.getExecutionSummary(executionId))?.tenantId };
+      return engine.waitForExecution(executionId, waitOptions, scope);
+    },
     async close() {
       await app.close();
       await engine.close();
