@@ -79,7 +79,9 @@ function effects(to: ExecutionStatus): StatusChangeEffects {
     cancelsNode,
     cancelledNodeStatuses: Object.freeze(NODE_STATUSES.filter(cancelsNode)),
     allowedFrom: Object.freeze(
-      EXECUTION_STATUSES.filter((from) => canTransition(from, to) && !(from === 'failed' && to === 'running')),
+      EXECUTION_STATUSES.filter(
+        (from) => canTransition(from, to) && !(from === 'failed' && to === 'running'),
+      ),
     ),
   });
 }
