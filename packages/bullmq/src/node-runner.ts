@@ -83,12 +83,7 @@ export class NodeRunner {
     const counted = job.queueName === NODE_QUEUE;
     if (counted) handoffs.jobStarted();
     try {
-      const data = job.data;
-      const plan = await this.#ctx.plans.getPlan(
-        data.tenantId,
-        data.workflowId,
-        data.workflowVersion,
-      );
+      const plan = await this.#planOf(job.data);
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
       const slot = await this.#ctx.gate.acquire(plan, job, token);
       try {
@@ -99,6 +94,11 @@ export class NodeRunner {
     } finally {
       if (counted) handoffs.jobEnded();
     }
+  }
+
+  /** The plan of the workflow version a node job runs. */
+  #planOf(data: NodeJobData): Promise<WorkflowPlan> {
+    return this.#ctx.plans.getPlan(data.tenantId, data.workflowId, data.workflowVersion);
   }
 
   /** One attempt: begin → execute → record. */
@@ -363,11 +363,7 @@ export class NodeRunner {
     if (job.attemptsMade < (job.opts.attempts ?? 1) && !/stalled/i.test(err.message)) return;
     try {
       const data = job.data;
-      const plan = await this.#ctx.plans.getPlan(
-        data.tenantId,
-        data.workflowId,
-        data.workflowVersion,
-      );
+      const plan = await this.#planOf(data);
       const node = planNode(plan, data.nodeId);
       const base = {
         executionId: data.executionId,

@@ -13,7 +13,8 @@ import {
 import { integer, tenantOf } from './call-arguments.js';
 import { DLQ_COLUMNS } from './columns.js';
 import type { Database } from './db.js';
-import { str, toDLQItem } from './row-mapping.js';
+import { newestFirstPage } from './keyset-page.js';
+import { toDLQItem } from './row-mapping.js';
 import { join, json, NOW, raw, type Sql, sql, timestamp } from './sql.js';
 import type { Tables } from './tables.js';
 
@@ -53,10 +54,7 @@ export async function listDLQItems(
     sql`SELECT ${DLQ_COLUMNS}, seq FROM ${ctx.tables.dlq} WHERE ${join(where, ' AND ')}
           ORDER BY seq DESC LIMIT ${limit + 1}`,
   );
-  const page = rows!.slice(0, limit);
-  const result: DLQPage = { items: page.map(toDLQItem) };
-  if (rows!.length > limit) result.nextCursor = str(page[page.length - 1]!, 'seq');
-  return result;
+  return newestFirstPage(rows!, limit, toDLQItem);
 }
 
 /** `ExecutionStore.countDLQItems`: how many items the tenant (or every tenant) has. */

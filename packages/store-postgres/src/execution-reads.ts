@@ -14,6 +14,7 @@ import {
 import { tenantOf } from './call-arguments.js';
 import { EXECUTION_COLUMNS, NODE_COLUMNS, SUMMARY } from './columns.js';
 import type { Database } from './db.js';
+import { newestFirstPage } from './keyset-page.js';
 import { str, toActiveNode, toExecution, toSummary } from './row-mapping.js';
 import { iso, join, raw, type Sql, sql } from './sql.js';
 import type { Tables } from './tables.js';
@@ -84,10 +85,7 @@ export async function listExecutions(
     sql`SELECT ${SUMMARY}, seq FROM ${ctx.tables.executions} WHERE ${join(where, ' AND ')}
           ORDER BY seq DESC LIMIT ${limit + 1}`,
   );
-  const page = rows!.slice(0, limit);
-  const result: ExecutionPage = { items: page.map(toSummary) };
-  if (rows!.length > limit) result.nextCursor = str(page[page.length - 1]!, 'seq');
-  return result;
+  return newestFirstPage(rows!, limit, toSummary);
 }
 
 /**
