@@ -1,5 +1,5 @@
 import { InvalidTransitionError } from './errors.js';
-import type { ExecutionStatus, NodeStatus } from './execution-schema.js';
+import { type ExecutionStatus, type NodeStatus, NodeStatusSchema } from './execution-schema.js';
 import { isFinalNodeStatus, isInFlightNodeStatus, isTerminalStatus } from './status-sets.js';
 
 /**
@@ -49,25 +49,9 @@ export interface StatusChangeEffects {
   allowedFrom: readonly ExecutionStatus[];
 }
 
-const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
-  'pending',
-  'running',
-  'paused',
-  'completed',
-  'failed',
-  'cancelled',
-];
-const NODE_STATUSES: readonly NodeStatus[] = [
-  'pending',
-  'queued',
-  'running',
-  'waiting',
-  'delayed',
-  'completed',
-  'failed',
-  'skipped',
-  'cancelled',
-];
+// Every status, from the one place that lists them (the lifecycle table, the schema).
+const EXECUTION_STATUSES = Object.keys(ALLOWED) as ExecutionStatus[];
+const NODE_STATUSES: readonly NodeStatus[] = NodeStatusSchema.anyOf.map((s) => s.const);
 const NO_NODE = (): boolean => false;
 const NOT_FINAL = (status: NodeStatus): boolean => !isFinalNodeStatus(status);
 
