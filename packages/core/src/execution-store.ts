@@ -64,6 +64,12 @@ export interface CreateExecutionInput {
    * {@link StoreCapabilities.startsNodes} is true; others leave `started` out.
    */
   start?: readonly string[];
+  /**
+   * The creating call's run token: each node of `started` is held by
+   * `startedRunToken(runToken, nodeId)` (see {@link ExecutionStore.beginNodeRun}); without
+   * it, started nodes are held by no token.
+   */
+  runToken?: string;
 }
 
 /** Result of {@link ExecutionStore.createExecution}. */
@@ -123,6 +129,11 @@ export interface CompleteNodeResult {
    * like the rest.
    */
   started?: string[];
+  /**
+   * True when nothing was recorded because the node is held by another run than the
+   * `runToken` given (a run that lost its lock and was re-run elsewhere).
+   */
+  fenced?: boolean;
 }
 
 /** Options of {@link ExecutionStore.completeNode}. */
@@ -136,9 +147,17 @@ export interface CompleteNodeOptions {
    * {@link StoreCapabilities.startsNodes} may queue a node it was asked to start (it is then
    * not in `started`), e.g. a join that several concurrent completions reach together.
    * The engine asks this for a child with this node as its only parent that it is about
-   * to run itself, so the child's run need not begin in a second write.
+   * to run itself, so the child's run need not begin in a second write. With `runToken`,
+   * each started node is held by `startedRunToken(runToken, nodeId)`.
    */
   start?: readonly string[];
+  /**
+   * The token of the run recording this outcome (fencing, see
+   * {@link ExecutionStore.beginNodeRun}): the outcome is recorded only while the node is
+   * held by this token; a node held by another run is not touched (`fenced: true`).
+   * Without it the outcome is not fenced (sub-workflow and operator outcomes).
+   */
+  runToken?: string;
 }
 
 /**
@@ -335,12 +354,22 @@ export interface ExecutionStore {
    * `running`. Returns what the node needs to run (its input by the data-passing rule),
    * read in the same operation — never the whole execution.
    * Otherwise changes nothing and says why.
+   *
+   * Fencing, with `runToken` (unique per run; the engine makes one per job processing):
+   * the node becomes held by that token, and only the holder's `completeNode` and
+   * `setNodeStatus` calls (given the token) are accepted. A node already `running` under
+   * the same token is returned as it is, unchanged, with its stored attempt (a retried
+   * call whose first reply was lost). A node `running` under another token or none (a
+   * re-run after a crash, or a duplicate of a run that lost its lock) gets attempt
+   * `max(attempt, attempts + 1)`, so that two runs never share an attempt number, and
+   * the earlier run is fenced out. Without `runToken` the node is held by no token.
    */
   beginNodeRun(
     plan: WorkflowPlan,
     executionId: string,
     nodeId: string,
     attempt?: number,
+    runToken?: string,
   ): Promise<BeginNodeRunResult>;
 
   /**
@@ -354,6 +383,8 @@ export interface ExecutionStore {
    * execution's life (until a DLQ retry); of concurrent callers recording the same node,
    * exactly one receives `recorded: true` (re-recording is a no-op returning false);
    * exactly one caller receives `finished: true`.
+   * With `options.runToken` the call is fenced: a node `running`, `delayed` or `waiting`
+   * under another run's token is not touched and the result says `fenced: true`.
    * Accepted while the execution is `pending`, `running` or `paused`, for a node that is
    * not settled or cancelled; otherwise returns `recorded: false`. Bumps the execution's
    * `version` only when its status changes.
@@ -376,13 +407,14 @@ export interface ExecutionStore {
   /**
    * Sets a node that is not settled or cancelled to `queued`, `delayed` or `waiting`
    * (a retry waiting for its time, a delay node, a sub-workflow node). Returns false
-   * when the node is settled or cancelled, or the execution is finished.
+   * when the node is settled or cancelled, or the execution is finished — or, with
+   * `runToken`, when the node is held by another run (fencing, see `beginNodeRun`).
    */
   setNodeStatus(
     executionId: string,
     nodeId: string,
     status: 'queued' | 'delayed' | 'waiting',
-    options?: { error?: string },
+    options?: { error?: string; runToken?: string },
   ): Promise<boolean>;
 
   /**

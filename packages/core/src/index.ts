@@ -83,6 +83,7 @@ export {
 } from './limits.js';
 export { NodeRegistry, type NodeTypeOptions, type NodeTypeRegistration } from './node-registry.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
+export { startedRunToken } from './run-token.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
 export {

@@ -58,6 +58,7 @@ export {
   parseSeqKeyCursor,
   seqKeyCursor,
 } from './page.js';
+export { startedRunToken } from './run-token.js';
 export {
   ACTIVE_EXECUTION_STATUSES,
   FINAL_NODE_STATUSES,
