@@ -11,6 +11,8 @@ import { ExecutionControl } from './execution-control.js';
 import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
 import { Handoffs } from './handoffs.js';
+import { InfraRetry } from './infra-retry.js';
+import { JobLeases } from './job-leases.js';
 import { JobRemoval } from './job-removal.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
 import { NodeQueues } from './node-queues.js';
@@ -19,6 +21,7 @@ import { Observability } from './observability.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { ParkedJobs } from './parked-jobs.js';
 import { Reconciler } from './reconciler.js';
+import { RecordedWork } from './recorded-work.js';
 import { CONTROL_QUEUE, RedisKeys } from './redis-keys.js';
 import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
@@ -80,6 +83,9 @@ interface Execution {
   recorder: OutcomeRecorder;
   subWorkflows: SubWorkflows;
   runner: NodeRunner;
+  leases: JobLeases;
+  /** Set once the engine closes: node runs stop retrying store and Redis calls. */
+  closing: { value: boolean };
 }
 
 /**
@@ -113,6 +119,7 @@ export function assembleEngine(
     handoffs: x.handoffs,
     control: x.control,
     triggers,
+    leases: x.leases,
   });
   const reconciler = new Reconciler({
     store,
@@ -145,6 +152,7 @@ export function assembleEngine(
       reconciler,
       handoffs: x.handoffs,
       runs: x.runs,
+      closing: x.closing,
       queues,
       controlQueue,
       shutdownGraceMs: options.shutdownGraceMs,
@@ -261,6 +269,13 @@ function execution(f: Foundation): Execution {
     queues,
     logger,
   });
+  const closing = { value: false };
+  const infra = new InfraRetry({
+    logger,
+    limitMs: options.infraRetryMs,
+    closing: () => closing.value,
+  });
+  const recorded = new RecordedWork({ store, enqueuer, events, finisher: control, infra });
   const recorder = new OutcomeRecorder({
     store,
     events,
@@ -268,6 +283,9 @@ function execution(f: Foundation): Execution {
     handoffs,
     channel,
     finisher: control,
+    infra,
+    recorded,
+    logger,
   });
   const subWorkflows = new SubWorkflows({
     store,
@@ -282,6 +300,7 @@ function execution(f: Foundation): Execution {
     waitingNodes: recorder,
   });
   control.watchChildren(subWorkflows);
+  const leases = new JobLeases(options.lockDurationMs);
   const runner = new NodeRunner({
     registry,
     store,
@@ -290,10 +309,12 @@ function execution(f: Foundation): Execution {
     handoffs,
     runs,
     recorder,
-    unstarted: new UnstartedJobs({ store, parked, subWorkflows, enqueuer }),
+    unstarted: new UnstartedJobs({ parked, subWorkflows, recorded }),
     subWorkflows,
     retry,
     events,
+    infra,
+    leases,
     logger,
     maxPayloadBytes: f.maxPayloadBytes,
   });
@@ -310,5 +331,7 @@ function execution(f: Foundation): Execution {
     recorder,
     subWorkflows,
     runner,
+    leases,
+    closing,
   };
 }

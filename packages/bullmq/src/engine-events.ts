@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type {
+  EngineEventInput,
   EngineEventListener,
   EngineEventMap,
   EngineEventName,
@@ -50,9 +52,13 @@ export class EngineEvents {
     return () => set.delete(listener);
   }
 
-  /** Publishes an event to every engine process (this one included). */
-  emit<E extends EngineEventName>(name: E, payload: EngineEventMap[E]): void {
-    this.#ctx.channel.publish({ kind: 'event', name, payload });
+  /**
+   * Publishes an event to every engine process (this one included), with its `eventId`
+   * derived from what identifies the occurrence when the emitter gives none.
+   */
+  emit<E extends EngineEventName>(name: E, payload: EngineEventInput<E>): void {
+    const event = { eventId: payload.eventId ?? eventIdOf(name, payload), ...payload };
+    this.#ctx.channel.publish({ kind: 'event', name, payload: event as EngineEventMap[E] });
   }
 
   #onMessage(message: ChannelMessage): void {
@@ -87,4 +93,20 @@ export function executionEvent(
     tenantId: state.tenantId,
     timestamp: new Date().toISOString(),
   };
+}
+
+/** The id of an event that a re-run could send again (see `eventId` in `@spane/core`). */
+function eventIdOf(name: EngineEventName, payload: Record<string, unknown>): string {
+  const { executionId, nodeId, attempt } = payload as {
+    executionId: string;
+    nodeId?: string;
+    attempt?: number;
+  };
+  if (name === 'workflow:paused' || name === 'workflow:resumed') return randomUUID();
+  if (name.startsWith('node:') || name === 'workflow:failed') {
+    const parts = [name, executionId, nodeId ?? ''];
+    if (attempt !== undefined) parts.push(String(attempt));
+    return parts.join(':');
+  }
+  return `${name}:${executionId}`;
 }

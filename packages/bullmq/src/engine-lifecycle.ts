@@ -35,6 +35,8 @@ export interface EngineLifecycleContext {
   reconciler: Pick<Reconciler, 'run' | 'start' | 'stop'>;
   handoffs: Pick<Handoffs, 'setSlots'>;
   runs: Pick<RunningNodes, 'abortAll'>;
+  /** Set when the grace period ends: node runs stop retrying store and Redis calls. */
+  closing: { value: boolean };
   queues: Pick<NodeQueues, 'close'>;
   controlQueue: Pick<Queue, 'close'>;
   /** How long close() lets running nodes finish before it aborts them. */
@@ -103,6 +105,7 @@ export class EngineLifecycle {
     // workers closed.
     const closing = this.#ctx.pool.close();
     if ((await within(settled(closing), this.#ctx.shutdownGraceMs)) === TIMED_OUT) {
+      this.#ctx.closing.value = true;
       this.#ctx.runs.abortAll('shutdown');
     }
     // The rest only needs Redis: the aborted nodes' jobs go back to the queue, connections

@@ -44,6 +44,14 @@ export interface WorkflowEngineOptions {
   limits?: Partial<SpaneLimits>;
   /** Engine diagnostics. @defaultValue a logger that prints warnings and errors to the console */
   logger?: EngineLogger;
+  /**
+   * How long a node run keeps retrying a failed store or Redis call (an infrastructure
+   * error, not the executor's) before it gives up. While it retries, the run keeps its
+   * worker slot, its attempt number and any result already computed; the node's retry
+   * budget is not used. A run that gives up (or loses its job's lock meanwhile) is left to
+   * be run again. @defaultValue 300_000
+   */
+  infraRetryMs?: number;
 }
 
 export interface ResolvedEngineOptions {
@@ -56,6 +64,7 @@ export interface ResolvedEngineOptions {
   reconcileIntervalMs: number;
   limits: Partial<SpaneLimits>;
   logger: EngineLogger;
+  infraRetryMs: number;
 }
 
 const consoleLogger: EngineLogger = {
@@ -76,5 +85,6 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     reconcileIntervalMs: options.reconcileIntervalMs ?? 30_000,
     limits: options.limits ?? {},
     logger: options.logger ?? consoleLogger,
+    infraRetryMs: options.infraRetryMs ?? 300_000,
   };
 }

@@ -1,6 +1,6 @@
 import {
   DLQItemNotFoundError,
-  type EngineEventMap,
+  type EngineEventInput,
   ExecutionNotFoundError,
   type ExecutionState,
   type ExecutionStore,
@@ -141,7 +141,7 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     this.#ctx.channel.publish({ kind: 'abort', executionId, reason: 'cancelled' });
     this.#ctx.runs.abortExecution(executionId, 'cancelled');
     await this.#removeJobs(state);
-    const payload: EngineEventMap['workflow:cancelled'] = executionEvent(state);
+    const payload: EngineEventInput<'workflow:cancelled'> = executionEvent(state);
     if (error !== undefined) payload.reason = error;
     this.#ctx.events.emit('workflow:cancelled', payload);
     await this.#appendLog(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   assertPayloadSize,
   type CreateExecutionResult,
@@ -11,7 +12,7 @@ import {
 } from '@spane/core';
 import { type EngineEvents, executionEvent } from './engine-events.js';
 import type { Handoffs } from './handoffs.js';
-import type { NodeEnqueuer, NodeJob } from './node-enqueuer.js';
+import type { EnqueueNodeOptions, NodeEnqueuer, NodeJob } from './node-enqueuer.js';
 import type { PlanSource } from './plan-source.js';
 import type { ExecutionLauncher } from './sub-workflow-node.js';
 import type { WorkflowTimeouts } from './workflow-timeouts.js';
@@ -86,7 +87,8 @@ export class ExecutionStarter implements ExecutionLauncher {
     const { handoffs } = this.#ctx;
     // Entry nodes a free worker here will run start with the execution (no begin write).
     const ticket = handoffs.startableEntries(prepared.plan, prepared.delay > 0);
-    const input = ticket ? { ...prepared.input, start: ticket.nodes } : prepared.input;
+    const runToken = randomUUID();
+    const input = ticket ? { ...prepared.input, start: ticket.nodes, runToken } : prepared.input;
     let result: CreateExecutionResult;
     try {
       result = await this.#ctx.store.createExecution(input);
@@ -101,6 +103,7 @@ export class ExecutionStarter implements ExecutionLauncher {
       await this.launch(prepared.plan, execution, ready, {
         announce: true,
         delay: prepared.delay,
+        started: started && started.length > 0 ? { runToken, nodes: started } : undefined,
       });
     }
     return execution.executionId;
@@ -110,7 +113,7 @@ export class ExecutionStarter implements ExecutionLauncher {
     plan: WorkflowPlan,
     execution: ExecutionState,
     ready: readonly string[],
-    opts: { announce: boolean; delay: number },
+    opts: { announce: boolean; delay: number; started?: EnqueueNodeOptions['started'] },
   ): Promise<void> {
     // The timer and the event go out before the first job: once a node can run, its
     // events (from any engine) must follow `workflow:started`, and a run that finishes at
@@ -124,6 +127,7 @@ export class ExecutionStarter implements ExecutionLauncher {
     await this.#ctx.enqueuer.enqueueNodes(plan, execution.executionId, ready, execution.tenantId, {
       priority: execution.priority,
       delay: opts.delay,
+      started: opts.started,
     });
   }
 

@@ -1,4 +1,4 @@
-import type { WorkflowPlan } from '@spane/core';
+import { startedRunToken, type WorkflowPlan } from '@spane/core';
 import type { JobsOptions } from 'bullmq';
 import { type NodeJobData, nodeJobId, nodeJobName } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
@@ -14,6 +14,11 @@ export interface EnqueueNodeOptions {
   baseAttempts?: Record<string, number>;
   /** Give the job only the attempts its policy has left after `baseAttempts` (recovery), not a fresh set (DLQ retry). */
   continueAttempts?: boolean;
+  /**
+   * Nodes a store write started under `runToken` (`start` of `createExecution` or
+   * `completeNode`): their jobs carry the token the node is held by.
+   */
+  started?: { runToken: string; nodes: readonly string[] } | undefined;
 }
 
 /** One node job to add, and the name of the queue it goes to. */
@@ -90,6 +95,9 @@ export class NodeEnqueuer {
       };
       const base = opts.baseAttempts?.[nodeId] ?? 0;
       if (base > 0) data.attemptsBefore = base;
+      if (opts.started?.nodes.includes(nodeId)) {
+        data.startToken = startedRunToken(opts.started.runToken, nodeId);
+      }
       const maxAttempts = this.#ctx.retry.maxAttempts(plan, nodeId);
       const jobOpts: JobsOptions = {
         jobId: nodeJobId(executionId, nodeId),

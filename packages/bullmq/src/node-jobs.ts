@@ -18,6 +18,13 @@ export interface NodeJobData {
   delayWakeAt?: number;
   /** When that delay started (epoch ms). */
   delayStartedAt?: number;
+  /** The run token of that delay's run: its wake continues the same run. */
+  delayRunToken?: string;
+  /**
+   * The run token a parent's completion (or the execution's creation) started this node
+   * under: the job's first processing presents it to `beginNodeRun` and gets that run.
+   */
+  startToken?: string;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DepthLimitExceededError,
   type ExecutionResult,
@@ -20,6 +21,8 @@ import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import { executionContext } from './execution-context.js';
 import type { Handoffs } from './handoffs.js';
+import { type InfraRetry, InfrastructureError } from './infra-retry.js';
+import type { JobLease, JobLeases } from './job-leases.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
@@ -59,9 +62,23 @@ export interface NodeRunnerContext {
   subWorkflows: Pick<SubWorkflows, 'start'>;
   retry: Pick<RetryPolicies, 'backoff'>;
   events: Pick<EngineEvents, 'emit'>;
+  /** Retries of the run's store and Redis calls (infrastructure errors). */
+  infra: Pick<InfraRetry, 'run'>;
+  /** The locks of the jobs this process runs. */
+  leases: Pick<JobLeases, 'take' | 'release'>;
   logger: EngineLogger;
   /** The largest node output (JSON bytes). */
   maxPayloadBytes: number;
+}
+
+/** One processing of a node job: its run token (fencing) and its lock. */
+interface Processing {
+  job: Job<NodeJobData>;
+  /** BullMQ's lock token of the job. */
+  token: string | undefined;
+  /** This run's token in the store (see ExecutionStore.beginNodeRun). */
+  runToken: string;
+  lease: JobLease;
 }
 
 /**
@@ -82,16 +99,27 @@ export class NodeRunner {
     const { handoffs } = this.#ctx;
     const counted = job.queueName === NODE_QUEUE;
     if (counted) handoffs.jobStarted();
+    const lease = this.#ctx.leases.take(job.id ?? '');
     try {
       const plan = await this.#planOf(job.data);
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
       const slot = await this.#ctx.gate.acquire(plan, job, token);
       try {
-        await this.#run(job, token, plan);
+        await this.#run({ job, token, runToken: runTokenOf(job), lease }, plan);
       } finally {
         await slot?.release();
       }
+    } catch (error) {
+      if (!(error instanceof InfrastructureError)) throw error;
+      // Not the node's failure: its job goes back to the queue with its retry budget
+      // untouched (when Redis takes it; else it runs again once its lock expires).
+      this.#ctx.logger.warn(`node job ${job.id} handed back: ${error.message}`);
+      await job.moveToWait(token).catch(() => {
+        throw error;
+      });
+      throw new WaitingError();
     } finally {
+      this.#ctx.leases.release(lease);
       if (counted) handoffs.jobEnded();
     }
   }
@@ -101,18 +129,38 @@ export class NodeRunner {
     return this.#ctx.plans.getPlan(data.tenantId, data.workflowId, data.workflowVersion);
   }
 
-  /** One attempt: begin → execute → record. */
-  async #run(job: Job<NodeJobData>, token: string | undefined, plan: WorkflowPlan): Promise<void> {
-    const { handoffs, store } = this.#ctx;
+  /**
+   * Begins the run in the store under the processing's run token (retrying infrastructure
+   * errors: a begin whose reply was lost is found again by its token) — or takes the run
+   * a parent's completion started for this job's first processing.
+   */
+  async #begin(p: Processing, plan: WorkflowPlan) {
+    const { job, runToken, lease } = p;
     const data = job.data;
     const attempt = (data.attemptsBefore ?? 0) + job.attemptsMade + 1;
+    const handedOff =
+      runToken === data.startToken ? this.#ctx.handoffs.take(job.id, attempt) : undefined;
+    return (
+      handedOff ??
+      (await this.#ctx.infra.run(
+        `begin of node '${data.nodeId}'`,
+        () => this.#ctx.store.beginNodeRun(plan, data.executionId, data.nodeId, attempt, runToken),
+        lease,
+      ))
+    );
+  }
+
+  /** One attempt: begin → execute → record. */
+  async #run(p: Processing, plan: WorkflowPlan): Promise<void> {
+    const { job, token } = p;
+    const data = job.data;
     // From taking a handoff to registering the run (#execute) nothing is awaited, so an
     // abort order either dropped the handoff first or finds the run registered.
-    const begun =
-      handoffs.take(job.id, attempt) ??
-      (await store.beginNodeRun(plan, data.executionId, data.nodeId, attempt));
+    const begun = await this.#begin(p, plan);
     if (!begun.started) return this.#ctx.unstarted.handle(job, token, plan, begun);
-
+    // The store numbers the attempt: a run that takes over from one that lost its lock
+    // gets the next number, never the same.
+    const attempt = begun.attempt;
     const node = planNode(plan, data.nodeId);
     const base: NodeRef = {
       executionId: data.executionId,
@@ -123,7 +171,12 @@ export class NodeRunner {
     };
     // Children may be handed to this process: their initial data is copied now, before this
     // node's executor could change the object it is given.
-    const parentRun = handoffs.parentRun(plan, data.nodeId, begun, job.queueName === NODE_QUEUE);
+    const parentRun = this.#ctx.handoffs.parentRun(
+      plan,
+      data.nodeId,
+      begun,
+      job.queueName === NODE_QUEUE,
+    );
     // A delay node woken at its time continues the attempt it started.
     const wokenDelay = node.type === DELAY_NODE && data.delayWakeAt !== undefined;
     const startedAt =
@@ -137,48 +190,66 @@ export class NodeRunner {
         timestamp: startedAt.toISOString(),
       });
     }
-
-    let settled: Settled;
-    if (node.type === DELAY_NODE) {
-      settled = await this.#delay(job, token, node, begun, telemetry, startedAt);
-    } else {
-      const registration = this.#registration(node);
-      const timeoutMs =
-        node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
-      const run = this.#ctx.runs.start(data.executionId, data.nodeId, timeoutMs);
-      try {
-        settled = await this.#execute(plan, base, begun, attempt, registration, telemetry, run);
-      } catch (error) {
-        settled = { kind: 'error', error };
-      } finally {
-        run.dispose();
-      }
-      if (settled.kind === 'aborted' && settled.abort === 'timeout') {
-        settled = { kind: 'error', error: run.controller.signal.reason };
-      }
-    }
-
-    if (settled.kind === 'aborted') return this.#aborted(job, token, settled.abort, telemetry);
+    const settled = await this.#settle(p, plan, node, base, begun, telemetry, startedAt);
+    if (settled.kind === 'aborted') return this.#aborted(p, settled.abort, telemetry);
     if (settled.kind === 'result' && settled.result === WAITING) {
       // A sub-workflow node whose child now runs: the child's end completes it.
       telemetry.log('info', `node '${data.nodeId}' waits for its sub-workflow`);
-      return this.#recordSpan(telemetry, 'running');
+      return this.#recordSpan(p, telemetry, 'running');
     }
     const checked = this.#check(settled, data.nodeId);
     const durationMs = Date.now() - startedAt.getTime();
     const maybeChild = begun.parentExecutionId !== undefined;
     if (!checked.ok) {
-      return this.#failed(job, plan, base, attempt, begun, checked, telemetry, maybeChild);
+      return this.#failed(p, plan, base, begun, checked, telemetry, maybeChild);
     }
     const { result, dataText } = checked;
     telemetry.log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
     await this.#ctx.recorder.recordCompleted(
       plan,
       base,
-      { attempt, durationMs, priority: begun.priority, maybeChild, parentRun },
+      { attempt, durationMs, priority: begun.priority, maybeChild, parentRun, ...this.#fence(p) },
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
     );
+  }
+
+  /** What fences a run's writes: its token, and its lock (retries stop when it is lost). */
+  #fence(p: Processing) {
+    return { runToken: p.runToken, lease: p.lease };
+  }
+
+  /**
+   * Runs the node until it settles: a delay node sleeps or passes its input on; any other
+   * node's executor runs under its timeout, aborted if the job's lock is lost.
+   */
+  async #settle(
+    p: Processing,
+    plan: WorkflowPlan,
+    node: Readonly<NodeDefinition>,
+    base: NodeRef,
+    begun: StartedRun,
+    telemetry: AttemptTelemetry,
+    startedAt: Date,
+  ): Promise<Settled> {
+    if (node.type === DELAY_NODE) return this.#delay(p, node, begun, telemetry, startedAt);
+    const registration = this.#registration(node);
+    const timeoutMs =
+      node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
+    const run = this.#ctx.runs.start(base.executionId, base.nodeId, timeoutMs);
+    p.lease.onLost(() => run.abort('lock-lost'));
+    let settled: Settled;
+    try {
+      settled = await this.#execute(plan, base, begun, registration, telemetry, run);
+    } catch (error) {
+      settled = { kind: 'error', error };
+    } finally {
+      run.dispose();
+    }
+    if (settled.kind === 'aborted' && settled.abort === 'timeout') {
+      settled = { kind: 'error', error: run.controller.signal.reason };
+    }
+    return settled;
   }
 
   /** The registration of a node's type in this process (none for a sub-workflow node). */
@@ -197,11 +268,11 @@ export class NodeRunner {
     plan: WorkflowPlan,
     base: NodeRef,
     begun: StartedRun,
-    attempt: number,
     registration: NodeTypeRegistration | undefined,
     telemetry: AttemptTelemetry,
     run: RunningNode,
   ): Promise<Settled> {
+    const attempt = begun.attempt;
     let execute: () => Promise<unknown>;
     if (base.nodeType === SUB_WORKFLOW_NODE) {
       execute = () => this.#ctx.subWorkflows.start(plan, base, begun, attempt);
@@ -227,13 +298,13 @@ export class NodeRunner {
    * that a re-run (a crash, a pause) does not start the delay again.
    */
   async #delay(
-    job: Job<NodeJobData>,
-    token: string | undefined,
+    p: Processing,
     node: Readonly<NodeDefinition>,
     begun: StartedRun,
     telemetry: AttemptTelemetry,
     startedAt: Date,
   ): Promise<Settled> {
+    const { job, token } = p;
     const data = job.data;
     const wakeAt =
       data.delayWakeAt ?? delayWakeTime(node.config as DelayNodeConfig, startedAt.getTime());
@@ -241,33 +312,58 @@ export class NodeRunner {
       return { kind: 'result', result: { success: true, data: begun.inputData } };
     }
     if (data.delayWakeAt === undefined) {
-      await job.updateData({ ...data, delayWakeAt: wakeAt, delayStartedAt: startedAt.getTime() });
+      await job.updateData({
+        ...data,
+        delayWakeAt: wakeAt,
+        delayStartedAt: startedAt.getTime(),
+        delayRunToken: p.runToken,
+      });
     }
     telemetry.log('info', `node '${data.nodeId}' waits until ${new Date(wakeAt).toISOString()}`);
-    await this.#recordSpan(telemetry, 'running');
+    await this.#recordSpan(p, telemetry, 'running');
     await job.moveToDelayed(wakeAt, token);
     // Once `delayed` is visible its job is in the delayed set. (A cancel in between
-    // removes the job and cancels the node; this call then changes nothing.)
-    await this.#ctx.store.setNodeStatus(data.executionId, data.nodeId, 'delayed');
+    // removes the job and cancels the node; a wake that began the next run meanwhile holds
+    // the node: this call then changes nothing.)
+    await this.#ctx.infra.run(
+      `status of node '${data.nodeId}'`,
+      () =>
+        this.#ctx.store.setNodeStatus(data.executionId, data.nodeId, 'delayed', {
+          runToken: p.runToken,
+        }),
+      p.lease,
+    );
     throw new DelayedError();
   }
 
-  /** An attempt told to stop: by a shutdown (its job goes back to the queue) or its execution's end. */
-  async #aborted(
-    job: Job<NodeJobData>,
-    token: string | undefined,
-    abort: AbortKind,
-    telemetry: AttemptTelemetry,
-  ): Promise<void> {
+  /**
+   * An attempt told to stop: by a shutdown (its job goes back to the queue), a lost lock
+   * (the job is another worker's now, or goes back to the queue) or its execution's end.
+   */
+  async #aborted(p: Processing, abort: AbortKind, telemetry: AttemptTelemetry): Promise<void> {
+    const { job, token } = p;
     const { nodeId } = job.data;
     if (abort === 'shutdown') {
       telemetry.log('warn', `node '${nodeId}' interrupted by worker shutdown; it will run again`);
-      await this.#recordSpan(telemetry, 'error', 'interrupted by shutdown');
+      await this.#recordSpan(p, telemetry, 'error', 'interrupted by shutdown');
       await job.moveToWait(token);
       throw new WaitingError();
     }
+    if (abort === 'lock-lost') {
+      const message = "this worker lost the job's lock; the node runs again";
+      this.#ctx.logger.warn(`node '${nodeId}' stopped: ${message}`, {
+        executionId: job.data.executionId,
+        jobId: job.id,
+      });
+      telemetry.log('warn', `node '${nodeId}' stopped: ${message}`);
+      await this.#recordSpan(p, telemetry, 'error', message).catch(() => {});
+      // If the lock was still ours after all, the job goes back to the queue; else the
+      // worker that took it over has it.
+      await job.moveToWait(token).catch(() => {});
+      throw new WaitingError();
+    }
     telemetry.log('warn', `node '${nodeId}' aborted: execution ${abort}`);
-    await this.#recordSpan(telemetry, 'error', `aborted: execution ${abort}`);
+    await this.#recordSpan(p, telemetry, 'error', `aborted: execution ${abort}`);
   }
 
   /** Checks what an executor returned: a `{ success }` result whose output fits the limit. */
@@ -302,17 +398,18 @@ export class NodeRunner {
    * or — the last attempt, or an error that allows none — recorded as the node's failure.
    */
   async #failed(
-    job: Job<NodeJobData>,
+    p: Processing,
     plan: WorkflowPlan,
     base: NodeRef,
-    attempt: number,
     begun: StartedRun,
     checked: Extract<Checked, { ok: false }>,
     telemetry: AttemptTelemetry,
     maybeChild: boolean,
   ): Promise<void> {
+    const { job } = p;
     const { error, result } = checked;
     const { nodeId } = base;
+    const attempt = begun.attempt;
     const message = errorMessage(error);
     const final =
       isFinalError(error) ||
@@ -324,10 +421,20 @@ export class NodeRunner {
         'warn',
         `node '${nodeId}' attempt ${attempt} failed: ${message}; retrying in ${delayMs} ms`,
       );
-      await Promise.all([
-        this.#recordSpan(telemetry, 'error', message),
-        this.#ctx.store.setNodeStatus(base.executionId, nodeId, 'delayed', { error: message }),
+      const [, held] = await Promise.all([
+        this.#recordSpan(p, telemetry, 'error', message),
+        this.#ctx.infra.run(
+          `status of node '${nodeId}'`,
+          () =>
+            this.#ctx.store.setNodeStatus(base.executionId, nodeId, 'delayed', {
+              error: message,
+              runToken: p.runToken,
+            }),
+          p.lease,
+        ),
       ]);
+      // Not held: the node settled, its execution ended, or another run took it over.
+      if (!held) return;
       const timestamp = new Date().toISOString();
       const { events } = this.#ctx;
       events.emit('node:failed', { ...base, attempt, error: message, final: false, timestamp });
@@ -335,23 +442,29 @@ export class NodeRunner {
       throw error instanceof Error ? error : new Error(message);
     }
     telemetry.log('error', `node '${nodeId}' failed: ${message}`);
-    await this.#recordSpan(telemetry, 'error', message);
+    await this.#recordSpan(p, telemetry, 'error', message);
     const stack = error instanceof Error ? error.stack : undefined;
     await this.#ctx.recorder.recordFailure(
       plan,
       base,
-      attempt,
-      message,
-      stack,
-      begun.inputData,
-      maybeChild,
+      { attempt, maybeChild, ...this.#fence(p) },
+      { message, stack, inputData: begun.inputData },
     );
   }
 
   /** Writes the attempt's span as it ends now, with its log lines. */
-  async #recordSpan(telemetry: AttemptTelemetry, status: SpanStatus, error?: string) {
+  async #recordSpan(
+    p: Processing,
+    telemetry: AttemptTelemetry,
+    status: SpanStatus,
+    error?: string,
+  ) {
     const { span, logs } = telemetry.close(status, error);
-    await this.#ctx.store.recordSpan(span, logs);
+    await this.#ctx.infra.run(
+      `span of node '${span.nodeId}'`,
+      () => this.#ctx.store.recordSpan(span, logs),
+      p.lease,
+    );
   }
 
   /**
@@ -376,11 +489,8 @@ export class NodeRunner {
       await this.#ctx.recorder.recordFailure(
         plan,
         base,
-        attempt,
-        err.message,
-        err.stack,
-        undefined,
-        true,
+        { attempt, maybeChild: true },
+        { message: err.message, stack: err.stack, inputData: undefined },
       );
     } catch (e) {
       this.#ctx.logger.error('could not record a failed job', {
@@ -422,4 +532,16 @@ function checkResult(value: unknown): ExecutionResult | undefined {
 function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+}
+
+/**
+ * The run token of a job's processing: a woken delay node continues the run it started; a
+ * job's first processing takes the token its node was started under by a parent's
+ * completion (if it was); any other processing is a new run.
+ */
+function runTokenOf(job: Job<NodeJobData>): string {
+  const data = job.data;
+  if (data.delayRunToken !== undefined) return data.delayRunToken;
+  const first = job.attemptsMade === 0 && (job.attemptsStarted ?? 0) <= 1;
+  return first && data.startToken !== undefined ? data.startToken : randomUUID();
 }

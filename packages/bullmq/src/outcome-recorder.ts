@@ -9,8 +9,11 @@ import {
 import { waitingNodeTelemetry } from './attempt-telemetry.js';
 import type { EngineChannel } from './engine-channel.js';
 import type { EngineEvents } from './engine-events.js';
+import type { EngineLogger } from './engine-options.js';
 import type { Handoffs, ParentRun } from './handoffs.js';
+import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
+import { failedEventId, type RecordedWork } from './recorded-work.js';
 import type { NodeRef, WaitingNodeRecorder } from './sub-workflow-node.js';
 
 /** Told when an execution completed or failed (a node's outcome finished it). */
@@ -27,14 +30,30 @@ export interface ExecutionFinisher {
   ): Promise<void>;
 }
 
-/** A completed attempt of a node. */
-export interface CompletedAttempt {
+/** The run whose outcome is recorded, and what fences its writes. */
+export interface RecordingRun {
   attempt: number;
+  /** Whether the execution may be a sub-workflow whose parent node waits. */
+  maybeChild: boolean;
+  /** The run's token: the store refuses its outcome once another run holds the node. */
+  runToken?: string | undefined;
+  /** The run's job lock: store calls are retried only while it is held. */
+  lease?: RetryWhile | undefined;
+}
+
+/** A final failure's details. */
+export interface FailureDetails {
+  message: string;
+  stack: string | undefined;
+  /** The node's input, kept with its dead-letter item. */
+  inputData: unknown;
+}
+
+/** A completed attempt of a node. */
+export interface CompletedAttempt extends RecordingRun {
   durationMs: number;
   /** The execution's priority (its ready children's jobs get it). */
   priority: number | undefined;
-  /** Whether the execution may be a sub-workflow whose parent node waits. */
-  maybeChild: boolean;
   /** This node's run, when its children may be handed to this process. */
   parentRun?: ParentRun | undefined;
 }
@@ -59,6 +78,11 @@ export interface OutcomeRecorderContext {
   /** Abort orders go to every process (this one included) on the channel. */
   channel: Pick<EngineChannel, 'publish'>;
   finisher: ExecutionFinisher;
+  /** Retries of store and Redis calls (infrastructure errors). */
+  infra: Pick<InfraRetry, 'run'>;
+  /** Follows up an outcome whose write was retried and found already recorded. */
+  recorded: Pick<RecordedWork, 'resume'>;
+  logger: EngineLogger;
 }
 
 /**
@@ -84,23 +108,32 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     outcome: CompletedOutput,
     telemetry: NodeTelemetry,
   ): Promise<void> {
-    const { handoffs } = this.#ctx;
+    const { handoffs, infra } = this.#ctx;
     const ticket = run.parentRun ? handoffs.startable(plan, base.nodeId, run.parentRun) : undefined;
+    let calls = 0;
     let r: CompleteNodeResult;
     try {
       // The attempt's span and log lines go with the outcome, in one store write.
-      r = await this.#ctx.store.completeNode(
-        plan,
-        base.executionId,
-        base.nodeId,
-        { type: 'completed', data: outcome.data, nextNodes: outcome.nextNodes },
-        telemetry,
-        ticket ? { start: ticket.nodes } : undefined,
+      const options = { start: ticket?.nodes, runToken: run.runToken };
+      r = await infra.run(
+        `completion of node '${base.nodeId}'`,
+        () => {
+          calls += 1;
+          return this.#ctx.store.completeNode(
+            plan,
+            base.executionId,
+            base.nodeId,
+            { type: 'completed', data: outcome.data, nextNodes: outcome.nextNodes },
+            telemetry,
+            options,
+          );
+        },
+        run.lease,
       );
     } finally {
       ticket?.release();
     }
-    if (!r.recorded) return;
+    if (!r.recorded) return this.#notRecorded(plan, base, run, r, calls);
     if (r.started && r.started.length > 0 && ticket && run.parentRun) {
       handoffs.handOffChildren(
         plan,
@@ -120,10 +153,42 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       durationMs: run.durationMs,
       timestamp: new Date().toISOString(),
     });
-    await this.#ctx.enqueuer.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, {
-      priority: run.priority,
-    });
-    await this.#afterRecord(plan, base, r, run.maybeChild);
+    const started =
+      run.runToken !== undefined && r.started
+        ? { runToken: run.runToken, nodes: r.started }
+        : undefined;
+    await infra.run(
+      `enqueue of the children of node '${base.nodeId}'`,
+      () =>
+        this.#ctx.enqueuer.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, {
+          priority: run.priority,
+          started,
+        }),
+      run.lease,
+    );
+    await this.#afterRecord(plan, base, r, run);
+  }
+
+  /**
+   * An outcome the store did not record: refused because another run holds the node (this
+   * run lost its lock; logged), or already recorded — by this very run when its write was
+   * retried after a lost reply, whose follow-ups are then done now.
+   */
+  async #notRecorded(
+    plan: WorkflowPlan,
+    base: NodeRef,
+    run: RecordingRun,
+    r: CompleteNodeResult,
+    calls: number,
+  ): Promise<void> {
+    if (r.fenced) {
+      this.#ctx.logger.warn(
+        `outcome of node '${base.nodeId}' (attempt ${run.attempt}) refused: another run holds the node`,
+        { executionId: base.executionId },
+      );
+      return;
+    }
+    if (calls > 1) await this.#ctx.recorded.resume(plan, base, run.lease);
   }
 
   async completeWaiting(
@@ -162,55 +227,82 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       message,
     );
     await this.#ctx.store.recordSpan(closed.span, closed.logs);
-    await this.recordFailure(plan, base, run.attempt, message, undefined, undefined, maybeChild);
+    await this.recordFailure(
+      plan,
+      base,
+      { attempt: run.attempt, maybeChild },
+      { message, stack: undefined, inputData: undefined },
+    );
   }
 
   /** Records a node's final failure: dead-letter item, then the outcome (which may fail the execution). */
   async recordFailure(
     plan: WorkflowPlan,
     base: NodeRef,
-    attempt: number,
-    message: string,
-    stack: string | undefined,
-    inputData: unknown,
-    maybeChild: boolean,
+    run: RecordingRun,
+    failure: FailureDetails,
   ): Promise<void> {
-    const { store } = this.#ctx;
+    const { store, infra } = this.#ctx;
+    const { message, stack } = failure;
     const node = planNode(plan, base.nodeId);
     const dlq = node.continueOnFail
       ? undefined
-      : await store.addDLQItem({
-          workflowId: base.workflowId,
-          executionId: base.executionId,
-          nodeId: base.nodeId,
-          tenantId: base.tenantId,
-          inputData,
-          error: message,
-          ...(stack === undefined ? {} : { stack }),
-          attempts: attempt,
-        });
-    const r = await store.completeNode(plan, base.executionId, base.nodeId, {
-      type: 'failed',
-      error: message,
-    });
+      : await infra.run(
+          `dead-letter item of node '${base.nodeId}'`,
+          () =>
+            store.addDLQItem({
+              workflowId: base.workflowId,
+              executionId: base.executionId,
+              nodeId: base.nodeId,
+              tenantId: base.tenantId,
+              inputData: failure.inputData,
+              error: message,
+              ...(stack === undefined ? {} : { stack }),
+              attempts: run.attempt,
+            }),
+          run.lease,
+        );
+    let calls = 0;
+    const r = await infra.run(
+      `failure of node '${base.nodeId}'`,
+      () => {
+        calls += 1;
+        return store.completeNode(
+          plan,
+          base.executionId,
+          base.nodeId,
+          { type: 'failed', error: message },
+          undefined,
+          run.runToken === undefined ? undefined : { runToken: run.runToken },
+        );
+      },
+      run.lease,
+    );
     if (!r.recorded) {
-      if (dlq) await store.removeDLQItem(dlq.id);
-      return;
+      // This run's own retried write may have recorded it: keep the item then.
+      if (dlq && (r.fenced || calls === 1)) {
+        await infra.run('removal of a dead-letter item', () => store.removeDLQItem(dlq.id));
+      }
+      return this.#notRecorded(plan, base, run, r, calls);
     }
     this.#ctx.events.emit('node:failed', {
       ...base,
-      attempt,
+      attempt: run.attempt,
       error: message,
       final: true,
       timestamp: new Date().toISOString(),
     });
     if (r.ready.length > 0) {
-      const execution = await store.getExecution(base.executionId);
-      await this.#ctx.enqueuer.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, {
-        priority: execution?.priority,
-      });
+      const execution = await infra.run(`read of execution ${base.executionId}`, () =>
+        store.getExecution(base.executionId),
+      );
+      await infra.run(`enqueue after the failure of node '${base.nodeId}'`, () =>
+        this.#ctx.enqueuer.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, {
+          priority: execution?.priority,
+        }),
+      );
     }
-    await this.#afterRecord(plan, base, r, maybeChild, message);
+    await this.#afterRecord(plan, base, r, run, message);
   }
 
   /** Announces the nodes an outcome skipped and, when it finished the execution, its end. */
@@ -218,9 +310,10 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     plan: WorkflowPlan,
     base: NodeRef,
     r: CompleteNodeResult,
-    maybeChild: boolean,
+    run: RecordingRun,
     error?: string,
   ): Promise<void> {
+    const { maybeChild } = run;
     const timestamp = new Date().toISOString();
     const { events } = this.#ctx;
     for (const s of r.skipped) {
@@ -246,7 +339,12 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     } else {
       this.#ctx.handoffs.drop(executionId);
       this.#ctx.channel.publish({ kind: 'abort', executionId, reason: 'failed' });
-      events.emit('workflow:failed', { ...exec, error: error ?? 'failed', nodeId: base.nodeId });
+      events.emit('workflow:failed', {
+        ...exec,
+        error: error ?? 'failed',
+        nodeId: base.nodeId,
+        eventId: failedEventId(base, run.attempt),
+      });
       void log('error', `execution failed: ${error ?? ''}`).catch(() => {});
     }
     await this.#ctx.finisher.executionFinished(executionId, plan, status, maybeChild);

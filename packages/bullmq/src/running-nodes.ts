@@ -2,7 +2,7 @@ import { NodeRunCancelledError, NodeTimeoutError } from '@spane/core';
 import type { Handoffs } from './handoffs.js';
 
 /** Why a running node was told to stop. */
-export type AbortKind = 'cancelled' | 'failed' | 'shutdown' | 'timeout';
+export type AbortKind = 'cancelled' | 'failed' | 'shutdown' | 'timeout' | 'lock-lost';
 
 /** What {@link RunningNodes} needs: the handoffs to drop with an execution's abort. */
 export interface RunningNodesContext {

@@ -1,13 +1,8 @@
-import {
-  type BeginNodeRunResult,
-  type ExecutionStore,
-  isTerminalStatus,
-  type WorkflowPlan,
-} from '@spane/core';
+import { type BeginNodeRunResult, isTerminalStatus, type WorkflowPlan } from '@spane/core';
 import type { Job } from 'bullmq';
-import type { NodeEnqueuer } from './node-enqueuer.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { ParkedJobs } from './parked-jobs.js';
+import type { RecordedWork } from './recorded-work.js';
 import type { SubWorkflows } from './sub-workflow-node.js';
 
 /** A begin the store refused. */
@@ -15,11 +10,11 @@ export type RefusedBegin = Extract<BeginNodeRunResult, { started: false }>;
 
 /** What {@link UnstartedJobs} needs. */
 export interface UnstartedJobsContext {
-  store: Pick<ExecutionStore, 'getExecution'>;
   parked: Pick<ParkedJobs, 'park'>;
   /** Tells a waiting parent node that its child execution finished. */
   subWorkflows: Pick<SubWorkflows, 'onFinished'>;
-  enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
+  /** Follows up an outcome a crashed run recorded. */
+  recorded: Pick<RecordedWork, 'resume'>;
 }
 
 /**
@@ -49,33 +44,22 @@ export class UnstartedJobs {
       begun.executionStatus !== undefined &&
       isTerminalStatus(begun.executionStatus)
     ) {
-      // Maybe the run that finished this execution died before telling its parent node
-      // (when it is a sub-workflow): this re-run of its job does it.
-      await this.#ctx.subWorkflows.onFinished(executionId);
+      // Maybe the run that finished this execution died before announcing it and telling
+      // its parent node (when it is a sub-workflow): this re-run of its job does it.
+      if (begun.executionStatus === 'cancelled') {
+        await this.#ctx.subWorkflows.onFinished(executionId);
+      } else {
+        await this.#ctx.recorded.resume(plan, { executionId, nodeId });
+      }
       return;
     }
     if (
       begun.reason === 'node-not-runnable' &&
       (begun.nodeStatus === 'completed' || begun.nodeStatus === 'failed')
     ) {
-      await this.#enqueueLostChildren(plan, executionId, nodeId);
+      // A previous run recorded the node's outcome but may have died before its events
+      // and its children's jobs.
+      await this.#ctx.recorded.resume(plan, { executionId, nodeId });
     }
-  }
-
-  /**
-   * A previous run recorded the node's result but may have died before enqueueing the
-   * children: enqueue those still queued (a job that exists is not added twice).
-   */
-  async #enqueueLostChildren(plan: WorkflowPlan, executionId: string, nodeId: string) {
-    const execution = await this.#ctx.store.getExecution(executionId);
-    if (!execution || (execution.status !== 'running' && execution.status !== 'pending')) return;
-    // A child its completion started is `running` and may have no job either.
-    const queued = (plan.children.get(nodeId) ?? []).filter((c) => {
-      const status = execution.nodeResults[c]?.status;
-      return status === 'queued' || status === 'running';
-    });
-    await this.#ctx.enqueuer.enqueueNodes(plan, executionId, queued, execution.tenantId, {
-      priority: execution.priority,
-    });
   }
 }

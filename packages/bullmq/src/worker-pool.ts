@@ -11,6 +11,7 @@ import {
 import type { ResolvedEngineOptions } from './engine-options.js';
 import type { ExecutionControl } from './execution-control.js';
 import type { Handoffs } from './handoffs.js';
+import type { JobLeases } from './job-leases.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import type { NodeRunner } from './node-runner.js';
@@ -35,6 +36,8 @@ export interface WorkerPoolContext {
   control: Pick<ExecutionControl, 'workflowTimedOut'>;
   /** Starts what a schedule's firing starts. */
   triggers: Pick<TriggerDispatch, 'scheduleFired'>;
+  /** Follows the node workers' lock renewals. */
+  leases: Pick<JobLeases, 'watch'>;
 }
 
 /**
@@ -121,6 +124,7 @@ export class WorkerPool {
     worker.on('failed', (job, err) => {
       if (job) void runner.onJobGivenUp(job, err);
     });
+    this.#ctx.leases.watch(worker);
     worker.on('error', (err) => options.logger.warn('worker error', { error: err.message }));
     return worker;
   }

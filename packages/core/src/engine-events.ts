@@ -1,6 +1,16 @@
 import type { SkipReason } from './execution-schema.js';
 
 interface ExecutionEventBase {
+  /**
+   * Identifies the occurrence: events are delivered at least once (a run that takes over
+   * from one that died after its commit sends its events again), and a repeat carries the
+   * same id — listeners that must act once deduplicate by it. Deterministic for events a
+   * re-run can repeat: `'<event>:<executionId>'` for `workflow:started`, `workflow:completed`
+   * and `workflow:cancelled`; `'<event>:<executionId>:<nodeId>:<attempt>'` for node events
+   * with an attempt and for `workflow:failed`; `'node:skipped:<executionId>:<nodeId>'`;
+   * random for `workflow:paused` and `workflow:resumed`.
+   */
+  eventId: string;
   executionId: string;
   workflowId: string;
   tenantId: string;
@@ -58,3 +68,8 @@ export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = Object.freeze([
 
 /** A synchronous listener of one engine event. */
 export type EngineEventListener<E extends EngineEventName> = (payload: EngineEventMap[E]) => void;
+
+/** An event's payload as an emitter gives it: its `eventId` is derived when left out. */
+export type EngineEventInput<E extends EngineEventName> = Omit<EngineEventMap[E], 'eventId'> & {
+  eventId?: string;
+};

@@ -318,9 +318,10 @@ brandClass(NodeTimeoutError, 'NodeTimeoutError');
 /**
  * Why a running node was told to stop by the engine (not by its own code): its execution
  * was cancelled (`cancelled`, also by a workflow timeout), failed on another node
- * (`failed`), or its worker is shutting down (`shutdown`).
+ * (`failed`), its worker is shutting down (`shutdown`), or its worker lost the job's lock
+ * (`lock-lost`: the node runs again elsewhere and this run's outcome would be refused).
  */
-export type NodeRunCancelReason = 'cancelled' | 'failed' | 'shutdown';
+export type NodeRunCancelReason = 'cancelled' | 'failed' | 'shutdown' | 'lock-lost';
 
 /**
  * The reason of `ctx.signal` when the engine stops a running node: a framework outcome,
@@ -331,7 +332,7 @@ export class NodeRunCancelledError extends SpaneError {
   /** Why the run was stopped. */
   readonly reason: NodeRunCancelReason;
   constructor(reason: NodeRunCancelReason) {
-    super('CANCELLED', reason === 'shutdown' ? 'worker shutting down' : `execution ${reason}`, {
+    super('CANCELLED', cancelMessage(reason), {
       details: { reason },
     });
     this.name = 'AbortError';
@@ -339,6 +340,12 @@ export class NodeRunCancelledError extends SpaneError {
   }
 }
 brandClass(NodeRunCancelledError, 'NodeRunCancelledError');
+
+function cancelMessage(reason: NodeRunCancelReason): string {
+  if (reason === 'shutdown') return 'worker shutting down';
+  if (reason === 'lock-lost') return "the worker lost the node's lock; it runs again elsewhere";
+  return `execution ${reason}`;
+}
 
 /** Sub-workflow nesting went past the depth limit. */
 export class DepthLimitExceededError extends SpaneError {

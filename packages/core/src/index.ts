@@ -2,6 +2,7 @@ export { canonicalJson, contentHash } from './canonical-json.js';
 export { deletePath, getPath, hasPath, parsePath, setPath } from './dotted-path.js';
 export {
   ENGINE_EVENT_NAMES,
+  type EngineEventInput,
   type EngineEventListener,
   type EngineEventMap,
   type EngineEventName,

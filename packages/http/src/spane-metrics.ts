@@ -1,10 +1,12 @@
 import type { EngineEventMap, IWorkflowEngine, QueueStats } from '@spane/core';
 import { type Counter, type Gauge, type Histogram, Registry } from 'prom-client';
+import { RecentEventIds } from './recent-event-ids.js';
 import {
   defineExecutionCounters,
   defineHttpMetrics,
   defineNodeMetrics,
   defineQueueGauges,
+  type ExecutionCounter,
   type ExecutionCounters,
   type NodeMetrics,
 } from './spane-metric-definitions.js';
@@ -30,6 +32,8 @@ export class SpaneMetrics {
   readonly #tenantCounters: Counter<'tenant' | 'workflow_id'>[] = [];
   readonly #offs: (() => void)[] = [];
   readonly #starts = new Map<string, number>();
+  /** Events already counted (a repeat of an event is not counted again). */
+  readonly #seen = new RecentEventIds();
   readonly #httpRequests: Counter<'method' | 'route' | 'status_code'>;
   readonly #httpDuration: Histogram<'method' | 'route'>;
   readonly sseStreams: Gauge;
@@ -49,7 +53,10 @@ export class SpaneMetrics {
     this.#httpDuration = http.duration;
     this.sseStreams = http.sseStreams;
     defineQueueGauges(this.registry, () => this.#queueStats(engine));
-    this.#offs.push(...countExecutions(engine, executions), ...this.#observeNodes(engine, nodes));
+    this.#offs.push(
+      ...countExecutions(engine, executions, this.#seen),
+      ...this.#observeNodes(engine, nodes),
+    );
   }
 
   /** Counts one HTTP response. `route` is the route pattern (or `unmatched`), never the raw URL. */
@@ -96,11 +103,13 @@ export class SpaneMetrics {
       engine.on('node:started', (p) => this.#rememberStart(p)),
       engine.on('node:completed', (p) => {
         this.#starts.delete(attemptKey(p));
+        if (!this.#seen.first(p.eventId)) return;
         const labels = { node_type: p.nodeType, status: 'completed' };
         runs.inc(labels);
         duration.observe(labels, p.durationMs / 1000);
       }),
       engine.on('node:failed', (p) => {
+        if (!this.#seen.first(p.eventId)) return;
         const labels = { node_type: p.nodeType, status: 'failed' };
         runs.inc(labels);
         const startedAt = this.#starts.get(attemptKey(p));
@@ -114,7 +123,9 @@ export class SpaneMetrics {
         this.#starts.delete(attemptKey(p));
         runs.inc({ node_type: p.nodeType, status: 'retrying' });
       }),
-      engine.on('node:skipped', (p) => runs.inc({ node_type: p.nodeType, status: 'skipped' })),
+      engine.on('node:skipped', (p) => {
+        if (this.#seen.first(p.eventId)) runs.inc({ node_type: p.nodeType, status: 'skipped' });
+      }),
     ];
   }
 
@@ -139,16 +150,21 @@ export class SpaneMetrics {
 }
 
 /** Counts the workflow lifecycle events by tenant and workflow; returns the listeners' removers. */
-function countExecutions(engine: IWorkflowEngine, counters: ExecutionCounters): (() => void)[] {
-  const labels = (p: { tenantId: string; workflowId: string }) => ({
-    tenant: p.tenantId,
-    workflow_id: p.workflowId,
-  });
+function countExecutions(
+  engine: IWorkflowEngine,
+  counters: ExecutionCounters,
+  seen: RecentEventIds,
+): (() => void)[] {
+  const count =
+    (counter: ExecutionCounter) =>
+    (p: { eventId?: string; tenantId: string; workflowId: string }): void => {
+      if (seen.first(p.eventId)) counter.inc({ tenant: p.tenantId, workflow_id: p.workflowId });
+    };
   return [
-    engine.on('workflow:started', (p) => counters.started.inc(labels(p))),
-    engine.on('workflow:completed', (p) => counters.completed.inc(labels(p))),
-    engine.on('workflow:failed', (p) => counters.failed.inc(labels(p))),
-    engine.on('workflow:cancelled', (p) => counters.cancelled.inc(labels(p))),
+    engine.on('workflow:started', count(counters.started)),
+    engine.on('workflow:completed', count(counters.completed)),
+    engine.on('workflow:failed', count(counters.failed)),
+    engine.on('workflow:cancelled', count(counters.cancelled)),
   ];
 }
 

@@ -2,6 +2,8 @@
  * A second engine process for the multi-process tests: the same Redis prefix and Postgres
  * schema as the test, its own registry. Prints `ready` when its workers run, and
  * `running <executionId> <nodeId>` when a `hang` node starts (which then never returns).
+ * With SPANE_DIE_AFTER_COMMIT=<nodeId> it kills itself (SIGKILL) as soon as the store
+ * has recorded that node's outcome: a crash between a commit and what follows it.
  */
 import { NodeRegistry } from '@spane/core';
 import { PostgresExecutionStore } from '@spane/store-postgres';
@@ -12,6 +14,15 @@ const store = new PostgresExecutionStore({
   connectionString: env.DATABASE_URL!,
   schema: env.SPANE_SCHEMA!,
 });
+const dieAfter = env.SPANE_DIE_AFTER_COMMIT;
+if (dieAfter) {
+  const complete = store.completeNode.bind(store);
+  store.completeNode = async (...args) => {
+    const r = await complete(...args);
+    if (args[2] === dieAfter && r.recorded) process.kill(process.pid, 'SIGKILL');
+    return r;
+  };
+}
 const registry = new NodeRegistry();
 registry.register('step', {
   execute: async (ctx) => {

@@ -22,6 +22,8 @@ export async function spawnEngine(env: {
   hang?: boolean;
   stepMs?: number;
   concurrency?: number;
+  /** The process SIGKILLs itself right after the store recorded this node's outcome. */
+  dieAfterCommit?: string;
 }): Promise<EngineProcess> {
   const child = spawn(process.execPath, ['--conditions=@spane/source', '--import', 'tsx', script], {
     env: {
@@ -33,6 +35,7 @@ export async function spawnEngine(env: {
       SPANE_HANG: env.hang ? '1' : '0',
       SPANE_STEP_MS: String(env.stepMs ?? 0),
       SPANE_CONCURRENCY: String(env.concurrency ?? 4),
+      SPANE_DIE_AFTER_COMMIT: env.dieAfterCommit ?? '',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

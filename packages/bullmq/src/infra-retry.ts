@@ -1,0 +1,123 @@
+import { isSpaneError } from '@spane/core';
+import type { EngineLogger } from './engine-options.js';
+
+/** Ends a wait for a call that may never answer (a stopped database, a stalled Redis). */
+const CALL_TIMEOUT_MS = 30_000;
+const FIRST_DELAY_MS = 50;
+const MAX_DELAY_MS = 2_000;
+
+/** When a retrying run stops: its job's lock is gone, or the engine is closing. */
+export interface RetryWhile {
+  /** True once the caller no longer holds what it retries for (e.g. its job's lock). */
+  readonly lost: boolean;
+}
+
+/**
+ * A store or Redis call that failed (or did not answer) for longer than the engine's
+ * `infraRetryMs`, or while its run lost its lock or the engine closed. Not the executor's
+ * failure: the node's job is left to be run again, its retry budget untouched.
+ */
+export class InfrastructureError extends Error {
+  /** The last error of the call. */
+  override readonly cause: unknown;
+
+  constructor(what: string, cause: unknown, reason: string) {
+    super(`${what} failed (${reason}): ${errorText(cause)}`);
+    this.name = 'InfrastructureError';
+    this.cause = cause;
+  }
+}
+
+/** A call that did not answer within {@link CALL_TIMEOUT_MS}. */
+class CallTimeoutError extends Error {
+  constructor() {
+    super(`no answer within ${CALL_TIMEOUT_MS} ms`);
+  }
+}
+
+/** What {@link InfraRetry} needs. */
+export interface InfraRetryContext {
+  logger: EngineLogger;
+  /** The longest a call is retried (the engine's `infraRetryMs`). */
+  limitMs: number;
+  /** True once the engine is closing: retries stop. */
+  closing(): boolean;
+}
+
+/**
+ * Retries store and Redis calls of node runs that fail for infrastructure reasons (a lost
+ * connection, a restarted database, no answer), with a capped exponential backoff, a log
+ * line when they start and stop failing, and a count for metrics. SPANE's own typed errors
+ * (a missing execution, an invalid transition…) are answers, not failures: they are thrown
+ * at once. The calls retried must be safe to repeat (run tokens make begins and
+ * completions so).
+ */
+export class InfraRetry {
+  readonly #ctx: InfraRetryContext;
+  #retries = 0;
+
+  constructor(ctx: InfraRetryContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Retries of failed store and Redis calls since the engine started. */
+  get retries(): number {
+    return this.#retries;
+  }
+
+  /**
+   * Runs `op` until it answers, retrying infrastructure errors while `until` holds, the
+   * engine is open and `limitMs` has not passed.
+   * @throws the op's SPANE error at once | InfrastructureError when retrying stopped
+   */
+  async run<T>(what: string, op: () => Promise<T>, until?: RetryWhile): Promise<T> {
+    const started = Date.now();
+    let delay = FIRST_DELAY_MS;
+    let failures = 0;
+    for (;;) {
+      try {
+        const value = await answerWithin(op);
+        if (failures > 0) {
+          this.#ctx.logger.warn(`${what} succeeded again`, {
+            failures,
+            afterMs: Date.now() - started,
+          });
+        }
+        return value;
+      } catch (error) {
+        if (isSpaneError(error)) throw error;
+        failures += 1;
+        this.#retries += 1;
+        const reason = until?.lost
+          ? 'the run lost its lock'
+          : this.#ctx.closing()
+            ? 'the engine is closing'
+            : Date.now() - started + delay > this.#ctx.limitMs
+              ? `still failing after ${Date.now() - started} ms`
+              : undefined;
+        if (reason) throw new InfrastructureError(what, error, reason);
+        if (failures === 1 || failures % 20 === 0) {
+          this.#ctx.logger.warn(`${what} failed; retrying (infrastructure error)`, {
+            error: errorText(error),
+            failures,
+          });
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, MAX_DELAY_MS);
+      }
+    }
+  }
+}
+
+/** `op()`, or a CallTimeoutError when it has not answered within CALL_TIMEOUT_MS. */
+function answerWithin<T>(op: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CallTimeoutError()), CALL_TIMEOUT_MS);
+  });
+  return Promise.race([op(), timeout]).finally(() => clearTimeout(timer));
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

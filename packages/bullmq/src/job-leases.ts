@@ -1,0 +1,108 @@
+/**
+ * A node job's lock as this process knows it: held while BullMQ renews it in time; lost
+ * when a renewal is refused (another worker took the job after it stalled) or when none
+ * has succeeded for nearly a lock's duration (Redis stalled or unreachable: the lock may
+ * have expired there). A run whose lease is lost stops: its executor is aborted, it records
+ * nothing more, and the job is left to the run that took it over.
+ */
+export class JobLease {
+  #lost = false;
+  #renewedAt: number;
+  readonly #listeners: (() => void)[] = [];
+
+  constructor(
+    readonly jobId: string,
+    now: number,
+  ) {
+    this.#renewedAt = now;
+  }
+
+  /** True once the lock is known or presumed lost. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  /** Calls `listener` once when the lease is lost (at once if it already is). */
+  onLost(listener: () => void): void {
+    if (this.#lost) listener();
+    else this.#listeners.push(listener);
+  }
+
+  /** @internal A renewal succeeded now. */
+  renewed(now: number): void {
+    this.#renewedAt = now;
+  }
+
+  /** @internal Whether the last renewal is older than `maxAgeMs` at `now`. */
+  staleAt(now: number, maxAgeMs: number): boolean {
+    return now - this.#renewedAt > maxAgeMs;
+  }
+
+  /** @internal Marks the lease lost and tells its listeners. */
+  lose(): void {
+    if (this.#lost) return;
+    this.#lost = true;
+    for (const listener of this.#listeners.splice(0)) listener();
+  }
+}
+
+/** The lock events of BullMQ workers (`locksRenewed`, `lockRenewalFailed`). */
+export interface LockEvents {
+  on(event: 'locksRenewed', listener: (renewed: { jobIds: string[] }) => void): unknown;
+  on(event: 'lockRenewalFailed', listener: (jobIds: string[]) => void): unknown;
+}
+
+/**
+ * The leases of the node jobs this process runs, kept from its workers' lock events and a
+ * check every quarter lock: a lease with no successful renewal for 90% of `lockDurationMs`
+ * is presumed lost (BullMQ renews every quarter to half lock while Redis answers).
+ */
+export class JobLeases {
+  readonly #leases = new Map<string, JobLease>();
+  readonly #maxAgeMs: number;
+  readonly #checkEveryMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(lockDurationMs: number) {
+    this.#maxAgeMs = lockDurationMs * 0.9;
+    this.#checkEveryMs = Math.max(50, Math.floor(lockDurationMs / 4));
+  }
+
+  /** Follows a worker's lock events. */
+  watch(worker: LockEvents): void {
+    worker.on('locksRenewed', ({ jobIds }) => {
+      const now = Date.now();
+      for (const id of jobIds) this.#leases.get(id)?.renewed(now);
+    });
+    worker.on('lockRenewalFailed', (jobIds) => {
+      for (const id of jobIds) this.#leases.get(id)?.lose();
+    });
+  }
+
+  /** A lease for a job this process began processing (its lock taken about now). */
+  take(jobId: string): JobLease {
+    const lease = new JobLease(jobId, Date.now());
+    this.#leases.set(jobId, lease);
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#check(), this.#checkEveryMs);
+      this.#timer.unref();
+    }
+    return lease;
+  }
+
+  /** The job left this process's worker: its lease is no longer followed. */
+  release(lease: JobLease): void {
+    if (this.#leases.get(lease.jobId) === lease) this.#leases.delete(lease.jobId);
+    if (this.#leases.size === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #check(): void {
+    const now = Date.now();
+    for (const lease of this.#leases.values()) {
+      if (lease.staleAt(now, this.#maxAgeMs)) lease.lose();
+    }
+  }
+}
