@@ -44,6 +44,7 @@ describe('events', () => {
     const id = await h.engine.enqueueWorkflow('observed');
     await until(() => completed.length === 1, 5_000, 'workflow:completed at the observer');
     expect(completed[0]).toEqual({
+      eventId: `workflow:completed:${id}`,
       executionId: id,
       workflowId: 'observed',
       tenantId: 'default',
@@ -54,6 +55,10 @@ describe('events', () => {
       [id, 'B', 'step', 1],
     ]);
     for (const e of nodeCompleted) expect(e.durationMs).toBeGreaterThanOrEqual(0);
+    expect(nodeCompleted.map((e) => e.eventId)).toEqual([
+      `node:completed:${id}:A:1`,
+      `node:completed:${id}:B:1`,
+    ]);
     expect(calls).toBe(2);
   });
 

@@ -1,5 +1,6 @@
 import {
   type ExecutionStore,
+  InvalidArgumentError,
   NodeRegistry,
   NonRetryableError,
   WorkflowValidationError,
@@ -325,7 +326,9 @@ describe('a parent whose child finished while its engine died', () => {
   /**
    * A store whose `completeNode` throws right after committing the call that finishes an
    * execution of `workflowId` (once): for the engine, the same as dying at that instant —
-   * the child is finished in the store, its parent was not told.
+   * the child is finished in the store, its parent was not told. (A SPANE error, which the
+   * engine takes as the store's answer: an infrastructure error would be retried, and the
+   * retry would find the outcome recorded and tell the parent at once.)
    */
   function dyingAfterChildFinishes(store: ExecutionStore, workflowId: string): ExecutionStore {
     let armed = true;
@@ -336,7 +339,7 @@ describe('a parent whose child finished while its engine died', () => {
             const r = await target.completeNode(...args);
             if (armed && r.finished && args[0].workflowId === workflowId) {
               armed = false;
-              throw new Error('connection lost after commit');
+              throw new InvalidArgumentError('died right after the commit');
             }
             return r;
           };
