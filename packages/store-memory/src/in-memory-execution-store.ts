@@ -177,10 +177,11 @@ export class InMemoryExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     attempt?: number,
+    runToken?: string,
   ): Promise<BeginNodeRunResult> {
     const record = this.#executions.get(executionId);
     if (!record) return { started: false, reason: 'not-found' };
-    return beginRun(record, plan, nodeId, attempt, this.#iso);
+    return beginRun(record, plan, nodeId, attempt, runToken, this.#iso);
   }
 
   async completeNode(
@@ -194,7 +195,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     // The transition, without awaiting anything: atomic on the event loop.
     const record = this.#executions.get(executionId);
     if (!record) throw new ExecutionNotFoundError(executionId);
-    const result = completeRun(record, plan, nodeId, outcome, options?.start, this.#iso);
+    const result = completeRun(record, plan, nodeId, outcome, options ?? {}, this.#iso);
     if (result.finished) this.#retention.finished(executionId);
     if (telemetry) await this.recordSpan(telemetry.span, telemetry.logs);
     return result;
@@ -204,10 +205,10 @@ export class InMemoryExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     status: 'queued' | 'delayed' | 'waiting',
-    options: { error?: string } = {},
+    options: { error?: string; runToken?: string } = {},
   ): Promise<boolean> {
     const record = this.#executions.get(executionId);
-    return record ? setWaitStatus(record, nodeId, status, options.error) : false;
+    return record ? setWaitStatus(record, nodeId, status, options) : false;
   }
 
   async setExecutionStatus(
