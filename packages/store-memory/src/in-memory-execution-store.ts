@@ -37,6 +37,7 @@ import { MemoryDeadLetters } from './memory-dead-letters.js';
 import { MemoryRetention } from './memory-retention.js';
 import { MemoryTelemetry } from './memory-telemetry.js';
 import { MemoryWorkflows } from './memory-workflows.js';
+import { checkRunToken } from './node-run-tokens.js';
 import { beginRun, completeRun, setWaitStatus } from './node-run-transitions.js';
 import { Sequence } from './sequence.js';
 import { tenantKey } from './tenant-key.js';
@@ -129,6 +130,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
   // ── executions ───────────────────────────────────────────────────────
 
   async createExecution(input: CreateExecutionInput): Promise<CreateExecutionResult> {
+    checkRunToken(input.runToken);
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
     if (input.idempotencyKey !== undefined) {
       const existing = this.#idempotency.get(tenantKey(tenantId, input.idempotencyKey));
@@ -179,6 +181,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     attempt?: number,
     runToken?: string,
   ): Promise<BeginNodeRunResult> {
+    checkRunToken(runToken);
     const record = this.#executions.get(executionId);
     if (!record) return { started: false, reason: 'not-found' };
     return beginRun(record, plan, nodeId, attempt, runToken, this.#iso);
@@ -192,6 +195,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     telemetry?: NodeTelemetry,
     options?: CompleteNodeOptions,
   ): Promise<CompleteNodeResult> {
+    checkRunToken(options?.runToken);
     // The transition, without awaiting anything: atomic on the event loop.
     const record = this.#executions.get(executionId);
     if (!record) throw new ExecutionNotFoundError(executionId);
@@ -207,6 +211,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
     status: 'queued' | 'delayed' | 'waiting',
     options: { error?: string; runToken?: string } = {},
   ): Promise<boolean> {
+    checkRunToken(options.runToken);
     const record = this.#executions.get(executionId);
     return record ? setWaitStatus(record, nodeId, status, options) : false;
   }

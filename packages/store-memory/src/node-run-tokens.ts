@@ -1,4 +1,4 @@
-import { startedRunToken } from '@spane/core/store';
+import { InvalidArgumentError, startedRunToken } from '@spane/core/store';
 
 /**
  * The run tokens holding an execution's nodes (fencing, see `ExecutionStore.beginNodeRun`).
@@ -36,5 +36,15 @@ export class RunTokens {
   /** No run holds the node any more (it was settled, cancelled, queued or reset). */
   release(nodeId: string): void {
     this.#byNode.delete(nodeId);
+  }
+}
+
+/**
+ * Checks a call's run token. @throws InvalidArgumentError unless it is absent or a
+ * non-empty string.
+ */
+export function checkRunToken(runToken: string | undefined): void {
+  if (runToken !== undefined && (typeof runToken !== 'string' || runToken.length === 0)) {
+    throw new InvalidArgumentError('runToken must be a non-empty string');
   }
 }

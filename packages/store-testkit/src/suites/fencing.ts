@@ -1,7 +1,7 @@
-import { type NodeOutcome, type Span, startedRunToken } from '@spane/core';
+import { InvalidArgumentError, type NodeOutcome, type Span, startedRunToken } from '@spane/core';
 import { describe, expect, it } from 'vitest';
 import { branchPlan, chainPlan, failurePlan } from '../fixtures.js';
-import { mustGet, nodeStatuses, saveAndCreate, uid } from '../helpers.js';
+import { mustGet, nodeStatuses, rejectionOf, saveAndCreate, uid } from '../helpers.js';
 import type { SuiteContext } from '../types.js';
 import { fencedStartTests } from './fencing-starts.js';
 import {
@@ -174,6 +174,38 @@ export function fencingSuite(ctx: SuiteContext): void {
       });
     });
 
+    it('a late completion racing a re-run begin: exactly one of them wins, and the result says which', async () => {
+      const store = ctx.store();
+      const plan = chainPlan(uid('wf'));
+      // Fires every edge, and fails hard (which reads the node's neighbours first).
+      const outcomes: NodeOutcome[] = [
+        { type: 'completed', data: 'late' },
+        { type: 'failed', error: 'late' },
+      ];
+      const races = outcomes.flatMap((outcome) =>
+        Array.from({ length: 16 }, async () => {
+          const id = (await saveAndCreate(store, plan)).execution.executionId;
+          const [zombie, rerun] = [token(), token()];
+          await beginAs(store, plan, id, 'A', zombie);
+          const [completed, begun] = await Promise.all([
+            completeAs(store, plan, id, 'A', zombie, outcome),
+            store.beginNodeRun(plan, id, 'A', undefined, rerun),
+          ]);
+          const node = (await mustGet(store, id)).nodeResults.A!;
+          if (completed.recorded) {
+            // The completion came first: the re-run finds the node settled.
+            expect(begun, outcome.type).toMatchObject({ started: false });
+            expect(node.status).toBe(outcome.type);
+          } else {
+            expectFenced(completed);
+            expect(begun, outcome.type).toMatchObject({ started: true, attempt: 2 });
+            expect(node).toMatchObject({ status: 'running', attempts: 2 });
+          }
+        }),
+      );
+      await Promise.all(races);
+    });
+
     it('a delayed or waiting node keeps its holder: another run is fenced, an unfenced outcome is not', async () => {
       const store = ctx.store();
       const plan = chainPlan(uid('wf'));
@@ -305,6 +337,30 @@ export function fencingSuite(ctx: SuiteContext): void {
       expect(text).not.toContain(creator);
       expect(text).not.toContain(startedRunToken(run, 'B'));
       expect(text.toLowerCase()).not.toMatch(/run_?token/);
+    });
+
+    it('a runToken that is not a non-empty string is refused with InvalidArgumentError, changing nothing', async () => {
+      const store = ctx.store();
+      const plan = chainPlan(uid('wf'));
+      const id = (await saveAndCreate(store, plan)).execution.executionId;
+      const run = token();
+      await beginAs(store, plan, id, 'A', run);
+      const before = await mustGet(store, id);
+      for (const bad of ['', 42, null] as unknown as string[]) {
+        const label = JSON.stringify(bad);
+        const refused = [
+          store.beginNodeRun(plan, id, 'A', undefined, bad),
+          completeAs(store, plan, id, 'A', bad),
+          completeAs(store, plan, id, 'A', bad, { type: 'failed', error: 'x' }),
+          store.setNodeStatus(id, 'A', 'delayed', { runToken: bad }),
+          store.createExecution({ plan, start: ['A'], runToken: bad }),
+        ];
+        for (const call of refused) {
+          expect(await rejectionOf(call), label).toBeInstanceOf(InvalidArgumentError);
+        }
+      }
+      expect(comparable(await mustGet(store, id))).toEqual(comparable(before));
+      expectFenced(await completeAs(store, plan, id, 'A', token()));
     });
 
     fencedStartTests(ctx);
