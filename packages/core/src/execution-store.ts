@@ -362,7 +362,15 @@ export interface ExecutionStore {
    * call whose first reply was lost). A node `running` under another token or none (a
    * re-run after a crash, or a duplicate of a run that lost its lock) gets attempt
    * `max(attempt, attempts + 1)`, so that two runs never share an attempt number, and
-   * the earlier run is fenced out. Without `runToken` the node is held by no token.
+   * the earlier run is fenced out. A `queued`, `delayed` or `waiting` node gets
+   * `attempt` (or `attempts + 1`) as without a token, whoever held it. Without
+   * `runToken` the node is held by no token.
+   * A node held by no token (begun without one, or started by a write without one)
+   * accepts any caller's token. Only a `running`, `delayed` or `waiting` node is held:
+   * every change that moves a node to another status — settled, cancelled, queued (by
+   * `setNodeStatus` or `retryFailedNode`) — releases it. Tokens are internal to the
+   * store: no method returns them.
+   * @throws InvalidArgumentError when `runToken` is given and is not a non-empty string.
    */
   beginNodeRun(
     plan: WorkflowPlan,
@@ -384,7 +392,9 @@ export interface ExecutionStore {
    * exactly one receives `recorded: true` (re-recording is a no-op returning false);
    * exactly one caller receives `finished: true`.
    * With `options.runToken` the call is fenced: a node `running`, `delayed` or `waiting`
-   * under another run's token is not touched and the result says `fenced: true`.
+   * under another run's token is not touched and the result says `fenced: true` (its
+   * `telemetry` is still written); a node held by no token accepts it. A settled or
+   * cancelled node is refused without `fenced`, whatever the token.
    * Accepted while the execution is `pending`, `running` or `paused`, for a node that is
    * not settled or cancelled; otherwise returns `recorded: false`. Bumps the execution's
    * `version` only when its status changes.
@@ -409,6 +419,8 @@ export interface ExecutionStore {
    * (a retry waiting for its time, a delay node, a sub-workflow node). Returns false
    * when the node is settled or cancelled, or the execution is finished — or, with
    * `runToken`, when the node is held by another run (fencing, see `beginNodeRun`).
+   * `delayed` and `waiting` keep the node's holder (they never make a run hold it);
+   * `queued` releases it.
    */
   setNodeStatus(
     executionId: string,

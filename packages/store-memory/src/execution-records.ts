@@ -8,6 +8,7 @@ import {
   startExecution,
 } from '@spane/core/store';
 import { copy } from './json-copy.js';
+import { RunTokens } from './node-run-tokens.js';
 import type { Sequence } from './sequence.js';
 
 /** An execution as the store keeps it. */
@@ -24,6 +25,11 @@ export interface ExecutionRecord {
   data: Map<string, string>;
   /** Creation order, for newest-first listings and cursors. */
   seq: number;
+  /**
+   * The run token holding each node that a run holds (fencing; see `node-run-tokens.ts`).
+   * Store-internal: never part of `state`, so never returned.
+   */
+  tokens: RunTokens;
 }
 
 /** A new execution's record, with its ready entry nodes and those of them started. */
@@ -81,7 +87,11 @@ export function createExecutionRecord(
     openParents: new OpenParentCounts(plan),
     data: new Map(),
     seq: sequence.next(),
+    tokens: new RunTokens(),
   };
+  if (input.runToken !== undefined) {
+    for (const id of started) record.tokens.holdStarted(id, input.runToken);
+  }
   return { record, ready: start.ready, started };
 }
 

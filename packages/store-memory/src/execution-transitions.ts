@@ -25,10 +25,11 @@ export function finishExecution(
   state.version += 1;
   if (error !== undefined) state.error = error;
   const { cancelsNode } = statusChangeEffects(status);
-  for (const node of Object.values(state.nodeResults)) {
+  for (const [id, node] of Object.entries(state.nodeResults)) {
     if (cancelsNode(node.status)) {
       node.status = 'cancelled';
       node.finishedAt = now;
+      record.tokens.release(id);
     }
   }
 }
@@ -81,8 +82,8 @@ export function patchMetadata(
 }
 
 /**
- * Applies `retryFailedNode`: requeues the failed node and every cancelled one and runs the
- * execution again. Null when the execution is not failed or the node is not its failure
+ * Applies `retryFailedNode`: requeues the failed node and every cancelled one (held by no
+ * run) and runs the execution again. Null when the execution is not failed or the node is not its failure
  * (the caller takes a reopened execution back from retention).
  */
 export function reopenFailedNode(
@@ -102,6 +103,7 @@ export function reopenFailedNode(
     n.status = 'queued';
     delete n.finishedAt;
     delete n.error;
+    record.tokens.release(id);
   }
   state.status = 'running';
   delete state.error;

@@ -37,6 +37,7 @@ import { MemoryDeadLetters } from './memory-dead-letters.js';
 import { MemoryRetention } from './memory-retention.js';
 import { MemoryTelemetry } from './memory-telemetry.js';
 import { MemoryWorkflows } from './memory-workflows.js';
+import { checkRunToken } from './node-run-tokens.js';
 import { beginRun, completeRun, setWaitStatus } from './node-run-transitions.js';
 import { Sequence } from './sequence.js';
 import { tenantKey } from './tenant-key.js';
@@ -129,6 +130,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
   // ── executions ───────────────────────────────────────────────────────
 
   async createExecution(input: CreateExecutionInput): Promise<CreateExecutionResult> {
+    checkRunToken(input.runToken);
     const tenantId = input.tenantId ?? DEFAULT_TENANT;
     if (input.idempotencyKey !== undefined) {
       const existing = this.#idempotency.get(tenantKey(tenantId, input.idempotencyKey));
@@ -177,10 +179,12 @@ export class InMemoryExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     attempt?: number,
+    runToken?: string,
   ): Promise<BeginNodeRunResult> {
+    checkRunToken(runToken);
     const record = this.#executions.get(executionId);
     if (!record) return { started: false, reason: 'not-found' };
-    return beginRun(record, plan, nodeId, attempt, this.#iso);
+    return beginRun(record, plan, nodeId, attempt, runToken, this.#iso);
   }
 
   async completeNode(
@@ -191,10 +195,11 @@ export class InMemoryExecutionStore implements ExecutionStore {
     telemetry?: NodeTelemetry,
     options?: CompleteNodeOptions,
   ): Promise<CompleteNodeResult> {
+    checkRunToken(options?.runToken);
     // The transition, without awaiting anything: atomic on the event loop.
     const record = this.#executions.get(executionId);
     if (!record) throw new ExecutionNotFoundError(executionId);
-    const result = completeRun(record, plan, nodeId, outcome, options?.start, this.#iso);
+    const result = completeRun(record, plan, nodeId, outcome, options ?? {}, this.#iso);
     if (result.finished) this.#retention.finished(executionId);
     if (telemetry) await this.recordSpan(telemetry.span, telemetry.logs);
     return result;
@@ -204,10 +209,11 @@ export class InMemoryExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     status: 'queued' | 'delayed' | 'waiting',
-    options: { error?: string } = {},
+    options: { error?: string; runToken?: string } = {},
   ): Promise<boolean> {
+    checkRunToken(options.runToken);
     const record = this.#executions.get(executionId);
-    return record ? setWaitStatus(record, nodeId, status, options.error) : false;
+    return record ? setWaitStatus(record, nodeId, status, options) : false;
   }
 
   async setExecutionStatus(

@@ -1,7 +1,9 @@
 import {
   applyNodeOutcome,
   type BeginNodeRunResult,
+  type CompleteNodeOptions,
   type CompleteNodeResult,
+  type ExecutionStatus,
   isFinalNodeStatus,
   isInFlightNodeStatus,
   isSettled,
@@ -18,7 +20,9 @@ import { copy } from './json-copy.js';
 
 /**
  * Applies `beginNodeRun` to an execution: starts the run of a queued (or started) node and
- * returns its input.
+ * returns its input. With `runToken` the run holds the node (fencing): a node already
+ * running under that token is returned unchanged; one running under another token or none
+ * gets an attempt past its last. Without, the node is held by no token.
  * @param now - the time, as ISO-8601 text.
  */
 export function beginRun(
@@ -26,6 +30,7 @@ export function beginRun(
   plan: WorkflowPlan,
   nodeId: string,
   attempt: number | undefined,
+  runToken: string | undefined,
   now: () => string,
 ): BeginNodeRunResult {
   const { state } = record;
@@ -42,22 +47,43 @@ export function beginRun(
     if (node) result.nodeStatus = node.status;
     return result;
   }
-  const at = now();
-  node.status = 'running';
-  node.attempts = attempt ?? node.attempts + 1;
-  node.startedAt = at;
-  if (state.status === 'pending') {
-    state.status = 'running';
-    state.startedAt = at;
-    state.version += 1;
+  const sameRun =
+    runToken !== undefined &&
+    node.status === 'running' &&
+    record.tokens.holder(nodeId) === runToken;
+  if (!sameRun) {
+    const next = node.attempts + 1;
+    // Another run holds the node, or it crashed: this run must not reuse its number.
+    const rerun = runToken !== undefined && node.status === 'running';
+    node.attempts = rerun ? Math.max(attempt ?? next, next) : (attempt ?? next);
+    const at = now();
+    node.status = 'running';
+    node.startedAt = at;
+    record.tokens.hold(nodeId, runToken);
+    if (state.status === 'pending') {
+      state.status = 'running';
+      state.startedAt = at;
+      state.version += 1;
+    }
   }
+  return startedRun(record, plan, nodeId, node.attempts);
+}
+
+/** The result of a run that started (or was found started): its input and the execution's fields. */
+function startedRun(
+  record: ExecutionRecord,
+  plan: WorkflowPlan,
+  nodeId: string,
+  attempt: number,
+): BeginNodeRunResult {
+  const { state } = record;
   // Fresh objects only: parents' outputs are parsed from their text, and an entry node's
   // input is this copy of the initial data (one object, as the PostgreSQL store returns).
   const initialData = copy(state.initialData);
   const input = resolveNodeInput(plan, nodeId, (id) => withData(record, id), initialData);
   const result: BeginNodeRunResult = {
     started: true,
-    attempt: node.attempts,
+    attempt,
     inputData: input.inputData,
     previousResults: input.previousResults,
     initialData,
@@ -73,7 +99,8 @@ export function beginRun(
  * Applies `completeNode` to an execution (the outcome only, no telemetry): records it,
  * settles what it settles, queues the ready children or starts those named in `start`, and
  * finishes the execution when it is done. `result.finished` tells the caller to hand the
- * execution to retention.
+ * execution to retention. With `options.runToken`, a node another run holds is not touched
+ * (`fenced: true`).
  * @param now - the time, as ISO-8601 text.
  */
 export function completeRun(
@@ -81,10 +108,11 @@ export function completeRun(
   plan: WorkflowPlan,
   nodeId: string,
   outcome: NodeOutcome,
-  start: readonly string[] | undefined,
+  options: CompleteNodeOptions,
   now: () => string,
 ): CompleteNodeResult {
   const { state } = record;
+  const { start, runToken } = options;
   const node = state.nodeResults[nodeId];
   if (
     isTerminalStatus(state.status) ||
@@ -92,14 +120,9 @@ export function completeRun(
     isSettled(node.status) ||
     node.status === 'cancelled'
   ) {
-    return {
-      recorded: false,
-      ready: [],
-      skipped: [],
-      executionStatus: state.status,
-      finished: false,
-    };
+    return notRecorded(state.status);
   }
+  if (record.tokens.fences(nodeId, runToken)) return { ...notRecorded(state.status), fenced: true };
   // Serialized before anything changes: an output JSON cannot hold fails the call cleanly.
   const data =
     outcome.type === 'skipped' || outcome.data === undefined
@@ -123,7 +146,7 @@ export function completeRun(
   } else if (outcome.type === 'failed') {
     node.error = outcome.error;
   }
-  const started = queueOrStart(record, t.ready, start, at);
+  const started = queueOrStart(record, t.ready, options, at);
   record.remaining = t.remaining;
   let finished = false;
   if (t.status === 'completed') {
@@ -145,10 +168,16 @@ export function completeRun(
   return result;
 }
 
-/** Writes the statuses of the nodes a transition settled. */
+/** The result of a completion that records nothing. */
+function notRecorded(executionStatus: ExecutionStatus): CompleteNodeResult {
+  return { recorded: false, ready: [], skipped: [], executionStatus, finished: false };
+}
+
+/** Writes the statuses of the nodes a transition settled (no run holds them any more). */
 function settle(record: ExecutionRecord, settled: readonly SettledNode[], now: string): void {
   for (const s of settled) {
     const n = record.state.nodeResults[s.nodeId]!;
+    record.tokens.release(s.nodeId);
     n.status = s.status;
     n.finishedAt = now;
     if (s.skipReason !== undefined) n.skipReason = s.skipReason;
@@ -156,11 +185,14 @@ function settle(record: ExecutionRecord, settled: readonly SettledNode[], now: s
   }
 }
 
-/** Starts the ready nodes named in `start` (unless paused), queues the others; returns the started. */
+/**
+ * Starts the ready nodes named in `start` (unless paused), each held by the derived token of
+ * `runToken`; queues the others. Returns the started.
+ */
 function queueOrStart(
   record: ExecutionRecord,
   ready: readonly string[],
-  start: readonly string[] | undefined,
+  { start, runToken }: CompleteNodeOptions,
   now: string,
 ): string[] {
   const { state } = record;
@@ -172,25 +204,33 @@ function queueOrStart(
       node.status = 'running';
       node.attempts = 1;
       node.startedAt = now;
+      record.tokens.holdStarted(id, runToken);
       started.push(id);
     } else {
       node.status = 'queued';
+      record.tokens.release(id);
     }
   }
   return started;
 }
 
-/** Applies `setNodeStatus`: false when the execution is finished or the node final or unknown. */
+/**
+ * Applies `setNodeStatus`: false when the execution is finished, the node final or unknown,
+ * or held by another run than `runToken`. A `delayed` or `waiting` node keeps its holder; a
+ * `queued` one is held by no run.
+ */
 export function setWaitStatus(
   record: ExecutionRecord,
   nodeId: string,
   status: 'queued' | 'delayed' | 'waiting',
-  error: string | undefined,
+  options: { error?: string; runToken?: string },
 ): boolean {
   const node = record.state.nodeResults[nodeId];
   if (!node || isTerminalStatus(record.state.status)) return false;
   if (isFinalNodeStatus(node.status)) return false;
+  if (record.tokens.fences(nodeId, options.runToken)) return false;
   node.status = status;
-  if (error !== undefined) node.error = error;
+  if (status === 'queued') record.tokens.release(nodeId);
+  if (options.error !== undefined) node.error = options.error;
   return true;
 }

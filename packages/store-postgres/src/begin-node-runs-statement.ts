@@ -4,9 +4,14 @@ import type { Tables } from './tables.js';
 
 /**
  * Starts one or more node runs: per run $1 execution, $2 node, $3 attempt (or NULL:
- * count up); $4/$5 pairs (run's position from 1, node id) naming the node and its
- * parents, whose rows come back. Commits without waiting for the disk
- * (`set_config(…, true)` is local to this statement's transaction).
+ * count up), $6 run token (or NULL: held by no run); $4/$5 pairs (run's position from 1,
+ * node id) naming the node and its parents, whose rows come back. Commits without waiting
+ * for the disk (`set_config(…, true)` is local to this statement's transaction).
+ *
+ * Fencing: a node already `running` under the run's token is left as it is (its stored
+ * attempt comes back); with a token, a node `running` under another token or none gets
+ * `max(attempt, attempts + 1)`. The node row's update re-reads a row changed since the
+ * statement's snapshot (READ COMMITTED), so concurrent runs never share a number.
  */
 export function beginNodeRunsText({
   executions,
@@ -14,13 +19,20 @@ export function beginNodeRunsText({
 }: Pick<Tables, 'executions' | 'nodes'>): string {
   const active = sql`${IN_FLIGHT_NODE_STATUSES}`.text;
   const now = NOW.text;
+  const same = `s.status = 'running' AND s.run_token = r.run_token`;
   return `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
       r AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::int[])
-          WITH ORDINALITY AS r(execution_id, node_id, attempts, i)),
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $6::text[])
+          WITH ORDINALITY AS r(execution_id, node_id, attempts, run_token, i)),
       n AS (
         UPDATE ${nodes.text} AS s SET status = 'running',
-          attempts = COALESCE(r.attempts, s.attempts + 1), started_at = ${now}
+          attempts = CASE
+            WHEN ${same} THEN s.attempts
+            WHEN r.run_token IS NOT NULL AND s.status = 'running'
+              THEN GREATEST(COALESCE(r.attempts, 0), s.attempts + 1)
+            ELSE COALESCE(r.attempts, s.attempts + 1) END,
+          started_at = CASE WHEN ${same} THEN s.started_at ELSE ${now} END,
+          run_token = r.run_token
         FROM r
         WHERE s.execution_id = r.execution_id AND s.node_id = r.node_id
           AND s.status = ANY(${active})

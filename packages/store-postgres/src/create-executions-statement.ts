@@ -6,7 +6,8 @@ import type { Tables } from './tables.js';
  * tenant, workflow, version, initial data and metadata as jsonb text, parent execution
  * and node, depth, priority, idempotency key, remaining) and $19 its status ('running'
  * when an entry node starts with it, else 'pending'); per node $13–$18 (execution,
- * node, ordinal, status, skip reason, open parents) — a `running` node has attempt 1.
+ * node, ordinal, status, skip reason, open parents) and $20 the token holding it (or
+ * NULL) — a `running` node has attempt 1.
  * An execution that conflicts (its id or its idempotency key) is not in the result and
  * nothing of it is written.
  */
@@ -35,13 +36,14 @@ export function createExecutionsText({
         RETURNING execution_id, created_at),
       n AS (
         INSERT INTO ${nodes.text} (execution_id, node_id, ordinal, status, skip_reason,
-          finished_at, open_parents, attempts, started_at)
+          finished_at, open_parents, attempts, started_at, run_token)
         SELECT e.execution_id, w.node_id, w.ordinal, w.status, w.skip_reason,
           CASE WHEN w.status = 'skipped' THEN e.created_at END, w.open_parents,
           CASE WHEN w.status = 'running' THEN 1 ELSE 0 END,
-          CASE WHEN w.status = 'running' THEN e.created_at END
+          CASE WHEN w.status = 'running' THEN e.created_at END, w.run_token
         FROM e JOIN unnest($13::text[], $14::text[], $15::int[], $16::text[], $17::text[],
-          $18::int[]) AS w(execution_id, node_id, ordinal, status, skip_reason, open_parents)
+          $18::int[], $20::text[])
+          AS w(execution_id, node_id, ordinal, status, skip_reason, open_parents, run_token)
           ON w.execution_id = e.execution_id)
       SELECT json_object_agg(execution_id,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text AS created

@@ -10,9 +10,10 @@ import {
   type NodeStatus,
   type SkipReason,
   startExecution,
+  startedRunToken,
 } from '@spane/core/store';
 import type { Batcher } from './batcher.js';
-import { integer } from './call-arguments.js';
+import { integer, runTokenArgument } from './call-arguments.js';
 import type { Database } from './db.js';
 import { type ExecutionReadContext, readExecution } from './execution-reads.js';
 import type { HotStatements } from './hot-statements.js';
@@ -27,8 +28,8 @@ export interface PendingCreate {
   executionId: string;
   /** $2–$12 and $19 of the `create` statement. */
   values: readonly unknown[];
-  /** Its node rows: node, status, skip reason, open parents. */
-  nodes: readonly (readonly [string, string, string | null, number])[];
+  /** Its node rows: node, status, skip reason, open parents, the token holding it. */
+  nodes: readonly (readonly [string, string, string | null, number, string | null])[];
 }
 
 /** What {@link createExecution} uses. */
@@ -63,6 +64,8 @@ interface StartingNodes {
   statuses: string[];
   reasons: (string | null)[];
   openParents: number[];
+  /** The token holding each node: `startedRunToken(runToken, id)` for a started one. */
+  tokens: (string | null)[];
 }
 
 /** The arguments of a call with their defaults. @throws InvalidArgumentError for bad ones. */
@@ -79,10 +82,14 @@ function createCall(input: CreateExecutionInput): CreateCall {
   return { input, plan, tenantId, executionId, depth, priority, metadata };
 }
 
-/** The rows the nodes of `plan` start with, the entry nodes of `requested` running. */
+/**
+ * The rows the nodes of `plan` start with, the entry nodes of `requested` running (held by
+ * the token derived from `runToken`, if given).
+ */
 function startingNodes(
   plan: WorkflowPlan,
   requested: readonly string[] | undefined,
+  runToken: string | null,
 ): StartingNodes {
   const start = startExecution(plan);
   const ready = new Set(start.ready);
@@ -102,7 +109,10 @@ function startingNodes(
   const openParents = plan.nodeIds.map(
     (id) => (plan.parents.get(id) ?? []).filter((p) => !skipped.has(p)).length,
   );
-  return { start, started, statuses, reasons, openParents };
+  const tokens = plan.nodeIds.map((id) =>
+    runToken !== null && started.includes(id) ? startedRunToken(runToken, id) : null,
+  );
+  return { start, started, statuses, reasons, openParents, tokens };
 }
 
 /**
@@ -128,7 +138,14 @@ function pendingCreate(call: CreateCall, nodes: StartingNodes): PendingCreate {
       nodes.started.length > 0 ? 'running' : 'pending',
     ],
     nodes: plan.nodeIds.map(
-      (id, i) => [id, nodes.statuses[i]!, nodes.reasons[i]!, nodes.openParents[i]!] as const,
+      (id, i) =>
+        [
+          id,
+          nodes.statuses[i]!,
+          nodes.reasons[i]!,
+          nodes.openParents[i]!,
+          nodes.tokens[i]!,
+        ] as const,
     ),
   };
 }
@@ -234,7 +251,7 @@ export async function createExecution(
   input: CreateExecutionInput,
 ): Promise<CreateExecutionResult> {
   const call = createCall(input);
-  const nodes = startingNodes(call.plan, input.start);
+  const nodes = startingNodes(call.plan, input.start, runTokenArgument(input.runToken));
   const pending = pendingCreate(call, nodes);
   for (let attempt = 0; attempt < 3; attempt++) {
     // With the calls in flight with it, in one statement; undefined after a conflict.
@@ -252,13 +269,14 @@ export async function writeCreates(
   batch: readonly PendingCreate[],
 ): Promise<(string | undefined)[]> {
   const nodes = batch.flatMap((b) =>
-    b.nodes.map((n, i) => [b.executionId, n[0], i + 1, n[1], n[2], n[3]] as const),
+    b.nodes.map((n, i) => [b.executionId, n[0], i + 1, n[1], n[2], n[3], n[4]] as const),
   );
   const [row] = await ctx.db.prepared(ctx.statements.create, [
     batch.map((b) => b.executionId),
     ...Array.from({ length: 11 }, (_, i) => batch.map((b) => b.values[i])),
     ...Array.from({ length: 6 }, (_, i) => nodes.map((n) => n[i])),
     batch.map((b) => b.values[11]),
+    nodes.map((n) => n[6]),
   ]);
   const created = JSON.parse(opt(row!, 'created') ?? '{}') as Record<string, string>;
   return batch.map((b) => created[b.executionId]);

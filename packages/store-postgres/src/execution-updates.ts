@@ -58,7 +58,7 @@ export async function setExecutionStatus(
   }
   const update = cancel
     ? sql`WITH e AS (UPDATE ${executions} SET ${join(sets)} WHERE ${allowed} RETURNING 1)
-            UPDATE ${nodes} SET status = 'cancelled', finished_at = ${NOW}
+            UPDATE ${nodes} SET status = 'cancelled', finished_at = ${NOW}, run_token = NULL
             WHERE ${id} AND ${cancel} AND EXISTS (SELECT 1 FROM e)`
     : sql`UPDATE ${executions} SET ${join(sets)} WHERE ${allowed}`;
   const [, before, , after, nodeRows] = await ctx.db.write([
@@ -114,7 +114,7 @@ export async function updateExecutionMetadata(
 
 /**
  * `ExecutionStore.retryFailedNode`: queues a failed execution's failed node again, with the
- * nodes its failure cancelled; null when the execution or node is not failed.
+ * nodes its failure cancelled (held by no run); null when the execution or node is not failed.
  */
 export async function retryFailedNode(
   ctx: ExecutionUpdateContext,
@@ -131,7 +131,8 @@ export async function retryFailedNode(
             WHERE e.${id} AND e.status = 'failed' AND n.node_id = ${nodeId}
               AND n.status = 'failed' AND NOT n.continued_on_fail),
           u AS (
-            UPDATE ${nodes} SET status = 'queued', finished_at = NULL, error = NULL
+            UPDATE ${nodes}
+            SET status = 'queued', finished_at = NULL, error = NULL, run_token = NULL
             WHERE ${id} AND (node_id = ${nodeId} OR status = 'cancelled')
               AND EXISTS (SELECT 1 FROM ok)
             RETURNING node_id, ordinal),

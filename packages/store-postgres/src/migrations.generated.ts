@@ -139,4 +139,12 @@ CREATE INDEX "spans_execution_idx" ON "spans" USING btree ("execution_id","start
     hash: 'dfa2591b38dba0739cf76c6e0d21e50293e7533f0c5dcc4047d29a862b0fecb9',
     sql: `ALTER TABLE "node_states" ADD COLUMN "open_parents" integer DEFAULT 0 NOT NULL;`,
   },
+  {
+    tag: '0002_node_run_token',
+    idx: 2,
+    when: 1796402529972,
+    breakpoints: true,
+    hash: '18df06affddd1e6c8d5e29d1203f5a62479b2657e83bb23df368ae44145d9fef',
+    sql: `ALTER TABLE "node_states" ADD COLUMN "run_token" text;`,
+  },
 ];

@@ -1,13 +1,15 @@
 import {
+  type CompleteNodeOptions,
   type CompleteNodeResult,
   ExecutionNotFoundError,
   type ExecutionStatus,
   InvalidArgumentError,
   type NodeOutcome,
   type NodeTelemetry,
+  startedRunToken,
 } from '@spane/core/store';
 import { type Batcher, Failure } from './batcher.js';
-import { integer } from './call-arguments.js';
+import { integer, runTokenArgument } from './call-arguments.js';
 import type { Database, Row } from './db.js';
 import type { HotStatements } from './hot-statements.js';
 import { opt } from './row-mapping.js';
@@ -28,6 +30,8 @@ export interface PendingCompletion {
   hasData: boolean;
   nextNodes: string | null;
   error: string | null;
+  /** The completing run's token (fencing), or null. */
+  runToken: string | null;
   /** id, node type, attempt, start, end, status, error */
   span:
     | readonly [string, string | null, number, string, string | null, string, string | null]
@@ -56,6 +60,8 @@ interface CompletionRow {
   after: Record<string, [ExecutionStatus, number]>;
   /** The completions recorded. */
   recorded: Set<string>;
+  /** The completions refused because another run holds their node. */
+  fenced: Set<string>;
   /** The children made ready. */
   queued: Set<string>;
   /** The children started. */
@@ -68,6 +74,7 @@ interface CompletionRow {
  * (of any executions; one commit), like `beginNodeRun` calls: a busy worker makes a round
  * trip per batch rather than per node, and a wide fan-in does not queue every completion on
  * the execution row's lock in the server.
+ * With `options.runToken` the completion is fenced (see `completeNodesText`).
  * @throws InvalidArgumentError (synchronously) for a value PostgreSQL cannot store, or
  * telemetry of another node.
  */
@@ -78,8 +85,9 @@ export function completeFiringAll(
   outcome: Exclude<NodeOutcome, { type: 'skipped' }>,
   children: readonly string[],
   telemetry: NodeTelemetry | undefined,
-  start: readonly string[] | undefined,
+  options: CompleteNodeOptions,
 ): Promise<CompleteNodeResult> {
+  const { start } = options;
   // Checked before any I/O: a value PostgreSQL cannot store fails up front.
   checkText(executionId);
   checkText(nodeId);
@@ -104,6 +112,7 @@ export function completeFiringAll(
         ? jsonText([...outcome.nextNodes], `nextNodes of node '${nodeId}'`)
         : null,
     error: outcome.type === 'failed' ? checkText(outcome.error) : null,
+    runToken: runTokenArgument(options.runToken),
     span: span && [
       checkText(span.spanId),
       checkText(span.nodeType ?? null),
@@ -146,15 +155,12 @@ function completionParameters(batch: readonly PendingCompletion[]): unknown[] {
     }
   }
   const edges = batch.flatMap((b) =>
-    b.children.map(
-      (c, i) =>
-        [
-          b.executionId,
-          b.nodeId,
-          c,
-          b.start[i]! && reached.get(`${b.executionId}\u0000${c}`) === 1,
-        ] as const,
-    ),
+    b.children.map((c, i) => {
+      const start = b.start[i]! && reached.get(`${b.executionId}\u0000${c}`) === 1;
+      // The token holding the child if it starts: derived from the completing run's.
+      const token = start && b.runToken !== null ? startedRunToken(b.runToken, c) : null;
+      return [b.executionId, b.nodeId, c, start, token] as const;
+    }),
   );
   const spans = batch.filter((b) => b.span !== undefined);
   const logs = batch.flatMap((b) => b.logs.map((l) => [b.executionId, ...l] as const));
@@ -176,6 +182,8 @@ function completionParameters(batch: readonly PendingCompletion[]): unknown[] {
     ...Array.from({ length: 9 }, (_, i) => column(spanRows, i)),
     ...Array.from({ length: 6 }, (_, i) => column(logs, i)),
     edges.map((e) => e[3]),
+    batch.map((b) => b.runToken),
+    edges.map((e) => e[4]),
   ];
 }
 
@@ -193,6 +201,7 @@ function parseCompletionRow(row: Row): CompletionRow {
     before,
     after,
     recorded: pairs('recorded'),
+    fenced: pairs('fenced'),
     queued: pairs('ready'),
     started: pairs('started'),
   };
@@ -201,7 +210,7 @@ function parseCompletionRow(row: Row): CompletionRow {
 /** Each completion's result (or failure), in batch order. */
 function completionResults(
   batch: readonly PendingCompletion[],
-  { before, after, recorded, queued, started }: CompletionRow,
+  { before, after, recorded, fenced, queued, started }: CompletionRow,
 ): (CompleteNodeResult | Failure)[] {
   const lastRecorded = new Map<string, PendingCompletion>();
   for (const b of batch) {
@@ -211,14 +220,17 @@ function completionResults(
     const status = before[b.executionId];
     if (status === undefined) return new Failure(new ExecutionNotFoundError(b.executionId));
     const changed = after[b.executionId];
-    if (!recorded.has(`${b.executionId}\u0000${b.nodeId}`)) {
-      return {
+    const key = `${b.executionId}\u0000${b.nodeId}`;
+    if (!recorded.has(key)) {
+      const result: CompleteNodeResult = {
         recorded: false,
         ready: [],
         skipped: [],
         executionStatus: changed?.[0] ?? status,
         finished: false,
       };
+      if (fenced.has(key)) result.fenced = true;
+      return result;
     }
     // A child made ready by several nodes of the batch is reported by the first of them.
     const ready = b.children.filter((c) => queued.delete(`${b.executionId}\u0000${c}`));

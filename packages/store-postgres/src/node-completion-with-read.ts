@@ -1,6 +1,7 @@
 import type { WorkflowPlan } from '@spane/core';
 import {
   applyNodeOutcome,
+  type CompleteNodeOptions,
   type CompleteNodeResult,
   ExecutionNotFoundError,
   type ExecutionStatus,
@@ -11,10 +12,12 @@ import {
   type NodeSnapshot,
   type NodeTelemetry,
   type SettledNode,
+  startedRunToken,
   type TransitionResult,
 } from '@spane/core/store';
+import { runTokenArgument } from './call-arguments.js';
 import type { Database, Session } from './db.js';
-import { str, toSnapshot } from './row-mapping.js';
+import { opt, str, toSnapshot } from './row-mapping.js';
 import { join, json, NOW, raw, type Sql, sql } from './sql.js';
 import type { Tables } from './tables.js';
 import { spanWrites } from './telemetry-writes.js';
@@ -44,6 +47,12 @@ interface Completion {
   ofExecution: Sql;
 }
 
+/** How {@link completeWithRead} completes: the call's options, and the kind of outcome. */
+export interface CompletionWithReadOptions extends CompleteNodeOptions {
+  /** The outcome is a failure without `continueOnFail`: it fails the execution. */
+  hardFailure: boolean;
+}
+
 /** The outcome's values as SQL, rendered before any I/O. */
 interface RenderedOutcome {
   data: Sql | undefined;
@@ -57,6 +66,8 @@ type LoadedNodes = Map<string, NodeSnapshot | null>;
 /**
  * Completes the node in two round trips (see above). `hardFailure`: the outcome is a
  * failure without `continueOnFail`, which fails the execution (its children are not read).
+ * With `runToken`, a node another run holds is not touched (`fenced: true`): the first
+ * round trip locks the node's row too, so no begin can take it over meanwhile.
  */
 export function completeWithRead(
   ctx: CompletionWithReadContext,
@@ -65,9 +76,10 @@ export function completeWithRead(
   nodeId: string,
   outcome: NodeOutcome,
   telemetry: NodeTelemetry | undefined,
-  start: readonly string[] | undefined,
-  hardFailure: boolean,
+  options: CompletionWithReadOptions,
 ): Promise<CompleteNodeResult> {
+  const { start, hardFailure } = options;
+  const runToken = runTokenArgument(options.runToken);
   // Rendered before any I/O too: a bad span or log value fails the call up front.
   const telemetryWrites = telemetry ? spanWrites(ctx.tables, telemetry) : [];
   const ofExecution = sql`execution_id = ${executionId}`;
@@ -76,7 +88,7 @@ export function completeWithRead(
   const wanted = wantedNodes(plan, nodeId, hardFailure);
 
   return ctx.db.run(async (session) => {
-    const { status, remaining, loaded } = await lockAndRead(session, call, wanted);
+    const { status, remaining, loaded, holder } = await lockAndRead(session, call, wanted);
     const node = loaded.get(nodeId);
     if (
       isTerminalStatus(status) ||
@@ -86,12 +98,15 @@ export function completeWithRead(
     ) {
       return notRecorded(session, status, telemetryWrites);
     }
+    if (runToken !== null && holder !== null && holder !== runToken) {
+      return { ...(await notRecorded(session, status, telemetryWrites)), fenced: true };
+    }
     const t = await transition(session, call, loaded, wanted, remaining);
     // A paused execution's ready nodes wait for its resume.
     const starts = new Set(status === 'paused' ? [] : t.ready.filter((id) => start?.includes(id)));
     const writes = [
       settledNodeUpdate(call, t.settled[0]!, rendered),
-      ...changedNodesUpdate(call, t, starts),
+      ...changedNodesUpdate(call, t, starts, runToken),
       ...openParentsUpdate(call, t.settled),
       ...executionUpdates(call, t),
     ];
@@ -147,15 +162,29 @@ function readNodes(call: Completion, ids: readonly string[]): Sql {
           FROM ${call.tables.nodes} WHERE ${call.ofExecution} AND node_id = ANY(${ids})`;
 }
 
-/** Opens the transaction, locks the execution row and reads it with the `wanted` node rows. */
+/** What {@link lockAndRead} read. */
+interface LockedRead {
+  status: ExecutionStatus;
+  remaining: number;
+  loaded: LoadedNodes;
+  /** The token holding the node being completed (null: none, or no such node). */
+  holder: string | null;
+}
+
+/**
+ * Opens the transaction, locks the execution row and the completed node's row (against a
+ * begin, which takes no execution lock), and reads them with the `wanted` node rows.
+ */
 async function lockAndRead(
   session: Session,
   call: Completion,
   wanted: ReadonlySet<string>,
-): Promise<{ status: ExecutionStatus; remaining: number; loaded: LoadedNodes }> {
-  const [, execRows, nodeRows] = await session.query(
+): Promise<LockedRead> {
+  const [, execRows, holderRows, nodeRows] = await session.query(
     BEGIN,
     sql`SELECT status, remaining FROM ${call.tables.executions} WHERE ${call.ofExecution} FOR NO KEY UPDATE`,
+    sql`SELECT run_token FROM ${call.tables.nodes}
+          WHERE ${call.ofExecution} AND node_id = ${call.nodeId} FOR NO KEY UPDATE`,
     readNodes(call, [...wanted]),
   );
   const execution = execRows![0];
@@ -163,7 +192,8 @@ async function lockAndRead(
   const status = str(execution, 'status') as ExecutionStatus;
   const loaded: LoadedNodes = new Map();
   for (const row of nodeRows!) loaded.set(str(row, 'node_id'), toSnapshot(row));
-  return { status, remaining: execution.remaining as number, loaded };
+  const holder = opt(holderRows![0] ?? {}, 'run_token') ?? null;
+  return { status, remaining: execution.remaining as number, loaded, holder };
 }
 
 /**
@@ -216,7 +246,11 @@ async function transition(
 /** The update of the completed node's own row. */
 function settledNodeUpdate(call: Completion, first: SettledNode, rendered: RenderedOutcome): Sql {
   const { data, nextNodes, error } = rendered;
-  const sets: Sql[] = [sql`status = ${first.status}`, sql`finished_at = ${NOW}`];
+  const sets: Sql[] = [
+    sql`status = ${first.status}`,
+    sql`finished_at = ${NOW}`,
+    raw('run_token = NULL'),
+  ];
   if (first.skipReason !== undefined) sets.push(sql`skip_reason = ${first.skipReason}`);
   if (first.continuedOnFail) sets.push(raw('continued_on_fail = TRUE'));
   if (data !== undefined) sets.push(sql`data = ${data}`);
@@ -226,19 +260,29 @@ function settledNodeUpdate(call: Completion, first: SettledNode, rendered: Rende
   return sql`UPDATE ${call.tables.nodes} SET ${join(sets)} WHERE ${call.ofExecution} AND node_id = ${call.nodeId}`;
 }
 
-/** The update of the nodes the cascade skipped and of the ready ones (queued, or started). */
+/**
+ * The update of the nodes the cascade skipped and of the ready ones (queued, or started:
+ * held by the token derived from the completing run's `runToken`).
+ */
 function changedNodesUpdate(
   call: Completion,
   t: TransitionResult,
   starts: ReadonlySet<string>,
+  runToken: string | null,
 ): Sql[] {
   const [, ...cascade] = t.settled;
   const changed = [
-    ...cascade.map((s) => ({ id: s.nodeId, status: s.status, reason: s.skipReason ?? null })),
+    ...cascade.map((s) => ({
+      id: s.nodeId,
+      status: s.status,
+      reason: s.skipReason ?? null,
+      token: null,
+    })),
     ...t.ready.map((readyId) => ({
       id: readyId,
       status: starts.has(readyId) ? 'running' : 'queued',
       reason: null,
+      token: starts.has(readyId) && runToken !== null ? startedRunToken(runToken, readyId) : null,
     })),
   ];
   if (changed.length === 0) return [];
@@ -250,9 +294,11 @@ function changedNodesUpdate(
             skip_reason = COALESCE(v.skip_reason, n.skip_reason),
             finished_at = CASE WHEN v.status = 'skipped' THEN ${NOW} ELSE n.finished_at END,
             attempts = CASE WHEN v.status = 'running' THEN 1 ELSE n.attempts END,
-            started_at = CASE WHEN v.status = 'running' THEN ${NOW} ELSE n.started_at END
+            started_at = CASE WHEN v.status = 'running' THEN ${NOW} ELSE n.started_at END,
+            run_token = v.run_token
           FROM unnest(${changed.map((c) => c.id)}, ${changed.map((c) => c.status)},
-                      ${changed.map((c) => c.reason)}) AS v(node_id, status, skip_reason)
+                      ${changed.map((c) => c.reason)}, ${changed.map((c) => c.token)})
+            AS v(node_id, status, skip_reason, run_token)
           WHERE n.${ofExecution} AND n.node_id = v.node_id`,
   ];
 }
@@ -294,7 +340,7 @@ function executionUpdates(call: Completion, t: TransitionResult): Sql[] {
     const message = `Node '${nodeId}' failed: ${outcome.type === 'failed' ? outcome.error : ''}`;
     execSets.push(sql`error = ${message}`);
     writes.push(
-      sql`UPDATE ${nodes} SET status = 'cancelled', finished_at = ${NOW}
+      sql`UPDATE ${nodes} SET status = 'cancelled', finished_at = ${NOW}, run_token = NULL
               WHERE ${ofExecution} AND status = ANY(${IN_FLIGHT_NODE_STATUSES})`,
     );
   }

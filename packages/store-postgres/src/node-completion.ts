@@ -41,7 +41,6 @@ export async function completeNode(
   options?: CompleteNodeOptions,
 ): Promise<CompleteNodeResult> {
   const definition = planNode(plan, nodeId);
-  const start = options?.start;
   const hardFailure = outcome.type === 'failed' && !definition.continueOnFail;
   const children = plan.children.get(nodeId) ?? [];
   // The node as the readiness rules will see it, when the outcome settles it for them.
@@ -61,8 +60,11 @@ export async function completeNode(
       outcome as Exclude<NodeOutcome, { type: 'skipped' }>,
       children,
       telemetry,
-      start,
+      options ?? {},
     );
   }
-  return completeWithRead(ctx, plan, executionId, nodeId, outcome, telemetry, start, hardFailure);
+  return completeWithRead(ctx, plan, executionId, nodeId, outcome, telemetry, {
+    ...options,
+    hardFailure,
+  });
 }

@@ -7,7 +7,7 @@ import {
   resolveNodeInput,
 } from '@spane/core/store';
 import type { Batcher } from './batcher.js';
-import { integer } from './call-arguments.js';
+import { integer, runTokenArgument } from './call-arguments.js';
 import type { Database, Row } from './db.js';
 import type { HotStatements } from './hot-statements.js';
 import { opt, parseJson, str, toSnapshot } from './row-mapping.js';
@@ -22,6 +22,8 @@ export interface PendingBegin {
   nodeId: string;
   parents: readonly string[];
   attempts: number | null;
+  /** The run's token (fencing), or null. */
+  runToken: string | null;
 }
 
 /** What {@link beginNodeRun} uses. */
@@ -43,7 +45,7 @@ export interface BeginWriteContext {
  * lock on the execution row: the node row's lock orders it against a cancel or a failure
  * (which re-check the node's status after waiting for it), and the parents it reads are
  * settled. Committed without waiting for the disk: the mark is redone by the job's re-run
- * if a crash loses it.
+ * if a crash loses it. With `runToken` the run holds the node (see `beginNodeRunsText`).
  */
 export async function beginNodeRun(
   ctx: NodeRunBeginContext,
@@ -51,6 +53,7 @@ export async function beginNodeRun(
   executionId: string,
   nodeId: string,
   attempt?: number,
+  runToken?: string,
 ): Promise<BeginNodeRunResult> {
   const parents = plan.parents.get(nodeId) ?? [];
   const attempts = integer(attempt, 'attempt');
@@ -59,6 +62,7 @@ export async function beginNodeRun(
     nodeId: checkText(nodeId),
     parents,
     attempts: attempts ?? null,
+    runToken: runTokenArgument(runToken),
   });
   const started = execution?.started === null ? undefined : (execution?.started as number);
   const nodeRows = JSON.parse(opt(execution ?? {}, 'nodes') ?? '[]') as Row[];
@@ -136,10 +140,12 @@ export async function writeBegins(
       batch.map((b) => b.attempts),
       pairs.map((p) => p[0]),
       pairs.map((p) => p[1]),
+      batch.map((b) => b.runToken),
     ],
-    // With explicit attempts, running it twice leaves the same state, so it may be
-    // re-run after a connection lost mid-commit; without, attempts would count twice.
-    batch.every((b) => b.attempts !== null),
+    // With explicit attempts, or with tokens (the run's second begin finds it begun),
+    // running it twice leaves the same state, so it may be re-run after a connection lost
+    // mid-commit; otherwise attempts would count twice.
+    batch.every((b) => b.attempts !== null || b.runToken !== null),
   );
   // A run whose execution does not exist comes back without the execution's status.
   return batch.map((_, i) => (rows[i]!.status === null ? undefined : rows[i]));

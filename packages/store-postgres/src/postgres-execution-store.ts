@@ -102,7 +102,8 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
  * lock the execution row first (`SELECT … FOR NO KEY UPDATE`): that row is the
  * serialization point of the execution, which makes the join guarantee hold across
  * connections and processes. `beginNodeRun` takes no execution lock (the node row's
- * lock orders it against a cancel or a failure).
+ * lock orders it against a cancel or a failure). Run tokens (fencing) are kept in the node
+ * rows and decided on under the node row's lock, in the same statements.
  *
  * Round trips per node run: `beginNodeRun` 1; `completeNode` 1 when the outcome fires
  * every edge (each node row keeps an `open_parents` counter), else 2 (plus one per skip
@@ -112,8 +113,9 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
  * Durability: `completeNode`, execution and workflow writes commit synchronously. The
  * `running` mark of `beginNodeRun` and `recordSpan`'s and `appendLogs`' lines commit with
  * `synchronous_commit = off`: a crash of PostgreSQL may lose their last fraction of a
- * second (the node's job runs again anyway; a span or log line may be missing). Spans and
- * lines handed to `completeNode` are as durable as the completion.
+ * second (the node's job runs again anyway; a span or log line may be missing; a run whose
+ * begin was lost may find its completion fenced). Spans and lines handed to `completeNode`
+ * are as durable as the completion.
  *
  * Call {@link PostgresExecutionStore.migrate} once before use (it is safe to call from
  * every process at start-up).
@@ -266,8 +268,9 @@ export class PostgresExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     attempt?: number,
+    runToken?: string,
   ): Promise<BeginNodeRunResult> {
-    return beginNodeRun(this.#ctx, plan, executionId, nodeId, attempt);
+    return beginNodeRun(this.#ctx, plan, executionId, nodeId, attempt, runToken);
   }
 
   completeNode(
@@ -285,7 +288,7 @@ export class PostgresExecutionStore implements ExecutionStore {
     executionId: string,
     nodeId: string,
     status: 'queued' | 'delayed' | 'waiting',
-    options?: { error?: string },
+    options?: { error?: string; runToken?: string },
   ): Promise<boolean> {
     return setNodeStatus(this.#ctx, executionId, nodeId, status, options);
   }

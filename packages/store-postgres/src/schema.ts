@@ -124,6 +124,12 @@ export const nodeStates = pgTable(
      * ready, which lets `completeNode` decide without reading a join's other parents.
      */
     openParents: integer('open_parents').notNull().default(0),
+    /**
+     * The token of the run holding the node (fencing, see `ExecutionStore.beginNodeRun`):
+     * set only while it is `running`, `delayed` or `waiting`; NULL when no run holds it.
+     * Store-internal, never returned.
+     */
+    runToken: text('run_token'),
   },
   (t) => [
     primaryKey({ columns: [t.executionId, t.nodeId] }),

@@ -5,6 +5,7 @@ import { capabilitiesSuite } from './suites/capabilities.js';
 import { dataRoundTripSuite } from './suites/data-round-trip.js';
 import { dlqRetrySuite } from './suites/dlq-retry.js';
 import { executionsSuite } from './suites/executions.js';
+import { fencingSuite } from './suites/fencing.js';
 import { joinConcurrencySuite } from './suites/join-concurrency.js';
 import { logsSpansSuite } from './suites/logs-spans.js';
 import { nodeResultsSuite } from './suites/node-results.js';
@@ -20,6 +21,7 @@ const SUITES: Readonly<Record<StoreSuiteName, (ctx: SuiteContext) => void>> = {
   executions: executionsSuite,
   'node-results': nodeResultsSuite,
   'start-on-complete': startOnCompleteSuite,
+  fencing: fencingSuite,
   'data-round-trip': dataRoundTripSuite,
   'join-concurrency': joinConcurrencySuite,
   'status-transitions': statusTransitionsSuite,

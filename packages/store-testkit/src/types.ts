@@ -6,6 +6,7 @@ export type StoreSuiteName =
   | 'executions'
   | 'node-results'
   | 'start-on-complete'
+  | 'fencing'
   | 'data-round-trip'
   | 'join-concurrency'
   | 'status-transitions'
