@@ -358,13 +358,14 @@ export interface ExecutionStore {
    * Fencing, with `runToken` (unique per run; the engine makes one per job processing):
    * the node becomes held by that token, and only the holder's `completeNode` and
    * `setNodeStatus` calls (given the token) are accepted. A node already `running` under
-   * the same token is returned as it is, unchanged, with its stored attempt (a retried
-   * call whose first reply was lost). A node `running` under another token or none (a
-   * re-run after a crash, or a duplicate of a run that lost its lock) gets attempt
-   * `max(attempt, attempts + 1)`, so that two runs never share an attempt number, and
-   * the earlier run is fenced out. A `queued`, `delayed` or `waiting` node gets
-   * `attempt` (or `attempts + 1`) as without a token, whoever held it. Without
-   * `runToken` the node is held by no token.
+   * the same token is returned as it is, with its stored attempt (a retried call whose
+   * first reply was lost); so is a node `delayed` under the same token (a delay node's
+   * wake continues its run), which becomes `running`. Any other node begun with a token —
+   * `running` under another token or none (a re-run after a crash, or a duplicate of a run
+   * that lost its lock), or `queued`, `delayed` or `waiting` — gets attempt
+   * `max(attempt ?? attempts + 1, attempts + 1)`, so that no two runs ever share an
+   * attempt number, and an earlier run is fenced out. Without `runToken` the attempt is
+   * `attempt` (or `attempts + 1`) and the node is held by no token.
    * A node held by no token (begun without one, or started by a write without one)
    * accepts any caller's token. Only a `running`, `delayed` or `waiting` node is held:
    * every change that moves a node to another status — settled, cancelled, queued (by

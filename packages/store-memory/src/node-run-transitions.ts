@@ -21,8 +21,8 @@ import { copy } from './json-copy.js';
 /**
  * Applies `beginNodeRun` to an execution: starts the run of a queued (or started) node and
  * returns its input. With `runToken` the run holds the node (fencing): a node already
- * running under that token is returned unchanged; one running under another token or none
- * gets an attempt past its last. Without, the node is held by no token.
+ * running (or delayed: a delay node's wake) under that token is returned with its attempt;
+ * any other gets an attempt past its last. Without, the node is held by no token.
  * @param now - the time, as ISO-8601 text.
  */
 export function beginRun(
@@ -49,13 +49,15 @@ export function beginRun(
   }
   const sameRun =
     runToken !== undefined &&
-    node.status === 'running' &&
+    (node.status === 'running' || node.status === 'delayed') &&
     record.tokens.holder(nodeId) === runToken;
-  if (!sameRun) {
+  if (sameRun) {
+    node.status = 'running';
+  } else {
     const next = node.attempts + 1;
-    // Another run holds the node, or it crashed: this run must not reuse its number.
-    const rerun = runToken !== undefined && node.status === 'running';
-    node.attempts = rerun ? Math.max(attempt ?? next, next) : (attempt ?? next);
+    // A run with a token never reuses an earlier run's number (one that crashed, or
+    // still runs without its lock).
+    node.attempts = runToken !== undefined ? Math.max(attempt ?? next, next) : (attempt ?? next);
     const at = now();
     node.status = 'running';
     node.startedAt = at;

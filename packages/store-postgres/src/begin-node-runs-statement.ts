@@ -8,8 +8,8 @@ import type { Tables } from './tables.js';
  * node id) naming the node and its parents, whose rows come back. Commits without waiting
  * for the disk (`set_config(…, true)` is local to this statement's transaction).
  *
- * Fencing: a node already `running` under the run's token is left as it is (its stored
- * attempt comes back); with a token, a node `running` under another token or none gets
+ * Fencing: a node already `running` (or `delayed`: a delay node's wake) under the run's
+ * token keeps its stored attempt; with a token, any other node gets
  * `max(attempt, attempts + 1)`. The node row's update re-reads a row changed since the
  * statement's snapshot (READ COMMITTED), so concurrent runs never share a number.
  */
@@ -19,7 +19,7 @@ export function beginNodeRunsText({
 }: Pick<Tables, 'executions' | 'nodes'>): string {
   const active = sql`${IN_FLIGHT_NODE_STATUSES}`.text;
   const now = NOW.text;
-  const same = `s.status = 'running' AND s.run_token = r.run_token`;
+  const same = `s.status IN ('running', 'delayed') AND s.run_token = r.run_token`;
   return `WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)),
       r AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $6::text[])
@@ -28,7 +28,7 @@ export function beginNodeRunsText({
         UPDATE ${nodes.text} AS s SET status = 'running',
           attempts = CASE
             WHEN ${same} THEN s.attempts
-            WHEN r.run_token IS NOT NULL AND s.status = 'running'
+            WHEN r.run_token IS NOT NULL
               THEN GREATEST(COALESCE(r.attempts, 0), s.attempts + 1)
             ELSE COALESCE(r.attempts, s.attempts + 1) END,
           started_at = CASE WHEN ${same} THEN s.started_at ELSE ${now} END,

@@ -119,7 +119,7 @@ export function fencingSuite(ctx: SuiteContext): void {
       const store = ctx.store();
       const plan = chainPlan(uid('wf'));
       const id = (await saveAndCreate(store, plan)).execution.executionId;
-      // Queued: the attempt asked for, as without a token.
+      // Queued: the attempt asked for, being past the last one.
       expect((await beginAs(store, plan, id, 'A', token(), 3)).attempt).toBe(3);
       expect((await beginAs(store, plan, id, 'A', token(), 2)).attempt).toBe(4);
       expect((await beginAs(store, plan, id, 'A', token(), 7)).attempt).toBe(7);
@@ -222,24 +222,32 @@ export function fencingSuite(ctx: SuiteContext): void {
       }
     });
 
-    it('beginNodeRun of a queued, delayed or waiting node counts up as before and takes the node', async () => {
+    it('beginNodeRun of a queued, delayed or waiting node counts past its last attempt and takes the node; a delay wake continues its run', async () => {
       const store = ctx.store();
       const plan = chainPlan(uid('wf'));
       const id = (await saveAndCreate(store, plan)).execution.executionId;
-      const [first, second, third] = [token(), token(), token()];
+      const [first, second, third, fourth] = [token(), token(), token(), token()];
       expect((await beginAs(store, plan, id, 'A', first)).attempt).toBe(1);
       // A retry waits for its time; the next try (a new processing, a new token) takes over.
       expect(await store.setNodeStatus(id, 'A', 'delayed', { runToken: first })).toBe(true);
       expect((await beginAs(store, plan, id, 'A', second)).attempt).toBe(2);
       expectFenced(await completeAs(store, plan, id, 'A', first));
-      // The same token on a node that is not running is a new run of it.
+      // The same token on a waiting node is a new run of it.
       expect(await store.setNodeStatus(id, 'A', 'waiting', { runToken: second })).toBe(true);
       expect((await beginAs(store, plan, id, 'A', second)).attempt).toBe(3);
-      // An explicit attempt on a delayed node is recorded as asked.
+      // An attempt asked for on a delayed node is recorded when past the last one…
       expect(await store.setNodeStatus(id, 'A', 'delayed', { runToken: second })).toBe(true);
-      expect((await beginAs(store, plan, id, 'A', third, 3)).attempt).toBe(3);
+      expect((await beginAs(store, plan, id, 'A', third, 5)).attempt).toBe(5);
       expectFenced(await completeAs(store, plan, id, 'A', second));
-      expect((await completeAs(store, plan, id, 'A', third)).recorded).toBe(true);
+      // …and never reused when not (a retry counted by the queue after a crash's re-run).
+      expect(await store.setNodeStatus(id, 'A', 'delayed', { runToken: third })).toBe(true);
+      expect((await beginAs(store, plan, id, 'A', fourth, 5)).attempt).toBe(6);
+      // A delay node's wake: delayed under its own token, it continues with its attempt.
+      expect(await store.setNodeStatus(id, 'A', 'delayed', { runToken: fourth })).toBe(true);
+      expect((await beginAs(store, plan, id, 'A', fourth, 6)).attempt).toBe(6);
+      expect((await mustGet(store, id)).nodeResults.A?.status).toBe('running');
+      expectFenced(await completeAs(store, plan, id, 'A', third));
+      expect((await completeAs(store, plan, id, 'A', fourth)).recorded).toBe(true);
     });
 
     it('setNodeStatus with a token is refused while another run holds the node', async () => {
