@@ -1,4 +1,9 @@
-import { DEFAULT_LIMITS, type ExecutionStore, type NodeRegistry } from '@spane/core';
+import {
+  DEFAULT_LIMITS,
+  type EngineFaultCounts,
+  type ExecutionStore,
+  type NodeRegistry,
+} from '@spane/core';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConcurrencyGate } from './concurrency-gate.js';
@@ -38,6 +43,8 @@ import { WorkflowTimeouts } from './workflow-timeouts.js';
 /** The parts of an engine that its facade delegates to. */
 export interface EngineParts {
   store: ExecutionStore;
+  /** Infrastructure faults met and handled, counted by the parts that handle them. */
+  faults: EngineFaultCounts;
   catalogue: WorkflowCatalogue;
   starter: ExecutionStarter;
   control: ExecutionControl;
@@ -84,6 +91,7 @@ interface Execution {
   subWorkflows: SubWorkflows;
   runner: NodeRunner;
   leases: JobLeases;
+  faults: EngineFaultCounts;
   /** Set once the engine closes: node runs stop retrying store and Redis calls. */
   closing: { value: boolean };
 }
@@ -135,6 +143,7 @@ export function assembleEngine(
   const { events, starter, control } = x;
   return {
     store,
+    faults: x.faults,
     catalogue,
     starter,
     control,
@@ -270,10 +279,12 @@ function execution(f: Foundation): Execution {
     logger,
   });
   const closing = { value: false };
+  const faults: EngineFaultCounts = { infraRetries: 0, refusedOutcomes: 0, lostLocks: 0 };
   const infra = new InfraRetry({
     logger,
     limitMs: options.infraRetryMs,
     closing: () => closing.value,
+    faults,
   });
   const recorded = new RecordedWork({ store, enqueuer, events, finisher: control, infra });
   const recorder = new OutcomeRecorder({
@@ -286,6 +297,7 @@ function execution(f: Foundation): Execution {
     infra,
     recorded,
     logger,
+    faults,
   });
   const subWorkflows = new SubWorkflows({
     store,
@@ -300,7 +312,7 @@ function execution(f: Foundation): Execution {
     waitingNodes: recorder,
   });
   control.watchChildren(subWorkflows);
-  const leases = new JobLeases(options.lockDurationMs);
+  const leases = new JobLeases(options.lockDurationMs, faults);
   const runner = new NodeRunner({
     registry,
     store,
@@ -332,6 +344,7 @@ function execution(f: Foundation): Execution {
     subWorkflows,
     runner,
     leases,
+    faults,
     closing,
   };
 }

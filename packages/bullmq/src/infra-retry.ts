@@ -1,4 +1,4 @@
-import { isSpaneError } from '@spane/core';
+import { type EngineFaultCounts, isSpaneError } from '@spane/core';
 import type { EngineLogger } from './engine-options.js';
 
 /** Ends a wait for a call that may never answer (a stopped database, a stalled Redis). */
@@ -42,6 +42,8 @@ export interface InfraRetryContext {
   limitMs: number;
   /** True once the engine is closing: retries stop. */
   closing(): boolean;
+  /** Counts each retry (`infraRetries`). */
+  faults: EngineFaultCounts;
 }
 
 /**
@@ -50,19 +52,13 @@ export interface InfraRetryContext {
  * line when they start and stop failing, and a count for metrics. SPANE's own typed errors
  * (a missing execution, an invalid transition…) are answers, not failures: they are thrown
  * at once. The calls retried must be safe to repeat (run tokens make begins and
- * completions so).
+ * completions so). Each retry is counted in the engine's fault counts.
  */
 export class InfraRetry {
   readonly #ctx: InfraRetryContext;
-  #retries = 0;
 
   constructor(ctx: InfraRetryContext) {
     this.#ctx = ctx;
-  }
-
-  /** Retries of failed store and Redis calls since the engine started. */
-  get retries(): number {
-    return this.#retries;
   }
 
   /**
@@ -87,7 +83,7 @@ export class InfraRetry {
       } catch (error) {
         if (isSpaneError(error)) throw error;
         failures += 1;
-        this.#retries += 1;
+        this.#ctx.faults.infraRetries += 1;
         const reason = until?.lost
           ? 'the run lost its lock'
           : this.#ctx.closing()

@@ -1,3 +1,5 @@
+import type { EngineFaultCounts } from '@spane/core';
+
 /**
  * A node job's lock as this process knows it: held while BullMQ renews it in time; lost
  * when a renewal is refused (another worker took the job after it stalled) or when none
@@ -54,17 +56,22 @@ export interface LockEvents {
 
 /**
  * The leases of the node jobs this process runs, kept from its workers' lock events and a
- * check every quarter lock: a lease with no successful renewal for 90% of `lockDurationMs`
- * is presumed lost (BullMQ renews every quarter to half lock while Redis answers).
+ * check every quarter lock: a lease with no successful renewal for a whole `lockDurationMs`
+ * is lost — the lock has surely expired in Redis by then (it runs from before the renewal
+ * was sent), and another worker may take the job (BullMQ renews every quarter to half
+ * lock while Redis answers).
  */
 export class JobLeases {
   readonly #leases = new Map<string, JobLease>();
   readonly #maxAgeMs: number;
   readonly #checkEveryMs: number;
+  readonly #faults: Pick<EngineFaultCounts, 'lostLocks'>;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(lockDurationMs: number) {
-    this.#maxAgeMs = lockDurationMs * 0.9;
+  /** `faults.lostLocks` counts the leases lost. */
+  constructor(lockDurationMs: number, faults: Pick<EngineFaultCounts, 'lostLocks'>) {
+    this.#faults = faults;
+    this.#maxAgeMs = lockDurationMs;
     this.#checkEveryMs = Math.max(50, Math.floor(lockDurationMs / 4));
   }
 
@@ -82,6 +89,9 @@ export class JobLeases {
   /** A lease for a job this process began processing (its lock taken about now). */
   take(jobId: string): JobLease {
     const lease = new JobLease(jobId, Date.now());
+    lease.onLost(() => {
+      this.#faults.lostLocks += 1;
+    });
     this.#leases.set(jobId, lease);
     if (!this.#timer) {
       this.#timer = setInterval(() => this.#check(), this.#checkEveryMs);

@@ -1,5 +1,6 @@
 import {
   type CompleteNodeResult,
+  type EngineFaultCounts,
   type ExecutionStore,
   type LogEntry,
   type NodeTelemetry,
@@ -83,6 +84,8 @@ export interface OutcomeRecorderContext {
   /** Follows up an outcome whose write was retried and found already recorded. */
   recorded: Pick<RecordedWork, 'resume'>;
   logger: EngineLogger;
+  /** Counts outcomes refused because another run holds the node. */
+  faults: Pick<EngineFaultCounts, 'refusedOutcomes'>;
 }
 
 /**
@@ -182,6 +185,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     calls: number,
   ): Promise<void> {
     if (r.fenced) {
+      this.#ctx.faults.refusedOutcomes += 1;
       this.#ctx.logger.warn(
         `outcome of node '${base.nodeId}' (attempt ${run.attempt}) refused: another run holds the node`,
         { executionId: base.executionId },

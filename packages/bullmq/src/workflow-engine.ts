@@ -2,6 +2,7 @@ import type {
   DLQItem,
   EngineEventListener,
   EngineEventName,
+  EngineFaultCounts,
   EngineHealth,
   EnqueueOptions,
   ExecutionFilter,
@@ -315,6 +316,14 @@ export class WorkflowEngine implements IWorkflowEngine {
   /** Checks Redis (a PING), the store (its `ping`) and this process's workers, each within 2 s. */
   async checkHealth(): Promise<EngineHealth> {
     return this.#parts.observability.health();
+  }
+
+  /**
+   * Infrastructure faults this process met and handled since it started: store and Redis
+   * calls retried, outcomes refused to runs that lost their node, runs stopped by a lost lock.
+   */
+  getFaultCounts(): EngineFaultCounts {
+    return { ...this.#parts.faults };
   }
 
   /** The execution's log lines, in order. @throws ExecutionNotFoundError */

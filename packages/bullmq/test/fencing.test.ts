@@ -62,6 +62,7 @@ it('a run that loses its lock in a Redis stall is aborted, and the run that take
     const reason = await aborted.promise;
     expect(reason).toBeInstanceOf(NodeRunCancelledError);
     expect((reason as NodeRunCancelledError).reason).toBe('lock-lost');
+    expect(stalled.getFaultCounts().lostLocks).toBe(1);
     await until(() => runs.some((r) => r.engine === 2 && r.nodeId === 'N'), 15_000, 'N re-run');
     proxy.release();
     const state = await h.engine.waitForExecution(id, { timeoutMs: 15_000 });

@@ -98,6 +98,8 @@ it('a store outage after a successful executor records its result when the store
   expect(runs.filter((r) => r.nodeId === 'B')).toEqual([{ nodeId: 'B', attempt: 1 }]);
   expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 1 });
   expect(runs.filter((r) => r.nodeId === 'C')).toHaveLength(1);
+  // The failed store calls were retried by the engine (and counted), not by BullMQ.
+  expect(engine.getFaultCounts().infraRetries).toBeGreaterThan(0);
 });
 
 it('a store outage longer than the retry budget strands no execution: every one completes, every node runs once', async () => {

@@ -41,9 +41,10 @@ it('re-enqueues from the store the work Redis lost in a FLUSHALL, and the execut
   expect(calls.A).toBe(1);
   expect(calls.C).toBe(1);
   expect(calls.D).toBe(1);
-  // B ran again after the flush; its result was recorded once, by the second run.
+  // B ran again after the flush; its result was recorded once, by the second run — the
+  // next attempt (the first run still held B and lost its lock with the flush).
   expect(calls.B).toBe(2);
-  expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 1 });
+  expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 2 });
 });
 
 it('reconcile leaves existing jobs alone', async ({ harness }) => {

@@ -362,10 +362,12 @@ export interface ExecutionStore {
    * first reply was lost); so is a node `delayed` under the same token (a delay node's
    * wake continues its run), which becomes `running`. Any other node begun with a token —
    * `running` under another token or none (a re-run after a crash, or a duplicate of a run
-   * that lost its lock), or `queued`, `delayed` or `waiting` — gets attempt
+   * that lost its lock), `delayed` or `waiting` — gets attempt
    * `max(attempt ?? attempts + 1, attempts + 1)`, so that no two runs ever share an
-   * attempt number, and an earlier run is fenced out. Without `runToken` the attempt is
-   * `attempt` (or `attempts + 1`) and the node is held by no token.
+   * attempt number, and an earlier run is fenced out. A `queued` node (never run since it
+   * was queued, e.g. a started node whose job was parked by a pause) and any node begun
+   * without `runToken` get `attempt` (or `attempts + 1`); without a token the node is held
+   * by no token.
    * A node held by no token (begun without one, or started by a write without one)
    * accepts any caller's token. Only a `running`, `delayed` or `waiting` node is held:
    * every change that moves a node to another status — settled, cancelled, queued (by

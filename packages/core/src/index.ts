@@ -107,6 +107,7 @@ export {
   type WorkflowValidationResult,
 } from './validate-workflow.js';
 export type {
+  EngineFaultCounts,
   EngineHealth,
   EnqueueOptions,
   IWorkflowEngine,

@@ -56,6 +56,18 @@ export interface EngineHealth {
 }
 
 /**
+ * Infrastructure faults this engine process met and handled since it started (counters).
+ */
+export interface EngineFaultCounts {
+  /** Store and Redis calls of node runs retried after an infrastructure error. */
+  infraRetries: number;
+  /** Outcomes the store refused because another run held the node (fenced runs). */
+  refusedOutcomes: number;
+  /** Node runs stopped because their worker lost the job's lock. */
+  lostLocks: number;
+}
+
+/**
  * What `@spane/http` (or any other front end) needs of an engine. `WorkflowEngine` in
  * `@spane/bullmq` implements it; a front end depends only on this interface.
  *
@@ -166,6 +178,8 @@ export interface IWorkflowEngine {
 
   /** Checks Redis (a PING), the store (`ping`) and this process's workers, each with a short timeout. */
   checkHealth(): Promise<EngineHealth>;
+  /** Infrastructure faults this process met and handled since it started. */
+  getFaultCounts(): EngineFaultCounts;
 
   /** Listens to an engine event of every engine process on the same Redis prefix; returns a function that removes the listener. */
   on<E extends EngineEventName>(event: E, listener: EngineEventListener<E>): () => void;

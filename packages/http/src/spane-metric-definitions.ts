@@ -1,4 +1,4 @@
-import type { QueueStats } from '@spane/core';
+import type { EngineFaultCounts, QueueStats } from '@spane/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -135,4 +135,39 @@ export function defineQueueGauges(
       if (s) this.set(s.dlq);
     },
   });
+}
+
+/**
+ * `spane_infra_retries_total`, `spane_refused_outcomes_total` and `spane_lost_locks_total`:
+ * the engine process's fault counters (`getFaultCounts`), read at scrape time.
+ */
+export function defineFaultCounters(registry: Registry, counts: () => EngineFaultCounts): void {
+  const counters: [keyof EngineFaultCounts, string, string][] = [
+    [
+      'infraRetries',
+      'spane_infra_retries_total',
+      'Store and Redis calls of node runs retried after an infrastructure error',
+    ],
+    [
+      'refusedOutcomes',
+      'spane_refused_outcomes_total',
+      'Node outcomes refused because another run held the node',
+    ],
+    [
+      'lostLocks',
+      'spane_lost_locks_total',
+      "Node runs stopped because their worker lost the job's lock",
+    ],
+  ];
+  for (const [field, name, help] of counters) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(counts()[field]);
+      },
+    });
+  }
 }

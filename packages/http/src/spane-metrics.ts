@@ -3,6 +3,7 @@ import { type Counter, type Gauge, type Histogram, Registry } from 'prom-client'
 import { RecentEventIds } from './recent-event-ids.js';
 import {
   defineExecutionCounters,
+  defineFaultCounters,
   defineHttpMetrics,
   defineNodeMetrics,
   defineQueueGauges,
@@ -53,6 +54,7 @@ export class SpaneMetrics {
     this.#httpDuration = http.duration;
     this.sseStreams = http.sseStreams;
     defineQueueGauges(this.registry, () => this.#queueStats(engine));
+    defineFaultCounters(this.registry, () => engine.getFaultCounts());
     this.#offs.push(
       ...countExecutions(engine, executions, this.#seen),
       ...this.#observeNodes(engine, nodes),

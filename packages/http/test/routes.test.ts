@@ -406,6 +406,10 @@ describe('health, metrics and docs', () => {
     );
     expect(text).toMatch(/spane_queue_jobs\{state="waiting"\} \d+/);
     expect(text).toMatch(/spane_dlq_items \d+/);
+    // No fault in this run: the engine's fault counters read 0.
+    expect(text).toMatch(/spane_infra_retries_total 0/);
+    expect(text).toMatch(/spane_refused_outcomes_total 0/);
+    expect(text).toMatch(/spane_lost_locks_total 0/);
     expect(text).toMatch(/spane_http_requests_total\{method="POST",route="\/api\/workflows"/);
   });
 

@@ -56,8 +56,10 @@ export function beginRun(
   } else {
     const next = node.attempts + 1;
     // A run with a token never reuses an earlier run's number (one that crashed, or
-    // still runs without its lock).
-    node.attempts = runToken !== undefined ? Math.max(attempt ?? next, next) : (attempt ?? next);
+    // still runs without its lock). A queued node is the exception: queued again before it
+    // ran (its job parked by a pause), it keeps the number it was started with.
+    const past = runToken !== undefined && node.status !== 'queued';
+    node.attempts = past ? Math.max(attempt ?? next, next) : (attempt ?? next);
     const at = now();
     node.status = 'running';
     node.startedAt = at;

@@ -9,7 +9,7 @@ import type { Tables } from './tables.js';
  * for the disk (`set_config(…, true)` is local to this statement's transaction).
  *
  * Fencing: a node already `running` (or `delayed`: a delay node's wake) under the run's
- * token keeps its stored attempt; with a token, any other node gets
+ * token keeps its stored attempt; with a token, any other node that is not `queued` gets
  * `max(attempt, attempts + 1)`. The node row's update re-reads a row changed since the
  * statement's snapshot (READ COMMITTED), so concurrent runs never share a number.
  */
@@ -28,7 +28,7 @@ export function beginNodeRunsText({
         UPDATE ${nodes.text} AS s SET status = 'running',
           attempts = CASE
             WHEN ${same} THEN s.attempts
-            WHEN r.run_token IS NOT NULL
+            WHEN r.run_token IS NOT NULL AND s.status <> 'queued'
               THEN GREATEST(COALESCE(r.attempts, 0), s.attempts + 1)
             ELSE COALESCE(r.attempts, s.attempts + 1) END,
           started_at = CASE WHEN ${same} THEN s.started_at ELSE ${now} END,

@@ -119,7 +119,7 @@ export function fencingSuite(ctx: SuiteContext): void {
       const store = ctx.store();
       const plan = chainPlan(uid('wf'));
       const id = (await saveAndCreate(store, plan)).execution.executionId;
-      // Queued: the attempt asked for, being past the last one.
+      // Queued: the attempt asked for.
       expect((await beginAs(store, plan, id, 'A', token(), 3)).attempt).toBe(3);
       expect((await beginAs(store, plan, id, 'A', token(), 2)).attempt).toBe(4);
       expect((await beginAs(store, plan, id, 'A', token(), 7)).attempt).toBe(7);
@@ -248,6 +248,16 @@ export function fencingSuite(ctx: SuiteContext): void {
       expect((await mustGet(store, id)).nodeResults.A?.status).toBe('running');
       expectFenced(await completeAs(store, plan, id, 'A', third));
       expect((await completeAs(store, plan, id, 'A', fourth)).recorded).toBe(true);
+    });
+
+    it('a node queued again before it ran (a parked start) keeps the attempt it is asked for', async () => {
+      const store = ctx.store();
+      const plan = chainPlan(uid('wf'));
+      const id = (await saveAndCreate(store, plan)).execution.executionId;
+      // Started by a write (attempt 1) and queued again before its job ran.
+      expect((await beginAs(store, plan, id, 'A', token())).attempt).toBe(1);
+      expect(await store.setNodeStatus(id, 'A', 'queued')).toBe(true);
+      expect((await beginAs(store, plan, id, 'A', token(), 1)).attempt).toBe(1);
     });
 
     it('setNodeStatus with a token is refused while another run holds the node', async () => {
