@@ -1,4 +1,9 @@
-import { DEFAULT_LIMITS, type ExecutionStore, type NodeRegistry } from '@spane/core';
+import {
+  DEFAULT_LIMITS,
+  type ExecutionStore,
+  InvalidArgumentError,
+  type NodeRegistry,
+} from '@spane/core';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConcurrencyGate } from './concurrency-gate.js';
@@ -153,24 +158,40 @@ export function assembleEngine(
   };
 }
 
+/** The methods that make an object a Redis client to the engine (and to BullMQ). */
+const CLIENT_METHODS = ['connect', 'disconnect', 'duplicate', 'on', 'quit'] as const;
+
+/**
+ * Whether `redis` is a client (an ioredis instance of any copy of ioredis: told by its
+ * methods, not by `instanceof`, which is false for another copy's instances) rather
+ * than a URL or options. @throws InvalidArgumentError for an object with some of a
+ * client's methods but not all (a partial client is neither a client nor options).
+ */
+export function isRedisClient(redis: unknown): redis is Redis {
+  if (typeof redis !== 'object' || redis === null) return false;
+  const has = CLIENT_METHODS.filter(
+    (m) => typeof (redis as Record<string, unknown>)[m] === 'function',
+  );
+  if (has.length === CLIENT_METHODS.length) return true;
+  if (has.length === 0) return false;
+  throw new InvalidArgumentError(
+    `redis: an object with ${has.join(', ')} but not ${CLIENT_METHODS.filter((m) => !has.includes(m)).join(', ')} is neither an ioredis client nor ioredis options`,
+  );
+}
+
 /** The engine's connections: the given or made command connection, and the workers'. */
 function connect(
   redis: Redis | string | RedisOptions,
   options: ResolvedEngineOptions,
 ): EngineConnections {
-  const owned = !(redis instanceof Redis);
-  const command =
-    redis instanceof Redis
-      ? redis
-      : typeof redis === 'string'
-        ? new Redis(redis)
-        : new Redis(redis);
+  const given = isRedisClient(redis);
+  const command = given ? redis : typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
   const onRedisError = (err: Error): void =>
     options.logger.warn('redis error', { error: err.message });
   command.on('error', onRedisError);
   const workerConnection = command.duplicate({ maxRetriesPerRequest: null });
   workerConnection.on('error', () => {});
-  return { redis: command, ownsRedis: owned, onRedisError, workerConnection };
+  return { redis: command, ownsRedis: !given, onRedisError, workerConnection };
 }
 
 function foundation(

@@ -5,7 +5,7 @@ import { settled, TIMED_OUT, within } from './bounded-wait.js';
 import type { EngineChannel } from './engine-channel.js';
 import type { EngineLogger } from './engine-options.js';
 import type { Handoffs } from './handoffs.js';
-import type { NodeQueues } from './node-queues.js';
+import { closeQueue, type NodeQueues } from './node-queues.js';
 import type { Reconciler } from './reconciler.js';
 import type { RunningNodes } from './running-nodes.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -36,7 +36,7 @@ export interface EngineLifecycleContext {
   handoffs: Pick<Handoffs, 'setSlots'>;
   runs: Pick<RunningNodes, 'abortAll'>;
   queues: Pick<NodeQueues, 'close'>;
-  controlQueue: Pick<Queue, 'close'>;
+  controlQueue: Pick<Queue, 'waitUntilReady' | 'close'>;
   /** How long close() lets running nodes finish before it aborts them. */
   shutdownGraceMs: number;
   logger: EngineLogger;
@@ -132,7 +132,7 @@ export class EngineLifecycle {
     await workersClosed;
     await this.#ctx.channel.close();
     await this.#ctx.queues.close();
-    await this.#ctx.controlQueue.close();
+    await closeQueue(this.#ctx.controlQueue);
     await workerConnection.quit().catch(() => workerConnection.disconnect());
     if (ownsRedis) await redis.quit().catch(() => redis.disconnect());
   }
