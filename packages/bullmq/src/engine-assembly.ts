@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
+import { Admission } from './engine-admission.js';
 import { EngineChannel } from './engine-channel.js';
 import { EngineEvents } from './engine-events.js';
 import { type EngineConnections, EngineLifecycle } from './engine-lifecycle.js';
@@ -29,6 +30,8 @@ import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
 import { RunningNodes } from './running-nodes.js';
 import { Schedules } from './schedules.js';
+import { StartOutcomes } from './start-outcomes.js';
+import { StartRepair } from './start-repair.js';
 import { SubWorkflows } from './sub-workflow-node.js';
 import { TriggerDispatch } from './trigger-dispatch.js';
 import { UnstartedJobs } from './unstarted-jobs.js';
@@ -50,6 +53,8 @@ export interface EngineParts {
   observability: Observability;
   reconciler: Reconciler;
   lifecycle: EngineLifecycle;
+  /** Refuses calls once the engine is closed. */
+  admission: Admission;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -103,6 +108,7 @@ export function assembleEngine(
   const x = execution(f);
   const { catalogue, channel, queues, controlQueue } = f;
   const { logger } = options;
+  const admission = new Admission();
   const triggers = new TriggerDispatch({
     store,
     webhooks: f.webhooks,
@@ -142,7 +148,9 @@ export function assembleEngine(
     waiter: { store, channel, events, logger },
     observability: new Observability({ redis: f.redis, store, queues, workers: pool }),
     reconciler,
+    admission,
     lifecycle: new EngineLifecycle({
+      admission,
       connections: f.connections,
       channel,
       pool,
@@ -265,7 +273,10 @@ function execution(f: Foundation): Execution {
     enqueuer,
     timeouts,
     events,
+    outcomes: new StartOutcomes({ store, handoffs, runs, events, logger }),
+    repair: new StartRepair({ queues, enqueuer, timeouts, events }),
     maxPayloadBytes: f.maxPayloadBytes,
+    enqueueTimeoutMs: options.enqueueTimeoutMs,
   });
   const control = new ExecutionControl({
     store,
