@@ -209,11 +209,17 @@ export class ExecutionStarter implements ExecutionLauncher {
     const { enqueuer, events } = this.#ctx;
     const timers: { executionId: string; delayMs: number }[] = [];
     const jobs: NodeJob[] = [];
-    const repairs: Promise<unknown>[] = [];
+    const repairs: (() => Promise<unknown>)[] = [];
+    const createdHere = new Set(
+      results.filter((r) => r.created).map((r) => r.execution.executionId),
+    );
     results.forEach(({ execution, created, ready }, i) => {
       const { plan, delay } = prepared[i]!;
       if (!created) {
-        repairs.push(this.#ctx.repair.repair(plan, execution, delay));
+        // One this call creates (the same key twice) gets its jobs below.
+        if (!createdHere.has(execution.executionId)) {
+          repairs.push(() => this.#ctx.repair.repair(plan, execution, delay));
+        }
         return;
       }
       const { executionId, tenantId, priority } = execution;
@@ -227,7 +233,8 @@ export class ExecutionStarter implements ExecutionLauncher {
     for (const { execution, created } of results) {
       if (created) events.emit('workflow:started', executionEvent(execution));
     }
-    await Promise.all([enqueuer.addJobs(jobs), ...repairs]);
+    await enqueuer.addJobs(jobs);
+    await Promise.all(repairs.map((repair) => repair()));
   }
 
   /** Runs a start's Redis work, failing it after `enqueueTimeoutMs`. */
