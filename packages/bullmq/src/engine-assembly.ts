@@ -2,12 +2,14 @@ import {
   DEFAULT_LIMITS,
   type EngineFaultCounts,
   type ExecutionStore,
+  InvalidArgumentError,
   type NodeRegistry,
 } from '@spane/core';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
+import { Admission } from './engine-admission.js';
 import { EngineChannel } from './engine-channel.js';
 import { EngineEvents } from './engine-events.js';
 import { type EngineConnections, EngineLifecycle } from './engine-lifecycle.js';
@@ -32,6 +34,8 @@ import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
 import { RunningNodes } from './running-nodes.js';
 import { Schedules } from './schedules.js';
+import { StartOutcomes } from './start-outcomes.js';
+import { StartRepair } from './start-repair.js';
 import { SubWorkflows } from './sub-workflow-node.js';
 import { TriggerDispatch } from './trigger-dispatch.js';
 import { UnstartedJobs } from './unstarted-jobs.js';
@@ -55,6 +59,8 @@ export interface EngineParts {
   observability: Observability;
   reconciler: Reconciler;
   lifecycle: EngineLifecycle;
+  /** Refuses calls once the engine is closed. */
+  admission: Admission;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -112,6 +118,7 @@ export function assembleEngine(
   const x = execution(f);
   const { catalogue, channel, queues, controlQueue } = f;
   const { logger } = options;
+  const admission = new Admission();
   const triggers = new TriggerDispatch({
     store,
     webhooks: f.webhooks,
@@ -153,7 +160,9 @@ export function assembleEngine(
     waiter: { store, channel, events, logger },
     observability: new Observability({ redis: f.redis, store, queues, workers: pool }),
     reconciler,
+    admission,
     lifecycle: new EngineLifecycle({
+      admission,
       connections: f.connections,
       channel,
       pool,
@@ -170,24 +179,40 @@ export function assembleEngine(
   };
 }
 
+/** The methods that make an object a Redis client to the engine (and to BullMQ). */
+const CLIENT_METHODS = ['connect', 'disconnect', 'duplicate', 'on', 'quit'] as const;
+
+/**
+ * Whether `redis` is a client (an ioredis instance of any copy of ioredis: told by its
+ * methods, not by `instanceof`, which is false for another copy's instances) rather
+ * than a URL or options. @throws InvalidArgumentError for an object with some of a
+ * client's methods but not all (a partial client is neither a client nor options).
+ */
+export function isRedisClient(redis: unknown): redis is Redis {
+  if (typeof redis !== 'object' || redis === null) return false;
+  const has = CLIENT_METHODS.filter(
+    (m) => typeof (redis as Record<string, unknown>)[m] === 'function',
+  );
+  if (has.length === CLIENT_METHODS.length) return true;
+  if (has.length === 0) return false;
+  throw new InvalidArgumentError(
+    `redis: an object with ${has.join(', ')} but not ${CLIENT_METHODS.filter((m) => !has.includes(m)).join(', ')} is neither an ioredis client nor ioredis options`,
+  );
+}
+
 /** The engine's connections: the given or made command connection, and the workers'. */
 function connect(
   redis: Redis | string | RedisOptions,
   options: ResolvedEngineOptions,
 ): EngineConnections {
-  const owned = !(redis instanceof Redis);
-  const command =
-    redis instanceof Redis
-      ? redis
-      : typeof redis === 'string'
-        ? new Redis(redis)
-        : new Redis(redis);
+  const given = isRedisClient(redis);
+  const command = given ? redis : typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
   const onRedisError = (err: Error): void =>
     options.logger.warn('redis error', { error: err.message });
   command.on('error', onRedisError);
   const workerConnection = command.duplicate({ maxRetriesPerRequest: null });
   workerConnection.on('error', () => {});
-  return { redis: command, ownsRedis: owned, onRedisError, workerConnection };
+  return { redis: command, ownsRedis: !given, onRedisError, workerConnection };
 }
 
 function foundation(
@@ -261,7 +286,10 @@ function execution(f: Foundation): Execution {
     enqueuer,
     timeouts,
     events,
+    outcomes: new StartOutcomes({ store, handoffs, runs, events, logger }),
+    repair: new StartRepair({ queues, enqueuer, timeouts, events }),
     maxPayloadBytes: f.maxPayloadBytes,
+    enqueueTimeoutMs: options.enqueueTimeoutMs,
   });
   const control = new ExecutionControl({
     store,

@@ -1,11 +1,12 @@
-import { InvalidArgumentError } from '@spane/core';
+import { EngineClosedError } from '@spane/core';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { settled, TIMED_OUT, within } from './bounded-wait.js';
+import type { Admission } from './engine-admission.js';
 import type { EngineChannel } from './engine-channel.js';
 import type { EngineLogger } from './engine-options.js';
 import type { Handoffs } from './handoffs.js';
-import type { NodeQueues } from './node-queues.js';
+import { closeQueue, type NodeQueues } from './node-queues.js';
 import type { Reconciler } from './reconciler.js';
 import type { RunningNodes } from './running-nodes.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -28,6 +29,8 @@ export interface EngineConnections {
 
 /** What {@link EngineLifecycle} needs. */
 export interface EngineLifecycleContext {
+  /** The public calls under way, refused once close() is called. */
+  admission: Pick<Admission, 'close' | 'drained'>;
   connections: EngineConnections;
   channel: Pick<EngineChannel, 'open' | 'close' | 'disconnect'>;
   pool: Pick<WorkerPool, 'checkStart' | 'start' | 'ready' | 'close'>;
@@ -38,7 +41,7 @@ export interface EngineLifecycleContext {
   /** Set when the grace period ends: node runs stop retrying store and Redis calls. */
   closing: { value: boolean };
   queues: Pick<NodeQueues, 'close'>;
-  controlQueue: Pick<Queue, 'close'>;
+  controlQueue: Pick<Queue, 'waitUntilReady' | 'close'>;
   /** How long close() lets running nodes finish before it aborts them. */
   shutdownGraceMs: number;
   logger: EngineLogger;
@@ -60,12 +63,12 @@ export class EngineLifecycle {
 
   /**
    * Starts the workers, then rebuilds the triggers from the store, runs a reconcile pass
-   * and starts the periodic one. @throws InvalidArgumentError
+   * and starts the periodic one. @throws InvalidArgumentError | EngineClosedError
    */
   async startWorkers(concurrency: number): Promise<void> {
     const { pool, logger } = this.#ctx;
     pool.checkStart(concurrency);
-    if (this.#closing) throw new InvalidArgumentError('the engine is closed');
+    if (this.#closing) throw new EngineClosedError();
     // Redis may not answer (yet): a close() meanwhile ends the wait.
     await this.#whileOpen(this.#ctx.channel.open());
     await pool.start(concurrency);
@@ -79,18 +82,22 @@ export class EngineLifecycle {
     this.#ctx.reconciler.start();
   }
 
-  /** Closes the engine (once; later calls return the same promise). */
+  /**
+   * Closes the engine (once; later calls return the same promise). Calls made from now on
+   * are refused (EngineClosedError); calls under way may finish within the grace period.
+   */
   close(): Promise<void> {
+    this.#ctx.admission.close();
     this.#closed.abort();
     this.#closing ??= this.#close();
     return this.#closing;
   }
 
-  /** `promise`, or an InvalidArgumentError('the engine is closed') once close() is called. */
+  /** `promise`, or an EngineClosedError once close() is called. */
   #whileOpen<T>(promise: Promise<T>): Promise<T> {
     const signal = this.#closed.signal;
     return new Promise<T>((resolve, reject) => {
-      const closed = () => reject(new InvalidArgumentError('the engine is closed'));
+      const closed = () => reject(new EngineClosedError());
       if (signal.aborted) closed();
       signal.addEventListener('abort', closed, { once: true });
       promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', closed));
@@ -102,8 +109,10 @@ export class EngineLifecycle {
     this.#ctx.reconciler.stop();
     this.#ctx.handoffs.setSlots(0);
     // Resolves when the workers' running jobs ended (finished, or aborted below) and the
-    // workers closed.
-    const closing = this.#ctx.pool.close();
+    // workers closed, and the public calls under way (starts adding their jobs) ended.
+    const closing = Promise.all([this.#ctx.pool.close(), this.#ctx.admission.drained()]).then(
+      () => undefined,
+    );
     if ((await within(settled(closing), this.#ctx.shutdownGraceMs)) === TIMED_OUT) {
       this.#ctx.closing.value = true;
       this.#ctx.runs.abortAll('shutdown');
@@ -135,7 +144,7 @@ export class EngineLifecycle {
     await workersClosed;
     await this.#ctx.channel.close();
     await this.#ctx.queues.close();
-    await this.#ctx.controlQueue.close();
+    await closeQueue(this.#ctx.controlQueue);
     await workerConnection.quit().catch(() => workerConnection.disconnect());
     if (ownsRedis) await redis.quit().catch(() => redis.disconnect());
   }

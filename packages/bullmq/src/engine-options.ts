@@ -31,6 +31,12 @@ export interface WorkflowEngineOptions {
   /** `close()` lets running nodes finish for this long, then aborts them; they run again later. @defaultValue 10_000 */
   shutdownGraceMs?: number;
   /**
+   * How long starting an execution (`enqueueWorkflow`, triggers…) waits for Redis to take
+   * its first jobs; then the start fails (`EnqueueFailedError`, the execution cancelled, or
+   * `EnqueueOutcomeUnknownError` with an idempotency key). @defaultValue 10_000
+   */
+  enqueueTimeoutMs?: number;
+  /**
    * How often workers compare the store with Redis and re-enqueue lost work (see
    * `reconcile()`); 0 turns the periodic pass off (it still runs when workers start).
    * @defaultValue 30_000
@@ -61,6 +67,7 @@ export interface ResolvedEngineOptions {
   stalledIntervalMs: number;
   maxStalledCount: number;
   shutdownGraceMs: number;
+  enqueueTimeoutMs: number;
   reconcileIntervalMs: number;
   limits: Partial<SpaneLimits>;
   logger: EngineLogger;
@@ -82,6 +89,7 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
     maxStalledCount: options.maxStalledCount ?? 10,
     shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+    enqueueTimeoutMs: options.enqueueTimeoutMs ?? 10_000,
     reconcileIntervalMs: options.reconcileIntervalMs ?? 30_000,
     limits: options.limits ?? {},
     logger: options.logger ?? consoleLogger,

@@ -10,10 +10,14 @@ import {
   WorkflowNotFoundError,
   type WorkflowPlan,
 } from '@spane/core';
+import { TIMED_OUT, within } from './bounded-wait.js';
 import { type EngineEvents, executionEvent } from './engine-events.js';
 import type { Handoffs } from './handoffs.js';
 import type { EnqueueNodeOptions, NodeEnqueuer, NodeJob } from './node-enqueuer.js';
 import type { PlanSource } from './plan-source.js';
+import { checkPriority, startDelay } from './start-checks.js';
+import type { StartOutcomes } from './start-outcomes.js';
+import type { StartRepair } from './start-repair.js';
 import type { ExecutionLauncher } from './sub-workflow-node.js';
 import type { WorkflowTimeouts } from './workflow-timeouts.js';
 
@@ -33,14 +37,35 @@ export interface ExecutionStarterContext {
   enqueuer: Pick<NodeEnqueuer, 'enqueueNodes' | 'nodeJobs' | 'addJobs'>;
   timeouts: Pick<WorkflowTimeouts, 'arm' | 'armAll'>;
   events: Pick<EngineEvents, 'emit'>;
+  /** Settles the executions of a start that failed half-way. */
+  outcomes: Pick<StartOutcomes, 'failed'>;
+  /** Queues what is missing of an execution an earlier call with the same key created. */
+  repair: Pick<StartRepair, 'repair'>;
   /** The largest initial data (JSON bytes). */
   maxPayloadBytes: number;
+  /** How long a start waits for Redis to take its first jobs before it gives up (ms). */
+  enqueueTimeoutMs: number;
+}
+
+/** The error of a start whose Redis work did not end within `enqueueTimeoutMs`. */
+class EnqueueTimeout extends Error {
+  constructor(ms: number) {
+    super(`Redis did not take the first jobs within ${ms} ms`);
+    this.name = 'EnqueueTimeout';
+  }
 }
 
 /**
  * Starts executions: checks a request, creates the execution in the store (starting the
  * entry nodes a free worker of this process will run), arms its workflow timeout,
  * announces it and enqueues its first nodes.
+ *
+ * A start has a definite outcome: it resolves once the execution's first jobs are in
+ * Redis, or rejects — EnqueueFailedError when nothing of it will run (a created execution
+ * is cancelled), EnqueueOutcomeUnknownError when that cannot be ensured (see
+ * StartOutcomes). A start whose idempotency key names an existing execution that is still
+ * pending or running queues whatever of it is missing (StartRepair), so a retry after
+ * a failure finishes the start at once.
  */
 export class ExecutionStarter implements ExecutionLauncher {
   readonly #ctx: ExecutionStarterContext;
@@ -60,31 +85,31 @@ export class ExecutionStarter implements ExecutionLauncher {
     metadata?: Record<string, unknown>,
   ): Promise<PreparedStart> {
     const delay = startDelay(options);
-    if (
-      options.priority !== undefined &&
-      !(
-        Number.isInteger(options.priority) &&
-        options.priority >= 1 &&
-        options.priority <= 2_097_152
-      )
-    ) {
-      throw new InvalidArgumentError('priority must be an integer from 1 (highest) to 2097152');
-    }
+    checkPriority(options.priority);
     assertPayloadSize('initialData', initialData, this.#ctx.maxPayloadBytes);
     const tenantId = options.tenantId ?? DEFAULT_TENANT;
     const stored = await this.#ctx.store.getWorkflow(workflowId, { tenantId });
     if (!stored) throw new WorkflowNotFoundError(workflowId);
     const plan = await this.#ctx.plans.getPlan(tenantId, workflowId, stored.version);
-    const input: PreparedStart['input'] = { plan, tenantId, initialData };
+    // An id of the engine's choosing: a create whose reply is lost can still be undone.
+    const input: PreparedStart['input'] = {
+      plan,
+      tenantId,
+      initialData,
+      executionId: randomUUID(),
+    };
     if (options.idempotencyKey !== undefined) input.idempotencyKey = options.idempotencyKey;
     if (options.priority !== undefined) input.priority = options.priority;
     if (metadata !== undefined) input.metadata = metadata;
     return { plan, input, delay };
   }
 
-  /** Creates and launches one prepared execution; returns its id. */
+  /**
+   * Creates and launches one prepared execution; returns its id.
+   * @throws EnqueueFailedError | EnqueueOutcomeUnknownError
+   */
   async start(prepared: PreparedStart): Promise<string> {
-    const { handoffs } = this.#ctx;
+    const { handoffs, outcomes } = this.#ctx;
     // Entry nodes a free worker here will run start with the execution (no begin write).
     const ticket = handoffs.startableEntries(prepared.plan, prepared.delay > 0);
     const runToken = randomUUID();
@@ -92,21 +117,37 @@ export class ExecutionStarter implements ExecutionLauncher {
     let result: CreateExecutionResult;
     try {
       result = await this.#ctx.store.createExecution(input);
+    } catch (err) {
+      throw await outcomes.failed([input], [{ status: 'rejected', reason: err }], err);
     } finally {
       ticket?.release();
     }
     const { execution, created, ready, started } = result;
-    if (created) {
-      if (ticket && started && started.length > 0) {
-        handoffs.handOffEntries(prepared.plan, execution, started, ticket);
-      }
-      await this.launch(prepared.plan, execution, ready, {
-        announce: true,
-        delay: prepared.delay,
-        started: started && started.length > 0 ? { runToken, nodes: started } : undefined,
+    try {
+      await this.#bounded(async () => {
+        if (!created) {
+          await this.#ctx.repair.repair(prepared.plan, execution, prepared.delay);
+          return;
+        }
+        if (ticket && started && started.length > 0) {
+          handoffs.handOffEntries(prepared.plan, execution, started, ticket);
+        }
+        await this.launch(prepared.plan, execution, ready, {
+          announce: true,
+          delay: prepared.delay,
+          started: started && started.length > 0 ? { runToken, nodes: started } : undefined,
+        });
       });
+    } catch (err) {
+      throw await outcomes.failed([input], [{ status: 'fulfilled', value: result }], err);
     }
     return execution.executionId;
+  }
+
+  /** Starts every prepared execution: one at once, several as {@link startMany} does. */
+  async startAll(prepared: readonly PreparedStart[]): Promise<string[]> {
+    if (prepared.length === 1) return [await this.start(prepared[0]!)];
+    return this.#startPrepared(prepared);
   }
 
   async launch(
@@ -134,7 +175,9 @@ export class ExecutionStarter implements ExecutionLauncher {
   /**
    * Starts several executions; ids are returned in request order. Every request is checked
    * before any execution is created; the executions' first jobs are added together (one
-   * `addBulk` per queue), as are their workflow-timeout timers.
+   * `addBulk` per queue), as are their workflow-timeout timers. All or nothing: when one
+   * fails, the others are settled as a failed start's (see StartOutcomes).
+   * @throws EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async startMany(
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
@@ -143,13 +186,45 @@ export class ExecutionStarter implements ExecutionLauncher {
     const prepared = await Promise.all(
       requests.map((r) => this.prepare(r.workflowId, r.initialData, r.options)),
     );
-    const { store, enqueuer, events } = this.#ctx;
-    const results = await Promise.all(prepared.map((p) => store.createExecution(p.input)));
+    return this.#startPrepared(prepared);
+  }
+
+  async #startPrepared(prepared: readonly PreparedStart[]): Promise<string[]> {
+    const { store, outcomes } = this.#ctx;
+    const inputs = prepared.map((p) => p.input);
+    const creates = await Promise.allSettled(inputs.map((input) => store.createExecution(input)));
+    const failed = creates.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (failed) throw await outcomes.failed(inputs, creates, failed.reason);
+    const results = creates.map((c) => (c as PromiseFulfilledResult<CreateExecutionResult>).value);
+    try {
+      await this.#bounded(() => this.#launchMany(prepared, results));
+    } catch (err) {
+      throw await outcomes.failed(inputs, creates, err);
+    }
+    return results.map((r) => r.execution.executionId);
+  }
+
+  /** Arms the timers, announces and adds the first jobs of created executions together. */
+  async #launchMany(
+    prepared: readonly PreparedStart[],
+    results: readonly CreateExecutionResult[],
+  ): Promise<void> {
+    const { enqueuer, events } = this.#ctx;
     const timers: { executionId: string; delayMs: number }[] = [];
     const jobs: NodeJob[] = [];
+    const repairs: (() => Promise<unknown>)[] = [];
+    const createdHere = new Set(
+      results.filter((r) => r.created).map((r) => r.execution.executionId),
+    );
     results.forEach(({ execution, created, ready }, i) => {
-      if (!created) return;
       const { plan, delay } = prepared[i]!;
+      if (!created) {
+        // One this call creates (the same key twice) gets its jobs below.
+        if (!createdHere.has(execution.executionId)) {
+          repairs.push(() => this.#ctx.repair.repair(plan, execution, delay));
+        }
+        return;
+      }
       const { executionId, tenantId, priority } = execution;
       if (plan.definition.timeoutMs !== undefined) {
         timers.push({ executionId, delayMs: delay + plan.definition.timeoutMs });
@@ -162,25 +237,12 @@ export class ExecutionStarter implements ExecutionLauncher {
       if (created) events.emit('workflow:started', executionEvent(execution));
     }
     await enqueuer.addJobs(jobs);
-    return results.map((r) => r.execution.executionId);
+    await Promise.all(repairs.map((repair) => repair()));
   }
-}
 
-/** The delay a start request asks for (`delayMs` or `runAt`), in ms from now. */
-function startDelay(options: EnqueueOptions): number {
-  if (options.delayMs !== undefined && options.runAt !== undefined) {
-    throw new InvalidArgumentError('give delayMs or runAt, not both');
+  /** Runs a start's Redis work, failing it after `enqueueTimeoutMs`. */
+  async #bounded(work: () => Promise<void>): Promise<void> {
+    const ms = this.#ctx.enqueueTimeoutMs;
+    if ((await within(work(), ms)) === TIMED_OUT) throw new EnqueueTimeout(ms);
   }
-  if (options.delayMs !== undefined) {
-    if (!Number.isFinite(options.delayMs) || options.delayMs < 0) {
-      throw new InvalidArgumentError('delayMs must be a non-negative number');
-    }
-    return Math.floor(options.delayMs);
-  }
-  if (options.runAt !== undefined) {
-    const at = options.runAt instanceof Date ? options.runAt.getTime() : Date.parse(options.runAt);
-    if (Number.isNaN(at)) throw new InvalidArgumentError('runAt must be a date');
-    return Math.max(0, at - Date.now());
-  }
-  return 0;
 }

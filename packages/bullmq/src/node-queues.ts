@@ -93,7 +93,21 @@ export class NodeQueues {
     return [...this.#queues.values()];
   }
 
+  /** Closes every queue, each once its connection set-up has settled (see closeQueue). */
   async close(): Promise<void> {
-    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+    await Promise.all([...this.#queues.values()].map(closeQueue));
   }
+}
+
+/**
+ * Closes a queue once its connection set-up (BullMQ's `waitUntilReady`) has settled. BullMQ
+ * removes a queue's listeners when it closes, also while that set-up is still in flight
+ * on a shared connection; the set-up's later failure (the connection ends) is then emitted
+ * with no listener: an unhandled rejection that ends the process. Waiting first makes the
+ * failure reach the queue's `error` listener. While Redis does not answer, this waits
+ * for the connection to end (the engine's close() stops waiting after its own bound).
+ */
+export async function closeQueue(queue: Pick<Queue, 'waitUntilReady' | 'close'>): Promise<void> {
+  await queue.waitUntilReady().catch(() => undefined);
+  await queue.close();
 }

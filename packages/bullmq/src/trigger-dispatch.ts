@@ -30,7 +30,7 @@ export interface TriggerDispatchContext {
   store: Pick<ExecutionStore, 'getWorkflow' | 'listWorkflows'>;
   webhooks: Pick<WebhookRoutes, 'lookup' | 'claimDelivery' | 'forgetDelivery'>;
   schedules: Pick<Schedules, 'remove'>;
-  starter: Pick<ExecutionStarter, 'prepare' | 'start'>;
+  starter: Pick<ExecutionStarter, 'prepare' | 'start' | 'startAll'>;
 }
 
 /** A workflow a webhook request starts, with its trigger's secret (if it has one). */
@@ -97,9 +97,12 @@ export class TriggerDispatch {
           ),
         ),
       );
-      return await Promise.all(prepared.map((p) => starter.start(p)));
+      // All or nothing (see ExecutionStarter.startAll).
+      return await starter.startAll(prepared);
     } catch (err) {
-      if (deliveryId !== undefined) await webhooks.forgetDelivery(route, deliveryId);
+      // Forgetting the delivery needs Redis too; its failure must not hide why the start failed.
+      if (deliveryId !== undefined)
+        await webhooks.forgetDelivery(route, deliveryId).catch(() => {});
       throw err;
     }
   }
@@ -146,7 +149,7 @@ export class TriggerDispatch {
         ),
       ),
     );
-    return Promise.all(prepared.map((p) => starter.start(p)));
+    return prepared.length === 0 ? [] : starter.startAll(prepared);
   }
 
   /** A schedule fired (once per slot, in one process): start the workflow's current version. */

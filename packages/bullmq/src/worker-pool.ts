@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@spane/core';
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { settled, within } from './bounded-wait.js';
 import {
   type ControlJobData,
   SCHEDULE_JOB,
@@ -62,11 +63,13 @@ export class WorkerPool {
     if (this.#workers.length > 0) throw new InvalidArgumentError('workers are already started');
   }
 
-  /** Creates the workers: `concurrency` node runs at once, plus the control worker. */
+  /**
+   * Sets the limited types' queue limits, then creates the workers: `concurrency` node runs
+   * at once, plus the control worker — none when close() was called meanwhile.
+   */
   async start(concurrency: number): Promise<void> {
-    const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
-    this.#ctx.handoffs.setSlots(concurrency);
-    for (const reg of this.#ctx.queues.limitedTypes()) {
+    const limited = this.#ctx.queues.limitedTypes();
+    for (const reg of limited) {
       const queue = this.#ctx.queues.forType(reg.type);
       const { rateLimit, concurrency: typeConcurrency } = reg.options;
       if (typeConcurrency !== undefined) await queue.setGlobalConcurrency(typeConcurrency);
@@ -74,9 +77,16 @@ export class WorkerPool {
       if (rateLimit !== undefined) {
         await queue.setGlobalRateLimit(rateLimit.max, rateLimit.durationMs);
       } else await queue.removeGlobalRateLimit();
+    }
+    // A worker made after close() began would never be closed.
+    if (this.#closing) return;
+    this.#ctx.handoffs.setSlots(concurrency);
+    const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
+    for (const reg of limited) {
+      const { rateLimit, concurrency: typeConcurrency } = reg.options;
       workers.push(
         this.#nodeWorker(
-          queue.name,
+          this.#ctx.queues.forType(reg.type).name,
           Math.min(concurrency, typeConcurrency ?? concurrency),
           rateLimit && { max: rateLimit.max, duration: rateLimit.durationMs },
         ),
@@ -99,7 +109,7 @@ export class WorkerPool {
   /** Stops taking jobs; resolves when the workers' running jobs ended and they closed. */
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all(this.#workers.map((w) => w.close()));
+    await Promise.all(this.#workers.map(closeWorker));
   }
 
   #nodeWorker(
@@ -145,4 +155,18 @@ export class WorkerPool {
     worker.on('error', (err) => options.logger.warn('worker error', { error: err.message }));
     return worker;
   }
+}
+
+/** How long a closing worker waits for its connections' set-up to settle (see closeWorker). */
+const SETUP_WAIT_MS = 2_000;
+
+/**
+ * Closes a worker once its connections' set-up (`waitUntilReady`) settled, or after
+ * SETUP_WAIT_MS. BullMQ removes a connection's listeners when it closes, also while its
+ * set-up is in flight; the set-up's failure that follows (the connection was dropped) is
+ * then emitted with no listener — an unhandled rejection that ends the process.
+ */
+async function closeWorker(worker: Worker): Promise<void> {
+  await within(settled(worker.waitUntilReady()), SETUP_WAIT_MS);
+  await worker.close();
 }

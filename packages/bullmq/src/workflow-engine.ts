@@ -70,7 +70,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     definition: WorkflowDefinition,
     scope: TenantScope = {},
   ): Promise<StoredWorkflow> {
-    return this.#parts.catalogue.register(definition, scope);
+    return this.#admit(() => this.#parts.catalogue.register(definition, scope));
   }
 
   getWorkflow(
@@ -93,15 +93,19 @@ export class WorkflowEngine implements IWorkflowEngine {
    * executions finish on their version.
    */
   async unregisterWorkflow(workflowId: string, scope: TenantScope = {}): Promise<boolean> {
-    return this.#parts.catalogue.unregister(workflowId, scope);
+    return this.#admit(() => this.#parts.catalogue.unregister(workflowId, scope));
   }
 
   // ── executions ───────────────────────────────────────────────────────
 
   /**
    * Starts an execution of the workflow's current version and returns its id. With an
-   * `idempotencyKey` that was used before (in the same tenant), returns that execution's id.
-   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError
+   * `idempotencyKey` that was used before (in the same tenant), returns that execution's id,
+   * after adding whatever of its jobs Redis lacks (a retry finishes a failed start).
+   * Resolves once the first jobs are in Redis; rejects with EnqueueFailedError when nothing
+   * of the start will run, EnqueueOutcomeUnknownError when that cannot be ensured (retry
+   * with the same key), EngineClosedError after close().
+   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | EngineClosedError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async enqueueWorkflow(
     workflowId: string,
@@ -109,19 +113,22 @@ export class WorkflowEngine implements IWorkflowEngine {
     options: EnqueueOptions = {},
   ): Promise<string> {
     const { starter } = this.#parts;
-    return starter.start(await starter.prepare(workflowId, initialData, options));
+    return this.#admit(async () =>
+      starter.start(await starter.prepare(workflowId, initialData, options)),
+    );
   }
 
   /**
    * Starts several executions; ids are returned in request order. Every request is checked
    * before any execution is created; the executions' first jobs are added together (one
-   * `addBulk` per queue), as are their workflow-timeout timers.
-   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError
+   * `addBulk` per queue), as are their workflow-timeout timers. All or nothing, as
+   * `enqueueWorkflow` is for one.
+   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | EngineClosedError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async enqueueWorkflows(
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
   ): Promise<string[]> {
-    return this.#parts.starter.startMany(requests);
+    return this.#admit(() => this.#parts.starter.startMany(requests));
   }
 
   /**
@@ -135,8 +142,10 @@ export class WorkflowEngine implements IWorkflowEngine {
     nodeId: string,
     scope?: TenantScope,
   ): Promise<void> {
-    await this.#tenants.requireExecution(executionId, scope);
-    await this.#parts.control.enqueueNode(executionId, workflowId, nodeId);
+    await this.#admit(async () => {
+      await this.#tenants.requireExecution(executionId, scope);
+      await this.#parts.control.enqueueNode(executionId, workflowId, nodeId);
+    });
   }
 
   /** The whole state (with every node output), or null — also for another tenant's id. */
@@ -175,14 +184,18 @@ export class WorkflowEngine implements IWorkflowEngine {
    * recorded. @throws ExecutionNotFoundError | InvalidTransitionError
    */
   async pauseWorkflow(executionId: string, scope?: TenantScope): Promise<void> {
-    await this.#tenants.requireExecution(executionId, scope);
-    await this.#parts.control.pause(executionId);
+    await this.#admit(async () => {
+      await this.#tenants.requireExecution(executionId, scope);
+      await this.#parts.control.pause(executionId);
+    });
   }
 
   /** Continues a paused execution where it stopped. @throws ExecutionNotFoundError | InvalidTransitionError */
   async resumeWorkflow(executionId: string, scope?: TenantScope): Promise<void> {
-    await this.#tenants.requireExecution(executionId, scope);
-    await this.#parts.control.resume(executionId);
+    await this.#admit(async () => {
+      await this.#tenants.requireExecution(executionId, scope);
+      await this.#parts.control.resume(executionId);
+    });
   }
 
   /**
@@ -191,8 +204,10 @@ export class WorkflowEngine implements IWorkflowEngine {
    * @throws ExecutionNotFoundError | InvalidTransitionError (e.g. the run already completed)
    */
   async cancelWorkflow(executionId: string, scope?: TenantScope): Promise<void> {
-    await this.#tenants.requireExecution(executionId, scope);
-    await this.#parts.control.cancel(executionId);
+    await this.#admit(async () => {
+      await this.#tenants.requireExecution(executionId, scope);
+      await this.#parts.control.cancel(executionId);
+    });
   }
 
   /** Cancels several executions; rejects with the first error after trying all. */
@@ -229,8 +244,10 @@ export class WorkflowEngine implements IWorkflowEngine {
    * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed)
    */
   async retryDLQItem(id: string, scope?: TenantScope): Promise<void> {
-    await this.#tenants.requireDLQItem(id, scope);
-    await this.#parts.control.retryDLQItem(id);
+    await this.#admit(async () => {
+      await this.#tenants.requireDLQItem(id, scope);
+      await this.#parts.control.retryDLQItem(id);
+    });
   }
 
   // ── replay ───────────────────────────────────────────────────────────
@@ -251,8 +268,10 @@ export class WorkflowEngine implements IWorkflowEngine {
     options: { fromNodeId?: string } = {},
     scope?: TenantScope,
   ): Promise<string> {
-    await this.#tenants.requireExecution(executionId, scope);
-    return this.#parts.replays.replay(executionId, options.fromNodeId);
+    return this.#admit(async () => {
+      await this.#tenants.requireExecution(executionId, scope);
+      return this.#parts.replays.replay(executionId, options.fromNodeId);
+    });
   }
 
   // ── triggers ─────────────────────────────────────────────────────────
@@ -278,7 +297,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     body: unknown,
     headers: Record<string, string | string[] | undefined> = {},
   ): Promise<string[]> {
-    return this.#parts.triggers.webhook(path, method, body, headers);
+    return this.#admit(() => this.#parts.triggers.webhook(path, method, body, headers));
   }
 
   /**
@@ -288,7 +307,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * @throws InvalidArgumentError | PayloadTooLargeError
    */
   async emitEvent(name: string, payload: unknown, scope: TenantScope = {}): Promise<string[]> {
-    return this.#parts.triggers.event(name, payload, scope);
+    return this.#admit(() => this.#parts.triggers.event(name, payload, scope));
   }
 
   // ── recovery ─────────────────────────────────────────────────────────
@@ -360,10 +379,17 @@ export class WorkflowEngine implements IWorkflowEngine {
    * Stops taking work, lets running nodes finish for `shutdownGraceMs`, then aborts the
    * rest (their jobs go back to the queue and run again later), and closes connections.
    * Redis that does not answer is waited for 5 s more (then a warning is logged and the
-   * connections it can drop are dropped), so close() always ends. The store is not closed:
-   * it belongs to the caller.
+   * connections it can drop are dropped), so close() always ends; it may be called at any
+   * moment. From the call on, calls that change workflows or executions reject with
+   * EngineClosedError before doing anything. The store is not closed: it belongs to the
+   * caller.
    */
   close(): Promise<void> {
     return this.#parts.lifecycle.close();
+  }
+
+  /** Runs a call that changes executions or workflows, unless the engine is closed. */
+  #admit<T>(call: () => Promise<T>): Promise<T> {
+    return this.#parts.admission.run(call);
   }
 }

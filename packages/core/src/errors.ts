@@ -29,7 +29,10 @@ export type SpaneErrorCode =
   | 'DEPTH_LIMIT_EXCEEDED'
   | 'WEBHOOK_NOT_FOUND'
   | 'INVALID_SIGNATURE'
-  | 'DUPLICATE_DELIVERY';
+  | 'DUPLICATE_DELIVERY'
+  | 'ENGINE_CLOSED'
+  | 'ENQUEUE_FAILED'
+  | 'ENQUEUE_OUTCOME_UNKNOWN';
 
 const BRAND_PREFIX = 'spane.error.';
 
@@ -397,6 +400,64 @@ export class DuplicateDeliveryError extends SpaneError {
   }
 }
 brandClass(DuplicateDeliveryError, 'DuplicateDeliveryError');
+
+/**
+ * The engine is closed (or closing): the call was refused before it changed anything.
+ * HTTP 503.
+ */
+export class EngineClosedError extends SpaneError {
+  constructor() {
+    super('ENGINE_CLOSED', 'the engine is closed');
+  }
+}
+brandClass(EngineClosedError, 'EngineClosedError');
+
+/**
+ * Starting an execution failed (Redis did not take its first jobs, or the store did not
+ * create it) and nothing of it will run: an execution that was created is `cancelled`,
+ * with the reason as its error. Retrying the call is safe. HTTP 503.
+ */
+export class EnqueueFailedError extends SpaneError {
+  /** Executions that were created and then cancelled (may be empty). */
+  readonly executionIds: readonly string[];
+  constructor(executionIds: readonly string[], cause: unknown) {
+    super(
+      'ENQUEUE_FAILED',
+      `could not start the execution: ${causeText(cause)}; nothing will run`,
+      {
+        cause,
+        details: { executionIds },
+      },
+    );
+    this.executionIds = executionIds;
+  }
+}
+brandClass(EnqueueFailedError, 'EnqueueFailedError');
+
+/**
+ * Starting an execution failed half-way and the engine cannot tell whether it will run:
+ * it may exist with its first jobs not (yet) queued (an idempotency key keeps it so that a
+ * retry can finish it), or the store did not answer. A retry of the same call with the
+ * same `idempotencyKey` is safe: it returns the same execution and queues what is
+ * missing. HTTP 503.
+ */
+export class EnqueueOutcomeUnknownError extends SpaneError {
+  /** The executions that may exist (ids known to the engine; may be empty). */
+  readonly executionIds: readonly string[];
+  constructor(executionIds: readonly string[], cause: unknown) {
+    super(
+      'ENQUEUE_OUTCOME_UNKNOWN',
+      `starting the execution failed half-way (${causeText(cause)}); it may still run: retry with the same idempotencyKey to finish it`,
+      { cause, details: { executionIds } },
+    );
+    this.executionIds = executionIds;
+  }
+}
+brandClass(EnqueueOutcomeUnknownError, 'EnqueueOutcomeUnknownError');
+
+function causeText(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
 
 /** True for any SPANE error (from any copy of this package) with the given code. */
 export function isSpaneError(error: unknown, code?: SpaneErrorCode): error is SpaneError {

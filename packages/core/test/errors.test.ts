@@ -71,6 +71,13 @@ function samples(m: ErrorsModule): [string, errors.SpaneError, SpaneErrorCode][]
     ['WebhookNotFoundError', new m.WebhookNotFoundError('hooks/a', 'POST'), 'WEBHOOK_NOT_FOUND'],
     ['InvalidSignatureError', new m.InvalidSignatureError('expired'), 'INVALID_SIGNATURE'],
     ['DuplicateDeliveryError', new m.DuplicateDeliveryError('d-1'), 'DUPLICATE_DELIVERY'],
+    ['EngineClosedError', new m.EngineClosedError(), 'ENGINE_CLOSED'],
+    ['EnqueueFailedError', new m.EnqueueFailedError(['e1'], new Error('x')), 'ENQUEUE_FAILED'],
+    [
+      'EnqueueOutcomeUnknownError',
+      new m.EnqueueOutcomeUnknownError(['e1'], new Error('x')),
+      'ENQUEUE_OUTCOME_UNKNOWN',
+    ],
   ];
 }
 

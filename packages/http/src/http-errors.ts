@@ -65,6 +65,11 @@ export const STATUS_BY_SPANE_CODE: Readonly<Record<SpaneErrorCode, number>> = Ob
   // a slow client (408).
   TIMEOUT: 504,
   NODE_TIMEOUT: 504,
+  // The engine is shutting down, or Redis/the store did not take a start: try again
+  // (with the same idempotency key after ENQUEUE_OUTCOME_UNKNOWN).
+  ENGINE_CLOSED: 503,
+  ENQUEUE_FAILED: 503,
+  ENQUEUE_OUTCOME_UNKNOWN: 503,
   // Raised by executors inside workers; reaching a request means a bug, so it is internal.
   NON_RETRYABLE: 500,
 });
@@ -119,7 +124,7 @@ const INTERNAL: ErrorBody = {
 export function toHttpErrorResponse(error: unknown): HttpErrorResponse {
   if (isSpaneError(error)) {
     const statusCode = STATUS_BY_SPANE_CODE[error.code] ?? 500;
-    if (statusCode >= 500 && statusCode !== 504) {
+    if (statusCode >= 500 && statusCode !== 503 && statusCode !== 504) {
       return { statusCode: 500, body: INTERNAL, headers: {}, internal: true };
     }
     return { statusCode, body: { error: error.toJSON() }, headers: {}, internal: false };

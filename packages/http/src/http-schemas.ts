@@ -54,7 +54,8 @@ export const ExecutionSummarySchema = Type.Omit(
 export const EnqueueOptionsSchema = Type.Object(
   {
     priority: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 2_097_152, description: '1 = highest' }),
+      // BullMQ's largest priority (2^21 - 1), as the engine checks it.
+      Type.Integer({ minimum: 1, maximum: 2_097_151, description: '1 = highest' }),
     ),
     delayMs: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 366 * 24 * 3600 * 1000, description: 'Start later' }),

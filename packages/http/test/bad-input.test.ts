@@ -228,6 +228,19 @@ const cases: Case[] = [
     check: (e) => expect(e.message).toContain('/body/options/priority'),
   },
   {
+    name: 'priority=2097152 (BullMQ refuses more than 2097151)',
+    request: () => execute({ options: { priority: 2_097_152 } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/body/options/priority'),
+  },
+  {
+    name: 'runAt past the last due time BullMQ orders exactly (engine)',
+    request: () => execute({ options: { runAt: '2040-01-01T00:00:00.000Z' } }),
+    status: 400,
+    code: 'INVALID_ARGUMENT',
+  },
+  {
     name: 'priority=1.5',
     request: () => execute({ options: { priority: 1.5 } }),
     status: 400,

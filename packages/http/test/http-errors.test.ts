@@ -1,5 +1,8 @@
 import {
   CycleDetectedError,
+  EngineClosedError,
+  EnqueueFailedError,
+  EnqueueOutcomeUnknownError,
   InvalidSignatureError,
   PayloadTooLargeError,
   SpaneError,
@@ -18,6 +21,24 @@ describe('toHttpErrorResponse', () => {
     const timeout = toHttpErrorResponse(new SpaneError('TIMEOUT', 'waited too long'));
     expect(timeout).toMatchObject({ statusCode: 504, internal: false });
     expect(STATUS_BY_SPANE_CODE.DUPLICATE_DELIVERY).toBe(409);
+  });
+
+  it('answers 503 with the code when the engine is closed or a start failed', () => {
+    expect(toHttpErrorResponse(new EngineClosedError())).toMatchObject({
+      statusCode: 503,
+      body: { error: { code: 'ENGINE_CLOSED' } },
+      internal: false,
+    });
+    const failed = toHttpErrorResponse(new EnqueueFailedError(['e1'], new Error('down')));
+    expect(failed).toMatchObject({
+      statusCode: 503,
+      body: { error: { code: 'ENQUEUE_FAILED', details: { executionIds: ['e1'] } } },
+    });
+    const unknown = toHttpErrorResponse(new EnqueueOutcomeUnknownError(['e2'], new Error('x')));
+    expect(unknown).toMatchObject({
+      statusCode: 503,
+      body: { error: { code: 'ENQUEUE_OUTCOME_UNKNOWN', details: { executionIds: ['e2'] } } },
+    });
   });
 
   it('hides unknown errors behind a generic 500', () => {

@@ -24,11 +24,12 @@ export interface PrivateRedis {
 }
 
 /**
- * Starts `redis-server` on a free port with no persistence. Throws with what to install
- * when the binary is missing, so the test fails with a clear message instead of skipping.
+ * Starts `redis-server` on a free port (or on `port`: to start one again after `stop`)
+ * with no persistence. Throws with what to install when the binary is missing, so the
+ * test fails with a clear message instead of skipping.
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+export async function startPrivateRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
     [
