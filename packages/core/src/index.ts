@@ -24,6 +24,7 @@ export {
   NodeTypeAlreadyRegisteredError,
   NodeTypeNotRegisteredError,
   NonRetryableError,
+  PayloadNotStorableError,
   PayloadTooLargeError,
   SpaneError,
   type SpaneErrorCode,
@@ -79,6 +80,7 @@ export {
   assertPayloadSize,
   DEFAULT_LIMITS,
   ID_PATTERN,
+  MAX_JSON_DEPTH,
   type SpaneLimits,
 } from './limits.js';
 export { NodeRegistry, type NodeTypeOptions, type NodeTypeRegistration } from './node-registry.js';
