@@ -10,6 +10,7 @@ import type { ResolvedEngineOptions } from './engine-options.js';
 import { ExecutionControl } from './execution-control.js';
 import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
+import { FailedNodeJobs } from './failed-node-jobs.js';
 import { Handoffs } from './handoffs.js';
 import { JobRemoval } from './job-removal.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
@@ -119,6 +120,7 @@ export function assembleEngine(
     queues,
     plans: catalogue,
     enqueuer: x.enqueuer,
+    failedJobs: new FailedNodeJobs({ queues, recorder: x.recorder, logger }),
     timeouts: x.timeouts,
     subWorkflows: x.subWorkflows,
     gate: x.gate,
