@@ -79,22 +79,67 @@ function stringifyChecked(
 }
 
 /**
+ * True when `value` may hold something plain `JSON.stringify` drops or that is too deep: a
+ * function or a symbol, an object deeper than `maxDepth`, or an object with its own
+ * `toJSON` (other than a `Date`'s), whose result this walk of the original cannot see.
+ * A cheap first look (the careful pass costs several times a plain `JSON.stringify`).
+ */
+function mayBeUnstorable(value: unknown, maxDepth: number): boolean {
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop()! + 1;
+    const type = typeof v;
+    if (type === 'function' || type === 'symbol') return true;
+    if (type !== 'object' || v === null || v instanceof Date) continue;
+    if (depth > maxDepth || typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;
+    if (Array.isArray(v)) {
+      for (const item of v) {
+        values.push(item);
+        depths.push(depth);
+      }
+    } else {
+      const record = v as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        values.push(record[key]);
+        depths.push(depth);
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * `value` as JSON text that every store keeps and reads back as it was, or the first part
  * of it that cannot be stored: a `BigInt`, a function or a symbol (JSON would throw or
  * silently drop it), a circular reference, a `toJSON` that throws, a string or object key
  * containing U+0000 (PostgreSQL cannot store it, so no store accepts it), nesting deeper
  * than `maxDepth` levels of objects and arrays. `undefined` properties are left out, as
- * JSON does; a top-level `undefined` gives `text: undefined`. Each `toJSON` runs once.
+ * JSON does; a top-level `undefined` gives `text: undefined`. A plain `JSON.stringify` and
+ * a walk of the value come first; only a value they find suspect takes the careful pass
+ * that names the offending part (running its `toJSON` methods a second time).
  */
 export function storableJsonText(
   value: unknown,
   maxDepth: number,
 ): { text: string | undefined } | { unstorable: Unstorable } {
-  return stringifyChecked(value, maxDepth);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return stringifyChecked(value, maxDepth);
+  }
+  // JSON escapes U+0000 as \u0000 (in strings and keys); an escaped backslash followed by
+  // "u0000" matches too, and the careful pass then finds nothing.
+  if (text?.includes('\\u0000') || mayBeUnstorable(value, maxDepth)) {
+    return stringifyChecked(value, maxDepth);
+  }
+  return { text };
 }
 
 /** What in `value` cannot be stored as JSON (see {@link storableJsonText}), or undefined. */
 export function findUnstorable(value: unknown, maxDepth: number): Unstorable | undefined {
-  const result = stringifyChecked(value, maxDepth);
+  const result = storableJsonText(value, maxDepth);
   return 'unstorable' in result ? result.unstorable : undefined;
 }

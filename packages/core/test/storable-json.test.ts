@@ -57,6 +57,13 @@ describe('findUnstorable', () => {
       [{ 'a/b~c': 1n }, '/a~1b~0c', 'a BigInt'],
       [circular(), '/list/1/back', 'a circular reference'],
       [throwingToJson, '', /an error while serialising it: no JSON for you/],
+      // What a toJSON returns is checked too, not only the value it was called on.
+      [{ wrap: { toJSON: () => ({ f: () => 1 }) } }, '/wrap/f', 'a function'],
+      [
+        { when: new Date(0), deep: { toJSON: () => nested(MAX_JSON_DEPTH) } },
+        `/deep${'/a'.repeat(MAX_JSON_DEPTH - 1)}`,
+        /deeper than 100 levels/,
+      ],
       [nested(MAX_JSON_DEPTH + 1), `${'/a'.repeat(MAX_JSON_DEPTH)}`, /deeper than 100 levels/],
       [nested(2_000), `${'/a'.repeat(MAX_JSON_DEPTH)}`, /deeper than 100 levels/],
     ];
@@ -96,16 +103,17 @@ describe('payloadText', () => {
     );
   });
 
-  it('returns the JSON text, and undefined for undefined, calling toJSON once', () => {
-    let calls = 0;
-    const value = {
-      toJSON() {
-        calls += 1;
-        return { v: calls };
-      },
-    };
-    expect(payloadText('x', value, 100)).toBe('{"v":1}');
-    expect(calls).toBe(1);
+  it('returns the JSON text JSON.stringify gives, and undefined for undefined', () => {
+    const withToJson = { toJSON: () => ({ v: [1, 'two'] }) };
+    const escapedBackslash = { text: 'a\\u0000b' }; // a backslash, then "u0000": fine
+    for (const value of [
+      { a: [1, null, 'x'], at: new Date(0), skipped: undefined },
+      withToJson,
+      escapedBackslash,
+      'plain',
+    ]) {
+      expect(payloadText('x', value, 1_000)).toBe(JSON.stringify(value));
+    }
     expect(payloadText('x', undefined, 0)).toBeUndefined();
   });
 });
