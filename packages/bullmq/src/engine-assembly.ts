@@ -17,6 +17,7 @@ import type { ResolvedEngineOptions } from './engine-options.js';
 import { ExecutionControl } from './execution-control.js';
 import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
+import { FailedNodeJobs } from './failed-node-jobs.js';
 import { Handoffs } from './handoffs.js';
 import { InfraRetry } from './infra-retry.js';
 import { JobLeases } from './job-leases.js';
@@ -141,6 +142,7 @@ export function assembleEngine(
     queues,
     plans: catalogue,
     enqueuer: x.enqueuer,
+    failedJobs: new FailedNodeJobs({ queues, recorder: x.recorder, logger }),
     timeouts: x.timeouts,
     subWorkflows: x.subWorkflows,
     gate: x.gate,
@@ -306,6 +308,28 @@ function execution(f: Foundation): Execution {
     queues,
     logger,
   });
+  const base = { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control };
+  return { ...base, timeouts, ...runParts(f, base) };
+}
+
+/** What the run side builds on (see {@link runParts}). */
+interface RunBase {
+  gate: ConcurrencyGate;
+  handoffs: Handoffs;
+  runs: RunningNodes;
+  events: EngineEvents;
+  retry: RetryPolicies;
+  enqueuer: NodeEnqueuer;
+  parked: ParkedJobs;
+  starter: ExecutionStarter;
+  control: ExecutionControl;
+}
+
+/** The parts that run nodes and record their outcomes, with their fault handling. */
+function runParts(f: Foundation, b: RunBase) {
+  const { registry, store, redis, keys, channel, catalogue: plans, options } = f;
+  const { logger } = options;
+  const { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control } = b;
   const closing = { value: false };
   const faults: EngineFaultCounts = { infraRetries: 0, refusedOutcomes: 0, lostLocks: 0 };
   const infra = new InfraRetry({
@@ -358,21 +382,5 @@ function execution(f: Foundation): Execution {
     logger,
     maxPayloadBytes: f.maxPayloadBytes,
   });
-  return {
-    gate,
-    handoffs,
-    runs,
-    events,
-    retry,
-    enqueuer,
-    timeouts,
-    starter,
-    control,
-    recorder,
-    subWorkflows,
-    runner,
-    leases,
-    faults,
-    closing,
-  };
+  return { recorder, subWorkflows, runner, leases, faults, closing };
 }

@@ -7,6 +7,7 @@ import {
   type NodeRegistry,
   type NodeTypeRegistration,
   NonRetryableError,
+  PayloadNotStorableError,
   PayloadTooLargeError,
   planNode,
   WorkflowNotFoundError,
@@ -506,6 +507,7 @@ function isFinalError(error: unknown): boolean {
   return (
     error instanceof NonRetryableError ||
     error instanceof PayloadTooLargeError ||
+    error instanceof PayloadNotStorableError ||
     error instanceof DepthLimitExceededError ||
     error instanceof WorkflowNotFoundError
   );

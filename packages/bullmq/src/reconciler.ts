@@ -1,6 +1,7 @@
-import type { ActiveNode, ExecutionStore } from '@spane/core';
+import type { ActiveNode, ExecutionStore, WorkflowPlan } from '@spane/core';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { EngineLogger } from './engine-options.js';
+import type { FailedNodeJobs } from './failed-node-jobs.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
@@ -12,7 +13,10 @@ import type { WorkflowTimeouts } from './workflow-timeouts.js';
 export interface ReconcileResult {
   /** Active nodes found in the store. */
   checked: number;
-  /** Nodes whose job was missing from Redis and was added again. */
+  /**
+   * Nodes whose job was missing from Redis, or had failed on an infrastructure error, and
+   * was added again.
+   */
   requeued: number;
   /** Workflow timeouts whose timer job was missing and was armed again. */
   timeoutsRearmed: number;
@@ -20,6 +24,14 @@ export interface ReconcileResult {
   subWorkflowsChecked?: number;
   /** Jobs waiting for a workflow `maxConcurrency` slot that were handed one freed by expiry. */
   concurrencyWaitersWoken?: number;
+  /** Nodes whose job BullMQ failed for losing its worker too often, recorded as failed (a crash). */
+  crashesRecorded?: number;
+  /**
+   * Steps that could not be done in this pass (each logged): an execution whose repair
+   * threw, a page of active nodes that could not be listed, a sweep or drain that threw.
+   * The pass goes on without them; the next pass tries again.
+   */
+  skipped?: number;
 }
 
 /** What {@link Reconciler} needs. */
@@ -28,6 +40,7 @@ export interface ReconcilerContext {
   queues: Pick<NodeQueues, 'forNode'>;
   plans: Pick<PlanSource, 'getPlan'>;
   enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
+  failedJobs: Pick<FailedNodeJobs, 'repair'>;
   timeouts: Pick<WorkflowTimeouts, 'isArmed' | 'arm'>;
   subWorkflows: Pick<SubWorkflows, 'sweep'>;
   gate: Pick<ConcurrencyGate, 'drain'>;
@@ -38,13 +51,19 @@ export interface ReconcilerContext {
 
 const PAGE = 500;
 
+/** Required counts of a pass's result, filled in as it goes. */
+type Tally = Required<ReconcileResult>;
+
 /**
  * Puts back into Redis the work the store says must exist: every `queued`, `running` or
  * `delayed` node of a pending or running execution whose job is gone (Redis lost it: a
- * flush, a failover without persistence, an eviction), and lost workflow-timeout timers;
- * then tells waiting parents of sub-workflows that ended and hands expired concurrency
- * slots on. Jobs that exist are left alone; adding a job whose id exists is a no-op, so
- * concurrent passes in several processes are safe.
+ * flush, a failover without persistence, an eviction) or sits in BullMQ's failed set (see
+ * {@link FailedNodeJobs}), and lost workflow-timeout timers; then tells waiting parents of
+ * sub-workflows that ended and hands expired concurrency slots on. Jobs that exist are left
+ * alone; adding a job whose id exists is a no-op, so concurrent passes in several
+ * processes are safe. One execution that cannot be repaired (its plan does not load, BullMQ
+ * refuses its job, the store throws for it) is logged and skipped: it never stops the pass
+ * for the others, nor the sweeps and drains after it.
  */
 export class Reconciler {
   readonly #ctx: ReconcilerContext;
@@ -57,21 +76,36 @@ export class Reconciler {
 
   /** One pass. */
   async run(): Promise<ReconcileResult> {
-    const result: ReconcileResult = { checked: 0, requeued: 0, timeoutsRearmed: 0 };
-    const timersChecked = new Set<string>();
+    const tally: Tally = {
+      checked: 0,
+      requeued: 0,
+      timeoutsRearmed: 0,
+      subWorkflowsChecked: 0,
+      concurrencyWaitersWoken: 0,
+      crashesRecorded: 0,
+      skipped: 0,
+    };
     let cursor: string | undefined;
     do {
-      const page = await this.#ctx.store.listActiveNodes(
-        cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor },
+      const page = await this.#step(tally, 'listing active nodes', {}, () =>
+        this.#ctx.store.listActiveNodes(
+          cursor === undefined ? { limit: PAGE } : { limit: PAGE, cursor },
+        ),
       );
+      // Without the page there is no cursor to go on from: the next pass starts again.
+      if (page === undefined) break;
       cursor = page.nextCursor;
-      result.checked += page.items.length;
-      result.requeued += await this.#requeueLost(page.items);
-      result.timeoutsRearmed += await this.#rearmTimeouts(page.items, timersChecked);
+      tally.checked += page.items.length;
+      await Promise.all(
+        [...byExecution(page.items).values()].map((nodes) => this.#repairExecution(tally, nodes)),
+      );
     } while (cursor !== undefined);
-    result.subWorkflowsChecked = await this.#ctx.subWorkflows.sweep();
-    result.concurrencyWaitersWoken = await this.#ctx.gate.drain();
-    return result;
+    tally.subWorkflowsChecked =
+      (await this.#step(tally, 'sub-workflow sweep', {}, () => this.#ctx.subWorkflows.sweep())) ??
+      0;
+    tally.concurrencyWaitersWoken =
+      (await this.#step(tally, 'concurrency slot drain', {}, () => this.#ctx.gate.drain())) ?? 0;
+    return tally;
   }
 
   /** Runs a pass every `intervalMs` (one at a time) until stopped. */
@@ -97,51 +131,82 @@ export class Reconciler {
     clearInterval(this.#timer);
   }
 
+  /** One step of a pass; a step that throws is logged and counted, and gives undefined. */
+  async #step<T>(
+    tally: Tally,
+    what: string,
+    fields: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (err) {
+      tally.skipped += 1;
+      this.#ctx.logger.warn(`reconcile skipped ${what}`, {
+        ...fields,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return undefined;
+    }
+  }
+
+  /** Repairs the jobs and the workflow-timeout timer of one execution's active nodes. */
+  async #repairExecution(tally: Tally, nodes: readonly ActiveNode[]): Promise<void> {
+    const first = nodes[0]!;
+    const fields = { executionId: first.executionId };
+    await this.#step(tally, 'an execution it could not repair', fields, async () => {
+      const plan = await this.#ctx.plans.getPlan(
+        first.tenantId,
+        first.workflowId,
+        first.workflowVersion,
+      );
+      const repaired = await this.#repairJobs(plan, nodes);
+      tally.requeued += repaired.requeued;
+      tally.crashesRecorded += repaired.crashes;
+      if (await this.#rearmTimeout(plan, first)) tally.timeoutsRearmed += 1;
+    });
+  }
+
   /** The job state of an active node's job. */
-  async #jobState(n: ActiveNode): Promise<string> {
-    const plan = await this.#ctx.plans.getPlan(n.tenantId, n.workflowId, n.workflowVersion);
+  #jobState(plan: WorkflowPlan, n: ActiveNode): Promise<string> {
     return this.#ctx.queues.forNode(plan, n.nodeId).getJobState(nodeJobId(n.executionId, n.nodeId));
   }
 
-  /** Re-adds the jobs of the listed nodes that Redis lost; returns how many. */
-  async #requeueLost(items: readonly ActiveNode[]): Promise<number> {
-    const states = await Promise.all(items.map((n) => this.#jobState(n)));
-    const missing = new Map<string, ActiveNode[]>();
-    items.forEach((n, i) => {
-      if (states[i] !== 'unknown') return;
-      const list = missing.get(n.executionId) ?? [];
-      list.push(n);
-      missing.set(n.executionId, list);
+  /**
+   * Re-adds the jobs of an execution's listed nodes that Redis lost or that failed on an
+   * infrastructure error, and records the crashes; returns how many of each.
+   */
+  async #repairJobs(
+    plan: WorkflowPlan,
+    listed: readonly ActiveNode[],
+  ): Promise<{ requeued: number; crashes: number }> {
+    const stuck = (state: string) => state === 'unknown' || state === 'failed';
+    const states = await Promise.all(listed.map((n) => this.#jobState(plan, n)));
+    const suspects = listed.filter((_, i) => stuck(states[i]!));
+    if (suspects.length === 0) return { requeued: 0, crashes: 0 };
+    // Look again: the node may have finished (and its job been removed) or been queued
+    // and not yet added while the page was read. Only a node whose status and attempts
+    // are unchanged and whose job is still absent (or failed) is repaired.
+    const fresh = await this.#ctx.store.getExecution(listed[0]!.executionId);
+    const unchanged = suspects.filter((n) => {
+      const now = fresh?.nodeResults[n.nodeId];
+      return now !== undefined && now.status === n.status && now.attempts === n.attempts;
     });
-    let requeued = 0;
-    for (const [executionId, listed] of missing) {
-      // Look again: the node may have finished (and its job been removed) or been queued
-      // and not yet added while the page was read. Only a node whose status and attempts
-      // are unchanged and whose job is still absent was lost.
-      const fresh = await this.#ctx.store.getExecution(executionId);
-      const unchanged = listed.filter((n) => {
-        const now = fresh?.nodeResults[n.nodeId];
-        return now !== undefined && now.status === n.status && now.attempts === n.attempts;
-      });
-      const stillMissing = await Promise.all(
-        unchanged.map(async (n) => (await this.#jobState(n)) === 'unknown'),
-      );
-      const nodes = unchanged.filter((_, i) => stillMissing[i]);
-      if (nodes.length === 0) continue;
-      await this.#requeue(nodes);
-      requeued += nodes.length;
-    }
-    return requeued;
+    const again = await Promise.all(unchanged.map((n) => this.#jobState(plan, n)));
+    const lost = unchanged.filter((_, i) => again[i] === 'unknown');
+    const failed = unchanged.filter((_, i) => again[i] === 'failed');
+    const { requeue, crashes } =
+      failed.length === 0
+        ? { requeue: [], crashes: 0 }
+        : await this.#ctx.failedJobs.repair(plan, failed);
+    const nodes = [...lost, ...requeue];
+    if (nodes.length > 0) await this.#requeue(plan, nodes);
+    return { requeued: nodes.length, crashes };
   }
 
   /** Re-adds the jobs of lost nodes of one execution, continuing their attempts. */
-  async #requeue(nodes: readonly ActiveNode[]): Promise<void> {
+  async #requeue(plan: WorkflowPlan, nodes: readonly ActiveNode[]): Promise<void> {
     const first = nodes[0]!;
-    const plan = await this.#ctx.plans.getPlan(
-      first.tenantId,
-      first.workflowId,
-      first.workflowVersion,
-    );
     const baseAttempts: Record<string, number> = {};
     for (const n of nodes) {
       // A running attempt that lost its job never finished: it runs again under the same
@@ -163,22 +228,26 @@ export class Reconciler {
     });
   }
 
-  /** Arms again the lost workflow-timeout timers of the listed nodes' executions. */
-  async #rearmTimeouts(items: readonly ActiveNode[], checked: Set<string>): Promise<number> {
-    let rearmed = 0;
-    for (const n of items) {
-      if (checked.has(n.executionId)) continue;
-      checked.add(n.executionId);
-      const plan = await this.#ctx.plans.getPlan(n.tenantId, n.workflowId, n.workflowVersion);
-      const timeoutMs = plan.definition.timeoutMs;
-      if (timeoutMs === undefined) continue;
-      if (await this.#ctx.timeouts.isArmed(n.executionId)) continue;
-      await this.#ctx.timeouts.arm(
-        n.executionId,
-        Math.max(0, Date.parse(n.createdAt) + timeoutMs - Date.now()),
-      );
-      rearmed += 1;
-    }
-    return rearmed;
+  /** Arms again an execution's lost workflow-timeout timer; true when it did. */
+  async #rearmTimeout(plan: WorkflowPlan, n: ActiveNode): Promise<boolean> {
+    const timeoutMs = plan.definition.timeoutMs;
+    if (timeoutMs === undefined) return false;
+    if (await this.#ctx.timeouts.isArmed(n.executionId)) return false;
+    await this.#ctx.timeouts.arm(
+      n.executionId,
+      Math.max(0, Date.parse(n.createdAt) + timeoutMs - Date.now()),
+    );
+    return true;
   }
+}
+
+/** Active nodes grouped by execution, in page order. */
+function byExecution(items: readonly ActiveNode[]): Map<string, ActiveNode[]> {
+  const groups = new Map<string, ActiveNode[]>();
+  for (const n of items) {
+    const list = groups.get(n.executionId);
+    if (list) list.push(n);
+    else groups.set(n.executionId, [n]);
+  }
+  return groups;
 }

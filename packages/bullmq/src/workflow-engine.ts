@@ -315,8 +315,11 @@ export class WorkflowEngine implements IWorkflowEngine {
   /**
    * Re-enqueues work the store says must exist but Redis lost (a flush, a failover
    * without persistence): nodes `queued`, `running` or `delayed` in pending or running
-   * executions whose job is missing, and lost workflow timeouts. Runs when workers start
-   * and every `reconcileIntervalMs`; safe to run in several processes at once.
+   * executions whose job is missing or sits in BullMQ's failed set (a job given up on for
+   * stalling is recorded as the node's crash instead), and lost workflow timeouts. An
+   * execution that cannot be repaired is logged and skipped (`skipped`), never stopping the
+   * pass. Runs when workers start and every `reconcileIntervalMs`; safe to run in several
+   * processes at once.
    */
   async reconcile(): Promise<ReconcileResult> {
     return this.#parts.reconciler.run();

@@ -21,6 +21,7 @@ export type SpaneErrorCode =
   | 'VERSION_CONFLICT'
   | 'NODE_ALREADY_SETTLED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'PAYLOAD_NOT_STORABLE'
   | 'INVALID_ARGUMENT'
   | 'NON_RETRYABLE'
   | 'NODE_TIMEOUT'
@@ -285,6 +286,29 @@ export class PayloadTooLargeError extends SpaneError {
   }
 }
 brandClass(PayloadTooLargeError, 'PayloadTooLargeError');
+
+/**
+ * A payload (initial data, node output, an event's payload) holds something that cannot be
+ * stored as JSON unchanged: a `BigInt`, a function, a symbol, a circular reference, a
+ * `toJSON` that throws, a string or key containing U+0000, or nesting deeper than
+ * `MAX_JSON_DEPTH`. Refused before anything is stored: a request gets it as HTTP 400, and
+ * a node whose output it is fails at once, without retries (retrying cannot help).
+ */
+export class PayloadNotStorableError extends SpaneError {
+  /** JSON pointer into the payload to the offending part (`''`: the payload, or not known). */
+  readonly path: string;
+  /** What is wrong, e.g. `a BigInt`. */
+  readonly reason: string;
+  constructor(what: string, reason: string, path: string) {
+    const at = path === '' ? '' : ` at ${path}`;
+    super('PAYLOAD_NOT_STORABLE', `${what} cannot be stored as JSON: ${reason}${at}`, {
+      details: { path, reason },
+    });
+    this.path = path;
+    this.reason = reason;
+  }
+}
+brandClass(PayloadNotStorableError, 'PayloadNotStorableError');
 
 /** An argument is out of range or of the wrong shape. HTTP 400. */
 export class InvalidArgumentError extends SpaneError {

@@ -28,6 +28,7 @@ export {
   NodeTypeAlreadyRegisteredError,
   NodeTypeNotRegisteredError,
   NonRetryableError,
+  PayloadNotStorableError,
   PayloadTooLargeError,
   SpaneError,
   type SpaneErrorCode,
@@ -83,6 +84,7 @@ export {
   assertPayloadSize,
   DEFAULT_LIMITS,
   ID_PATTERN,
+  MAX_JSON_DEPTH,
   type SpaneLimits,
 } from './limits.js';
 export { NodeRegistry, type NodeTypeOptions, type NodeTypeRegistration } from './node-registry.js';

@@ -3,3 +3,4 @@
  * users. Outside semver: anything here may change or go in any release.
  */
 export { jsonByteLength, payloadText } from './limits.js';
+export { findUnstorable, storableJsonText, type Unstorable } from './storable-json.js';

@@ -3,6 +3,7 @@ import { type ValidationIssue, WorkflowValidationError } from './errors.js';
 import { DEFAULT_LIMITS, type SpaneLimits } from './limits.js';
 import { isObject } from './raw-definition.js';
 import { IssueList } from './validation-issue-list.js';
+import { checkStorableData } from './workflow-data-checks.js';
 import {
   checkCycles,
   checkEntryNode,
@@ -39,7 +40,8 @@ const MAX_SCHEMA_ISSUES = 50;
  * schema errors, limits, invalid or duplicate ids, unknown references, `inputs` and
  * `outputs` that disagree, cycles (with the cycle's path), a missing or non-root
  * `entryNodeId`, invalid cron expressions and time zones, unknown node types (when
- * `isNodeTypeKnown` is given); and, as warnings, nodes unreachable from `entryNodeId`.
+ * `isNodeTypeKnown` is given), data that cannot be stored as JSON (`NOT_STORABLE`: a
+ * `BigInt`, a cycle, U+0000, a `config` nested deeper than `MAX_JSON_DEPTH`, …); and, as warnings, nodes unreachable from `entryNodeId`.
  * Never throws.
  */
 export function validateWorkflow(
@@ -71,6 +73,7 @@ export function validateWorkflow(
   checkEntryNode(def.entryNodeId, graph, checked, issues);
   if (options.isNodeTypeKnown) checkNodeTypes(checked.nodes, options.isNodeTypeKnown, issues);
   checkTriggers(def.triggers, issues);
+  checkStorableData(def, issues);
   return { valid: issues.valid, issues: issues.issues };
 }
 

@@ -64,6 +64,11 @@ function samples(m: ErrorsModule): [string, errors.SpaneError, SpaneErrorCode][]
       'NODE_ALREADY_SETTLED',
     ],
     ['PayloadTooLargeError', new m.PayloadTooLargeError('output', 10, 20), 'PAYLOAD_TOO_LARGE'],
+    [
+      'PayloadNotStorableError',
+      new m.PayloadNotStorableError('output', 'a BigInt', '/a'),
+      'PAYLOAD_NOT_STORABLE',
+    ],
     ['InvalidArgumentError', new m.InvalidArgumentError('bad'), 'INVALID_ARGUMENT'],
     ['NonRetryableError', new m.NonRetryableError('stop'), 'NON_RETRYABLE'],
     ['NodeTimeoutError', new m.NodeTimeoutError('n', 100), 'NODE_TIMEOUT'],

@@ -59,6 +59,8 @@ export const STATUS_BY_SPANE_CODE: Readonly<Record<SpaneErrorCode, number>> = Ob
   // raced a change of the execution's state.
   CANCELLED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  // Data a store cannot hold unchanged (a BigInt, U+0000, nesting too deep, …): bad input.
+  PAYLOAD_NOT_STORABLE: 400,
   INVALID_ARGUMENT: 400,
   INVALID_SIGNATURE: 401,
   // A wait on the server's side (e.g. for an execution) ran out: a gateway timeout, not

@@ -116,6 +116,17 @@ const cases: Case[] = [
     check: (e) => expect(e.details).toMatchObject({ limitBytes: 1024 * 1024 }),
   },
   {
+    name: 'initialData with U+0000 in a string (no store can keep it unchanged)',
+    request: () => execute('{"initialData":{"note":["ok","a\\u0000b"]}}'),
+    status: 400,
+    code: 'PAYLOAD_NOT_STORABLE',
+    check: (e) =>
+      expect(e.details).toEqual({
+        path: '/note/1',
+        reason: 'a string containing the character U+0000',
+      }),
+  },
+  {
     name: 'register without a body',
     request: () => ({ method: 'POST', url: '/api/workflows', headers: admin }),
     status: 400,
