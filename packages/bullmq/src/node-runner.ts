@@ -444,7 +444,10 @@ export class NodeRunner {
     }
     telemetry.log('error', `node '${nodeId}' failed: ${message}`);
     await this.#recordSpan(p, telemetry, 'error', message);
-    const stack = error instanceof Error ? error.stack : undefined;
+    const stack =
+      error instanceof Error && typeof error.stack === 'string'
+        ? storableText(error.stack)
+        : undefined;
     await this.#ctx.recorder.recordFailure(
       plan,
       base,
@@ -531,9 +534,26 @@ function checkResult(value: unknown): ExecutionResult | undefined {
   return result;
 }
 
+/**
+ * An executor's error as text that every store can keep: U+0000 (which PostgreSQL text
+ * cannot hold) becomes U+FFFD, so that recording the failure cannot itself fail for good.
+ */
 function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+  let text: string;
+  if (error instanceof Error) text = String(error.message);
+  else if (typeof error === 'string') text = error;
+  else {
+    try {
+      text = JSON.stringify(error) ?? String(error);
+    } catch {
+      text = Object.prototype.toString.call(error);
+    }
+  }
+  return storableText(text);
+}
+
+function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
 }
 
 /**

@@ -45,6 +45,33 @@ async function executions(h: Harness) {
   return (await h.engine.listExecutions()).items;
 }
 
+describe('an executor error that a store cannot keep as it is', () => {
+  it('an error message with U+0000 is recorded with U+FFFD: the node fails once its retries are used, never stuck', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    let calls = 0;
+    h.registry.register(
+      'nul-error',
+      exec(async () => {
+        calls += 1;
+        throw new Error('bad\u0000byte');
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('nul-error', [{ id: 'N', type: 'nul-error', retry: RETRY3 }]),
+    );
+    await h.engine.startWorkers(1);
+    const id = await h.engine.enqueueWorkflow('nul-error');
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 15_000 });
+    expect(state.status).toBe('failed');
+    expect(state.nodeResults.N).toMatchObject({ status: 'failed', error: 'bad\uFFFDbyte' });
+    expect(calls).toBe(3);
+    const dlq = (await h.engine.getDLQItems()).find((i) => i.executionId === id);
+    expect(dlq?.error).toBe('bad\uFFFDbyte');
+  });
+});
+
 describe('output that cannot be stored', () => {
   it('fails the node at once, without retries, with a message that says why', async ({
     harness,
