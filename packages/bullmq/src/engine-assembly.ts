@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
+import { CrashGuard } from './crash-guard.js';
 import { EngineChannel } from './engine-channel.js';
 import { EngineEvents } from './engine-events.js';
 import { type EngineConnections, EngineLifecycle } from './engine-lifecycle.js';
@@ -12,6 +13,7 @@ import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
 import { Handoffs } from './handoffs.js';
 import { JobRemoval } from './job-removal.js';
+import { MissingNodeTypes } from './missing-node-type.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
 import { NodeQueues } from './node-queues.js';
 import { NodeRunner } from './node-runner.js';
@@ -231,7 +233,7 @@ function execution(f: Foundation): Execution {
     refreshMs: options.lockDurationMs,
   });
   const handoffs = new Handoffs({ registry, queues, aborts: channel, store });
-  const runs = new RunningNodes({ handoffs });
+  const runs = new RunningNodes({ handoffs, defaultTimeoutMs: options.defaultNodeTimeoutMs });
   const events = new EngineEvents({ channel, runs, logger });
   const retry = new RetryPolicies({ registry, defaultRetry: options.defaultRetry, plans });
   const enqueuer = new NodeEnqueuer({ queues, retry });
@@ -295,6 +297,19 @@ function execution(f: Foundation): Execution {
     retry,
     events,
     logger,
+    crashes: new CrashGuard({
+      redis,
+      keys,
+      plans,
+      recorder,
+      logger,
+      maxCrashes: options.maxNodeCrashes,
+    }),
+    missingTypes: new MissingNodeTypes({
+      registry,
+      logger,
+      waitMs: options.missingNodeTypeWaitMs,
+    }),
     maxPayloadBytes: f.maxPayloadBytes,
   });
   return {

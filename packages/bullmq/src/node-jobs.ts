@@ -18,6 +18,11 @@ export interface NodeJobData {
   delayWakeAt?: number;
   /** When that delay started (epoch ms). */
   delayStartedAt?: number;
+  /**
+   * When a worker lacking the node's type first handed the job back (epoch ms; see
+   * MissingNodeTypes); cleared when a worker that has the type takes it.
+   */
+  typeWaitSince?: number;
 }
 
 /**

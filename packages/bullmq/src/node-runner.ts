@@ -15,11 +15,13 @@ import { payloadText } from '@spane/core/internal';
 import { DelayedError, type Job, WaitingError } from 'bullmq';
 import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
+import type { CrashGuard, WatchedRun } from './crash-guard.js';
 import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import { executionContext } from './execution-context.js';
 import type { Handoffs } from './handoffs.js';
+import type { MissingNodeTypes } from './missing-node-type.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
@@ -60,6 +62,8 @@ export interface NodeRunnerContext {
   retry: Pick<RetryPolicies, 'backoff'>;
   events: Pick<EngineEvents, 'emit'>;
   logger: EngineLogger;
+  crashes: Pick<CrashGuard, 'enter'>;
+  missingTypes: Pick<MissingNodeTypes, 'check' | 'error'>;
   /** The largest node output (JSON bytes). */
   maxPayloadBytes: number;
 }
@@ -82,8 +86,12 @@ export class NodeRunner {
     const { handoffs } = this.#ctx;
     const counted = job.queueName === NODE_QUEUE;
     if (counted) handoffs.jobStarted();
+    let watched: WatchedRun | null = null;
     try {
+      watched = await this.#ctx.crashes.enter(job);
+      if (!watched) return; // its node crashed its worker too often: failed, not run
       const plan = await this.#planOf(job.data);
+      await this.#ctx.missingTypes.check(plan, job, token);
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
       const slot = await this.#ctx.gate.acquire(plan, job, token);
       try {
@@ -92,6 +100,7 @@ export class NodeRunner {
         await slot?.release();
       }
     } finally {
+      await watched?.leave();
       if (counted) handoffs.jobEnded();
     }
   }
@@ -210,7 +219,7 @@ export class NodeRunner {
       const ctx = executionContext(plan, base, begun, attempt, signal, telemetry);
       execute = () => registration.executor.execute(ctx);
     } else {
-      throw new NonRetryableError(`node type '${base.nodeType}' is not registered in this process`);
+      throw this.#ctx.missingTypes.error(base.nodeType);
     }
     return Promise.race([
       execute().then(

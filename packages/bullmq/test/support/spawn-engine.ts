@@ -22,6 +22,8 @@ export async function spawnEngine(env: {
   hang?: boolean;
   stepMs?: number;
   concurrency?: number;
+  /** Wait for its `ready` line (default); false for a process that may exit before it. */
+  ready?: boolean;
 }): Promise<EngineProcess> {
   const child = spawn(process.execPath, ['--conditions=@spane/source', '--import', 'tsx', script], {
     env: {
@@ -77,6 +79,6 @@ export async function spawnEngine(env: {
       await exited;
     },
   };
-  await proc.line('ready');
+  if (env.ready !== false) await proc.line('ready');
   return proc;
 }
