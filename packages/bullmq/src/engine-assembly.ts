@@ -16,7 +16,7 @@ import { JobRemoval } from './job-removal.js';
 import { MissingNodeTypes } from './missing-node-type.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
 import { NodeQueues } from './node-queues.js';
-import { NodeRunner } from './node-runner.js';
+import { NodeRunner, type NodeRunnerContext } from './node-runner.js';
 import { Observability } from './observability.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { ParkedJobs } from './parked-jobs.js';
@@ -297,19 +297,7 @@ function execution(f: Foundation): Execution {
     retry,
     events,
     logger,
-    crashes: new CrashGuard({
-      redis,
-      keys,
-      plans,
-      recorder,
-      logger,
-      maxCrashes: options.maxNodeCrashes,
-    }),
-    missingTypes: new MissingNodeTypes({
-      registry,
-      logger,
-      waitMs: options.missingNodeTypeWaitMs,
-    }),
+    ...runGuards(f, recorder),
     maxPayloadBytes: f.maxPayloadBytes,
   });
   return {
@@ -325,5 +313,29 @@ function execution(f: Foundation): Execution {
     recorder,
     subWorkflows,
     runner,
+  };
+}
+
+/** What stands between a node job and its run: crash loops, a node type this process lacks. */
+function runGuards(
+  f: Foundation,
+  recorder: OutcomeRecorder,
+): Pick<NodeRunnerContext, 'crashes' | 'missingTypes'> {
+  const { registry, redis, keys, catalogue: plans, options } = f;
+  const { logger } = options;
+  return {
+    crashes: new CrashGuard({
+      redis,
+      keys,
+      plans,
+      recorder,
+      logger,
+      maxCrashes: options.maxNodeCrashes,
+    }),
+    missingTypes: new MissingNodeTypes({
+      registry,
+      logger,
+      waitMs: options.missingNodeTypeWaitMs,
+    }),
   };
 }
