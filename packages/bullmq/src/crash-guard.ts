@@ -4,10 +4,18 @@ import { planNode } from '@spane/core';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
+import { enterRun } from './lua-scripts.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
 import type { RedisKeys } from './redis-keys.js';
+import { RedisScript } from './redis-script.js';
+
+/** src/lua/enter-run-1.lua */
+const ENTER = new RedisScript(enterRun);
+
+/** This machine's name, in a run's entry. */
+const HOST = hostname();
 
 /**
  * How long a job's set of runs lives after its last run began: long enough that a crash is
@@ -76,22 +84,14 @@ export class CrashGuard {
     const entry: RunEntry = {
       run: randomUUID(),
       pid: process.pid,
-      host: hostname(),
+      host: HOST,
       at: new Date().toISOString(),
     };
     const own = JSON.stringify(entry);
     const watched = this.#watch(key, own);
-    let members: string[];
+    let others: string[];
     try {
-      const replies = await redis
-        .multi()
-        .sadd(key, own)
-        .pexpire(key, RUNS_TTL_MS)
-        .smembers(key)
-        .exec();
-      const [err, value] = replies?.[2] ?? [new Error('the transaction was discarded'), null];
-      if (err) throw err;
-      members = value as string[];
+      others = (await ENTER.run(redis, [key], [own, RUNS_TTL_MS, maxCrashes])) as string[];
     } catch (error) {
       // Unwatched; `leave` still removes the entry in case it was added.
       logger.warn('could not count the crashes of a node job', {
@@ -100,8 +100,8 @@ export class CrashGuard {
       });
       return watched;
     }
-    const crashed = members.filter((m) => m !== own).map(parseEntry);
-    if (crashed.length < maxCrashes) return watched;
+    if (others.length < maxCrashes) return watched;
+    const crashed = others.map(parseEntry);
     await this.#failCrashLoop(job, crashed, watched, key);
     return null;
   }
