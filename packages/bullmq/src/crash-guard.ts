@@ -168,7 +168,7 @@ export class CrashGuard {
 }
 
 /** "node 'x' crashed its worker 3 times (…); last seen starting at … in process … on …". */
-export function crashLoopMessage(nodeId: string, crashed: readonly RunEntry[]): string {
+function crashLoopMessage(nodeId: string, crashed: readonly RunEntry[]): string {
   const last = crashed.reduce<RunEntry | undefined>(
     (latest, e) => (latest === undefined || e.at > latest.at ? e : latest),
     undefined,
