@@ -9,6 +9,7 @@ import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
+import { CrashGuard } from './crash-guard.js';
 import { Admission } from './engine-admission.js';
 import { EngineChannel } from './engine-channel.js';
 import { EngineEvents } from './engine-events.js';
@@ -22,9 +23,10 @@ import { Handoffs } from './handoffs.js';
 import { InfraRetry } from './infra-retry.js';
 import { JobLeases } from './job-leases.js';
 import { JobRemoval } from './job-removal.js';
+import { MissingNodeTypes } from './missing-node-type.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
 import { NodeQueues } from './node-queues.js';
-import { NodeRunner } from './node-runner.js';
+import { NodeRunner, type NodeRunnerContext } from './node-runner.js';
 import { Observability } from './observability.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { ParkedJobs } from './parked-jobs.js';
@@ -275,7 +277,7 @@ function execution(f: Foundation): Execution {
     refreshMs: options.lockDurationMs,
   });
   const handoffs = new Handoffs({ registry, queues, aborts: channel, store });
-  const runs = new RunningNodes({ handoffs });
+  const runs = new RunningNodes({ handoffs, defaultTimeoutMs: options.defaultNodeTimeoutMs });
   const events = new EngineEvents({ channel, runs, logger });
   const retry = new RetryPolicies({ registry, defaultRetry: options.defaultRetry, plans });
   const enqueuer = new NodeEnqueuer({ queues, retry });
@@ -380,7 +382,32 @@ function runParts(f: Foundation, b: RunBase) {
     infra,
     leases,
     logger,
+    ...runGuards(f, recorder),
     maxPayloadBytes: f.maxPayloadBytes,
   });
   return { recorder, subWorkflows, runner, leases, faults, closing };
+}
+
+/** What stands between a node job and its run: crash loops, a node type this process lacks. */
+function runGuards(
+  f: Foundation,
+  recorder: OutcomeRecorder,
+): Pick<NodeRunnerContext, 'crashes' | 'missingTypes'> {
+  const { registry, redis, keys, catalogue: plans, options } = f;
+  const { logger } = options;
+  return {
+    crashes: new CrashGuard({
+      redis,
+      keys,
+      plans,
+      recorder,
+      logger,
+      maxCrashes: options.maxNodeCrashes,
+    }),
+    missingTypes: new MissingNodeTypes({
+      registry,
+      logger,
+      waitMs: options.missingNodeTypeWaitMs,
+    }),
+  };
 }

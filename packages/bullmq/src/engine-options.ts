@@ -1,4 +1,4 @@
-import type { RetryPolicy, SpaneLimits } from '@spane/core';
+import { InvalidArgumentError, type RetryPolicy, type SpaneLimits } from '@spane/core';
 
 /** Where the engine's own diagnostics go (not execution logs, which go to the store). */
 export interface EngineLogger {
@@ -28,6 +28,39 @@ export interface WorkflowEngineOptions {
   stalledIntervalMs?: number;
   /** Times a node may lose its worker before its job is given up. @defaultValue 10 */
   maxStalledCount?: number;
+  /**
+   * A node whose runs killed their worker process this many times (a `process.exit`, out of
+   * memory, a crash, a kill) is not run again: it fails at once (to the dead-letter queue)
+   * with an error that says so. A run counts as a crash when it started and its process
+   * never ended it (the worker that takes the job next sees that); a run that ended in any
+   * way — completed, failed, parked, delayed, aborted — does not count. 0 turns the count
+   * off (then only `maxStalledCount` ends a crash loop).
+   * @defaultValue 3
+   */
+  maxNodeCrashes?: number;
+  /**
+   * Timeout of a node attempt (ms) when neither the node (`timeoutMs`), its workflow
+   * (`defaults.timeoutMs`) nor its node type's registration sets one: an executor that never
+   * settles fails with a `NodeTimeoutError` (retried per its policy) and frees its worker
+   * slot. `0` or `null` sets no default timeout.
+   * @defaultValue 300_000 (5 minutes)
+   */
+  defaultNodeTimeoutMs?: number | null;
+  /**
+   * How long a node whose type this process does not register waits for a worker that does
+   * (a rolling deploy: old and new workers on one queue). The job goes back to the queue
+   * with a short backoff — nothing is begun, no attempt used — and is failed with "no
+   * worker registers node type …" when no worker that has the type took it in this time.
+   * 0 fails it at once.
+   * @defaultValue 60_000
+   */
+  missingNodeTypeWaitMs?: number;
+  /**
+   * Workers ping Redis; one that has not answered for this long is logged (warn, once per
+   * stall), and so is its recovery. 0 turns the check off.
+   * @defaultValue 5_000
+   */
+  redisStallWarnMs?: number;
   /** `close()` lets running nodes finish for this long, then aborts them; they run again later. @defaultValue 10_000 */
   shutdownGraceMs?: number;
   /**
@@ -66,6 +99,11 @@ export interface ResolvedEngineOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxStalledCount: number;
+  maxNodeCrashes: number;
+  /** undefined: no engine-wide default timeout. */
+  defaultNodeTimeoutMs: number | undefined;
+  missingNodeTypeWaitMs: number;
+  redisStallWarnMs: number;
   shutdownGraceMs: number;
   enqueueTimeoutMs: number;
   reconcileIntervalMs: number;
@@ -81,13 +119,40 @@ const consoleLogger: EngineLogger = {
   error: (m, meta) => console.error(`[spane] ${m}`, meta ?? ''),
 };
 
+/** The largest delay a Node.js timer keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** `value`, when it is an integer from 0 to the largest timer delay. @throws InvalidArgumentError */
+function wholeMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(`${name} must be an integer from 0 to ${MAX_TIMER_MS}`);
+  }
+  return value;
+}
+
+/**
+ * The options with their defaults.
+ * @throws InvalidArgumentError for a `maxNodeCrashes`, `defaultNodeTimeoutMs`,
+ * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer
+ */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
+  const timeout = options.defaultNodeTimeoutMs;
+  const defaultNodeTimeoutMs = wholeMs(
+    'defaultNodeTimeoutMs',
+    timeout === null ? 0 : timeout,
+    300_000,
+  );
   return {
     prefix: options.prefix ?? 'spane',
     defaultRetry: options.defaultRetry,
     lockDurationMs: options.lockDurationMs ?? 15_000,
     stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
     maxStalledCount: options.maxStalledCount ?? 10,
+    maxNodeCrashes: wholeMs('maxNodeCrashes', options.maxNodeCrashes, 3),
+    defaultNodeTimeoutMs: defaultNodeTimeoutMs === 0 ? undefined : defaultNodeTimeoutMs,
+    missingNodeTypeWaitMs: wholeMs('missingNodeTypeWaitMs', options.missingNodeTypeWaitMs, 60_000),
+    redisStallWarnMs: wholeMs('redisStallWarnMs', options.redisStallWarnMs, 5_000),
     shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
     enqueueTimeoutMs: options.enqueueTimeoutMs ?? 10_000,
     reconcileIntervalMs: options.reconcileIntervalMs ?? 30_000,

@@ -25,6 +25,11 @@ export interface NodeJobData {
    * under: the job's first processing presents it to `beginNodeRun` and gets that run.
    */
   startToken?: string;
+  /**
+   * When a worker lacking the node's type first handed the job back (epoch ms; see
+   * MissingNodeTypes); cleared when a worker that has the type takes it.
+   */
+  typeWaitSince?: number;
 }
 
 /**

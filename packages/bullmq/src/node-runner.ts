@@ -17,6 +17,7 @@ import { payloadText } from '@spane/core/internal';
 import { DelayedError, type Job, WaitingError } from 'bullmq';
 import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
+import type { CrashGuard, WatchedRun } from './crash-guard.js';
 import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
@@ -24,6 +25,7 @@ import { executionContext } from './execution-context.js';
 import type { Handoffs } from './handoffs.js';
 import { type InfraRetry, InfrastructureError } from './infra-retry.js';
 import type { JobLease, JobLeases } from './job-leases.js';
+import type { MissingNodeTypes } from './missing-node-type.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
@@ -68,6 +70,8 @@ export interface NodeRunnerContext {
   /** The locks of the jobs this process runs. */
   leases: Pick<JobLeases, 'take' | 'release'>;
   logger: EngineLogger;
+  crashes: Pick<CrashGuard, 'enter'>;
+  missingTypes: Pick<MissingNodeTypes, 'check' | 'error'>;
   /** The largest node output (JSON bytes). */
   maxPayloadBytes: number;
 }
@@ -101,8 +105,12 @@ export class NodeRunner {
     const counted = job.queueName === NODE_QUEUE;
     if (counted) handoffs.jobStarted();
     const lease = this.#ctx.leases.take(job.id ?? '');
+    let watched: WatchedRun | null = null;
     try {
+      watched = await this.#ctx.crashes.enter(job);
+      if (!watched) return; // its node crashed its worker too often: failed, not run
       const plan = await this.#planOf(job.data);
+      await this.#ctx.missingTypes.check(plan, job, token);
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
       const slot = await this.#ctx.gate.acquire(plan, job, token);
       try {
@@ -121,6 +129,7 @@ export class NodeRunner {
       throw new WaitingError();
     } finally {
       this.#ctx.leases.release(lease);
+      await watched?.leave();
       if (counted) handoffs.jobEnded();
     }
   }
@@ -282,7 +291,7 @@ export class NodeRunner {
       const ctx = executionContext(plan, base, begun, attempt, signal, telemetry);
       execute = () => registration.executor.execute(ctx);
     } else {
-      throw new NonRetryableError(`node type '${base.nodeType}' is not registered in this process`);
+      throw this.#ctx.missingTypes.error(base.nodeType);
     }
     return Promise.race([
       execute().then(

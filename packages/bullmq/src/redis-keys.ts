@@ -46,6 +46,7 @@ export class RedisKeys {
   readonly #deliveries: string;
   readonly #parked: string;
   readonly #concurrency: string;
+  readonly #crashes: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -59,6 +60,15 @@ export class RedisKeys {
     this.#deliveries = `${prefix}:webhook-delivery:`;
     this.#parked = `${prefix}:parked:`;
     this.#concurrency = `${prefix}:concurrency:`;
+    this.#crashes = `${prefix}:crashes:`;
+  }
+
+  /**
+   * Set of the runs of one node job that started and have not ended (see CrashGuard): the
+   * job's queue, id and creation time, so a job added again with the same id starts afresh.
+   */
+  crashes(queueName: string, jobId: string, createdAt: number): string {
+    return `${this.#crashes}${queueName}:${jobId}:${createdAt}`;
   }
 
   /** Set of the job ids parked while the execution is paused (resume wakes them). */

@@ -7,6 +7,8 @@ export type AbortKind = 'cancelled' | 'failed' | 'shutdown' | 'timeout' | 'lock-
 /** What {@link RunningNodes} needs: the handoffs to drop with an execution's abort. */
 export interface RunningNodesContext {
   handoffs: Pick<Handoffs, 'drop'>;
+  /** The timeout of a run whose node, workflow and node type set none (none when undefined). */
+  defaultTimeoutMs?: number | undefined;
 }
 
 /**
@@ -21,9 +23,13 @@ export class RunningNodes {
     this.#ctx = ctx;
   }
 
-  /** Registers a run of a node; it aborts itself with a timeout after `timeoutMs`. */
+  /**
+   * Registers a run of a node; it aborts itself with a timeout after `timeoutMs` (the
+   * node's, its workflow's or its type's), else after the engine's default timeout.
+   */
   start(executionId: string, nodeId: string, timeoutMs: number | undefined): RunningNode {
-    const run = new RunningNode(this.#byExecution, executionId, nodeId, timeoutMs);
+    const ms = timeoutMs ?? this.#ctx.defaultTimeoutMs;
+    const run = new RunningNode(this.#byExecution, executionId, nodeId, ms);
     let set = this.#byExecution.get(executionId);
     if (!set) {
       set = new Set();

@@ -17,6 +17,7 @@ import type { NodeJobData } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import type { NodeRunner } from './node-runner.js';
 import { CONTROL_QUEUE, NODE_QUEUE } from './redis-keys.js';
+import { RedisStallWatch } from './redis-stall-watch.js';
 import type { RetryPolicies } from './retry-policies.js';
 import type { TriggerDispatch } from './trigger-dispatch.js';
 
@@ -26,7 +27,12 @@ export interface WorkerPoolContext {
   connection: Redis;
   options: Pick<
     ResolvedEngineOptions,
-    'prefix' | 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'logger'
+    | 'prefix'
+    | 'lockDurationMs'
+    | 'stalledIntervalMs'
+    | 'maxStalledCount'
+    | 'logger'
+    | 'redisStallWarnMs'
   >;
   queues: Pick<NodeQueues, 'limitedTypes' | 'forType'>;
   runner: Pick<NodeRunner, 'process' | 'onJobGivenUp'>;
@@ -44,15 +50,22 @@ export interface WorkerPoolContext {
 /**
  * This process's BullMQ workers: one on the node queue, one per node type with limits
  * (BullMQ applies a queue's global concurrency and rate limit across every process), and
- * the control worker (workflow timeouts, schedules).
+ * the control worker (workflow timeouts, schedules); and, while they run, the watch that
+ * logs a Redis that stops answering them.
  */
 export class WorkerPool {
   readonly #ctx: WorkerPoolContext;
+  readonly #stallWatch: RedisStallWatch;
   #workers: Worker[] = [];
   #closing = false;
 
   constructor(ctx: WorkerPoolContext) {
     this.#ctx = ctx;
+    this.#stallWatch = new RedisStallWatch({
+      redis: ctx.connection,
+      logger: ctx.options.logger,
+      thresholdMs: ctx.options.redisStallWarnMs,
+    });
   }
 
   /** Refuses a start with a bad `concurrency`, or a second one. @throws InvalidArgumentError */
@@ -93,6 +106,7 @@ export class WorkerPool {
       );
     }
     this.#workers = [...workers, this.#controlWorker()];
+    this.#stallWatch.start();
   }
 
   /** Resolves when every worker is connected. */
@@ -109,6 +123,7 @@ export class WorkerPool {
   /** Stops taking jobs; resolves when the workers' running jobs ended and they closed. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#stallWatch.stop();
     await Promise.all(this.#workers.map(closeWorker));
   }
 

@@ -10,7 +10,12 @@ import { REDIS_URL } from './support/engine-harness.js';
 describe('Lua scripts', () => {
   it('src/lua-scripts.ts embeds src/lua/*.lua as they are (run `pnpm embed-lua` after an edit)', () => {
     expect(readFileSync(MODULE_PATH as string, 'utf8')).toBe((renderLuaModule as () => string)());
-    expect(Object.keys(scripts).sort()).toEqual(['acquireSlot', 'releaseSlot', 'setWebhookRoutes']);
+    expect(Object.keys(scripts).sort()).toEqual([
+      'acquireSlot',
+      'enterRun',
+      'releaseSlot',
+      'setWebhookRoutes',
+    ]);
   });
 
   it('every script compiles in Redis, and a call with the wrong number of keys is refused', async () => {

@@ -1,7 +1,9 @@
 /**
  * A second engine process for the multi-process tests: the same Redis prefix and Postgres
  * schema as the test, its own registry. Prints `ready` when its workers run, and
- * `running <executionId> <nodeId>` when a `hang` node starts (which then never returns).
+ * `running <executionId> <nodeId>` when a `hang` node starts (which then never returns), and
+ * `crashing <executionId> <nodeId>` when a `crash` node starts (which then exits the process
+ * with code 1, as a run that kills its worker does).
  * With SPANE_DIE_AFTER_COMMIT=<nodeId> it kills itself (SIGKILL) as soon as the store
  * has recorded that node's outcome: a crash between a commit and what follows it.
  */
@@ -37,6 +39,12 @@ registry.register('hang', {
       await new Promise(() => {});
     }
     return { success: true, data: { pid: process.pid, node: ctx.nodeId } };
+  },
+});
+registry.register('crash', {
+  execute: async (ctx) => {
+    process.stdout.write(`crashing ${ctx.executionId} ${ctx.nodeId}\n`);
+    process.exit(1);
   },
 });
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -24,6 +24,8 @@ export async function spawnEngine(env: {
   concurrency?: number;
   /** The process SIGKILLs itself right after the store recorded this node's outcome. */
   dieAfterCommit?: string;
+  /** Wait for its `ready` line (default); false for a process that may exit before it. */
+  ready?: boolean;
 }): Promise<EngineProcess> {
   const child = spawn(process.execPath, ['--conditions=@spane/source', '--import', 'tsx', script], {
     env: {
@@ -80,6 +82,6 @@ export async function spawnEngine(env: {
       await exited;
     },
   };
-  await proc.line('ready');
+  if (env.ready !== false) await proc.line('ready');
   return proc;
 }
