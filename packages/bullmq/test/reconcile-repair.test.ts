@@ -116,14 +116,15 @@ describe('reconcile: nodes whose job sits in the failed set', () => {
     expect(result).toMatchObject({ requeued: 2, crashesRecorded: 0, skipped: 0 });
     await h.engine.startWorkers(2);
     for (const [id, attempt] of [
-      [running, 1],
+      [running, 2],
       [delayed, 2],
     ] as const) {
       const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
       expect(state.status).toBe('completed');
       expect(state.nodeResults.N).toMatchObject({ status: 'completed', attempts: attempt });
-      // The running attempt never finished, so it ran again under its number; the delayed
-      // node's next attempt followed the one that failed.
+      // The running attempt never finished: its re-run is the next attempt (the engine
+      // cannot know that the first run is gone); the delayed node's next attempt followed
+      // the one that failed.
       expect(runs.get(id)).toEqual([attempt]);
     }
   });
