@@ -187,7 +187,10 @@ export interface ChildCanceller {
 
 /** What {@link SubWorkflows} needs. */
 export interface SubWorkflowContext {
-  store: Pick<ExecutionStore, 'getWorkflow' | 'createExecution' | 'setNodeStatus' | 'getExecution'>;
+  store: Pick<
+    ExecutionStore,
+    'getWorkflow' | 'createExecution' | 'setNodeStatus' | 'getExecution' | 'listExecutions'
+  >;
   redis: Pick<Redis, 'sadd' | 'srem' | 'sscan'>;
   /** `subWorkflows`: the set of child executions whose parent node waits. */
   keys: Pick<RedisKeys, 'subWorkflows'>;
@@ -262,6 +265,7 @@ export class SubWorkflows {
       idempotencyKey: childIdempotencyKey(node.executionId, node.nodeId, attempt),
     };
     if (begun.priority !== undefined) input.priority = begun.priority;
+    if (attempt > 1) await this.#cancelEarlierChildren(node, input.idempotencyKey!);
     const { execution, created, ready } = await store.createExecution(input);
     if (isTerminalStatus(execution.status)) {
       // A re-run after a crash: the child finished meanwhile.
@@ -284,6 +288,30 @@ export class SubWorkflows {
           .map(([id]) => id);
     await this.#d.launcher.launch(childPlan, execution, toRun, { announce: created, delay: 0 });
     return WAITING;
+  }
+
+  /**
+   * A run that took over this node from one that lost it (a crash, a lost lock) starts a
+   * child of its own attempt: a child an earlier run started and that still runs would
+   * never be heard (its parent node waits for this attempt's child), so it is cancelled.
+   */
+  async #cancelEarlierChildren(node: NodeRef, key: string): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.#d.store.listExecutions({
+        tenantId: node.tenantId,
+        parentExecutionId: node.executionId,
+        status: ['pending', 'running', 'paused'],
+        limit: 1000,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      cursor = page.nextCursor;
+      for (const child of page.items) {
+        if (child.parentNodeId === node.nodeId && child.idempotencyKey !== key) {
+          await this.#d.canceller.cancelChild(child.executionId);
+        }
+      }
+    } while (cursor !== undefined);
   }
 
   /**
