@@ -53,7 +53,10 @@ export function createDriver(opts: {
   const file = join(opts.recordsDir, 'driver.jsonl');
   const logFile = join(opts.recordsDir, 'driver.log');
   const log = (level: string) => (message: string, meta?: Record<string, unknown>) =>
-    appendFileSync(logFile, `${new Date().toISOString()} ${level} ${message} ${JSON.stringify(meta ?? {})}\n`);
+    appendFileSync(
+      logFile,
+      `${new Date().toISOString()} ${level} ${message} ${JSON.stringify(meta ?? {})}\n`,
+    );
   const registry = new NodeRegistry();
   registerNodeTypes(registry, undefined);
   const engine = new WorkflowEngine(registry, opts.store, opts.redisUrl, {

@@ -53,13 +53,22 @@ interface Slot {
 /** Starts `config.size` workers and supervises them. */
 export function startFleet(config: FleetConfig): Fleet {
   const supervisorFile = join(config.recordsDir, 'supervisor.jsonl');
-  const slots: Slot[] = Array.from({ length: config.size }, () => ({ ready: false, stopped: false }));
+  const slots: Slot[] = Array.from({ length: config.size }, () => ({
+    ready: false,
+    stopped: false,
+  }));
   let stopping = false;
   const stderr = openSync(join(config.recordsDir, 'workers.stderr'), 'a');
   const launch = (slot: Slot) => {
     const child = spawn(
       process.execPath,
-      [`--max-old-space-size=${config.maxOldSpaceMb}`, '--conditions=@spane/source', '--import', 'tsx', script],
+      [
+        `--max-old-space-size=${config.maxOldSpaceMb}`,
+        '--conditions=@spane/source',
+        '--import',
+        'tsx',
+        script,
+      ],
       {
         cwd: appDir,
         env: {
@@ -86,7 +95,13 @@ export function startFleet(config: FleetConfig): Fleet {
       if (l === 'ready') slot.ready = true;
     });
     child.on('exit', (code, sig) => {
-      appendRecord(supervisorFile, { kind: 'process', pid, what: 'exit', at: Date.now(), detail: sig ?? `code ${code}` });
+      appendRecord(supervisorFile, {
+        kind: 'process',
+        pid,
+        what: 'exit',
+        at: Date.now(),
+        detail: sig ?? `code ${code}`,
+      });
       if (slot.child === child) slot.child = undefined;
       if (!stopping) setTimeout(() => !stopping && !slot.child && launch(slot), config.respawnMs);
     });
@@ -100,7 +115,12 @@ export function startFleet(config: FleetConfig): Fleet {
       if (!slot) return;
       if (signal === 'SIGSTOP' || signal === 'SIGCONT') {
         slot.stopped = signal === 'SIGSTOP';
-        appendRecord(supervisorFile, { kind: 'process', pid, what: signal === 'SIGSTOP' ? 'stop' : 'cont', at: Date.now() });
+        appendRecord(supervisorFile, {
+          kind: 'process',
+          pid,
+          what: signal === 'SIGSTOP' ? 'stop' : 'cont',
+          at: Date.now(),
+        });
       }
       slot.child!.kill(signal);
     },

@@ -147,7 +147,10 @@ function checkExecutions(
     } else if (!TERMINAL.has(state.status)) {
       stuck++;
       const open = Object.entries(state.nodes).filter(([, n]) => !TERMINAL_NODE(n.status));
-      v.add('stuck', `${e.executionId} ${state.status}: ${open.map(([id, n]) => `${id}=${n.status}`).join(' ')}`);
+      v.add(
+        'stuck',
+        `${e.executionId} ${state.status}: ${open.map(([id, n]) => `${id}=${n.status}`).join(' ')}`,
+      );
     } else if (state.status !== 'completed' && !e.mayFail) {
       unexpectedFailed++;
       v.add('unexpected-failed', `${e.executionId} (${e.workflowId}) ${state.status}`);
@@ -180,7 +183,12 @@ function TERMINAL_NODE(status: string): boolean {
 }
 
 /** Whether `pid` exited or was stopped in [from, to]. */
-function disruptedIn(disruptions: Map<string, ProcessRecord[]>, pid: number, from: number, to: number) {
+function disruptedIn(
+  disruptions: Map<string, ProcessRecord[]>,
+  pid: number,
+  from: number,
+  to: number,
+) {
   return (disruptions.get(String(pid)) ?? []).some(
     (d) => (d.what === 'exit' || d.what === 'stop') && d.at >= from && d.at <= to,
   );
@@ -268,7 +276,10 @@ function checkResults(starts: InvocationRecord[], snapshot: StoreSnapshot, v: Vi
       const run = runs.get(node.runId);
       if (!run || run.executionId !== executionId || run.nodeId !== nodeId) {
         bad++;
-        v.add('bad-result', `${executionId}/${nodeId} holds output of ${node.runId}, no invocation of this node`);
+        v.add(
+          'bad-result',
+          `${executionId}/${nodeId} holds output of ${node.runId}, no invocation of this node`,
+        );
       }
     }
   }

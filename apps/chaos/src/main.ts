@@ -7,28 +7,34 @@
  * prints the table, and exits 1 when any invariant failed (each failure with its seed and
  * scenario and the command that runs it again).
  */
+
+import { parseArgs } from './cli-args.js';
 import { startPrivatePostgres } from './infra/postgres-server.js';
 import { startPrivateRedis } from './infra/redis-server.js';
 import { passes } from './invariants.js';
 import { createRng } from './rng.js';
 import { runScenario, type ScenarioOutcome } from './run-scenario.js';
 import { CI_SCENARIOS, SCENARIOS } from './scenarios/index.js';
-import { parseArgs } from './cli-args.js';
 import { formatTable } from './table.js';
 
 const args = parseArgs(process.argv.slice(2));
 const chosen = SCENARIOS.filter(
-  (s) => (args.only ? args.only.includes(s.name) : true) && (args.ci ? CI_SCENARIOS.includes(s.name) : true),
+  (s) =>
+    (args.only ? args.only.includes(s.name) : true) &&
+    (args.ci ? CI_SCENARIOS.includes(s.name) : true),
 );
 if (args.only) {
   const unknown = args.only.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) {
-    console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    console.error(
+      `unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
     process.exit(2);
   }
 }
 const started = Date.now();
-const note = (line: string) => console.log(`  [${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`);
+const note = (line: string) =>
+  console.log(`  [${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`);
 console.log(`chaos: ${args.mode} mode, seed ${args.seed}, ${chosen.length} scenario(s)`);
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -55,7 +61,9 @@ try {
     const outcome = await runScenario(scenario, env);
     outcomes.push(outcome);
     const r = outcome.result;
-    note(`${passes(r) ? 'ok' : 'FAIL'}: ${r.executions} executions, ${r.lost} lost, ${r.stuck} stuck, ${r.concurrentSameAttempt} concurrent same-attempt`);
+    note(
+      `${passes(r) ? 'ok' : 'FAIL'}: ${r.executions} executions, ${r.lost} lost, ${r.stuck} stuck, ${r.concurrentSameAttempt} concurrent same-attempt`,
+    );
   }
 } finally {
   await cleanup();
@@ -66,7 +74,11 @@ const failures = outcomes.filter((o) => !passes(o.result));
 for (const f of failures) {
   console.log(`FAILED ${f.scenario} (seed ${args.seed}):`);
   for (const v of f.result.violations) console.log(`  ${v}`);
-  console.log(`  again: pnpm --filter @spane/chaos chaos --${args.mode} --seed ${args.seed} --scenario ${f.scenario}`);
+  console.log(
+    `  again: pnpm --filter @spane/chaos chaos --${args.mode} --seed ${args.seed} --scenario ${f.scenario}`,
+  );
 }
-console.log(`chaos: ${outcomes.length - failures.length} of ${outcomes.length} scenario(s) passed in ${((Date.now() - started) / 1000).toFixed(0)} s (seed ${args.seed})`);
+console.log(
+  `chaos: ${outcomes.length - failures.length} of ${outcomes.length} scenario(s) passed in ${((Date.now() - started) / 1000).toFixed(0)} s (seed ${args.seed})`,
+);
 process.exit(failures.length ? 1 : 0);

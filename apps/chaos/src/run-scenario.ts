@@ -76,7 +76,15 @@ export async function runScenario(scenario: Scenario, env: RunEnv): Promise<Scen
     });
     let healedAt = Number.POSITIVE_INFINITY;
     const deadline = () => healedAt + settings.deadlineMs + (scenario.extraDeadlineMs ?? 0);
-    const ctx = { mode: env.mode, settings, rng: rng.fork('fault'), redis: env.redis, postgres: env.postgres, fleet, note: env.note };
+    const ctx = {
+      mode: env.mode,
+      settings,
+      rng: rng.fork('fault'),
+      redis: env.redis,
+      postgres: env.postgres,
+      fleet,
+      note: env.note,
+    };
     const injected = scenario.inject(ctx).finally(() => {
       healedAt = Date.now();
     });

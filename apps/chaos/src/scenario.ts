@@ -30,8 +30,24 @@ export const ENGINE_TIMINGS = { lockMs: 3_000, stalledMs: 1_000, reconcileMs: 5_
 
 /** The settings of each mode. */
 export const MODES: Record<Mode, ModeSettings> = {
-  short: { workers: 2, concurrency: 4, executions: 24, spreadMs: 6_000, minSleepMs: 20, maxSleepMs: 150, deadlineMs: 40_000 },
-  long: { workers: 3, concurrency: 6, executions: 120, spreadMs: 20_000, minSleepMs: 20, maxSleepMs: 300, deadlineMs: 90_000 },
+  short: {
+    workers: 2,
+    concurrency: 4,
+    executions: 24,
+    spreadMs: 6_000,
+    minSleepMs: 20,
+    maxSleepMs: 150,
+    deadlineMs: 40_000,
+  },
+  long: {
+    workers: 3,
+    concurrency: 6,
+    executions: 120,
+    spreadMs: 20_000,
+    minSleepMs: 20,
+    maxSleepMs: 300,
+    deadlineMs: 90_000,
+  },
 };
 
 /** What a scenario's `inject` may use. */

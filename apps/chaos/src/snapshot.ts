@@ -9,7 +9,14 @@ import type { SnapshotExecution, StoreSnapshot } from './invariants.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 /** The BullMQ states of a job that will run or is running. */
-const LIVE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
+const LIVE_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'paused',
+  'waiting-children',
+] as const;
 
 /** One execution as the checker sees it. */
 export async function readExecution(store: ExecutionStore, id: string): Promise<SnapshotExecution> {
@@ -50,8 +57,14 @@ export async function waitTerminal(
 }
 
 /** The live node jobs under `prefix` (queue `nodes`), with the execution each belongs to. */
-export async function liveJobs(redisUrl: string, prefix: string): Promise<StoreSnapshot['liveJobs']> {
-  const queue = new Queue('nodes', { connection: { url: redisUrl, maxRetriesPerRequest: 3 }, prefix });
+export async function liveJobs(
+  redisUrl: string,
+  prefix: string,
+): Promise<StoreSnapshot['liveJobs']> {
+  const queue = new Queue('nodes', {
+    connection: { url: redisUrl, maxRetriesPerRequest: 3 },
+    prefix,
+  });
   queue.on('error', () => {});
   try {
     const jobs = await queue.getJobs([...LIVE_STATES]);
@@ -59,7 +72,8 @@ export async function liveJobs(redisUrl: string, prefix: string): Promise<StoreS
     for (const job of jobs) {
       if (!job?.id) continue;
       const state = await job.getState();
-      const executionId = (job.data as { executionId?: string }).executionId ?? job.id.split('.')[0]!;
+      const executionId =
+        (job.data as { executionId?: string }).executionId ?? job.id.split('.')[0]!;
       out.push({ jobId: job.id, executionId, state });
     }
     return out;

@@ -17,7 +17,10 @@ const dir = env.CHAOS_RECORDS_DIR!;
 const file = join(dir, `${process.pid}.jsonl`);
 const logFile = join(dir, `${process.pid}.log`);
 const log = (level: string) => (message: string, meta?: Record<string, unknown>) =>
-  appendFileSync(logFile, `${new Date().toISOString()} ${level} ${message} ${JSON.stringify(meta ?? {})}\n`);
+  appendFileSync(
+    logFile,
+    `${new Date().toISOString()} ${level} ${message} ${JSON.stringify(meta ?? {})}\n`,
+  );
 
 const store = new PostgresExecutionStore({
   connectionString: env.CHAOS_DATABASE_URL!,

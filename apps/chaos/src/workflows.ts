@@ -40,7 +40,11 @@ export function poisonWorkflow(kind: PoisonKind): WorkflowDefinition {
   return {
     id: `poison-${kind}`,
     name: `poison: ${POISON_KINDS[kind]}`,
-    nodes: [node('before'), node('poison', ['before'], `poison-${kind}`), node('after', ['poison'])],
+    nodes: [
+      node('before'),
+      node('poison', ['before'], `poison-${kind}`),
+      node('after', ['poison']),
+    ],
   };
 }
 
@@ -60,7 +64,14 @@ export interface PlannedExecution {
  */
 export function planWorkload(
   rng: Rng,
-  opts: { count: number; spreadMs: number; minSleepMs: number; maxSleepMs: number; poison?: PoisonKind[]; tag: string },
+  opts: {
+    count: number;
+    spreadMs: number;
+    minSleepMs: number;
+    maxSleepMs: number;
+    poison?: PoisonKind[];
+    tag: string;
+  },
 ): PlannedExecution[] {
   const out: PlannedExecution[] = [];
   const sleepsFor = (wf: WorkflowDefinition) =>

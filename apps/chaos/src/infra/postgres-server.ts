@@ -65,7 +65,19 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   await exec('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${base} -c fsync=off -c max_connections=200`;
   const ctl = (action: string, extra: string[] = []) =>
-    exec('pg_ctl', ['-D', data, '-l', join(base, 'server.log'), '-o', options, '-w', '-t', '60', ...extra, action]);
+    exec('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(base, 'server.log'),
+      '-o',
+      options,
+      '-w',
+      '-t',
+      '60',
+      ...extra,
+      action,
+    ]);
   const isUp = async () => {
     const r = await exec('pg_ctl', ['-D', data, 'status']).then(
       () => true,

@@ -32,7 +32,11 @@ export interface PrivateRedis {
 }
 
 async function ping(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => {});
   try {
     await probe.connect();
@@ -53,14 +57,30 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const launch = async () => {
     const c = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
-        '--save', '', '--maxmemory-policy', 'noeviction', '--daemonize', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+        '--daemonize',
+        'no',
+      ],
       { stdio: 'ignore' },
     );
     await Promise.race([
       once(c, 'spawn'),
       once(c, 'error').then(([err]) => {
-        throw new Error(`cannot start redis-server (${(err as Error).message}); install it: apt-get install -y redis-server`);
+        throw new Error(
+          `cannot start redis-server (${(err as Error).message}); install it: apt-get install -y redis-server`,
+        );
       }),
     ]);
     child = c;

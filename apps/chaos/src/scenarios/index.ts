@@ -37,7 +37,28 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /**
- * The short mode's scenarios in CI: the ones today's engine passes. The others, with the
- * finding of issue #16 each waits for:
+ * The short mode's scenarios in CI (`--ci`): the ones today's engine passes every time.
+ * Left out until their finding of issue #16 is fixed (the long mode runs them all):
+ * - `worker-zombie`: finding 3 (a run that lost its lock keeps running: concurrent runs
+ *   under the same attempt; its late completion is not fenced);
+ * - `redis-sigstop-10s`, `redis-sigstop-30s`: finding 3 (a stall past the lock starts
+ *   running nodes a second time under the same attempt) and 8 (a long stall logs nothing);
+ * - `pg-restart-fast`, `pg-terminate-backends`: finding 1 (a failed store write after a
+ *   successful executor re-runs it under a new `ctx.attempt`: unexplained duplicate effects);
+ * - `pg-stopped-10s`: findings 1 and 2 (an outage longer than the retry budget leaves
+ *   executions running for ever, or fails nodes with ECONNREFUSED);
+ * - `poison-exit`, `poison-oom`: finding 8 (a node that kills its worker crashes workers
+ *   11 times before the DLQ: minutes, past the short mode's budget);
+ * - `poison-hang`: finding 8 (no engine-wide default node timeout: never resolves, stuck).
+ * The passing ones also stay out when they cost too much time for CI's ≤ 4 min budget.
  */
-export const CI_SCENARIOS: string[] = SCENARIOS.map((s) => s.name);
+export const CI_SCENARIOS: string[] = [
+  'worker-sigkill',
+  'worker-sigterm',
+  'redis-kill-restart',
+  'redis-flushall',
+  'poison-throws',
+  'poison-big',
+  'poison-bigint',
+  'poison-circular',
+];
