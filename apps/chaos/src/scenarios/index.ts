@@ -39,6 +39,10 @@ export const SCENARIOS: Scenario[] = [
 /**
  * The short mode's scenarios in CI (`--ci`): the ones today's engine passes every time.
  * Left out until their finding of issue #16 is fixed (the long mode runs them all):
+ * - `worker-sigkill`, `redis-kill-restart`: finding 5 (a `workflow:completed` event is
+ *   lost when the process that committed dies, or Redis is down, before it is published;
+ *   seen in 1 of 2 short runs of `redis-kill-restart`; `worker-sigkill` passed 3 of 3
+ *   short runs but is exposed to the same window);
  * - `worker-zombie`: finding 3 (a run that lost its lock keeps running: concurrent runs
  *   under the same attempt; its late completion is not fenced);
  * - `redis-sigstop-10s`, `redis-sigstop-30s`: finding 3 (a stall past the lock starts
@@ -50,12 +54,9 @@ export const SCENARIOS: Scenario[] = [
  * - `poison-exit`, `poison-oom`: finding 8 (a node that kills its worker crashes workers
  *   11 times before the DLQ: minutes, past the short mode's budget);
  * - `poison-hang`: finding 8 (no engine-wide default node timeout: never resolves, stuck).
- * The passing ones also stay out when they cost too much time for CI's ≤ 4 min budget.
  */
 export const CI_SCENARIOS: string[] = [
-  'worker-sigkill',
   'worker-sigterm',
-  'redis-kill-restart',
   'redis-flushall',
   'poison-throws',
   'poison-big',
