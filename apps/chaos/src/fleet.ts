@@ -124,7 +124,7 @@ export function startFleet(config: FleetConfig): Fleet {
       }
       slot.child!.kill(signal);
     },
-    async ready(timeoutMs = 60_000) {
+    async ready(timeoutMs = 180_000) {
       const deadline = Date.now() + timeoutMs;
       while (!slots.every((s) => live(s) && s.ready)) {
         if (Date.now() > deadline) throw new Error(`workers not ready within ${timeoutMs} ms`);

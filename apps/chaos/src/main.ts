@@ -11,7 +11,7 @@
 import { parseArgs } from './cli-args.js';
 import { startPrivatePostgres } from './infra/postgres-server.js';
 import { startPrivateRedis } from './infra/redis-server.js';
-import { passes } from './invariants.js';
+import { checkInvariants, passes } from './invariants.js';
 import { createRng } from './rng.js';
 import { runScenario, type ScenarioOutcome } from './run-scenario.js';
 import { CI_SCENARIOS, SCENARIOS } from './scenarios/index.js';
@@ -58,7 +58,17 @@ try {
   for (const scenario of chosen) {
     console.log(`scenario ${scenario.name}: ${scenario.description}`);
     const env = { mode: args.mode, seed: args.seed, rng, redis, postgres, keep: args.keep, note };
-    const outcome = await runScenario(scenario, env);
+    const outcome = await runScenario(scenario, env).catch(
+      (err: Error): ScenarioOutcome => ({
+        scenario: scenario.name,
+        result: {
+          ...checkInvariants([], { executions: {}, liveJobs: [] }),
+          violations: [`error: ${err.message}`],
+        },
+        recoveryMs: undefined,
+        error: err.message,
+      }),
+    );
     outcomes.push(outcome);
     const r = outcome.result;
     note(
@@ -70,7 +80,7 @@ try {
 }
 
 console.log(`\n${formatTable(outcomes)}\n`);
-const failures = outcomes.filter((o) => !passes(o.result));
+const failures = outcomes.filter((o) => o.error !== undefined || !passes(o.result));
 for (const f of failures) {
   console.log(`FAILED ${f.scenario} (seed ${args.seed}):`);
   for (const v of f.result.violations) console.log(`  ${v}`);

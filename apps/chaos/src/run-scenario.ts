@@ -25,6 +25,8 @@ export interface ScenarioOutcome {
   result: CheckResult;
   /** From the fault healed to the last execution terminal (ms); undefined: not by the deadline. */
   recoveryMs: number | undefined;
+  /** Set when the scenario could not run to its check (the checker's counts are then empty). */
+  error?: string;
   /** Where the records are when they were kept. */
   recordsDir?: string;
 }

@@ -42,7 +42,7 @@ export function formatTable(outcomes: ScenarioOutcome[]): string {
       String(r.concurrentSameAttempt),
       o.recoveryMs === undefined ? 'deadline passed' : `${(o.recoveryMs / 1000).toFixed(1)} s`,
       others(o),
-      passes(o.result) ? 'ok' : 'FAIL',
+      o.error ? 'ERROR' : passes(o.result) ? 'ok' : 'FAIL',
     ];
   });
   const widths = HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
