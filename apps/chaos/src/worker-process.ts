@@ -34,6 +34,8 @@ const engine = new WorkflowEngine(registry, store, env.CHAOS_REDIS_URL!, {
   stalledIntervalMs: Number(env.CHAOS_STALLED_MS),
   reconcileIntervalMs: Number(env.CHAOS_RECONCILE_MS),
   shutdownGraceMs: 5_000,
+  // Short, like the lock: a node that never resolves (poison-hang) fails within a run.
+  defaultNodeTimeoutMs: 15_000,
   logger: { debug() {}, info() {}, warn: log('warn'), error: log('error') },
 });
 /** The events the checker reads; listening to `node:*` opens the node channel too. */
