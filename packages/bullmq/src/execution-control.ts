@@ -11,6 +11,7 @@ import {
   type WorkflowPlan,
 } from '@spane/core';
 import { settleAll } from './bounded-wait.js';
+import { unfinishedChildren } from './child-executions.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { EngineChannel } from './engine-channel.js';
 import { type EngineEvents, executionEvent } from './engine-events.js';
@@ -160,18 +161,9 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
 
   /** Cancels the unfinished child executions (sub-workflows) of an execution. */
   async #cancelChildren(state: Pick<ExecutionState, 'executionId' | 'tenantId'>): Promise<void> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.#ctx.store.listExecutions({
-        tenantId: state.tenantId,
-        parentExecutionId: state.executionId,
-        status: ['pending', 'running', 'paused'],
-        limit: 1000,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      cursor = page.nextCursor;
-      await settleAll(page.items.map((c) => this.cancelChild(c.executionId)));
-    } while (cursor !== undefined);
+    for await (const children of unfinishedChildren(this.#ctx.store, state)) {
+      await settleAll(children.map((c) => this.cancelChild(c.executionId)));
+    }
   }
 
   /** Removes every job of a finished execution, waiting (bounded) for running ones to leave. */

@@ -14,6 +14,7 @@ import {
   type WorkflowPlan,
 } from '@spane/core';
 import type { Redis } from 'ioredis';
+import { unfinishedChildren } from './child-executions.js';
 import type { EngineLogger } from './engine-options.js';
 import { checkConfigObject } from './node-config-issues.js';
 import type { PlanSource } from './plan-source.js';
@@ -296,22 +297,14 @@ export class SubWorkflows {
    * never be heard (its parent node waits for this attempt's child), so it is cancelled.
    */
   async #cancelEarlierChildren(node: NodeRef, key: string): Promise<void> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.#d.store.listExecutions({
-        tenantId: node.tenantId,
-        parentExecutionId: node.executionId,
-        status: ['pending', 'running', 'paused'],
-        limit: 1000,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      cursor = page.nextCursor;
-      for (const child of page.items) {
+    const parent = { executionId: node.executionId, tenantId: node.tenantId };
+    for await (const children of unfinishedChildren(this.#d.store, parent)) {
+      for (const child of children) {
         if (child.parentNodeId === node.nodeId && child.idempotencyKey !== key) {
           await this.#d.canceller.cancelChild(child.executionId);
         }
       }
-    } while (cursor !== undefined);
+    }
   }
 
   /**
