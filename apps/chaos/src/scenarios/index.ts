@@ -1,7 +1,5 @@
 /**
- * Every scenario, and the ones the short mode runs in CI (`--ci`): those that pass on
- * today's engine. Each scenario left out of CI names the finding of issue #16 it waits for;
- * the long mode runs all of them.
+ * Every scenario, and the ones the short mode runs in CI (`--ci`).
  */
 import type { Scenario } from '../scenario.js';
 import { pgDown10 } from './pg-down.js';
@@ -37,29 +35,23 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /**
- * The short mode's scenarios in CI (`--ci`): the ones today's engine passes every time.
- * Left out until their finding of issue #16 is fixed (the long mode runs them all):
- * - `worker-sigkill`, `redis-kill-restart`: finding 5 (a `workflow:completed` event is
- *   lost when the process that committed dies, or Redis is down, before it is published;
- *   seen in 1 of 2 short runs of `redis-kill-restart`; `worker-sigkill` passed 3 of 3
- *   short runs but is exposed to the same window);
- * - `worker-zombie`: finding 3 (a run that lost its lock keeps running: concurrent runs
- *   under the same attempt; its late completion is not fenced);
- * - `redis-sigstop-10s`, `redis-sigstop-30s`: finding 3 (a stall past the lock starts
- *   running nodes a second time under the same attempt) and 8 (a long stall logs nothing);
- * - `pg-restart-fast`, `pg-terminate-backends`: finding 1 (a failed store write after a
- *   successful executor re-runs it under a new `ctx.attempt`: unexplained duplicate effects);
- * - `pg-stopped-10s`: findings 1 and 2 (an outage longer than the retry budget leaves
- *   executions running for ever, or fails nodes with ECONNREFUSED);
- * - `poison-exit`, `poison-oom`: finding 8 (a node that kills its worker crashes workers
- *   11 times before the DLQ: minutes, past the short mode's budget);
- * - `poison-hang`: finding 8 (no engine-wide default node timeout: never resolves, stuck).
+ * The short mode's scenarios in CI (`--ci`): one of each kind of fault — a worker killed,
+ * frozen past its lock and stopped; Redis killed, flushed and stalled; PostgreSQL
+ * restarted, stopped and its connections cut — and the quick poison nodes, within a few
+ * minutes. The long mode runs them all, with more executions, plus the 30 s Redis stall
+ * and the slow poisons (`exit`, `oom`, `hang`: a crash loop or a timeout per node, minutes
+ * in all).
  */
 export const CI_SCENARIOS: string[] = [
+  'worker-sigkill',
+  'worker-zombie',
   'worker-sigterm',
+  'redis-kill-restart',
   'redis-flushall',
+  'redis-sigstop-10s',
+  'pg-restart-fast',
+  'pg-stopped-10s',
+  'pg-terminate-backends',
   'poison-throws',
-  'poison-big',
   'poison-bigint',
-  'poison-circular',
 ];
