@@ -9,7 +9,7 @@ it('completes an execution on Postgres after its engine process is killed mid-no
   expect(code, output).toBe(0);
   expect(output).toMatch(/2\. kill engine process 1 \(pid \d+\) with SIGKILL while render runs/);
   expect(output).toContain('in Postgres: execution running; collect completed, render running');
-  expect(output).toMatch(/\[engine 2, pid (\d+)\] render started \(attempt 1\) in process \1/);
+  expect(output).toMatch(/\[engine 2, pid (\d+)\] render started \(attempt 2\) in process \1/);
   expect(output).toMatch(/execution completed: publish = \{.*"pages":12/);
   expect(output).toMatch(/dropped schema spane_example_\w+/);
   expect(output).toMatch(/^OK: /m);

@@ -356,6 +356,12 @@ export class NodeRunner {
     if (abort === 'shutdown') {
       telemetry.log('warn', `node '${nodeId}' interrupted by worker shutdown; it will run again`);
       await this.#recordSpan(p, telemetry, 'error', 'interrupted by shutdown');
+      // This run surely ended: the node is released (queued), so that its next run keeps
+      // the attempt number (a node still held would be taken over as the next attempt).
+      const { executionId } = job.data;
+      await this.#ctx.store
+        .setNodeStatus(executionId, nodeId, 'queued', { runToken: p.runToken })
+        .catch(() => {});
       await job.moveToWait(token);
       throw new WaitingError();
     }

@@ -202,6 +202,8 @@ describe('close()', () => {
       const state = await next.waitForExecution(id, { timeoutMs: 5_000 });
       expect(state.status).toBe('completed');
       expect(state.nodeResults.S?.data).toBe('S-ok');
+      // The interrupted run ended for sure: its re-run keeps the attempt number.
+      expect(state.nodeResults.S?.attempts).toBe(1);
       expect(state.nodeResults.T?.data).toBe('T-ok');
       expect(calls).toEqual(['S', 'S', 'T']);
     } finally {
