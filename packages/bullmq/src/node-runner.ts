@@ -105,6 +105,8 @@ export class NodeRunner {
     const counted = job.queueName === NODE_QUEUE;
     if (counted) handoffs.jobStarted();
     const lease = this.#ctx.leases.take(job.id ?? '');
+    // Taken before anything can change the job's data (the node type check may).
+    const runToken = runTokenOf(job);
     let watched: WatchedRun | null = null;
     try {
       watched = await this.#ctx.crashes.enter(job);
@@ -114,7 +116,7 @@ export class NodeRunner {
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
       const slot = await this.#ctx.gate.acquire(plan, job, token);
       try {
-        await this.#run({ job, token, runToken: runTokenOf(job), lease }, plan);
+        await this.#run({ job, token, runToken, lease }, plan);
       } finally {
         await slot?.release();
       }
@@ -573,12 +575,14 @@ function storableText(text: string): string {
 
 /**
  * The run token of a job's processing: a woken delay node continues the run it started; a
- * job's first processing takes the token its node was started under by a parent's
+ * job's first processing — or the first after workers lacking its node type handed it back
+ * (nothing was begun then) — takes the token its node was started under by a parent's
  * completion (if it was); any other processing is a new run.
  */
 function runTokenOf(job: Job<NodeJobData>): string {
   const data = job.data;
   if (data.delayRunToken !== undefined) return data.delayRunToken;
-  const first = job.attemptsMade === 0 && (job.attemptsStarted ?? 0) <= 1;
+  const notBegun = (job.attemptsStarted ?? 0) <= 1 || data.typeWaitSince !== undefined;
+  const first = job.attemptsMade === 0 && notBegun;
   return first && data.startToken !== undefined ? data.startToken : randomUUID();
 }
