@@ -10,13 +10,25 @@ import type { EngineFaultCounts } from '@spane/core';
 export class JobLease {
   #lost = false;
   #renewedAt: number;
+  readonly #maxAgeMs: number;
   readonly #listeners: (() => void)[] = [];
 
   constructor(
     readonly jobId: string,
     now: number,
+    maxAgeMs: number,
   ) {
     this.#renewedAt = now;
+    this.#maxAgeMs = maxAgeMs;
+  }
+
+  /**
+   * Checks the lease now (not only at the next periodic check): a process that was frozen
+   * (SIGSTOP, a stalled VM) past its lock finds it lost before its code goes on.
+   */
+  check(): boolean {
+    if (!this.#lost && this.staleAt(Date.now(), this.#maxAgeMs)) this.lose();
+    return !this.#lost;
   }
 
   /** True once the lock is known or presumed lost. */
@@ -88,7 +100,7 @@ export class JobLeases {
 
   /** A lease for a job this process began processing (its lock taken about now). */
   take(jobId: string): JobLease {
-    const lease = new JobLease(jobId, Date.now());
+    const lease = new JobLease(jobId, Date.now(), this.#maxAgeMs);
     lease.onLost(() => {
       this.#faults.lostLocks += 1;
     });
@@ -115,4 +127,28 @@ export class JobLeases {
       if (lease.staleAt(now, this.#maxAgeMs)) lease.lose();
     }
   }
+}
+
+/**
+ * Makes `signal` (a run's `ctx.signal`) check the run's lease whenever it is read: an
+ * executor that looks at `signal.aborted` (or calls `throwIfAborted`) before a side effect
+ * sees a lock lost while its process was frozen, even before the periodic check ran.
+ */
+export function checkLeaseOnRead(signal: AbortSignal, lease: Pick<JobLease, 'check'>): void {
+  const aborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
+  if (!aborted) return;
+  Object.defineProperty(signal, 'aborted', {
+    configurable: true,
+    get() {
+      lease.check();
+      return aborted.call(signal);
+    },
+  });
+  Object.defineProperty(signal, 'throwIfAborted', {
+    configurable: true,
+    value() {
+      lease.check();
+      AbortSignal.prototype.throwIfAborted.call(signal);
+    },
+  });
 }

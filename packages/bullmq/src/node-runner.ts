@@ -24,7 +24,7 @@ import type { EngineLogger } from './engine-options.js';
 import { executionContext } from './execution-context.js';
 import type { Handoffs } from './handoffs.js';
 import { type InfraRetry, InfrastructureError } from './infra-retry.js';
-import type { JobLease, JobLeases } from './job-leases.js';
+import { checkLeaseOnRead, type JobLease, type JobLeases } from './job-leases.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
@@ -250,6 +250,7 @@ export class NodeRunner {
       node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
     const run = this.#ctx.runs.start(base.executionId, base.nodeId, timeoutMs);
     p.lease.onLost(() => run.abort('lock-lost'));
+    checkLeaseOnRead(run.controller.signal, p.lease);
     let settled: Settled;
     try {
       settled = await this.#execute(plan, base, begun, registration, telemetry, run);
@@ -257,6 +258,12 @@ export class NodeRunner {
       settled = { kind: 'error', error };
     } finally {
       run.dispose();
+    }
+    // Told to stop while it returned: the stop wins (a lost lock, a cancel).
+    if (settled.kind !== 'aborted' && run.kind !== undefined && run.kind !== 'timeout') {
+      settled = { kind: 'aborted', abort: run.kind };
+    } else if (settled.kind !== 'aborted' && !p.lease.check()) {
+      settled = { kind: 'aborted', abort: 'lock-lost' };
     }
     if (settled.kind === 'aborted' && settled.abort === 'timeout') {
       settled = { kind: 'error', error: run.controller.signal.reason };
@@ -295,12 +302,15 @@ export class NodeRunner {
     } else {
       throw this.#ctx.missingTypes.error(base.nodeType);
     }
+    // The abort branch first: an executor that runs to its end synchronously after an abort
+    // (it read a lost lease from ctx.signal) must still settle as aborted.
+    const aborted = run.aborted.then((abort): Settled => ({ kind: 'aborted', abort }));
     return Promise.race([
+      aborted,
       execute().then(
         (result): Settled => ({ kind: 'result', result }),
         (error: unknown): Settled => ({ kind: 'error', error }),
       ),
-      run.aborted.then((abort): Settled => ({ kind: 'aborted', abort })),
     ]);
   }
 

@@ -80,3 +80,31 @@ it('a run that loses its lock in a Redis stall is aborted, and the run that take
     await proxy.close();
   }
 });
+
+it('a run whose process froze past its lock sees ctx.signal aborted as soon as it looks, before any timer of the engine ran', async ({
+  harness,
+}) => {
+  const h = await harness();
+  const seen: { attempt: number; aborted: boolean; reason: unknown }[] = [];
+  h.registry.register(
+    'frozen',
+    exec(async (ctx) => {
+      if (ctx.attempt === 1) {
+        // A freeze as a SIGSTOP makes it: nothing of this process runs for 1.5 s (> lock).
+        const until = Date.now() + 1_500;
+        while (Date.now() < until) {}
+      }
+      seen.push({ attempt: ctx.attempt, aborted: ctx.signal.aborted, reason: ctx.signal.reason });
+      return { success: true, data: ctx.attempt };
+    }),
+  );
+  await h.engine.registerWorkflow(wf('frozen', [{ id: 'F', type: 'frozen' }]));
+  await h.engine.startWorkers(1);
+  const id = await h.engine.enqueueWorkflow('frozen');
+  const state = await h.engine.waitForExecution(id, { timeoutMs: 15_000 });
+  expect(seen[0]).toMatchObject({ attempt: 1, aborted: true });
+  expect((seen[0]?.reason as NodeRunCancelledError).reason).toBe('lock-lost');
+  // The frozen run recorded nothing; the run that took over (the next attempt) did.
+  expect(state.status).toBe('completed');
+  expect(state.nodeResults.F).toMatchObject({ status: 'completed', attempts: 2, data: 2 });
+});
