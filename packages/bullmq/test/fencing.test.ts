@@ -103,7 +103,8 @@ it('a run whose process froze past its lock sees ctx.signal aborted as soon as i
   const id = await h.engine.enqueueWorkflow('frozen');
   const state = await h.engine.waitForExecution(id, { timeoutMs: 15_000 });
   expect(seen[0]).toMatchObject({ attempt: 1, aborted: true });
-  expect((seen[0]?.reason as NodeRunCancelledError).reason).toBe('lock-lost');
+  expect(seen[0]?.reason).toBeInstanceOf(NodeRunCancelledError);
+  expect((seen[0]!.reason as NodeRunCancelledError).reason).toBe('lock-lost');
   // The frozen run recorded nothing; the run that took over (the next attempt) did.
   expect(state.status).toBe('completed');
   expect(state.nodeResults.F).toMatchObject({ status: 'completed', attempts: 2, data: 2 });
