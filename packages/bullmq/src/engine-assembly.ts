@@ -314,18 +314,11 @@ function execution(f: Foundation): Execution {
   return { ...base, timeouts, ...runParts(f, base) };
 }
 
-/** What the run side builds on (see {@link runParts}). */
-interface RunBase {
-  gate: ConcurrencyGate;
-  handoffs: Handoffs;
-  runs: RunningNodes;
-  events: EngineEvents;
-  retry: RetryPolicies;
-  enqueuer: NodeEnqueuer;
-  parked: ParkedJobs;
-  starter: ExecutionStarter;
-  control: ExecutionControl;
-}
+/** What the run side builds on (see {@link runParts}): the execution parts built before it. */
+type RunBase = Pick<
+  Execution,
+  'gate' | 'handoffs' | 'runs' | 'events' | 'retry' | 'enqueuer' | 'starter' | 'control'
+> & { parked: ParkedJobs };
 
 /** The parts that run nodes and record their outcomes, with their fault handling. */
 function runParts(f: Foundation, b: RunBase) {
