@@ -1,3 +1,17 @@
+export {
+  type DelayNodeConfig,
+  DelayNodeConfigSchema,
+  type HttpNodeConfig,
+  HttpNodeConfigSchema,
+  type NoopNodeConfig,
+  NoopNodeConfigSchema,
+  type SubWorkflowNodeConfig,
+  SubWorkflowNodeConfigSchema,
+  type SwitchNodeConfig,
+  SwitchNodeConfigSchema,
+  type TransformNodeConfig,
+  TransformNodeConfigSchema,
+} from './built-in-node-schemas.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
 export { deletePath, getPath, hasPath, parsePath, setPath } from './dotted-path.js';
 export {
@@ -87,7 +101,12 @@ export {
   MAX_JSON_DEPTH,
   type SpaneLimits,
 } from './limits.js';
-export { NodeRegistry, type NodeTypeOptions, type NodeTypeRegistration } from './node-registry.js';
+export {
+  type JsonSchema,
+  NodeRegistry,
+  type NodeTypeOptions,
+  type NodeTypeRegistration,
+} from './node-registry.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';

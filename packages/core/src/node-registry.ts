@@ -7,8 +7,22 @@ import {
 import type { INodeExecutor } from './executor.js';
 import { type RetryPolicy, RetryPolicySchema } from './workflow-schema.js';
 
-/** Limits and defaults of one node type, across all workers and processes. */
+/**
+ * A JSON Schema object (draft 2020-12; TypeBox schemas are JSON Schemas). Used for a node
+ * type's `config`, `input` and `output`.
+ */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+/** What a node type is and accepts (its catalogue entry), and its limits and defaults, across all workers and processes. */
 export interface NodeTypeOptions {
+  /** One sentence for people choosing a node type (e.g. in a visual builder). */
+  description?: string;
+  /** JSON Schema of a node's `config`, checked for every node of this type at `registerWorkflow`. @defaultValue any config */
+  config?: JsonSchema;
+  /** JSON Schema of a node's `inputData`. @defaultValue any input */
+  input?: JsonSchema;
+  /** JSON Schema of the data a successful run returns. @defaultValue any output */
+  output?: JsonSchema;
   /** At most `max` runs of this type start per `durationMs`, across all workers. @defaultValue no limit */
   rateLimit?: { max: number; durationMs: number };
   /** At most this many runs of this type at once, across all workers. @defaultValue no limit */

@@ -1,0 +1,158 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * The `config` schemas of SPANE's built-in node types: `delay` and `sub-workflow` (run by
+ * the engine itself) and `noop`, `transform`, `switch`, `http` (registered by
+ * `apps/server`). Each is a JSON Schema (TypeBox); the TypeScript config types below are
+ * derived from them, so the typed workflow builder and the registry's checks agree.
+ */
+
+const RESERVED_KEY = { not: { enum: ['__proto__', 'constructor', 'prototype'] } };
+const DottedPathFrom = (root: 'input' | 'output') =>
+  Type.String({
+    pattern: `^${root}(\\.[^.]+)*$`,
+    description: `A dotted path starting at '${root}', e.g. '${root}.a.b'`,
+  });
+const NodeIdList = Type.Array(Type.String({ minLength: 1 }), {
+  description: 'Ids of child nodes to run',
+});
+
+/** JSON schema of {@link NoopNodeConfig}. */
+export const NoopNodeConfigSchema = Type.Object({}, { additionalProperties: false });
+/** `config` of a `noop` node: none (an empty object or no config). */
+export type NoopNodeConfig = Static<typeof NoopNodeConfigSchema>;
+
+/** JSON schema of {@link TransformNodeConfig}. */
+export const TransformNodeConfigSchema = Type.Object(
+  {
+    pick: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Keep only these dotted paths (the result keeps their nesting)',
+      }),
+    ),
+    rename: Type.Optional(
+      Type.Record(Type.String(), Type.String({ minLength: 1 }), {
+        description: 'Move the value at each key (a dotted path) to its value (a dotted path)',
+      }),
+    ),
+    set: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'Set each dotted path to a constant value',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** `config` of a `transform` node: `pick`, then `rename`, then `set`, each optional. */
+export type TransformNodeConfig = Static<typeof TransformNodeConfigSchema>;
+
+/** JSON schema of {@link SwitchNodeConfig}. */
+export const SwitchNodeConfigSchema = Type.Object(
+  {
+    path: Type.String({
+      pattern: '^input(\\.[^.]+)*$',
+      description: "Where the value is read: 'input' (the whole input) or 'input.<dotted path>'",
+    }),
+    cases: Type.Record(Type.String(), NodeIdList, {
+      description: 'Value (compared as a string) → the children to run',
+    }),
+    default: Type.Optional(NodeIdList),
+  },
+  { additionalProperties: false },
+);
+/** `config` of a `switch` node. */
+export type SwitchNodeConfig = Static<typeof SwitchNodeConfigSchema>;
+
+/** JSON schema of {@link HttpNodeConfig}. */
+export const HttpNodeConfigSchema = Type.Object(
+  {
+    url: Type.String({
+      pattern: '^[hH][tT][tT][pP][sS]?://',
+      description: 'http:// or https:// URL',
+    }),
+    method: Type.Optional(
+      Type.Union(
+        [
+          Type.Literal('GET'),
+          Type.Literal('HEAD'),
+          Type.Literal('POST'),
+          Type.Literal('PUT'),
+          Type.Literal('PATCH'),
+          Type.Literal('DELETE'),
+          Type.Literal('OPTIONS'),
+        ],
+        { default: 'GET' },
+      ),
+    ),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    body: Type.Optional(
+      Type.Unknown({
+        description: 'A string is sent as is, anything else as JSON; not with GET/HEAD',
+      }),
+    ),
+    timeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 300_000,
+        default: 30_000,
+        description: 'For the whole call, redirects included',
+      }),
+    ),
+    maxBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10 * 1024 * 1024,
+        default: 1024 * 1024,
+        description: 'Largest response body accepted',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** `config` of an `http` node. */
+export type HttpNodeConfig = Static<typeof HttpNodeConfigSchema>;
+
+/** JSON schema of {@link DelayNodeConfig}. */
+export const DelayNodeConfigSchema = Type.Union([
+  Type.Object(
+    {
+      durationMs: Type.Integer({ minimum: 0, description: 'Wait this long after the node starts' }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      until: Type.String({
+        pattern:
+          '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$',
+        description: 'Wait until this time (ISO-8601); a time in the past does not wait',
+      }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+/** `config` of a `delay` node: exactly one of `durationMs` and `until`. */
+export type DelayNodeConfig = Static<typeof DelayNodeConfigSchema>;
+
+const Mapping = (root: 'input' | 'output') =>
+  Type.Record(Type.String(), DottedPathFrom(root), {
+    propertyNames: { minLength: 1, ...RESERVED_KEY },
+    description: `Target key → dotted path from '${root}'`,
+  });
+
+/** JSON schema of {@link SubWorkflowNodeConfig}. */
+export const SubWorkflowNodeConfigSchema = Type.Object(
+  {
+    workflowId: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9_.-]+$',
+      description: "The child workflow (its current version, in the parent's tenant)",
+    }),
+    inputMapping: Type.Optional(Mapping('input')),
+    outputMapping: Type.Optional(Mapping('output')),
+  },
+  { additionalProperties: false },
+);
+/** `config` of a `sub-workflow` node; without a mapping the whole value passes. */
+export type SubWorkflowNodeConfig = Static<typeof SubWorkflowNodeConfigSchema>;
