@@ -12,6 +12,7 @@ export {
   type TransformNodeConfig,
   TransformNodeConfigSchema,
 } from './built-in-node-schemas.js';
+export { builtInNodeTypes, type DelayNodeBuilderConfig } from './built-in-node-types.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
 export { deletePath, getPath, hasPath, parsePath, setPath } from './dotted-path.js';
 export {
@@ -107,6 +108,16 @@ export {
   type NodeTypeOptions,
   type NodeTypeRegistration,
 } from './node-registry.js';
+export {
+  type AnyNodeTypeDefinition,
+  type ConfigOfSchema,
+  defineNodeType,
+  type NodeConfigOf,
+  type NodeTypeDefinition,
+  type NodeTypeDefinitionOptions,
+  type SchemaStatic,
+  type TypedExecute,
+} from './node-type-definition.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
@@ -130,6 +141,14 @@ export {
   validateWorkflow,
   type WorkflowValidationResult,
 } from './validate-workflow.js';
+export {
+  defineWorkflow,
+  type NewNodeId,
+  type NodeSpec,
+  type NodeSpecArgs,
+  type WorkflowBuilder,
+  type WorkflowOptions,
+} from './workflow-builder.js';
 export type {
   EngineFaultCounts,
   EngineHealth,

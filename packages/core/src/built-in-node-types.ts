@@ -1,0 +1,66 @@
+import {
+  DelayNodeConfigSchema,
+  HttpNodeConfigSchema,
+  NoopNodeConfigSchema,
+  SubWorkflowNodeConfigSchema,
+  SwitchNodeConfigSchema,
+  TransformNodeConfigSchema,
+} from './built-in-node-schemas.js';
+import { defineNodeType, type NodeTypeDefinition } from './node-type-definition.js';
+
+/**
+ * Typed definitions of SPANE's built-in node types, for the workflow builder
+ * ({@link defineWorkflow}): their `config` types come from the schemas of
+ * `built-in-node-schemas.ts`.
+ */
+
+/**
+ * `config` of a `delay` node as the builder takes it: exactly one of `durationMs` and
+ * `until` (the schema's union, with the other key excluded so that giving both is a
+ * compile error).
+ */
+export type DelayNodeBuilderConfig =
+  | { durationMs: number; until?: never }
+  | { until: string; durationMs?: never };
+
+const delay = defineNodeType('delay', {
+  description: 'Waits a duration, or until a time, then passes its input on (run by the engine)',
+  config: DelayNodeConfigSchema,
+}) as NodeTypeDefinition<'delay', DelayNodeBuilderConfig>;
+
+/**
+ * The built-in node types as typed definitions, for `defineWorkflow(…).node(id, type, …)`:
+ * `delay` and `subWorkflow` (`sub-workflow`) are run by the engine itself and need no
+ * registration; `noop`, `transform`, `switch` and `http` are registered by `apps/server`
+ * (an application embedding the engine registers its own executors under these names, if
+ * it wants them). Each carries its `config` JSON Schema and a description in `options`.
+ */
+export const builtInNodeTypes = Object.freeze({
+  /** `noop`: returns its input; takes no config. */
+  noop: defineNodeType('noop', {
+    description: 'Returns its input unchanged',
+    config: NoopNodeConfigSchema,
+  }),
+  /** `transform`: `pick`, then `rename`, then `set` on its input (dotted paths). */
+  transform: defineNodeType('transform', {
+    description: 'Reshapes its input: pick, then rename, then set (dotted paths)',
+    config: TransformNodeConfigSchema,
+  }),
+  /** `switch`: passes its input on and runs the children of the matching case. */
+  switch: defineNodeType('switch', {
+    description: 'Runs the children listed for the value at a path of its input',
+    config: SwitchNodeConfigSchema,
+  }),
+  /** `http`: one HTTP request; returns `{ status, headers, body }`. */
+  http: defineNodeType('http', {
+    description: 'Makes one HTTP request and returns its status, headers and body',
+    config: HttpNodeConfigSchema,
+  }),
+  /** `delay`: waits `durationMs` or `until` a time (run by the engine). */
+  delay,
+  /** `sub-workflow`: runs another workflow as a child execution (run by the engine). */
+  subWorkflow: defineNodeType('sub-workflow', {
+    description: "Runs another workflow as a child execution and returns the child's output",
+    config: SubWorkflowNodeConfigSchema,
+  }),
+});
