@@ -2,11 +2,70 @@
  * Switch-style branching: a node returns `nextNodes` to pick which of its children run.
  * The others are skipped (`not-selected`), the skip cascades to their descendants
  * (`upstream-skipped`), and the join after the branches runs once, with the branch that ran.
+ *
+ * The workflow is written with the typed builder (`defineWorkflow`), and beside it as the
+ * JSON it produces; the `route` node type is a typed definition (`defineNodeType`) whose
+ * config schema types both its executor and the node's `config` in the workflow.
  */
+import { Type } from '@sinclair/typebox';
 import { WorkflowEngine } from '@spane/bullmq';
-import { type ExecutionState, NodeRegistry } from '@spane/core';
+import {
+  defineNodeType,
+  defineWorkflow,
+  type ExecutionState,
+  NodeRegistry,
+  type WorkflowDefinition,
+} from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
 import { runExample } from '@spane-examples/kit';
+
+/** The switch: picks the child named, in `cases`, for the value of a field of its input. */
+const route = defineNodeType('route', {
+  description: 'Runs the child named for the value of one field of the input',
+  config: Type.Object(
+    {
+      field: Type.String({ minLength: 1 }),
+      cases: Type.Record(Type.String(), Type.String()),
+      otherwise: Type.String(),
+    },
+    { additionalProperties: false },
+  ),
+  input: Type.Record(Type.String(), Type.Unknown()),
+});
+
+//            ┌→ refund ─────────────────────┐
+// receive → route                            ├→ notify (join)
+//            └→ repair → book-technician ───┘
+const returns = defineWorkflow('returns', { name: 'Returns' })
+  .node('receive', 'receive')
+  .node('route', route, {
+    config: { field: 'kind', cases: { refund: 'refund' }, otherwise: 'repair' }, // typed
+    inputs: ['receive'], // a node declared above: a typo is a compile error
+  })
+  .node('refund', 'refund', { inputs: ['route'] })
+  .node('repair', 'repair', { inputs: ['route'] })
+  .node('book-technician', 'book-technician', { inputs: ['repair'] })
+  .node('notify', 'notify', { inputs: ['refund', 'book-technician'] })
+  .build(); // validated: throws WorkflowValidationError as registerWorkflow would
+
+/** The same workflow written as JSON. */
+const returnsJson: WorkflowDefinition = {
+  id: 'returns',
+  name: 'Returns',
+  nodes: [
+    { id: 'receive', type: 'receive' },
+    {
+      id: 'route',
+      type: 'route',
+      config: { field: 'kind', cases: { refund: 'refund' }, otherwise: 'repair' },
+      inputs: ['receive'],
+    },
+    { id: 'refund', type: 'refund', inputs: ['route'] },
+    { id: 'repair', type: 'repair', inputs: ['route'] },
+    { id: 'book-technician', type: 'book-technician', inputs: ['repair'] },
+    { id: 'notify', type: 'notify', inputs: ['refund', 'book-technician'] },
+  ],
+};
 
 await runExample('conditional-branching', async ({ prefix, redis, say, expectEqual, defer }) => {
   const runs: string[] = [];
@@ -23,15 +82,19 @@ await runExample('conditional-branching', async ({ prefix, redis, say, expectEqu
     'receive',
     step((input) => input),
   );
-  registry.register('route', {
-    // The switch: its output passes the request on; nextNodes picks the branch.
-    execute: async (ctx) => {
+  registry.register(
+    route.type,
+    // Its output passes the request on; nextNodes picks the branch.
+    route.executor(async (ctx) => {
       runs.push(ctx.nodeId);
-      const branch = ctx.inputData.kind === 'refund' ? 'refund' : 'repair';
-      say(`  ran route: kind "${ctx.inputData.kind}" → ${branch}`);
+      const { field, cases, otherwise } = ctx.nodeConfig; // typed by route's config schema
+      const value = String(ctx.inputData[field]);
+      const branch = cases[value] ?? otherwise;
+      say(`  ran route: ${field} "${value}" → ${branch}`);
       return { success: true, data: ctx.inputData, nextNodes: [branch] };
-    },
-  });
+    }),
+    route.options,
+  );
   registry.register(
     'refund',
     step((req) => ({ refunded: req.amount })),
@@ -49,23 +112,10 @@ await runExample('conditional-branching', async ({ prefix, redis, say, expectEqu
     step((branches) => ({ told: Object.keys(branches) })),
   );
 
+  expectEqual('the builder wrote the JSON', returns, returnsJson);
   const engine = new WorkflowEngine(registry, new InMemoryExecutionStore(), redis, { prefix });
   defer(() => engine.close());
-  //            ┌→ refund ─────────────────────┐
-  // receive → route                            ├→ notify (join)
-  //            └→ repair → book-technician ───┘
-  await engine.registerWorkflow({
-    id: 'returns',
-    name: 'Returns',
-    nodes: [
-      { id: 'receive', type: 'receive' },
-      { id: 'route', type: 'route', inputs: ['receive'] },
-      { id: 'refund', type: 'refund', inputs: ['route'] },
-      { id: 'repair', type: 'repair', inputs: ['route'] },
-      { id: 'book-technician', type: 'book-technician', inputs: ['repair'] },
-      { id: 'notify', type: 'notify', inputs: ['refund', 'book-technician'] },
-    ],
-  });
+  await engine.registerWorkflow(returns);
   await engine.startWorkers(4);
   engine.on('node:skipped', (e) => say(`  skipped ${e.nodeId} (${e.reason})`));
 

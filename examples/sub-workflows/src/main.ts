@@ -2,9 +2,13 @@
  * Sub-workflows: a node of the built-in type `sub-workflow` runs another workflow as a child
  * execution, with input and output mapping; nesting two levels deep; and a failure deep in
  * the grandchild failing the child and then the parent.
+ *
+ * The two workflows with `sub-workflow` nodes are written with the typed builder
+ * (`defineWorkflow`, with `builtInNodeTypes.subWorkflow` typing each node's config); the
+ * grandchild is plain JSON: both are the same kind of definition.
  */
 import { WorkflowEngine } from '@spane/bullmq';
-import { type ExecutionState, NodeRegistry } from '@spane/core';
+import { builtInNodeTypes, defineWorkflow, type ExecutionState, NodeRegistry } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
 import { runExample } from '@spane-examples/kit';
 
@@ -49,50 +53,41 @@ await runExample('sub-workflows', async ({ prefix, redis, say, expectEqual, chec
 
   const engine = new WorkflowEngine(registry, new InMemoryExecutionStore(), redis, { prefix });
   defer(() => engine.close());
-  // Level 2: the grandchild.
+  const { subWorkflow } = builtInNodeTypes; // the engine's `sub-workflow` type, typed
+  // Level 2: the grandchild, as JSON.
   await engine.registerWorkflow({
     id: 'credit-score',
     name: 'Credit score',
     nodes: [{ id: 'ask-bureau', type: 'credit-bureau' }],
   });
   // Level 1: the child; its `score` node runs credit-score.
-  await engine.registerWorkflow({
-    id: 'enrich-customer',
-    name: 'Enrich customer',
-    nodes: [
-      { id: 'fetch-profile', type: 'profile' },
-      {
-        id: 'score',
-        type: 'sub-workflow',
-        inputs: ['fetch-profile'],
-        config: {
-          workflowId: 'credit-score',
-          inputMapping: { customerId: 'input.id' },
-          outputMapping: { score: 'output.credit' },
-        },
+  const enrichCustomer = defineWorkflow('enrich-customer', { name: 'Enrich customer' })
+    .node('fetch-profile', 'profile')
+    .node('score', subWorkflow, {
+      config: {
+        workflowId: 'credit-score', // required: leaving it out is a compile error
+        inputMapping: { customerId: 'input.id' },
+        outputMapping: { score: 'output.credit' },
       },
-      { id: 'combine', type: 'combine', inputs: ['fetch-profile', 'score'] },
-    ],
-  });
+      inputs: ['fetch-profile'],
+    })
+    .node('combine', 'combine', { inputs: ['fetch-profile', 'score'] })
+    .build();
+  await engine.registerWorkflow(enrichCustomer);
   // Level 0: the parent; its `enrich` node runs enrich-customer.
-  await engine.registerWorkflow({
-    id: 'onboarding',
-    name: 'Onboarding',
-    nodes: [
-      { id: 'load', type: 'load' },
-      {
-        id: 'enrich',
-        type: 'sub-workflow',
-        inputs: ['load'],
-        config: {
-          workflowId: 'enrich-customer',
-          inputMapping: { id: 'input.customer.id', name: 'input.customer.name' },
-          outputMapping: { customerScore: 'output.score', tier: 'output.tier' },
-        },
+  const onboarding = defineWorkflow('onboarding', { name: 'Onboarding' })
+    .node('load', 'load')
+    .node('enrich', subWorkflow, {
+      config: {
+        workflowId: enrichCustomer.id,
+        inputMapping: { id: 'input.customer.id', name: 'input.customer.name' },
+        outputMapping: { customerScore: 'output.score', tier: 'output.tier' },
       },
-      { id: 'welcome', type: 'welcome', inputs: ['enrich'] },
-    ],
-  });
+      inputs: ['load'],
+    })
+    .node('welcome', 'welcome', { inputs: ['enrich'] })
+    .build();
+  await engine.registerWorkflow(onboarding);
   await engine.startWorkers(4);
 
   /** The child execution a sub-workflow node of `parent` started. */
