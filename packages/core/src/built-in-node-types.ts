@@ -1,9 +1,13 @@
 import {
   DelayNodeConfigSchema,
+  type HttpNodeConfig,
   HttpNodeConfigSchema,
   NoopNodeConfigSchema,
+  type SubWorkflowNodeConfig,
   SubWorkflowNodeConfigSchema,
+  type SwitchNodeConfig,
   SwitchNodeConfigSchema,
+  type TransformNodeConfig,
   TransformNodeConfigSchema,
 } from './built-in-node-schemas.js';
 import { defineNodeType, type NodeTypeDefinition } from './node-type-definition.js';
@@ -28,6 +32,22 @@ const delay = defineNodeType('delay', {
   config: DelayNodeConfigSchema,
 }) as NodeTypeDefinition<'delay', DelayNodeBuilderConfig>;
 
+/** The type of {@link builtInNodeTypes}: each built-in type with its config type. */
+export interface BuiltInNodeTypes {
+  /** `noop`: returns its input; takes no config. */
+  readonly noop: NodeTypeDefinition<'noop', Record<string, never>>;
+  /** `transform`: `pick`, then `rename`, then `set` on its input (dotted paths). */
+  readonly transform: NodeTypeDefinition<'transform', TransformNodeConfig>;
+  /** `switch`: passes its input on and runs the children of the matching case. */
+  readonly switch: NodeTypeDefinition<'switch', SwitchNodeConfig>;
+  /** `http`: one HTTP request; returns `{ status, headers, body }`. */
+  readonly http: NodeTypeDefinition<'http', HttpNodeConfig>;
+  /** `delay`: waits `durationMs` or `until` a time (run by the engine). */
+  readonly delay: NodeTypeDefinition<'delay', DelayNodeBuilderConfig>;
+  /** `sub-workflow`: runs another workflow as a child execution (run by the engine). */
+  readonly subWorkflow: NodeTypeDefinition<'sub-workflow', SubWorkflowNodeConfig>;
+}
+
 /**
  * The built-in node types as typed definitions, for `defineWorkflow(…).node(id, type, …)`:
  * `delay` and `subWorkflow` (`sub-workflow`) are run by the engine itself and need no
@@ -35,30 +55,24 @@ const delay = defineNodeType('delay', {
  * (an application embedding the engine registers its own executors under these names, if
  * it wants them). Each carries its `config` JSON Schema and a description in `options`.
  */
-export const builtInNodeTypes = Object.freeze({
-  /** `noop`: returns its input; takes no config. */
+export const builtInNodeTypes: BuiltInNodeTypes = Object.freeze({
   noop: defineNodeType('noop', {
     description: 'Returns its input unchanged',
     config: NoopNodeConfigSchema,
   }),
-  /** `transform`: `pick`, then `rename`, then `set` on its input (dotted paths). */
   transform: defineNodeType('transform', {
     description: 'Reshapes its input: pick, then rename, then set (dotted paths)',
     config: TransformNodeConfigSchema,
   }),
-  /** `switch`: passes its input on and runs the children of the matching case. */
   switch: defineNodeType('switch', {
     description: 'Runs the children listed for the value at a path of its input',
     config: SwitchNodeConfigSchema,
   }),
-  /** `http`: one HTTP request; returns `{ status, headers, body }`. */
   http: defineNodeType('http', {
     description: 'Makes one HTTP request and returns its status, headers and body',
     config: HttpNodeConfigSchema,
   }),
-  /** `delay`: waits `durationMs` or `until` a time (run by the engine). */
   delay,
-  /** `sub-workflow`: runs another workflow as a child execution (run by the engine). */
   subWorkflow: defineNodeType('sub-workflow', {
     description: "Runs another workflow as a child execution and returns the child's output",
     config: SubWorkflowNodeConfigSchema,

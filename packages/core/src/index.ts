@@ -12,7 +12,11 @@ export {
   type TransformNodeConfig,
   TransformNodeConfigSchema,
 } from './built-in-node-schemas.js';
-export { builtInNodeTypes, type DelayNodeBuilderConfig } from './built-in-node-types.js';
+export {
+  type BuiltInNodeTypes,
+  builtInNodeTypes,
+  type DelayNodeBuilderConfig,
+} from './built-in-node-types.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
 export { deletePath, getPath, hasPath, parsePath, setPath } from './dotted-path.js';
 export {
