@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs one example of examples/<name> (its `start` script): `pnpm example dlq`,
-# `npm run example -- dlq`. With no name or an unknown one, lists the examples and exits 2.
+# Runs one example of examples/<name> (its `start` script): `npm run example -- dlq`.
+# With no name or an unknown one, lists the examples and exits 2.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 name="${1:-}"
@@ -10,7 +10,7 @@ runnable() {
   [ -f "$1/package.json" ] && node -e "process.exit(require('$1/package.json').scripts?.start ? 0 : 1)"
 }
 list() {
-  echo "usage: pnpm example <name>   (or: npm run example -- <name>)" >&2
+  echo "usage: npm run example -- <name>" >&2
   echo "examples:" >&2
   for dir in "$root"/examples/*/; do
     runnable "$dir" || continue

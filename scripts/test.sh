@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: install, make sure Redis and PostgreSQL answer, then lint, check the
 # README quick start and the TSDoc of every public export, typecheck, build, check the
-# packed packages (contents, publint, attw, an npm install that runs the quick start) and
-# test every package. `npm test` and `.ci/run` both run this.
+# packed packages (contents, publint, attw, an npm install that runs the quick start), the
+# server's production install (the Dockerfile's steps, scripts/check-deploy.sh) and test
+# every package. `npm test` and `.ci/run` both run this.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -24,6 +25,7 @@ pack_dir="$(mktemp -d)"
 trap 'rm -rf "$report_dir" "$pack_dir"' EXIT
 bash scripts/check-pack.sh --out "$pack_dir"
 bash scripts/check-install.sh "$pack_dir"
+bash scripts/check-deploy.sh
 export SPANE_TEST_REPORT_DIR="$report_dir"
 set +e
 pnpm exec turbo run test --concurrency=1 --continue

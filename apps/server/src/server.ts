@@ -6,8 +6,11 @@ import { ApiKeyStore, type SpaneHttpAuth, spaneFrameworkErrors, spaneHttp } from
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createExecutionStore } from './execution-store-factory.js';
+import { toListenError } from './listen-error.js';
 import { loadNodeModule } from './node-module.js';
 import { registerBuiltInNodes } from './nodes/built-in-nodes.js';
+import { RequestLogController } from './request-log.js';
+import { rootRoute, workerHealthRoutes } from './service-routes.js';
 
 /** Options of {@link startServer} that are not configuration (mostly for tests). */
 export interface StartOptions {
@@ -63,46 +66,64 @@ async function waitForRedis(engine: WorkflowEngine, url: string, timeoutMs: numb
   }
 }
 
-function authFor(
-  config: ServerConfig,
-  print: (text: string) => void,
-): { auth: SpaneHttpAuth; generated?: string } {
+/** The API's authentication; with no key configured, one generated admin key to announce. */
+function authFor(config: ServerConfig): { auth: SpaneHttpAuth; generated?: string } {
   if (config.auth.mode === 'disabled') return { auth: { mode: 'disabled' } };
   const keys = ApiKeyStore.parse(config.auth.entries);
   if (keys.size > 0) return { auth: { mode: 'keys', keys } };
   const generated = `spane_${randomBytes(24).toString('base64url')}`;
   keys.add(generated, 'default', ['admin']);
-  print(
-    [
-      '',
-      'No API key is configured (SPANE_API_KEYS), so this admin key for tenant "default" was',
-      'created for this run. It is shown once and not stored; set SPANE_API_KEYS to keep one:',
-      '',
-      `    ${generated}`,
-      '',
-      '',
-    ].join('\n'),
-  );
   return { auth: { mode: 'keys', keys }, generated };
 }
 
-/** `/health/live` and `/health/ready` for a worker-only process (no API). */
-function workerHealthRoutes(app: FastifyInstance, engine: WorkflowEngine): void {
-  app.get('/health/live', async () => ({ status: 'ok' }));
-  app.get('/health/ready', async (_request, reply) => {
-    const health = await engine.checkHealth();
-    if (health.ok) return health;
-    return reply.code(503).send({
-      error: { code: 'NOT_READY', message: 'Not ready', details: health },
-    });
-  });
+function generatedKeyNotice(key: string): string {
+  return [
+    '',
+    'No API key is configured (SPANE_API_KEYS), so this admin key for tenant "default" was',
+    'created for this run. It is shown once and not stored; set SPANE_API_KEYS to keep one:',
+    '',
+    `    ${key}`,
+    '',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The routes of `config.role`: `GET /`, and the full API or (`worker`) the health probes.
+ * Returns the admin key generated when the API needs one and none is configured.
+ */
+async function registerRoutes(
+  app: FastifyInstance,
+  config: ServerConfig,
+  engine: WorkflowEngine,
+): Promise<string | undefined> {
+  rootRoute(app, config.role);
+  if (config.role === 'worker') {
+    workerHealthRoutes(app, engine);
+    return undefined;
+  }
+  const { auth, generated } = authFor(config);
+  await app.register(spaneHttp, { engine, auth });
+  return generated;
+}
+
+/** Listens on `config.port` (a busy port: a {@link ListenError}); returns the bound port. */
+async function listen(app: FastifyInstance, config: ServerConfig): Promise<number> {
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    throw toListenError(err, config.host, config.port);
+  }
+  return (app.server.address() as AddressInfo).port;
 }
 
 /**
  * Starts SPANE from a validated configuration: the store (PostgreSQL with migrations, or
  * memory), the node registry (built-ins and SPANE_NODES), the engine on Redis, its workers
- * (roles `all` and `worker`), and HTTP — the full API (`all`, `api`) or only health probes
- * (`worker`). Anything that fails on the way is closed again before the error is thrown.
+ * (roles `all` and `worker`, started once the port is open), and HTTP — `GET /` (an index),
+ * one log line per request, and the full API (`all`, `api`) or only health probes
+ * (`worker`). Anything that fails on the way is closed again before the error is thrown; a
+ * port that cannot be opened is a {@link ListenError}.
  */
 export async function startServer(
   config: ServerConfig,
@@ -113,6 +134,8 @@ export async function startServer(
       level: config.logLevel,
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
+    // One line per request instead of two.
+    logController: new RequestLogController(),
     // The API has its own body limit; this only bounds routes outside it.
     bodyLimit: 1024 * 1024,
     // Ids in paths may be up to 256 characters (the API's schemas check them).
@@ -144,19 +167,11 @@ export async function startServer(
     // After the HTTP server (which waits for requests in flight), before the store.
     closers.splice(1, 0, () => engine.close());
     await waitForRedis(engine, config.redisUrl, options.redisTimeoutMs ?? 10_000);
+    const generatedApiKey = await registerRoutes(app, config, engine);
+    const port = await listen(app, config);
+    // Workers start once the port is ours: a second process started by mistake on a busy
+    // port exits before it takes any job.
     if (config.role !== 'api') await engine.startWorkers(config.workerConcurrency);
-
-    let generatedApiKey: string | undefined;
-    if (config.role === 'worker') {
-      workerHealthRoutes(app, engine);
-    } else {
-      const print = options.print ?? ((text: string) => process.stdout.write(text));
-      const { auth, generated } = authFor(config, print);
-      generatedApiKey = generated;
-      await app.register(spaneHttp, { engine, auth });
-    }
-    await app.listen({ port: config.port, host: config.host });
-    const { port } = app.server.address() as AddressInfo;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     app.log.info(
       {
@@ -169,6 +184,11 @@ export async function startServer(
       },
       'spane server started',
     );
+    if (generatedApiKey !== undefined) {
+      (options.print ?? ((text: string) => process.stdout.write(text)))(
+        generatedKeyNotice(generatedApiKey),
+      );
+    }
     let closing: Promise<void> | undefined;
     const server: RunningServer = {
       url: `http://${host}:${port}`,
