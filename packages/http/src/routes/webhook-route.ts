@@ -47,8 +47,9 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
         // A HEAD would run the GET trigger's workflows.
         exposeHeadRoute: false,
         config: {
-          swaggerTransform: ({ schema }) => ({
-            url: '/api/webhooks/{path}',
+          // `/api/webhooks/*` (after any mount prefix) becomes `/api/webhooks/{path}`.
+          swaggerTransform: ({ schema, url }) => ({
+            url: url.replace(/\*$/, '{path}'),
             schema: {
               ...schema,
               params: components.inline(WebhookPathParams),
