@@ -110,8 +110,52 @@ export interface HttpErrorResponse {
 
 interface AjvIssue {
   instancePath?: string;
+  keyword?: string;
   message?: string;
-  params?: unknown;
+  params?: { additionalProperty?: unknown };
+}
+
+/** One problem of a request part: where (a JSON pointer from the part's name) and what. */
+export interface RequestIssue {
+  /** E.g. `/body/options/priority`, `/body/order` (an unknown field), `/querystring/limit`. */
+  path: string;
+  /** What is wrong there. */
+  message: string;
+}
+
+/** A JSON pointer token (RFC 6901): `~` and `/` escaped. */
+function pointerToken(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/**
+ * A field of a request part that its schema does not know, as an issue: the path names
+ * the field itself (`/body/order`), not the object that holds it.
+ */
+export function unknownFieldIssue(where: string, objectPath: string, key: string): RequestIssue {
+  return { path: `/${where}${objectPath}/${pointerToken(key)}`, message: 'is not a known field' };
+}
+
+/**
+ * The 400 `BAD_REQUEST` of a request that breaks its schema: `message` lists every issue,
+ * `details.issues` has them as `{ path, message }`.
+ */
+export function invalidRequestError(where: string, issues: RequestIssue[]): HttpError {
+  return new HttpError(
+    400,
+    'BAD_REQUEST',
+    `Invalid ${where}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+    { details: { issues } },
+  );
+}
+
+/** An Ajv error of a request part (fastify's `error.validation`) as an issue. */
+function issueOfAjv(where: string, v: AjvIssue): RequestIssue {
+  const unknown = v.params?.additionalProperty;
+  if (v.keyword === 'additionalProperties' && typeof unknown === 'string') {
+    return unknownFieldIssue(where, v.instancePath ?? '', unknown);
+  }
+  return { path: `/${where}${v.instancePath ?? ''}`, message: v.message ?? 'is invalid' };
 }
 
 const INTERNAL: ErrorBody = {
@@ -145,22 +189,12 @@ export function toHttpErrorResponse(error: unknown): HttpErrorResponse {
     };
     if (Array.isArray(e.validation)) {
       const where = e.validationContext ?? 'request';
-      const issues = e.validation.map((v) => ({
-        path: `/${where}${v.instancePath ?? ''}`,
-        message: v.message ?? 'is invalid',
-      }));
-      return {
-        statusCode: 400,
-        body: {
-          error: {
-            code: 'BAD_REQUEST',
-            message: `Invalid ${where}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
-            details: { issues },
-          },
-        },
-        headers: {},
-        internal: false,
-      };
+      return toHttpErrorResponse(
+        invalidRequestError(
+          where,
+          e.validation.map((v) => issueOfAjv(where, v)),
+        ),
+      );
     }
     const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
     if (status >= 400 && status < 500) {

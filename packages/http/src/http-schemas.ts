@@ -7,6 +7,7 @@ import {
   SpanSchema,
   WorkflowDefinitionSchema,
 } from '@spane/core';
+import { ExecutionStreamEventSchema } from './event-stream-schemas.js';
 import { SchemaComponents } from './schema-components.js';
 
 /**
@@ -39,7 +40,7 @@ export const StoredWorkflowSchema = Type.Object(
     definition: WorkflowDefinitionSchema,
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'StoredWorkflow' },
+  { $id: 'StoredWorkflow', description: 'A saved version of a workflow definition' },
 );
 
 export const ExecutionSummarySchema = Type.Omit(
@@ -105,20 +106,36 @@ export type WorkflowParams = Static<typeof WorkflowParams>;
 export const IdParams = Type.Object({ id: OpaqueId });
 export type IdParams = Static<typeof IdParams>;
 
+/** The webhook route's `*` (what fastify validates). */
 export const WebhookParams = Type.Object({ '*': Type.String({ maxLength: 512 }) });
 export type WebhookParams = Static<typeof WebhookParams>;
-
-export const WorkflowQuery = Type.Object({
-  version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+/** The same parameter as the OpenAPI document names it: `/api/webhooks/{path}`. */
+export const WebhookPathParams = Type.Object({
+  path: Type.String({
+    maxLength: 512,
+    description:
+      "The rest of the path after /api/webhooks/, as the trigger's `path` has it; it may contain '/' (sent as it is or percent-encoded as %2F)",
+  }),
 });
+
+export const WorkflowQuery = Type.Object(
+  { version: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
+  { additionalProperties: false },
+);
 export type WorkflowQuery = Static<typeof WorkflowQuery>;
 
 export const ExecuteBody = Type.Object(
   {
-    initialData: Type.Optional(Type.Unknown({ description: 'Input of the entry nodes' })),
+    initialData: Type.Optional(
+      Type.Unknown({ description: 'Input of the entry nodes (any JSON, at most 1 MiB)' }),
+    ),
     options: Type.Optional(EnqueueOptionsSchema),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      'The input goes in `initialData`; any other top-level field is refused (400 naming it)',
+  },
 );
 export type ExecuteBody = Static<typeof ExecuteBody>;
 
@@ -126,26 +143,33 @@ export const BulkExecuteBody = Type.Array(
   Type.Object(
     {
       workflowId: IdString,
-      initialData: Type.Optional(Type.Unknown()),
+      initialData: Type.Optional(Type.Unknown({ description: 'Input of the entry nodes' })),
       options: Type.Optional(EnqueueOptionsSchema),
     },
     { additionalProperties: false },
   ),
-  { minItems: 1, maxItems: 1000 },
+  {
+    minItems: 1,
+    maxItems: 1000,
+    description: 'One item per execution; an unknown field in any item is refused (400 naming it)',
+  },
 );
 export type BulkExecuteBody = Static<typeof BulkExecuteBody>;
 
-export const ListExecutionsQuery = Type.Object({
-  workflowId: Type.Optional(IdString),
-  status: Type.Optional(
-    Type.Array(ExecutionStatusSchema, {
-      maxItems: 6,
-      description: 'Repeat to match several (status=running&status=paused)',
-    }),
-  ),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-});
+export const ListExecutionsQuery = Type.Object(
+  {
+    workflowId: Type.Optional(IdString),
+    status: Type.Optional(
+      Type.Array(ExecutionStatusSchema, {
+        maxItems: 6,
+        description: 'Repeat to match several (status=running&status=paused)',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
 export type ListExecutionsQuery = Static<typeof ListExecutionsQuery>;
 
 export const ReplayBody = Type.Object(
@@ -154,36 +178,67 @@ export const ReplayBody = Type.Object(
 );
 export type ReplayBody = Static<typeof ReplayBody>;
 
-export const DLQQuery = Type.Object({
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-});
+export const DLQQuery = Type.Object(
+  {
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  },
+  { additionalProperties: false },
+);
 export type DLQQuery = Static<typeof DLQQuery>;
 
 // ── responses ──────────────────────────────────────────────────────────
 
-export const WorkflowList = Type.Object({ items: Type.Array(StoredWorkflowSchema) });
-export const ExecutionAccepted = Type.Object({ executionId: Type.String() });
-export const ExecutionsAccepted = Type.Object({
-  executionIds: Type.Array(Type.String(), { description: 'In request order' }),
-});
-export const ExecutionPageSchema = Type.Object({
-  items: Type.Array(ExecutionSummarySchema),
-  nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page' })),
-});
-export const ExecutionStatusResult = Type.Object({
-  executionId: Type.String(),
-  status: ExecutionStatusSchema,
-});
-export const LogList = Type.Object({ items: Type.Array(LogEntrySchema) });
-export const SpanList = Type.Object({ items: Type.Array(SpanSchema) });
-export const DLQPage = Type.Object({ items: Type.Array(DLQItemSchema) });
-export const DLQRetried = Type.Object({ id: Type.String(), executionId: Type.String() });
-export const StatsSchema = Type.Object({
-  queue: QueueCountsSchema,
-  dlq: Type.Integer({ description: "Dead-letter items of the caller's tenant" }),
-});
-export const LiveSchema = Type.Object({ status: Type.Literal('ok') });
+export const WorkflowList = Type.Object(
+  { items: Type.Array(StoredWorkflowSchema) },
+  { description: 'Stored workflows' },
+);
+export const ExecutionAccepted = Type.Object(
+  { executionId: Type.String() },
+  { description: 'The execution was created; a worker runs it' },
+);
+export const ExecutionsAccepted = Type.Object(
+  { executionIds: Type.Array(Type.String(), { description: 'In request order' }) },
+  { description: 'The executions were created' },
+);
+export const ExecutionPageSchema = Type.Object(
+  {
+    items: Type.Array(ExecutionSummarySchema),
+    nextCursor: Type.Optional(Type.String({ description: 'Absent on the last page' })),
+  },
+  { description: 'A page of executions, newest first' },
+);
+export const ExecutionStatusResult = Type.Object(
+  { executionId: Type.String(), status: ExecutionStatusSchema },
+  { description: 'The status after the action' },
+);
+export const LogList = Type.Object(
+  { items: Type.Array(LogEntrySchema) },
+  { description: 'Log lines, oldest first' },
+);
+export const SpanList = Type.Object(
+  { items: Type.Array(SpanSchema) },
+  { description: 'One span per node attempt' },
+);
+export const DLQPage = Type.Object(
+  { items: Type.Array(DLQItemSchema) },
+  { description: 'Dead-lettered nodes, newest first' },
+);
+export const DLQRetried = Type.Object(
+  { id: Type.String(), executionId: Type.String() },
+  { description: 'The node runs again' },
+);
+export const StatsSchema = Type.Object(
+  {
+    queue: QueueCountsSchema,
+    dlq: Type.Integer({ description: "Dead-letter items of the caller's tenant" }),
+  },
+  { description: 'Queue counts and DLQ size' },
+);
+export const LiveSchema = Type.Object(
+  { status: Type.Literal('ok') },
+  { description: 'The process serves HTTP' },
+);
 export { DLQItemSchema, ExecutionStateSchema, WorkflowDefinitionSchema };
 
 // Every component, registered up front (route schemas only refer to these).
@@ -200,6 +255,7 @@ for (const schema of [
   LogEntrySchema,
   SpanSchema,
   DLQItemSchema,
+  ExecutionStreamEventSchema,
 ]) {
   components.ref(schema);
 }

@@ -5,8 +5,10 @@ import { EventStreams } from './event-streams.js';
 import { HttpError, toHttpErrorResponse } from './http-errors.js';
 import { components } from './http-schemas.js';
 import { parseJsonBody } from './json-body-parser.js';
+import { openApiOptions } from './openapi-document.js';
 import { resolveHttpOptions, type SpaneHttpOptions } from './options.js';
 import { RequestAuth } from './request-auth.js';
+import { strictValidatorCompiler } from './request-validation.js';
 import type { RouteContext } from './route-context.js';
 import { RouteTable } from './route-table.js';
 import { dlqRoutes } from './routes/dlq-routes.js';
@@ -68,35 +70,10 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   installErrorHandlers(app, routes);
   const shared = components.all();
   for (const schema of shared) app.addSchema(schema);
+  // The API's own validators (strict bodies), whatever Ajv options the host has.
+  app.setValidatorCompiler(strictValidatorCompiler(shared));
 
-  if (options.docs) {
-    await app.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: {
-          title: 'SPANE API',
-          description:
-            'Workflows (DAGs of typed nodes), their executions, events, dead letter queue and webhooks. Authenticate with `Authorization: Bearer <API key>`; the key decides the tenant.',
-          version: '1',
-        },
-        components: {
-          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } },
-        },
-        tags: [
-          { name: 'workflows', description: 'Workflow definitions and starting executions' },
-          { name: 'executions', description: 'Execution state, logs, trace, events, lifecycle' },
-          { name: 'dlq', description: 'Dead letter queue' },
-          { name: 'webhooks', description: 'Webhook triggers (HMAC, no API key)' },
-          { name: 'stats', description: 'Queue statistics' },
-          { name: 'health', description: 'Probes and metrics' },
-        ],
-      },
-      refResolver: {
-        buildLocalReference: (json, _baseUri, _fragment, i) =>
-          typeof json.$id === 'string' ? json.$id : `def-${i}`,
-      },
-    });
-  }
+  if (options.docs) await app.register(swagger, openApiOptions());
 
   workflowRoutes(app, ctx);
   executionRoutes(app, ctx);

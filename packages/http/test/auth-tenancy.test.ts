@@ -211,12 +211,22 @@ describe('tenant isolation', () => {
     ).toBe(200);
   });
 
-  it('ignores a tenantId smuggled into execute options', async () => {
-    const res = await h.app.inject({
+  it('refuses a tenantId smuggled into execute options; the tenant comes only from the key', async () => {
+    const smuggled = await h.app.inject({
       method: 'POST',
       url: '/api/workflows/billing/execute',
       headers: a,
       payload: { options: { tenantId: 'tenant-b' } },
+    });
+    expect(smuggled.statusCode).toBe(400);
+    expect(smuggled.json().error.details.issues).toEqual([
+      { path: '/body/options/tenantId', message: 'is not a known field' },
+    ]);
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/workflows/billing/execute',
+      headers: a,
+      payload: { options: {} },
     });
     expect(res.statusCode).toBe(202);
     const state = await h.waitForExecution(res.json().executionId);

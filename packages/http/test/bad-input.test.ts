@@ -44,6 +44,21 @@ const execute = (payload: unknown): InjectOptions => ({
   payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
 });
 
+const post = (url: string, payload: unknown): InjectOptions => ({
+  method: 'POST',
+  url,
+  headers: json,
+  payload: JSON.stringify(payload),
+});
+
+const bulk = (payload: unknown): InjectOptions => post('/api/executions/bulk', payload);
+
+/** The error names the unknown field by its path, in the message and in `details.issues`. */
+const unknownField = (path: string) => (e: { message: string; details?: any }) => {
+  expect(e.message).toContain(path);
+  expect(e.details.issues).toContainEqual({ path, message: 'is not a known field' });
+};
+
 const cases: Case[] = [
   // ── malformed bodies ──
   {
@@ -131,6 +146,115 @@ const cases: Case[] = [
     request: () => ({ method: 'POST', url: '/api/workflows', headers: admin }),
     status: 400,
     code: 'BAD_REQUEST',
+  },
+  // ── unknown fields: 400 naming the field, never silently dropped (every route with a body) ──
+  {
+    name: 'execute with the data not wrapped in initialData',
+    request: () => execute({ order: { id: 'o-1001', total: 42.5 } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/order'),
+  },
+  {
+    name: 'execute with an unknown option',
+    request: () => execute({ initialData: {}, options: { prio: 1 } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/options/prio'),
+  },
+  {
+    name: 'execute with a number as a string (bodies are not coerced)',
+    request: () => execute({ options: { priority: '5' } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/body/options/priority'),
+  },
+  {
+    name: 'bulk item with an unknown field',
+    request: () => bulk([{ workflowId: 'valid', order: { id: 'o-1' } }]),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/0/order'),
+  },
+  {
+    name: 'bulk: a misspelt field in the second item',
+    request: () => bulk([{ workflowId: 'valid' }, { workflowId: 'valid', initalData: 1 }]),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/1/initalData'),
+  },
+  {
+    name: 'replay with an unknown field',
+    request: () => post(`/api/executions/${completedId}/replay`, { fromNode: 'a' }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/fromNode'),
+  },
+  ...(['pause', 'resume', 'cancel'] as const).map(
+    (action): Case => ({
+      name: `${action} with a body field (the route takes no body)`,
+      request: () => post(`/api/executions/${completedId}/${action}`, { reason: 'because' }),
+      status: 400,
+      code: 'BAD_REQUEST',
+      check: unknownField('/body/reason'),
+    }),
+  ),
+  {
+    name: 'DLQ retry with a body field (checked before the item is looked up)',
+    request: () => post('/api/dlq/no-such-item/retry', { force: true }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/force'),
+  },
+  {
+    name: 'delete a workflow with a body field',
+    request: () => ({ ...post('/api/workflows/valid', { hard: true }), method: 'DELETE' }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/hard'),
+  },
+  {
+    name: 'cancel with a body that is not an object',
+    request: () => post(`/api/executions/${completedId}/cancel`, [1]),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.details.issues[0].path).toBe('/body'),
+  },
+  {
+    name: 'register a definition with an unknown top-level field (engine: 422 with every issue)',
+    request: () => register({ ...wf('extra-field', [{ id: 'a', type: 'echo' }]), owner: 'me' }),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) => expect(e.details.issues.map((i: { path: string }) => i.path)).toContain('/owner'),
+  },
+  {
+    name: 'register a definition with an unknown node field',
+    request: () => register(wf('extra-node-field', [{ id: 'a', type: 'echo', timeout: 5 }])),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) =>
+      expect(e.details.issues.map((i: { path: string }) => i.path)).toContain('/nodes/0/timeout'),
+  },
+  {
+    name: 'list executions with an unknown query parameter',
+    request: () => ({ url: '/api/executions?limit=5&workflow=valid', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/querystring/workflow'),
+  },
+  {
+    name: 'DLQ page with an unknown query parameter',
+    request: () => ({ url: '/api/dlq?page=2', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/querystring/page'),
+  },
+  {
+    name: 'get a workflow with a misspelt query parameter',
+    request: () => ({ url: '/api/workflows/valid?versoin=abc', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/querystring/versoin'),
   },
   // ── invalid workflow definitions: 422 with every issue ──
   {

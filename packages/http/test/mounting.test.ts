@@ -1,3 +1,4 @@
+import { validate } from '@readme/openapi-parser';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ApiKeyStore, spaneHttp } from '../src/index.js';
@@ -46,7 +47,14 @@ it('serves the API, docs and health under the prefix', async () => {
   expect(res.headers.location).toBe('/spane/v1/api/workflows/mounted');
   expect((await app.inject({ url: '/spane/v1/health/live' })).statusCode).toBe(200);
   const doc = (await app.inject({ url: '/spane/v1/docs/json' })).json();
-  expect(Object.keys(doc.paths)).toContain('/spane/v1/api/workflows/{id}/execute');
+  expect(Object.keys(doc.paths)).toEqual(
+    expect.arrayContaining([
+      '/spane/v1/api/workflows/{id}/execute',
+      '/spane/v1/api/webhooks/{path}',
+    ]),
+  );
+  const checked = await validate(doc);
+  expect(checked.valid && checked.warnings.length === 0, JSON.stringify(checked)).toBe(true);
   expect(
     (await app.inject({ url: '/api/workflows', headers: bearer(KEYS.adminA) })).statusCode,
   ).toBe(404);

@@ -8,7 +8,7 @@ import {
   errorResponses,
   IdParams,
 } from '../http-schemas.js';
-import { BEARER, type RouteContext } from '../route-context.js';
+import { BEARER, type RouteContext, refuseBody } from '../route-context.js';
 
 const TAGS = ['dlq'];
 
@@ -41,12 +41,13 @@ export function dlqRoutes(app: FastifyInstance, { engine, auth }: RouteContext):
     '/api/dlq/:id/retry',
     {
       onRequest: auth.require('execute'),
+      preValidation: refuseBody,
       schema: {
         tags: TAGS,
         operationId: 'retryDLQItem',
         summary: 'Run a dead-lettered node again with a fresh set of attempts',
         description:
-          'Needs the `execute` scope. The execution returns to `running` and, if the node succeeds, continues downstream. 409 when the execution is no longer failed.',
+          'Needs the `execute` scope; takes no body. The execution returns to `running` and, if the node succeeds, continues downstream. 409 when the execution is no longer failed.',
         security: BEARER,
         params: components.inline(IdParams),
         response: { 202: components.inline(DLQRetried), ...errorResponses() },

@@ -1,8 +1,27 @@
 import type { FastifyInstance } from 'fastify';
+import { eventStreamDescription } from '../event-stream-schemas.js';
 import type { EventStreams } from '../event-streams.js';
 import { ExecutionEventStream } from '../execution-event-stream.js';
 import { components, errorResponses, IdParams } from '../http-schemas.js';
 import { BEARER, type RouteContext } from '../route-context.js';
+
+const STREAM_EXAMPLE = [
+  'event: state',
+  'data: {"executionId":"48504b8c-714e-4698-80d2-63b22118aa4a","status":"running","nodeResults":{},"...":"..."}',
+  '',
+  'event: node:completed',
+  'data: {"eventId":"node:completed:48504b8c-714e-4698-80d2-63b22118aa4a:pick:1","executionId":"48504b8c-714e-4698-80d2-63b22118aa4a","workflowId":"order-flow","tenantId":"acme","timestamp":"2026-01-05T09:31:00.030Z","nodeId":"pick","nodeType":"transform","attempt":1,"durationMs":18}',
+  '',
+  ': keep-alive',
+  '',
+  'event: workflow:completed',
+  'data: {"eventId":"workflow:completed:48504b8c-714e-4698-80d2-63b22118aa4a","executionId":"48504b8c-714e-4698-80d2-63b22118aa4a","workflowId":"order-flow","tenantId":"acme","timestamp":"2026-01-05T09:31:00.420Z"}',
+  '',
+  'event: state',
+  'data: {"executionId":"48504b8c-714e-4698-80d2-63b22118aa4a","status":"completed","...":"..."}',
+  '',
+  '',
+].join('\n');
 
 /**
  * `GET /api/executions/:id/events`: Server-Sent Events. First `event: state` with the
@@ -28,13 +47,21 @@ export function executionEventsRoute(
         operationId: 'streamExecutionEvents',
         summary: 'Server-Sent Events of an execution until it ends',
         description:
-          'Events: `state` (the ExecutionState; first and last), then the engine events of this execution (`workflow:*`, `node:*`) with their payloads. Comments (`: keep-alive`) keep the connection open. An event may repeat what the first state already shows.',
+          'Opens a stream of Server-Sent Events: `state` (the ExecutionState) first, then the engine events of this execution (`workflow:*`, `node:*`) as they happen, and the final `state` once the run has ended; then the stream closes. A run that has already ended sends only its state. An event may repeat what the first state already shows. The 200 response lists every event type and the component `ExecutionStreamEvent` has the JSON of each.',
         security: BEARER,
         params: components.inline(IdParams),
         response: {
           200: {
-            description: 'A text/event-stream',
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
+            description: eventStreamDescription(),
+            content: {
+              'text/event-stream': {
+                schema: {
+                  type: 'string',
+                  description: 'SSE frames; the JSON of each is an ExecutionStreamEvent',
+                },
+                example: STREAM_EXAMPLE,
+              },
+            },
           },
           ...errorResponses(),
         },

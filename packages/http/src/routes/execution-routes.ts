@@ -19,7 +19,7 @@ import {
   SpanList,
 } from '../http-schemas.js';
 import type { RequestAuth } from '../request-auth.js';
-import { BEARER, emptyBodyAsObject, type RouteContext } from '../route-context.js';
+import { BEARER, emptyBodyAsObject, type RouteContext, refuseBody } from '../route-context.js';
 import { requireExecution } from '../tenant-guard.js';
 
 const TAGS = ['executions'];
@@ -170,12 +170,13 @@ function executionActionRoute(
     `/api/executions/:id/${action}`,
     {
       onRequest: auth.require('execute'),
+      preValidation: refuseBody,
       schema: {
         tags: TAGS,
         operationId: spec.operationId,
         summary: spec.summary,
         description:
-          'Needs the `execute` scope. A transition the lifecycle does not allow (e.g. cancel a completed run) answers 409 INVALID_TRANSITION.',
+          'Needs the `execute` scope. Takes no body (an empty one or `{}` pass; a field answers 400). A transition the lifecycle does not allow (e.g. cancel a completed run) answers 409 INVALID_TRANSITION.',
         security: BEARER,
         params: components.inline(IdParams),
         response: { 200: components.inline(ExecutionStatusResult), ...errorResponses() },

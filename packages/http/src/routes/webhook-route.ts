@@ -1,12 +1,36 @@
 import type { FastifyInstance } from 'fastify';
-import { components, ExecutionsAccepted, errorResponses, WebhookParams } from '../http-schemas.js';
+import {
+  components,
+  ExecutionsAccepted,
+  errorResponses,
+  WebhookParams,
+  WebhookPathParams,
+} from '../http-schemas.js';
 import type { RouteContext } from '../route-context.js';
 
+/** The methods a webhook trigger can name (core's `HttpMethod`), each its own operation. */
+const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+const DESCRIPTION =
+  'Any content type; the raw body and the headers go to the engine, which checks the HMAC signature of triggers with a `secret` (401 INVALID_SIGNATURE), refuses a repeated delivery id (409 DUPLICATE_DELIVERY) and answers 404 WEBHOOK_NOT_FOUND when no trigger matches. The query string is passed on (initialData.query). No API key.';
+
+/** The body as the document shows it: any bytes of any content type (not validated). */
+const ANY_BODY = {
+  content: { '*/*': { schema: { description: 'The payload; a signature covers these bytes' } } },
+};
+
+/** `triggerWebhookPost` for `POST`, and so on. */
+function operationId(method: string): string {
+  return `triggerWebhook${method[0]}${method.slice(1).toLowerCase()}`;
+}
+
 /**
- * `ANY /api/webhooks/*`: starts every workflow with a webhook trigger on that path and
- * method. Registered in a context of its own whose only body parser keeps the raw bytes
- * of any content type, so the engine can check an HMAC signature over exactly what was
- * sent. Authenticated by that signature (per trigger `secret`), not by API keys.
+ * `GET|POST|PUT|PATCH|DELETE /api/webhooks/*`: starts every workflow with a webhook trigger
+ * on that path and method. Registered in a context of its own whose only body parser keeps
+ * the raw bytes of any content type, so the engine can check an HMAC signature over
+ * exactly what was sent. Authenticated by that signature (per trigger `secret`), not by
+ * API keys. One route per method, so each has its own operation in the OpenAPI document,
+ * where the catch-all is the path parameter `{path}` (the rest of the path).
  */
 export function webhookRoute(app: FastifyInstance, { engine, options }: RouteContext): void {
   app.register(async (hooks) => {
@@ -16,32 +40,45 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
       { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes },
       (_request, body, done) => done(null, body),
     );
-    hooks.all<{ Params: WebhookParams; Body: Buffer | undefined }>(
-      '/api/webhooks/*',
-      {
+    for (const method of WEBHOOK_METHODS) {
+      hooks.route<{ Params: WebhookParams; Body: Buffer | undefined }>({
+        method,
+        url: '/api/webhooks/*',
+        // A HEAD would run the GET trigger's workflows.
+        exposeHeadRoute: false,
+        config: {
+          // `/api/webhooks/*` (after any mount prefix) becomes `/api/webhooks/{path}`.
+          swaggerTransform: ({ schema, url }) => ({
+            url: url.replace(/\*$/, '{path}'),
+            schema: {
+              ...schema,
+              params: components.inline(WebhookPathParams),
+              ...(method === 'GET' || method === 'DELETE' ? {} : { body: ANY_BODY }),
+            },
+          }),
+        },
         schema: {
           tags: ['webhooks'],
-          operationId: 'triggerWebhook',
-          summary: 'Deliver a webhook: starts the workflows whose trigger matches path and method',
-          description:
-            'Any content type; the raw body and the headers go to the engine, which checks the HMAC signature of triggers with a `secret` (401 INVALID_SIGNATURE), refuses a repeated delivery id (409 DUPLICATE_DELIVERY) and answers 404 WEBHOOK_NOT_FOUND when no trigger matches.',
+          operationId: operationId(method),
+          summary: `Deliver a ${method} webhook: starts the workflows whose trigger matches path and method`,
+          description: DESCRIPTION,
           params: components.inline(WebhookParams),
           response: { 202: components.inline(ExecutionsAccepted), ...errorResponses() },
         },
-      },
-      async (request, reply) => {
-        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        // The path after /api/webhooks/, with the query string (the engine puts it in initialData.query).
-        const query = request.url.indexOf('?');
-        const path = request.params['*'] + (query >= 0 ? request.url.slice(query) : '');
-        const executionIds = await engine.triggerWebhook(
-          path,
-          request.method,
-          body,
-          request.headers,
-        );
-        return reply.code(202).send({ executionIds });
-      },
-    );
+        handler: async (request, reply) => {
+          const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+          // The path after /api/webhooks/, with the query string (the engine puts it in initialData.query).
+          const query = request.url.indexOf('?');
+          const path = request.params['*'] + (query >= 0 ? request.url.slice(query) : '');
+          const executionIds = await engine.triggerWebhook(
+            path,
+            request.method,
+            body,
+            request.headers,
+          );
+          return reply.code(202).send({ executionIds });
+        },
+      });
+    }
   });
 }

@@ -14,7 +14,7 @@ import {
   WorkflowParams,
   WorkflowQuery,
 } from '../http-schemas.js';
-import { BEARER, emptyBodyAsObject, type RouteContext } from '../route-context.js';
+import { BEARER, emptyBodyAsObject, type RouteContext, refuseBody } from '../route-context.js';
 
 const TAGS = ['workflows'];
 
@@ -51,7 +51,7 @@ function registerWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteCont
         operationId: 'registerWorkflow',
         summary: 'Register a workflow definition (a changed definition becomes a new version)',
         description:
-          'Needs the `admin` scope. An invalid definition (schema, cycle, unknown node type, bad ids, cron or time zone) answers 422 with every issue in `error.details.issues`.',
+          'Needs the `admin` scope. An invalid definition (schema — an unknown field included —, cycle, unknown node type, bad ids, cron or time zone) answers 422 with every issue and its JSON pointer in `error.details.issues`.',
         security: BEARER,
         body: components.ref(WorkflowDefinitionSchema),
         response: { 201: components.ref(StoredWorkflowSchema), ...errorResponses() },
@@ -152,6 +152,7 @@ function deleteWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContex
     '/api/workflows/:id',
     {
       onRequest: auth.require('admin'),
+      preValidation: refuseBody,
       schema: {
         tags: TAGS,
         operationId: 'deleteWorkflow',
@@ -183,7 +184,7 @@ function executeWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteConte
         operationId: 'executeWorkflow',
         summary: "Start an execution of the workflow's current version",
         description:
-          'Needs the `execute` scope. The body is optional. `initialData` is at most 1 MiB as JSON (413 beyond).',
+          'Needs the `execute` scope. The body is optional; the input goes in `initialData` (at most 1 MiB as JSON, 413 beyond). Any other top-level field (e.g. the data itself, not wrapped) answers 400 naming it.',
         security: BEARER,
         params: components.inline(WorkflowParams),
         body: components.inline(ExecuteBody),
