@@ -102,11 +102,22 @@ export {
   type SpaneLimits,
 } from './limits.js';
 export {
+  type CompileJsonSchemaOptions,
+  compileJsonSchema,
+  formatSchemaProblems,
   type JsonSchema,
+  type JsonSchemaCheck,
+  MAX_SCHEMA_PROBLEMS,
+  type SchemaProblem,
+  type SchemaWords,
+} from './json-schema-check.js';
+export {
   NodeRegistry,
+  type NodeTypeChecks,
   type NodeTypeOptions,
   type NodeTypeRegistration,
 } from './node-registry.js';
+export { type NodeTypeInfo, nodeTypeInfo } from './node-type-info.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
