@@ -14,6 +14,7 @@ import { executionEventsRoute } from './routes/execution-events-route.js';
 import { executionRoutes } from './routes/execution-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
+import { nodeTypeRoutes } from './routes/node-type-routes.js';
 import { statsRoute } from './routes/stats-route.js';
 import { webhookRoute } from './routes/webhook-route.js';
 import { workflowRoutes } from './routes/workflow-routes.js';
@@ -84,6 +85,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
         },
         tags: [
           { name: 'workflows', description: 'Workflow definitions and starting executions' },
+          { name: 'node-types', description: 'The node types a definition may use' },
           { name: 'executions', description: 'Execution state, logs, trace, events, lifecycle' },
           { name: 'dlq', description: 'Dead letter queue' },
           { name: 'webhooks', description: 'Webhook triggers (HMAC, no API key)' },
@@ -99,6 +101,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   }
 
   workflowRoutes(app, ctx);
+  nodeTypeRoutes(app, ctx);
   executionRoutes(app, ctx);
   executionEventsRoute(app, ctx, streams);
   dlqRoutes(app, ctx);
