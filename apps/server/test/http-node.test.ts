@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { compileJsonSchema } from '@spane/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileJsonSchema } from '@spane/core';
 import { AddressPolicy, createHttpNode, HTTP_NODE_OUTPUT_SCHEMA } from '../src/index.js';
 import { nodeContext } from './support/node-context.js';
 

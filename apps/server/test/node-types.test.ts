@@ -69,7 +69,11 @@ describe("the server's node types", () => {
       ['/nodes/0/config', 'INVALID_NODE_CONFIG', "'path' is required"],
       ['/nodes/1/config', 'INVALID_NODE_CONFIG', "'url' is required"],
       ['/nodes/2/config/pik', 'INVALID_NODE_CONFIG', "unknown option 'pik'"],
-      ['/nodes/3/config', 'INVALID_NODE_CONFIG', 'config must be either { durationMs } or { until }'],
+      [
+        '/nodes/3/config',
+        'INVALID_NODE_CONFIG',
+        'config must be either { durationMs } or { until }',
+      ],
     ]);
     expect((await api('GET', '/api/workflows/typos')).status).toBe(404);
   });
@@ -82,7 +86,12 @@ describe("the server's node types", () => {
         { id: 'a', type: 'noop' },
         { id: 'b', type: 'transform', inputs: ['a'], config: { pick: ['x'] } },
         { id: 'c', type: 'switch', inputs: ['b'], config: { path: 'input.x', cases: {} } },
-        { id: 'd', type: 'http', inputs: ['c'], config: { url: 'https://example.com', method: 'PUT', body: 'x' } },
+        {
+          id: 'd',
+          type: 'http',
+          inputs: ['c'],
+          config: { url: 'https://example.com', method: 'PUT', body: 'x' },
+        },
       ],
     });
     expect(res.status, res.text).toBe(201);

@@ -40,7 +40,9 @@ export function subWorkflowConfigProblems(config: Record<string, unknown>): Sche
     if (typeof mapping !== 'object' || mapping === null) continue;
     for (const [target, source] of Object.entries(mapping)) {
       const reserved =
-        typeof source === 'string' ? source.split('.').find((k) => RESERVED_KEYS.has(k)) : undefined;
+        typeof source === 'string'
+          ? source.split('.').find((k) => RESERVED_KEYS.has(k))
+          : undefined;
       if (reserved !== undefined) {
         problems.push({
           path: `/${key}/${target.replaceAll('~', '~0').replaceAll('/', '~1')}`,

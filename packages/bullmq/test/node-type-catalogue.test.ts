@@ -117,7 +117,10 @@ describe('node configs at registration', () => {
       ),
     ).toEqual([
       issue('/nodes/0/config/until', "config.until '2030-13-01' is not a real date"),
-      issue('/nodes/1/config/inputMapping/x', "'input.__proto__.y' must not go through '__proto__'"),
+      issue(
+        '/nodes/1/config/inputMapping/x',
+        "'input.__proto__.y' must not go through '__proto__'",
+      ),
     ]);
   });
 });
@@ -134,7 +137,10 @@ describe('input and output schemas', () => {
   }) => {
     const h = await harness();
     let runs = 0;
-    h.registry.register('source', exec(async (ctx) => ({ success: true, data: ctx.inputData })));
+    h.registry.register(
+      'source',
+      exec(async (ctx) => ({ success: true, data: ctx.inputData })),
+    );
     h.registry.register(
       'counter',
       exec(async () => {

@@ -95,13 +95,6 @@ export {
 } from './execution-store.js';
 export type { ExecutionContext, ExecutionResult, INodeExecutor, NodeLogger } from './executor.js';
 export {
-  assertPayloadSize,
-  DEFAULT_LIMITS,
-  ID_PATTERN,
-  MAX_JSON_DEPTH,
-  type SpaneLimits,
-} from './limits.js';
-export {
   type CompileJsonSchemaOptions,
   compileJsonSchema,
   formatSchemaProblems,
@@ -111,6 +104,13 @@ export {
   type SchemaProblem,
   type SchemaWords,
 } from './json-schema-check.js';
+export {
+  assertPayloadSize,
+  DEFAULT_LIMITS,
+  ID_PATTERN,
+  MAX_JSON_DEPTH,
+  type SpaneLimits,
+} from './limits.js';
 export {
   NodeRegistry,
   type NodeTypeChecks,

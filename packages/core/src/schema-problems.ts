@@ -130,7 +130,10 @@ function explainOne(e: ErrorObject, words: SchemaWords): SchemaProblem | undefin
       };
     case 'propertyNames': {
       const key = String(p.propertyName);
-      return { path: `${at}/${escapePointer(key)}`, message: `key '${key}' is not allowed${where}` };
+      return {
+        path: `${at}/${escapePointer(key)}`,
+        message: `key '${key}' is not allowed${where}`,
+      };
     }
     case 'if':
       return undefined; // its `then` / `else` errors say what is wrong

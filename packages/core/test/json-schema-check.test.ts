@@ -95,7 +95,9 @@ describe('messages for the built-in config schemas', () => {
   it('transform: an unknown option, wrong types inside', () => {
     const check = config(TransformNodeConfigSchema);
     expect(check.problems({ pick: ['a.b'], rename: { a: 'b' }, set: { c: [1] } })).toEqual([]);
-    expect(check.problems({ pik: ['a'] })).toEqual([{ path: '/pik', message: "unknown option 'pik'" }]);
+    expect(check.problems({ pik: ['a'] })).toEqual([
+      { path: '/pik', message: "unknown option 'pik'" },
+    ]);
     expect(check.problems({ pick: 'a', rename: { a: 3 } })).toEqual([
       { path: '/pick', message: 'config.pick must be an array' },
       { path: '/rename/a', message: 'config.rename.a must be a string' },
@@ -141,7 +143,10 @@ describe('messages for the built-in config schemas', () => {
       { path: '/durationMs', message: 'config.durationMs must be >= 0' },
     ]);
     expect(check.problems({ until: 'tomorrow' })).toEqual([
-      { path: '/until', message: expect.stringMatching(/^config\.until is not valid \(.*ISO-8601/) },
+      {
+        path: '/until',
+        message: expect.stringMatching(/^config\.until is not valid \(.*ISO-8601/),
+      },
     ]);
   });
 
@@ -162,7 +167,8 @@ describe('messages for the built-in config schemas', () => {
       },
       {
         path: '/inputMapping/a',
-        message: "config.inputMapping.a is not valid (A dotted path starting at 'input', e.g. 'input.a.b')",
+        message:
+          "config.inputMapping.a is not valid (A dotted path starting at 'input', e.g. 'input.a.b')",
       },
     ]);
   });
@@ -187,7 +193,12 @@ describe('messages for other schemas', () => {
       ),
     );
     expect(
-      check.problems({ target: { hots: 'x' }, mode: 'c', shape: { w: 1, h: 'x' }, tags: ['a', 'a'] }),
+      check.problems({
+        target: { hots: 'x' },
+        mode: 'c',
+        shape: { w: 1, h: 'x' },
+        tags: ['a', 'a'],
+      }),
     ).toEqual([
       { path: '/target', message: "'host' is required in config.target" },
       { path: '/target/hots', message: "unknown property 'hots' in config.target" },

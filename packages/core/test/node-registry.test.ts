@@ -182,7 +182,11 @@ describe('nodeTypeInfo', () => {
       type: 'count',
       builtIn: false,
       description: 'Counts',
-      config: { type: 'object', properties: { n: { type: 'integer', minimum: 1 } }, required: ['n'] },
+      config: {
+        type: 'object',
+        properties: { n: { type: 'integer', minimum: 1 } },
+        required: ['n'],
+      },
       concurrency: 2,
     });
     expect(Object.getOwnPropertySymbols(info.config ?? {})).toEqual([]);

@@ -343,9 +343,24 @@ describe('validateWorkflow: every issue code', () => {
     ]);
     expect(codes(def)).toEqual([]);
     expect(issuesOf(def, 'INVALID_NODE_CONFIG', { nodeConfigCheck })).toEqual([
-      { path: '/nodes/1/config', code: 'INVALID_NODE_CONFIG', message: "'url' is required", severity: 'error' },
-      { path: '/nodes/1/config/urll', code: 'INVALID_NODE_CONFIG', message: "unknown option 'urll'", severity: 'error' },
-      { path: '/nodes/2/config', code: 'INVALID_NODE_CONFIG', message: "'url' is required", severity: 'error' },
+      {
+        path: '/nodes/1/config',
+        code: 'INVALID_NODE_CONFIG',
+        message: "'url' is required",
+        severity: 'error',
+      },
+      {
+        path: '/nodes/1/config/urll',
+        code: 'INVALID_NODE_CONFIG',
+        message: "unknown option 'urll'",
+        severity: 'error',
+      },
+      {
+        path: '/nodes/2/config',
+        code: 'INVALID_NODE_CONFIG',
+        message: "'url' is required",
+        severity: 'error',
+      },
     ]);
     // A config that is not an object is the definition schema's to report.
     const notObject = workflow([node('a', { type: 'http', config: 5 as never })]);

@@ -114,9 +114,12 @@ export const NodeTypeInfoSchema = Type.Object(
     input: Type.Optional(JsonSchemaObject("A run's input, checked before the executor runs")),
     output: Type.Optional(JsonSchemaObject("A successful run's output, checked after it")),
     rateLimit: Type.Optional(
-      Type.Object({ max: Type.Integer(), durationMs: Type.Integer() }, {
-        description: 'At most `max` runs start per `durationMs`, across all workers',
-      }),
+      Type.Object(
+        { max: Type.Integer(), durationMs: Type.Integer() },
+        {
+          description: 'At most `max` runs start per `durationMs`, across all workers',
+        },
+      ),
     ),
     concurrency: Type.Optional(
       Type.Integer({ description: 'At most this many runs at once, across all workers' }),

@@ -93,7 +93,9 @@ describe('GET /api/node-types', () => {
     expect(op.tags).toEqual(['node-types']);
     expect(op.responses['200'].content['application/json'].schema).toMatchObject({
       type: 'object',
-      properties: { items: { type: 'array', items: { $ref: '#/components/schemas/NodeTypeInfo' } } },
+      properties: {
+        items: { type: 'array', items: { $ref: '#/components/schemas/NodeTypeInfo' } },
+      },
     });
     expect(doc.components.schemas.NodeTypeInfo.required).toEqual(['type', 'builtIn']);
     expect(doc.components.schemas.NodeDefinition.properties.config.description).toContain(

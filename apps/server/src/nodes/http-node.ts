@@ -42,7 +42,9 @@ export const HTTP_NODE_OUTPUT_SCHEMA = {
     status: { type: 'integer', description: 'The final response status (after redirects)' },
     headers: {
       type: 'object',
-      additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+      additionalProperties: {
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      },
       description: 'Response headers, names in lower case',
     },
     body: { description: 'Parsed JSON when the response says JSON (and is), else the text' },
