@@ -180,7 +180,7 @@ export async function startServer(
         redis: redact(config.redisUrl),
         prefix: config.redisPrefix,
         workers: config.role === 'api' ? 0 : config.workerConcurrency,
-        nodeTypes: registry.types(),
+        nodeTypes: engine.listNodeTypes().map((t) => t.type),
       },
       'spane server started',
     );

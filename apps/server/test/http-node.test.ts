@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
+import { compileJsonSchema } from '@spane/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AddressPolicy, createHttpNode } from '../src/index.js';
+import { AddressPolicy, createHttpNode, HTTP_NODE_OUTPUT_SCHEMA } from '../src/index.js';
 import { nodeContext } from './support/node-context.js';
 
 /**
@@ -121,6 +122,23 @@ describe('allow-listed targets', () => {
     expect(a.hits.at(-1)!.headers['x-trace']).toBe('abc');
     const text = await call(allowA, { url: `${a.base}/echo`, method: 'POST', body: 'hi there' });
     expect(text.data.body).toEqual({ got: 'hi there', type: 'text/plain; charset=utf-8' });
+  });
+
+  it('returns what its output schema says, for JSON, text, HEAD and error statuses', async () => {
+    const output = compileJsonSchema(HTTP_NODE_OUTPUT_SCHEMA, { label: 'http output' });
+    for (const config of [
+      { url: `${a.base}/json` },
+      { url: `${a.base}/text` },
+      { url: `${a.base}/json`, method: 'HEAD' },
+      { url: `${a.base}/status/503` },
+    ]) {
+      const result = await call(allowA, config);
+      expect(result.success).toBe(true);
+      expect(output.problems(result.data), JSON.stringify(config)).toEqual([]);
+    }
+    expect(output.problems({ status: 200, headers: {} })).toEqual([
+      { path: '', message: "'body' is required" },
+    ]);
   });
 
   it('returns text as text, unparseable JSON as text, and error statuses as results', async () => {

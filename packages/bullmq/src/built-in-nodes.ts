@@ -1,19 +1,78 @@
-import type { ValidationIssue, WorkflowDefinition } from '@spane/core';
-import { DELAY_NODE, validateDelayConfig } from './delay-node.js';
-import { SUB_WORKFLOW_NODE, validateSubWorkflowConfig } from './sub-workflow-node.js';
+import {
+  compileJsonSchema,
+  DelayNodeConfigSchema,
+  type JsonSchemaCheck,
+  type NodeTypeInfo,
+  type NodeTypeOptions,
+  nodeTypeInfo,
+  type SchemaProblem,
+  SubWorkflowNodeConfigSchema,
+} from '@spane/core';
+import { DELAY_NODE, delayConfigProblems } from './delay-node.js';
+import { SUB_WORKFLOW_NODE, subWorkflowConfigProblems } from './sub-workflow-node.js';
+
+interface BuiltIn {
+  options: NodeTypeOptions & { config: Record<string, unknown> };
+  /** What the config schema cannot say, checked once a config matches it. */
+  semantics: (config: Record<string, unknown>) => SchemaProblem[];
+}
+
+const BUILT_INS: ReadonlyMap<string, BuiltIn> = new Map([
+  [
+    DELAY_NODE,
+    {
+      options: {
+        description:
+          'Waits for durationMs, or until a time, then passes its input on (durably, holding no worker slot)',
+        config: DelayNodeConfigSchema,
+      },
+      semantics: delayConfigProblems,
+    },
+  ],
+  [
+    SUB_WORKFLOW_NODE,
+    {
+      options: {
+        description:
+          "Runs another workflow of the tenant as a child execution and returns the child's (mapped) output",
+        config: SubWorkflowNodeConfigSchema,
+      },
+      semantics: subWorkflowConfigProblems,
+    },
+  ],
+]);
 
 /** Node types the engine runs itself; a registry entry of the same name is never used. */
-export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set([SUB_WORKFLOW_NODE, DELAY_NODE]);
+export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set(BUILT_INS.keys());
 
-/** Problems of the configs of a definition's built-in nodes. */
-export function validateBuiltInNodes(definition: WorkflowDefinition): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  definition.nodes.forEach((node, i) => {
-    if (node.type === SUB_WORKFLOW_NODE) {
-      issues.push(...validateSubWorkflowConfig(node.config, `/nodes/${i}`));
-    } else if (node.type === DELAY_NODE) {
-      issues.push(...validateDelayConfig(node.config, `/nodes/${i}`));
-    }
+let checks: Map<string, JsonSchemaCheck> | undefined;
+
+/**
+ * The config check of a built-in node type (its schema, then what the schema cannot
+ * say), or undefined for other types. Compiled on first use.
+ */
+export function builtInConfigCheck(type: string): JsonSchemaCheck | undefined {
+  checks ??= new Map(
+    [...BUILT_INS].map(([name, builtIn]) => [name, compileBuiltIn(name, builtIn)] as const),
+  );
+  return checks.get(type);
+}
+
+function compileBuiltIn(type: string, { options, semantics }: BuiltIn): JsonSchemaCheck {
+  const schemaCheck = compileJsonSchema(options.config, {
+    label: `config schema of node type '${type}'`,
+    words: { root: 'config', key: 'option' },
   });
-  return issues;
+  return {
+    schema: schemaCheck.schema,
+    problems(value) {
+      const problems = schemaCheck.problems(value);
+      return problems.length > 0 ? problems : semantics(value as Record<string, unknown>);
+    },
+  };
+}
+
+/** The catalogue entries of the built-in node types. */
+export function builtInNodeTypes(): NodeTypeInfo[] {
+  return [...BUILT_INS].map(([type, { options }]) => nodeTypeInfo(type, options, true));
 }

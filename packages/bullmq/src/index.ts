@@ -1,7 +1,7 @@
-export type { DelayNodeConfig } from './delay-node.js';
+/** `config` of the built-in `delay` and `sub-workflow` nodes (their schemas are `@spane/core`'s). */
+export type { DelayNodeConfig, SubWorkflowNodeConfig } from '@spane/core';
 export type { EngineLogger, WorkflowEngineOptions } from './engine-options.js';
 export type { ReconcileResult } from './reconciler.js';
-export type { SubWorkflowNodeConfig } from './sub-workflow-node.js';
 export {
   DELIVERY_HEADER,
   SIGNATURE_HEADER,

@@ -1,24 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DepthLimitExceededError,
-  type ExecutionResult,
+  type DelayNodeConfig,
   type ExecutionStore,
   type NodeDefinition,
   type NodeRegistry,
   type NodeTypeRegistration,
-  NonRetryableError,
-  PayloadNotStorableError,
-  PayloadTooLargeError,
   planNode,
-  WorkflowNotFoundError,
   type WorkflowPlan,
 } from '@spane/core';
-import { payloadText } from '@spane/core/internal';
 import { DelayedError, type Job, WaitingError } from 'bullmq';
+import {
+  type Checked,
+  checkSettled,
+  errorMessage,
+  isFinalError,
+  type Settled,
+  schemaMismatch,
+  storableText,
+} from './attempt-result.js';
 import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { CrashGuard, WatchedRun } from './crash-guard.js';
-import { DELAY_NODE, type DelayNodeConfig, delayWakeTime } from './delay-node.js';
+import { DELAY_NODE, delayWakeTime } from './delay-node.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import { executionContext } from './execution-context.js';
@@ -40,17 +43,6 @@ import {
   WAITING,
 } from './sub-workflow-node.js';
 import type { UnstartedJobs } from './unstarted-jobs.js';
-
-/** How an attempt's executor ended. */
-type Settled =
-  | { kind: 'result'; result: unknown }
-  | { kind: 'error'; error: unknown }
-  | { kind: 'aborted'; abort: AbortKind };
-
-/** An executor's result, checked: the output to record, or the error that fails the attempt. */
-type Checked =
-  | { ok: true; result: ExecutionResult; dataText: string | undefined }
-  | { ok: false; error: unknown; result: ExecutionResult | undefined };
 
 /** What {@link NodeRunner} needs. */
 export interface NodeRunnerContext {
@@ -209,7 +201,12 @@ export class NodeRunner {
       telemetry.log('info', `node '${data.nodeId}' waits for its sub-workflow`);
       return this.#recordSpan(p, telemetry, 'running');
     }
-    const checked = this.#check(settled, data.nodeId);
+    const checked = checkSettled(settled, {
+      nodeId: data.nodeId,
+      nodeType: node.type,
+      maxPayloadBytes: this.#ctx.maxPayloadBytes,
+      output: this.#registration(node)?.checks.output,
+    });
     const durationMs = Date.now() - startedAt.getTime();
     const maybeChild = begun.parentExecutionId !== undefined;
     if (!checked.ok) {
@@ -296,6 +293,8 @@ export class NodeRunner {
     if (base.nodeType === SUB_WORKFLOW_NODE) {
       execute = () => this.#ctx.subWorkflows.start(plan, base, begun, attempt);
     } else if (registration) {
+      const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
+      if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });
       const signal = run.controller.signal;
       const ctx = executionContext(plan, base, begun, attempt, signal, telemetry);
       execute = () => registration.executor.execute(ctx);
@@ -392,33 +391,6 @@ export class NodeRunner {
     }
     telemetry.log('warn', `node '${nodeId}' aborted: execution ${abort}`);
     await this.#recordSpan(p, telemetry, 'error', `aborted: execution ${abort}`);
-  }
-
-  /** Checks what an executor returned: a `{ success }` result whose output fits the limit. */
-  #check(settled: Exclude<Settled, { kind: 'aborted' }>, nodeId: string): Checked {
-    if (settled.kind === 'error') return { ok: false, error: settled.error, result: undefined };
-    const result = checkResult(settled.result);
-    if (!result) {
-      const error = new NonRetryableError('executor returned no { success: boolean } result');
-      return { ok: false, error, result };
-    }
-    if (!result.success) {
-      return {
-        ok: false,
-        error: new Error(result.error ?? 'node returned success: false'),
-        result,
-      };
-    }
-    try {
-      const dataText = payloadText(
-        `output of node '${nodeId}'`,
-        result.data,
-        this.#ctx.maxPayloadBytes,
-      );
-      return { ok: true, result, dataText };
-    } catch (error) {
-      return { ok: false, error, result };
-    }
   }
 
   /**
@@ -530,57 +502,6 @@ export class NodeRunner {
       });
     }
   }
-}
-
-/** Errors that fail a node at once, without further attempts. */
-function isFinalError(error: unknown): boolean {
-  return (
-    error instanceof NonRetryableError ||
-    error instanceof PayloadTooLargeError ||
-    error instanceof PayloadNotStorableError ||
-    error instanceof DepthLimitExceededError ||
-    error instanceof WorkflowNotFoundError
-  );
-}
-
-function checkResult(value: unknown): ExecutionResult | undefined {
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as ExecutionResult).success !== 'boolean'
-  ) {
-    return undefined;
-  }
-  const result = value as ExecutionResult;
-  if (
-    result.nextNodes !== undefined &&
-    !(Array.isArray(result.nextNodes) && result.nextNodes.every((n) => typeof n === 'string'))
-  ) {
-    return undefined;
-  }
-  return result;
-}
-
-/**
- * An executor's error as text that every store can keep: U+0000 (which PostgreSQL text
- * cannot hold) becomes U+FFFD, so that recording the failure cannot itself fail for good.
- */
-function errorMessage(error: unknown): string {
-  let text: string;
-  if (error instanceof Error) text = String(error.message);
-  else if (typeof error === 'string') text = error;
-  else {
-    try {
-      text = JSON.stringify(error) ?? String(error);
-    } catch {
-      text = Object.prototype.toString.call(error);
-    }
-  }
-  return storableText(text);
-}
-
-function storableText(text: string): string {
-  return text.replaceAll('\u0000', '\uFFFD');
 }
 
 /**

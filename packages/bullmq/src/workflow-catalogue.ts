@@ -2,7 +2,10 @@ import {
   compileWorkflow,
   DEFAULT_TENANT,
   type ExecutionStore,
+  type JsonSchemaCheck,
   type NodeRegistry,
+  type NodeTypeInfo,
+  nodeTypeInfo,
   type SpaneLimits,
   type StoredWorkflow,
   type TenantScope,
@@ -11,7 +14,7 @@ import {
   type WorkflowPlan,
   WorkflowValidationError,
 } from '@spane/core';
-import { BUILT_IN_NODE_TYPES, validateBuiltInNodes } from './built-in-nodes.js';
+import { BUILT_IN_NODE_TYPES, builtInConfigCheck, builtInNodeTypes } from './built-in-nodes.js';
 import type { PlanSource } from './plan-source.js';
 import { type Schedules, validateSchedules } from './schedules.js';
 import type { WebhookRoutes } from './webhook-triggers.js';
@@ -19,7 +22,7 @@ import type { WebhookRoutes } from './webhook-triggers.js';
 /** What {@link WorkflowCatalogue} needs. */
 export interface WorkflowCatalogueContext {
   /** The node types a definition may use (besides the built-in ones). */
-  registry: Pick<NodeRegistry, 'has'>;
+  registry: Pick<NodeRegistry, 'has' | 'getRegistration' | 'types'>;
   store: Pick<ExecutionStore, 'saveWorkflow' | 'getWorkflow' | 'listWorkflows' | 'deleteWorkflow'>;
   /** The engine's `limits` (merged over the defaults when a definition is compiled). */
   limits: Partial<SpaneLimits>;
@@ -42,23 +45,39 @@ export class WorkflowCatalogue implements PlanSource {
 
   /**
    * Validates a definition and saves it (a changed definition is a new version); sets the
-   * workflow's webhook routes and schedules to its.
+   * workflow's webhook routes and schedules to its. Every node's type must be built in or
+   * registered here, and its config must match the type's config schema.
    * @throws WorkflowValidationError
    */
   async register(definition: WorkflowDefinition, scope: TenantScope): Promise<StoredWorkflow> {
     const plan = compileWorkflow(definition, {
       limits: this.#ctx.limits,
       isNodeTypeKnown: (type) => BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type),
+      nodeConfigCheck: (type) => this.#configCheck(type),
     });
-    const issues = [
-      ...validateBuiltInNodes(plan.definition),
-      ...validateSchedules(plan.definition),
-    ];
+    const issues = validateSchedules(plan.definition);
     if (issues.length > 0) throw new WorkflowValidationError(issues);
     const { workflow } = await this.#ctx.store.saveWorkflow(plan, scope);
     this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
     await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
     return workflow;
+  }
+
+  /** The config check of a node type: a built-in's, or the registered one's (if it declares a schema). */
+  #configCheck(type: string): JsonSchemaCheck | undefined {
+    const { registry } = this.#ctx;
+    if (BUILT_IN_NODE_TYPES.has(type)) return builtInConfigCheck(type);
+    return registry.has(type) ? registry.getRegistration(type).checks.config : undefined;
+  }
+
+  /** The node types definitions may use: the built-ins, then the registered ones. */
+  nodeTypes(): NodeTypeInfo[] {
+    const { registry } = this.#ctx;
+    const registered = registry
+      .types()
+      .filter((type) => !BUILT_IN_NODE_TYPES.has(type))
+      .map((type) => nodeTypeInfo(type, registry.getRegistration(type).options, false));
+    return [...builtInNodeTypes(), ...registered];
   }
 
   /** Removes a workflow from listings, its webhook routes and its schedules. */

@@ -13,6 +13,7 @@ import type {
   IWorkflowEngine,
   LogEntry,
   NodeRegistry,
+  NodeTypeInfo,
   QueueStats,
   Span,
   StoredWorkflow,
@@ -60,7 +61,9 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /**
    * Validates a definition (node types must be registered, or be the built-in `delay` and
-   * `sub-workflow`, whose configs are checked; cron schedules must parse) and saves it. A
+   * `sub-workflow`; every node's config must match its type's config schema, each problem
+   * an `INVALID_NODE_CONFIG` issue at `/nodes/<i>/config<pointer>`; cron schedules must
+   * parse) and saves it. A
    * changed definition becomes a new version (its content hash); running executions keep
    * the version they started with. The workflow's webhook routes and cron schedules are
    * set to this definition's.
@@ -94,6 +97,16 @@ export class WorkflowEngine implements IWorkflowEngine {
    */
   async unregisterWorkflow(workflowId: string, scope: TenantScope = {}): Promise<boolean> {
     return this.#admit(() => this.#parts.catalogue.unregister(workflowId, scope));
+  }
+
+  /**
+   * The node types definitions may use: the built-in `delay` and `sub-workflow` (run by the
+   * engine itself, `builtIn: true`), then this process's registered types in registration
+   * order (a registered `delay` or `sub-workflow` is never used, so not listed), each with
+   * its description, JSON Schemas and limits, as plain JSON.
+   */
+  listNodeTypes(): NodeTypeInfo[] {
+    return this.#parts.catalogue.nodeTypes();
   }
 
   // ── executions ───────────────────────────────────────────────────────

@@ -90,11 +90,11 @@ describe('delay nodes', () => {
       )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowValidationError);
-    expect((error as WorkflowValidationError).issues.map((i) => i.path)).toEqual([
-      '/nodes/0/config',
-      '/nodes/1/config/durationMs',
-      '/nodes/2/config/until',
-      '/nodes/3/config',
+    expect((error as WorkflowValidationError).issues.map((i) => [i.path, i.message])).toEqual([
+      ['/nodes/0/config', 'config must be either { durationMs } or { until }'],
+      ['/nodes/1/config/durationMs', 'config.durationMs must be >= 0'],
+      ['/nodes/2/config/until', expect.stringMatching(/^config\.until is not valid \(An ISO-8601/)],
+      ['/nodes/3/config', 'config must be either { durationMs } or { until }'],
     ]);
   });
 

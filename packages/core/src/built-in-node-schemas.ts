@@ -125,7 +125,8 @@ export const DelayNodeConfigSchema = Type.Union([
       until: Type.String({
         pattern:
           '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?)?$',
-        description: 'Wait until this time (ISO-8601); a time in the past does not wait',
+        description:
+          "An ISO-8601 date or time to wait until, e.g. '2030-01-01T09:00:00Z'; a time in the past does not wait",
       }),
     },
     { additionalProperties: false },
@@ -147,7 +148,8 @@ export const SubWorkflowNodeConfigSchema = Type.Object(
       minLength: 1,
       maxLength: 128,
       pattern: '^[A-Za-z0-9_.-]+$',
-      description: "The child workflow (its current version, in the parent's tenant)",
+      description:
+        "Id of the child workflow (A-Z a-z 0-9 _ . -); its current version runs, in the parent's tenant",
     }),
     inputMapping: Type.Optional(Mapping('input')),
     outputMapping: Type.Optional(Mapping('output')),

@@ -100,6 +100,16 @@ export {
 } from './execution-store.js';
 export type { ExecutionContext, ExecutionResult, INodeExecutor, NodeLogger } from './executor.js';
 export {
+  type CompileJsonSchemaOptions,
+  compileJsonSchema,
+  formatSchemaProblems,
+  type JsonSchema,
+  type JsonSchemaCheck,
+  MAX_SCHEMA_PROBLEMS,
+  type SchemaProblem,
+  type SchemaWords,
+} from './json-schema-check.js';
+export {
   assertPayloadSize,
   DEFAULT_LIMITS,
   ID_PATTERN,
@@ -107,8 +117,8 @@ export {
   type SpaneLimits,
 } from './limits.js';
 export {
-  type JsonSchema,
   NodeRegistry,
+  type NodeTypeChecks,
   type NodeTypeOptions,
   type NodeTypeRegistration,
 } from './node-registry.js';
@@ -122,6 +132,7 @@ export {
   type SchemaStatic,
   type TypedExecute,
 } from './node-type-definition.js';
+export { type NodeTypeInfo, nodeTypeInfo } from './node-type-info.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';

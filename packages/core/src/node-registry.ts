@@ -5,13 +5,10 @@ import {
   NodeTypeNotRegisteredError,
 } from './errors.js';
 import type { INodeExecutor } from './executor.js';
+import { compileJsonSchema, type JsonSchema, type JsonSchemaCheck } from './json-schema-check.js';
 import { type RetryPolicy, RetryPolicySchema } from './workflow-schema.js';
 
-/**
- * A JSON Schema object (draft 2020-12; TypeBox schemas are JSON Schemas). Used for a node
- * type's `config`, `input` and `output`.
- */
-export type JsonSchema = { readonly [keyword: string]: unknown };
+export type { JsonSchema } from './json-schema-check.js';
 
 /** What a node type is and accepts (its catalogue entry), and its limits and defaults, across all workers and processes. */
 export interface NodeTypeOptions {
@@ -19,9 +16,9 @@ export interface NodeTypeOptions {
   description?: string;
   /** JSON Schema of a node's `config`, checked for every node of this type at `registerWorkflow`. @defaultValue any config */
   config?: JsonSchema;
-  /** JSON Schema of a node's `inputData`. @defaultValue any input */
+  /** JSON Schema of a node's `inputData`, checked before the executor runs (a mismatch fails the node, no retry). @defaultValue any input */
   input?: JsonSchema;
-  /** JSON Schema of the data a successful run returns. @defaultValue any output */
+  /** JSON Schema of the data a successful run returns, checked after it (a mismatch fails the node, no retry). @defaultValue any output */
   output?: JsonSchema;
   /** At most `max` runs of this type start per `durationMs`, across all workers. @defaultValue no limit */
   rateLimit?: { max: number; durationMs: number };
@@ -41,6 +38,41 @@ export interface NodeTypeRegistration {
   executor: INodeExecutor;
   /** The options given at registration. */
   options: Readonly<NodeTypeOptions>;
+  /** The compiled `config`, `input` and `output` schemas (those the options declare). */
+  checks: Readonly<NodeTypeChecks>;
+}
+
+/** The compiled schemas of a node type. */
+export interface NodeTypeChecks {
+  /** Checks a node's `config` (an absent config is checked as `{}`). */
+  config?: JsonSchemaCheck;
+  /** Checks a run's `inputData`. */
+  input?: JsonSchemaCheck;
+  /** Checks a successful run's output data. */
+  output?: JsonSchemaCheck;
+}
+
+const SCHEMA_WORDS = {
+  config: { root: 'config', key: 'option' },
+  input: { root: 'input', key: 'property' },
+  output: { root: 'output', key: 'property' },
+} as const;
+
+/**
+ * Compiles the schemas `options` declares.
+ * @throws InvalidArgumentError naming the schema that does not compile.
+ */
+function compileChecks(type: string, options: NodeTypeOptions): NodeTypeChecks {
+  const checks: NodeTypeChecks = {};
+  for (const part of ['config', 'input', 'output'] as const) {
+    const schema = options[part];
+    if (schema === undefined) continue;
+    checks[part] = compileJsonSchema(schema, {
+      label: `${part} schema of node type '${type}'`,
+      words: SCHEMA_WORDS[part],
+    });
+  }
+  return checks;
 }
 
 const TYPE_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
@@ -63,7 +95,9 @@ export class NodeRegistry {
   /**
    * Registers an executor for a node type.
    * @throws NodeTypeAlreadyRegisteredError if the type is registered already.
-   * @throws InvalidArgumentError for a bad type name, executor or option.
+   * The `config`, `input` and `output` schemas are compiled here, once.
+   * @throws InvalidArgumentError for a bad type name, executor or option, or a schema that
+   * is not a valid JSON Schema (draft 2020-12).
    */
   register(type: string, executor: INodeExecutor, options: NodeTypeOptions = {}): this {
     if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
@@ -86,7 +120,11 @@ export class NodeRegistry {
         `retry of '${type}' must be a retry policy (attempts 1-1000, backoff exponential|fixed)`,
       );
     }
-    this.#types.set(type, { type, executor, options: Object.freeze({ ...options }) });
+    if (options.description !== undefined && typeof options.description !== 'string') {
+      throw new InvalidArgumentError(`description of '${type}' must be a string`);
+    }
+    const checks = Object.freeze(compileChecks(type, options));
+    this.#types.set(type, { type, executor, options: Object.freeze({ ...options }), checks });
     return this;
   }
 

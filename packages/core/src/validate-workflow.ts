@@ -1,8 +1,10 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ValidationIssue, WorkflowValidationError } from './errors.js';
+import type { JsonSchemaCheck } from './json-schema-check.js';
 import { DEFAULT_LIMITS, type SpaneLimits } from './limits.js';
 import { isObject } from './raw-definition.js';
 import { IssueList } from './validation-issue-list.js';
+import { checkNodeConfigs } from './workflow-config-checks.js';
 import { checkStorableData } from './workflow-data-checks.js';
 import {
   checkCycles,
@@ -23,6 +25,13 @@ export interface ValidateWorkflowOptions {
   limits?: Partial<SpaneLimits>;
   /** When given, node types it rejects are reported as `UNKNOWN_NODE_TYPE`. @defaultValue every type is accepted */
   isNodeTypeKnown?: (type: string) => boolean;
+  /**
+   * When given, the config schema check of a node type (undefined: any config): every way a
+   * node's `config` fails it is reported as `INVALID_NODE_CONFIG` at
+   * `/nodes/<i>/config<pointer>`. A node's absent config is checked as `{}`.
+   * @defaultValue configs are not checked
+   */
+  nodeConfigCheck?: (type: string) => JsonSchemaCheck | undefined;
 }
 
 /** What {@link validateWorkflow} found. `valid` is false when any issue is an error. */
@@ -40,7 +49,8 @@ const MAX_SCHEMA_ISSUES = 50;
  * schema errors, limits, invalid or duplicate ids, unknown references, `inputs` and
  * `outputs` that disagree, cycles (with the cycle's path), a missing or non-root
  * `entryNodeId`, invalid cron expressions and time zones, unknown node types (when
- * `isNodeTypeKnown` is given), data that cannot be stored as JSON (`NOT_STORABLE`: a
+ * `isNodeTypeKnown` is given), configs that fail their type's schema (when
+ * `nodeConfigCheck` is given), data that cannot be stored as JSON (`NOT_STORABLE`: a
  * `BigInt`, a cycle, U+0000, a `config` nested deeper than `MAX_JSON_DEPTH`, …); and, as warnings, nodes unreachable from `entryNodeId`.
  * Never throws.
  */
@@ -72,6 +82,7 @@ export function validateWorkflow(
   checkCycles(graph, issues);
   checkEntryNode(def.entryNodeId, graph, checked, issues);
   if (options.isNodeTypeKnown) checkNodeTypes(checked.nodes, options.isNodeTypeKnown, issues);
+  if (options.nodeConfigCheck) checkNodeConfigs(rawNodes, options.nodeConfigCheck, issues);
   checkTriggers(def.triggers, issues);
   checkStorableData(def, issues);
   return { valid: issues.valid, issues: issues.issues };

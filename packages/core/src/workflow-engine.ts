@@ -7,6 +7,7 @@ import type {
   StoredWorkflow,
   TenantScope,
 } from './execution-store.js';
+import type { NodeTypeInfo } from './node-type-info.js';
 import type { WorkflowDefinition } from './workflow-schema.js';
 
 /** Options of `enqueueWorkflow`. */
@@ -91,6 +92,11 @@ export interface IWorkflowEngine {
   listWorkflowVersions(workflowId: string, scope?: TenantScope): Promise<StoredWorkflow[]>;
   /** Removes a workflow from listings and its triggers; running executions finish. True if it existed. */
   unregisterWorkflow(workflowId: string, scope?: TenantScope): Promise<boolean>;
+  /**
+   * The node types definitions may use (the engine's built-ins, then the registered ones
+   * in registration order), each with its description, JSON Schemas and limits.
+   */
+  listNodeTypes(): NodeTypeInfo[];
 
   /**
    * Starts an execution of the workflow's current version; returns its id.

@@ -111,7 +111,12 @@ export const NodeDefinitionSchema = Type.Object(
     id: Id,
     type: Type.String({ minLength: 1, maxLength: 128 }),
     name: Type.Optional(Type.String({ maxLength: 256 })),
-    config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    config: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          "The node's settings, checked at registration against its type's config schema (see GET /api/node-types)",
+      }),
+    ),
     inputs: Type.Optional(Type.Array(Type.String(), { description: 'Parent node ids' })),
     outputs: Type.Optional(Type.Array(Type.String(), { description: 'Child node ids' })),
     retry: Type.Optional(RetryPolicySchema),

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import {
   type INodeExecutor,
@@ -6,6 +7,7 @@ import {
   NodeTypeAlreadyRegisteredError,
   NodeTypeNotRegisteredError,
   type NodeTypeOptions,
+  nodeTypeInfo,
 } from '../src/index.js';
 
 const executor: INodeExecutor = { execute: async () => ({ success: true }) };
@@ -22,7 +24,7 @@ describe('NodeRegistry', () => {
     expect(r.has('nope')).toBe(false);
     expect(r.get('http')).toBe(executor);
     expect(r.get('acme:mail/send.v2')).toBe(other);
-    expect(r.getRegistration('http')).toEqual({ type: 'http', executor, options: {} });
+    expect(r.getRegistration('http')).toEqual({ type: 'http', executor, options: {}, checks: {} });
     expect(r.getRegistration('acme:mail/send.v2').options).toEqual({ concurrency: 2 });
   });
 
@@ -130,5 +132,65 @@ describe('NodeRegistry', () => {
       ).toThrow(InvalidArgumentError);
     }
     expect(r.has('t')).toBe(false);
+  });
+
+  it('compiles the config, input and output schemas once, at registration', () => {
+    const config = Type.Object({ to: Type.String() }, { additionalProperties: false });
+    const output = { type: 'object', required: ['sent'] };
+    const r = new NodeRegistry().register('mail', executor, {
+      description: 'Sends a mail',
+      config,
+      output,
+    });
+    const { checks, options } = r.getRegistration('mail');
+    expect(options).toMatchObject({ description: 'Sends a mail', config, output });
+    expect(checks.input).toBeUndefined();
+    expect(Object.isFrozen(checks)).toBe(true);
+    expect(checks.config?.problems({ to: 'a' })).toEqual([]);
+    expect(checks.config?.problems({ too: 'a' })).toEqual([
+      { path: '', message: "'to' is required" },
+      { path: '/too', message: "unknown option 'too'" },
+    ]);
+    expect(checks.output?.problems({})).toEqual([{ path: '', message: "'sent' is required" }]);
+    expect(checks.output?.problems(null)).toEqual([
+      { path: '', message: 'output must be an object' },
+    ]);
+  });
+
+  it('refuses a schema that does not compile, naming the type and the schema', () => {
+    const r = new NodeRegistry();
+    for (const part of ['config', 'input', 'output'] as const) {
+      expect(() => r.register('t', executor, { [part]: { type: 'objekt' } })).toThrow(
+        new RegExp(`^${part} schema of node type 't' is not a valid JSON Schema`),
+      );
+      expect(() => r.register('t', executor, { [part]: 'string' as never })).toThrow(
+        InvalidArgumentError,
+      );
+    }
+    expect(() => r.register('t', executor, { description: 5 as never })).toThrow(
+      "description of 't' must be a string",
+    );
+    expect(r.has('t')).toBe(false);
+  });
+});
+
+describe('nodeTypeInfo', () => {
+  it('is a plain JSON copy of the catalogue fields', () => {
+    const config = Type.Object({ n: Type.Integer({ minimum: 1 }) });
+    const info = nodeTypeInfo('count', { config, concurrency: 2, description: 'Counts' }, false);
+    expect(info).toEqual({
+      type: 'count',
+      builtIn: false,
+      description: 'Counts',
+      config: {
+        type: 'object',
+        properties: { n: { type: 'integer', minimum: 1 } },
+        required: ['n'],
+      },
+      concurrency: 2,
+    });
+    expect(Object.getOwnPropertySymbols(info.config ?? {})).toEqual([]);
+    expect(info.config).not.toBe(config);
+    expect(nodeTypeInfo('delay', {}, true)).toEqual({ type: 'delay', builtIn: true });
   });
 });

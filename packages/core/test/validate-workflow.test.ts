@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   assertValidWorkflow,
+  compileJsonSchema,
   compileWorkflow,
+  HttpNodeConfigSchema,
   type ValidationIssue,
   validateWorkflow,
   WorkflowValidationError,
@@ -325,6 +327,45 @@ describe('validateWorkflow: every issue code', () => {
       },
     ]);
     expect(() => compileWorkflow(def, { isNodeTypeKnown })).toThrow(WorkflowValidationError);
+  });
+
+  it('INVALID_NODE_CONFIG only when nodeConfigCheck is given, per problem, under the config', () => {
+    const http = compileJsonSchema(HttpNodeConfigSchema, {
+      label: 'http',
+      words: { root: 'config', key: 'option' },
+    });
+    const nodeConfigCheck = (t: string) => (t === 'http' ? http : undefined);
+    const def = workflow([
+      node('a', { type: 'http', config: { url: 'https://example.com' } }),
+      node('b', { type: 'http', config: { urll: 'https://example.com' } }),
+      node('c', { type: 'http' }),
+      node('d', { type: 'mystery', config: { anything: true } }),
+    ]);
+    expect(codes(def)).toEqual([]);
+    expect(issuesOf(def, 'INVALID_NODE_CONFIG', { nodeConfigCheck })).toEqual([
+      {
+        path: '/nodes/1/config',
+        code: 'INVALID_NODE_CONFIG',
+        message: "'url' is required",
+        severity: 'error',
+      },
+      {
+        path: '/nodes/1/config/urll',
+        code: 'INVALID_NODE_CONFIG',
+        message: "unknown option 'urll'",
+        severity: 'error',
+      },
+      {
+        path: '/nodes/2/config',
+        code: 'INVALID_NODE_CONFIG',
+        message: "'url' is required",
+        severity: 'error',
+      },
+    ]);
+    // A config that is not an object is the definition schema's to report.
+    const notObject = workflow([node('a', { type: 'http', config: 5 as never })]);
+    expect(codes(notObject, { nodeConfigCheck })).toEqual(['SCHEMA']);
+    expect(() => compileWorkflow(def, { nodeConfigCheck })).toThrow(WorkflowValidationError);
   });
 
   it('INVALID_CRON', () => {

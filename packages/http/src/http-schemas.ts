@@ -4,6 +4,7 @@ import {
   ExecutionStateSchema,
   ExecutionStatusSchema,
   LogEntrySchema,
+  RetryPolicySchema,
   SpanSchema,
   WorkflowDefinitionSchema,
 } from '@spane/core';
@@ -96,6 +97,40 @@ export const HealthSchema = Type.Object(
     }),
   },
   { $id: 'Health' },
+);
+
+const JsonSchemaObject = (description: string) =>
+  Type.Record(Type.String(), Type.Unknown(), {
+    description: `${description} (a JSON Schema, draft 2020-12)`,
+  });
+
+export const NodeTypeInfoSchema = Type.Object(
+  {
+    type: Type.String({ description: 'The name nodes use as their `type`' }),
+    builtIn: Type.Boolean({
+      description: 'True for the types the engine runs itself (delay, sub-workflow)',
+    }),
+    description: Type.Optional(Type.String()),
+    config: Type.Optional(JsonSchemaObject("A node's `config`, checked at registration")),
+    input: Type.Optional(JsonSchemaObject("A run's input, checked before the executor runs")),
+    output: Type.Optional(JsonSchemaObject("A successful run's output, checked after it")),
+    rateLimit: Type.Optional(
+      Type.Object(
+        { max: Type.Integer(), durationMs: Type.Integer() },
+        {
+          description: 'At most `max` runs start per `durationMs`, across all workers',
+        },
+      ),
+    ),
+    concurrency: Type.Optional(
+      Type.Integer({ description: 'At most this many runs at once, across all workers' }),
+    ),
+    timeoutMs: Type.Optional(
+      Type.Integer({ description: 'Attempt timeout when the node and workflow set none' }),
+    ),
+    retry: Type.Optional(RetryPolicySchema),
+  },
+  { $id: 'NodeTypeInfo', description: 'A node type the server offers' },
 );
 
 // ── requests ───────────────────────────────────────────────────────────
@@ -239,6 +274,10 @@ export const LiveSchema = Type.Object(
   { status: Type.Literal('ok') },
   { description: 'The process serves HTTP' },
 );
+export const NodeTypeList = Type.Object(
+  { items: Type.Array(NodeTypeInfoSchema) },
+  { description: 'Every node type a definition may use' },
+);
 export { DLQItemSchema, ExecutionStateSchema, WorkflowDefinitionSchema };
 
 // Every component, registered up front (route schemas only refer to these).
@@ -256,6 +295,7 @@ for (const schema of [
   SpanSchema,
   DLQItemSchema,
   ExecutionStreamEventSchema,
+  NodeTypeInfoSchema,
 ]) {
   components.ref(schema);
 }

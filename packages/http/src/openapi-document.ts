@@ -36,6 +36,7 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
       },
       tags: [
         { name: 'workflows', description: 'Workflow definitions and starting executions' },
+        { name: 'node-types', description: 'The node types a definition may use' },
         { name: 'executions', description: 'Execution state, logs, trace, events, lifecycle' },
         { name: 'dlq', description: 'Dead letter queue' },
         { name: 'webhooks', description: 'Webhook triggers (HMAC, no API key)' },

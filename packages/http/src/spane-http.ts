@@ -16,6 +16,7 @@ import { executionEventsRoute } from './routes/execution-events-route.js';
 import { executionRoutes } from './routes/execution-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
+import { nodeTypeRoutes } from './routes/node-type-routes.js';
 import { statsRoute } from './routes/stats-route.js';
 import { webhookRoute } from './routes/webhook-route.js';
 import { workflowRoutes } from './routes/workflow-routes.js';
@@ -76,6 +77,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   if (options.docs) await app.register(swagger, openApiOptions());
 
   workflowRoutes(app, ctx);
+  nodeTypeRoutes(app, ctx);
   executionRoutes(app, ctx);
   executionEventsRoute(app, ctx, streams);
   dlqRoutes(app, ctx);

@@ -1,6 +1,12 @@
-import type { NodeRegistry } from '@spane/core';
+import {
+  HttpNodeConfigSchema,
+  type NodeRegistry,
+  NoopNodeConfigSchema,
+  SwitchNodeConfigSchema,
+  TransformNodeConfigSchema,
+} from '@spane/core';
 import { AddressPolicy } from '../address-policy.js';
-import { createHttpNode } from './http-node.js';
+import { createHttpNode, HTTP_NODE_OUTPUT_SCHEMA } from './http-node.js';
 import { noopNode } from './noop-node.js';
 import { switchNode } from './switch-node.js';
 import { transformNode } from './transform-node.js';
@@ -9,15 +15,32 @@ import { transformNode } from './transform-node.js';
 export const BUILT_IN_NODE_TYPES = ['noop', 'transform', 'switch', 'http'] as const;
 
 /**
- * Registers `noop`, `transform`, `switch` and `http`. `httpAllow` lists the hosts, IPs and
- * CIDRs the `http` node may reach although they are private (SPANE_HTTP_ALLOW).
+ * Registers `noop`, `transform`, `switch` and `http`, each with its description and config
+ * schema (`@spane/core`'s, so `registerWorkflow` checks their configs), `http` also with
+ * its output schema. `httpAllow` lists the hosts, IPs and CIDRs the `http` node may reach
+ * although they are private (SPANE_HTTP_ALLOW).
  */
 export function registerBuiltInNodes(
   registry: NodeRegistry,
   options: { httpAllow: readonly string[] },
 ): void {
-  registry.register('noop', noopNode);
-  registry.register('transform', transformNode);
-  registry.register('switch', switchNode);
-  registry.register('http', createHttpNode(AddressPolicy.parse(options.httpAllow)));
+  registry.register('noop', noopNode, {
+    description: 'Passes its input on unchanged (a join point or a placeholder)',
+    config: NoopNodeConfigSchema,
+  });
+  registry.register('transform', transformNode, {
+    description: 'Reshapes its input with pick, then rename, then set (dotted paths, no code)',
+    config: TransformNodeConfigSchema,
+  });
+  registry.register('switch', switchNode, {
+    description:
+      'Runs the children listed for the value at config.path (else default); skips the others',
+    config: SwitchNodeConfigSchema,
+  });
+  registry.register('http', createHttpNode(AddressPolicy.parse(options.httpAllow)), {
+    description:
+      'Calls an HTTP(S) URL (private addresses only when allow-listed) and returns status, headers and body',
+    config: HttpNodeConfigSchema,
+    output: HTTP_NODE_OUTPUT_SCHEMA,
+  });
 }

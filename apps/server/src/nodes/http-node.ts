@@ -35,6 +35,25 @@ export interface HttpNodeResult {
   body: unknown;
 }
 
+/** JSON Schema of {@link HttpNodeResult}, the `http` node type's `output` schema. */
+export const HTTP_NODE_OUTPUT_SCHEMA = {
+  type: 'object',
+  properties: {
+    status: { type: 'integer', description: 'The final response status (after redirects)' },
+    headers: {
+      type: 'object',
+      additionalProperties: {
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+      },
+      description: 'Response headers, names in lower case',
+    },
+    body: { description: 'Parsed JSON when the response says JSON (and is), else the text' },
+  },
+  required: ['status', 'headers', 'body'],
+  additionalProperties: false,
+} as const;
+
+/** Redirects the node follows at most. */
 export const MAX_REDIRECTS = 5;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BYTES = 1024 * 1024;

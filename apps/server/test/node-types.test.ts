@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type RunningServer, startServer } from '../src/index.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const KEY = 'server-node-types-key-0001';
+const prefix = `spane-server-test-${randomUUID().slice(0, 8)}`;
+let server: RunningServer;
+
+beforeAll(async () => {
+  const config = loadConfig({
+    PORT: '0',
+    REDIS_URL,
+    SPANE_REDIS_PREFIX: prefix,
+    SPANE_API_KEYS: `${KEY}:default:admin`,
+    SPANE_ROLE: 'api',
+    LOG_LEVEL: 'warn',
+  });
+  server = await startServer(config, { logStream: { write: () => {} } });
+});
+
+afterAll(async () => {
+  await server?.close();
+  const redis = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+});
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${KEY}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text), text };
+}
+
+describe("the server's node types", () => {
+  it('refuses a switch without path, an http without url and a transform with pik (422, pointers)', async () => {
+    const res = await api('POST', '/api/workflows', {
+      id: 'typos',
+      name: 'typos',
+      nodes: [
+        { id: 'route', type: 'switch', config: { cases: { a: ['call'] } } },
+        { id: 'call', type: 'http', inputs: ['route'], config: { method: 'POST' } },
+        { id: 'shape', type: 'transform', inputs: ['call'], config: { pik: ['body'] } },
+        { id: 'wait', type: 'delay', inputs: ['shape'], config: {} },
+      ],
+    });
+    expect(res.status, res.text).toBe(422);
+    expect(res.json.error.code).toBe('VALIDATION_FAILED');
+    expect(
+      res.json.error.details.issues.map((i: { path: string; code: string; message: string }) => [
+        i.path,
+        i.code,
+        i.message,
+      ]),
+    ).toEqual([
+      ['/nodes/0/config', 'INVALID_NODE_CONFIG', "'path' is required"],
+      ['/nodes/1/config', 'INVALID_NODE_CONFIG', "'url' is required"],
+      ['/nodes/2/config/pik', 'INVALID_NODE_CONFIG', "unknown option 'pik'"],
+      [
+        '/nodes/3/config',
+        'INVALID_NODE_CONFIG',
+        'config must be either { durationMs } or { until }',
+      ],
+    ]);
+    expect((await api('GET', '/api/workflows/typos')).status).toBe(404);
+  });
+
+  it('accepts their good configs', async () => {
+    const res = await api('POST', '/api/workflows', {
+      id: 'fine',
+      name: 'fine',
+      nodes: [
+        { id: 'a', type: 'noop' },
+        { id: 'b', type: 'transform', inputs: ['a'], config: { pick: ['x'] } },
+        { id: 'c', type: 'switch', inputs: ['b'], config: { path: 'input.x', cases: {} } },
+        {
+          id: 'd',
+          type: 'http',
+          inputs: ['c'],
+          config: { url: 'https://example.com', method: 'PUT', body: 'x' },
+        },
+      ],
+    });
+    expect(res.status, res.text).toBe(201);
+  });
+
+  it('lists all six at GET /api/node-types, with config schemas and the http output', async () => {
+    const res = await api('GET', '/api/node-types');
+    expect(res.status, res.text).toBe(200);
+    const items = res.json.items as Record<string, any>[];
+    expect(items.map((t) => [t.type, t.builtIn])).toEqual([
+      ['delay', true],
+      ['sub-workflow', true],
+      ['noop', false],
+      ['transform', false],
+      ['switch', false],
+      ['http', false],
+    ]);
+    for (const t of items) {
+      expect(t.description, t.type).toEqual(expect.any(String));
+      expect(t.config, t.type).toEqual(expect.any(Object));
+    }
+    const http = items.find((t) => t.type === 'http')!;
+    expect(http.config.required).toEqual(['url']);
+    expect(http.output).toMatchObject({ required: ['status', 'headers', 'body'] });
+  });
+});
