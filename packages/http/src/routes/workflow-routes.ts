@@ -51,7 +51,7 @@ function registerWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteCont
         operationId: 'registerWorkflow',
         summary: 'Register a workflow definition (a changed definition becomes a new version)',
         description:
-          'Needs the `admin` scope. An invalid definition (schema — an unknown field included —, cycle, unknown node type, a node config that fails its type\'s config schema (see GET /api/node-types), bad ids, cron or time zone) answers 422 with every issue and its JSON pointer in `error.details.issues`.',
+          "Needs the `admin` scope. An invalid definition (schema — an unknown field included —, cycle, unknown node type, a node config that fails its type's config schema (see GET /api/node-types), bad ids, cron or time zone) answers 422 with every issue and its JSON pointer in `error.details.issues`.",
         security: BEARER,
         body: components.ref(WorkflowDefinitionSchema),
         response: { 201: components.ref(StoredWorkflowSchema), ...errorResponses() },
