@@ -5,7 +5,13 @@
  */
 
 /** Status of an execution; `completed`, `failed` and `cancelled` end it. */
-export type ExecutionStatus = 'pending' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled';
+export type ExecutionStatus =
+  | 'pending'
+  | 'running'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 /** One node of a workflow definition, as far as the CLI reads it. */
 export interface WorkflowNode {

@@ -66,7 +66,9 @@ function findCommand(argv: readonly string[], io: CliIo): Found | number {
   }
   const entry = COMMANDS.find((e) => e.name === word);
   if (entry === undefined) throw new UsageError(`unknown command '${word}'`, rootHelp(COMMANDS));
-  if (!isGroup(entry)) return { command: entry, path: entry.name, rest: [...leading, ...argv.slice(i + 1)] };
+  if (!isGroup(entry)) {
+    return { command: entry, path: entry.name, rest: [...leading, ...argv.slice(i + 1)] };
+  }
   const sub = argv[i + 1];
   if (isHelp(sub) || (sub === undefined && leading.some(isHelp))) {
     io.stdout.write(groupHelp(entry));
@@ -90,7 +92,9 @@ function printHelp(path: readonly string[], io: CliIo): number {
     io.stdout.write(commandHelp(entry.name, entry));
   } else {
     const command = entry.commands.find((c) => c.name === path[1]);
-    io.stdout.write(command ? commandHelp(`${entry.name} ${command.name}`, command) : groupHelp(entry));
+    io.stdout.write(
+      command ? commandHelp(`${entry.name} ${command.name}`, command) : groupHelp(entry),
+    );
   }
   return EXIT.OK;
 }
@@ -156,10 +160,18 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       return EXIT.OK;
     }
     const apiKey = cli.env.SPANE_API_KEY || undefined;
-    const client = new SpaneClient({ url: serverUrl(global.url, cli), ...(apiKey ? { apiKey } : {}) });
+    const client = new SpaneClient({
+      url: serverUrl(global.url, cli),
+      ...(apiKey ? { apiKey } : {}),
+    });
     return await found.command.run({ client, io: cli, json: global.json === true }, input);
   } catch (err) {
-    if (err instanceof UsageError && !(err instanceof InputError) && !err.help && typeof found === 'object') {
+    if (
+      err instanceof UsageError &&
+      !(err instanceof InputError) &&
+      !err.help &&
+      typeof found === 'object'
+    ) {
       return reportError(new UsageError(err.message, commandHelp(found.path, found.command)), cli);
     }
     return reportError(err, cli);

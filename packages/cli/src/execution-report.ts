@@ -24,7 +24,9 @@ export async function completeReport(
 ): Promise<ExecutionReport> {
   const report: ExecutionReport = { state };
   try {
-    report.definition = (await client.getWorkflow(state.workflowId, state.workflowVersion)).definition;
+    report.definition = (
+      await client.getWorkflow(state.workflowId, state.workflowVersion)
+    ).definition;
   } catch {
     // a deleted workflow, a key without read scope: no output then
   }

@@ -51,7 +51,9 @@ export function positiveNumber(
 ): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${option} must be a positive ${integer ? 'integer' : 'number'}, not '${value}'`);
+    throw new UsageError(
+      `--${option} must be a positive ${integer ? 'integer' : 'number'}, not '${value}'`,
+    );
   }
   return n;
 }

@@ -14,7 +14,10 @@ export function writeLines(out: TextOutput, ...lines: string[]): void {
  * A table for people: a header row and left-aligned columns two spaces apart (the last
  * one not padded). Newlines and tabs in cells become spaces.
  */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const clean = (cell: string) => cell.replace(/[\r\n\t]+/g, ' ');
   const all = [headers, ...rows].map((row) => row.map(clean));
   const widths = headers.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));

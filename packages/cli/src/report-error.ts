@@ -1,6 +1,6 @@
+import { SpaneApiError, SpaneUnreachableError } from './client-errors.js';
 import type { CliIo } from './command.js';
 import { EXIT, UsageError, WaitTimeoutError } from './command.js';
-import { SpaneApiError, SpaneUnreachableError } from './client-errors.js';
 
 /**
  * Prints an error as `spane: …` on stderr and returns its exit code: usage errors (with

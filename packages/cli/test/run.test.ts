@@ -75,7 +75,9 @@ describe('spane run', () => {
     expect(result.stderr).not.toContain('\r');
     const [outcome, outputLabel, ...output] = result.stdout.trimEnd().split('\n');
     expect(outcome).toMatch(
-      new RegExp(`^execution ${id} completed in \\d+(ms|\\.\\ds): 4 nodes \\(3 completed, 1 skipped\\)$`),
+      new RegExp(
+        `^execution ${id} completed in \\d+(ms|\\.\\ds): 4 nodes \\(3 completed, 1 skipped\\)$`,
+      ),
     );
     expect(outputLabel).toBe('output:');
     expect(JSON.parse(output.join('\n'))).toEqual({
@@ -106,12 +108,12 @@ describe('spane run', () => {
     const result = await runCli(['run', 'failing', '--wait'], { env });
     expect(result.code).toBe(1);
     const id = executionIdOf(result.stderr)!;
-    const item = (await server.server.engine.getDLQItems(0, 100)).find(
-      (i) => i.executionId === id,
-    );
+    const item = (await server.server.engine.getDLQItems(0, 100)).find((i) => i.executionId === id);
     expect(item).toMatchObject({ nodeId: 'charge' });
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^execution ${id} failed in .*: 2 nodes \\(1 completed, 1 failed\\)$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^execution ${id} failed in .*: 2 nodes \\(1 completed, 1 failed\\)$`),
+    );
     expect(lines).toContain('  node charge failed after 1 attempt');
     expect(lines.find((l) => l.startsWith('error: '))).toContain('boom: card declined');
     expect(lines).toContain(`retry node charge: spane executions retry-dlq ${item!.id}`);
@@ -136,7 +138,9 @@ describe('spane run', () => {
     expect(result.code).toBe(3);
     const id = executionIdOf(result.stderr)!;
     expect(result.stderr).toMatch(
-      new RegExp(`spane: timed out after 0\\.5s waiting for execution ${id}; it was \\w+ 0/1 nodes`),
+      new RegExp(
+        `spane: timed out after 0\\.5s waiting for execution ${id}; it was \\w+ 0/1 nodes`,
+      ),
     );
     expect(result.stdout).toBe('');
     const state = await server.server.engine.getExecution(id);
@@ -156,6 +160,8 @@ describe('spane run', () => {
   it('an unknown workflow is an API error, exit 1', async () => {
     const result = await runCli(['run', 'no-such-workflow', '--wait'], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe("spane: WORKFLOW_NOT_FOUND: Workflow 'no-such-workflow' not found\n");
+    expect(result.stderr).toBe(
+      "spane: WORKFLOW_NOT_FOUND: Workflow 'no-such-workflow' not found\n",
+    );
   });
 });

@@ -129,7 +129,9 @@ describe('spane workflows', () => {
     const result = await runCli(['workflows', 'get', 'no-such-workflow'], { env });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe("spane: WORKFLOW_NOT_FOUND: Workflow 'no-such-workflow' not found\n");
+    expect(result.stderr).toBe(
+      "spane: WORKFLOW_NOT_FOUND: Workflow 'no-such-workflow' not found\n",
+    );
   });
 
   it('says to set SPANE_API_KEY when the server wants a key and none is set', async () => {

@@ -1,7 +1,7 @@
 import type { ExecutionStatus } from '../api-types.js';
 import { type Command, type CommandGroup, EXIT, UsageError } from '../command.js';
-import { completeReport, executionDuration, stateText } from '../execution-report.js';
 import { formatDuration } from '../execution-progress.js';
+import { completeReport, executionDuration, stateText } from '../execution-report.js';
 import { positiveNumber } from '../json-input.js';
 import { formatTable, formatTime, writeJson, writeLines } from '../output.js';
 import { waitAndReport } from '../wait-and-report.js';

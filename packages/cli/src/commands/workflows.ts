@@ -6,7 +6,8 @@ import { formatTable, formatTime, writeJson, writeLines } from '../output.js';
 const list: Command = {
   name: 'list',
   summary: 'List the workflows (the current version of each)',
-  description: 'Columns: id, version (the start of its content hash), name, when it was last changed.',
+  description:
+    'Columns: id, version (the start of its content hash), name, when it was last changed.',
   async run({ client, io, json }) {
     const items = await client.listWorkflows();
     if (json) {
@@ -34,7 +35,11 @@ const get: Command = {
     'stored record: { tenantId, workflowId, version, definition, createdAt }.',
   args: [{ name: 'id', description: 'workflow id' }],
   options: {
-    version: { type: 'string', value: '<version>', description: 'a saved version (a content hash)' },
+    version: {
+      type: 'string',
+      value: '<version>',
+      description: 'a saved version (a content hash)',
+    },
   },
   async run({ client, io, json }, { args, options }) {
     const stored = await client.getWorkflow(args.id!, options.version as string | undefined);
@@ -49,7 +54,12 @@ const register: Command = {
   description:
     'A changed definition becomes a new version; the same one keeps its version.\n' +
     'A rejected definition prints each issue as "path: message" and exits 1.',
-  args: [{ name: 'file', description: 'path of a JSON definition, from the working directory; - for stdin' }],
+  args: [
+    {
+      name: 'file',
+      description: 'path of a JSON definition, from the working directory; - for stdin',
+    },
+  ],
   async run({ client, io, json }, { args }) {
     const definition = await readJsonFile(io, args.file!);
     const stored = await client.registerWorkflow(definition);
