@@ -118,6 +118,9 @@ describe('spane executions', () => {
   it('list shows executions newest first, filtered by workflow and status', async () => {
     const done = await runCli(['run', 'flaky', '--wait'], { env });
     expect(done.code).toBe(1);
+    // At least three executions, so that a page of one has a next page after the second.
+    await server.server.engine.enqueueWorkflow('flaky', {});
+    await server.server.engine.enqueueWorkflow('flaky', {});
     const result = await runCli(
       ['executions', 'list', '--workflow', 'flaky', '--status', 'failed'],
       {
@@ -131,7 +134,17 @@ describe('spane executions', () => {
     for (const row of rows) expect(row).toMatch(/^\S+ +flaky +failed +/);
 
     const json = await runCli(['executions', 'list', '--json', '--limit', '1'], { env });
-    expect(JSON.parse(json.stdout).items).toHaveLength(1);
+    const first = JSON.parse(json.stdout);
+    expect(first.items).toHaveLength(1);
+    const next = await runCli(
+      ['executions', 'list', '--limit', '1', '--cursor', first.nextCursor],
+      {
+        env,
+      },
+    );
+    expect(next.code).toBe(0);
+    expect(next.stdout).not.toContain(first.items[0].executionId);
+    expect(next.stderr).toMatch(/^more: --cursor \S+\n$/);
 
     const bad = await runCli(['executions', 'list', '--status', 'sleeping'], { env });
     expect(bad.code).toBe(2);

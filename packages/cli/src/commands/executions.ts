@@ -26,9 +26,14 @@ const list: Command = {
       description: `only those in these statuses, comma-separated (${STATUSES.join(', ')})`,
     },
     limit: { type: 'string', value: '<n>', description: 'at most this many, 1–1000 (default 50)' },
+    cursor: {
+      type: 'string',
+      value: '<cursor>',
+      description: 'the next page, as the last one said',
+    },
   },
   async run({ client, io, json }, { options }) {
-    const { workflow, status, limit } = options as Record<string, string | undefined>;
+    const { workflow, status, limit, cursor } = options as Record<string, string | undefined>;
     const statuses = status?.split(',').map((s) => s.trim()) ?? [];
     const unknown = statuses.find((s) => !STATUSES.includes(s as ExecutionStatus));
     if (unknown !== undefined) throw new UsageError(`unknown status '${unknown}'`);
@@ -36,6 +41,7 @@ const list: Command = {
       ...(workflow === undefined ? {} : { workflowId: workflow }),
       ...(statuses.length === 0 ? {} : { status: statuses as ExecutionStatus[] }),
       ...(limit === undefined ? {} : { limit: positiveNumber(limit, 'limit', { integer: true }) }),
+      ...(cursor === undefined ? {} : { cursor }),
     });
     if (json) {
       writeJson(io.stdout, page);
@@ -56,7 +62,7 @@ const list: Command = {
       ];
     });
     io.stdout.write(formatTable(['ID', 'WORKFLOW', 'STATUS', 'CREATED', 'TIME'], rows));
-    if (page.nextCursor) writeLines(io.stderr, '(more: raise --limit, or use the API for pages)');
+    if (page.nextCursor) writeLines(io.stderr, `more: --cursor ${page.nextCursor}`);
     return EXIT.OK;
   },
 };
