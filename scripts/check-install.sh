@@ -12,7 +12,8 @@
 #      against the installed .d.ts and compiled with the scratch project's own typescript,
 #      then run with plain node against Redis at REDIS_URL (default redis://127.0.0.1:6379);
 #      it must exit 0;
-#   3. every package is imported by name from the scratch project;
+#   3. every package is imported by name from the scratch project, and the `spane` command
+#      of @spane/cli runs;
 #   4. @spane/store-testkit's runStoreConformance runs against the installed
 #      @spane/store-memory with the installed vitest (the testkit's peer dependency).
 # Nothing in the workspace can be resolved from there, so the run sees only what was packed.
@@ -119,6 +120,15 @@ for (const name of process.argv.slice(1)) {
 }
 " -- "${names[@]}" || { echo "check-install: importing the installed packages failed" >&2; exit 1; }
 echo "check-install: imported ${names[*]}"
+
+# The spane command, as npm linked it from @spane/cli's "bin".
+if [ -f node_modules/@spane/cli/package.json ]; then
+  cli_version="$(node -p "require('./node_modules/@spane/cli/package.json').version")"
+  spane_version="$(./node_modules/.bin/spane --version)" || { echo "check-install: spane --version failed" >&2; exit 1; }
+  [ "$spane_version" = "$cli_version" ] || { echo "check-install: spane --version printed '$spane_version', not $cli_version" >&2; exit 1; }
+  ./node_modules/.bin/spane --help >/dev/null || { echo "check-install: spane --help failed" >&2; exit 1; }
+  echo "check-install: the spane command runs (version $spane_version)"
+fi
 
 # The testkit, as an adapter author uses it: against the installed memory store.
 cat >"$project/test/store.test.mjs" <<'JS'

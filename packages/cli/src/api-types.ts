@@ -1,0 +1,128 @@
+/**
+ * The shapes of the SPANE HTTP API that the CLI reads, as `@spane/http` serves them
+ * (its OpenAPI document at `/docs/json` is the full reference). Only the fields the CLI
+ * uses are spelled out; the CLI has no runtime dependency on the server's packages.
+ */
+
+/** Status of an execution; `completed`, `failed` and `cancelled` end it. */
+export type ExecutionStatus =
+  | 'pending'
+  | 'running'
+  | 'paused'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+/** One node of a workflow definition, as far as the CLI reads it. */
+export interface WorkflowNode {
+  /** Node id, unique in the workflow. */
+  id: string;
+  /** Node type (an executor registered on the server). */
+  type: string;
+  /** Parent node ids. */
+  inputs?: string[];
+  /** Child node ids (an edge may be listed on either side). */
+  outputs?: string[];
+}
+
+/** A workflow definition, as far as the CLI reads it (the rest is passed through). */
+export interface WorkflowDefinition {
+  /** Workflow id. */
+  id: string;
+  /** Name for people. */
+  name: string;
+  /** The nodes of the DAG. */
+  nodes: WorkflowNode[];
+  /** Any other field of the definition. */
+  [field: string]: unknown;
+}
+
+/** A saved version of a workflow (`GET /api/workflows/:id`). */
+export interface StoredWorkflow {
+  /** Owner tenant. */
+  tenantId: string;
+  /** Workflow id. */
+  workflowId: string;
+  /** Content hash of the definition. */
+  version: string;
+  /** The definition of this version. */
+  definition: WorkflowDefinition;
+  /** When this version was saved (ISO 8601). */
+  createdAt: string;
+}
+
+/** What an execution records about one node. */
+export interface NodeState {
+  /** `pending`, `queued`, `running`, `waiting`, `delayed`, `completed`, `failed`, `skipped` or `cancelled`. */
+  status: string;
+  /** The node's output, once completed. */
+  data?: unknown;
+  /** Why the node failed. */
+  error?: string;
+  /** Attempts made so far. */
+  attempts: number;
+  /** With `status: 'failed'`: the workflow went on past the failure. */
+  continuedOnFail?: boolean;
+}
+
+/** The state of one execution (`GET /api/executions/:id`). */
+export interface ExecutionState {
+  /** Execution id. */
+  executionId: string;
+  /** Workflow id. */
+  workflowId: string;
+  /** Version (content hash) of the workflow that runs. */
+  workflowVersion: string;
+  /** Owner tenant. */
+  tenantId: string;
+  /** Where the execution is in its lifecycle. */
+  status: ExecutionStatus;
+  /** Every node the execution has recorded, by id. */
+  nodeResults: Record<string, NodeState>;
+  /** When the execution was created (ISO 8601). */
+  createdAt: string;
+  /** When its first node started. */
+  startedAt?: string;
+  /** When it ended. */
+  completedAt?: string;
+  /** Why it failed or was cancelled. */
+  error?: string;
+}
+
+/** A summary of an execution as listed by `GET /api/executions` (no node data). */
+export type ExecutionSummary = Omit<ExecutionState, 'nodeResults'>;
+
+/** A node that failed for good (`GET /api/dlq`). */
+export interface DLQItem {
+  /** Id of the dead-letter item (what `retry-dlq` takes). */
+  id: string;
+  /** Workflow id. */
+  workflowId: string;
+  /** Execution id. */
+  executionId: string;
+  /** The node that failed. */
+  nodeId: string;
+  /** Its last error. */
+  error: string;
+  /** Attempts it made. */
+  attempts: number;
+  /** When it failed for good (ISO 8601). */
+  failedAt: string;
+}
+
+/** One issue of a rejected workflow definition (`error.details.issues`). */
+export interface ValidationIssue {
+  /** JSON pointer into the definition (`''` for the whole of it). */
+  path: string;
+  /** What is wrong. */
+  message: string;
+  /** Stable code, e.g. `CYCLE`. */
+  code?: string;
+  /** A `warning` does not make a definition invalid. */
+  severity?: 'error' | 'warning';
+}
+
+/** True for the statuses that end an execution. */
+export function isTerminalStatus(status: string): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}

@@ -1,0 +1,16 @@
+import type { CommandEntry } from '../command.js';
+import { dlqGroup } from './dlq.js';
+import { executionsGroup } from './executions.js';
+import { runCommand } from './run.js';
+import { workflowsGroup } from './workflows.js';
+
+/**
+ * Every top-level command, in the order of `spane --help`. A new group of commands is a
+ * module of its own in this folder (a `CommandGroup` of `Command`s), listed here.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  workflowsGroup,
+  runCommand,
+  executionsGroup,
+  dlqGroup,
+];
