@@ -51,7 +51,7 @@ interface Started extends Proc {
 }
 
 /** Runs `npm start` in a fresh directory holding nodes.mjs and waits until it is ready. */
-async function npmStart(): Promise<Started> {
+async function npmStart(options: { generatedKey?: boolean } = {}): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), 'spane-npm-start-'));
   dirs.push(dir);
   writeFileSync(
@@ -68,7 +68,7 @@ async function npmStart(): Promise<Started> {
       PORT: '0',
       REDIS_URL,
       SPANE_REDIS_PREFIX: prefix,
-      SPANE_API_KEYS: `${KEY}:default:admin`,
+      ...(options.generatedKey ? {} : { SPANE_API_KEYS: `${KEY}:default:admin` }),
       SPANE_NODES: './nodes.mjs',
       LOG_LEVEL: 'info',
     }),
@@ -112,7 +112,47 @@ async function expectStopped(s: Started, signal: string): Promise<void> {
   expect(s.output()).not.toContain('second signal');
 }
 
+/** Runs the CLI the way the README says (`npm run -s spane -- …` from the repository root). */
+function cli(
+  url: string,
+  key: string,
+  args: string[],
+): Promise<{ code: number | null; out: string }> {
+  const proc = spawnProc('npm', ['run', '-s', 'spane', '--', ...args], {
+    cwd: ROOT,
+    env: cleanEnv({ SPANE_URL: url, SPANE_API_KEY: key }),
+  });
+  return proc.exit.then((code) => ({ code, out: proc.output() }));
+}
+
 describe('npm start', () => {
+  it("follows the README: start, register a workflow from a file with the CLI, run it to the end, stop the server with npm's PID", async () => {
+    const s = await npmStart({ generatedKey: true });
+    const key = /\b(spane_[A-Za-z0-9_-]{32})\b/.exec(s.output())?.[1];
+    expect(key, s.output()).toBeDefined();
+    const registered = await cli(s.url, key!, [
+      'workflows',
+      'register',
+      'apps/server/workflows/order-routing.json',
+    ]);
+    expect(registered, registered.out).toMatchObject({ code: 0 });
+    expect(registered.out).toContain('order-routing');
+    const run = await cli(s.url, key!, [
+      'run',
+      'order-routing',
+      '--wait',
+      '--timeout',
+      '60',
+      '--data',
+      '{"order":{"id":1,"status":"paid"},"customer":{"name":"Ada"}}',
+    ]);
+    expect(run, run.out).toMatchObject({ code: 0 });
+    expect(run.out).toContain('completed');
+    expect(run.out).toContain('"action": "ship"');
+    process.kill(s.npmPid, 'SIGTERM');
+    await expectStopped(s, 'SIGTERM');
+  }, 240_000);
+
   it("stops the server on SIGTERM to npm's PID, and resolves SPANE_NODES from the caller's directory", async () => {
     const s = await npmStart();
     // The chain is npm → node: start.sh replaced itself with the server (Linux: /proc).
