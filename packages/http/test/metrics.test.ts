@@ -32,7 +32,7 @@ async function scrape(): Promise<string> {
 }
 
 /** The value of one series of the exposition text, or undefined when it has none. */
-function valueOf(text: string, series: string): number | undefined {
+function seriesValue(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
@@ -66,14 +66,14 @@ describe('metrics of nodes that failed for good', () => {
     const failedRuns = 'spane_node_runs_total{node_type="flaky",status="failed"}';
     const failedNodes = 'spane_nodes_failed_total{node_type="flaky"}';
     // Events reach the plugin through Redis: wait until the final one is counted.
-    const text = await until(async () => {
+    const text: string = await until(async () => {
       const t = await scrape();
-      return valueOf(t, failedNodes) === 1 ? t : undefined;
+      return seriesValue(t, failedNodes) === 1 ? t : '';
     });
-    expect(valueOf(text, failedRuns)).toBe(3);
-    expect(valueOf(text, 'spane_node_runs_total{node_type="flaky",status="retrying"}')).toBe(2);
+    expect(seriesValue(text, failedRuns)).toBe(3);
+    expect(seriesValue(text, 'spane_node_runs_total{node_type="flaky",status="retrying"}')).toBe(2);
     // A node that completed is no failed node.
-    expect(valueOf(text, 'spane_nodes_failed_total{node_type="echo"}')).toBeUndefined();
+    expect(seriesValue(text, 'spane_nodes_failed_total{node_type="echo"}')).toBeUndefined();
     expect(text).toContain('# TYPE spane_nodes_failed_total counter');
 
     // Events come at least once: the final event delivered again (as a re-run after a
@@ -96,7 +96,7 @@ describe('metrics of nodes that failed for good', () => {
       await publisher.quit();
     }
     const after = await scrape();
-    expect(valueOf(after, failedNodes)).toBe(1);
-    expect(valueOf(after, failedRuns)).toBe(3);
+    expect(seriesValue(after, failedNodes)).toBe(1);
+    expect(seriesValue(after, failedRuns)).toBe(3);
   });
 });
