@@ -15,6 +15,8 @@ import type { WorkflowCatalogue } from './workflow-catalogue.js';
 
 /** How long `close()` waits for Redis once the running nodes finished or were aborted. */
 const CLOSE_REDIS_MS = 5_000;
+/** How long `close()` waits to set the expiry of idle queues' keys (see IdleQueueKeys). */
+const EXPIRY_WAIT_MS = 2_000;
 
 /** The engine's Redis connections, and whether it closes the command connection. */
 export interface EngineConnections {
@@ -148,12 +150,16 @@ export class EngineLifecycle {
   async #closeConnections(workersClosed: Promise<void>): Promise<void> {
     const { redis, ownsRedis, workerConnection } = this.#ctx.connections;
     await workersClosed;
-    const queues = [...this.#ctx.queues.opened(), this.#ctx.controlQueue];
-    await this.#ctx.idleKeys.expireUnserved(queues).catch((err: Error) => {
-      this.#ctx.logger.warn("could not set the expiry of the queues' keys", {
-        error: err.message,
+    // Only over a connection that is up, and not for long: it must not hold up the rest.
+    if (redis.status === 'ready') {
+      const queues = [...this.#ctx.queues.opened(), this.#ctx.controlQueue];
+      const expiring = this.#ctx.idleKeys.expireUnserved(queues).catch((err: Error) => {
+        this.#ctx.logger.warn("could not set the expiry of the queues' keys", {
+          error: err.message,
+        });
       });
-    });
+      await within(expiring, EXPIRY_WAIT_MS);
+    }
     await this.#ctx.channel.close();
     await this.#ctx.queues.close();
     await closeQueue(this.#ctx.controlQueue);
