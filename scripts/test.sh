@@ -26,6 +26,7 @@ trap 'rm -rf "$report_dir" "$pack_dir"' EXIT
 bash scripts/check-pack.sh --out "$pack_dir"
 bash scripts/check-install.sh "$pack_dir"
 bash scripts/check-deploy.sh
+bash scripts/check-bun.sh
 export SPANE_TEST_REPORT_DIR="$report_dir"
 set +e
 pnpm exec turbo run test --concurrency=1 --continue

@@ -11,7 +11,7 @@ import { RedisScript } from './redis-script.js';
 /** src/lua/acquire-slot-3.lua */
 const ACQUIRE = new RedisScript(acquireSlot);
 
-/** src/lua/release-slot-2.lua */
+/** src/lua/release-slot-3.lua */
 const RELEASE = new RedisScript(releaseSlot);
 
 /** A job waiting for a slot sleeps this long at most (a release wakes it at once). */
@@ -74,13 +74,7 @@ export class ConcurrencyGate {
     const [acquired, ...handed] = (await ACQUIRE.run(
       this.#d.redis,
       [keys.slots, keys.waiting, this.#index],
-      [
-        Date.now(),
-        this.#d.slotTtlMs,
-        max,
-        member,
-        this.#d.keys.concurrencyField(job.data.tenantId, plan.workflowId),
-      ],
+      [Date.now(), this.#d.slotTtlMs, max, member, keys.field],
     )) as [number, ...string[]];
     await this.#wake(keys, max, handed);
     if (acquired === 1) return this.#slot(keys, max, member);
@@ -116,8 +110,8 @@ export class ConcurrencyGate {
   async #release(keys: ConcurrencyKeys, max: number, member: string): Promise<void> {
     const handed = (await RELEASE.run(
       this.#d.redis,
-      [keys.slots, keys.waiting],
-      [Date.now(), this.#d.slotTtlMs, max, member],
+      [keys.slots, keys.waiting, this.#index],
+      [Date.now(), this.#d.slotTtlMs, max, member, keys.field],
     )) as string[];
     await this.#wake(keys, max, handed);
   }
@@ -166,8 +160,8 @@ export class ConcurrencyGate {
       const keys = this.#d.keys.concurrency(tenantId, workflowId);
       const handed = (await RELEASE.run(
         this.#d.redis,
-        [keys.slots, keys.waiting],
-        [Date.now(), this.#d.slotTtlMs, Number(max), ''],
+        [keys.slots, keys.waiting, this.#index],
+        [Date.now(), this.#d.slotTtlMs, Number(max), '', keys.field],
       )) as string[];
       woken += handed.length;
       await this.#wake(keys, Number(max), handed);

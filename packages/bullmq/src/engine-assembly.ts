@@ -20,6 +20,7 @@ import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
 import { FailedNodeJobs } from './failed-node-jobs.js';
 import { Handoffs } from './handoffs.js';
+import { IdleQueueKeys } from './idle-queue-keys.js';
 import { InfraRetry } from './infra-retry.js';
 import { JobLeases } from './job-leases.js';
 import { JobRemoval } from './job-removal.js';
@@ -122,6 +123,7 @@ export function assembleEngine(
   const { catalogue, channel, queues, controlQueue } = f;
   const { logger } = options;
   const admission = new Admission();
+  const idleKeys = new IdleQueueKeys({ redis: f.redis, logger });
   const triggers = new TriggerDispatch({
     store,
     webhooks: f.webhooks,
@@ -138,6 +140,7 @@ export function assembleEngine(
     control: x.control,
     triggers,
     leases: x.leases,
+    idleKeys,
   });
   const reconciler = new Reconciler({
     store,
@@ -177,6 +180,7 @@ export function assembleEngine(
       closing: x.closing,
       queues,
       controlQueue,
+      idleKeys,
       shutdownGraceMs: options.shutdownGraceMs,
       logger,
     }),

@@ -6,6 +6,7 @@ import type { Admission } from './engine-admission.js';
 import type { EngineChannel } from './engine-channel.js';
 import type { EngineLogger } from './engine-options.js';
 import type { Handoffs } from './handoffs.js';
+import type { IdleQueueKeys, ServedQueue } from './idle-queue-keys.js';
 import { closeQueue, type NodeQueues } from './node-queues.js';
 import type { Reconciler } from './reconciler.js';
 import type { RunningNodes } from './running-nodes.js';
@@ -14,6 +15,8 @@ import type { WorkflowCatalogue } from './workflow-catalogue.js';
 
 /** How long `close()` waits for Redis once the running nodes finished or were aborted. */
 const CLOSE_REDIS_MS = 5_000;
+/** How long `close()` waits to set the expiry of idle queues' keys (see IdleQueueKeys). */
+const EXPIRY_WAIT_MS = 2_000;
 
 /** The engine's Redis connections, and whether it closes the command connection. */
 export interface EngineConnections {
@@ -40,8 +43,10 @@ export interface EngineLifecycleContext {
   runs: Pick<RunningNodes, 'abortAll'>;
   /** Set when the grace period ends: node runs stop retrying store and Redis calls. */
   closing: { value: boolean };
-  queues: Pick<NodeQueues, 'close'>;
-  controlQueue: Pick<Queue, 'waitUntilReady' | 'close'>;
+  queues: Pick<NodeQueues, 'close' | 'opened'>;
+  controlQueue: Pick<Queue, 'waitUntilReady' | 'close'> & ServedQueue;
+  /** Lets the keys of the queues no other engine serves expire. */
+  idleKeys: Pick<IdleQueueKeys, 'expireUnserved'>;
   /** How long close() lets running nodes finish before it aborts them. */
   shutdownGraceMs: number;
   logger: EngineLogger;
@@ -138,10 +143,23 @@ export class EngineLifecycle {
     if (!connections.ownsRedis) connections.redis.off('error', connections.onRedisError);
   }
 
-  /** After the workers closed: the channel, the queues and the connections. */
+  /**
+   * After the workers closed: an expiry on the keys of the queues no other engine serves,
+   * then the channel, the queues and the connections.
+   */
   async #closeConnections(workersClosed: Promise<void>): Promise<void> {
     const { redis, ownsRedis, workerConnection } = this.#ctx.connections;
     await workersClosed;
+    // Only over a connection that is up, and not for long: it must not hold up the rest.
+    if (redis.status === 'ready') {
+      const queues = [...this.#ctx.queues.opened(), this.#ctx.controlQueue];
+      const expiring = this.#ctx.idleKeys.expireUnserved(queues).catch((err: Error) => {
+        this.#ctx.logger.warn("could not set the expiry of the queues' keys", {
+          error: err.message,
+        });
+      });
+      await within(expiring, EXPIRY_WAIT_MS);
+    }
     await this.#ctx.channel.close();
     await this.#ctx.queues.close();
     await closeQueue(this.#ctx.controlQueue);

@@ -93,6 +93,11 @@ export class NodeQueues {
     return [...this.#queues.values()];
   }
 
+  /** The queues opened so far (none is opened by this call). */
+  opened(): Queue<NodeJobData>[] {
+    return [...this.#queues.values()];
+  }
+
   /** Closes every queue, each once its connection set-up has settled (see closeQueue). */
   async close(): Promise<void> {
     await Promise.all([...this.#queues.values()].map(closeQueue));

@@ -19,6 +19,8 @@ export interface ConcurrencyKeys {
   slots: string;
   /** Sorted set: the jobs waiting for a slot → when they arrived (ms). */
   waiting: string;
+  /** The gate's field in {@link RedisKeys.concurrencyIndex}. */
+  field: string;
 }
 
 /**
@@ -79,7 +81,11 @@ export class RedisKeys {
   /** The slot and waiter sets of a workflow's `maxConcurrency` gate (per tenant). */
   concurrency(tenantId: string, workflowId: string): ConcurrencyKeys {
     const base = `${this.#concurrency}${tenantId}:${workflowId}`;
-    return { slots: `${base}:slots`, waiting: `${base}:waiting` };
+    return {
+      slots: `${base}:slots`,
+      waiting: `${base}:waiting`,
+      field: this.concurrencyField(tenantId, workflowId),
+    };
   }
 
   /** A workflow's field in {@link RedisKeys.concurrencyIndex}. */

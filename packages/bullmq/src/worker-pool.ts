@@ -12,6 +12,7 @@ import {
 import type { ResolvedEngineOptions } from './engine-options.js';
 import type { ExecutionControl } from './execution-control.js';
 import type { Handoffs } from './handoffs.js';
+import type { IdleQueueKeys } from './idle-queue-keys.js';
 import type { JobLeases } from './job-leases.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
@@ -45,6 +46,8 @@ export interface WorkerPoolContext {
   triggers: Pick<TriggerDispatch, 'scheduleFired'>;
   /** Follows the node workers' lock renewals. */
   leases: Pick<JobLeases, 'watch'>;
+  /** Names the workers; takes the expiry off their queues' keys when they connect. */
+  idleKeys: Pick<IdleQueueKeys, 'workerName' | 'keep'>;
 }
 
 /**
@@ -140,6 +143,7 @@ export class WorkerPool {
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
       maxStalledCount: options.maxStalledCount,
+      name: this.#ctx.idleKeys.workerName,
       ...(limiter === undefined ? {} : { limiter }),
       settings: {
         backoffStrategy: (attemptsMade, _type, _err, job) =>
@@ -150,7 +154,7 @@ export class WorkerPool {
       if (job) void runner.onJobGivenUp(job, err);
     });
     this.#ctx.leases.watch(worker);
-    worker.on('error', (err) => options.logger.warn('worker error', { error: err.message }));
+    this.#keepKeys(worker);
     return worker;
   }
 
@@ -165,10 +169,29 @@ export class WorkerPool {
           await triggers.scheduleFired(job as Job<ScheduleJobData>);
         }
       },
-      { connection: this.#ctx.connection, prefix: options.prefix, concurrency: 5 },
+      {
+        connection: this.#ctx.connection,
+        prefix: options.prefix,
+        concurrency: 5,
+        name: this.#ctx.idleKeys.workerName,
+      },
     );
-    worker.on('error', (err) => options.logger.warn('worker error', { error: err.message }));
+    this.#keepKeys(worker);
     return worker;
+  }
+
+  /**
+   * Logs the worker's errors, and takes the expiry a closing engine may have put on its
+   * queue's keys off them each time the worker's connection is up (see IdleQueueKeys).
+   */
+  #keepKeys(worker: Worker): void {
+    const { logger } = this.#ctx.options;
+    worker.on('error', (err) => logger.warn('worker error', { error: err.message }));
+    worker.on('ready', () => {
+      this.#ctx.idleKeys.keep(worker).catch((err: Error) => {
+        logger.warn("could not keep a queue's keys", { queue: worker.name, error: err.message });
+      });
+    });
   }
 }
 

@@ -27,8 +27,8 @@ describe('Lua scripts', () => {
         expect(sha, name).toMatch(/^[0-9a-f]{40}$/);
       }
       const script = new RedisScript(scripts.releaseSlot);
-      await expect(script.run(redis, ['only-one-key'], [0, 0, 0, ''])).rejects.toThrow(
-        'script takes 2 keys, got 1',
+      await expect(script.run(redis, ['only-one-key'], [0, 0, 0, '', ''])).rejects.toThrow(
+        'script takes 3 keys, got 1',
       );
     } finally {
       await redis.quit();

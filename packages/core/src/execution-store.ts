@@ -360,7 +360,8 @@ export interface ExecutionStore {
    * `setNodeStatus` calls (given the token) are accepted. A node already `running` under
    * the same token is returned as it is, with its stored attempt (a retried call whose
    * first reply was lost); so is a node `delayed` under the same token (a delay node's
-   * wake continues its run), which becomes `running`. Any other node begun with a token —
+   * wake continues its run), which becomes `running` and keeps its `startedAt` (the node
+   * started when it began waiting, not when it woke). Any other node begun with a token —
    * `running` under another token or none (a re-run after a crash, or a duplicate of a run
    * that lost its lock), `delayed` or `waiting` — gets attempt
    * `max(attempt ?? attempts + 1, attempts + 1)`, so that no two runs ever share an

@@ -26,10 +26,11 @@ export interface ExecutionCounters {
   cancelled: ExecutionCounter;
 }
 
-/** The metrics of node attempts. */
+/** The metrics of node attempts, and of nodes that failed for good. */
 export interface NodeMetrics {
   runs: Counter<'node_type' | 'status'>;
   duration: Histogram<'node_type' | 'status'>;
+  failed: Counter<'node_type'>;
 }
 
 /** The metrics of the HTTP server itself. */
@@ -60,7 +61,11 @@ export function defineExecutionCounters(): ExecutionCounters {
   };
 }
 
-/** `spane_node_runs_total` and `spane_node_duration_seconds`, by node type and outcome. */
+/**
+ * `spane_node_runs_total` and `spane_node_duration_seconds`, by node type and outcome (one
+ * count per attempt), and `spane_nodes_failed_total`, by node type: nodes that failed for
+ * good (their last attempt failed), one count per node whatever its attempts.
+ */
 export function defineNodeMetrics(registry: Registry): NodeMetrics {
   const registers = [registry];
   return {
@@ -75,6 +80,12 @@ export function defineNodeMetrics(registry: Registry): NodeMetrics {
       help: 'Duration of node attempts, by node type and outcome',
       labelNames: ['node_type', 'status'] as const,
       buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    failed: new Counter({
+      name: 'spane_nodes_failed_total',
+      help: 'Nodes that failed for good (no attempt follows), by node type',
+      labelNames: ['node_type'] as const,
       registers,
     }),
   };

@@ -99,8 +99,11 @@ export class SpaneMetrics {
     this.#starts.clear();
   }
 
-  /** Counts node outcomes and times attempts; returns the listeners' removers. */
-  #observeNodes(engine: IWorkflowEngine, { runs, duration }: NodeMetrics): (() => void)[] {
+  /**
+   * Counts node outcomes and times attempts, and counts a node failed for good on its
+   * `final` `node:failed`; returns the listeners' removers.
+   */
+  #observeNodes(engine: IWorkflowEngine, { runs, duration, failed }: NodeMetrics): (() => void)[] {
     return [
       engine.on('node:started', (p) => this.#rememberStart(p)),
       engine.on('node:completed', (p) => {
@@ -114,6 +117,7 @@ export class SpaneMetrics {
         if (!this.#seen.first(p.eventId)) return;
         const labels = { node_type: p.nodeType, status: 'failed' };
         runs.inc(labels);
+        if (p.final) failed.inc({ node_type: p.nodeType });
         const startedAt = this.#starts.get(attemptKey(p));
         this.#starts.delete(attemptKey(p));
         if (startedAt !== undefined) {
@@ -123,7 +127,7 @@ export class SpaneMetrics {
       }),
       engine.on('node:retrying', (p) => {
         this.#starts.delete(attemptKey(p));
-        runs.inc({ node_type: p.nodeType, status: 'retrying' });
+        if (this.#seen.first(p.eventId)) runs.inc({ node_type: p.nodeType, status: 'retrying' });
       }),
       engine.on('node:skipped', (p) => {
         if (this.#seen.first(p.eventId)) runs.inc({ node_type: p.nodeType, status: 'skipped' });

@@ -1,7 +1,15 @@
 import { InvalidArgumentError, type NodeOutcome, type Span, startedRunToken } from '@spane/core';
 import { describe, expect, it } from 'vitest';
 import { branchPlan, chainPlan, failurePlan } from '../fixtures.js';
-import { mustGet, nodeStatuses, rejectionOf, saveAndCreate, uid } from '../helpers.js';
+import {
+  ms,
+  mustGet,
+  nodeStatuses,
+  rejectionOf,
+  saveAndCreate,
+  uid,
+  untilClock,
+} from '../helpers.js';
 import type { SuiteContext } from '../types.js';
 import { fencedStartTests } from './fencing-starts.js';
 import {
@@ -248,6 +256,34 @@ export function fencingSuite(ctx: SuiteContext): void {
       expect((await mustGet(store, id)).nodeResults.A?.status).toBe('running');
       expectFenced(await completeAs(store, plan, id, 'A', third));
       expect((await completeAs(store, plan, id, 'A', fourth)).recorded).toBe(true);
+    });
+
+    it("a delay node's wake (a begin under the token it was delayed with) keeps its startedAt; another run's begin does not", async () => {
+      const store = ctx.store();
+      const plan = chainPlan(uid('wf'));
+      const id = (await saveAndCreate(store, plan)).execution.executionId;
+      const [waiting, failing, retry] = [token(), token(), token()];
+      await beginAs(store, plan, id, 'A', waiting);
+      const began = (await mustGet(store, id)).nodeResults.A!.startedAt;
+      expect(await store.setNodeStatus(id, 'A', 'delayed', { runToken: waiting })).toBe(true);
+      // The delay lasts: the wake comes later than the start.
+      untilClock(ms(began) + 20);
+      expect((await beginAs(store, plan, id, 'A', waiting, 1)).attempt).toBe(1);
+      const woken = (await mustGet(store, id)).nodeResults.A!;
+      expect(woken.status).toBe('running');
+      expect(ms(woken.startedAt)).toBe(ms(began));
+      expect((await completeAs(store, plan, id, 'A', waiting)).recorded).toBe(true);
+      const done = (await mustGet(store, id)).nodeResults.A!;
+      expect(ms(done.startedAt)).toBe(ms(began));
+      expect(ms(done.finishedAt) - ms(done.startedAt)).toBeGreaterThanOrEqual(20);
+
+      // A retry waiting for its time is a new attempt when it runs: it starts then.
+      await beginAs(store, plan, id, 'B', failing);
+      const first = (await mustGet(store, id)).nodeResults.B!.startedAt;
+      expect(await store.setNodeStatus(id, 'B', 'delayed', { runToken: failing })).toBe(true);
+      untilClock(ms(first) + 20);
+      expect((await beginAs(store, plan, id, 'B', retry, 2)).attempt).toBe(2);
+      expect(ms((await mustGet(store, id)).nodeResults.B!.startedAt)).toBeGreaterThan(ms(first));
     });
 
     it('a node queued again before it ran (a parked start) keeps the attempt it is asked for', async () => {
