@@ -37,11 +37,13 @@ await runExample(
 
     say('1. a signed webhook');
     const rawBody = JSON.stringify({ orderId: 'o-99', total: 25 });
-    const headers = {
+    // The signature covers the delivery id: HMAC-SHA256(secret, "<t>.<delivery id>.<body>").
+    const signed = (deliveryId: string) => ({
       'content-type': 'application/json',
-      'x-spane-signature': signWebhook(secret, rawBody),
-      'x-spane-delivery': 'delivery-1',
-    };
+      'x-spane-delivery': deliveryId,
+      'x-spane-signature': signWebhook(secret, rawBody, { deliveryId }),
+    });
+    const headers = signed('delivery-1');
     say(`  POST shop/orders ${rawBody} with x-spane-signature ${headers['x-spane-signature']}`);
     const [orderRun, ...more] = await engine.triggerWebhook(
       'shop/orders',
@@ -63,10 +65,18 @@ await runExample(
 
     const tampered = JSON.stringify({ orderId: 'o-99', total: 1 });
     const forged = await engine
-      .triggerWebhook('shop/orders', 'POST', tampered, { ...headers, 'x-spane-delivery': 'd-2' })
+      .triggerWebhook('shop/orders', 'POST', tampered, signed('delivery-2'))
       .catch((e: unknown) => e);
     say(`  the same signature on a changed body: ${(forged as Error).constructor.name}`);
     check(forged instanceof InvalidSignatureError, 'a tampered body should be refused');
+    const relabelled = await engine
+      .triggerWebhook('shop/orders', 'POST', rawBody, { ...headers, 'x-spane-delivery': 'd-3' })
+      .catch((e: unknown) => e);
+    say(`  the same signature under another delivery id: ${(relabelled as Error).constructor.name}`);
+    check(
+      relabelled instanceof InvalidSignatureError,
+      'a signature should not carry over to another delivery id',
+    );
     const again = await engine
       .triggerWebhook('shop/orders', 'POST', rawBody, headers)
       .catch((e: unknown) => e);

@@ -4,8 +4,10 @@ export type { EngineLogger, WorkflowEngineOptions } from './engine-options.js';
 export type { ReconcileResult } from './reconciler.js';
 export {
   DELIVERY_HEADER,
+  DELIVERY_ID_PATTERN,
   SIGNATURE_HEADER,
   signWebhook,
   verifyWebhookSignature,
+  type WebhookSignatureInput,
 } from './webhook-triggers.js';
 export { type RedisConnection, WorkflowEngine } from './workflow-engine.js';

@@ -39,7 +39,7 @@ export class RedisKeys {
   readonly subWorkflows: string;
   /** Hash: `tenant\0workflow` → its `maxConcurrency`, for every workflow with a gate. */
   readonly concurrencyIndex: string;
-  /** Hash: `METHOD path` → the workflows a webhook route starts (JSON). */
+  /** Hash: a route (see {@link webhookRoute}) → the workflows it starts (JSON). */
   readonly webhookRoutes: string;
   /** Hash: workflow (JSON `[tenant, id]`) → its webhook routes (JSON). */
   readonly webhookOwners: string;
@@ -110,20 +110,91 @@ export class RedisKeys {
     return { queueName: member.slice(0, slash), jobId: member.slice(slash + 1) };
   }
 
-  /** Marks a webhook delivery id as seen on a route (expires after 10 minutes). */
+  /** Marks a webhook delivery id as seen on a route (see {@link webhookRoute}). */
   webhookDelivery(route: string, deliveryId: string): string {
-    return `${this.#deliveries}${route}:${deliveryId}`;
+    return `${this.#deliveries}${route}:${keyPart(deliveryId)}`;
   }
 }
 
-/** Id of the BullMQ job scheduler of a workflow's `index`-th trigger (a cron schedule). */
+/**
+ * One part of a composite key or id, written so that no two strings give the same text
+ * and the result holds none of the separators `.`, `:`, `/`: `A-Z a-z 0-9 _ -` stay as
+ * they are, any other ASCII character becomes `%XX` and any other UTF-16 code unit
+ * `%uXXXX` (upper-case hex). Parts joined by a separator are then injective too: tenant
+ * `acme` and workflow `prod.billing` never meet tenant `acme.prod` and workflow `billing`.
+ */
+export function keyPart(part: string): string {
+  return part.replace(/[^A-Za-z0-9_-]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x80
+      ? `%${code.toString(16).toUpperCase().padStart(2, '0')}`
+      : `%u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  });
+}
+
+/** The string a {@link keyPart} stands for, or undefined when `text` is not one. */
+export function parseKeyPart(text: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < text.length; ) {
+    if (text[i] !== '%') {
+      out += text[i];
+      i += 1;
+      continue;
+    }
+    const wide = text[i + 1] === 'u';
+    const hex = wide ? text.slice(i + 2, i + 6) : text.slice(i + 1, i + 3);
+    if (!/^[0-9A-F]+$/.test(hex) || hex.length !== (wide ? 4 : 2)) return undefined;
+    out += String.fromCharCode(Number.parseInt(hex, 16));
+    i += wide ? 6 : 3;
+  }
+  return keyPart(out) === text ? out : undefined;
+}
+
+/**
+ * A webhook route of one tenant: `<tenant>:<METHOD>:<path>`, each a {@link keyPart}
+ * (the path without leading or trailing slashes).
+ */
+export function webhookRoute(tenantId: string, method: string, path: string): string {
+  return `${keyPart(tenantId)}:${keyPart(method.toUpperCase())}:${keyPart(path)}`;
+}
+
+const SCHEDULER_PREFIX = 'spane.schedule.';
+
+/**
+ * Id of the BullMQ job scheduler of a workflow's `index`-th trigger (a cron schedule):
+ * `spane.schedule.<tenant>.<workflow>.<index>`, tenant and workflow each a {@link keyPart}.
+ */
 export function schedulerId(tenantId: string, workflowId: string, index: number): string {
-  return `spane.schedule.${encodeURIComponent(tenantId)}.${workflowId}.${index}`;
+  return `${SCHEDULER_PREFIX}${keyPart(tenantId)}.${keyPart(workflowId)}.${index}`;
+}
+
+/**
+ * Whether `id` is a scheduler id of the engine written before tenant and workflow were
+ * each escaped (`spane.schedule.<tenant, URI-encoded>.<workflow>.<index>`), which two
+ * workflows could share; a current id, or one whose old and current spellings are the
+ * same, is not.
+ */
+export function isLegacySchedulerId(id: string): boolean {
+  if (!id.startsWith(SCHEDULER_PREFIX)) return false;
+  const parts = id.slice(SCHEDULER_PREFIX.length).split('.');
+  if (parts.length !== 3) return true;
+  const [tenant, workflow, index] = parts as [string, string, string];
+  return (
+    parseKeyPart(tenant) === undefined ||
+    parseKeyPart(workflow) === undefined ||
+    !/^(0|[1-9][0-9]*)$/.test(index)
+  );
+}
+
+/** The trigger index a scheduler id (current or legacy) ends with. */
+export function schedulerIndex(id: string): number {
+  return Number(id.slice(id.lastIndexOf('.') + 1));
 }
 
 /**
  * Idempotency key of the execution a schedule starts for one slot: a firing job re-run
- * after a crash starts nothing new.
+ * after a crash starts nothing new. Built from the current {@link schedulerId}, so a
+ * legacy scheduler and its replacement firing the same slot start one execution.
  */
 export function scheduleIdempotencyKey(schedulerId: string, slot: number): string {
   return `spane.schedule.${schedulerId}.${slot}`;
@@ -131,10 +202,11 @@ export function scheduleIdempotencyKey(schedulerId: string, slot: number): strin
 
 /**
  * Idempotency key of the execution a webhook delivery starts for one workflow: a sender
- * retrying a delivery that failed half-way gets the same runs.
+ * retrying a delivery that failed half-way gets the same runs. `route` is a
+ * {@link webhookRoute}.
  */
 export function webhookIdempotencyKey(workflowId: string, route: string, deliveryId: string) {
-  return `spane.webhook.${workflowId}.${route}.${deliveryId}`;
+  return `spane.webhook.${keyPart(workflowId)}:${route}:${keyPart(deliveryId)}`;
 }
 
 /**

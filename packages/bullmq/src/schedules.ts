@@ -2,7 +2,7 @@ import type { ScheduleTrigger, ValidationIssue, WorkflowDefinition } from '@span
 import { defaultRepeatStrategy, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SCHEDULE_JOB, type ScheduleJobData } from './control-jobs.js';
-import { type RedisKeys, schedulerId } from './redis-keys.js';
+import { isLegacySchedulerId, type RedisKeys, schedulerId } from './redis-keys.js';
 
 function scheduleTriggers(definition: Pick<WorkflowDefinition, 'triggers'>) {
   return (definition.triggers ?? [])
@@ -88,6 +88,22 @@ export class Schedules {
     }
     if (ids.length > 0) await this.#redis.hset(this.#key, field, JSON.stringify(ids));
     else await this.#redis.hdel(this.#key, field);
+  }
+
+  /**
+   * Removes the job schedulers left from before scheduler ids escaped tenant and workflow
+   * (see `isLegacySchedulerId`; two workflows could share one). Runs after every current
+   * workflow's schedulers were written (`WorkflowCatalogue.resyncTriggers`), so each slot
+   * still fires; a legacy scheduler and its replacement firing the same slot start one run
+   * (the slot's idempotency key names the current id). Returns the ids removed.
+   */
+  async removeLegacy(): Promise<string[]> {
+    // All at once: pages ordered by next firing time shift as schedulers fire.
+    const legacy = (await this.#queue.getJobSchedulers())
+      .map((s) => s.key)
+      .filter(isLegacySchedulerId);
+    for (const id of legacy) await this.#queue.removeJobScheduler(id);
+    return legacy;
   }
 
   /** Removes one scheduler (its workflow is gone but it was left behind: a race). */

@@ -10,9 +10,16 @@ import {
 import type { Job } from 'bullmq';
 import type { ScheduleJobData } from './control-jobs.js';
 import type { ExecutionStarter } from './execution-starter.js';
-import { scheduleIdempotencyKey, webhookIdempotencyKey } from './redis-keys.js';
+import {
+  scheduleIdempotencyKey,
+  schedulerId as schedulerIdOf,
+  schedulerIndex,
+  webhookIdempotencyKey,
+  webhookRoute,
+} from './redis-keys.js';
 import { Schedules } from './schedules.js';
 import {
+  checkDeliveryId,
   DELIVERY_HEADER,
   normaliseHeaders,
   parseWebhookBody,
@@ -48,31 +55,36 @@ export class TriggerDispatch {
   }
 
   /**
-   * Starts every workflow with a webhook trigger on `path` and `method`; returns the new
-   * execution ids (see `WorkflowEngine.triggerWebhook`).
-   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError
+   * Starts every workflow of the tenant with a webhook trigger on `path` and `method`;
+   * returns the new execution ids (see `WorkflowEngine.triggerWebhook`).
+   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError | InvalidArgumentError
    */
   async webhook(
     path: string,
     method: string,
     body: unknown,
     headers: Record<string, string | string[] | undefined>,
+    scope: TenantScope = {},
   ): Promise<string[]> {
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT;
     const { path: clean, query } = splitWebhookPath(path);
     const verb = (method || 'POST').toUpperCase();
-    const route = routeKey(verb, clean);
-    const matches = await this.#matches(verb, clean, route);
+    const matches = await this.#matches(tenantId, verb, clean);
     if (matches.length === 0) throw new WebhookNotFoundError(clean, verb);
     const h = normaliseHeaders(headers);
     const first = (name: string) => {
       const v = h[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    for (const m of matches) {
-      if (m.secret !== undefined) verifyWebhookSignature(m.secret, body, first(SIGNATURE_HEADER));
-    }
-    const { webhooks, starter } = this.#ctx;
     const deliveryId = first(DELIVERY_HEADER);
+    for (const m of matches) {
+      if (m.secret !== undefined) {
+        verifyWebhookSignature(m.secret, body, first(SIGNATURE_HEADER), deliveryId);
+      }
+    }
+    if (deliveryId !== undefined) checkDeliveryId(deliveryId);
+    const { webhooks, starter } = this.#ctx;
+    const route = webhookRoute(tenantId, verb, clean);
     if (deliveryId !== undefined && !(await webhooks.claimDelivery(route, deliveryId))) {
       throw new DuplicateDeliveryError(deliveryId);
     }
@@ -87,9 +99,9 @@ export class TriggerDispatch {
             m.workflowId,
             initialData,
             deliveryId === undefined
-              ? { tenantId: m.tenantId }
+              ? { tenantId }
               : {
-                  tenantId: m.tenantId,
+                  tenantId,
                   // A sender retrying a delivery that failed half-way gets the same runs.
                   idempotencyKey: webhookIdempotencyKey(m.workflowId, route, deliveryId),
                 },
@@ -107,15 +119,14 @@ export class TriggerDispatch {
     }
   }
 
-  /** The workflows whose current definition has a webhook trigger on the route. */
-  async #matches(verb: string, path: string, route: string): Promise<WebhookMatch[]> {
+  /** The tenant's workflows whose current definition has a webhook trigger on the route. */
+  async #matches(tenantId: string, verb: string, path: string): Promise<WebhookMatch[]> {
     const matches: WebhookMatch[] = [];
-    for (const target of await this.#ctx.webhooks.lookup(verb, path)) {
+    const key = routeKey(verb, path);
+    for (const target of await this.#ctx.webhooks.lookup(tenantId, verb, path)) {
       // The route index may lag a registration: the current definition has the last word.
-      const stored = await this.#ctx.store.getWorkflow(target.workflowId, {
-        tenantId: target.tenantId,
-      });
-      const trigger = stored && webhookTriggers(stored.definition).find((w) => w.key === route);
+      const stored = await this.#ctx.store.getWorkflow(target.workflowId, { tenantId });
+      const trigger = stored && webhookTriggers(stored.definition).find((w) => w.key === key);
       if (!trigger) continue;
       matches.push(
         trigger.trigger.secret === undefined
@@ -156,12 +167,15 @@ export class TriggerDispatch {
   async scheduleFired(job: Job<ScheduleJobData>): Promise<void> {
     const { workflowId, tenantId, schedulerId, initialData } = job.data;
     const slot = Schedules.slotOf(job);
+    // The key names the scheduler by its current id, so a legacy scheduler (see
+    // Schedules.removeLegacy) firing the same slot as its replacement starts nothing more.
+    const current = schedulerIdOf(tenantId, workflowId, schedulerIndex(schedulerId));
     try {
       const prepared = await this.#ctx.starter.prepare(
         workflowId,
         initialData,
         // The slot's key: a firing job re-run after a crash starts nothing new.
-        { tenantId, idempotencyKey: scheduleIdempotencyKey(schedulerId, slot) },
+        { tenantId, idempotencyKey: scheduleIdempotencyKey(current, slot) },
         { trigger: { type: 'schedule', schedulerId, at: new Date(slot).toISOString() } },
       );
       await this.#ctx.starter.start(prepared);

@@ -27,7 +27,7 @@ export interface WorkflowCatalogueContext {
   /** The engine's `limits` (merged over the defaults when a definition is compiled). */
   limits: Partial<SpaneLimits>;
   webhooks: Pick<WebhookRoutes, 'sync' | 'owners'>;
-  schedules: Pick<Schedules, 'sync' | 'owners'>;
+  schedules: Pick<Schedules, 'sync' | 'owners' | 'removeLegacy'>;
 }
 
 /**
@@ -116,7 +116,8 @@ export class WorkflowCatalogue implements PlanSource {
    * Rebuilds webhook routes and schedulers from the store's current workflows of every
    * tenant (the store is the source of truth; Redis holds a copy the engine can look up
    * per request): repairs them after Redis lost them, or after a registration raced
-   * another one. Runs when workers start.
+   * another one; drops routes and schedulers written in an older format. Runs when workers
+   * start.
    */
   async resyncTriggers(): Promise<void> {
     const owners = [
@@ -131,6 +132,8 @@ export class WorkflowCatalogue implements PlanSource {
         await this.#syncTriggers(o.tenantId, o.workflowId, null);
       }
     }
+    // Schedulers named before ids were escaped: their replacements exist by now.
+    await this.#ctx.schedules.removeLegacy();
   }
 }
 

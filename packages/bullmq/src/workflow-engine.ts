@@ -290,27 +290,32 @@ export class WorkflowEngine implements IWorkflowEngine {
   // ── triggers ─────────────────────────────────────────────────────────
 
   /**
-   * Starts the current version of every workflow (of any tenant) with a webhook trigger on
-   * `path` and `method` (default POST); returns the new execution ids. `path` may have
-   * leading or trailing slashes and a query string. `body` is the raw body (string or
-   * Buffer: parsed as JSON when it looks like JSON, else passed as the string) or an
-   * already parsed value. Each run's `initialData` is `{ body, headers, query? }`
-   * (header names lowercased; `query` only when the path has a query string), its
-   * `metadata.trigger` `{ type: 'webhook', method, path, deliveryId? }`.
+   * Starts the current version of every workflow of the tenant (`scope`, default
+   * `default`) with a webhook trigger on `path` and `method` (default POST); returns the
+   * new execution ids. Webhook paths belong to a tenant: another tenant's trigger on the
+   * same path is neither started nor consulted. `path` may have leading or trailing
+   * slashes and a query string. `body` is the raw body (string or Buffer: parsed as JSON
+   * when it looks like JSON, else passed as the string) or an already parsed value. Each
+   * run's `initialData` is `{ body, headers, query? }` (header names lowercased; `query`
+   * only when the path has a query string), its `metadata.trigger`
+   * `{ type: 'webhook', method, path, deliveryId? }`.
    *
-   * When a matching trigger has a `secret`, header `x-spane-signature:
-   * t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` must match with `t`
-   * within 5 minutes, for every matching workflow, or nothing starts. A delivery id in
-   * header `x-spane-delivery` that was seen in the last 10 minutes starts nothing.
-   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError
+   * When a matching trigger has a `secret`, the delivery needs header `x-spane-delivery`
+   * (1-128 characters of `A-Z a-z 0-9 _ - :`) and header `x-spane-signature:
+   * t=<unix seconds>,v2=<hex HMAC-SHA256(secret, "<t>.<delivery id>.<raw body>")>` (see
+   * `signWebhook`) with `t` within 5 minutes, for every matching workflow, or nothing
+   * starts. A delivery id seen on the same tenant, method and path in the last 10 minutes
+   * starts nothing.
+   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError | InvalidArgumentError
    */
   async triggerWebhook(
     path: string,
     method: string,
     body: unknown,
     headers: Record<string, string | string[] | undefined> = {},
+    scope: TenantScope = {},
   ): Promise<string[]> {
-    return this.#admit(() => this.#parts.triggers.webhook(path, method, body, headers));
+    return this.#admit(() => this.#parts.triggers.webhook(path, method, body, headers, scope));
   }
 
   /**

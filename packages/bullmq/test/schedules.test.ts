@@ -99,3 +99,121 @@ describe('cron schedules', () => {
     expect(await queue.getJobSchedulersCount()).toBe(0);
   });
 });
+
+describe('cron schedules of tenants whose ids contain a dot', () => {
+  const everySecond = (id: string) =>
+    wf(id, [{ id: 'T', type: 'tick' }], {
+      triggers: [{ type: 'schedule', cron: '* * * * * *', initialData: { of: id } }],
+    });
+  const runs = async (h: Harness, tenantId: string, workflowId: string) =>
+    (await h.engine.listExecutions({ tenantId, workflowId, status: 'completed' })).items;
+
+  it('each fire their own workflow in their own tenant; deleting one leaves the other', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register('tick', echoInput);
+    const queue = controlQueue(h);
+    // Joined with dots, acme + prod.billing and acme.prod + billing read the same.
+    await h.engine.registerWorkflow(everySecond('prod.billing'), { tenantId: 'acme' });
+    await h.engine.registerWorkflow(everySecond('billing'), { tenantId: 'acme.prod' });
+    const ids = (await queue.getJobSchedulers()).map((s) => s.key).sort();
+    expect(ids).toEqual(['spane.schedule.acme%2Eprod.billing.0', 'spane.schedule.acme.prod%2Ebilling.0']);
+    await h.engine.startWorkers(2);
+
+    await until(
+      async () =>
+        (await runs(h, 'acme', 'prod.billing')).length >= 1 &&
+        (await runs(h, 'acme.prod', 'billing')).length >= 1,
+      10_000,
+      'a firing of each',
+    );
+    for (const [tenantId, workflowId] of [
+      ['acme', 'prod.billing'],
+      ['acme.prod', 'billing'],
+    ] as const) {
+      const [run] = await runs(h, tenantId, workflowId);
+      const state = await h.engine.getExecution(run!.executionId, { tenantId });
+      expect(state).toMatchObject({ tenantId, workflowId, initialData: { of: workflowId } });
+    }
+
+    await h.engine.unregisterWorkflow('billing', { tenantId: 'acme.prod' });
+    expect((await queue.getJobSchedulers()).map((s) => s.key)).toEqual([
+      'spane.schedule.acme.prod%2Ebilling.0',
+    ]);
+    const before = (await runs(h, 'acme', 'prod.billing')).length;
+    await until(
+      async () => (await runs(h, 'acme', 'prod.billing')).length > before,
+      10_000,
+      'the other schedule to fire on',
+    );
+    // And the other way round.
+    await h.engine.registerWorkflow(everySecond('billing'), { tenantId: 'acme.prod' });
+    await h.engine.unregisterWorkflow('prod.billing', { tenantId: 'acme' });
+    expect((await queue.getJobSchedulers()).map((s) => s.key)).toEqual([
+      'spane.schedule.acme%2Eprod.billing.0',
+    ]);
+  });
+
+  it('replace a scheduler named the old way: one run per slot meanwhile, removed when workers start', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register('tick', noop);
+    const queue = controlQueue(h);
+    await h.engine.registerWorkflow(everySecond('prod.billing'), { tenantId: 'acme' });
+    await h.engine.startWorkers(2);
+    // What an engine before the escaping wrote for acme / prod.billing (and acme.prod / billing).
+    const legacyId = 'spane.schedule.acme.prod.billing.0';
+    const addLegacy = () =>
+      queue.upsertJobScheduler(
+        legacyId,
+        { pattern: '* * * * * *' },
+        {
+          name: 'schedule',
+          data: { workflowId: 'prod.billing', tenantId: 'acme', schedulerId: legacyId },
+          opts: { removeOnComplete: true, removeOnFail: 100 },
+        },
+      );
+    await addLegacy();
+    await until(
+      async () => ((await queue.getJobScheduler(legacyId))?.iterationCount ?? 0) >= 4,
+      10_000,
+      'the legacy scheduler to fire a few times',
+    );
+    await queue.removeJobScheduler(legacyId);
+    await h.engine.unregisterWorkflow('prod.billing', { tenantId: 'acme' });
+    await until(
+      async () => {
+        const counts = await queue.getJobCounts('active', 'wait', 'prioritized');
+        const busy = await h.engine.listExecutions({
+          tenantId: 'acme',
+          status: ['pending', 'running'],
+        });
+        const queued = Object.values(counts).reduce((a, b) => a + b, 0);
+        return queued === 0 && busy.items.length === 0;
+      },
+      5_000,
+      'the last firings to finish',
+    );
+    const all = (await h.engine.listExecutions({ tenantId: 'acme', workflowId: 'prod.billing' }))
+      .items;
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    const slots = await Promise.all(
+      all.map(async (s) => {
+        const state = await h.engine.getExecution(s.executionId, { tenantId: 'acme' });
+        return (state!.metadata.trigger as { at: string }).at;
+      }),
+    );
+    // Both schedulers fired each slot; the slot's idempotency key made one run of each.
+    expect(new Set(slots).size).toBe(slots.length);
+
+    // A legacy scheduler still there when workers start is removed; the current one stays.
+    await h.engine.registerWorkflow(everySecond('prod.billing'), { tenantId: 'acme' });
+    await addLegacy();
+    await h.peer().startWorkers(1);
+    expect((await queue.getJobSchedulers()).map((s) => s.key)).toEqual([
+      'spane.schedule.acme.prod%2Ebilling.0',
+    ]);
+  });
+});

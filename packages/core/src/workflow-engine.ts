@@ -157,16 +157,18 @@ export interface IWorkflowEngine {
   retryDLQItem(id: string, scope?: TenantScope): Promise<void>;
 
   /**
-   * Starts every workflow with a webhook trigger on `path` (no leading slash needed) and
-   * `method`. `body` is the raw request body (string or Buffer) when the caller has it —
-   * needed to check an HMAC signature — or an already parsed value.
-   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError
+   * Starts every workflow of the tenant with a webhook trigger on `path` (no leading slash
+   * needed) and `method`: webhook paths belong to a tenant. `body` is the raw request body
+   * (string or Buffer) when the caller has it — needed to check an HMAC signature — or an
+   * already parsed value.
+   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError | InvalidArgumentError
    */
   triggerWebhook(
     path: string,
     method: string,
     body: unknown,
     headers?: Record<string, string | string[] | undefined>,
+    scope?: TenantScope,
   ): Promise<string[]>;
   /** Starts every workflow of the tenant with an event trigger for `name`, with `payload` as initial data; returns the new execution ids. */
   emitEvent(name: string, payload: unknown, scope?: TenantScope): Promise<string[]>;

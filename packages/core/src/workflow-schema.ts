@@ -60,7 +60,8 @@ export const WebhookTriggerSchema = Type.Object(
       minLength: 1,
       maxLength: 512,
       pattern: '^/?[A-Za-z0-9_.~-]+(/[A-Za-z0-9_.~-]+)*/?$',
-      description: 'Served at /api/webhooks/<path>; several segments allowed',
+      description:
+        "Served at /api/webhooks/<tenant>/<path>, in the workflow's tenant only; several segments allowed",
     }),
     method: Type.Optional(HttpMethodSchema),
     secret: Type.Optional(Type.String({ minLength: 1 })),
@@ -94,8 +95,9 @@ export const TriggerSchema = Type.Union(
 );
 /**
  * Starts the workflow when a request arrives on `path` with `method` (default `POST`); with
- * a `secret`, only requests signed with it (header `x-spane-signature`, see `signWebhook`
- * in `@spane/bullmq`).
+ * a `secret`, only requests signed with it (headers `x-spane-delivery` and
+ * `x-spane-signature`, see `signWebhook` in `@spane/bullmq`). The path belongs to the
+ * workflow's tenant: other tenants' triggers on the same path are other routes.
  */
 export type WebhookTrigger = Static<typeof WebhookTriggerSchema>;
 /** Starts the workflow on a cron schedule (5 or 6 fields, in `timezone` when given) with `initialData`. */

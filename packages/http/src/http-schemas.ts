@@ -141,15 +141,25 @@ export type WorkflowParams = Static<typeof WorkflowParams>;
 export const IdParams = Type.Object({ id: OpaqueId });
 export type IdParams = Static<typeof IdParams>;
 
-/** The webhook route's `*` (what fastify validates). */
-export const WebhookParams = Type.Object({ '*': Type.String({ maxLength: 512 }) });
+/** The webhook route's tenant and `*` (what fastify validates). */
+export const WebhookParams = Type.Object({
+  tenant: IdString,
+  '*': Type.String({ maxLength: 512 }),
+});
 export type WebhookParams = Static<typeof WebhookParams>;
-/** The same parameter as the OpenAPI document names it: `/api/webhooks/{path}`. */
+/** The same parameters as the OpenAPI document names them: `/api/webhooks/{tenant}/{path}`. */
 export const WebhookPathParams = Type.Object({
+  tenant: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^[A-Za-z0-9_.-]+$',
+    description:
+      "The tenant whose trigger this is (the tenant of the API key that registered the workflow; 'default' without auth); a path is unique within a tenant",
+  }),
   path: Type.String({
     maxLength: 512,
     description:
-      "The rest of the path after /api/webhooks/, as the trigger's `path` has it; it may contain '/' (sent as it is or percent-encoded as %2F)",
+      "The rest of the path after /api/webhooks/{tenant}/, as the trigger's `path` has it; it may contain '/' (sent as it is or percent-encoded as %2F)",
   }),
 });
 

@@ -1,3 +1,4 @@
+import { signWebhook } from '@spane/bullmq';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SpaneHttpOptions, spaneHttp } from '../src/index.js';
@@ -231,6 +232,65 @@ describe('tenant isolation', () => {
     expect(res.statusCode).toBe(202);
     const state = await h.waitForExecution(res.json().executionId);
     expect(state.tenantId).toBe('tenant-a');
+  });
+});
+
+describe('webhooks of two tenants on one path', () => {
+  const a = bearer(KEYS.adminA);
+  const b = bearer(KEYS.adminB);
+  const hooked = (id: string, secret?: string) =>
+    wf(id, [{ id: 'n', type: 'echo' }], {
+      triggers: [{ type: 'webhook', path: 'pay/in', ...(secret ? { secret } : {}) }],
+    });
+  const registerAs = async (headers: Record<string, string>, definition: object) => {
+    const res = await h.app.inject({ method: 'POST', url: '/api/workflows', headers, payload: definition });
+    expect(res.statusCode, res.body).toBe(201);
+  };
+  const deliverTo = (tenant: string, secret: string, deliveryId: string) => {
+    const raw = JSON.stringify({ card: `4242-${deliveryId}` });
+    return h.app.inject({
+      method: 'POST',
+      url: `/api/webhooks/${tenant}/pay/in`,
+      headers: {
+        'content-type': 'application/json',
+        'x-spane-delivery': deliveryId,
+        'x-spane-signature': signWebhook(secret, raw, { deliveryId }),
+      },
+      payload: raw,
+    });
+  };
+  const runsOf = async (headers: Record<string, string>, workflowId: string) =>
+    (await h.app.inject({ url: `/api/executions?workflowId=${workflowId}`, headers })).json()
+      .items as { executionId: string }[];
+
+  it("keep each tenant's deliveries to its own triggers, signed with its own secret", async () => {
+    await registerAs(b, hooked('payments', 'secret-of-b'));
+    // Tenant A claims the same path, first without a secret (to receive B's deliveries)…
+    await registerAs(a, hooked('eavesdrop'));
+    const first = await deliverTo('tenant-b', 'secret-of-b', 'b-1');
+    expect(first.statusCode, first.body).toBe(202);
+    expect(first.json().executionIds).toHaveLength(1);
+    const run = await h.waitForExecution(first.json().executionIds[0]);
+    expect(run).toMatchObject({ tenantId: 'tenant-b', workflowId: 'payments' });
+    expect(await runsOf(a, 'eavesdrop')).toEqual([]);
+
+    // …then with a secret of its own (to make B's correctly signed deliveries fail).
+    await registerAs(a, hooked('eavesdrop', 'secret-of-a'));
+    const second = await deliverTo('tenant-b', 'secret-of-b', 'b-2');
+    expect(second.statusCode, second.body).toBe(202);
+    await h.waitForExecution(second.json().executionIds[0]);
+    expect(await runsOf(b, 'payments')).toHaveLength(2);
+    expect(await runsOf(a, 'eavesdrop')).toEqual([]);
+
+    // A's own route is A's: its secret, its runs; B's secret does not open it.
+    const own = await deliverTo('tenant-a', 'secret-of-a', 'b-1');
+    expect(own.statusCode, own.body).toBe(202);
+    expect((await h.waitForExecution(own.json().executionIds[0])).tenantId).toBe('tenant-a');
+    const forged = await deliverTo('tenant-a', 'secret-of-b', 'a-2');
+    expect(forged.statusCode).toBe(401);
+    const unknownTenant = await deliverTo('tenant-c', 'secret-of-b', 'c-1');
+    expect(unknownTenant.statusCode).toBe(404);
+    expect(await runsOf(b, 'payments')).toHaveLength(2);
   });
 });
 

@@ -50,7 +50,7 @@ it('serves the API, docs and health under the prefix', async () => {
   expect(Object.keys(doc.paths)).toEqual(
     expect.arrayContaining([
       '/spane/v1/api/workflows/{id}/execute',
-      '/spane/v1/api/webhooks/{path}',
+      '/spane/v1/api/webhooks/{tenant}/{path}',
     ]),
   );
   const checked = await validate(doc);

@@ -82,7 +82,7 @@ describe('the OpenAPI document', () => {
     {
       name: 'a path parameter named * that the template does not have',
       corrupt: (d) => {
-        d.paths['/api/webhooks/{path}'].post.parameters[0].name = '*';
+        d.paths['/api/webhooks/{tenant}/{path}'].post.parameters[1].name = '*';
       },
     },
     {
@@ -106,13 +106,23 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.paths).filter((p) => p.includes('*'))).toEqual([]);
   });
 
-  it('documents the webhook catch-all as one operation per trigger method with a {path} parameter', () => {
-    const item = doc.paths['/api/webhooks/{path}'];
+  it('documents the webhook catch-all as one operation per trigger method with {tenant} and {path}', () => {
+    expect(Object.keys(doc.paths).filter((p) => p.includes('webhooks'))).toEqual([
+      '/api/webhooks/{tenant}/{path}',
+    ]);
+    const item = doc.paths['/api/webhooks/{tenant}/{path}'];
     expect(Object.keys(item).sort()).toEqual(['delete', 'get', 'patch', 'post', 'put']);
     expect(item.post.operationId).toBe('triggerWebhookPost');
     expect(item.post.parameters).toEqual([
+      expect.objectContaining({
+        name: 'tenant',
+        in: 'path',
+        required: true,
+        schema: expect.objectContaining({ pattern: '^[A-Za-z0-9_.-]+$' }),
+      }),
       expect.objectContaining({ name: 'path', in: 'path', required: true }),
     ]);
+    expect(item.post.description).toContain('<t>.<delivery id>.<raw body>');
     expect(item.post.requestBody.required).toBe(false);
     expect(item.get.requestBody).toBeUndefined();
   });

@@ -318,19 +318,24 @@ describe('webhooks', () => {
       }),
     );
     const raw = '{"ref":"refs/heads/main",  "spaces": "kept as sent"}';
-    const deliver = (body: string, signature: string, delivery: string) =>
+    const deliver = (body: string, signature: string, delivery?: string) =>
       h.app.inject({
         method: 'POST',
-        url: '/api/webhooks/github/push?source=test',
+        url: '/api/webhooks/tenant-a/github/push?source=test',
         headers: {
           'content-type': 'application/json',
           'x-spane-signature': signature,
-          'x-spane-delivery': delivery,
+          ...(delivery === undefined ? {} : { 'x-spane-delivery': delivery }),
         },
         payload: body,
       });
+    const sign = (body: string, deliveryId: string, timestampSeconds?: number) =>
+      signWebhook(secret, body, {
+        deliveryId,
+        ...(timestampSeconds === undefined ? {} : { timestampSeconds }),
+      });
 
-    const res = await deliver(raw, signWebhook(secret, raw), 'd-1');
+    const res = await deliver(raw, sign(raw, 'd-1'), 'd-1');
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json().executionIds).toHaveLength(1);
     const run = await h.waitForExecution(res.json().executionIds[0]);
@@ -338,26 +343,28 @@ describe('webhooks', () => {
       body: { ref: 'refs/heads/main', spaces: 'kept as sent' },
       query: { source: 'test' },
     });
+    expect(run.metadata.trigger).toMatchObject({ deliveryId: 'd-1' });
 
-    const tampered = await deliver(raw.replace('main', 'evil'), signWebhook(secret, raw), 'd-2');
-    expect(tampered.statusCode).toBe(401);
-    expect(tampered.json().error.code).toBe('INVALID_SIGNATURE');
-    const unsigned = await deliver(raw, '', 'd-3');
-    expect(unsigned.statusCode).toBe(401);
-    const stale = await deliver(
-      raw,
-      signWebhook(secret, raw, Math.floor(Date.now() / 1000) - 600),
-      'd-4',
-    );
-    expect(stale.statusCode).toBe(401);
-    expect(stale.json().error.code).toBe('INVALID_SIGNATURE');
-    const repeated = await deliver(raw, signWebhook(secret, raw), 'd-1');
+    const invalid = async (response: Promise<{ statusCode: number; json(): any }>) => {
+      const r = await response;
+      expect(r.statusCode).toBe(401);
+      expect(r.json().error.code).toBe('INVALID_SIGNATURE');
+      return r.json().error.message as string;
+    };
+    await invalid(deliver(raw.replace('main', 'evil'), sign(raw, 'd-2'), 'd-2'));
+    await invalid(deliver(raw, '', 'd-3'));
+    await invalid(deliver(raw, sign(raw, 'd-4', Math.floor(Date.now() / 1000) - 600), 'd-4'));
+    // The delivery id is signed: a signature does not carry over to another id, and a
+    // signed delivery without one is refused (it could be replayed).
+    await invalid(deliver(raw, sign(raw, 'd-1'), 'd-5'));
+    expect(await invalid(deliver(raw, sign(raw, 'd-6')))).toContain('x-spane-delivery');
+    const repeated = await deliver(raw, sign(raw, 'd-1'), 'd-1');
     expect(repeated.statusCode).toBe(409);
     expect(repeated.json().error.code).toBe('DUPLICATE_DELIVERY');
 
     const unknown = await h.app.inject({
       method: 'POST',
-      url: '/api/webhooks/no/such/hook',
+      url: '/api/webhooks/tenant-a/no/such/hook',
       payload: 'plain text body',
       headers: { 'content-type': 'text/plain' },
     });
@@ -366,7 +373,7 @@ describe('webhooks', () => {
     // Webhook routes take any content type (the HMAC is over the raw bytes); no API key.
     const xml = await h.app.inject({
       method: 'PUT',
-      url: '/api/webhooks/a/b/c',
+      url: '/api/webhooks/tenant-a/a/b/c',
       headers: { 'content-type': 'application/xml' },
       payload: '<x/>',
     });
@@ -374,26 +381,39 @@ describe('webhooks', () => {
     expect(xml.json().error.code).toBe('WEBHOOK_NOT_FOUND');
   });
 
-  it('takes the path as the document has it ({path}, "/" percent-encoded) and only trigger methods', async () => {
+  it('takes tenant and path as the document has them ({tenant}/{path}, "/" percent-encoded) and only trigger methods', async () => {
     await register(
       wf('hooked-get', [{ id: 'a', type: 'echo' }], {
         triggers: [{ type: 'webhook', path: 'shop/orders/new', method: 'GET' }],
       }),
     );
-    // What a client generated from /api/webhooks/{path} sends for path = 'shop/orders/new'.
-    const encoded = await h.app.inject({ url: '/api/webhooks/shop%2Forders%2Fnew?id=7' });
+    // What a client generated from /api/webhooks/{tenant}/{path} sends for path = 'shop/orders/new'.
+    const encoded = await h.app.inject({ url: '/api/webhooks/tenant-a/shop%2Forders%2Fnew?id=7' });
     expect(encoded.statusCode, encoded.body).toBe(202);
     const run = await h.waitForExecution(encoded.json().executionIds[0]);
     expect(run.workflowId).toBe('hooked-get');
     expect(run.initialData).toMatchObject({ query: { id: '7' } });
-    const plain = await h.app.inject({ url: '/api/webhooks/shop/orders/new' });
+    const plain = await h.app.inject({ url: '/api/webhooks/tenant-a/shop/orders/new' });
     expect(plain.statusCode, plain.body).toBe(202);
     await h.waitForExecution(plain.json().executionIds[0]);
     for (const method of ['HEAD', 'OPTIONS'] as const) {
-      const other = await h.app.inject({ method, url: '/api/webhooks/shop/orders/new' });
+      const other = await h.app.inject({ method, url: '/api/webhooks/tenant-a/shop/orders/new' });
       expect(other.statusCode, method).toBe(405);
       expect(other.headers.allow).toBe('DELETE, GET, PATCH, POST, PUT');
     }
+    // Without a tenant segment the path is read as <tenant>/<path>: no such trigger.
+    const untenanted = await h.app.inject({ url: '/api/webhooks/shop/orders/new' });
+    expect(untenanted.statusCode).toBe(404);
+    expect(untenanted.json().error.code).toBe('WEBHOOK_NOT_FOUND');
+    const badTenant = await h.app.inject({ url: '/api/webhooks/ten%20ant/shop/orders/new' });
+    expect(badTenant.statusCode).toBe(400);
+    expect(badTenant.json().error.code).toBe('BAD_REQUEST');
+    const badDelivery = await h.app.inject({
+      url: '/api/webhooks/tenant-a/shop/orders/new',
+      headers: { 'x-spane-delivery': 'has.a.dot' },
+    });
+    expect(badDelivery.statusCode).toBe(400);
+    expect(badDelivery.json().error.message).toContain('x-spane-delivery');
   });
 });
 

@@ -12,7 +12,7 @@ import type { RouteContext } from '../route-context.js';
 const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 const DESCRIPTION =
-  'Any content type; the raw body and the headers go to the engine, which checks the HMAC signature of triggers with a `secret` (401 INVALID_SIGNATURE), refuses a repeated delivery id (409 DUPLICATE_DELIVERY) and answers 404 WEBHOOK_NOT_FOUND when no trigger matches. The query string is passed on (initialData.query). No API key.';
+  "Webhook paths belong to a tenant: the URL names it (`/api/webhooks/{tenant}/{path}`) and only that tenant's triggers match. Any content type; the raw body and the headers go to the engine. A trigger with a `secret` needs headers `x-spane-delivery` (1-128 characters of `A-Z a-z 0-9 _ - :`) and `x-spane-signature: t=<unix seconds>,v2=<hex HMAC-SHA256(secret, \"<t>.<delivery id>.<raw body>\")>` with `t` within 5 minutes (else 401 INVALID_SIGNATURE); a delivery id already received on the same tenant, method and path in the last 10 minutes answers 409 DUPLICATE_DELIVERY; a malformed delivery id answers 400; 404 WEBHOOK_NOT_FOUND when no trigger of the tenant matches. The query string is passed on (initialData.query). No API key.";
 
 /** The body as the document shows it: any bytes of any content type (not validated). */
 const ANY_BODY = {
@@ -25,12 +25,13 @@ function operationId(method: string): string {
 }
 
 /**
- * `GET|POST|PUT|PATCH|DELETE /api/webhooks/*`: starts every workflow with a webhook trigger
- * on that path and method. Registered in a context of its own whose only body parser keeps
+ * `GET|POST|PUT|PATCH|DELETE /api/webhooks/:tenant/*`: starts every workflow of the tenant
+ * with a webhook trigger on that path and method (a path is unique within a tenant; the
+ * same path in another tenant is another route). Registered in a context of its own whose only body parser keeps
  * the raw bytes of any content type, so the engine can check an HMAC signature over
  * exactly what was sent. Authenticated by that signature (per trigger `secret`), not by
  * API keys. One route per method, so each has its own operation in the OpenAPI document,
- * where the catch-all is the path parameter `{path}` (the rest of the path).
+ * at `/api/webhooks/{tenant}/{path}` (`{path}` is the rest of the path).
  */
 export function webhookRoute(app: FastifyInstance, { engine, options }: RouteContext): void {
   app.register(async (hooks) => {
@@ -43,11 +44,11 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
     for (const method of WEBHOOK_METHODS) {
       hooks.route<{ Params: WebhookParams; Body: Buffer | undefined }>({
         method,
-        url: '/api/webhooks/*',
+        url: '/api/webhooks/:tenant/*',
         // A HEAD would run the GET trigger's workflows.
         exposeHeadRoute: false,
         config: {
-          // `/api/webhooks/*` (after any mount prefix) becomes `/api/webhooks/{path}`.
+          // `/api/webhooks/{tenant}/*` (after any mount prefix) becomes `/api/webhooks/{tenant}/{path}`.
           swaggerTransform: ({ schema, url }) => ({
             url: url.replace(/\*$/, '{path}'),
             schema: {
@@ -60,14 +61,14 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
         schema: {
           tags: ['webhooks'],
           operationId: operationId(method),
-          summary: `Deliver a ${method} webhook: starts the workflows whose trigger matches path and method`,
+          summary: `Deliver a ${method} webhook: starts the tenant's workflows whose trigger matches path and method`,
           description: DESCRIPTION,
           params: components.inline(WebhookParams),
           response: { 202: components.inline(ExecutionsAccepted), ...errorResponses() },
         },
         handler: async (request, reply) => {
           const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-          // The path after /api/webhooks/, with the query string (the engine puts it in initialData.query).
+          // The path after /api/webhooks/<tenant>/, with the query string (the engine puts it in initialData.query).
           const query = request.url.indexOf('?');
           const path = request.params['*'] + (query >= 0 ? request.url.slice(query) : '');
           const executionIds = await engine.triggerWebhook(
@@ -75,6 +76,7 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
             request.method,
             body,
             request.headers,
+            { tenantId: request.params.tenant },
           );
           return reply.code(202).send({ executionIds });
         },
