@@ -72,7 +72,9 @@ await runExample(
     const relabelled = await engine
       .triggerWebhook('shop/orders', 'POST', rawBody, { ...headers, 'x-spane-delivery': 'd-3' })
       .catch((e: unknown) => e);
-    say(`  the same signature under another delivery id: ${(relabelled as Error).constructor.name}`);
+    say(
+      `  the same signature under another delivery id: ${(relabelled as Error).constructor.name}`,
+    );
     check(
       relabelled instanceof InvalidSignatureError,
       'a signature should not carry over to another delivery id',

@@ -11,9 +11,7 @@ it('starts workflows from a signed webhook, a cron schedule and an event', async
     'execution completed, trigger {"type":"webhook","method":"POST","path":"shop/orders","deliveryId":"delivery-1"}',
   );
   expect(output).toContain('the same signature on a changed body: InvalidSignatureError');
-  expect(output).toContain(
-    'the same signature under another delivery id: InvalidSignatureError',
-  );
+  expect(output).toContain('the same signature under another delivery id: InvalidSignatureError');
   expect(output).toContain('the same delivery sent again: DuplicateDeliveryError');
   expect(output).toContain('heartbeat/check-health got {"beat":true}');
   expect(output).toMatch(/execution completed, trigger \{"type":"schedule",/);

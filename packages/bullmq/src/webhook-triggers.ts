@@ -198,7 +198,9 @@ export function verifyWebhookSignature(
     );
   }
   if (!DELIVERY_ID_PATTERN.test(deliveryId)) {
-    throw new InvalidSignatureError(`${DELIVERY_HEADER} must be 1-128 characters of A-Z a-z 0-9 _ - :`);
+    throw new InvalidSignatureError(
+      `${DELIVERY_HEADER} must be 1-128 characters of A-Z a-z 0-9 _ - :`,
+    );
   }
   const raw = typeof body === 'string' || body instanceof Uint8Array ? body : undefined;
   if (raw === undefined) {

@@ -118,7 +118,10 @@ describe('cron schedules of tenants whose ids contain a dot', () => {
     await h.engine.registerWorkflow(everySecond('prod.billing'), { tenantId: 'acme' });
     await h.engine.registerWorkflow(everySecond('billing'), { tenantId: 'acme.prod' });
     const ids = (await queue.getJobSchedulers()).map((s) => s.key).sort();
-    expect(ids).toEqual(['spane.schedule.acme%2Eprod.billing.0', 'spane.schedule.acme.prod%2Ebilling.0']);
+    expect(ids).toEqual([
+      'spane.schedule.acme%2Eprod.billing.0',
+      'spane.schedule.acme.prod%2Ebilling.0',
+    ]);
     await h.engine.startWorkers(2);
 
     await until(

@@ -23,7 +23,7 @@ async function finished(h: Harness, ids: string[]): Promise<ExecutionState[]> {
 }
 
 describe('webhook triggers', () => {
-  it("start every workflow of the tenant on a path and method, and survive a restart", async ({
+  it('start every workflow of the tenant on a path and method, and survive a restart', async ({
     harness,
   }) => {
     const h = await harness();
@@ -157,22 +157,43 @@ describe('webhook triggers', () => {
       'x-spane-signature': signWebhook(secret, raw, { deliveryId }),
     });
 
-    const first = await h.engine.triggerWebhook('pay/in', 'POST', raw, signed('victim-secret', 'v-1'), victim);
+    const first = await h.engine.triggerWebhook(
+      'pay/in',
+      'POST',
+      raw,
+      signed('victim-secret', 'v-1'),
+      victim,
+    );
     expect(first).toHaveLength(1);
-    expect((await finished(h, first))[0]).toMatchObject({ tenantId: 'victim', workflowId: 'payments' });
+    expect((await finished(h, first))[0]).toMatchObject({
+      tenantId: 'victim',
+      workflowId: 'payments',
+    });
     // The attacker's trigger (now with a secret of its own) neither receives the victim's
     // deliveries nor makes them fail.
     await h.engine.registerWorkflow(hook('eavesdrop', 'attacker-secret'), attacker);
-    const second = await h.engine.triggerWebhook('pay/in', 'POST', raw, signed('victim-secret', 'v-2'), victim);
+    const second = await h.engine.triggerWebhook(
+      'pay/in',
+      'POST',
+      raw,
+      signed('victim-secret', 'v-2'),
+      victim,
+    );
     expect((await finished(h, second)).map((s) => s.tenantId)).toEqual(['victim']);
-    expect(
-      (await h.engine.listExecutions({ workflowId: 'eavesdrop', ...attacker })).items,
-    ).toEqual([]);
+    expect((await h.engine.listExecutions({ workflowId: 'eavesdrop', ...attacker })).items).toEqual(
+      [],
+    );
     // Its own route answers to its own secret only.
     await expect(
       h.engine.triggerWebhook('pay/in', 'POST', raw, signed('victim-secret', 'a-1'), attacker),
     ).rejects.toBeInstanceOf(InvalidSignatureError);
-    const own = await h.engine.triggerWebhook('pay/in', 'POST', raw, signed('attacker-secret', 'v-1'), attacker);
+    const own = await h.engine.triggerWebhook(
+      'pay/in',
+      'POST',
+      raw,
+      signed('attacker-secret', 'v-1'),
+      attacker,
+    );
     expect((await finished(h, own))[0]).toMatchObject({ tenantId: 'attacker' });
     // With no tenant named, the default tenant's routes: none on this path.
     await expect(
@@ -220,7 +241,10 @@ describe('webhook triggers', () => {
     const cases: [string, unknown][] = [
       ['wrong secret', await refused(raw, sign('wrong', raw))],
       ['no headers', await refused(raw, {})],
-      ['garbage', await refused(raw, { 'x-spane-delivery': 'd-g', 'x-spane-signature': 'garbage' })],
+      [
+        'garbage',
+        await refused(raw, { 'x-spane-delivery': 'd-g', 'x-spane-signature': 'garbage' }),
+      ],
       // Well outside the 5-minute window: `now` is whole seconds and the calls before
       // this one take time, so a timestamp 301 s ahead could fall inside by the check.
       ['old', await refused(raw, sign('s3cret', raw, now - 330))],
@@ -273,7 +297,13 @@ describe('webhook triggers', () => {
       { tenantId: 'acme' },
     );
     expect(
-      await h.engine.triggerWebhook('open', 'POST', '', { 'x-spane-delivery': 'd-1' }, { tenantId: 'acme' }),
+      await h.engine.triggerWebhook(
+        'open',
+        'POST',
+        '',
+        { 'x-spane-delivery': 'd-1' },
+        { tenantId: 'acme' },
+      ),
     ).toHaveLength(1);
     // A delivery id that the scheme cannot sign unambiguously is refused.
     for (const id of ['has.dot', 'x'.repeat(129), 'sp ace']) {

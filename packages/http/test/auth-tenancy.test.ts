@@ -243,7 +243,12 @@ describe('webhooks of two tenants on one path', () => {
       triggers: [{ type: 'webhook', path: 'pay/in', ...(secret ? { secret } : {}) }],
     });
   const registerAs = async (headers: Record<string, string>, definition: object) => {
-    const res = await h.app.inject({ method: 'POST', url: '/api/workflows', headers, payload: definition });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/workflows',
+      headers,
+      payload: definition,
+    });
     expect(res.statusCode, res.body).toBe(201);
   };
   const deliverTo = (tenant: string, secret: string, deliveryId: string) => {

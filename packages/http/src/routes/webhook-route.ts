@@ -12,7 +12,7 @@ import type { RouteContext } from '../route-context.js';
 const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 const DESCRIPTION =
-  "Webhook paths belong to a tenant: the URL names it (`/api/webhooks/{tenant}/{path}`) and only that tenant's triggers match. Any content type; the raw body and the headers go to the engine. A trigger with a `secret` needs headers `x-spane-delivery` (1-128 characters of `A-Z a-z 0-9 _ - :`) and `x-spane-signature: t=<unix seconds>,v2=<hex HMAC-SHA256(secret, \"<t>.<delivery id>.<raw body>\")>` with `t` within 5 minutes (else 401 INVALID_SIGNATURE); a delivery id already received on the same tenant, method and path in the last 10 minutes answers 409 DUPLICATE_DELIVERY; a malformed delivery id answers 400; 404 WEBHOOK_NOT_FOUND when no trigger of the tenant matches. The query string is passed on (initialData.query). No API key.";
+  'Webhook paths belong to a tenant: the URL names it (`/api/webhooks/{tenant}/{path}`) and only that tenant\'s triggers match. Any content type; the raw body and the headers go to the engine. A trigger with a `secret` needs headers `x-spane-delivery` (1-128 characters of `A-Z a-z 0-9 _ - :`) and `x-spane-signature: t=<unix seconds>,v2=<hex HMAC-SHA256(secret, "<t>.<delivery id>.<raw body>")>` with `t` within 5 minutes (else 401 INVALID_SIGNATURE); a delivery id already received on the same tenant, method and path in the last 10 minutes answers 409 DUPLICATE_DELIVERY; a malformed delivery id answers 400; 404 WEBHOOK_NOT_FOUND when no trigger of the tenant matches. The query string is passed on (initialData.query). No API key.';
 
 /** The body as the document shows it: any bytes of any content type (not validated). */
 const ANY_BODY = {
