@@ -39,7 +39,10 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
         { name: 'node-types', description: 'The node types a definition may use' },
         { name: 'executions', description: 'Execution state, logs, trace, events, lifecycle' },
         { name: 'dlq', description: 'Dead letter queue' },
-        { name: 'webhooks', description: 'Webhook triggers (HMAC, no API key)' },
+        {
+          name: 'webhooks',
+          description: 'Webhook triggers, per tenant (HMAC over delivery id and body, no API key)',
+        },
         { name: 'stats', description: 'Queue statistics' },
         { name: 'health', description: 'Probes and metrics' },
       ],
