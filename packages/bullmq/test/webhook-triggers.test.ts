@@ -220,7 +220,7 @@ describe('webhook triggers', () => {
     const raw = '{"amount":10}';
     let n = 0;
     /** Headers of a delivery with a fresh id (or `deliveryId`), signed over `body`. */
-    const sign = (secret: string, body: string, t?: number, deliveryId = `d-${++n}`) => ({
+    const sign = (secret: string, body: string, t?: number, deliveryId = `auto-${++n}`) => ({
       'x-spane-delivery': deliveryId,
       'x-spane-signature': signWebhook(secret, body, {
         deliveryId,
