@@ -1,31 +1,26 @@
+import { isAbsolute, relative } from 'node:path';
 import type { DLQItem } from '@spane/core';
 
-const ABSOLUTE = /^(?:file:\/\/)?(?:[A-Za-z]:)?[\\/]/;
+const FILE_URL = /^file:\/\//;
 const NODE_MODULES = /[\\/]node_modules[\\/]/;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+const WINDOWS_ABSOLUTE = /^[A-Za-z]:[\\/]/;
 
 /**
- * A stack trace with its file paths made relative: a path under `root` (with or without
- * `file://`) loses that prefix, and any other absolute path that runs through a
- * `node_modules` directory is cut to start there (`node_modules/.pnpm/…`), so that neither
- * says where the server is installed.
+ * A stack trace with its file paths made relative, so that it does not say where the
+ * server is installed: an absolute path (or `file://` URL) that runs through a
+ * `node_modules` directory is cut to start there (`node_modules/.pnpm/…`); any other
+ * absolute path becomes relative to `root` (`dist/main.js`, `../lib/x.js`). Text that is
+ * not an absolute path stays as it is.
  */
 export function relativeStack(stack: string, root: string): string {
-  let out = stack;
-  const base = root.replace(/[\\/]+$/, '');
-  if (base !== '') {
-    const prefix = new RegExp(`(?:file://)?${escapeRegExp(base)}[\\\\/]`, 'g');
-    out = out.replace(prefix, '');
-  }
-  // Token by token (linear time whatever the message holds): `/abs/…/node_modules/x.js:1:2`,
-  // POSIX or Windows, with or without `file://`.
-  return out.replace(/[^\s()]+/g, (token) => {
-    if (!ABSOLUTE.test(token)) return token;
-    const at = token.search(NODE_MODULES);
-    return at < 0 ? token : token.slice(at + 1);
+  // Token by token, in linear time whatever the message holds.
+  return stack.replace(/[^\s()]+/g, (token) => {
+    const path = token.replace(FILE_URL, '');
+    const posix = isAbsolute(path);
+    if (!posix && !WINDOWS_ABSOLUTE.test(path)) return token;
+    const at = path.search(NODE_MODULES);
+    if (at >= 0) return path.slice(at + 1);
+    return posix ? relative(root, path) || '.' : token;
   });
 }
 

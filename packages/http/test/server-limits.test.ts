@@ -89,14 +89,29 @@ describe('timeouts', () => {
   });
 
   it('does not cut a handler slower than the request timeout (only receiving counts)', async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/host/slow`);
+    const r = await exchange(
+      port,
+      'GET /host/slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    const res = parseResponse(r.text);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ slow: true });
+    expect(JSON.parse(res.body)).toEqual({ slow: true });
+  });
+
+  it('leaves an idle keep-alive connection between requests alone (only requests are timed)', async () => {
+    const socket = await open(port);
+    try {
+      expect((await requestOn(socket, LIVE)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 2 * REQUEST_TIMEOUT_MS));
+      expect((await requestOn(socket, LIVE)).status).toBe(200);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('keeps serving after timed-out requests', async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/health/live`);
-    expect(res.status).toBe(200);
+    const r = await exchange(port, 'GET /health/live HTTP/1.0\r\n\r\n');
+    expect(parseResponse(r.text).status).toBe(200);
   });
 });
 
