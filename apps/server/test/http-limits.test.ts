@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RunningServer, type ServerConfig, startServer } from '../src/index.js';
-import { redactQuery } from '../src/request-log.js';
+import { redactQuery, requestSerializer } from '../src/request-log.js';
 import { deletePrefix } from './support/processes.js';
 import { exchange, open, parseResponse, requestOn } from './support/raw-http.js';
 
@@ -186,6 +187,30 @@ describe('credentials in query strings never reach the log', () => {
     const all = log.lines.join('');
     expect(log.lines.length).toBeGreaterThan(10);
     for (let n = 1; n <= 5; n++) expect(all).not.toContain(secret(n));
+  });
+
+  it("redacts them in fastify's own request lines (its default log controller)", async () => {
+    const lines: Record<string, any>[] = [];
+    const app = Fastify({
+      logger: {
+        level: 'info',
+        serializers: { req: requestSerializer },
+        stream: { write: (l: string) => lines.push(JSON.parse(l)) },
+      },
+    });
+    app.get('/x', async () => ({ ok: true }));
+    try {
+      await app.inject({ url: '/x?api_key=s3cr3t-value&limit=5' });
+    } finally {
+      await app.close();
+    }
+    const incoming = lines.find((l) => l.msg === 'incoming request');
+    expect(incoming?.req).toEqual({
+      method: 'GET',
+      url: '/x?api_key=[redacted]&limit=5',
+      remoteAddress: expect.any(String),
+    });
+    expect(JSON.stringify(lines)).not.toContain('s3cr3t-value');
   });
 
   it('redactQuery replaces the values of key-like parameters only', () => {
