@@ -137,11 +137,11 @@ describe("errors of Node's HTTP parser and a missing Host, in the API's shape", 
       400,
       'BAD_REQUEST',
     ],
-  ])('%s → %i %s, then the connection is closed', async (_name, data, status, code) => {
+  ])('%s, then the connection is closed', async (name, data, status, code) => {
     const r = await exchange(port, data, 5_000);
     expect(r.closed).toBe(true);
     const error = expectApiError(r.text, status, code);
-    if (_name.includes('Host')) expect(error.message).toMatch(/Host/);
+    if (name.includes('Host')) expect(error.message).toMatch(/Host/);
   });
 
   it('serves HTTP/1.0 without Host (it needs none)', async () => {
