@@ -17,11 +17,15 @@ const NON_PUBLIC: readonly [string, number, 'ipv4' | 'ipv6'][] = [
   ['203.0.113.0', 24, 'ipv4'], // documentation
   ['224.0.0.0', 4, 'ipv4'], // multicast
   ['240.0.0.0', 4, 'ipv4'], // reserved, broadcast
-  ['::', 128, 'ipv6'], // unspecified
-  ['::1', 128, 'ipv6'], // loopback
+  // IPv4-compatible (deprecated; also covers :: unspecified and ::1 loopback).
+  ['::', 96, 'ipv6'],
   // IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) need no entry: BlockList checks them
   // against the IPv4 ranges above.
-  ['64:ff9b::', 96, 'ipv6'], // NAT64: same
+  // Ranges that embed or tunnel to an IPv4 address the ranges above cannot see:
+  ['64:ff9b::', 96, 'ipv6'], // NAT64 (well-known prefix)
+  ['64:ff9b:1::', 48, 'ipv6'], // NAT64 (local use)
+  ['2001::', 32, 'ipv6'], // Teredo
+  ['2002::', 16, 'ipv6'], // 6to4
   ['100::', 64, 'ipv6'], // discard
   ['2001:db8::', 32, 'ipv6'], // documentation
   ['fc00::', 7, 'ipv6'], // unique local

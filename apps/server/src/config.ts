@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ApiKeyStore } from '@spane/http';
+import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
 
 /** What this process runs: the API and workers, the API only, or workers only. */
@@ -33,6 +33,8 @@ export interface ServerConfig {
   /** Hosts, IPs and CIDRs the `http` node may reach although they are private. */
   httpAllow: string[];
   logLevel: LogLevel;
+  /** HTTP timeouts and the connection cap (`@spane/http`'s defaults unless set). */
+  limits: Required<SpaneServerLimits>;
 }
 
 /** The environment is invalid; `problems` lists every one found, one message each. */
@@ -163,6 +165,27 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     problems.push(`SPANE_AUTH must be 'keys' (the default) or 'disabled' (got '${authMode}')`);
   }
 
+  // ── HTTP limits ──
+  const HOUR_MS = 3_600_000;
+  const limitsRaw: SpaneServerLimits = {};
+  const limitVars: [keyof SpaneServerLimits, string, number][] = [
+    ['requestTimeoutMs', 'SPANE_REQUEST_TIMEOUT_MS', HOUR_MS],
+    ['headersTimeoutMs', 'SPANE_HEADERS_TIMEOUT_MS', HOUR_MS],
+    ['connectionTimeoutMs', 'SPANE_CONNECTION_TIMEOUT_MS', HOUR_MS],
+    ['keepAliveTimeoutMs', 'SPANE_KEEP_ALIVE_TIMEOUT_MS', HOUR_MS],
+    ['maxConnections', 'SPANE_MAX_CONNECTIONS', 1_000_000],
+  ];
+  for (const [key, name, max] of limitVars) {
+    const value = integer(name, 0, 1, max); // 0: unset or invalid (then reported)
+    if (value > 0) limitsRaw[key] = value;
+  }
+  let limits = resolveServerLimits();
+  try {
+    limits = resolveServerLimits(limitsRaw);
+  } catch {
+    problems.push('SPANE_HEADERS_TIMEOUT_MS must be at most SPANE_REQUEST_TIMEOUT_MS');
+  }
+
   // ── node types ──
   let nodesModule: string | undefined;
   const nodesRaw = get('SPANE_NODES');
@@ -189,6 +212,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     role,
     httpAllow,
     logLevel,
+    limits,
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;

@@ -1,4 +1,45 @@
+import type { IncomingMessage } from 'node:http';
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+
+/** Query parameter names whose values may be credentials. */
+const SECRET_PARAM = /key|token|secret|passw|auth|sig|credential|session|cookie/i;
+
+/**
+ * `url` with the value of every query parameter whose name looks like a credential
+ * (`api_key`, `access_token`, `signature`, …) replaced by `[redacted]`.
+ */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const parts = url
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      if (eq < 0) return part;
+      let name = part.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replaceAll('+', ' '));
+      } catch {
+        // a malformed name is matched as it is
+      }
+      return SECRET_PARAM.test(name) ? `${part.slice(0, eq)}=[redacted]` : part;
+    });
+  return `${url.slice(0, q)}?${parts.join('&')}`;
+}
+
+/**
+ * The pino serializer of `req` in fastify's own log lines (the API's request line is
+ * {@link RequestLogController}'s): method, URL with credentials redacted, remote address.
+ */
+export function requestSerializer(req: IncomingMessage | FastifyRequest): Record<string, unknown> {
+  const raw = 'raw' in req ? req.raw : req;
+  return {
+    method: raw.method,
+    url: redactQuery(raw.url ?? ''),
+    remoteAddress: raw.socket?.remoteAddress,
+  };
+}
 
 /** Probe paths: a successful probe is logged at debug, so that probes do not flood the log. */
 const PROBES = new Set(['/health/live', '/health/ready']);

@@ -2,14 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { type EngineLogger, WorkflowEngine } from '@spane/bullmq';
 import { NodeRegistry } from '@spane/core';
-import { ApiKeyStore, type SpaneHttpAuth, spaneFrameworkErrors, spaneHttp } from '@spane/http';
+import {
+  ApiKeyStore,
+  type SpaneHttpAuth,
+  spaneHostCheck,
+  spaneHttp,
+  spaneServerOptions,
+} from '@spane/http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createExecutionStore } from './execution-store-factory.js';
 import { toListenError } from './listen-error.js';
 import { loadNodeModule } from './node-module.js';
 import { registerBuiltInNodes } from './nodes/built-in-nodes.js';
-import { RequestLogController } from './request-log.js';
+import { RequestLogController, requestSerializer } from './request-log.js';
 import { rootRoute, workerHealthRoutes } from './service-routes.js';
 
 /** Options of {@link startServer} that are not configuration (mostly for tests). */
@@ -132,6 +138,8 @@ export async function startServer(
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      // Fastify's own request lines (if any) without the values of key-like query parameters.
+      serializers: { req: requestSerializer },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     // One line per request instead of two.
@@ -140,8 +148,12 @@ export async function startServer(
     bodyLimit: 1024 * 1024,
     // Ids in paths may be up to 256 characters (the API's schemas check them).
     routerOptions: { maxParamLength: 256 },
-    frameworkErrors: spaneFrameworkErrors,
+    // Timeouts, parser and router errors in the API's error shape.
+    ...spaneServerOptions(config.limits),
   });
+  app.server.maxConnections = config.limits.maxConnections;
+  // Node's own Host check is off (spaneServerOptions): `GET /` and a worker's probes too.
+  app.addHook('onRequest', spaneHostCheck);
   const closers: (() => Promise<unknown>)[] = [() => app.close()];
   /** Runs the shutdown steps in order; each may take at most `stepMs` when given. */
   const closeAll = async (stepMs?: number) => {

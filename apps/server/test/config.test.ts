@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_SERVER_LIMITS } from '@spane/http';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type ServerConfig } from '../src/index.js';
 
@@ -22,6 +23,7 @@ const defaults: ServerConfig = {
   role: 'all',
   httpAllow: [],
   logLevel: 'info',
+  limits: { ...DEFAULT_SERVER_LIMITS },
 };
 
 describe('loadConfig: valid environments', () => {
@@ -77,6 +79,30 @@ describe('loadConfig: valid environments', () => {
     ],
     ['log level, any case', { LOG_LEVEL: 'DEBUG' }, { logLevel: 'debug' }],
     ['redis prefix', { SPANE_REDIS_PREFIX: 'tenant-x:spane' }, { redisPrefix: 'tenant-x:spane' }],
+    [
+      'HTTP timeouts and connection cap',
+      {
+        SPANE_REQUEST_TIMEOUT_MS: '5000',
+        SPANE_HEADERS_TIMEOUT_MS: '2000',
+        SPANE_CONNECTION_TIMEOUT_MS: '20000',
+        SPANE_KEEP_ALIVE_TIMEOUT_MS: '4000',
+        SPANE_MAX_CONNECTIONS: '500',
+      },
+      {
+        limits: {
+          requestTimeoutMs: 5000,
+          headersTimeoutMs: 2000,
+          connectionTimeoutMs: 20_000,
+          keepAliveTimeoutMs: 4000,
+          maxConnections: 500,
+        },
+      },
+    ],
+    [
+      'a request timeout below the default headers timeout shortens that too',
+      { SPANE_REQUEST_TIMEOUT_MS: '3000' },
+      { limits: { ...DEFAULT_SERVER_LIMITS, requestTimeoutMs: 3000, headersTimeoutMs: 3000 } },
+    ],
   ])('%s', (_name, env, expected) => {
     expect(loadConfig(env, dir)).toEqual({ ...defaults, ...expected });
   });
@@ -150,6 +176,21 @@ describe('loadConfig: invalid environments', () => {
       /is not a host name, an IP address or a CIDR range/,
     ],
     ['bad redis prefix', { SPANE_REDIS_PREFIX: 'has space' }, /SPANE_REDIS_PREFIX/],
+    [
+      'zero request timeout',
+      { SPANE_REQUEST_TIMEOUT_MS: '0' },
+      /SPANE_REQUEST_TIMEOUT_MS must be an integer from 1 to 3600000 \(got '0'\)/,
+    ],
+    [
+      'connection cap that is no number',
+      { SPANE_MAX_CONNECTIONS: 'many' },
+      /SPANE_MAX_CONNECTIONS/,
+    ],
+    [
+      'headers allowed longer than the whole request',
+      { SPANE_REQUEST_TIMEOUT_MS: '1000', SPANE_HEADERS_TIMEOUT_MS: '2000' },
+      /SPANE_HEADERS_TIMEOUT_MS must be at most SPANE_REQUEST_TIMEOUT_MS/,
+    ],
   ])('%s', (_name, env, message) => {
     let error: unknown;
     try {

@@ -10,6 +10,7 @@ import {
 } from '@spane/core';
 import { ExecutionStreamEventSchema } from './event-stream-schemas.js';
 import { SchemaComponents } from './schema-components.js';
+import { MAX_START_DELAY_MS } from './start-options.js';
 
 /**
  * Request and response schemas of the API, built from core's TypeBox schemas (the one
@@ -60,9 +61,19 @@ export const EnqueueOptionsSchema = Type.Object(
       Type.Integer({ minimum: 1, maximum: 2_097_151, description: '1 = highest' }),
     ),
     delayMs: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 366 * 24 * 3600 * 1000, description: 'Start later' }),
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_START_DELAY_MS,
+        description: 'Start later, by at most 366 days',
+      }),
     ),
-    runAt: Type.Optional(Type.String({ format: 'date-time', description: 'Start at this time' })),
+    runAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 64,
+        description: 'Start at this time, at most 366 days ahead (400 beyond)',
+      }),
+    ),
     idempotencyKey: Type.Optional(
       Type.String({
         minLength: 1,

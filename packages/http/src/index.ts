@@ -8,6 +8,7 @@ export {
   hasScope,
   MIN_KEY_LENGTH,
 } from './api-key-store.js';
+export { spaneClientErrorHandler, spaneHostCheck } from './client-errors.js';
 export { spaneFrameworkErrors } from './framework-errors.js';
 export {
   type ErrorBody,
@@ -22,5 +23,13 @@ export {
   type SpaneHttpAuth,
   type SpaneHttpOptions,
 } from './options.js';
+export {
+  DEFAULT_SERVER_LIMITS,
+  resolveServerLimits,
+  type SpaneServerLimits,
+  type SpaneServerOptions,
+  spaneServerOptions,
+} from './server-limits.js';
+export { MAX_START_DELAY_MS } from './start-options.js';
 export { spaneHttp };
 export default spaneHttp;

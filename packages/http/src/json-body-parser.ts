@@ -34,6 +34,13 @@ export function jsonNestingDepth(text: string, limit = Number.POSITIVE_INFINITY)
   return deepest;
 }
 
+/** The 400 `JSON_TOO_DEEP` of a JSON body nested deeper than `maxDepth` levels. */
+export function jsonTooDeepError(maxDepth: number): HttpError {
+  return new HttpError(400, 'JSON_TOO_DEEP', `JSON body is nested deeper than ${maxDepth} levels`, {
+    details: { maxDepth },
+  });
+}
+
 /**
  * `JSON.parse` that refuses prototype-poisoning keys: `__proto__` anywhere, and a
  * `constructor` whose value has a `prototype` key (what `onProtoPoisoning: 'error'` and
@@ -68,15 +75,7 @@ function parseRefusingPoison(text: string): unknown {
  */
 export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (text.trim() === '') return undefined;
-  const depth = jsonNestingDepth(text, maxDepth);
-  if (depth > maxDepth) {
-    throw new HttpError(
-      400,
-      'JSON_TOO_DEEP',
-      `JSON body is nested deeper than ${maxDepth} levels`,
-      { details: { maxDepth } },
-    );
-  }
+  if (jsonNestingDepth(text, maxDepth) > maxDepth) throw jsonTooDeepError(maxDepth);
   try {
     return parseRefusingPoison(text);
   } catch (err) {

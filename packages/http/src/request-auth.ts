@@ -38,6 +38,12 @@ export class RequestAuth {
     return identity.tenantId;
   }
 
+  /** True when the authenticated request's key has `scope` (set by a `require` hook). */
+  allows(request: FastifyRequest, scope: ApiScope): boolean {
+    const identity = this.#identities.get(request);
+    return identity !== undefined && hasScope(identity, scope);
+  }
+
   #identify(request: FastifyRequest): ApiKeyIdentity {
     if (this.#auth.mode === 'disabled') return { tenantId: DEFAULT_TENANT, scopes: ALL_SCOPES };
     const header = request.headers.authorization;

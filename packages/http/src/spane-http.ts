@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { spaneHostCheck } from './client-errors.js';
 import { EventStreams } from './event-streams.js';
 import { HttpError, toHttpErrorResponse } from './http-errors.js';
 import { components } from './http-schemas.js';
@@ -44,6 +45,8 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   const ctx: RouteContext = { engine, auth: new RequestAuth(options.auth), options, metrics };
   const routes = new RouteTable();
 
+  // HTTP/1.1 without Host: answered here when the host turned Node's own check off.
+  app.addHook('onRequest', spaneHostCheck);
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= options.bodyLimitBytes;
     routes.add(route.url, route.method);

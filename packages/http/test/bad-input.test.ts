@@ -100,6 +100,40 @@ const cases: Case[] = [
     code: 'JSON_TOO_DEEP',
   },
   {
+    name: 'webhook JSON body nested 5,000 levels (the raw body is checked too)',
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhooks/deep',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"a":${nested(5_000)}}`,
+    }),
+    status: 400,
+    code: 'JSON_TOO_DEEP',
+    check: (e) => expect(e.details).toEqual({ maxDepth: 64 }),
+  },
+  {
+    name: 'webhook JSON body nested 100,000 levels',
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhooks/deep',
+      headers: { 'content-type': 'application/json' },
+      payload: nested(100_000),
+    }),
+    status: 400,
+    code: 'JSON_TOO_DEEP',
+  },
+  {
+    name: 'webhook body that is deep JSON under another content type (the engine would parse it)',
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhooks/deep',
+      headers: { 'content-type': 'text/plain' },
+      payload: ` ${nested(200)}`,
+    }),
+    status: 400,
+    code: 'JSON_TOO_DEEP',
+  },
+  {
     name: 'text/plain body',
     request: () => ({
       ...register(okDefinition),
@@ -370,10 +404,68 @@ const cases: Case[] = [
     check: (e) => expect(e.message).toContain('/body/options/priority'),
   },
   {
-    name: 'runAt past the last due time BullMQ orders exactly (engine)',
+    name: 'runAt in 2040 (past the last due time BullMQ orders exactly, and over 366 days ahead)',
     request: () => execute({ options: { runAt: '2040-01-01T00:00:00.000Z' } }),
     status: 400,
-    code: 'INVALID_ARGUMENT',
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.details.issues[0].path).toBe('/body/options/runAt'),
+  },
+  {
+    name: 'runAt in the year 9999',
+    request: () => execute({ options: { runAt: '9999-12-31T23:59:59.000Z' } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => {
+      expect(e.message).toContain('/body/options/runAt is more than 366 days ahead');
+      expect(e.details.issues).toEqual([
+        { path: '/body/options/runAt', message: expect.stringContaining('366 days') },
+      ]);
+    },
+  },
+  {
+    name: 'runAt 367 days ahead (delayMs allows 366 days at most too)',
+    request: () =>
+      execute({ options: { runAt: new Date(Date.now() + 367 * 86_400_000).toISOString() } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'bulk: runAt in the year 9999 in the second item',
+    request: () =>
+      bulk([
+        { workflowId: 'valid' },
+        { workflowId: 'valid', options: { runAt: '9999-01-01T00:00:00Z' } },
+      ]),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.details.issues[0].path).toBe('/body/1/options/runAt'),
+  },
+  {
+    name: 'numeric idempotencyKey',
+    request: () => execute({ options: { idempotencyKey: 12345 } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/body/options/idempotencyKey'),
+  },
+  {
+    name: 'idempotencyKey longer than 256 characters',
+    request: () => execute({ options: { idempotencyKey: 'k'.repeat(257) } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/body/options/idempotencyKey'),
+  },
+  {
+    name: 'empty idempotencyKey',
+    request: () => execute({ options: { idempotencyKey: '' } }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'bulk: idempotencyKey that is an object',
+    request: () => bulk([{ workflowId: 'valid', options: { idempotencyKey: { a: 1 } } }]),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/body/0/options/idempotencyKey'),
   },
   {
     name: 'priority=1.5',
@@ -579,6 +671,14 @@ beforeAll(async () => {
   h = await createHttpHarness();
   const res = await h.app.inject(register(okDefinition));
   expect(res.statusCode).toBe(201);
+  const hooked = await h.app.inject(
+    register(
+      wf('hooked', [{ id: 'a', type: 'echo' }], {
+        triggers: [{ type: 'webhook', path: 'deep', method: 'POST' }],
+      }),
+    ),
+  );
+  expect(hooked.statusCode, hooked.body).toBe(201);
   const run = await h.app.inject({
     method: 'POST',
     url: '/api/workflows/valid/execute',
@@ -604,6 +704,19 @@ it.each(cases)('$name → $status $code', async ({ request, status, code, check 
   expect(body.error.code).toBe(code);
   expect(body.error.message).toEqual(expect.any(String));
   check?.(body.error);
+});
+
+it('passes a webhook body that only looks like deep JSON on as text', async () => {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/webhooks/deep',
+    headers: { 'content-type': 'text/plain' },
+    payload: '['.repeat(5_000),
+  });
+  expect(res.statusCode, res.body).toBe(202);
+  const [id] = res.json().executionIds as string[];
+  const done = await h.waitForExecution(id!);
+  expect(done.initialData).toMatchObject({ body: '['.repeat(5_000) });
 });
 
 it('leaves the engine and the plugin healthy after all of it', async () => {

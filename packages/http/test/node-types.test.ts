@@ -38,6 +38,7 @@ describe('GET /api/node-types', () => {
       ['echo', false],
       ['fail', false],
       ['wait', false],
+      ['throw', false],
       ['route', false],
       ['mail', false],
     ]);

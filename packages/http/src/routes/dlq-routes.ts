@@ -9,6 +9,7 @@ import {
   IdParams,
 } from '../http-schemas.js';
 import { BEARER, type RouteContext, refuseBody } from '../route-context.js';
+import { dlqItemFor } from '../stack-paths.js';
 
 const TAGS = ['dlq'];
 
@@ -22,6 +23,8 @@ export function dlqRoutes(app: FastifyInstance, { engine, auth }: RouteContext):
         tags: TAGS,
         operationId: 'listDLQItems',
         summary: 'Nodes that failed for good, newest first',
+        description:
+          'Every item has the error message; only `admin` keys also see `stack`, with paths relative to the working directory of the API process (and of `node_modules`).',
         security: BEARER,
         querystring: components.inline(DLQQuery),
         response: { 200: components.inline(DLQPage), ...errorResponses() },
@@ -33,7 +36,9 @@ export function dlqRoutes(app: FastifyInstance, { engine, auth }: RouteContext):
       const items = await engine.getDLQItems(offset, offset + limit - 1, {
         tenantId: auth.tenantOf(request),
       });
-      return { items };
+      // A stack names files, paths and dependency versions: for admins only, and relative.
+      const withStack = auth.allows(request, 'admin');
+      return { items: items.map((item) => dlqItemFor(item, withStack, process.cwd())) };
     },
   );
 

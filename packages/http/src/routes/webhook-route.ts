@@ -6,6 +6,7 @@ import {
   WebhookParams,
   WebhookPathParams,
 } from '../http-schemas.js';
+import { jsonNestingDepth, jsonTooDeepError } from '../json-body-parser.js';
 import type { RouteContext } from '../route-context.js';
 
 /** The methods a webhook trigger can name (core's `HttpMethod`), each its own operation. */
@@ -18,6 +19,25 @@ const DESCRIPTION =
 const ANY_BODY = {
   content: { '*/*': { schema: { description: 'The payload; a signature covers these bytes' } } },
 };
+
+/**
+ * A raw body the engine will parse as JSON (its content type says JSON, or it starts with
+ * `{` or `[`) that is nested deeper than `maxDepth` and does parse: refused like any other
+ * too-deep JSON body (400 `JSON_TOO_DEEP`). The bytes themselves go on unchanged, so that
+ * a signature still covers exactly what was sent.
+ * @throws HttpError
+ */
+function refuseTooDeepJson(body: Buffer, contentType: string | undefined, maxDepth: number): void {
+  const text = body.toString('utf8').trim();
+  const looksJson = /json/i.test(contentType ?? '') || text.startsWith('{') || text.startsWith('[');
+  if (!looksJson || jsonNestingDepth(text, maxDepth) <= maxDepth) return;
+  try {
+    JSON.parse(text);
+  } catch {
+    return; // not JSON after all: the engine passes it on as a string
+  }
+  throw jsonTooDeepError(maxDepth);
+}
 
 /** `triggerWebhookPost` for `POST`, and so on. */
 function operationId(method: string): string {
@@ -39,7 +59,14 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
     hooks.addContentTypeParser(
       '*',
       { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes },
-      (_request, body, done) => done(null, body),
+      (request, body, done) => {
+        try {
+          refuseTooDeepJson(body as Buffer, request.headers['content-type'], options.maxJsonDepth);
+          done(null, body);
+        } catch (err) {
+          done(err as Error, undefined);
+        }
+      },
     );
     for (const method of WEBHOOK_METHODS) {
       hooks.route<{ Params: WebhookParams; Body: Buffer | undefined }>({

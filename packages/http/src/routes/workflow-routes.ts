@@ -15,6 +15,7 @@ import {
   WorkflowQuery,
 } from '../http-schemas.js';
 import { BEARER, emptyBodyAsObject, type RouteContext, refuseBody } from '../route-context.js';
+import { checkStartTimes } from '../start-options.js';
 
 const TAGS = ['workflows'];
 
@@ -193,6 +194,7 @@ function executeWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteConte
     },
     async (request, reply) => {
       const body = request.body ?? {};
+      checkStartTimes([{ options: body.options, path: '/body/options' }]);
       const executionId = await engine.enqueueWorkflow(request.params.id, body.initialData, {
         ...body.options,
         tenantId: auth.tenantOf(request),
@@ -223,6 +225,9 @@ function executeWorkflowsRoute(app: FastifyInstance, { engine, auth }: RouteCont
       },
     },
     async (request, reply) => {
+      checkStartTimes(
+        request.body.map((r, i) => ({ options: r.options, path: `/body/${i}/options` })),
+      );
       const tenantId = auth.tenantOf(request);
       for (const workflowId of new Set(request.body.map((r) => r.workflowId))) {
         if (!(await engine.getWorkflow(workflowId, { tenantId }))) {

@@ -60,13 +60,18 @@ export interface HarnessOptions {
   workers?: boolean;
   /** Register the plugin under this fastify prefix. */
   mount?: string;
+  /** More options of the fastify app (e.g. `spaneServerOptions(...)`). */
+  fastify?: Record<string, unknown>;
+  /** Routes and hooks of the host's own, added before the plugin. */
+  setup?: (app: FastifyInstance) => void;
 }
 
 /**
  * A real engine (WorkflowEngine on a fresh key prefix of the shared Redis, memory store)
  * behind the plugin in a fastify app that is never listened on: tests use `app.inject`.
  * Node types: `echo` (returns its input), `fail` (fails for good), `wait` (waits for its
- * config.ms or until aborted), `route` (returns nextNodes from config.next).
+ * config.ms or until aborted), `route` (returns nextNodes from config.next), `throw` (throws
+ * an Error, so the DLQ item has a stack).
  */
 export async function createHttpHarness(options: HarnessOptions = {}): Promise<HttpHarness> {
   const prefix = `spane-http-test-${randomUUID().slice(0, 8)}`;
@@ -87,6 +92,11 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
         });
       }),
   });
+  registry.register('throw', {
+    execute: async () => {
+      throw new Error('kaboom');
+    },
+  });
   registry.register('route', {
     execute: async (ctx) => ({
       success: true,
@@ -106,7 +116,12 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
   });
   if (options.workers ?? true) await engine.startWorkers(4);
   // As the README advises a host: router errors in the API's format too.
-  const app = Fastify({ logger: false, frameworkErrors: spaneFrameworkErrors });
+  const app = Fastify({
+    logger: false,
+    frameworkErrors: spaneFrameworkErrors,
+    ...options.fastify,
+  });
+  options.setup?.(app);
   await app.register(spaneHttp, {
     engine,
     auth: { mode: 'keys', keys: ApiKeyStore.parse(KEY_SPEC) },
