@@ -103,7 +103,7 @@ const cases: Case[] = [
     name: 'webhook JSON body nested 5,000 levels (the raw body is checked too)',
     request: () => ({
       method: 'POST',
-      url: '/api/webhooks/deep',
+      url: '/api/webhooks/tenant-a/deep',
       headers: { 'content-type': 'application/json' },
       payload: `{"a":${nested(5_000)}}`,
     }),
@@ -115,7 +115,7 @@ const cases: Case[] = [
     name: 'webhook JSON body nested 100,000 levels',
     request: () => ({
       method: 'POST',
-      url: '/api/webhooks/deep',
+      url: '/api/webhooks/tenant-a/deep',
       headers: { 'content-type': 'application/json' },
       payload: nested(100_000),
     }),
@@ -126,7 +126,7 @@ const cases: Case[] = [
     name: 'webhook body that is deep JSON under another content type (the engine would parse it)',
     request: () => ({
       method: 'POST',
-      url: '/api/webhooks/deep',
+      url: '/api/webhooks/tenant-a/deep',
       headers: { 'content-type': 'text/plain' },
       payload: ` ${nested(200)}`,
     }),
@@ -709,7 +709,7 @@ it.each(cases)('$name → $status $code', async ({ request, status, code, check 
 it('passes a webhook body that only looks like deep JSON on as text', async () => {
   const res = await h.app.inject({
     method: 'POST',
-    url: '/api/webhooks/deep',
+    url: '/api/webhooks/tenant-a/deep',
     headers: { 'content-type': 'text/plain' },
     payload: '['.repeat(5_000),
   });
