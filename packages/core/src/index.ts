@@ -132,7 +132,6 @@ export {
   type NodeTypeOptions,
   type NodeTypeRegistration,
 } from './node-registry.js';
-export { transformConfigProblems } from './transform-config-checks.js';
 export {
   type AnyNodeTypeDefinition,
   type ConfigOfSchema,
@@ -148,6 +147,7 @@ export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-
 export { startedRunToken } from './run-token.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
+export { transformConfigProblems } from './transform-config-checks.js';
 export {
   applyNodeOutcome,
   type NodeInput,

@@ -31,7 +31,8 @@ function dateBytes(date: Date): number {
   return Number.isNaN(date.getTime()) ? 4 : date.toISOString().length + 2;
 }
 
-function isBoxed(v: object): v is Number | String | Boolean {
+/** A `Number`, `String` or `Boolean` object, which JSON writes as its primitive value. */
+function isBoxed(v: object): boolean {
   return v instanceof Number || v instanceof String || v instanceof Boolean;
 }
 
@@ -69,7 +70,7 @@ function leafBytes(v: unknown): number {
  */
 export function serialisedLeafBytes(v: unknown): number | undefined {
   if (typeof v === 'object' && v !== null) {
-    return isBoxed(v) ? serialisedLeafBytes(v.valueOf()) : undefined;
+    return isBoxed(v) ? serialisedLeafBytes((v as { valueOf(): unknown }).valueOf()) : undefined;
   }
   if (typeof v === 'string') return jsonStringBytes(v);
   const bytes = leafBytes(v);

@@ -24,7 +24,9 @@ export function transformConfigProblems(config: Record<string, unknown>): Schema
     if (problem !== undefined) problems.push({ path: pointer, message: problem });
   };
   if (Array.isArray(config.pick)) {
-    config.pick.forEach((path, i) => check(path, `/pick/${i}`));
+    config.pick.forEach((path, i) => {
+      check(path, `/pick/${i}`);
+    });
   }
   if (isRecord(config.rename)) {
     for (const [from, to] of Object.entries(config.rename)) {
