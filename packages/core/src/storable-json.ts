@@ -78,7 +78,10 @@ class ByteCounter {
     else if (Array.isArray(v)) {
       this.#check(this.#bytes + arrayMinBytes(v.length));
       this.#bytes += 2; // the commas are counted with the items
-    } else this.#bytes += 2;
+    } else {
+      this.#bytes += 2;
+      this.#opened.delete(v as object); // an object written twice (shared) starts afresh
+    }
     this.#check(this.#bytes);
   }
 

@@ -16,6 +16,11 @@ const SAMPLES: unknown[] = [
   { toJSON: () => ({ v: [1, 'two', { w: undefined }] }) },
   { boxed: [new Number(3), new String('ab'), new Boolean(false)] },
   { when: new Date(Number.NaN), list: [new Date(0), { toJSON: () => undefined }] },
+  // One object written several times, through the careful pass (a toJSON) too.
+  (() => {
+    const shared = { a: 1, b: 2 };
+    return [shared, shared, { toJSON: () => [shared, shared] }];
+  })(),
   'plain',
   42,
   true,
