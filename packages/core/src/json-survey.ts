@@ -9,8 +9,8 @@
 export type Survey =
   /** The exact UTF-8 byte length of `JSON.stringify(value)`. */
   | { kind: 'bytes'; bytes: number }
-  /** More than the limit: at least `atLeastBytes` (counted so far). */
-  | { kind: 'tooLarge'; atLeastBytes: number }
+  /** More than the limit: at least `atLeastBytes` (counted so far; `exact` when that was all). */
+  | { kind: 'tooLarge'; atLeastBytes: number; exact: boolean }
   /**
    * Something this walk cannot measure or that may not be storable: a `toJSON` (other than
    * a `Date`'s), a boxed primitive, a `BigInt`, a function, a symbol, U+0000 in a string or
@@ -113,7 +113,7 @@ function walk(value: unknown, maxDepth: number, maxBytes: number): Survey {
       bytes += leaf;
     } else if (Array.isArray(v)) {
       if (bytes + arrayMinBytes(v.length) > maxBytes) {
-        return { kind: 'tooLarge', atLeastBytes: bytes + arrayMinBytes(v.length) };
+        return { kind: 'tooLarge', atLeastBytes: bytes + arrayMinBytes(v.length), exact: false };
       }
       bytes += v.length === 0 ? 2 : v.length + 1;
       for (let i = v.length - 1; i >= 0; i--) {
@@ -126,7 +126,9 @@ function walk(value: unknown, maxDepth: number, maxBytes: number): Survey {
       const pushed = pushEntries(v as Record<string, unknown>, depth + 1, values, depths, before);
       if (!pushed) return { kind: 'suspect' };
     }
-    if (bytes > maxBytes) return { kind: 'tooLarge', atLeastBytes: bytes };
+    if (bytes > maxBytes) {
+      return { kind: 'tooLarge', atLeastBytes: bytes, exact: values.length === 0 };
+    }
   }
   return { kind: 'bytes', bytes };
 }

@@ -76,7 +76,8 @@ export function payloadText(what: string, value: unknown, limitBytes: number): s
     throw new PayloadNotStorableError(what, checked.unstorable.reason, checked.unstorable.path);
   }
   if ('tooLarge' in checked) {
-    throw new PayloadTooLargeError(what, limitBytes, checked.tooLarge.atLeastBytes, true);
+    const { atLeastBytes, exact } = checked.tooLarge;
+    throw new PayloadTooLargeError(what, limitBytes, atLeastBytes, !exact);
   }
   const { text } = checked;
   const size = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');

@@ -26,8 +26,11 @@ class TooLargeFound extends Error {
 export type BoundedJsonText =
   | { text: string | undefined }
   | { unstorable: Unstorable }
-  /** Larger than the limit: at least `atLeastBytes` (counted before the check stopped). */
-  | { tooLarge: { atLeastBytes: number } };
+  /**
+   * Larger than the limit: at least `atLeastBytes` (counted before the check stopped;
+   * `exact` when the whole value was counted).
+   */
+  | { tooLarge: { atLeastBytes: number; exact: boolean } };
 
 function pointerKey(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -126,7 +129,9 @@ function stringifyChecked(value: unknown, maxDepth: number, maxBytes: number): B
     return { text: JSON.stringify(value, check) };
   } catch (error) {
     if (error instanceof UnstorableFound) return { unstorable: error.found };
-    if (error instanceof TooLargeFound) return { tooLarge: { atLeastBytes: error.atLeastBytes } };
+    if (error instanceof TooLargeFound) {
+      return { tooLarge: { atLeastBytes: error.atLeastBytes, exact: false } };
+    }
     // JSON.stringify's own errors: a cycle (a TypeError, right after the replacer saw the
     // object that closes it), or whatever a `toJSON` threw (its place is not known).
     const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
@@ -159,7 +164,9 @@ export function boundedJsonText(
 ): BoundedJsonText {
   if (value === undefined) return { text: undefined };
   const survey = surveyJson(value, maxDepth, maxBytes);
-  if (survey.kind === 'tooLarge') return { tooLarge: { atLeastBytes: survey.atLeastBytes } };
+  if (survey.kind === 'tooLarge') {
+    return { tooLarge: { atLeastBytes: survey.atLeastBytes, exact: survey.exact } };
+  }
   if (survey.kind === 'bytes') {
     try {
       return { text: JSON.stringify(value) };
