@@ -101,7 +101,10 @@ function isRolledBackByServer(error: unknown): boolean {
  * a caller.
  */
 const INVALID_VALUES: ReadonlyMap<string, string> = new Map([
-  ['22P02', 'a value is not in a form the store accepts (a malformed number or JSON text)'],
+  [
+    '22P02',
+    'a value is not in a form the store accepts (e.g. a lone UTF-16 surrogate in a string)',
+  ],
   ['22P05', 'a value holds a character the store cannot keep (e.g. a lone UTF-16 surrogate)'],
   ['22021', 'a value holds a byte sequence that is not valid text'],
   ['22003', 'a number is out of the range the store can keep'],
