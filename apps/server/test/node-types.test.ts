@@ -78,6 +78,51 @@ describe("the server's node types", () => {
     expect((await api('GET', '/api/workflows/typos')).status).toBe(404);
   });
 
+  it('refuses transform paths that would build a huge array or reach a prototype (422, pointers)', async () => {
+    const res = await api('POST', '/api/workflows', {
+      id: 'huge-array',
+      name: 'huge-array',
+      nodes: [
+        { id: 'a', type: 'transform', config: { set: { 'arr.99999999': 1 } } },
+        {
+          id: 'b',
+          type: 'transform',
+          inputs: ['a'],
+          config: {
+            pick: ['x.prototype'],
+            rename: { 'y.constructor': 'z' },
+            set: { 'a.10000': 1 },
+          },
+        },
+      ],
+    });
+    expect(res.status, res.text).toBe(422);
+    expect(
+      res.json.error.details.issues.map((i: { path: string; code: string; message: string }) => [
+        i.path,
+        i.code,
+        i.message,
+      ]),
+    ).toEqual([
+      [
+        '/nodes/0/config/set/arr.99999999',
+        'INVALID_NODE_CONFIG',
+        "path 'arr.99999999' has the array index 99999999; an index may be at most 10000",
+      ],
+      [
+        '/nodes/1/config/pick/0',
+        'INVALID_NODE_CONFIG',
+        "path 'x.prototype' uses the reserved key 'prototype'",
+      ],
+      [
+        '/nodes/1/config/rename/y.constructor',
+        'INVALID_NODE_CONFIG',
+        "path 'y.constructor' uses the reserved key 'constructor'",
+      ],
+    ]);
+    expect((await api('GET', '/api/workflows/huge-array')).status).toBe(404);
+  });
+
   it('accepts their good configs', async () => {
     const res = await api('POST', '/api/workflows', {
       id: 'fine',

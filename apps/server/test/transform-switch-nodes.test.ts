@@ -80,6 +80,17 @@ describe('transform', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('fails fast, saying why, on a set path that would grow an array to 100 million slots', async () => {
+    const started = performance.now();
+    await expect(
+      transformNode.execute(nodeContext({ set: { 'arr.99999999': 1 } }, { arr: [] })),
+    ).rejects.toThrow(/index 99999999 is past the end of the array \(0 items\) and above 10000/);
+    await expect(
+      transformNode.execute(nodeContext({ rename: { a: 'arr.20000' } }, { a: 1, arr: [] })),
+    ).rejects.toThrow(/index 20000 is past the end of the array/);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('refuses rename and set on a scalar input', async () => {
     await expect(transformNode.execute(nodeContext({ set: { a: 1 } }, 'text'))).rejects.toThrow(
       /need an object or array input/,

@@ -33,8 +33,9 @@ export interface ResultRules {
 }
 
 /**
- * Checks what an executor returned: a `{ success }` result whose output matches the type's
- * output schema (a mismatch fails the node for good) and fits the limit.
+ * Checks what an executor returned: a `{ success }` result whose output fits the limit
+ * (checked first, and stopped as soon as it is passed) and matches the type's output
+ * schema (a mismatch fails the node for good).
  */
 export function checkSettled(
   settled: Exclude<Settled, { kind: 'aborted' }>,
@@ -49,14 +50,17 @@ export function checkSettled(
   if (!result.success) {
     return { ok: false, error: new Error(result.error ?? 'node returned success: false'), result };
   }
-  const mismatch = schemaMismatch('output', rules.output, result.data, rules);
-  if (mismatch) return { ok: false, error: mismatch, result };
+  // The size first: its check stops at the limit, while a schema check walks everything.
+  let dataText: string | undefined;
   try {
     const what = `output of node '${rules.nodeId}'`;
-    return { ok: true, result, dataText: payloadText(what, result.data, rules.maxPayloadBytes) };
+    dataText = payloadText(what, result.data, rules.maxPayloadBytes);
   } catch (error) {
     return { ok: false, error, result };
   }
+  const mismatch = schemaMismatch('output', rules.output, result.data, rules);
+  if (mismatch) return { ok: false, error: mismatch, result };
+  return { ok: true, result, dataText };
 }
 
 /**

@@ -15,8 +15,10 @@ export function tenantOf(scope: TenantScope | undefined): string {
 
 /**
  * Tenancy of the engine's by-id methods: an execution or a dead-letter item of another
- * tenant is treated exactly as one that does not exist. Checks read the light summary of
- * an execution (never its node outputs) and the one item asked for.
+ * tenant is treated exactly as one that does not exist. The store looks up only the
+ * scope's tenant's record (so a foreign id costs what an unknown one does); the tenant is
+ * compared again here, for stores that ignore the tenant argument. Checks read the light
+ * summary of an execution (never its node outputs) and the one item asked for.
  */
 export class TenantGuard {
   readonly #store: Pick<ExecutionStore, 'getExecutionSummary' | 'getDLQItem'>;
@@ -35,7 +37,7 @@ export class TenantGuard {
     executionId: string,
     scope: TenantScope | undefined,
   ): Promise<ExecutionSummary | null> {
-    const summary = await this.#store.getExecutionSummary(executionId);
+    const summary = await this.#store.getExecutionSummary(executionId, tenantOf(scope));
     return this.owns(summary, scope) ? summary : null;
   }
 
@@ -51,7 +53,7 @@ export class TenantGuard {
 
   /** The dead-letter item when it is the scope's tenant's, else null. */
   async dlqItem(id: string, scope: TenantScope | undefined): Promise<DLQItem | null> {
-    const item = await this.#store.getDLQItem(id);
+    const item = await this.#store.getDLQItem(id, tenantOf(scope));
     return this.owns(item, scope) ? item : null;
   }
 

@@ -27,7 +27,7 @@ import { assembleEngine, type EngineParts } from './engine-assembly.js';
 import { resolveEngineOptions, type WorkflowEngineOptions } from './engine-options.js';
 import { waitForExecution } from './execution-waiter.js';
 import type { ReconcileResult } from './reconciler.js';
-import { TenantGuard } from './tenant-guard.js';
+import { TenantGuard, tenantOf } from './tenant-guard.js';
 
 /** An ioredis instance, a redis:// URL, or ioredis options. */
 export type RedisConnection = Redis | string | RedisOptions;
@@ -163,7 +163,7 @@ export class WorkflowEngine implements IWorkflowEngine {
 
   /** The whole state (with every node output), or null — also for another tenant's id. */
   async getExecution(executionId: string, scope?: TenantScope): Promise<ExecutionState | null> {
-    const state = await this.#store.getExecution(executionId);
+    const state = await this.#store.getExecution(executionId, tenantOf(scope));
     return this.#tenants.owns(state, scope) ? state : null;
   }
 

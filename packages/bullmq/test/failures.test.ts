@@ -418,4 +418,29 @@ describe('payload limits', () => {
     expect(item).toMatchObject({ executionId: id, nodeId: 'N', attempts: 1 });
     expect(item!.error).toMatch(/limit is 1048576/);
   });
+
+  it('fails a node whose output is a sparse array of 100 million slots at once, without writing it', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register(
+      'sparse',
+      exec(async () => {
+        const arr: unknown[] = [];
+        arr[99_999_999] = 1; // 500 MB as JSON text: the check must stop at the limit
+        return { success: true, data: { arr } };
+      }),
+    );
+    await h.engine.registerWorkflow(wf('sparse-output', [{ id: 'S', type: 'sparse' }]));
+    await h.engine.startWorkers(1);
+    const started = Date.now();
+    const id = await h.engine.enqueueWorkflow('sparse-output');
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(state.status).toBe('failed');
+    expect(state.nodeResults.S).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(state.nodeResults.S?.error).toBe(
+      "output of node 'S' is at least 200000009 bytes; the limit is 1048576",
+    );
+  });
 });

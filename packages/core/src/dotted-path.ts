@@ -10,6 +10,16 @@ import { NonRetryableError } from './errors.js';
 /** Keys that would reach an object's prototype; refused in every path. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * Largest array index a dotted path may create. {@link setPath} refuses an index that is
+ * above both this and the array's length (an existing element, or the next one, may
+ * always be set), so that one path cannot turn `[]` into 100 million empty slots; and
+ * {@link settablePathProblem} refuses any segment of digits above it.
+ */
+export const MAX_PATH_INDEX = 10_000;
+
+const DIGITS = /^\d+$/;
+
 type Container = Record<string, unknown> | unknown[];
 
 function isContainer(value: unknown): value is Container {
@@ -22,16 +32,32 @@ function isContainer(value: unknown): value is Container {
  * @throws NonRetryableError for an empty path or segment, or a prototype key
  */
 export function parsePath(path: string): string[] {
-  if (typeof path !== 'string' || path === '') {
-    throw new NonRetryableError('a path must be a non-empty string');
+  const problem = pathProblem(path, false);
+  if (problem !== undefined) throw new NonRetryableError(problem);
+  return path.split('.');
+}
+
+/** Why `path` is not a dotted path (with `indexBound`: or has an index above the bound). */
+function pathProblem(path: unknown, indexBound: boolean): string | undefined {
+  if (typeof path !== 'string' || path === '') return 'a path must be a non-empty string';
+  for (const key of path.split('.')) {
+    if (key === '') return `path '${path}' has an empty segment`;
+    if (FORBIDDEN.has(key)) return `path '${path}' uses the reserved key '${key}'`;
+    if (indexBound && DIGITS.test(key) && Number(key) > MAX_PATH_INDEX) {
+      return `path '${path}' has the array index ${key}; an index may be at most ${MAX_PATH_INDEX}`;
+    }
   }
-  const keys = path.split('.');
-  for (const key of keys) {
-    if (key === '') throw new NonRetryableError(`path '${path}' has an empty segment`);
-    if (FORBIDDEN.has(key))
-      throw new NonRetryableError(`path '${path}' uses the reserved key '${key}'`);
-  }
-  return keys;
+  return undefined;
+}
+
+/**
+ * Why `path` cannot be a path to set (for checking a configuration before it runs), or
+ * undefined: what {@link parsePath} refuses, and a segment of digits above
+ * {@link MAX_PATH_INDEX} (it would name an index that {@link setPath} may refuse to
+ * create; an object key of more digits cannot be set by a path either).
+ */
+export function settablePathProblem(path: unknown): string | undefined {
+  return pathProblem(path, true);
 }
 
 function ownChild(container: unknown, key: string): unknown {
@@ -59,17 +85,30 @@ export function hasPath(value: unknown, keys: readonly string[]): boolean {
   return Object.hasOwn(parent, last);
 }
 
+/** @throws NonRetryableError unless `key` is an index `setPath` may set in `array`. */
+function checkIndex(array: unknown[], keys: readonly string[], key: string): void {
+  if (!DIGITS.test(key)) {
+    throw new NonRetryableError(`cannot set '${keys.join('.')}': '${key}' is not an array index`);
+  }
+  const index = Number(key);
+  if (index > array.length && index > MAX_PATH_INDEX) {
+    throw new NonRetryableError(
+      `cannot set '${keys.join('.')}': index ${key} is past the end of the array (${array.length} items) and above ${MAX_PATH_INDEX}, the largest index a path may create`,
+    );
+  }
+}
+
 /**
- * Sets the value at `keys`, creating objects for missing levels.
- * @throws NonRetryableError when a level on the way holds a value that is not an object
+ * Sets the value at `keys`, creating objects for missing levels. In an array, an index
+ * may name an element, the next one, or any up to {@link MAX_PATH_INDEX}.
+ * @throws NonRetryableError when a level on the way holds a value that is not an object,
+ * or a key in an array is not an index it may set
  */
 export function setPath(target: Container, keys: readonly string[], value: unknown): void {
   let current: Container = target;
   keys.forEach((key, i) => {
     const last = i === keys.length - 1;
-    if (Array.isArray(current) && !/^\d+$/.test(key)) {
-      throw new NonRetryableError(`cannot set '${keys.join('.')}': '${key}' is not an array index`);
-    }
+    if (Array.isArray(current)) checkIndex(current, keys, key);
     const record = current as Record<string, unknown>;
     if (last) {
       // defineProperty: a plain assignment of a key like "__proto__" could not happen

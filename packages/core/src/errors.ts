@@ -271,14 +271,19 @@ export class NodeAlreadySettledError extends SpaneError {
 }
 brandClass(NodeAlreadySettledError, 'NodeAlreadySettledError');
 
-/** A payload (initial data, node output) is larger than the configured limit. HTTP 413. */
+/**
+ * A payload (initial data, node output) is larger than the configured limit. HTTP 413.
+ * The check stops counting once the limit is passed, so `actualBytes` may be a lower bound
+ * (`atLeast`: the message says "at least").
+ */
 export class PayloadTooLargeError extends SpaneError {
   /** The limit, in bytes of JSON. */
   readonly limitBytes: number;
-  /** The payload's size, in bytes of JSON. */
+  /** The payload's size, in bytes of JSON — or, when `atLeast`, the bytes counted before the check stopped (already over the limit). */
   readonly actualBytes: number;
-  constructor(what: string, limitBytes: number, actualBytes: number) {
-    super('PAYLOAD_TOO_LARGE', `${what} is ${actualBytes} bytes; the limit is ${limitBytes}`, {
+  constructor(what: string, limitBytes: number, actualBytes: number, atLeast = false) {
+    const size = atLeast ? `at least ${actualBytes}` : `${actualBytes}`;
+    super('PAYLOAD_TOO_LARGE', `${what} is ${size} bytes; the limit is ${limitBytes}`, {
       details: { limitBytes, actualBytes },
     });
     this.limitBytes = limitBytes;

@@ -333,15 +333,19 @@ export interface ExecutionStore {
    */
   createExecution(input: CreateExecutionInput): Promise<CreateExecutionResult>;
 
-  /** The whole state, or null. */
-  getExecution(executionId: string): Promise<ExecutionState | null>;
+  /**
+   * The whole state, or null. With `tenantId`, only that tenant's execution: another
+   * tenant's is null, found in the same lookup (e.g. `WHERE tenant_id = …`), so that it
+   * costs what a missing one does — never read first and compared after.
+   */
+  getExecution(executionId: string, tenantId?: string): Promise<ExecutionState | null>;
 
   /**
    * The execution without its node results and initial data (status, tenant, version,
    * timestamps…), or null — a light read that never loads node outputs, for status and
-   * tenancy checks.
+   * tenancy checks. With `tenantId`, only that tenant's (as in `getExecution`).
    */
-  getExecutionSummary(executionId: string): Promise<ExecutionSummary | null>;
+  getExecutionSummary(executionId: string, tenantId?: string): Promise<ExecutionSummary | null>;
 
   /** Executions matching the filter, newest first, paginated by an opaque cursor. */
   listExecutions(filter?: ExecutionFilter): Promise<ExecutionPage>;
@@ -518,8 +522,8 @@ export interface ExecutionStore {
   /** How many items the tenant (or, with `allTenants: true`, every tenant) has. */
   countDLQItems(scope?: TenantScope & { allTenants?: boolean }): Promise<number>;
 
-  /** One dead-letter item, or null. */
-  getDLQItem(id: string): Promise<DLQItem | null>;
+  /** One dead-letter item, or null. With `tenantId`, only that tenant's (as in `getExecution`). */
+  getDLQItem(id: string, tenantId?: string): Promise<DLQItem | null>;
 
   /** Removes an item; of concurrent callers exactly one receives true. */
   removeDLQItem(id: string): Promise<boolean>;

@@ -18,7 +18,15 @@ export {
   type DelayNodeBuilderConfig,
 } from './built-in-node-types.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
-export { deletePath, getPath, hasPath, parsePath, setPath } from './dotted-path.js';
+export {
+  deletePath,
+  getPath,
+  hasPath,
+  MAX_PATH_INDEX,
+  parsePath,
+  setPath,
+  settablePathProblem,
+} from './dotted-path.js';
 export {
   ENGINE_EVENT_NAMES,
   type EngineEventInput,
@@ -114,6 +122,8 @@ export {
   DEFAULT_LIMITS,
   ID_PATTERN,
   MAX_JSON_DEPTH,
+  MAX_TIMEOUT_MS,
+  MAX_WORKFLOW_TIMEOUT_MS,
   type SpaneLimits,
 } from './limits.js';
 export {
@@ -137,6 +147,7 @@ export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-
 export { startedRunToken } from './run-token.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
+export { transformConfigProblems } from './transform-config-checks.js';
 export {
   applyNodeOutcome,
   type NodeInput,

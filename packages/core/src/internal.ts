@@ -3,4 +3,10 @@
  * users. Outside semver: anything here may change or go in any release.
  */
 export { jsonByteLength, payloadText } from './limits.js';
-export { findUnstorable, storableJsonText, type Unstorable } from './storable-json.js';
+export {
+  type BoundedJsonText,
+  boundedJsonText,
+  findUnstorable,
+  storableJsonText,
+  type Unstorable,
+} from './storable-json.js';

@@ -1,5 +1,5 @@
 import { PayloadNotStorableError, PayloadTooLargeError } from './errors.js';
-import { storableJsonText } from './storable-json.js';
+import { boundedJsonText } from './storable-json.js';
 
 /** Limits of SPEC §5. Every one can be changed; exceeding one is a typed error. */
 export interface SpaneLimits {
@@ -28,6 +28,21 @@ export const DEFAULT_LIMITS: Readonly<SpaneLimits> = Object.freeze({
  */
 export const MAX_JSON_DEPTH = 100;
 
+/**
+ * Longest node attempt timeout and longest retry backoff (`timeoutMs` of a node, of a
+ * workflow's `defaults` and of a node type's registration; a retry policy's `delayMs` and
+ * `maxDelayMs`), in ms: 2^31 - 1 (about 24.8 days), the longest delay a Node.js timer
+ * holds (a longer one would fire at once). Longer values are refused at registration.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * Longest workflow `timeoutMs` (of a whole execution), in ms: 365 days. An execution
+ * timeout is a delayed job rather than a timer, so it may be longer than
+ * {@link MAX_TIMEOUT_MS}; a bound keeps its due time a valid date.
+ */
+export const MAX_WORKFLOW_TIMEOUT_MS = 365 * 24 * 60 * 60 * 1000;
+
 /** Characters allowed in workflow and node ids. */
 export const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
@@ -47,17 +62,22 @@ export function assertPayloadSize(what: string, value: unknown, limitBytes: numb
 
 /**
  * `value` as JSON text (undefined for `undefined`), checked against `limitBytes` — for a
- * caller that needs the text as well as the check.
+ * caller that needs the text as well as the check. Stops as soon as the text would pass
+ * the limit: never serialises more than `limitBytes` to find a value too large.
  * @throws PayloadNotStorableError for a value that cannot be stored as JSON unchanged: a
  * `BigInt`, a function, a symbol, a cycle, a throwing `toJSON`, U+0000 in a string or key,
  * nesting deeper than {@link MAX_JSON_DEPTH}; PayloadTooLargeError when it is larger than
- * `limitBytes`.
+ * `limitBytes` (whichever comes first in the order of the text).
  */
 export function payloadText(what: string, value: unknown, limitBytes: number): string | undefined {
   if (value === undefined) return undefined;
-  const checked = storableJsonText(value, MAX_JSON_DEPTH);
+  const checked = boundedJsonText(value, MAX_JSON_DEPTH, limitBytes);
   if ('unstorable' in checked) {
     throw new PayloadNotStorableError(what, checked.unstorable.reason, checked.unstorable.path);
+  }
+  if ('tooLarge' in checked) {
+    const { atLeastBytes, exact } = checked.tooLarge;
+    throw new PayloadTooLargeError(what, limitBytes, atLeastBytes, !exact);
   }
   const { text } = checked;
   const size = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');

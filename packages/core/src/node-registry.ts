@@ -5,7 +5,13 @@ import {
   NodeTypeNotRegisteredError,
 } from './errors.js';
 import type { INodeExecutor } from './executor.js';
-import { compileJsonSchema, type JsonSchema, type JsonSchemaCheck } from './json-schema-check.js';
+import {
+  compileJsonSchema,
+  type JsonSchema,
+  type JsonSchemaCheck,
+  type SchemaProblem,
+} from './json-schema-check.js';
+import { MAX_TIMEOUT_MS } from './limits.js';
 import { type RetryPolicy, RetryPolicySchema } from './workflow-schema.js';
 
 export type { JsonSchema } from './json-schema-check.js';
@@ -16,6 +22,13 @@ export interface NodeTypeOptions {
   description?: string;
   /** JSON Schema of a node's `config`, checked for every node of this type at `registerWorkflow`. @defaultValue any config */
   config?: JsonSchema;
+  /**
+   * What the `config` schema cannot say, checked at `registerWorkflow` once a node's
+   * config matches the schema (or, without one, always): each problem, with a JSON
+   * pointer into the config, is reported as `INVALID_NODE_CONFIG`. Not part of the
+   * catalogue entry. @defaultValue no further check
+   */
+  configProblems?: (config: Record<string, unknown>) => SchemaProblem[];
   /** JSON Schema of a node's `inputData`, checked before the executor runs (a mismatch fails the node, no retry). @defaultValue any input */
   input?: JsonSchema;
   /** JSON Schema of the data a successful run returns, checked after it (a mismatch fails the node, no retry). @defaultValue any output */
@@ -24,7 +37,7 @@ export interface NodeTypeOptions {
   rateLimit?: { max: number; durationMs: number };
   /** At most this many runs of this type at once, across all workers. @defaultValue no limit */
   concurrency?: number;
-  /** Attempt timeout of nodes of this type whose node and workflow `defaults` set none. @defaultValue none (no timeout) */
+  /** Attempt timeout (ms, at most `MAX_TIMEOUT_MS`) of nodes of this type whose node and workflow `defaults` set none. @defaultValue none (no timeout) */
   timeoutMs?: number;
   /** Default retry policy for nodes of this type (a node's or workflow's own policy wins). @defaultValue the engine's `defaultRetry` */
   retry?: RetryPolicy;
@@ -72,7 +85,24 @@ function compileChecks(type: string, options: NodeTypeOptions): NodeTypeChecks {
       words: SCHEMA_WORDS[part],
     });
   }
+  if (options.configProblems) checks.config = withProblems(checks.config, options.configProblems);
   return checks;
+}
+
+/** `check` (any config when undefined), then — for a config it accepts — `more`. */
+function withProblems(
+  check: JsonSchemaCheck | undefined,
+  more: (config: Record<string, unknown>) => SchemaProblem[],
+): JsonSchemaCheck {
+  return {
+    schema: check?.schema ?? {},
+    problems(value) {
+      const problems = check?.problems(value) ?? [];
+      if (problems.length > 0) return problems;
+      const isRecord = typeof value === 'object' && value !== null && !Array.isArray(value);
+      return isRecord ? more(value as Record<string, unknown>) : [];
+    },
+  };
 }
 
 const TYPE_PATTERN = /^[A-Za-z0-9_.:/-]{1,128}$/;
@@ -82,9 +112,12 @@ function show(v: unknown): string {
   return typeof v === 'object' && v !== null ? 'an object' : String(v);
 }
 
-function positiveInt(name: string, v: number | undefined): void {
+function positiveInt(name: string, v: number | undefined, max = Number.MAX_SAFE_INTEGER): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
     throw new InvalidArgumentError(`${name} must be a positive integer, got ${show(v)}`);
+  }
+  if (v !== undefined && v > max) {
+    throw new InvalidArgumentError(`${name} must be at most ${max}, got ${show(v)}`);
   }
 }
 
@@ -110,15 +143,18 @@ export class NodeRegistry {
     }
     if (this.#types.has(type)) throw new NodeTypeAlreadyRegisteredError(type);
     positiveInt('concurrency', options.concurrency);
-    positiveInt('timeoutMs', options.timeoutMs);
+    positiveInt('timeoutMs', options.timeoutMs, MAX_TIMEOUT_MS);
     if (options.rateLimit !== undefined) {
       positiveInt('rateLimit.max', options.rateLimit?.max ?? Number.NaN);
       positiveInt('rateLimit.durationMs', options.rateLimit?.durationMs ?? Number.NaN);
     }
     if (options.retry !== undefined && !Value.Check(RetryPolicySchema, options.retry)) {
       throw new InvalidArgumentError(
-        `retry of '${type}' must be a retry policy (attempts 1-1000, backoff exponential|fixed)`,
+        `retry of '${type}' must be a retry policy (attempts 1-1000, backoff exponential|fixed, delays at most ${MAX_TIMEOUT_MS} ms)`,
       );
+    }
+    if (options.configProblems !== undefined && typeof options.configProblems !== 'function') {
+      throw new InvalidArgumentError(`configProblems of '${type}' must be a function`);
     }
     if (options.description !== undefined && typeof options.description !== 'string') {
       throw new InvalidArgumentError(`description of '${type}' must be a string`);

@@ -4,7 +4,7 @@ import type { NodeTypeOptions } from './node-registry.js';
  * A node type as an engine offers it (`listNodeTypes`, `GET /api/node-types`): what it is,
  * the JSON Schemas of its `config`, input and output, and its limits. Plain JSON.
  */
-export interface NodeTypeInfo extends NodeTypeOptions {
+export interface NodeTypeInfo extends Omit<NodeTypeOptions, 'configProblems'> {
   /** The name nodes use as their `type`. */
   type: string;
   /** True for the types the engine runs itself (`delay`, `sub-workflow`); false for registered executors. */

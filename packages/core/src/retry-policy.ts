@@ -1,3 +1,4 @@
+import { MAX_TIMEOUT_MS } from './limits.js';
 import type { RetryPolicy } from './workflow-schema.js';
 
 /** The engine's default retry policy: 3 attempts, exponential backoff from 1000 ms. */
@@ -18,12 +19,13 @@ export function resolveRetryPolicy(...candidates: (RetryPolicy | undefined)[]): 
 
 /**
  * Delay before attempt `nextAttempt` (2 for the first retry). Exponential doubles
- * `delayMs` for each retry after the first; both kinds are capped by `maxDelayMs`.
+ * `delayMs` for each retry after the first; both kinds are capped by `maxDelayMs`, and by
+ * {@link MAX_TIMEOUT_MS} (so many doublings never give more than a timer can hold).
  */
 export function retryDelayMs(policy: RetryPolicy, nextAttempt: number): number {
   const backoff = policy.backoff;
   if (!backoff) return 0;
   const retryIndex = Math.max(0, nextAttempt - 2);
   const raw = backoff.type === 'fixed' ? backoff.delayMs : backoff.delayMs * 2 ** retryIndex;
-  return Math.min(raw, backoff.maxDelayMs ?? Number.MAX_SAFE_INTEGER);
+  return Math.min(raw, backoff.maxDelayMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS);
 }

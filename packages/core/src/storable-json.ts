@@ -1,3 +1,5 @@
+import { arrayMinBytes, jsonStringBytes, serialisedLeafBytes, surveyJson } from './json-survey.js';
+
 /** Why a value cannot be stored as JSON, and where. */
 export interface Unstorable {
   /** JSON pointer to the offending part (`''`: the value itself, or a place not known). */
@@ -12,6 +14,23 @@ class UnstorableFound extends Error {
     super(found.reason);
   }
 }
+
+/** Thrown inside the replacer to stop `JSON.stringify` once the text would pass the limit. */
+class TooLargeFound extends Error {
+  constructor(readonly atLeastBytes: number) {
+    super('too large');
+  }
+}
+
+/** `value` as JSON text, or why it cannot be stored, or that it is larger than the limit. */
+export type BoundedJsonText =
+  | { text: string | undefined }
+  | { unstorable: Unstorable }
+  /**
+   * Larger than the limit: at least `atLeastBytes` (counted before the check stopped;
+   * `exact` when the whole value was counted).
+   */
+  | { tooLarge: { atLeastBytes: number; exact: boolean } };
 
 function pointerKey(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -34,15 +53,55 @@ function primitiveProblem(v: unknown): string | undefined {
 }
 
 /**
- * `value` as JSON text, or the first part of it that cannot be stored (see
- * {@link storableJsonText}). One pass of `JSON.stringify`, so each `toJSON` runs once.
+ * Counts the bytes `JSON.stringify` writes as its replacer sees each value (after `toJSON`),
+ * and throws {@link TooLargeFound} as soon as the count passes `maxBytes`.
  */
-function stringifyChecked(
-  value: unknown,
-  maxDepth: number,
-): { text: string | undefined } | { unstorable: Unstorable } {
+class ByteCounter {
+  #bytes = 0;
+  /** Objects whose first entry was written (the next one needs a comma). */
+  readonly #opened = new WeakSet<object>();
+
+  constructor(readonly maxBytes: number) {}
+
+  /** Counts `v` written under `key` of `holder` (no holder: the value itself). */
+  add(holder: object | undefined, key: string, v: unknown): void {
+    if (holder !== undefined) {
+      if (Array.isArray(holder)) {
+        if (key !== '0') this.#bytes += 1;
+      } else {
+        if (v === undefined) return; // left out, key and all
+        this.#bytes += jsonStringBytes(key) + 1 + (this.#opened.has(holder) ? 1 : 0);
+        this.#opened.add(holder);
+      }
+    } else if (v === undefined) {
+      return;
+    }
+    const leaf = serialisedLeafBytes(v);
+    if (leaf !== undefined) this.#bytes += leaf;
+    else if (Array.isArray(v)) {
+      this.#check(this.#bytes + arrayMinBytes(v.length));
+      this.#bytes += 2; // the commas are counted with the items
+    } else {
+      this.#bytes += 2;
+      this.#opened.delete(v as object); // an object written twice (shared) starts afresh
+    }
+    this.#check(this.#bytes);
+  }
+
+  #check(bytes: number): void {
+    if (bytes > this.maxBytes) throw new TooLargeFound(bytes);
+  }
+}
+
+/**
+ * `value` as JSON text, or the first part of it that cannot be stored (see
+ * {@link storableJsonText}), or that it passes `maxBytes`. One pass of `JSON.stringify`
+ * with a replacer, so each `toJSON` runs once, and none after the limit is passed.
+ */
+function stringifyChecked(value: unknown, maxDepth: number, maxBytes: number): BoundedJsonText {
   const depthOf = new WeakMap<object, number>();
   const pathOf = new WeakMap<object, string>();
+  const counter = new ByteCounter(maxBytes);
   let lastPath = '';
   const check = function (this: unknown, key: string, v: unknown): unknown {
     const holder = this as object;
@@ -55,6 +114,7 @@ function stringifyChecked(
     }
     const problem = primitiveProblem(v);
     if (problem !== undefined) throw new UnstorableFound({ path, reason: problem });
+    counter.add(parentPath === undefined ? undefined : holder, key, v);
     if (typeof v !== 'object' || v === null) return v;
     const depth = (depthOf.get(holder) ?? 0) + 1;
     if (depth > maxDepth) {
@@ -69,6 +129,9 @@ function stringifyChecked(
     return { text: JSON.stringify(value, check) };
   } catch (error) {
     if (error instanceof UnstorableFound) return { unstorable: error.found };
+    if (error instanceof TooLargeFound) {
+      return { tooLarge: { atLeastBytes: error.atLeastBytes, exact: false } };
+    }
     // JSON.stringify's own errors: a cycle (a TypeError, right after the replacer saw the
     // object that closes it), or whatever a `toJSON` threw (its place is not known).
     const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
@@ -79,63 +142,52 @@ function stringifyChecked(
 }
 
 /**
- * True when `value` may hold something plain `JSON.stringify` drops or that is too deep: a
- * function or a symbol, an object deeper than `maxDepth`, or an object with its own
- * `toJSON` (other than a `Date`'s), whose result this walk of the original cannot see.
- * A cheap first look (the careful pass costs several times a plain `JSON.stringify`).
+ * `value` as JSON text that every store keeps and reads back as it was, or the first part
+ * of it that cannot be stored, or — as soon as the text would pass `maxBytes` bytes of
+ * UTF-8 — that it is too large; whichever comes first in the order of the text. Never
+ * writes more than `maxBytes` of text to find out (a sparse array of 100 million slots is
+ * refused in a few steps) and calls no `toJSON` past the limit.
+ *
+ * Not storable: a `BigInt`, a function or a symbol (JSON would throw or silently drop it),
+ * a circular reference, a `toJSON` that throws, a string or object key containing U+0000
+ * (PostgreSQL cannot store it, so no store accepts it), nesting deeper than `maxDepth`
+ * levels of objects and arrays. `undefined` properties are left out, as JSON does; a
+ * top-level `undefined` gives `text: undefined`. A walk that measures the value without
+ * serialising it comes first; a value it measures within the limit is written by a plain
+ * `JSON.stringify`, and only one with a `toJSON` or something suspect takes the careful
+ * pass, which counts as it writes and names the offending part.
  */
-function mayBeUnstorable(value: unknown, maxDepth: number): boolean {
-  const values: unknown[] = [value];
-  const depths: number[] = [0];
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop()! + 1;
-    const type = typeof v;
-    if (type === 'function' || type === 'symbol') return true;
-    if (type !== 'object' || v === null || v instanceof Date) continue;
-    if (depth > maxDepth || typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;
-    if (Array.isArray(v)) {
-      for (const item of v) {
-        values.push(item);
-        depths.push(depth);
-      }
-    } else {
-      const record = v as Record<string, unknown>;
-      for (const key of Object.keys(record)) {
-        values.push(record[key]);
-        depths.push(depth);
-      }
+export function boundedJsonText(
+  value: unknown,
+  maxDepth: number,
+  maxBytes: number,
+): BoundedJsonText {
+  if (value === undefined) return { text: undefined };
+  const survey = surveyJson(value, maxDepth, maxBytes);
+  if (survey.kind === 'tooLarge') {
+    return { tooLarge: { atLeastBytes: survey.atLeastBytes, exact: survey.exact } };
+  }
+  if (survey.kind === 'bytes') {
+    try {
+      return { text: JSON.stringify(value) };
+    } catch {
+      // a getter that throws only now: the careful pass says where
     }
   }
-  return false;
+  return stringifyChecked(value, maxDepth, maxBytes);
 }
 
 /**
  * `value` as JSON text that every store keeps and reads back as it was, or the first part
- * of it that cannot be stored: a `BigInt`, a function or a symbol (JSON would throw or
- * silently drop it), a circular reference, a `toJSON` that throws, a string or object key
- * containing U+0000 (PostgreSQL cannot store it, so no store accepts it), nesting deeper
- * than `maxDepth` levels of objects and arrays. `undefined` properties are left out, as
- * JSON does; a top-level `undefined` gives `text: undefined`. A plain `JSON.stringify` and
- * a walk of the value come first; only a value they find suspect takes the careful pass
- * that names the offending part (running its `toJSON` methods a second time).
+ * of it that cannot be stored ({@link boundedJsonText} without a size limit).
  */
 export function storableJsonText(
   value: unknown,
   maxDepth: number,
 ): { text: string | undefined } | { unstorable: Unstorable } {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return stringifyChecked(value, maxDepth);
-  }
-  // JSON escapes U+0000 as \u0000 (in strings and keys); an escaped backslash followed by
-  // "u0000" matches too, and the careful pass then finds nothing.
-  if (text?.includes('\\u0000') || mayBeUnstorable(value, maxDepth)) {
-    return stringifyChecked(value, maxDepth);
-  }
-  return { text };
+  return boundedJsonText(value, maxDepth, Number.POSITIVE_INFINITY) as
+    | { text: string | undefined }
+    | { unstorable: Unstorable };
 }
 
 /** What in `value` cannot be stored as JSON (see {@link storableJsonText}), or undefined. */

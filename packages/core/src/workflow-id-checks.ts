@@ -3,8 +3,18 @@ import { isObject, stringList } from './raw-definition.js';
 import type { IssueList } from './validation-issue-list.js';
 import type { GraphNode } from './workflow-graph.js';
 
-/** Ids that would collide with object prototype keys wherever node ids key plain objects. */
-const RESERVED_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Ids that would collide with object prototype keys wherever ids key plain objects, and
+ * `.` and `..`, which name another place wherever an id is a URL or file path segment
+ * (`/api/workflows/..`).
+ */
+const RESERVED_IDS: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  '.',
+  '..',
+]);
 
 /** A node well-formed enough for the graph checks, with its index in the definition. */
 export interface CheckedNode extends GraphNode {

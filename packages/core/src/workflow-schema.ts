@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { MAX_TIMEOUT_MS, MAX_WORKFLOW_TIMEOUT_MS } from './limits.js';
 
 /**
  * The one schema source for workflow definitions: the TypeScript types below are derived
@@ -8,6 +9,18 @@ import { type Static, Type } from '@sinclair/typebox';
 
 const Id = Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' });
 const PositiveInt = Type.Integer({ minimum: 1 });
+/** A node attempt timeout: at most {@link MAX_TIMEOUT_MS}. */
+const NodeTimeoutMs = Type.Integer({
+  minimum: 1,
+  maximum: MAX_TIMEOUT_MS,
+  description: 'Attempt timeout in ms, at most 2147483647 (about 24.8 days)',
+});
+/** A retry backoff delay: at most {@link MAX_TIMEOUT_MS}. */
+const BackoffMs = Type.Integer({
+  minimum: 0,
+  maximum: MAX_TIMEOUT_MS,
+  description: 'In ms, at most 2147483647 (about 24.8 days)',
+});
 const Metadata = Type.Record(Type.String(), Type.Unknown(), {
   description: 'Free-form data for tools (e.g. a visual editor); ignored by the engine',
 });
@@ -24,8 +37,8 @@ export const RetryPolicySchema = Type.Object(
       Type.Object(
         {
           type: Type.Union([Type.Literal('exponential'), Type.Literal('fixed')]),
-          delayMs: Type.Integer({ minimum: 0 }),
-          maxDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          delayMs: BackoffMs,
+          maxDelayMs: Type.Optional(BackoffMs),
         },
         { additionalProperties: false },
       ),
@@ -36,8 +49,9 @@ export const RetryPolicySchema = Type.Object(
 /**
  * How a failed node is retried: `attempts` in total (first included, 1–1000), and an
  * optional `backoff` between them — `fixed` waits `delayMs` each time, `exponential`
- * doubles `delayMs` after each retry; both capped by `maxDelayMs`. Without `backoff`,
- * retries start at once.
+ * doubles `delayMs` after each retry; both capped by `maxDelayMs`, and never longer than
+ * `MAX_TIMEOUT_MS` (both delays are at most that, too). Without `backoff`, retries start
+ * at once.
  */
 export type RetryPolicy = Static<typeof RetryPolicySchema>;
 
@@ -122,7 +136,7 @@ export const NodeDefinitionSchema = Type.Object(
     inputs: Type.Optional(Type.Array(Type.String(), { description: 'Parent node ids' })),
     outputs: Type.Optional(Type.Array(Type.String(), { description: 'Child node ids' })),
     retry: Type.Optional(RetryPolicySchema),
-    timeoutMs: Type.Optional(PositiveInt),
+    timeoutMs: Type.Optional(NodeTimeoutMs),
     continueOnFail: Type.Optional(Type.Boolean()),
     metadata: Type.Optional(Metadata),
   },
@@ -145,11 +159,17 @@ export const WorkflowDefinitionSchema = Type.Object(
     entryNodeId: Type.Optional(Type.String()),
     nodes: Type.Array(NodeDefinitionSchema, { minItems: 1 }),
     maxConcurrency: Type.Optional(PositiveInt),
-    timeoutMs: Type.Optional(PositiveInt),
+    timeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_WORKFLOW_TIMEOUT_MS,
+        description: 'Timeout of a whole execution in ms, at most 31536000000 (365 days)',
+      }),
+    ),
     triggers: Type.Optional(Type.Array(TriggerSchema)),
     defaults: Type.Optional(
       Type.Object(
-        { retry: Type.Optional(RetryPolicySchema), timeoutMs: Type.Optional(PositiveInt) },
+        { retry: Type.Optional(RetryPolicySchema), timeoutMs: Type.Optional(NodeTimeoutMs) },
         { additionalProperties: false },
       ),
     ),

@@ -82,9 +82,9 @@ describe('findUnstorable', () => {
 });
 
 describe('payloadText', () => {
-  it('throws PayloadNotStorableError with the place and reason, before the size check', () => {
+  it('throws PayloadNotStorableError with the place and reason, when found before the limit', () => {
     try {
-      payloadText("output of node 'N'", { deep: { v: 1n, pad: 'x'.repeat(100) } }, 10);
+      payloadText("output of node 'N'", { deep: { v: 1n, pad: 'x'.repeat(100) } }, 20);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(PayloadNotStorableError);

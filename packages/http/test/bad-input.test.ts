@@ -322,6 +322,81 @@ const cases: Case[] = [
       expect(paths).toEqual(expect.arrayContaining(['/id', '/nodes/0/id']));
     },
   },
+  // ── bounds enforced at registration (issue #18, engine bounds) ──
+  ...(
+    [
+      [
+        'node timeoutMs 1e20',
+        [{ id: 'a', type: 'echo', timeoutMs: 1e20 }],
+        {},
+        '/nodes/0/timeoutMs',
+      ],
+      [
+        'defaults.timeoutMs 1e20',
+        [{ id: 'a', type: 'echo' }],
+        { defaults: { timeoutMs: 1e20 } },
+        '/defaults/timeoutMs',
+      ],
+      ['workflow timeoutMs 1e20', [{ id: 'a', type: 'echo' }], { timeoutMs: 1e20 }, '/timeoutMs'],
+      [
+        'retry backoff delayMs 1e300',
+        [
+          {
+            id: 'a',
+            type: 'echo',
+            retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 1e300 } },
+          },
+        ],
+        {},
+        '/nodes/0/retry/backoff/delayMs',
+      ],
+      [
+        'retry backoff maxDelayMs 1e300',
+        [
+          {
+            id: 'a',
+            type: 'echo',
+            retry: { attempts: 2, backoff: { type: 'exponential', delayMs: 1, maxDelayMs: 1e300 } },
+          },
+        ],
+        {},
+        '/nodes/0/retry/backoff/maxDelayMs',
+      ],
+    ] as const
+  ).map(
+    ([what, nodes, extra, path]): Case => ({
+      name: `register with ${what} (over the documented maximum)`,
+      request: () =>
+        register({ ...wf(`bound-${path.replaceAll('/', '-')}`, [...nodes]), ...extra }),
+      status: 422,
+      code: 'VALIDATION_FAILED',
+      check: (e) =>
+        expect(e.details.issues).toContainEqual(expect.objectContaining({ code: 'SCHEMA', path })),
+    }),
+  ),
+  ...(['.', '..'] as const).flatMap((id): Case[] => [
+    {
+      name: `register a workflow with the id '${id}'`,
+      request: () => register(wf(id, [{ id: 'a', type: 'echo' }])),
+      status: 422,
+      code: 'VALIDATION_FAILED',
+      check: (e) =>
+        expect(e.details.issues).toContainEqual(
+          expect.objectContaining({ code: 'RESERVED_ID', path: '/id' }),
+        ),
+    },
+    {
+      name: `register a node with the id '${id}'`,
+      request: () => register(wf(`node-id-${id.length}`, [{ id, type: 'echo' }])),
+      status: 422,
+      code: 'VALIDATION_FAILED',
+      check: (e) =>
+        expect(e.details.issues).toContainEqual(
+          expect.objectContaining({ code: 'RESERVED_ID', path: '/nodes/0/id' }),
+        ),
+    },
+  ]),
+  // ── end of the registration bounds ──
   {
     name: 'definition without nodes',
     request: () => register({ id: 'empty', name: 'empty' }),

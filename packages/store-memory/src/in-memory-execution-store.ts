@@ -160,14 +160,23 @@ export class InMemoryExecutionStore implements ExecutionStore {
     return result;
   }
 
-  async getExecution(executionId: string): Promise<ExecutionState | null> {
-    const record = this.#executions.get(executionId);
+  async getExecution(executionId: string, tenantId?: string): Promise<ExecutionState | null> {
+    const record = this.#record(executionId, tenantId);
     return record ? view(record) : null;
   }
 
-  async getExecutionSummary(executionId: string): Promise<ExecutionSummary | null> {
-    const record = this.#executions.get(executionId);
+  async getExecutionSummary(
+    executionId: string,
+    tenantId?: string,
+  ): Promise<ExecutionSummary | null> {
+    const record = this.#record(executionId, tenantId);
     return record ? summary(record.state) : null;
+  }
+
+  /** The execution's record, if it is `tenantId`'s (any tenant's without one) — before any copy. */
+  #record(executionId: string, tenantId: string | undefined): ExecutionRecord | undefined {
+    const record = this.#executions.get(executionId);
+    return tenantId === undefined || record?.state.tenantId === tenantId ? record : undefined;
   }
 
   async listExecutions(filter: ExecutionFilter = {}): Promise<ExecutionPage> {
@@ -290,8 +299,8 @@ export class InMemoryExecutionStore implements ExecutionStore {
     return this.#deadLetters.count(scope);
   }
 
-  async getDLQItem(id: string): Promise<DLQItem | null> {
-    return this.#deadLetters.get(id);
+  async getDLQItem(id: string, tenantId?: string): Promise<DLQItem | null> {
+    return this.#deadLetters.get(id, tenantId);
   }
 
   async removeDLQItem(id: string): Promise<boolean> {

@@ -64,10 +64,11 @@ export class MemoryDeadLetters {
     return this.#of(scope).length;
   }
 
-  /** The item with this id, if any. */
-  get(id: string): DLQItem | null {
+  /** The item with this id (with `tenantId`, only if it is that tenant's), if any. */
+  get(id: string, tenantId?: string): DLQItem | null {
     const entry = this.#items.get(id);
-    return entry ? copy(entry.item) : null;
+    if (!entry || (tenantId !== undefined && entry.item.tenantId !== tenantId)) return null;
+    return copy(entry.item);
   }
 
   /** Removes the item; false when there was none. */

@@ -94,17 +94,39 @@ function isRolledBackByServer(error: unknown): boolean {
   return code === '40001' || code === '40P01';
 }
 
-/** PostgreSQL's "bad value" errors, which mean the caller passed something it cannot store. */
-const INVALID_VALUE_CODES = new Set(['22P02', '22P05', '22021', '22003', '22007', '22008']);
+/**
+ * PostgreSQL's "bad value" errors (by SQLSTATE), which mean the caller passed something
+ * the store cannot keep — each with what it means, in words of our own: the database's
+ * message (which names the database, types and sometimes SQL) and the SQLSTATE never reach
+ * a caller.
+ */
+const INVALID_VALUES: ReadonlyMap<string, string> = new Map([
+  [
+    '22P02',
+    'a value is not in a form the store accepts (e.g. a lone UTF-16 surrogate in a string)',
+  ],
+  ['22P05', 'a value holds a character the store cannot keep (e.g. a lone UTF-16 surrogate)'],
+  ['22021', 'a value holds a byte sequence that is not valid text'],
+  ['22003', 'a number is out of the range the store can keep'],
+  ['22007', 'a date or time is not valid'],
+  ['22008', 'a date or time is out of range'],
+  ['22001', 'a value is too long for the store'],
+  ['54000', 'a value is too large for the store'],
+]);
 
-/** Maps a bad-value error to InvalidArgumentError; returns anything else unchanged. */
+/**
+ * Maps a bad-value error to InvalidArgumentError (its message says what was wrong without
+ * the database's text or SQLSTATE; the original is its `cause`, for logs); returns
+ * anything else unchanged.
+ */
 export function translateError(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (error instanceof pg.DatabaseError && typeof code === 'string') {
-    if (INVALID_VALUE_CODES.has(code)) {
-      return new InvalidArgumentError(`PostgreSQL refused a value: ${error.message}`, {
-        code,
-      });
+    const meaning = INVALID_VALUES.get(code);
+    if (meaning !== undefined) {
+      const translated = new InvalidArgumentError(`the store refused a value: ${meaning}`);
+      Object.defineProperty(translated, 'cause', { value: error, configurable: true });
+      return translated;
     }
   }
   return error;

@@ -72,10 +72,15 @@ function ofTenants(scope: TenantScope & { allTenants?: boolean }): Sql {
   return scope.allTenants ? raw('TRUE') : sql`tenant_id = ${tenantOf(scope)}`;
 }
 
-/** `ExecutionStore.getDLQItem`: an item, or null. */
-export async function getDLQItem(ctx: DeadLetterContext, id: string): Promise<DLQItem | null> {
+/** `ExecutionStore.getDLQItem`: an item (with `tenantId`, only that tenant's), or null. */
+export async function getDLQItem(
+  ctx: DeadLetterContext,
+  id: string,
+  tenantId?: string,
+): Promise<DLQItem | null> {
+  const tenant = tenantId === undefined ? raw('TRUE') : sql`tenant_id = ${tenantId}`;
   const [rows] = await ctx.db.read(
-    sql`SELECT ${DLQ_COLUMNS} FROM ${ctx.tables.dlq} WHERE id = ${id}`,
+    sql`SELECT ${DLQ_COLUMNS} FROM ${ctx.tables.dlq} WHERE id = ${id} AND ${tenant}`,
   );
   return rows![0] ? toDLQItem(rows![0]) : null;
 }

@@ -49,17 +49,26 @@ export async function readExecution(
 export async function getExecution(
   ctx: ExecutionReadContext,
   executionId: string,
+  tenantId?: string,
 ): Promise<ExecutionState | null> {
-  return readExecution(ctx, sql`execution_id = ${executionId}`);
+  return readExecution(ctx, byId(executionId, tenantId));
+}
+
+/** The execution `executionId`, and — with `tenantId` — only that tenant's (one lookup). */
+function byId(executionId: string, tenantId: string | undefined): Sql {
+  return tenantId === undefined
+    ? sql`execution_id = ${executionId}`
+    : sql`execution_id = ${executionId} AND tenant_id = ${tenantId}`;
 }
 
 /** `ExecutionStore.getExecutionSummary`: the execution without nodes and initial data, or null. */
 export async function getExecutionSummary(
   ctx: ExecutionReadContext,
   executionId: string,
+  tenantId?: string,
 ): Promise<ExecutionSummary | null> {
   const [rows] = await ctx.db.read(
-    sql`SELECT ${SUMMARY} FROM ${ctx.tables.executions} WHERE execution_id = ${executionId}`,
+    sql`SELECT ${SUMMARY} FROM ${ctx.tables.executions} WHERE ${byId(executionId, tenantId)}`,
   );
   return rows![0] ? toSummary(rows![0]) : null;
 }

@@ -221,12 +221,12 @@ export class PostgresExecutionStore implements ExecutionStore {
     return createExecution(this.#ctx, input);
   }
 
-  getExecution(executionId: string): Promise<ExecutionState | null> {
-    return reads.getExecution(this.#ctx, executionId);
+  getExecution(executionId: string, tenantId?: string): Promise<ExecutionState | null> {
+    return reads.getExecution(this.#ctx, executionId, tenantId);
   }
 
-  getExecutionSummary(executionId: string): Promise<ExecutionSummary | null> {
-    return reads.getExecutionSummary(this.#ctx, executionId);
+  getExecutionSummary(executionId: string, tenantId?: string): Promise<ExecutionSummary | null> {
+    return reads.getExecutionSummary(this.#ctx, executionId, tenantId);
   }
 
   listExecutions(filter?: ExecutionFilter): Promise<ExecutionPage> {
@@ -325,8 +325,8 @@ export class PostgresExecutionStore implements ExecutionStore {
     return dlq.countDLQItems(this.#ctx, scope);
   }
 
-  getDLQItem(id: string): Promise<DLQItem | null> {
-    return dlq.getDLQItem(this.#ctx, id);
+  getDLQItem(id: string, tenantId?: string): Promise<DLQItem | null> {
+    return dlq.getDLQItem(this.#ctx, id, tenantId);
   }
 
   removeDLQItem(id: string): Promise<boolean> {

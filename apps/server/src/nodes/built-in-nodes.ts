@@ -4,6 +4,7 @@ import {
   NoopNodeConfigSchema,
   SwitchNodeConfigSchema,
   TransformNodeConfigSchema,
+  transformConfigProblems,
 } from '@spane/core';
 import { AddressPolicy } from '../address-policy.js';
 import { createHttpNode, HTTP_NODE_OUTPUT_SCHEMA } from './http-node.js';
@@ -16,7 +17,8 @@ export const BUILT_IN_NODE_TYPES = ['noop', 'transform', 'switch', 'http'] as co
 
 /**
  * Registers `noop`, `transform`, `switch` and `http`, each with its description and config
- * schema (`@spane/core`'s, so `registerWorkflow` checks their configs), `http` also with
+ * schema (`@spane/core`'s, so `registerWorkflow` checks their configs; `transform` also its
+ * paths, with `transformConfigProblems`), `http` also with
  * its output schema. `httpAllow` lists the hosts, IPs and CIDRs the `http` node may reach
  * although they are private (SPANE_HTTP_ALLOW).
  */
@@ -31,6 +33,8 @@ export function registerBuiltInNodes(
   registry.register('transform', transformNode, {
     description: 'Reshapes its input with pick, then rename, then set (dotted paths, no code)',
     config: TransformNodeConfigSchema,
+    // Paths the schema cannot judge: reserved keys, empty segments, indexes over MAX_PATH_INDEX.
+    configProblems: transformConfigProblems,
   });
   registry.register('switch', switchNode, {
     description:

@@ -77,6 +77,21 @@ export function dlqRetrySuite(ctx: SuiteContext): void {
       expect(await store.getDLQItem(randomUUID())).toBeNull();
     });
 
+    it("getDLQItem with a tenantId returns only that tenant's item", async () => {
+      const store = ctx.store();
+      const tenantId = uid('tenant');
+      const item = await store.addDLQItem(newItem({ tenantId }));
+      const plain = await store.addDLQItem(newItem());
+      expect((await store.getDLQItem(item.id, tenantId))?.id).toBe(item.id);
+      expect(await store.getDLQItem(item.id, uid('tenant'))).toBeNull();
+      expect(await store.getDLQItem(item.id, DEFAULT_TENANT)).toBeNull();
+      expect((await store.getDLQItem(item.id))?.tenantId, 'without a tenant: any').toBe(tenantId);
+      expect((await store.getDLQItem(plain.id, DEFAULT_TENANT))?.id, 'no tenant: default').toBe(
+        plain.id,
+      );
+      expect(await store.getDLQItem(plain.id, tenantId)).toBeNull();
+    });
+
     it('listDLQItems lists newest first in pages by cursor, per tenant; countDLQItems counts', async () => {
       const store = ctx.store();
       const tenantId = uid('tenant');

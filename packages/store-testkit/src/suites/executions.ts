@@ -129,6 +129,45 @@ export function executionsSuite(ctx: SuiteContext): void {
       );
     });
 
+    it('every listing refuses a cursor that is not one it wrote (negative, fraction, exponent, spaces, too long) with InvalidArgumentError', async () => {
+      const store = ctx.store();
+      const bad = ['-1', '1.5', '1e3', ' 1', '1 ', '+1', '0x10', '', '1234567890123456789'];
+      for (const cursor of bad) {
+        for (const [what, listing] of [
+          ['listExecutions', store.listExecutions({ cursor })],
+          ['listDLQItems', store.listDLQItems({ cursor })],
+          ['listActiveNodes', store.listActiveNodes({ cursor: `${cursor}:A` })],
+        ] as const) {
+          const error = await listing.then(
+            () => expect.fail(`${what} accepted the cursor '${cursor}'`),
+            (e: unknown) => e,
+          );
+          expect(error, `${what} with '${cursor}'`).toBeInstanceOf(InvalidArgumentError);
+          expect((error as Error).message).toContain('invalid cursor');
+        }
+      }
+    });
+
+    it("getExecution and getExecutionSummary with a tenantId return only that tenant's execution", async () => {
+      const store = ctx.store();
+      const tenantId = uid('tenant');
+      const { execution } = await saveAndCreate(store, chainPlan(uid('wf'), 2), {
+        tenantId,
+        initialData: { secret: 'of the tenant' },
+      });
+      const id = execution.executionId;
+      expect((await store.getExecution(id, tenantId))?.initialData).toEqual({
+        secret: 'of the tenant',
+      });
+      expect((await store.getExecutionSummary(id, tenantId))?.tenantId).toBe(tenantId);
+      for (const other of [uid('tenant'), DEFAULT_TENANT]) {
+        expect(await store.getExecution(id, other), `as ${other}`).toBeNull();
+        expect(await store.getExecutionSummary(id, other), `as ${other}`).toBeNull();
+      }
+      expect(await store.getExecution(randomUUID(), tenantId)).toBeNull();
+      expect((await store.getExecution(id))?.tenantId, 'without a tenant: any').toBe(tenantId);
+    });
+
     it('getExecution returns null for an unknown id', async () => {
       expect(await ctx.store().getExecution(randomUUID())).toBeNull();
     });
