@@ -2,6 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiKeyStore } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
+import {
+  type RateLimitConfig,
+  rateLimitConfig,
+  type TrustProxy,
+  trustProxyConfig,
+} from './rate-limit-config.js';
 
 /** What this process runs: the API and workers, the API only, or workers only. */
 export type ServerRole = 'all' | 'api' | 'worker';
@@ -33,6 +39,10 @@ export interface ServerConfig {
   /** Hosts, IPs and CIDRs the `http` node may reach although they are private. */
   httpAllow: string[];
   logLevel: LogLevel;
+  /** The API's rate limits (`SPANE_RATE_LIMIT*`), counted in Redis. */
+  rateLimit: RateLimitConfig;
+  /** Fastify's `trustProxy` (`SPANE_TRUST_PROXY`): whose `X-Forwarded-For` gives the client IP. */
+  trustProxy: TrustProxy;
 }
 
 /** The environment is invalid; `problems` lists every one found, one message each. */
@@ -177,6 +187,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     problems.push(`SPANE_HTTP_ALLOW: ${(err as Error).message}`);
   }
 
+  const rateLimit = rateLimitConfig(get, problems);
+  const trustProxy = trustProxyConfig(get, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   const config: ServerConfig = {
     port,
@@ -189,6 +202,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     role,
     httpAllow,
     logLevel,
+    rateLimit,
+    trustProxy,
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;
