@@ -68,7 +68,11 @@ export function trustProxyConfig(get: Get, problems: string[]): TrustProxy {
     const [ip = '', bits, ...rest] = entry.split('/');
     const family = isIP(ip);
     const max = family === 4 ? 32 : 128;
-    return family !== 0 && rest.length === 0 && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max));
+    return (
+      family !== 0 &&
+      rest.length === 0 &&
+      (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max))
+    );
   };
   if (list.length === 0 || !list.every(valid)) {
     problems.push(

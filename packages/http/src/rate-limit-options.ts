@@ -86,13 +86,18 @@ function window(name: string, value: unknown, fallback: RateLimitWindow): RateLi
 }
 
 /** Checks `SpaneHttpOptions.rateLimit` at registration. @throws InvalidArgumentError */
-export function resolveRateLimit(value: SpaneRateLimitOptions | false | undefined): ResolvedRateLimit | false {
+export function resolveRateLimit(
+  value: SpaneRateLimitOptions | false | undefined,
+): ResolvedRateLimit | false {
   if (value === false) return false;
   const o = value ?? {};
   if (typeof o !== 'object' || o === null) {
     throw new InvalidArgumentError('spaneHttp: rateLimit must be an object or false');
   }
-  if (o.redis !== undefined && (typeof o.redis?.eval !== 'function' || typeof o.redis.status !== 'string')) {
+  if (
+    o.redis !== undefined &&
+    (typeof o.redis?.eval !== 'function' || typeof o.redis.status !== 'string')
+  ) {
     throw new InvalidArgumentError('spaneHttp: rateLimit.redis must be an ioredis client');
   }
   const prefix = o.prefix ?? 'spane:ratelimit:';
@@ -101,7 +106,9 @@ export function resolveRateLimit(value: SpaneRateLimitOptions | false | undefine
   }
   const timeout = o.redisTimeoutMs ?? 150;
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 10_000) {
-    throw new InvalidArgumentError('spaneHttp: rateLimit.redisTimeoutMs must be an integer from 1 to 10000');
+    throw new InvalidArgumentError(
+      'spaneHttp: rateLimit.redisTimeoutMs must be an integer from 1 to 10000',
+    );
   }
   return {
     redis: o.redis,

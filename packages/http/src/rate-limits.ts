@@ -70,11 +70,16 @@ export async function installRateLimits(
 ): Promise<void> {
   if (app.hasDecorator('createRateLimit')) {
     throw new InvalidArgumentError(
-      "spaneHttp: @fastify/rate-limit is already registered around the API; register yours in a context of its own (a sibling of spaneHttp), or pass rateLimit: false to rely on it",
+      'spaneHttp: @fastify/rate-limit is already registered around the API; register yours in a context of its own (a sibling of spaneHttp), or pass rateLimit: false to rely on it',
     );
   }
   const store = limits.redis
-    ? boundedRedisStore(limits.redis, limits.prefix, limits.redisTimeoutMs, failOpenWarning(app.log))
+    ? boundedRedisStore(
+        limits.redis,
+        limits.prefix,
+        limits.redisTimeoutMs,
+        failOpenWarning(app.log),
+      )
     : undefined;
   await app.register(rateLimit, { global: false, skipOnError: true, ...(store ? { store } : {}) });
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -212,11 +212,15 @@ describe('with Redis down or hanging', () => {
   it('answers every request within a bound, unlimited, and logs a warning (SIGSTOP, then stopped)', async () => {
     const lines: string[] = [];
     const app = await api(
-      { redis: client, prefix: prefix(), perKey: { max: 2, windowMs: 60_000 }, redisTimeoutMs: 100 },
+      {
+        redis: client,
+        prefix: prefix(),
+        perKey: { max: 2, windowMs: 60_000 },
+        redisTimeoutMs: 100,
+      },
       { write: (line) => lines.push(line) },
     );
-    const get = () =>
-      app.inject({ method: 'GET', url: '/api/stats', headers: bearer(KEYS.readA) });
+    const get = () => app.inject({ method: 'GET', url: '/api/stats', headers: bearer(KEYS.readA) });
     expect((await get()).statusCode).toBe(200);
 
     child.kill('SIGSTOP');
