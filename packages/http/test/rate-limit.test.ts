@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import rateLimitPlugin from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -256,6 +257,24 @@ describe('options', () => {
       }),
     ).rejects.toThrow(/rateLimit.perKey/);
     await app.close();
+  });
+
+  it('refuses to run inside a host context that has its own @fastify/rate-limit, unless turned off', async () => {
+    const host = Fastify({ logger: false });
+    await host.register(rateLimitPlugin, { global: false });
+    await expect(
+      host.register(spaneHttp, { engine: h.engine, auth: { mode: 'disabled' } }),
+    ).rejects.toThrow(/already registered around the API/);
+    await host.close();
+    const other = Fastify({ logger: false });
+    await other.register(rateLimitPlugin, { global: false });
+    await other.register(spaneHttp, {
+      engine: h.engine,
+      auth: { mode: 'disabled' },
+      rateLimit: false,
+    });
+    expect((await other.inject({ url: '/api/stats' })).statusCode).toBe(200);
+    await other.close();
   });
 
   it('documents a 429 with Retry-After on the API operations, not on the probes', async () => {
