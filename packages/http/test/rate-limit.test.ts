@@ -141,7 +141,7 @@ describe('per-key and per-IP limits', () => {
       const res = await get(KEYS.readA);
       return res.statusCode === 200 ? res : undefined;
     }, 5_000);
-    expect(again.headers['x-ratelimit-remaining']).toBe('4');
+    expect(again?.headers['x-ratelimit-remaining']).toBe('4');
   });
 
   it('limits routes without a key per IP (webhooks, docs, unknown routes)', async () => {
