@@ -2,6 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
+import {
+  type RateLimitConfig,
+  rateLimitConfig,
+  type TrustProxy,
+  trustProxyConfig,
+} from './rate-limit-config.js';
 
 /** What this process runs: the API and workers, the API only, or workers only. */
 export type ServerRole = 'all' | 'api' | 'worker';
@@ -35,6 +41,10 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** HTTP timeouts and the connection cap (`@spane/http`'s defaults unless set). */
   limits: Required<SpaneServerLimits>;
+  /** The API's rate limits (`SPANE_RATE_LIMIT*`), counted in Redis. */
+  rateLimit: RateLimitConfig;
+  /** Fastify's `trustProxy` (`SPANE_TRUST_PROXY`): whose `X-Forwarded-For` gives the client IP. */
+  trustProxy: TrustProxy;
 }
 
 /** The environment is invalid; `problems` lists every one found, one message each. */
@@ -200,6 +210,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     problems.push(`SPANE_HTTP_ALLOW: ${(err as Error).message}`);
   }
 
+  const rateLimit = rateLimitConfig(get, problems);
+  const trustProxy = trustProxyConfig(get, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   const config: ServerConfig = {
     port,
@@ -213,6 +226,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     httpAllow,
     logLevel,
     limits,
+    rateLimit,
+    trustProxy,
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;

@@ -5,11 +5,13 @@ import { NodeRegistry } from '@spane/core';
 import {
   ApiKeyStore,
   type SpaneHttpAuth,
+  type SpaneHttpOptions,
   spaneHostCheck,
   spaneHttp,
   spaneServerOptions,
 } from '@spane/http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { ServerConfig } from './config.js';
 import { createExecutionStore } from './execution-store-factory.js';
 import { toListenError } from './listen-error.js';
@@ -102,6 +104,7 @@ async function registerRoutes(
   app: FastifyInstance,
   config: ServerConfig,
   engine: WorkflowEngine,
+  closers: (() => Promise<unknown>)[],
 ): Promise<string | undefined> {
   rootRoute(app, config.role);
   if (config.role === 'worker') {
@@ -109,8 +112,30 @@ async function registerRoutes(
     return undefined;
   }
   const { auth, generated } = authFor(config);
-  await app.register(spaneHttp, { engine, auth });
+  await app.register(spaneHttp, { engine, auth, rateLimit: rateLimitOf(app, config, closers) });
   return generated;
+}
+
+/**
+ * The API's rate limits, counted in Redis under `<prefix>:ratelimit:` on a connection of
+ * their own (closed with the server) that never queues a command while Redis is away:
+ * the limiter then lets requests through rather than making them wait.
+ */
+function rateLimitOf(
+  app: FastifyInstance,
+  config: ServerConfig,
+  closers: (() => Promise<unknown>)[],
+): SpaneHttpOptions['rateLimit'] {
+  if (!config.rateLimit.enabled) return false;
+  const redis = new Redis(config.redisUrl, {
+    connectionName: 'spane-rate-limit',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
+  redis.on('error', (err) => app.log.debug({ err }, 'rate-limit Redis connection'));
+  closers.push(() => redis.quit().catch(() => redis.disconnect()));
+  const { enabled: _, ...limits } = config.rateLimit;
+  return { redis, prefix: `${config.redisPrefix}:ratelimit:`, ...limits };
 }
 
 /** Listens on `config.port` (a busy port: a {@link ListenError}); returns the bound port. */
@@ -150,6 +175,7 @@ export async function startServer(
     routerOptions: { maxParamLength: 256 },
     // Timeouts, parser and router errors in the API's error shape.
     ...spaneServerOptions(config.limits),
+    trustProxy: config.trustProxy,
   });
   app.server.maxConnections = config.limits.maxConnections;
   // Node's own Host check is off (spaneServerOptions): `GET /` and a worker's probes too.
@@ -179,7 +205,7 @@ export async function startServer(
     // After the HTTP server (which waits for requests in flight), before the store.
     closers.splice(1, 0, () => engine.close());
     await waitForRedis(engine, config.redisUrl, options.redisTimeoutMs ?? 10_000);
-    const generatedApiKey = await registerRoutes(app, config, engine);
+    const generatedApiKey = await registerRoutes(app, config, engine, closers);
     const port = await listen(app, config);
     // Workers start once the port is ours: a second process started by mistake on a busy
     // port exits before it takes any job.

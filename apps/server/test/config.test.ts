@@ -24,6 +24,8 @@ const defaults: ServerConfig = {
   httpAllow: [],
   logLevel: 'info',
   limits: { ...DEFAULT_SERVER_LIMITS },
+  rateLimit: { enabled: true },
+  trustProxy: false,
 };
 
 describe('loadConfig: valid environments', () => {
@@ -102,6 +104,29 @@ describe('loadConfig: valid environments', () => {
       'a request timeout below the default headers timeout shortens that too',
       { SPANE_REQUEST_TIMEOUT_MS: '3000' },
       { limits: { ...DEFAULT_SERVER_LIMITS, requestTimeoutMs: 3000, headersTimeoutMs: 3000 } },
+    ],
+    ['rate limits off', { SPANE_RATE_LIMIT: 'OFF' }, { rateLimit: { enabled: false } }],
+    [
+      'rate limits',
+      {
+        SPANE_RATE_LIMIT_PER_KEY: '3000/1m',
+        SPANE_RATE_LIMIT_PER_IP: '100/10s',
+        SPANE_RATE_LIMIT_FAILED_AUTH: '10/1h',
+      },
+      {
+        rateLimit: {
+          enabled: true,
+          perKey: { max: 3000, windowMs: 60_000 },
+          perIp: { max: 100, windowMs: 10_000 },
+          failedAuth: { max: 10, windowMs: 3_600_000 },
+        },
+      },
+    ],
+    ['trust any proxy', { SPANE_TRUST_PROXY: 'true' }, { trustProxy: true }],
+    [
+      'trusted proxies',
+      { SPANE_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8' },
+      { trustProxy: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8'] },
     ],
   ])('%s', (_name, env, expected) => {
     expect(loadConfig(env, dir)).toEqual({ ...defaults, ...expected });
@@ -191,6 +216,16 @@ describe('loadConfig: invalid environments', () => {
       { SPANE_REQUEST_TIMEOUT_MS: '1000', SPANE_HEADERS_TIMEOUT_MS: '2000' },
       /SPANE_HEADERS_TIMEOUT_MS must be at most SPANE_REQUEST_TIMEOUT_MS/,
     ],
+    ['unknown rate-limit mode', { SPANE_RATE_LIMIT: 'yes' }, /SPANE_RATE_LIMIT must be 'on'/],
+    [
+      'rate limit without a window',
+      { SPANE_RATE_LIMIT_PER_KEY: '1200' },
+      /SPANE_RATE_LIMIT_PER_KEY must look like 1200\/60s/,
+    ],
+    ['zero requests', { SPANE_RATE_LIMIT_PER_IP: '0/60s' }, /SPANE_RATE_LIMIT_PER_IP/],
+    ['window over a day', { SPANE_RATE_LIMIT_FAILED_AUTH: '5/25h' }, /at most 24h/],
+    ['proxy that is no IP', { SPANE_TRUST_PROXY: 'proxy.internal' }, /SPANE_TRUST_PROXY must be/],
+    ['proxy CIDR too wide', { SPANE_TRUST_PROXY: '10.0.0.0/33' }, /SPANE_TRUST_PROXY/],
   ])('%s', (_name, env, message) => {
     let error: unknown;
     try {

@@ -24,6 +24,15 @@ export {
   type SpaneHttpOptions,
 } from './options.js';
 export {
+  DEFAULT_RATE_LIMIT_FAILED_AUTH,
+  DEFAULT_RATE_LIMIT_PER_IP,
+  DEFAULT_RATE_LIMIT_PER_KEY,
+  type RateLimitRedis,
+  type RateLimitWindow,
+  type SpaneRateLimitOptions,
+} from './rate-limit-options.js';
+export { RATE_LIMITED } from './rate-limits.js';
+export {
   DEFAULT_SERVER_LIMITS,
   resolveServerLimits,
   type SpaneServerLimits,

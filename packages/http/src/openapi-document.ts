@@ -1,5 +1,6 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { OPERATION_EXAMPLES, type OperationExamples } from './openapi-examples.js';
+import { addRateLimitResponses } from './rate-limit-openapi.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -20,8 +21,11 @@ const NODE_CONFIG_DESCRIPTION =
 
 const PATH_ITEM_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-/** The options of `@fastify/swagger` for the API: an OpenAPI 3.1 document, finished by {@link finishOpenApiDocument}. */
-export function openApiOptions(): FastifyDynamicSwaggerOptions {
+/**
+ * The options of `@fastify/swagger` for the API: an OpenAPI 3.1 document, finished by
+ * {@link finishOpenApiDocument} (and with the 429 of the rate limits when `rateLimited`).
+ */
+export function openApiOptions(rateLimited = false): FastifyDynamicSwaggerOptions {
   return {
     openapi: {
       openapi: OPENAPI_VERSION,
@@ -51,10 +55,12 @@ export function openApiOptions(): FastifyDynamicSwaggerOptions {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
         typeof json.$id === 'string' ? json.$id : `def-${i}`,
     },
-    transformObject: (documentObject) =>
-      'openapiObject' in documentObject
-        ? finishOpenApiDocument(documentObject.openapiObject as JsonObject)
-        : documentObject.swaggerObject,
+    transformObject: (documentObject) => {
+      if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+      const doc = finishOpenApiDocument(documentObject.openapiObject as JsonObject);
+      if (rateLimited) addRateLimitResponses(doc);
+      return doc;
+    },
   };
 }
 

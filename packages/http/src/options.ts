@@ -1,5 +1,10 @@
 import { InvalidArgumentError, type IWorkflowEngine } from '@spane/core';
 import { ApiKeyStore } from './api-key-store.js';
+import {
+  type ResolvedRateLimit,
+  resolveRateLimit,
+  type SpaneRateLimitOptions,
+} from './rate-limit-options.js';
 
 /** How requests are authenticated. */
 export type SpaneHttpAuth =
@@ -24,6 +29,12 @@ export interface SpaneHttpOptions {
   docs?: boolean;
   /** Interval of SSE keep-alive comments (and of the state re-check behind them). @defaultValue 15_000 */
   sseHeartbeatMs?: number;
+  /**
+   * Per-key and per-IP rate limits, failed authentications limited harder (429
+   * `RATE_LIMITED` with `Retry-After`); `false` turns them off. On by default, with
+   * per-process counters unless `redis` is given. @defaultValue `{}` (the defaults)
+   */
+  rateLimit?: SpaneRateLimitOptions | false;
 }
 
 export interface ResolvedHttpOptions {
@@ -34,6 +45,7 @@ export interface ResolvedHttpOptions {
   maxJsonDepth: number;
   docs: boolean;
   sseHeartbeatMs: number;
+  rateLimit: ResolvedRateLimit | false;
 }
 
 /** Default of `SpaneHttpOptions.bodyLimitBytes`: 2 MiB. */
@@ -105,5 +117,6 @@ export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptio
     maxJsonDepth: positiveInt('maxJsonDepth', options.maxJsonDepth, DEFAULT_MAX_JSON_DEPTH),
     docs: options.docs ?? true,
     sseHeartbeatMs: positiveInt('sseHeartbeatMs', options.sseHeartbeatMs, 15_000),
+    rateLimit: resolveRateLimit(options.rateLimit),
   };
 }

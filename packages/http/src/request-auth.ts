@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEFAULT_TENANT } from '@spane/core';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { type ApiKeyIdentity, type ApiScope, hasScope } from './api-key-store.js';
@@ -14,6 +15,7 @@ const ALL_SCOPES: readonly ApiScope[] = Object.freeze(['admin']);
 export class RequestAuth {
   readonly #auth: SpaneHttpAuth;
   readonly #identities = new WeakMap<FastifyRequest, ApiKeyIdentity>();
+  readonly #keyIds = new WeakMap<FastifyRequest, string>();
 
   constructor(auth: SpaneHttpAuth) {
     this.#auth = auth;
@@ -44,6 +46,14 @@ export class RequestAuth {
     return identity !== undefined && hasScope(identity, scope);
   }
 
+  /**
+   * A stable id of the API key a request was authenticated with (a SHA-256 prefix, never
+   * the key), for per-key rate limits; undefined before authentication or with auth disabled.
+   */
+  keyIdOf(request: FastifyRequest): string | undefined {
+    return this.#keyIds.get(request);
+  }
+
   #identify(request: FastifyRequest): ApiKeyIdentity {
     if (this.#auth.mode === 'disabled') return { tenantId: DEFAULT_TENANT, scopes: ALL_SCOPES };
     const header = request.headers.authorization;
@@ -54,9 +64,11 @@ export class RequestAuth {
     }
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     const identity = match ? this.#auth.keys.authenticate(match[1]!) : null;
-    if (!identity) {
+    if (!identity || !match) {
       throw new HttpError(401, 'UNAUTHORIZED', 'Invalid API key', { headers: CHALLENGE });
     }
+    const keyId = createHash('sha256').update(match[1]!, 'utf8').digest('hex').slice(0, 32);
+    this.#keyIds.set(request, keyId);
     return identity;
   }
 }

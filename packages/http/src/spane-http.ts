@@ -8,6 +8,7 @@ import { components } from './http-schemas.js';
 import { parseJsonBody } from './json-body-parser.js';
 import { openApiOptions } from './openapi-document.js';
 import { resolveHttpOptions, type SpaneHttpOptions } from './options.js';
+import { installRateLimits } from './rate-limits.js';
 import { RequestAuth } from './request-auth.js';
 import { strictValidatorCompiler } from './request-validation.js';
 import type { RouteContext } from './route-context.js';
@@ -43,6 +44,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   const metrics = options.metrics ? new SpaneMetrics(engine) : undefined;
   const streams = new EventStreams((n) => metrics?.sseStreams.set(n));
   const ctx: RouteContext = { engine, auth: new RequestAuth(options.auth), options, metrics };
+  if (options.rateLimit) await installRateLimits(app, options.rateLimit, ctx.auth);
   const routes = new RouteTable();
 
   // HTTP/1.1 without Host: answered here when the host turned Node's own check off.
@@ -77,7 +79,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   // The API's own validators (strict bodies), whatever Ajv options the host has.
   app.setValidatorCompiler(strictValidatorCompiler(shared));
 
-  if (options.docs) await app.register(swagger, openApiOptions());
+  if (options.docs) await app.register(swagger, openApiOptions(options.rateLimit !== false));
 
   workflowRoutes(app, ctx);
   nodeTypeRoutes(app, ctx);
