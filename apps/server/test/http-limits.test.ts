@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  exchange,
+  open,
+  parseResponse,
+  requestOn,
+} from '../../../packages/http/test/support/raw-http.js';
 import { loadConfig, type RunningServer, type ServerConfig, startServer } from '../src/index.js';
 import { redactQuery, requestSerializer } from '../src/request-log.js';
 import { deletePrefix } from './support/processes.js';
-import { exchange, open, parseResponse, requestOn } from './support/raw-http.js';
 
 /**
  * The server's HTTP limits from the environment (timeouts, connection cap), errors no route
