@@ -86,6 +86,8 @@ describe('delay nodes', () => {
           { id: 'B', type: 'delay', config: { durationMs: -1 } },
           { id: 'C', type: 'delay', config: { until: 'tomorrow' } },
           { id: 'D', type: 'delay' },
+          { id: 'E', type: 'delay', config: { durationMs: 1e20 } },
+          { id: 'F', type: 'delay', config: { until: '9999-01-01T00:00:00Z' } },
         ]),
       )
       .catch((e: unknown) => e);
@@ -95,6 +97,8 @@ describe('delay nodes', () => {
       ['/nodes/1/config/durationMs', 'config.durationMs must be >= 0'],
       ['/nodes/2/config/until', expect.stringMatching(/^config\.until is not valid \(An ISO-8601/)],
       ['/nodes/3/config', 'config must be either { durationMs } or { until }'],
+      ['/nodes/4/config/durationMs', 'config.durationMs must be <= 31622400000'],
+      ['/nodes/5/config/until', 'config.until must be at most 2039-09-07T15:47:35.551Z'],
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { MAX_DELAY_NODE_MS } from './limits.js';
 
 /**
  * The `config` schemas of SPANE's built-in node types: `delay` and `sub-workflow` (run by
@@ -116,7 +117,11 @@ export type HttpNodeConfig = Static<typeof HttpNodeConfigSchema>;
 export const DelayNodeConfigSchema = Type.Union([
   Type.Object(
     {
-      durationMs: Type.Integer({ minimum: 0, description: 'Wait this long after the node starts' }),
+      durationMs: Type.Integer({
+        minimum: 0,
+        maximum: MAX_DELAY_NODE_MS,
+        description: 'Wait this long after the node starts (at most 366 days)',
+      }),
     },
     { additionalProperties: false },
   ),

@@ -43,6 +43,12 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
  */
 export const MAX_WORKFLOW_TIMEOUT_MS = 365 * 24 * 60 * 60 * 1000;
 
+/**
+ * The longest a `delay` node's `durationMs` may be: 366 days (a node that waits for a date
+ * further ahead gives `until`). Checked at registration.
+ */
+export const MAX_DELAY_NODE_MS = 366 * 24 * 60 * 60 * 1000;
+
 /** Characters allowed in workflow and node ids. */
 export const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
