@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   exchange,
   open,
   parseResponse,
   requestOn,
 } from '../../../packages/http/test/support/raw-http.js';
-import { loadConfig, type RunningServer, type ServerConfig, startServer } from '../src/index.js';
+import { type RunningServer, startServer } from '../src/index.js';
 import { redactQuery, requestSerializer } from '../src/request-log.js';
-import { deletePrefix } from './support/processes.js';
+import { serverConfigs } from './support/test-config.js';
 
 /**
  * The server's HTTP limits from the environment (timeouts, connection cap), errors no route
@@ -17,27 +16,8 @@ import { deletePrefix } from './support/processes.js';
  * Real sockets on 127.0.0.1.
  */
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY = 'http-limits-admin-key-001';
-const prefixes: string[] = [];
-
-function testConfig(env: Record<string, string> = {}): ServerConfig {
-  const prefix = `spane-limits-test-${randomUUID().slice(0, 8)}`;
-  prefixes.push(prefix);
-  return loadConfig({
-    PORT: '0',
-    REDIS_URL,
-    SPANE_REDIS_PREFIX: prefix,
-    SPANE_API_KEYS: `${KEY}:default:admin`,
-    SPANE_ROLE: 'api',
-    LOG_LEVEL: 'warn',
-    ...env,
-  });
-}
-
-afterAll(async () => {
-  for (const prefix of prefixes) await deletePrefix(REDIS_URL, prefix);
-});
+const testConfig = serverConfigs('limits', KEY, { SPANE_ROLE: 'api', LOG_LEVEL: 'warn' });
 
 function capture() {
   const lines: string[] = [];

@@ -1,32 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import Fastify from 'fastify';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ListenError, loadConfig, type ServerConfig, startServer } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { ListenError, startServer } from '../src/index.js';
 import { RequestLogController } from '../src/request-log.js';
-import { deletePrefix } from './support/processes.js';
+import { serverConfigs } from './support/test-config.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY = 'http-surface-admin-key-01';
-const prefixes: string[] = [];
-
-function testConfig(env: Record<string, string> = {}): ServerConfig {
-  const prefix = `spane-surface-test-${randomUUID().slice(0, 8)}`;
-  prefixes.push(prefix);
-  return loadConfig({
-    PORT: '0',
-    REDIS_URL,
-    SPANE_REDIS_PREFIX: prefix,
-    SPANE_API_KEYS: `${KEY}:default:admin`,
-    WORKER_CONCURRENCY: '2',
-    LOG_LEVEL: 'info',
-    ...env,
-  });
-}
-
-afterAll(async () => {
-  for (const prefix of prefixes) await deletePrefix(REDIS_URL, prefix);
-});
+const testConfig = serverConfigs('surface', KEY, { WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' });
 
 /** A log stream that keeps every JSON line. */
 function capture() {

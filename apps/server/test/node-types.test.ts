@@ -1,35 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type RunningServer, startServer } from '../src/index.js';
+import { type RunningServer, startServer } from '../src/index.js';
+import { serverConfigs } from './support/test-config.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY = 'server-node-types-key-0001';
-const prefix = `spane-server-test-${randomUUID().slice(0, 8)}`;
+const config = serverConfigs('node-types', KEY, { SPANE_ROLE: 'api', LOG_LEVEL: 'warn' });
 let server: RunningServer;
 
 beforeAll(async () => {
-  const config = loadConfig({
-    PORT: '0',
-    REDIS_URL,
-    SPANE_REDIS_PREFIX: prefix,
-    SPANE_API_KEYS: `${KEY}:default:admin`,
-    SPANE_ROLE: 'api',
-    LOG_LEVEL: 'warn',
-  });
-  server = await startServer(config, { logStream: { write: () => {} } });
+  server = await startServer(config(), { logStream: { write: () => {} } });
 });
 
 afterAll(async () => {
   await server?.close();
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  await redis.quit();
 });
 
 async function api(method: string, path: string, body?: unknown) {
