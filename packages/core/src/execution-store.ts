@@ -1,3 +1,4 @@
+import type { ApiKeyRecordStore } from './api-key-records.js';
 import type {
   DLQItem,
   ExecutionState,
@@ -7,6 +8,7 @@ import type {
   SkipReason,
   Span,
 } from './execution-schema.js';
+import type { SecretStore } from './secret-store.js';
 import type { NodeInput, NodeOutcome } from './transition.js';
 import type { WorkflowPlan } from './workflow-plan.js';
 import type { WorkflowDefinition } from './workflow-schema.js';
@@ -285,6 +287,15 @@ export interface StoreCapabilities {
 export interface ExecutionStore {
   /** What this adapter can do beyond the required contract. */
   readonly capabilities: StoreCapabilities;
+
+  /**
+   * Encrypted secrets and wrapped data keys (see `SecretVault`); absent when the adapter
+   * keeps none, and then `{ "$secret": … }` references and `/api/secrets` are refused.
+   */
+  readonly secrets?: SecretStore;
+
+  /** API keys created through the API (hashed); absent when the adapter keeps none. */
+  readonly apiKeys?: ApiKeyRecordStore;
 
   // ── workflow definitions ─────────────────────────────────────────────
 

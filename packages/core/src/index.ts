@@ -1,3 +1,9 @@
+export type {
+  ApiKeyRecord,
+  ApiKeyRecordStore,
+  ApiKeyScope,
+  NewApiKeyRecord,
+} from './api-key-records.js';
 export {
   type DelayNodeConfig,
   DelayNodeConfigSchema,
@@ -146,6 +152,15 @@ export {
 export { type NodeTypeInfo, nodeTypeInfo } from './node-type-info.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
+export {
+  type NewSecretRecord,
+  SECRET_PAGE,
+  type SecretInfo,
+  type SecretPage,
+  type SecretRecord,
+  type SecretStore,
+  type WrappedDataKey,
+} from './secret-store.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
 export { transformConfigProblems } from './transform-config-checks.js';

@@ -7,6 +7,12 @@
  * for stored data. A third-party adapter imports from here and passes
  * `@spane/store-testkit`. Part of the public API (semver).
  */
+export type {
+  ApiKeyRecord,
+  ApiKeyRecordStore,
+  ApiKeyScope,
+  NewApiKeyRecord,
+} from './api-key-records.js';
 export { toJsonText } from './canonical-json.js';
 export {
   DLQItemNotFoundError,
@@ -59,6 +65,15 @@ export {
   seqKeyCursor,
 } from './page.js';
 export { startedRunToken } from './run-token.js';
+export {
+  type NewSecretRecord,
+  SECRET_PAGE,
+  type SecretInfo,
+  type SecretPage,
+  type SecretRecord,
+  type SecretStore,
+  type WrappedDataKey,
+} from './secret-store.js';
 export {
   ACTIVE_EXECUTION_STATUSES,
   FINAL_NODE_STATUSES,
