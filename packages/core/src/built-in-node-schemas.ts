@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { MAX_DELAY_NODE_MS } from './limits.js';
+import { Secretable } from './secret-refs.js';
 
 /**
  * The `config` schemas of SPANE's built-in node types: `delay` and `sub-workflow` (run by
@@ -67,10 +68,12 @@ export type SwitchNodeConfig = Static<typeof SwitchNodeConfigSchema>;
 /** JSON schema of {@link HttpNodeConfig}. */
 export const HttpNodeConfigSchema = Type.Object(
   {
-    url: Type.String({
-      pattern: '^[hH][tT][tT][pP][sS]?://',
-      description: 'http:// or https:// URL',
-    }),
+    url: Secretable(
+      Type.String({
+        pattern: '^[hH][tT][tT][pP][sS]?://',
+        description: 'http:// or https:// URL',
+      }),
+    ),
     method: Type.Optional(
       Type.Union(
         [
@@ -85,10 +88,15 @@ export const HttpNodeConfigSchema = Type.Object(
         { default: 'GET' },
       ),
     ),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    headers: Type.Optional(
+      Type.Record(Type.String(), Secretable(Type.String()), {
+        description: 'Header values: strings or { "$secret": "name" }',
+      }),
+    ),
     body: Type.Optional(
       Type.Unknown({
-        description: 'A string is sent as is, anything else as JSON; not with GET/HEAD',
+        description:
+          'A string is sent as is, anything else as JSON; not with GET/HEAD; may hold { "$secret": "name" } values',
       }),
     ),
     timeoutMs: Type.Optional(
@@ -110,7 +118,10 @@ export const HttpNodeConfigSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-/** `config` of an `http` node. */
+/**
+ * `config` of an `http` node. `url`, header values and values inside `body` may be
+ * secret references (`{ "$secret": "name" }`), resolved when the node runs.
+ */
 export type HttpNodeConfig = Static<typeof HttpNodeConfigSchema>;
 
 /** JSON schema of {@link DelayNodeConfig}. */

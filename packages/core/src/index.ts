@@ -156,6 +156,19 @@ export { type NodeTypeInfo, nodeTypeInfo } from './node-type-info.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export {
+  describesSecretRefs,
+  type FoundSecretRef,
+  findSecretRefs,
+  isSecretRef,
+  replaceSecretRefs,
+  SECRET_MASK,
+  SECRET_REF_KEY,
+  Secretable,
+  type SecretRef,
+  type SecretRefScan,
+  SecretRefSchema,
+} from './secret-refs.js';
+export {
   checkSecretName,
   MAX_SECRET_NAME_LENGTH,
   type NewSecretRecord,
@@ -230,3 +243,4 @@ export {
   type WorkflowDefinition,
   WorkflowDefinitionSchema,
 } from './workflow-schema.js';
+export { type DefinitionSecretRef, definitionSecretRefs } from './workflow-secret-checks.js';

@@ -15,6 +15,7 @@ import {
 import { buildGraph } from './workflow-graph.js';
 import { type CheckedNode, checkWorkflowId, collectNodes } from './workflow-id-checks.js';
 import { type WorkflowDefinition, WorkflowDefinitionSchema } from './workflow-schema.js';
+import { checkSecretRefs, withoutMalformedRefs } from './workflow-secret-checks.js';
 import { checkTriggers } from './workflow-trigger-checks.js';
 
 const checkSchema = TypeCompiler.Compile(WorkflowDefinitionSchema);
@@ -32,6 +33,12 @@ export interface ValidateWorkflowOptions {
    * @defaultValue configs are not checked
    */
   nodeConfigCheck?: (type: string) => JsonSchemaCheck | undefined;
+  /**
+   * False when no secret vault is configured: every secret reference
+   * (`{ "$secret": "name" }` in a node's config or as a webhook's `secret`) is then
+   * reported as `SECRETS_DISABLED`. @defaultValue true
+   */
+  secretsAvailable?: boolean;
 }
 
 /** What {@link validateWorkflow} found. `valid` is false when any issue is an error. */
@@ -50,7 +57,8 @@ const MAX_SCHEMA_ISSUES = 50;
  * `outputs` that disagree, cycles (with the cycle's path), a missing or non-root
  * `entryNodeId`, invalid cron expressions and time zones, unknown node types (when
  * `isNodeTypeKnown` is given), configs that fail their type's schema (when
- * `nodeConfigCheck` is given), data that cannot be stored as JSON (`NOT_STORABLE`: a
+ * `nodeConfigCheck` is given), malformed secret references (`INVALID_SECRET_REF`) and —
+ * when `secretsAvailable` is false — any reference (`SECRETS_DISABLED`), data that cannot be stored as JSON (`NOT_STORABLE`: a
  * `BigInt`, a cycle, U+0000, a `config` nested deeper than `MAX_JSON_DEPTH`, …); and, as warnings, nodes unreachable from `entryNodeId`.
  * Never throws.
  */
@@ -64,7 +72,9 @@ export function validateWorkflow(
     issues.error('', 'SCHEMA', 'a workflow definition must be an object');
     return { valid: false, issues: issues.issues };
   }
-  checkAgainstSchema(def, issues);
+  // Malformed secret references first: their schema errors would only repeat them.
+  const badRefs = checkSecretRefs(def, options.secretsAvailable ?? true, issues);
+  checkAgainstSchema(withoutMalformedRefs(def, badRefs), issues);
   checkWorkflowId(def.id, limits, issues);
   const rawNodes: unknown[] = Array.isArray(def.nodes) ? def.nodes : [];
   if (rawNodes.length > limits.maxNodes) {

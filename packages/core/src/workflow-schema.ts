@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { MAX_TIMEOUT_MS, MAX_WORKFLOW_TIMEOUT_MS } from './limits.js';
+import { Secretable } from './secret-refs.js';
 
 /**
  * The one schema source for workflow definitions: the TypeScript types below are derived
@@ -78,7 +79,15 @@ export const WebhookTriggerSchema = Type.Object(
         "Served at /api/webhooks/<tenant>/<path>, in the workflow's tenant only; several segments allowed",
     }),
     method: Type.Optional(HttpMethodSchema),
-    secret: Type.Optional(Type.String({ minLength: 1 })),
+    secret: Type.Optional(
+      Secretable(
+        Type.String({
+          minLength: 1,
+          description:
+            'HMAC key of signed deliveries; an engine with secrets moves a literal into the vault',
+        }),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -110,7 +119,9 @@ export const TriggerSchema = Type.Union(
 /**
  * Starts the workflow when a request arrives on `path` with `method` (default `POST`); with
  * a `secret`, only requests signed with it (headers `x-spane-delivery` and
- * `x-spane-signature`, see `signWebhook` in `@spane/bullmq`). The path belongs to the
+ * `x-spane-signature`, see `signWebhook` in `@spane/bullmq`). The secret is a literal
+ * string or a reference `{ "$secret": "name" }` to a secret of the tenant, read when a
+ * delivery is verified. The path belongs to the
  * workflow's tenant: other tenants' triggers on the same path are other routes.
  */
 export type WebhookTrigger = Static<typeof WebhookTriggerSchema>;

@@ -76,6 +76,8 @@ function samples(m: ErrorsModule): [string, errors.SpaneError, SpaneErrorCode][]
     ['WebhookNotFoundError', new m.WebhookNotFoundError('hooks/a', 'POST'), 'WEBHOOK_NOT_FOUND'],
     ['InvalidSignatureError', new m.InvalidSignatureError('expired'), 'INVALID_SIGNATURE'],
     ['DuplicateDeliveryError', new m.DuplicateDeliveryError('d-1'), 'DUPLICATE_DELIVERY'],
+    ['SecretNotFoundError', new m.SecretNotFoundError('api-key'), 'SECRET_NOT_FOUND'],
+    ['SecretsDisabledError', new m.SecretsDisabledError('no master key'), 'SECRETS_DISABLED'],
     ['EngineClosedError', new m.EngineClosedError(), 'ENGINE_CLOSED'],
     ['EnqueueFailedError', new m.EnqueueFailedError(['e1'], new Error('x')), 'ENQUEUE_FAILED'],
     [
