@@ -1,4 +1,5 @@
 import type { LogEntry, NodeTelemetry, Span } from '@spane/core';
+import { SecretMask } from './node-secrets.js';
 import type { NodeRef } from './sub-workflow-node.js';
 
 /** How a span ends: `running` keeps it open (a delay or a sub-workflow waits). */
@@ -13,6 +14,7 @@ export class AttemptTelemetry {
   readonly #nodeId: string;
   readonly #span: Span;
   #logs: LogEntry[] = [];
+  #mask: SecretMask = SecretMask.none;
 
   constructor(base: NodeRef, attempt: number, startedAt: Date) {
     this.#executionId = base.executionId;
@@ -28,16 +30,26 @@ export class AttemptTelemetry {
     };
   }
 
-  /** Adds a log line of the attempt (stamped now). */
+  /** From now on, log lines and the span's error have these secret values masked. */
+  useMask(mask: SecretMask): void {
+    this.#mask = mask;
+  }
+
+  /** `text` with the attempt's secret values masked (see {@link SecretMask}). */
+  mask(text: string): string {
+    return this.#mask.text(text);
+  }
+
+  /** Adds a log line of the attempt (stamped now), its secret values masked. */
   log(level: LogEntry['level'], message: string, meta?: Record<string, unknown>): void {
     const entry: LogEntry = {
       executionId: this.#executionId,
       nodeId: this.#nodeId,
       level,
-      message,
+      message: this.#mask.text(message),
       timestamp: new Date().toISOString(),
     };
-    if (meta !== undefined) entry.meta = meta;
+    if (meta !== undefined) entry.meta = this.#mask.deep(meta) as Record<string, unknown>;
     this.#logs.push(entry);
   }
 
@@ -46,7 +58,7 @@ export class AttemptTelemetry {
     const span = this.#span;
     if (status !== 'running') span.finishedAt = new Date().toISOString();
     span.status = status;
-    if (error !== undefined) span.error = error;
+    if (error !== undefined) span.error = this.#mask.text(error);
     const logs = this.#logs;
     this.#logs = [];
     return { span: { ...span }, logs };

@@ -28,6 +28,7 @@ import { MissingNodeTypes } from './missing-node-type.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
 import { NodeQueues } from './node-queues.js';
 import { NodeRunner, type NodeRunnerContext } from './node-runner.js';
+import { NodeSecrets } from './node-secrets.js';
 import { Observability } from './observability.js';
 import { OutcomeRecorder } from './outcome-recorder.js';
 import { ParkedJobs } from './parked-jobs.js';
@@ -126,6 +127,8 @@ export function assembleEngine(
   const idleKeys = new IdleQueueKeys({ redis: f.redis, logger });
   const triggers = new TriggerDispatch({
     store,
+    secrets: options.secrets,
+    logger,
     webhooks: f.webhooks,
     schedules: f.schedules,
     starter: x.starter,
@@ -249,6 +252,8 @@ function foundation(
     limits: options.limits,
     webhooks,
     schedules,
+    secrets: options.secrets,
+    logger,
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   return {
@@ -380,6 +385,7 @@ function runParts(f: Foundation, b: RunBase) {
     leases,
     logger,
     ...runGuards(f, recorder),
+    secrets: new NodeSecrets(options.secrets, infra),
     maxPayloadBytes: f.maxPayloadBytes,
   });
   return { recorder, subWorkflows, runner, leases, faults, closing };

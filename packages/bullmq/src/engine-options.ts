@@ -1,4 +1,9 @@
-import { InvalidArgumentError, type RetryPolicy, type SpaneLimits } from '@spane/core';
+import {
+  InvalidArgumentError,
+  type RetryPolicy,
+  type SecretVault,
+  type SpaneLimits,
+} from '@spane/core';
 
 /** Where the engine's own diagnostics go (not execution logs, which go to the store). */
 export interface EngineLogger {
@@ -91,6 +96,16 @@ export interface WorkflowEngineOptions {
    * be run again. @defaultValue 300_000
    */
   infraRetryMs?: number;
+  /**
+   * The secret vault (`SecretVault` of `@spane/core`, over the store's `secrets`) that
+   * resolves `{ "$secret": "name" }` references in node configs — per the execution's
+   * tenant, only when the node runs — and in webhook triggers' `secret` at verification.
+   * With it, `registerWorkflow` also moves a webhook trigger's literal `secret` into the
+   * vault (as `webhook.<workflowId>.<n>`) and saves the definition with a reference.
+   * Without it, definitions with references are refused (`SECRETS_DISABLED`) and a literal
+   * webhook secret is stored in clear (with a warning). @defaultValue none
+   */
+  secrets?: SecretVault;
 }
 
 export interface ResolvedEngineOptions {
@@ -110,6 +125,7 @@ export interface ResolvedEngineOptions {
   limits: Partial<SpaneLimits>;
   logger: EngineLogger;
   infraRetryMs: number;
+  secrets: SecretVault | undefined;
 }
 
 const consoleLogger: EngineLogger = {
@@ -134,7 +150,8 @@ function wholeMs(name: string, value: number | undefined, fallback: number): num
 /**
  * The options with their defaults.
  * @throws InvalidArgumentError for a `maxNodeCrashes`, `defaultNodeTimeoutMs`,
- * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer
+ * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer, or
+ * `secrets` that is not a `SecretVault`
  */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
@@ -159,5 +176,16 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     limits: options.limits ?? {},
     logger: options.logger ?? consoleLogger,
     infraRetryMs: options.infraRetryMs ?? 300_000,
+    secrets: checkVault(options.secrets),
   };
+}
+
+/** `secrets`, when it is a `SecretVault` (or absent). @throws InvalidArgumentError */
+function checkVault(vault: SecretVault | undefined): SecretVault | undefined {
+  // Duck-typed: a second copy of @spane/core (dist and source) has another class.
+  const v = vault as Partial<SecretVault> | undefined;
+  if (v !== undefined && (typeof v.reveal !== 'function' || typeof v.set !== 'function')) {
+    throw new InvalidArgumentError('secrets must be a SecretVault of @spane/core');
+  }
+  return vault;
 }

@@ -3,20 +3,28 @@ import type { AttemptTelemetry } from './attempt-telemetry.js';
 import type { StartedRun } from './started-run.js';
 import type { NodeRef } from './sub-workflow-node.js';
 
+/** The attempt a context is for. */
+export interface AttemptInfo {
+  attempt: number;
+  signal: AbortSignal;
+  /** The node's config with its secret references resolved; the plan's when absent. */
+  config?: Record<string, unknown> | undefined;
+}
+
 /**
- * The context a node's executor receives: the node and its config (a copy), its input as
- * the store (or a handoff) gave it, the attempt, the abort signal and a logger whose lines
- * go with the attempt's span.
+ * The context a node's executor receives: the node and its config (a copy, secret
+ * references resolved), its input as the store (or a handoff) gave it, the attempt, the
+ * abort signal and a logger whose lines go with the attempt's span.
  */
 export function executionContext(
   plan: WorkflowPlan,
   base: NodeRef,
   begun: StartedRun,
-  attempt: number,
-  signal: AbortSignal,
+  { attempt, signal, config }: AttemptInfo,
   telemetry: AttemptTelemetry,
 ): ExecutionContext {
   const node = planNode(plan, base.nodeId);
+  const nodeConfig = config ?? node.config;
   const logger: NodeLogger = {
     debug: (m, meta) => telemetry.log('debug', m, meta),
     info: (m, meta) => telemetry.log('info', m, meta),
@@ -28,7 +36,7 @@ export function executionContext(
     executionId: base.executionId,
     nodeId: base.nodeId,
     nodeType: node.type,
-    nodeConfig: node.config === undefined ? {} : structuredClone(node.config),
+    nodeConfig: nodeConfig === undefined ? {} : structuredClone(nodeConfig),
     inputData: begun.inputData,
     previousResults: begun.previousResults,
     initialData: begun.initialData,

@@ -30,6 +30,7 @@ import { type InfraRetry, InfrastructureError } from './infra-retry.js';
 import { checkLeaseOnRead, type JobLease, type JobLeases } from './job-leases.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
 import type { NodeJobData } from './node-jobs.js';
+import type { NodeSecrets } from './node-secrets.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
 import { NODE_QUEUE } from './redis-keys.js';
@@ -64,6 +65,8 @@ export interface NodeRunnerContext {
   logger: EngineLogger;
   crashes: Pick<CrashGuard, 'enter'>;
   missingTypes: Pick<MissingNodeTypes, 'check' | 'error'>;
+  /** Resolves the secret references of a node's config for each attempt. */
+  secrets: Pick<NodeSecrets, 'resolve'>;
   /** The largest node output (JSON bytes). */
   maxPayloadBytes: number;
 }
@@ -243,6 +246,15 @@ export class NodeRunner {
   ): Promise<Settled> {
     if (node.type === DELAY_NODE) return this.#delay(p, node, begun, telemetry, startedAt);
     const registration = this.#registration(node);
+    let config: Record<string, unknown> | undefined;
+    if (registration) {
+      // Secret references resolved for this attempt only; a vault that keeps failing
+      // throws an InfrastructureError (the job is handed back, its attempt not used).
+      const resolved = await this.#ctx.secrets.resolve(base.tenantId, node.config ?? {}, p.lease);
+      if (!resolved.ok) return { kind: 'error', error: resolved.error };
+      telemetry.useMask(resolved.mask);
+      config = resolved.config;
+    }
     const timeoutMs =
       node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
     const run = this.#ctx.runs.start(base.executionId, base.nodeId, timeoutMs);
@@ -250,7 +262,7 @@ export class NodeRunner {
     checkLeaseOnRead(run.controller.signal, p.lease);
     let settled: Settled;
     try {
-      settled = await this.#execute(plan, base, begun, registration, telemetry, run);
+      settled = await this.#execute(plan, base, begun, { registration, config }, telemetry, run);
     } catch (error) {
       settled = { kind: 'error', error };
     } finally {
@@ -284,10 +296,11 @@ export class NodeRunner {
     plan: WorkflowPlan,
     base: NodeRef,
     begun: StartedRun,
-    registration: NodeTypeRegistration | undefined,
+    type: { registration: NodeTypeRegistration | undefined; config?: Record<string, unknown> },
     telemetry: AttemptTelemetry,
     run: RunningNode,
   ): Promise<Settled> {
+    const { registration, config } = type;
     const attempt = begun.attempt;
     let execute: () => Promise<unknown>;
     if (base.nodeType === SUB_WORKFLOW_NODE) {
@@ -296,7 +309,7 @@ export class NodeRunner {
       const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
       if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });
       const signal = run.controller.signal;
-      const ctx = executionContext(plan, base, begun, attempt, signal, telemetry);
+      const ctx = executionContext(plan, base, begun, { attempt, signal, config }, telemetry);
       execute = () => registration.executor.execute(ctx);
     } else {
       throw this.#ctx.missingTypes.error(base.nodeType);
@@ -410,7 +423,8 @@ export class NodeRunner {
     const { error, result } = checked;
     const { nodeId } = base;
     const attempt = begun.attempt;
-    const message = errorMessage(error);
+    // Every secret value of the attempt masked before anything records the error.
+    const message = telemetry.mask(errorMessage(error));
     const final =
       isFinalError(error) ||
       result?.retryable === false ||
@@ -439,13 +453,13 @@ export class NodeRunner {
       const { events } = this.#ctx;
       events.emit('node:failed', { ...base, attempt, error: message, final: false, timestamp });
       events.emit('node:retrying', { ...base, attempt, error: message, delayMs, timestamp });
-      throw error instanceof Error ? error : new Error(message);
+      throw maskedError(error, message, telemetry);
     }
     telemetry.log('error', `node '${nodeId}' failed: ${message}`);
     await this.#recordSpan(p, telemetry, 'error', message);
     const stack =
       error instanceof Error && typeof error.stack === 'string'
-        ? storableText(error.stack)
+        ? storableText(telemetry.mask(error.stack))
         : undefined;
     await this.#ctx.recorder.recordFailure(
       plan,
@@ -502,6 +516,20 @@ export class NodeRunner {
       });
     }
   }
+}
+
+/**
+ * The error handed to BullMQ for a retry (which keeps its message and stack in Redis):
+ * the executor's own, or — when it carries a secret value of the attempt — a copy with
+ * the values masked.
+ */
+function maskedError(error: unknown, message: string, telemetry: AttemptTelemetry): Error {
+  if (!(error instanceof Error)) return new Error(message);
+  const stack = typeof error.stack === 'string' ? error.stack : '';
+  if (message === errorMessage(error) && telemetry.mask(stack) === stack) return error;
+  const copy = new Error(message);
+  copy.stack = telemetry.mask(stack);
+  return copy;
 }
 
 /**

@@ -3,12 +3,17 @@ import {
   DuplicateDeliveryError,
   type ExecutionStore,
   InvalidArgumentError,
+  InvalidSignatureError,
+  type SecretRef,
+  SecretsDisabledError,
+  type SecretVault,
   type TenantScope,
   WebhookNotFoundError,
   WorkflowNotFoundError,
 } from '@spane/core';
 import type { Job } from 'bullmq';
 import type { ScheduleJobData } from './control-jobs.js';
+import type { EngineLogger } from './engine-options.js';
 import type { ExecutionStarter } from './execution-starter.js';
 import {
   scheduleIdempotencyKey,
@@ -38,10 +43,13 @@ export interface TriggerDispatchContext {
   webhooks: Pick<WebhookRoutes, 'lookup' | 'claimDelivery' | 'forgetDelivery'>;
   schedules: Pick<Schedules, 'remove'>;
   starter: Pick<ExecutionStarter, 'prepare' | 'start' | 'startAll'>;
+  /** Resolves `{ "$secret": "name" }` webhook secrets (the engine's `secrets`). */
+  secrets: Pick<SecretVault, 'reveal'> | undefined;
+  logger: EngineLogger;
 }
 
 /** A workflow a webhook request starts, with its trigger's secret (if it has one). */
-type WebhookMatch = WebhookTarget & { secret?: string };
+type WebhookMatch = WebhookTarget & { secret?: string | SecretRef };
 
 /**
  * Starts the workflows that triggers name: a webhook request (routes, signatures,
@@ -79,7 +87,8 @@ export class TriggerDispatch {
     const deliveryId = first(DELIVERY_HEADER);
     for (const m of matches) {
       if (m.secret !== undefined) {
-        verifyWebhookSignature(m.secret, body, first(SIGNATURE_HEADER), deliveryId);
+        const secret = await this.#secretOf(m, m.secret, `${verb} /${clean}`);
+        verifyWebhookSignature(secret, body, first(SIGNATURE_HEADER), deliveryId);
       }
     }
     if (deliveryId !== undefined) checkDeliveryId(deliveryId);
@@ -117,6 +126,28 @@ export class TriggerDispatch {
         await webhooks.forgetDelivery(route, deliveryId).catch(() => {});
       throw err;
     }
+  }
+
+  /**
+   * A trigger's secret: a literal, or the value of the tenant's secret it references (read
+   * now, kept nowhere). @throws InvalidSignatureError when the tenant has no such secret
+   * (logged: the delivery cannot be checked) | SecretsDisabledError without a vault
+   */
+  async #secretOf(m: WebhookTarget, secret: string | SecretRef, route: string): Promise<string> {
+    if (typeof secret === 'string') return secret;
+    const vault = this.#ctx.secrets;
+    if (!vault) {
+      throw new SecretsDisabledError(
+        `the webhook's secret is a reference, and this engine has no secrets configured`,
+      );
+    }
+    const value = await vault.reveal(m.tenantId, secret.$secret);
+    if (value !== null) return value;
+    this.#ctx.logger.warn(
+      `webhook ${route} of workflow '${m.workflowId}': secret '${secret.$secret}' not found; deliveries are refused`,
+      { tenantId: m.tenantId },
+    );
+    throw new InvalidSignatureError('the webhook has no secret to check the signature against');
   }
 
   /** The tenant's workflows whose current definition has a webhook trigger on the route. */

@@ -6,6 +6,7 @@ import {
   type NodeRegistry,
   type NodeTypeInfo,
   nodeTypeInfo,
+  type SecretVault,
   type SpaneLimits,
   type StoredWorkflow,
   type TenantScope,
@@ -15,9 +16,11 @@ import {
   WorkflowValidationError,
 } from '@spane/core';
 import { BUILT_IN_NODE_TYPES, builtInConfigCheck, builtInNodeTypes } from './built-in-nodes.js';
+import type { EngineLogger } from './engine-options.js';
 import type { PlanSource } from './plan-source.js';
 import { type Schedules, validateSchedules } from './schedules.js';
 import type { WebhookRoutes } from './webhook-triggers.js';
+import { WorkflowSecrets } from './workflow-secrets.js';
 
 /** What {@link WorkflowCatalogue} needs. */
 export interface WorkflowCatalogueContext {
@@ -28,6 +31,9 @@ export interface WorkflowCatalogueContext {
   limits: Partial<SpaneLimits>;
   webhooks: Pick<WebhookRoutes, 'sync' | 'owners'>;
   schedules: Pick<Schedules, 'sync' | 'owners' | 'removeLegacy'>;
+  /** The engine's `secrets` (references are refused without it). */
+  secrets: Pick<SecretVault, 'reveal' | 'set'> | undefined;
+  logger: EngineLogger;
 }
 
 /**
@@ -38,29 +44,43 @@ export interface WorkflowCatalogueContext {
 export class WorkflowCatalogue implements PlanSource {
   readonly #ctx: WorkflowCatalogueContext;
   readonly #plans = new Map<string, WorkflowPlan>();
+  readonly #secrets: WorkflowSecrets;
 
   constructor(ctx: WorkflowCatalogueContext) {
     this.#ctx = ctx;
+    this.#secrets = new WorkflowSecrets({ vault: ctx.secrets, logger: ctx.logger });
   }
 
   /**
    * Validates a definition and saves it (a changed definition is a new version); sets the
    * workflow's webhook routes and schedules to its. Every node's type must be built in or
-   * registered here, and its config must match the type's config schema.
-   * @throws WorkflowValidationError
+   * registered here, and its config must match the type's config schema. Secret references
+   * need the engine's `secrets`; with them, webhook triggers' literal secrets are moved into
+   * the vault (the definition saved has references instead).
+   * @throws WorkflowValidationError (`SECRETS_DISABLED` for a reference without `secrets`)
    */
   async register(definition: WorkflowDefinition, scope: TenantScope): Promise<StoredWorkflow> {
-    const plan = compileWorkflow(definition, {
-      limits: this.#ctx.limits,
-      isNodeTypeKnown: (type) => BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type),
-      nodeConfigCheck: (type) => this.#configCheck(type),
-    });
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT;
+    let plan = this.#compile(definition);
+    const moved = await this.#secrets.moveWebhookSecrets(plan.definition, tenantId);
+    if (moved) plan = this.#compile(moved);
     const issues = validateSchedules(plan.definition);
     if (issues.length > 0) throw new WorkflowValidationError(issues);
     const { workflow } = await this.#ctx.store.saveWorkflow(plan, scope);
     this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
     await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
+    await this.#secrets.warnMissing(plan.definition, workflow.tenantId);
     return workflow;
+  }
+
+  /** Validates a definition for registration here and compiles it. @throws WorkflowValidationError */
+  #compile(definition: WorkflowDefinition): WorkflowPlan {
+    return compileWorkflow(definition, {
+      limits: this.#ctx.limits,
+      isNodeTypeKnown: (type) => BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type),
+      nodeConfigCheck: (type) => this.#configCheck(type),
+      secretsAvailable: this.#secrets.available,
+    });
   }
 
   /** The config check of a node type: a built-in's, or the registered one's (if it declares a schema). */

@@ -1,10 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   type EngineEventMap,
   type EngineEventName,
   type ExecutionStore,
   type INodeExecutor,
   NodeRegistry,
+  parseMasterKeys,
+  SecretVault,
   type WorkflowDefinition,
 } from '@spane/core';
 import { Redis } from 'ioredis';
@@ -21,6 +23,8 @@ export interface Harness {
   prefix: string;
   /** The Postgres schema of the store (absent for the memory store). */
   schema?: string;
+  /** The engines' secret vault (`secrets`), when the harness was made with `secrets: true`. */
+  vault?: SecretVault;
   /** Another engine on the same Redis prefix and store (a second "process"). */
   peer(options?: WorkflowEngineOptions): WorkflowEngine;
   /**
@@ -42,13 +46,24 @@ export const TEST_TIMINGS: WorkflowEngineOptions = {
 /** An engine on a fresh key prefix of the shared Redis; `close` deletes that prefix's keys. */
 export async function createHarness(
   options: WorkflowEngineOptions = {},
-  where: { redisUrl?: string } = {},
+  where: { redisUrl?: string; secrets?: boolean } = {},
 ): Promise<Harness> {
   const prefix = `spane-test-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(where.redisUrl ?? REDIS_URL, { maxRetriesPerRequest: null });
   const registry = new NodeRegistry();
-  const testStore = await createTestStore();
+  let testStore = await createTestStore();
+  if (where.secrets && !testStore.store.secrets) {
+    // A store without a SecretStore yet: the secret tests run on the memory store.
+    await testStore.dispose();
+    testStore = await createTestStore('memory');
+  }
   const store = testStore.store;
+  let vault: SecretVault | undefined;
+  if (where.secrets) {
+    const masterKeys = parseMasterKeys(`v1:${randomBytes(32).toString('base64')}`);
+    vault = new SecretVault(store.secrets!, { masterKeys });
+    options = { ...options, secrets: vault };
+  }
   const engines: WorkflowEngine[] = [];
   const make = (o?: WorkflowEngineOptions, r: NodeRegistry = registry): WorkflowEngine => {
     const e = new WorkflowEngine(r, store, redis, { ...TEST_TIMINGS, ...options, ...o, prefix });
@@ -63,6 +78,7 @@ export async function createHarness(
     redis,
     prefix,
     ...(testStore.schema === undefined ? {} : { schema: testStore.schema }),
+    ...(vault === undefined ? {} : { vault }),
     peer: (o) => make(o),
     peerWith: (r, o) => make(o, r),
     async close() {

@@ -11,6 +11,8 @@ import { startPrivateRedis } from './private-redis.js';
 export interface HarnessPlace {
   redisUrl?: string;
   privateRedis?: boolean;
+  /** Give the engines a `secrets` vault (see `Harness.vault`). */
+  secrets?: boolean;
 }
 
 /** Makes a harness (as `createHarness` does) that the fixture closes after the test. */
@@ -48,7 +50,10 @@ export const test = base.extend(
         cleanups.push(() => redis.stop());
         redisUrl = redis.url;
       }
-      const harness = await createHarness(options, redisUrl === undefined ? {} : { redisUrl });
+      const harness = await createHarness(options, {
+        ...(redisUrl === undefined ? {} : { redisUrl }),
+        ...(where.secrets ? { secrets: true } : {}),
+      });
       cleanups.push(() => harness.close());
       return harness;
     };
