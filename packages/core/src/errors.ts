@@ -33,7 +33,9 @@ export type SpaneErrorCode =
   | 'DUPLICATE_DELIVERY'
   | 'ENGINE_CLOSED'
   | 'ENQUEUE_FAILED'
-  | 'ENQUEUE_OUTCOME_UNKNOWN';
+  | 'ENQUEUE_OUTCOME_UNKNOWN'
+  | 'SECRET_NOT_FOUND'
+  | 'SECRETS_DISABLED';
 
 const BRAND_PREFIX = 'spane.error.';
 
@@ -394,6 +396,28 @@ export class DepthLimitExceededError extends SpaneError {
   }
 }
 brandClass(DepthLimitExceededError, 'DepthLimitExceededError');
+
+/** The tenant has no secret of this name. HTTP 404. */
+export class SecretNotFoundError extends SpaneError {
+  /** The secret's name. */
+  readonly secretName: string;
+  constructor(secretName: string) {
+    super('SECRET_NOT_FOUND', `No secret named '${secretName}'`, { details: { name: secretName } });
+    this.secretName = secretName;
+  }
+}
+brandClass(SecretNotFoundError, 'SecretNotFoundError');
+
+/**
+ * Secrets were asked for but none can be kept: no master key is configured, or the store
+ * has no `secrets`. HTTP 409.
+ */
+export class SecretsDisabledError extends SpaneError {
+  constructor(reason: string) {
+    super('SECRETS_DISABLED', `Secrets are not available: ${reason}`);
+  }
+}
+brandClass(SecretsDisabledError, 'SecretsDisabledError');
 
 /** No workflow has a webhook trigger for this path and method. HTTP 404. */
 export class WebhookNotFoundError extends SpaneError {

@@ -63,6 +63,8 @@ export {
   NonRetryableError,
   PayloadNotStorableError,
   PayloadTooLargeError,
+  SecretNotFoundError,
+  SecretsDisabledError,
   SpaneError,
   type SpaneErrorCode,
   type ValidationIssue,
@@ -133,6 +135,7 @@ export {
   MAX_WORKFLOW_TIMEOUT_MS,
   type SpaneLimits,
 } from './limits.js';
+export { type MasterKey, parseMasterKeys } from './master-keys.js';
 export {
   NodeRegistry,
   type NodeTypeChecks,
@@ -153,7 +156,10 @@ export { type NodeTypeInfo, nodeTypeInfo } from './node-type-info.js';
 export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export {
+  checkSecretName,
+  MAX_SECRET_NAME_LENGTH,
   type NewSecretRecord,
+  parseSecretCursor,
   SECRET_PAGE,
   type SecretInfo,
   type SecretPage,
@@ -161,6 +167,7 @@ export {
   type SecretStore,
   type WrappedDataKey,
 } from './secret-store.js';
+export { MAX_SECRET_VALUE_BYTES, SecretVault, type SecretVaultOptions } from './secret-vault.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
 export { transformConfigProblems } from './transform-config-checks.js';

@@ -4,6 +4,8 @@
  * and rotation live in `SecretVault`, the same for every store.
  */
 
+import { InvalidArgumentError } from './errors.js';
+
 /** A tenant's data key, encrypted ("wrapped") by a master key. */
 export interface WrappedDataKey {
   /** Owner tenant. */
@@ -102,4 +104,42 @@ export interface SecretStore {
   listSecrets(tenantId: string, options?: { limit?: number; cursor?: string }): Promise<SecretPage>;
   /** Removes the named secret; true when it existed (exactly one of concurrent callers). */
   deleteSecret(tenantId: string, name: string): Promise<boolean>;
+}
+
+/** Longest secret name. */
+export const MAX_SECRET_NAME_LENGTH = 128;
+const SECRET_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Checks a secret name: 1–128 characters of `A-Z a-z 0-9 _ . -`.
+ * @throws InvalidArgumentError naming the problem
+ */
+export function checkSecretName(name: unknown): asserts name is string {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > MAX_SECRET_NAME_LENGTH ||
+    !SECRET_NAME.test(name)
+  ) {
+    throw new InvalidArgumentError(
+      `secret name '${String(name).slice(0, 140)}' must be 1-${MAX_SECRET_NAME_LENGTH} characters of A-Z a-z 0-9 _ . -`,
+    );
+  }
+}
+
+/**
+ * Reads a cursor of {@link SecretStore.listSecrets} (the last name of the previous page);
+ * undefined for no cursor. @throws InvalidArgumentError for anything but a secret name.
+ */
+export function parseSecretCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  if (
+    typeof cursor !== 'string' ||
+    cursor.length === 0 ||
+    cursor.length > MAX_SECRET_NAME_LENGTH ||
+    !SECRET_NAME.test(cursor)
+  ) {
+    throw new InvalidArgumentError(`invalid cursor '${String(cursor).slice(0, 140)}'`);
+  }
+  return cursor;
 }

@@ -68,7 +68,10 @@ export {
 } from './page.js';
 export { startedRunToken } from './run-token.js';
 export {
+  checkSecretName,
+  MAX_SECRET_NAME_LENGTH,
   type NewSecretRecord,
+  parseSecretCursor,
   SECRET_PAGE,
   type SecretInfo,
   type SecretPage,

@@ -33,8 +33,10 @@ import { listActiveNodes, listExecutions } from './execution-listing.js';
 import { createExecutionRecord, type ExecutionRecord, summary, view } from './execution-records.js';
 import { changeExecutionStatus, patchMetadata, reopenFailedNode } from './execution-transitions.js';
 import { copy } from './json-copy.js';
+import { MemoryApiKeys } from './memory-api-keys.js';
 import { MemoryDeadLetters } from './memory-dead-letters.js';
 import { MemoryRetention } from './memory-retention.js';
+import { MemorySecrets } from './memory-secrets.js';
 import { MemoryTelemetry } from './memory-telemetry.js';
 import { MemoryWorkflows } from './memory-workflows.js';
 import { checkRunToken } from './node-run-tokens.js';
@@ -78,6 +80,10 @@ export class InMemoryExecutionStore implements ExecutionStore {
   readonly #telemetry = new MemoryTelemetry();
   readonly #deadLetters: MemoryDeadLetters;
   readonly #retention: MemoryRetention;
+  /** Encrypted secrets and wrapped data keys (ciphertexts only). */
+  readonly secrets: MemorySecrets;
+  /** API keys created through the API (hashes only). */
+  readonly apiKeys: MemoryApiKeys;
 
   constructor(options: InMemoryExecutionStoreOptions = {}) {
     const max = options.maxFinishedExecutions ?? 10_000;
@@ -88,6 +94,8 @@ export class InMemoryExecutionStore implements ExecutionStore {
     this.#iso = () => now().toISOString();
     this.#workflows = new MemoryWorkflows(this.#iso);
     this.#deadLetters = new MemoryDeadLetters(this.#sequence, this.#iso);
+    this.secrets = new MemorySecrets(this.#iso);
+    this.apiKeys = new MemoryApiKeys(this.#iso);
     this.#retention = new MemoryRetention(
       { executions: this.#executions, idempotency: this.#idempotency, telemetry: this.#telemetry },
       max,
