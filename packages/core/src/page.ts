@@ -61,39 +61,6 @@ export function parseSeqKeyCursor(
   return { seq, key: cursor.slice(colon + 1) };
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * The cursor after an item of a listing ordered by name (e.g. `listSecrets`): the name as
- * base64url, so it travels in a URL unescaped and a caller cannot mistake it for a name.
- */
-export function nameCursor(name: string): string {
-  return Buffer.from(name, 'utf8').toString('base64url');
-}
-
-/**
- * Reads a {@link nameCursor}: the name after which the next page starts, or undefined for
- * no cursor.
- * @throws InvalidArgumentError for anything `nameCursor` does not write: not a string,
- * empty, not canonical unpadded base64url (`-1`, `a=`, spaces), or not UTF-8 once decoded.
- */
-export function parseNameCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined;
-  if (typeof cursor !== 'string' || cursor === '' || cursor.length > MAX_NAME_CURSOR) {
-    throw invalidCursor(cursor);
-  }
-  const bytes = Buffer.from(cursor, 'base64url');
-  if (bytes.toString('base64url') !== cursor) throw invalidCursor(cursor);
-  try {
-    return UTF8.decode(bytes);
-  } catch {
-    throw invalidCursor(cursor);
-  }
-}
-
-/** Longest cursor {@link parseNameCursor} reads (a name of up to 3 KiB of UTF-8). */
-const MAX_NAME_CURSOR = 4096;
-
 function invalidCursor(cursor: unknown): InvalidArgumentError {
   return new InvalidArgumentError(`invalid cursor '${String(cursor)}'`);
 }

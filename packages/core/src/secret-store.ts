@@ -45,11 +45,11 @@ export type SecretInfo = Omit<SecretRecord, 'ciphertext'>;
 
 /** One page of {@link SecretStore.listSecrets}, by name. */
 export interface SecretPage {
-  /** Secrets of the tenant, by name ascending (byte order of the names' UTF-8). */
+  /** Secrets of the tenant, by name ascending (byte order, as names are ASCII). */
   items: SecretInfo[];
   /**
-   * Pass as `cursor` for the next page; absent on the last one. It is `nameCursor` of the
-   * page's last name (base64url), read back with `parseNameCursor`.
+   * Pass as `cursor` for the next page; absent on the last one. It is the page's last name
+   * (read back with {@link parseSecretCursor}).
    */
   nextCursor?: string;
 }
@@ -95,11 +95,12 @@ export interface SecretStore {
   /** The stored record, or null. */
   getSecret(tenantId: string, name: string): Promise<SecretRecord | null>;
   /**
-   * The tenant's secrets by name ascending (byte order of their UTF-8), after `cursor` (a
-   * page's `nextCursor`). `limit` defaults to 100; it is rounded down and kept within 1
-   * and 1,000 (`pageLimit` with {@link SECRET_PAGE}).
+   * The tenant's secrets by name ascending (byte order), after `cursor` (a page's
+   * `nextCursor`, or any name: the page starts after it whether or not it exists). `limit`
+   * defaults to 100; it is rounded down and kept within 1 and 1,000 (`pageLimit` with
+   * {@link SECRET_PAGE}).
    * @throws InvalidArgumentError for a NaN or non-number limit, or a cursor
-   * `parseNameCursor` refuses.
+   * {@link parseSecretCursor} refuses.
    */
   listSecrets(tenantId: string, options?: { limit?: number; cursor?: string }): Promise<SecretPage>;
   /** Removes the named secret; true when it existed (exactly one of concurrent callers). */

@@ -19,9 +19,7 @@ import {
   isActiveExecutionStatus,
   isFinalNodeStatus,
   isInFlightNodeStatus,
-  nameCursor,
   pageLimit,
-  parseNameCursor,
   parseSeqCursor,
   parseSeqKeyCursor,
   SCHEDULED_NODE_STATUSES,
@@ -76,31 +74,6 @@ describe('cursors', () => {
     for (const bad of ['7', ':a', 'x:a', '-1:a']) {
       expect(() => parseSeqKeyCursor(bad), bad).toThrow(InvalidArgumentError);
     }
-  });
-
-  it('round-trips a name cursor (any UTF-8 name) and refuses anything nameCursor does not write', () => {
-    expect(parseNameCursor(undefined)).toBeUndefined();
-    for (const name of ['a', 'db-password', 'Ünïcødé 🔑', '-1', 'a=b/c+d', ' ']) {
-      const cursor = nameCursor(name);
-      expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-      expect(parseNameCursor(cursor)).toBe(name);
-    }
-    const notUtf8 = Buffer.from([0xff, 0xfe]).toString('base64url');
-    for (const bad of [
-      '',
-      '-1',
-      'YQ==',
-      'YQ=',
-      ' YQ',
-      'Y Q',
-      'YR',
-      '*',
-      notUtf8,
-      'a'.repeat(4097),
-    ]) {
-      expect(() => parseNameCursor(bad), bad).toThrow(InvalidArgumentError);
-    }
-    expect(() => parseNameCursor(42 as unknown as string)).toThrow(InvalidArgumentError);
   });
 });
 
