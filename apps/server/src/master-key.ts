@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type ExecutionStore, type MasterKey, parseMasterKeys, SecretVault } from '@spane/core';
 import type { FastifyBaseLogger } from 'fastify';
@@ -70,29 +78,38 @@ function parsed(
 
 /**
  * The master key file at `path`: read when it exists, else created with a random key
- * (directory 0700, file 0600, exclusively: of two processes starting at once, the second
- * reads the first one's key). `created` tells which.
+ * (directory 0700, file 0600). The key is written to a file of its own first and then
+ * linked to `path`, which fails when `path` exists: of two processes starting at once, the
+ * second reads the first one's key, never a half-written file. `created` tells which.
  * @throws Error when it cannot be read, created or parsed (the message names the path)
  */
 export function readOrCreateKeyFile(path: string): { keys: MasterKey[]; created: boolean } {
   let created = false;
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(path, `v1:${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
-    created = true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new Error(
-        `cannot create the master key file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set SPANE_MASTER_KEY or SPANE_MASTER_KEY_FILE`,
-        { cause: err },
-      );
-    }
-  }
+  if (!existsSync(path)) created = createKeyFile(path);
   try {
     const text = readFileSync(path, 'utf8');
     return { keys: parseMasterKeys(text.replace(/\s+/g, ',')), created };
   } catch (err) {
     throw new Error(`master key file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Creates the key file at `path` unless it appeared meanwhile; true when this call made it. */
+function createKeyFile(path: string): boolean {
+  const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileSync(draft, `v1:${randomBytes(32).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
+    linkSync(draft, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new Error(
+      `cannot create the master key file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set SPANE_MASTER_KEY or SPANE_MASTER_KEY_FILE`,
+      { cause: err },
+    );
+  } finally {
+    rmSync(draft, { force: true });
   }
 }
 

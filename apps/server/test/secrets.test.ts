@@ -1,5 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretVault } from '@spane/core';
@@ -8,7 +15,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RunningServer, startServer } from '../src/index.js';
-import { createSecretVault } from '../src/master-key.js';
+import { createSecretVault, readOrCreateKeyFile } from '../src/master-key.js';
 import { deletePrefix } from './support/processes.js';
 import { REDIS_URL } from './support/test-config.js';
 
@@ -121,6 +128,36 @@ describe('PostgreSQL store without a configured key', () => {
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await client.end();
     }
+  });
+});
+
+describe('readOrCreateKeyFile', () => {
+  it('creates once, then reads the same key, leaving no draft file behind', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spane-key-file-'));
+    const path = join(dir, 'nested/master.key');
+    const first = readOrCreateKeyFile(path);
+    const second = readOrCreateKeyFile(path);
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.keys).toEqual(first.keys);
+    expect(first.keys[0]!.key).toHaveLength(32);
+    expect(readdirSync(join(dir, 'nested'))).toEqual(['master.key']);
+  });
+
+  it('reads a key file someone else made, with several keys, the current first', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spane-key-file-'));
+    const path = join(dir, 'master.key');
+    writeFileSync(path, `v2:${'cd'.repeat(32)}\nv1:${'ab'.repeat(32)}\n`, { mode: 0o600 });
+    expect(readOrCreateKeyFile(path).keys.map((k) => k.id)).toEqual(['v2', 'v1']);
+  });
+
+  it('names the file, never the key, when it does not parse', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spane-key-file-'));
+    const path = join(dir, 'master.key');
+    writeFileSync(path, `v1:${'ab'.repeat(31)}\n`);
+    expect(() => readOrCreateKeyFile(path)).toThrow(
+      new RegExp(`^master key file ${path}: master key #1 must be 32 bytes`),
+    );
   });
 });
 
