@@ -14,6 +14,10 @@ async function secretValue(io: CliIo, flag: string | undefined): Promise<string>
     if (flag === '') throw new InputError('--value is empty');
     return flag;
   }
+  if ((io.stdin as { isTTY?: boolean }).isTTY) {
+    // Typed at a terminal (and echoed): say how to end it rather than wait silently.
+    io.stderr.write('spane: type the value, then Enter and Ctrl-D (or pipe it in)\n');
+  }
   const text = await readStdin(io);
   if (text.length > MAX_STDIN_CHARS) throw new InputError('the value on stdin is too large');
   const value = text.replace(/\r?\n$/, '');
