@@ -4,6 +4,7 @@ export type {
   ExecutionStatus,
   ExecutionSummary,
   NodeState,
+  SecretInfo,
   StoredWorkflow,
   ValidationIssue,
   WorkflowDefinition,

@@ -33,6 +33,14 @@ export {
 } from './rate-limit-options.js';
 export { RATE_LIMITED } from './rate-limits.js';
 export {
+  isSecretReference,
+  looksSecretKey,
+  REDACTED,
+  redactDefinition,
+  redactSecrets,
+  SECRET_KEY_FRAGMENTS,
+} from './secret-redaction.js';
+export {
   DEFAULT_SERVER_LIMITS,
   resolveServerLimits,
   type SpaneServerLimits,

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type IWorkflowEngine } from '@spane/core';
+import { InvalidArgumentError, type IWorkflowEngine, type SecretVault } from '@spane/core';
 import { ApiKeyStore } from './api-key-store.js';
 import {
   type ResolvedRateLimit,
@@ -35,6 +35,12 @@ export interface SpaneHttpOptions {
    * per-process counters unless `redis` is given. @defaultValue `{}` (the defaults)
    */
   rateLimit?: SpaneRateLimitOptions | false;
+  /**
+   * Where `/api/secrets` keeps values (e.g. `new SecretVault(store.secrets, { masterKeys })`).
+   * Without it those routes answer 409 `SECRETS_DISABLED`. Pass the same vault to the engine,
+   * which resolves `{ "$secret": name }` references with it.
+   */
+  secrets?: SecretVault;
 }
 
 export interface ResolvedHttpOptions {
@@ -46,6 +52,7 @@ export interface ResolvedHttpOptions {
   docs: boolean;
   sseHeartbeatMs: number;
   rateLimit: ResolvedRateLimit | false;
+  secrets: SecretVault | undefined;
 }
 
 /** Default of `SpaneHttpOptions.bodyLimitBytes`: 2 MiB. */
@@ -87,6 +94,21 @@ function positiveInt(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+const VAULT_METHODS = ['set', 'list', 'delete'] as const;
+
+function checkSecrets(secrets: unknown): SecretVault | undefined {
+  if (secrets === undefined) return undefined;
+  const vault = secrets as Record<string, unknown> | null;
+  if (
+    typeof vault !== 'object' ||
+    vault === null ||
+    VAULT_METHODS.some((m) => typeof vault[m] !== 'function')
+  ) {
+    throw new InvalidArgumentError('spaneHttp: secrets must be a SecretVault (of @spane/core)');
+  }
+  return secrets as SecretVault;
+}
+
 /** Checks the plugin's options once, at registration. @throws InvalidArgumentError */
 export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptions {
   if (typeof options !== 'object' || options === null) {
@@ -118,5 +140,6 @@ export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptio
     docs: options.docs ?? true,
     sseHeartbeatMs: positiveInt('sseHeartbeatMs', options.sseHeartbeatMs, 15_000),
     rateLimit: resolveRateLimit(options.rateLimit),
+    secrets: checkSecrets(options.secrets),
   };
 }

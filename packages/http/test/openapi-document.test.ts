@@ -163,6 +163,8 @@ describe('examples', () => {
     ['getExecution', [200]],
     ['listExecutions', [200]],
     ['listWorkflows', [200]],
+    ['putSecret', ['request', 201, 200]],
+    ['listSecrets', [200]],
   ];
   it.each(main)('%s has examples of %j', (operationId, parts) => {
     const op = operation(operationId);
@@ -206,7 +208,7 @@ describe('examples', () => {
     expect(checked).toBeGreaterThanOrEqual(10);
   });
 
-  it('the server takes the request examples: register, execute and bulk execute', async () => {
+  it('the server takes the request examples: register, execute, bulk execute, put secret', async () => {
     const registerExample = OPERATION_EXAMPLES.registerWorkflow?.request?.twoNodes?.value;
     const registered = await h.app.inject({
       method: 'POST',
@@ -233,6 +235,13 @@ describe('examples', () => {
     });
     expect(bulk.statusCode, bulk.body).toBe(202);
     expect(bulk.json().executionIds).toHaveLength(2);
+    const secret = await h.app.inject({
+      method: 'PUT',
+      url: '/api/secrets/example',
+      headers: admin,
+      payload: OPERATION_EXAMPLES.putSecret?.request?.value?.value as Json,
+    });
+    expect(secret.statusCode, secret.body).toBe(201);
   });
 
   it('the event stream sends only frames the document describes', async () => {

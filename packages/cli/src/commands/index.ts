@@ -2,6 +2,7 @@ import type { CommandEntry } from '../command.js';
 import { dlqGroup } from './dlq.js';
 import { executionsGroup } from './executions.js';
 import { runCommand } from './run.js';
+import { secretsGroup } from './secrets.js';
 import { workflowsGroup } from './workflows.js';
 
 /**
@@ -13,4 +14,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   runCommand,
   executionsGroup,
   dlqGroup,
+  secretsGroup,
 ];
