@@ -292,6 +292,32 @@ const cases: Case[] = [
   },
   // ── invalid workflow definitions: 422 with every issue ──
   {
+    name: 'definition with a malformed secret reference (a number as the name)',
+    request: () =>
+      register(
+        wf('bad-secret-ref', [{ id: 'a', type: 'echo', config: { token: { $secret: 5 } } }], {
+          triggers: [{ type: 'webhook', path: 'bad-ref', secret: { $secret: 'x', y: 1 } }],
+        }),
+      ),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) =>
+      expect(e.details.issues.map((i: { path: string; code: string }) => [i.path, i.code])).toEqual(
+        [
+          ['/nodes/0/config/token', 'INVALID_SECRET_REF'],
+          ['/triggers/0/secret', 'INVALID_SECRET_REF'],
+        ],
+      ),
+  },
+  {
+    name: 'definition with a secret reference on an engine without secrets',
+    request: () =>
+      register(wf('no-vault', [{ id: 'a', type: 'echo', config: { token: { $secret: 'k' } } }])),
+    status: 422,
+    code: 'VALIDATION_FAILED',
+    check: (e) => expect(issueCodes(e)).toEqual(['SECRETS_DISABLED']),
+  },
+  {
     name: 'definition with a cycle',
     request: () =>
       register(
