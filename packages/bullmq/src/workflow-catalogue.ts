@@ -62,10 +62,11 @@ export class WorkflowCatalogue implements PlanSource {
   async register(definition: WorkflowDefinition, scope: TenantScope): Promise<StoredWorkflow> {
     const tenantId = scope.tenantId ?? DEFAULT_TENANT;
     let plan = this.#compile(definition);
-    const moved = await this.#secrets.moveWebhookSecrets(plan.definition, tenantId);
-    if (moved) plan = this.#compile(moved);
     const issues = validateSchedules(plan.definition);
     if (issues.length > 0) throw new WorkflowValidationError(issues);
+    // Only a definition found valid moves its literal webhook secrets into the vault.
+    const moved = await this.#secrets.moveWebhookSecrets(plan.definition, tenantId);
+    if (moved) plan = this.#compile(moved);
     const { workflow } = await this.#ctx.store.saveWorkflow(plan, scope);
     this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
     await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);

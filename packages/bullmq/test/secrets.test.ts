@@ -214,7 +214,7 @@ describe('secret references in node configs', () => {
     harness,
   }) => {
     const h = await harness();
-    const secrets = h.store.secrets ?? (await memorySecrets());
+    const secrets = h.store.secrets!;
     let failures = 3;
     const flaky: SecretStore = {
       listDataKeys: (t) => secrets.listDataKeys(t),
@@ -250,12 +250,6 @@ describe('secret references in node configs', () => {
     expect(failures).toBeLessThan(0);
   });
 });
-
-/** A store's SecretStore for tests whose harness store has none. */
-async function memorySecrets(): Promise<SecretStore> {
-  const { InMemoryExecutionStore } = await import('@spane/store-memory');
-  return new InMemoryExecutionStore().secrets;
-}
 
 describe('webhook secrets', () => {
   it('a { $secret } webhook secret is read from the vault per tenant at verification', async ({

@@ -51,17 +51,13 @@ export async function createHarness(
   const prefix = `spane-test-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(where.redisUrl ?? REDIS_URL, { maxRetriesPerRequest: null });
   const registry = new NodeRegistry();
-  let testStore = await createTestStore();
-  if (where.secrets && !testStore.store.secrets) {
-    // A store without a SecretStore yet: the secret tests run on the memory store.
-    await testStore.dispose();
-    testStore = await createTestStore('memory');
-  }
+  const testStore = await createTestStore();
   const store = testStore.store;
   let vault: SecretVault | undefined;
   if (where.secrets) {
     const masterKeys = parseMasterKeys(`v1:${randomBytes(32).toString('base64')}`);
-    vault = new SecretVault(store.secrets!, { masterKeys });
+    if (!store.secrets) throw new Error('the test store keeps no secrets');
+    vault = new SecretVault(store.secrets, { masterKeys });
     options = { ...options, secrets: vault };
   }
   const engines: WorkflowEngine[] = [];
