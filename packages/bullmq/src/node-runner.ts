@@ -66,7 +66,7 @@ export interface NodeRunnerContext {
   crashes: Pick<CrashGuard, 'enter'>;
   missingTypes: Pick<MissingNodeTypes, 'check' | 'error'>;
   /** Resolves the secret references of a node's config for each attempt. */
-  secrets: Pick<NodeSecrets, 'resolve'>;
+  secrets: Pick<NodeSecrets, 'has' | 'resolve'>;
   /** The largest node output (JSON bytes). */
   maxPayloadBytes: number;
 }
@@ -246,15 +246,6 @@ export class NodeRunner {
   ): Promise<Settled> {
     if (node.type === DELAY_NODE) return this.#delay(p, node, begun, telemetry, startedAt);
     const registration = this.#registration(node);
-    let config: Record<string, unknown> | undefined;
-    if (registration) {
-      // Secret references resolved for this attempt only; a vault that keeps failing
-      // throws an InfrastructureError (the job is handed back, its attempt not used).
-      const resolved = await this.#ctx.secrets.resolve(base.tenantId, node.config ?? {}, p.lease);
-      if (!resolved.ok) return { kind: 'error', error: resolved.error };
-      telemetry.useMask(resolved.mask);
-      config = resolved.config;
-    }
     const timeoutMs =
       node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
     const run = this.#ctx.runs.start(base.executionId, base.nodeId, timeoutMs);
@@ -262,11 +253,15 @@ export class NodeRunner {
     checkLeaseOnRead(run.controller.signal, p.lease);
     let settled: Settled;
     try {
-      settled = await this.#execute(plan, base, begun, { registration, config }, telemetry, run);
+      settled = await this.#execute(plan, base, begun, { registration, p }, telemetry, run);
     } catch (error) {
       settled = { kind: 'error', error };
     } finally {
       run.dispose();
+    }
+    // A vault that kept failing while the node's secrets were read: not the node's failure.
+    if (settled.kind === 'error' && settled.error instanceof InfrastructureError) {
+      throw settled.error;
     }
     // Told to stop while it returned: the stop wins (a lost lock, a cancel).
     if (settled.kind !== 'aborted' && run.kind !== undefined && run.kind !== 'timeout') {
@@ -296,11 +291,11 @@ export class NodeRunner {
     plan: WorkflowPlan,
     base: NodeRef,
     begun: StartedRun,
-    type: { registration: NodeTypeRegistration | undefined; config?: Record<string, unknown> },
+    type: { registration: NodeTypeRegistration | undefined; p: Processing },
     telemetry: AttemptTelemetry,
     run: RunningNode,
   ): Promise<Settled> {
-    const { registration, config } = type;
+    const { registration, p } = type;
     const attempt = begun.attempt;
     let execute: () => Promise<unknown>;
     if (base.nodeType === SUB_WORKFLOW_NODE) {
@@ -309,8 +304,23 @@ export class NodeRunner {
       const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
       if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });
       const signal = run.controller.signal;
-      const ctx = executionContext(plan, base, begun, { attempt, signal, config }, telemetry);
-      execute = () => registration.executor.execute(ctx);
+      const executor = registration.executor;
+      const config = planNode(plan, base.nodeId).config ?? {};
+      const call = (resolved?: Record<string, unknown>) =>
+        executor.execute(
+          executionContext(plan, base, begun, { attempt, signal, config: resolved }, telemetry),
+        );
+      // Secret references are read for this attempt only, once its run is registered (an
+      // abort meanwhile settles it; the executor is then not called).
+      execute = !this.#ctx.secrets.has(config)
+        ? () => call()
+        : async () => {
+            const resolved = await this.#ctx.secrets.resolve(base.tenantId, config, p.lease);
+            if (!resolved.ok) throw resolved.error;
+            telemetry.useMask(resolved.mask);
+            signal.throwIfAborted();
+            return call(resolved.config);
+          };
     } else {
       throw this.#ctx.missingTypes.error(base.nodeType);
     }

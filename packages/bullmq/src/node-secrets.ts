@@ -87,6 +87,11 @@ export class NodeSecrets {
     this.#infra = infra;
   }
 
+  /** True when the config holds secret references (to resolve before each attempt). */
+  has(config: Record<string, unknown>): boolean {
+    return configRefs(config).length > 0;
+  }
+
   /**
    * The config with values in place of references. A secret the tenant does not have, or
    * an engine without `secrets`, fails the node for good (`NonRetryableError`, naming
