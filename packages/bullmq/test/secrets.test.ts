@@ -10,7 +10,7 @@ import {
 import type { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
 import { type EngineLogger, signWebhook, type WorkflowEngine } from '../src/index.js';
-import { exec, type Harness, until, wf } from './support/engine-harness.js';
+import { deferred, exec, type Harness, until, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
 
 const VALUE = 'sk_live_7f3a9c2e5b1d';
@@ -248,6 +248,62 @@ describe('secret references in node configs', () => {
     expect(state.status).toBe('completed');
     expect(attempts).toEqual([1]);
     expect(failures).toBeLessThan(0);
+  });
+});
+
+describe('secret references and stops', () => {
+  it('a cancel while the secrets are read stops the attempt before the executor', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    const secrets = h.store.secrets!;
+    const reading = deferred();
+    const release = deferred();
+    let blocking = false; // not while registering (which reads the secret to warn if missing)
+    const slow: SecretStore = {
+      listDataKeys: (t) => secrets.listDataKeys(t),
+      addDataKey: (k) => secrets.addDataKey(k),
+      rewrapDataKey: (t, v, e, n) => secrets.rewrapDataKey(t, v, e, n),
+      listDataKeysNotWrappedBy: (m, l) => secrets.listDataKeysNotWrappedBy(m, l),
+      putSecret: (r) => secrets.putSecret(r),
+      listSecrets: (t, o) => secrets.listSecrets(t, o),
+      deleteSecret: (t, n) => secrets.deleteSecret(t, n),
+      getSecret: async (t, n) => {
+        if (blocking) {
+          reading.resolve();
+          await release.promise;
+        }
+        return secrets.getSecret(t, n);
+      },
+    };
+    const masterKeys = parseMasterKeys(randomBytes(32).toString('base64'));
+    await new SecretVault(secrets, { masterKeys }).set('default', 'k', 'v');
+    let called = 0;
+    h.registry.register(
+      'show',
+      exec(async () => {
+        called += 1;
+        return { success: true };
+      }),
+    );
+    const engine = h.peer({ secrets: new SecretVault(slow, { masterKeys }) });
+    await engine.registerWorkflow(
+      wf('slow', [{ id: 'N', type: 'show', config: { k: { $secret: 'k' } } }]),
+    );
+    await engine.startWorkers(1);
+    blocking = true;
+    const id = await engine.enqueueWorkflow('slow', {});
+    await reading.promise;
+    await engine.cancelWorkflow(id);
+    release.resolve();
+    const state = await engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('cancelled');
+    const spans = await until(async () => {
+      const trace = await engine.getTrace(id);
+      return trace.some((s) => s.finishedAt !== undefined) ? trace : undefined;
+    }, 5_000);
+    expect(spans.map((s) => s.error)).toEqual(['aborted: execution cancelled']);
+    expect(called).toBe(0);
   });
 });
 
