@@ -35,6 +35,7 @@ import { ParkedJobs } from './parked-jobs.js';
 import { Reconciler } from './reconciler.js';
 import { RecordedWork } from './recorded-work.js';
 import { CONTROL_QUEUE, RedisKeys } from './redis-keys.js';
+import { RegistrationLock } from './registration-lock.js';
 import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
 import { RunningNodes } from './running-nodes.js';
@@ -261,6 +262,7 @@ function foundation(
     webhooks,
     schedules,
     quotas: options.quotas,
+    lock: new RegistrationLock({ redis, keys, ttlMs: 30_000, waitMs: 30_000 }),
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   return {

@@ -129,6 +129,11 @@ export class RedisKeys {
     return { slots: `${base}:active`, keys: `${base}:keys`, field: tenantId };
   }
 
+  /** The lock of a tenant's workflow registrations (see RegistrationLock). */
+  registrationLock(tenantId: string): string {
+    return `${this.quotaIndex}:${keyPart(tenantId)}:registering`;
+  }
+
   /** Marks a webhook delivery id as seen on a route (see {@link webhookRoute}). */
   webhookDelivery(route: string, deliveryId: string): string {
     return `${this.#deliveries}${route}:${keyPart(deliveryId)}`;

@@ -16,6 +16,7 @@ import {
 } from '@spane/core';
 import { BUILT_IN_NODE_TYPES, builtInConfigCheck, builtInNodeTypes } from './built-in-nodes.js';
 import type { PlanSource } from './plan-source.js';
+import type { RegistrationLock } from './registration-lock.js';
 import { type Schedules, validateSchedules } from './schedules.js';
 import { checkRegistrationQuotas, type TenantQuotas } from './tenant-quotas.js';
 import type { WebhookRoutes } from './webhook-triggers.js';
@@ -31,6 +32,8 @@ export interface WorkflowCatalogueContext {
   schedules: Pick<Schedules, 'sync' | 'owners' | 'removeLegacy'>;
   /** The tenants' `maxWorkflows` and `maxSchedules`. */
   quotas: Pick<TenantQuotas, 'of'>;
+  /** One registration at a time per tenant while a quota is checked. */
+  lock: Pick<RegistrationLock, 'hold'>;
 }
 
 /**
@@ -64,8 +67,14 @@ export class WorkflowCatalogue implements PlanSource {
     if (issues.length > 0) throw new WorkflowValidationError(issues);
     const tenantId = scope.tenantId ?? DEFAULT_TENANT;
     const limits = this.#ctx.quotas.of(tenantId);
-    await checkRegistrationQuotas(this.#ctx.store, limits, tenantId, plan.definition);
-    const { workflow } = await this.#ctx.store.saveWorkflow(plan, scope);
+    const save = async () => {
+      await checkRegistrationQuotas(this.#ctx.store, limits, tenantId, plan.definition);
+      return (await this.#ctx.store.saveWorkflow(plan, scope)).workflow;
+    };
+    const limited =
+      limits.maxWorkflows !== Number.POSITIVE_INFINITY ||
+      limits.maxSchedules !== Number.POSITIVE_INFINITY;
+    const workflow = limited ? await this.#ctx.lock.hold(tenantId, save) : await save();
     this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
     await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
     return workflow;

@@ -251,6 +251,25 @@ describe('quota: workflows and schedules', () => {
     await h.engine.registerWorkflow(wf('c', [{ id: 'n', type: 'noop' }]));
   });
 
+  it('registrations racing for the last workflows, in two engines: exactly the limit pass', async ({
+    harness,
+  }) => {
+    const h = await harness({ quotas: { maxWorkflows: 3 } });
+    h.registry.register('noop', noop);
+    const other = h.peer();
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 === 0 ? h.engine : other).registerWorkflow(wf(`w${i}`, [{ id: 'n', type: 'noop' }])),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(QuotaExceededError);
+    }
+    expect(await h.engine.listWorkflows()).toHaveLength(3);
+    expect(await h.redis.exists(`${h.prefix}:quota:default:registering`)).toBe(0);
+  });
+
   it('refuses schedule triggers past maxSchedules; a version that adds none is allowed', async ({
     harness,
   }) => {
