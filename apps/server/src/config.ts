@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
+import type { TenantQuotaOptions } from '@spane/bullmq';
 import { AddressPolicy } from './address-policy.js';
+import { quotaConfig } from './quota-config.js';
 import {
   type RateLimitConfig,
   rateLimitConfig,
@@ -45,6 +47,8 @@ export interface ServerConfig {
   rateLimit: RateLimitConfig;
   /** Fastify's `trustProxy` (`SPANE_TRUST_PROXY`): whose `X-Forwarded-For` gives the client IP. */
   trustProxy: TrustProxy;
+  /** Per-tenant quotas (`SPANE_QUOTA_*`), the engine's `quotas` option. */
+  quotas: TenantQuotaOptions;
 }
 
 /** The environment is invalid; `problems` lists every one found, one message each. */
@@ -212,6 +216,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
 
   const rateLimit = rateLimitConfig(get, problems);
   const trustProxy = trustProxyConfig(get, problems);
+  const quotas = quotaConfig(get, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   const config: ServerConfig = {
@@ -228,6 +233,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     limits,
     rateLimit,
     trustProxy,
+    quotas,
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;

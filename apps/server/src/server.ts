@@ -201,6 +201,7 @@ export async function startServer(
     const engine = new WorkflowEngine(registry, store, config.redisUrl, {
       prefix: config.redisPrefix,
       logger: engineLogger(app.log.child({ component: 'engine' })),
+      quotas: config.quotas,
     });
     // After the HTTP server (which waits for requests in flight), before the store.
     closers.splice(1, 0, () => engine.close());
