@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import type { TenantQuotaOptions } from '@spane/bullmq';
+import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
 import { quotaConfig } from './quota-config.js';
 import {

@@ -213,8 +213,16 @@ describe('loadConfig: invalid environments', () => {
       { SPANE_QUOTA_ACTIVE_EXECUTIONS: '-5' },
       /SPANE_QUOTA_ACTIVE_EXECUTIONS must be an integer from 0 to 1000000000, or 'off' \(got '-5'\)/,
     ],
-    ['a quota too large', { SPANE_QUOTA_WORKFLOWS: '99999999999' }, /SPANE_QUOTA_WORKFLOWS must be/],
-    ['per-tenant quotas that are no JSON', { SPANE_QUOTA_TENANTS: '{acme' }, /SPANE_QUOTA_TENANTS must be a JSON object/],
+    [
+      'a quota too large',
+      { SPANE_QUOTA_WORKFLOWS: '99999999999' },
+      /SPANE_QUOTA_WORKFLOWS must be/,
+    ],
+    [
+      'per-tenant quotas that are no JSON',
+      { SPANE_QUOTA_TENANTS: '{acme' },
+      /SPANE_QUOTA_TENANTS must be a JSON object/,
+    ],
     [
       'a per-tenant quota of an unknown name',
       { SPANE_QUOTA_TENANTS: '{"acme":{"maxRuns":1}}' },

@@ -58,6 +58,8 @@ export interface EngineParts {
   catalogue: WorkflowCatalogue;
   starter: ExecutionStarter;
   control: ExecutionControl;
+  /** The tenants' active-execution quota. */
+  quota: ExecutionQuota;
   replays: Replays;
   triggers: TriggerDispatch;
   events: EngineEvents;
@@ -166,6 +168,7 @@ export function assembleEngine(
     catalogue,
     starter,
     control,
+    quota: x.quota,
     replays: new Replays({
       store,
       plans: catalogue,

@@ -258,13 +258,26 @@ export class WorkflowEngine implements IWorkflowEngine {
   /**
    * Runs a dead-lettered node again with a fresh set of attempts (a new retry budget;
    * `ctx.attempt` continues after the attempts already made). The execution returns to
-   * `running` and, if the node succeeds, continues downstream to completion.
-   * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed)
+   * `running` and, if the node succeeds, continues downstream to completion. The
+   * execution takes a slot of the tenant's `maxActiveExecutions` again.
+   * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed) | QuotaExceededError
    */
   async retryDLQItem(id: string, scope?: TenantScope): Promise<void> {
     await this.#admit(async () => {
-      await this.#tenants.requireDLQItem(id, scope);
-      await this.#parts.control.retryDLQItem(id);
+      const item = await this.#tenants.requireDLQItem(id, scope);
+      // The execution becomes active again: it takes a quota slot (one it holds counts once).
+      const claim = [{ tenantId: item.tenantId ?? tenantOf(scope), executionId: item.executionId }];
+      const { quota, control } = this.#parts;
+      await quota.reserve(claim);
+      try {
+        await control.retryDLQItem(id);
+      } catch (err) {
+        const now = await this.#store.getExecutionSummary(item.executionId).catch(() => null);
+        if (now && !['pending', 'running', 'paused'].includes(now.status)) {
+          await quota.release(claim);
+        }
+        throw err;
+      }
     });
   }
 

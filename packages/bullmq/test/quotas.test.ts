@@ -212,6 +212,46 @@ describe('quota: active executions', () => {
     await h.engine.enqueueWorkflow('held', {}, { delayMs: 60_000 });
   });
 
+  it('retrying a dead-lettered node makes its execution active again: it takes a slot', async ({
+    harness,
+  }) => {
+    const h = await harness({ quotas: { maxActiveExecutions: 1 } });
+    let fail = true;
+    h.registry.register(
+      'flaky',
+      exec(async () =>
+        fail ? { success: false, error: 'down', retryable: false } : { success: true },
+      ),
+    );
+    await h.engine.registerWorkflow(wf('flaky', [{ id: 'a', type: 'flaky' }]));
+    await holdingWorkflow(h);
+    await h.engine.startWorkers(2);
+    const failed = await h.engine.enqueueWorkflow('flaky');
+    expect((await h.engine.waitForExecution(failed, { timeoutMs: 10_000 })).status).toBe('failed');
+    const blocker = await until(
+      () => h.engine.enqueueWorkflow('held', {}, { delayMs: 60_000 }).catch(() => undefined),
+      5_000,
+      'the failed execution to give its slot back',
+    );
+    const [item] = await h.engine.getDLQItems();
+    await refusal(h.engine.retryDLQItem(item!.id));
+    expect((await h.engine.getExecution(failed))?.status).toBe('failed');
+    await h.engine.cancelWorkflow(blocker);
+    fail = false;
+    await until(
+      () =>
+        h.engine.retryDLQItem(item!.id).then(
+          () => true,
+          () => false,
+        ),
+      5_000,
+      'the retry to get a slot',
+    );
+    expect((await h.engine.waitForExecution(failed, { timeoutMs: 10_000 })).status).toBe(
+      'completed',
+    );
+  });
+
   it('replays count as starts; sub-workflow children do not', async ({ harness }) => {
     const h = await harness({ quotas: { maxActiveExecutions: 1 } });
     h.registry.register('noop', noop);

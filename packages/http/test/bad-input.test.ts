@@ -715,21 +715,22 @@ const cases: Case[] = [
   },
   // ── quotas (tenant B: one workflow at most, no active execution) ──
   {
-    name: 'a new workflow past the tenant\'s maxWorkflows',
+    name: "a new workflow past the tenant's maxWorkflows",
     request: () => ({ ...register(wf('second', [{ id: 'a', type: 'echo' }])), headers: jsonB }),
     status: 429,
     code: 'QUOTA_EXCEEDED',
-    check: (e) => expect(e.details).toEqual({ quota: 'workflows', limit: 1, current: 1, requested: 1 }),
+    check: (e) =>
+      expect(e.details).toEqual({ quota: 'workflows', limit: 1, current: 1, requested: 1 }),
   },
   {
-    name: 'an execution past the tenant\'s maxActiveExecutions',
+    name: "an execution past the tenant's maxActiveExecutions",
     request: () => ({ ...post('/api/workflows/limited/execute', {}), headers: jsonB }),
     status: 429,
     code: 'QUOTA_EXCEEDED',
     check: (e) => expect(e.details).toMatchObject({ quota: 'activeExecutions', limit: 0 }),
   },
   {
-    name: 'a bulk start past the tenant\'s maxActiveExecutions',
+    name: "a bulk start past the tenant's maxActiveExecutions",
     request: () => ({
       ...bulk([{ workflowId: 'limited' }, { workflowId: 'limited' }]),
       headers: jsonB,
@@ -739,7 +740,7 @@ const cases: Case[] = [
     check: (e) => expect(e.details).toMatchObject({ quota: 'activeExecutions', requested: 2 }),
   },
   {
-    name: 'a webhook delivery past the tenant\'s maxActiveExecutions',
+    name: "a webhook delivery past the tenant's maxActiveExecutions",
     request: () => ({
       method: 'POST',
       url: '/api/webhooks/tenant-b/limited',

@@ -128,7 +128,12 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents 429 QUOTA_EXCEEDED on registrations and starts only, with the error body', () => {
-    for (const id of ['registerWorkflow', 'executeWorkflow', 'executeWorkflows', 'replayExecution']) {
+    for (const id of [
+      'registerWorkflow',
+      'executeWorkflow',
+      'executeWorkflows',
+      'replayExecution',
+    ]) {
       const res = operation(id).responses['429'];
       expect(res.description, id).toContain('QUOTA_EXCEEDED');
       expect(res.content['application/json'].schema, id).toBeDefined();
