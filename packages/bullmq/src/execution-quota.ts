@@ -2,6 +2,7 @@ import {
   EnqueueFailedError,
   EnqueueOutcomeUnknownError,
   type ExecutionStore,
+  type ExecutionSummary,
   QuotaExceededError,
 } from '@spane/core';
 import type { Redis } from 'ioredis';
@@ -23,6 +24,9 @@ export const RETRY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Slots the reconciler checks against the store in one pass, per tenant. */
 const DRAIN_PAGE = 500;
+
+/** Store reads the reconciler's pass makes at once. */
+const DRAIN_READS = 20;
 
 /** One execution a start asks a slot for. */
 export interface QuotaClaim {
@@ -174,9 +178,16 @@ export class ExecutionQuota {
         await this.#free(tenantId, []);
         continue;
       }
-      const states = await Promise.all(
-        stale.map((id) => this.#d.store.getExecutionSummary(id, tenantId)),
-      );
+      const states: (ExecutionSummary | null)[] = [];
+      // A few reads at a time: the pass must not take the store's whole pool.
+      for (let i = 0; i < stale.length; i += DRAIN_READS) {
+        const chunk = stale.slice(i, i + DRAIN_READS);
+        states.push(
+          ...(await Promise.all(
+            chunk.map((id) => this.#d.store.getExecutionSummary(id, tenantId)),
+          )),
+        );
+      }
       const gone = stale.filter((_, i) => !isActive(states[i]?.status));
       const alive = stale.filter((_, i) => isActive(states[i]?.status));
       if (gone.length > 0) freed += await this.#free(tenantId, gone);
