@@ -19,8 +19,11 @@ const RESERVE = new RedisScript(reserveExecutions);
 /** src/lua/release-executions-2.lua */
 const RELEASE = new RedisScript(releaseExecutions);
 
-/** How long an idempotency key lets a retry past a full quota (ms): a day. */
-export const RETRY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long an idempotency key lets a retry past a full quota (ms): an hour. Every keyed
+ * start of the tenant in that time is remembered (in Redis), so it is kept short.
+ */
+export const RETRY_KEY_TTL_MS = 60 * 60 * 1000;
 
 /** Slots the reconciler checks against the store in one pass, per tenant. */
 const DRAIN_PAGE = 500;
@@ -62,7 +65,7 @@ export interface ExecutionQuotaDeps {
  * reservation's start never created its execution — by the reconciler's pass, which
  * drops the slots of executions the store has ended or never had.
  *
- * A start with an idempotency key used in the last day (a retry, which may return an
+ * A start with an idempotency key used in the last hour (a retry, which may return an
  * execution that exists) is let past a full quota; its slot is released when it created
  * nothing.
  */

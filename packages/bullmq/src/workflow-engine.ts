@@ -121,7 +121,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * of the start will run, EnqueueOutcomeUnknownError when that cannot be ensured (retry
    * with the same key), EngineClosedError after close(), QuotaExceededError when the
    * tenant has `maxActiveExecutions` active executions (nothing is created; a retry with
-   * an idempotency key used in the last day is let through).
+   * an idempotency key used in the last hour is let through).
    * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | EngineClosedError | QuotaExceededError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async enqueueWorkflow(
