@@ -216,6 +216,7 @@ export async function startServer(
     const engineOptions: WorkflowEngineOptions & { secrets?: SecretVault } = {
       prefix: config.redisPrefix,
       logger: engineLogger(app.log.child({ component: 'engine' })),
+      quotas: config.quotas,
       ...(vault ? { secrets: vault } : {}),
     };
     const engine = new WorkflowEngine(registry, store, config.redisUrl, engineOptions);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type RetryPolicy, type SpaneLimits } from '@spane/core';
+import { type TenantQuotaOptions, TenantQuotas } from './tenant-quotas.js';
 
 /** Where the engine's own diagnostics go (not execution logs, which go to the store). */
 export interface EngineLogger {
@@ -91,6 +92,17 @@ export interface WorkflowEngineOptions {
    * be run again. @defaultValue 300_000
    */
   infraRetryMs?: number;
+  /**
+   * Per-tenant quotas: `maxActiveExecutions` (pending, running or paused executions; starts
+   * past it are refused), `maxWorkflows` (registered workflows), `maxSchedules` (schedule
+   * triggers over the tenant's workflows), each a non-negative integer, or `Infinity` /
+   * `false` for no limit; `tenants` overrides them per tenant id. Past a quota a call
+   * throws `QuotaExceededError` (HTTP 429 `QUOTA_EXCEEDED`) and changes nothing; a
+   * schedule's firing past it is skipped (logged). `false` turns every quota off. Every
+   * engine sharing a `prefix` should be given the same quotas.
+   * @defaultValue 10_000 active executions, 1_000 workflows and 100 schedule triggers per tenant
+   */
+  quotas?: TenantQuotaOptions | false;
 }
 
 export interface ResolvedEngineOptions {
@@ -110,6 +122,7 @@ export interface ResolvedEngineOptions {
   limits: Partial<SpaneLimits>;
   logger: EngineLogger;
   infraRetryMs: number;
+  quotas: TenantQuotas;
 }
 
 const consoleLogger: EngineLogger = {
@@ -134,7 +147,8 @@ function wholeMs(name: string, value: number | undefined, fallback: number): num
 /**
  * The options with their defaults.
  * @throws InvalidArgumentError for a `maxNodeCrashes`, `defaultNodeTimeoutMs`,
- * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer
+ * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer, or a
+ * quota that is neither that, `Infinity` nor `false`
  */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
@@ -159,5 +173,6 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     limits: options.limits ?? {},
     logger: options.logger ?? consoleLogger,
     infraRetryMs: options.infraRetryMs ?? 300_000,
+    quotas: new TenantQuotas(options.quotas),
   };
 }

@@ -71,6 +71,27 @@ return out
 `,
 };
 
+/** src/lua/release-executions-2.lua */
+export const releaseExecutions = {
+  numberOfKeys: 2,
+  source: `--[[
+  Gives back active-execution slots of one tenant (see ExecutionQuota).
+  KEYS[1] slots: zset, execution id -> when its slot was reserved or last checked (ms)
+  KEYS[2] index: hash, tenant -> 1, for every tenant with slots
+  ARGV[1] the tenant's field in the index
+  ARGV[2..] execution ids
+  Drops the tenant from the index when it has no slot left.
+  Returns how many slots were freed.
+]]
+local freed = 0
+for i = 2, #ARGV do
+  freed = freed + redis.call('ZREM', KEYS[1], ARGV[i])
+end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return freed
+`,
+};
+
 /** src/lua/release-slot-3.lua */
 export const releaseSlot = {
   numberOfKeys: 3,
@@ -112,6 +133,54 @@ return out
 `,
 };
 
+/** src/lua/reserve-executions-3.lua */
+export const reserveExecutions = {
+  numberOfKeys: 3,
+  source: `--[[
+  Reserves active-execution slots of one tenant (see ExecutionQuota), all or none.
+  KEYS[1] slots: zset, execution id -> when its slot was reserved or last checked (ms)
+  KEYS[2] keys: zset, idempotency key of a start -> when it was first used (ms)
+  KEYS[3] index: hash, tenant -> 1, for every tenant with slots (the reconciler's pass)
+  ARGV[1] now (ms)
+  ARGV[2] limit: the tenant's maxActiveExecutions
+  ARGV[3] how long an idempotency key is remembered (ms)
+  ARGV[4] the tenant's field in the index
+  ARGV[5..] pairs: execution id, its idempotency key ('' when none)
+  A start whose idempotency key was used before (a retry, or the same key twice in one
+  call) is not checked against the limit, since it may return an execution that exists;
+  it is counted all the same, and the caller releases its slot when it created nothing.
+  The keys set expires ARGV[3] after its last use; the slots set holds no member once the
+  tenant has no active execution (Redis then deletes it), and release-executions drops
+  the tenant from the index.
+  Returns { 1, the count after } when the slots were reserved, { 0, the count } when the
+  limit refused them (nothing was written).
+]]
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
+local count = redis.call('ZCARD', KEYS[1])
+local fresh = 0
+local seen = {}
+for i = 5, #ARGV, 2 do
+  local key = ARGV[i + 1]
+  local retry = false
+  if key ~= '' then
+    retry = seen[key] or (redis.call('ZSCORE', KEYS[2], key) ~= false)
+    seen[key] = true
+  end
+  if not retry and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then fresh = fresh + 1 end
+end
+if count + fresh > limit then return {0, count} end
+for i = 5, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], 'NX', now, ARGV[i])
+  if ARGV[i + 1] ~= '' then redis.call('ZADD', KEYS[2], 'NX', now, ARGV[i + 1]) end
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[4], 1)
+return {1, redis.call('ZCARD', KEYS[1])}
+`,
+};
+
 /** src/lua/set-webhook-routes-2.lua */
 export const setWebhookRoutes = {
   numberOfKeys: 2,
@@ -150,5 +219,19 @@ end
 if #routes == 0 then redis.call('HDEL', KEYS[2], target)
 else redis.call('HSET', KEYS[2], target, ARGV[2]) end
 return #routes
+`,
+};
+
+/** src/lua/unlock-1.lua */
+export const unlock = {
+  numberOfKeys: 1,
+  source: `--[[
+  Releases a lock (see RegistrationLock) when the caller still holds it.
+  KEYS[1] the lock
+  ARGV[1] the holder's token
+  Returns 1 when it was released, 0 when another holder has it (or it expired).
+]]
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `,
 };

@@ -3,12 +3,14 @@ import {
   DuplicateDeliveryError,
   type ExecutionStore,
   InvalidArgumentError,
+  QuotaExceededError,
   type TenantScope,
   WebhookNotFoundError,
   WorkflowNotFoundError,
 } from '@spane/core';
 import type { Job } from 'bullmq';
 import type { ScheduleJobData } from './control-jobs.js';
+import type { EngineLogger } from './engine-options.js';
 import type { ExecutionStarter } from './execution-starter.js';
 import {
   scheduleIdempotencyKey,
@@ -38,6 +40,7 @@ export interface TriggerDispatchContext {
   webhooks: Pick<WebhookRoutes, 'lookup' | 'claimDelivery' | 'forgetDelivery'>;
   schedules: Pick<Schedules, 'remove'>;
   starter: Pick<ExecutionStarter, 'prepare' | 'start' | 'startAll'>;
+  logger: EngineLogger;
 }
 
 /** A workflow a webhook request starts, with its trigger's secret (if it has one). */
@@ -163,7 +166,10 @@ export class TriggerDispatch {
     return prepared.length === 0 ? [] : starter.startAll(prepared);
   }
 
-  /** A schedule fired (once per slot, in one process): start the workflow's current version. */
+  /**
+   * A schedule fired (once per slot, in one process): start the workflow's current
+   * version. A firing past the tenant's `maxActiveExecutions` is skipped, with a warning.
+   */
   async scheduleFired(job: Job<ScheduleJobData>): Promise<void> {
     const { workflowId, tenantId, schedulerId, initialData } = job.data;
     const slot = Schedules.slotOf(job);
@@ -180,6 +186,16 @@ export class TriggerDispatch {
       );
       await this.#ctx.starter.start(prepared);
     } catch (err) {
+      if (err instanceof QuotaExceededError) {
+        this.#ctx.logger.warn('skipped a schedule firing: the tenant is at its quota', {
+          tenantId,
+          workflowId,
+          schedulerId,
+          at: new Date(slot).toISOString(),
+          limit: err.limit,
+        });
+        return;
+      }
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // The workflow is gone but its scheduler was left behind (a race): remove it.
       await this.#ctx.schedules.remove(schedulerId);

@@ -16,7 +16,9 @@ import {
 } from '@spane/core';
 import { BUILT_IN_NODE_TYPES, builtInConfigCheck, builtInNodeTypes } from './built-in-nodes.js';
 import type { PlanSource } from './plan-source.js';
+import type { RegistrationLock } from './registration-lock.js';
 import { type Schedules, validateSchedules } from './schedules.js';
+import { checkRegistrationQuotas, type TenantQuotas } from './tenant-quotas.js';
 import type { WebhookRoutes } from './webhook-triggers.js';
 
 /** What {@link WorkflowCatalogue} needs. */
@@ -28,6 +30,10 @@ export interface WorkflowCatalogueContext {
   limits: Partial<SpaneLimits>;
   webhooks: Pick<WebhookRoutes, 'sync' | 'owners'>;
   schedules: Pick<Schedules, 'sync' | 'owners' | 'removeLegacy'>;
+  /** The tenants' `maxWorkflows` and `maxSchedules`. */
+  quotas: Pick<TenantQuotas, 'of'>;
+  /** One registration at a time per tenant while a quota is checked. */
+  lock: Pick<RegistrationLock, 'hold'>;
 }
 
 /**
@@ -46,8 +52,10 @@ export class WorkflowCatalogue implements PlanSource {
   /**
    * Validates a definition and saves it (a changed definition is a new version); sets the
    * workflow's webhook routes and schedules to its. Every node's type must be built in or
-   * registered here, and its config must match the type's config schema.
-   * @throws WorkflowValidationError
+   * registered here, and its config must match the type's config schema. A new workflow
+   * id past the tenant's `maxWorkflows`, or schedule triggers past its `maxSchedules`, are
+   * refused.
+   * @throws WorkflowValidationError | QuotaExceededError
    */
   async register(definition: WorkflowDefinition, scope: TenantScope): Promise<StoredWorkflow> {
     const plan = compileWorkflow(definition, {
@@ -57,7 +65,16 @@ export class WorkflowCatalogue implements PlanSource {
     });
     const issues = validateSchedules(plan.definition);
     if (issues.length > 0) throw new WorkflowValidationError(issues);
-    const { workflow } = await this.#ctx.store.saveWorkflow(plan, scope);
+    const tenantId = scope.tenantId ?? DEFAULT_TENANT;
+    const limits = this.#ctx.quotas.of(tenantId);
+    const save = async () => {
+      await checkRegistrationQuotas(this.#ctx.store, limits, tenantId, plan.definition);
+      return (await this.#ctx.store.saveWorkflow(plan, scope)).workflow;
+    };
+    const limited =
+      limits.maxWorkflows !== Number.POSITIVE_INFINITY ||
+      limits.maxSchedules !== Number.POSITIVE_INFINITY;
+    const workflow = limited ? await this.#ctx.lock.hold(tenantId, save) : await save();
     this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
     await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
     return workflow;

@@ -13,8 +13,11 @@ describe('Lua scripts', () => {
     expect(Object.keys(scripts).sort()).toEqual([
       'acquireSlot',
       'enterRun',
+      'releaseExecutions',
       'releaseSlot',
+      'reserveExecutions',
       'setWebhookRoutes',
+      'unlock',
     ]);
   });
 

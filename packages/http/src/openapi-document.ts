@@ -1,5 +1,6 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { OPERATION_EXAMPLES, type OperationExamples } from './openapi-examples.js';
+import { addQuotaResponses } from './quota-openapi.js';
 import { addRateLimitResponses } from './rate-limit-openapi.js';
 
 type JsonObject = Record<string, unknown>;
@@ -63,6 +64,7 @@ export function openApiOptions(rateLimited = false): FastifyDynamicSwaggerOption
     transformObject: (documentObject) => {
       if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
       const doc = finishOpenApiDocument(documentObject.openapiObject as JsonObject);
+      addQuotaResponses(doc);
       if (rateLimited) addRateLimitResponses(doc);
       return doc;
     },

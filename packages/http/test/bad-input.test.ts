@@ -11,6 +11,7 @@ let h: HttpHarness;
 let completedId = '';
 const admin = bearer(KEYS.adminA);
 const json = { ...admin, 'content-type': 'application/json' };
+const jsonB = { ...bearer(KEYS.adminB), 'content-type': 'application/json' };
 
 const okDefinition = wf('valid', [{ id: 'a', type: 'echo' }]);
 
@@ -767,6 +768,43 @@ const cases: Case[] = [
     status: 403,
     code: 'FORBIDDEN',
   },
+  // ── quotas (tenant B: one workflow at most, no active execution) ──
+  {
+    name: "a new workflow past the tenant's maxWorkflows",
+    request: () => ({ ...register(wf('second', [{ id: 'a', type: 'echo' }])), headers: jsonB }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+    check: (e) =>
+      expect(e.details).toEqual({ quota: 'workflows', limit: 1, current: 1, requested: 1 }),
+  },
+  {
+    name: "an execution past the tenant's maxActiveExecutions",
+    request: () => ({ ...post('/api/workflows/limited/execute', {}), headers: jsonB }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+    check: (e) => expect(e.details).toMatchObject({ quota: 'activeExecutions', limit: 0 }),
+  },
+  {
+    name: "a bulk start past the tenant's maxActiveExecutions",
+    request: () => ({
+      ...bulk([{ workflowId: 'limited' }, { workflowId: 'limited' }]),
+      headers: jsonB,
+    }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+    check: (e) => expect(e.details).toMatchObject({ quota: 'activeExecutions', requested: 2 }),
+  },
+  {
+    name: "a webhook delivery past the tenant's maxActiveExecutions",
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhooks/tenant-b/limited',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a":1}',
+    }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+  },
   // ── authentication and scopes ──
   {
     name: 'no Authorization header',
@@ -798,9 +836,20 @@ const cases: Case[] = [
 ];
 
 beforeAll(async () => {
-  h = await createHttpHarness();
+  h = await createHttpHarness({
+    engine: { quotas: { tenants: { 'tenant-b': { maxWorkflows: 1, maxActiveExecutions: 0 } } } },
+  });
   const res = await h.app.inject(register(okDefinition));
   expect(res.statusCode).toBe(201);
+  const limited = await h.app.inject({
+    ...register(
+      wf('limited', [{ id: 'a', type: 'echo' }], {
+        triggers: [{ type: 'webhook', path: 'limited', method: 'POST' }],
+      }),
+    ),
+    headers: jsonB,
+  });
+  expect(limited.statusCode, limited.body).toBe(201);
   const hooked = await h.app.inject(
     register(
       wf('hooked', [{ id: 'a', type: 'echo' }], {

@@ -127,6 +127,25 @@ describe('the OpenAPI document', () => {
     expect(item.get.requestBody).toBeUndefined();
   });
 
+  it('documents 429 QUOTA_EXCEEDED on registrations and starts only, with the error body', () => {
+    for (const id of [
+      'registerWorkflow',
+      'executeWorkflow',
+      'executeWorkflows',
+      'replayExecution',
+    ]) {
+      const res = operation(id).responses['429'];
+      expect(res.description, id).toContain('QUOTA_EXCEEDED');
+      expect(res.content['application/json'].schema, id).toBeDefined();
+    }
+    expect(doc.paths['/api/webhooks/{tenant}/{path}'].post.responses['429'].description).toContain(
+      'QUOTA_EXCEEDED',
+    );
+    expect(operation('listWorkflows').responses['429']?.description ?? '').not.toContain(
+      'QUOTA_EXCEEDED',
+    );
+  });
+
   it('marks the strict bodies as such and the optional ones as optional', () => {
     const execute = operation('executeWorkflow').requestBody;
     expect(execute.required).toBe(false);
