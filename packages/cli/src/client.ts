@@ -1,8 +1,11 @@
 import type {
+  ApiKeyInfo,
+  CreatedApiKey,
   DLQItem,
   ExecutionState,
   ExecutionStatus,
   ExecutionSummary,
+  NewApiKey,
   StoredWorkflow,
 } from './api-types.js';
 import { networkReason, SpaneApiError, SpaneUnreachableError } from './client-errors.js';
@@ -122,6 +125,22 @@ export class SpaneClient {
   /** `POST /api/dlq/:id/retry`: runs a dead-lettered node again. */
   retryDLQItem(id: string): Promise<{ id: string; executionId: string }> {
     return this.request('POST', `/api/dlq/${encodeURIComponent(id)}/retry`);
+  }
+
+  /** `POST /api/keys`: creates an API key; the answer is the only one that holds the key. */
+  createApiKey(request: NewApiKey): Promise<CreatedApiKey> {
+    return this.request('POST', '/api/keys', { body: request });
+  }
+
+  /** `GET /api/keys`: the tenant's API keys (revoked ones too), newest first. */
+  async listApiKeys(tenant?: string): Promise<ApiKeyInfo[]> {
+    const query = { tenant };
+    return (await this.request<{ items: ApiKeyInfo[] }>('GET', '/api/keys', { query })).items;
+  }
+
+  /** `DELETE /api/keys/:id`: revokes an API key. */
+  async revokeApiKey(id: string, tenant?: string): Promise<void> {
+    await this.request('DELETE', `/api/keys/${encodeURIComponent(id)}`, { query: { tenant } });
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { CommandEntry } from '../command.js';
 import { dlqGroup } from './dlq.js';
 import { executionsGroup } from './executions.js';
+import { keysGroup } from './keys.js';
 import { runCommand } from './run.js';
 import { workflowsGroup } from './workflows.js';
 
@@ -13,4 +14,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   runCommand,
   executionsGroup,
   dlqGroup,
+  keysGroup,
 ];
