@@ -28,7 +28,10 @@ COPY --from=build /packs /tmp/packs
 RUN bash /tmp/install-server.sh /tmp/packs /app \
   && rm -rf /tmp/packs /tmp/install-server.sh \
   && npm cache clean --force
-# The files stay root's: the server only reads them.
+# The files stay root's: the server only reads them. .spane/ is the node user's: without
+# SPANE_MASTER_KEY, a server with PostgreSQL creates its master key file there (mount a
+# volume on /app/.spane to keep it, as compose.yaml does).
+RUN install -d -m 700 -o node -g node /app/.spane
 USER node
 EXPOSE 3000
 # /health/ready: Redis and the store answer and this process's workers run.

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
+import { type MasterKeyConfig, masterKeyConfig } from './master-key.js';
 import {
   type RateLimitConfig,
   rateLimitConfig,
@@ -45,6 +46,8 @@ export interface ServerConfig {
   rateLimit: RateLimitConfig;
   /** Fastify's `trustProxy` (`SPANE_TRUST_PROXY`): whose `X-Forwarded-For` gives the client IP. */
   trustProxy: TrustProxy;
+  /** Where the master keys of secrets come from (`SPANE_MASTER_KEY`, `SPANE_MASTER_KEY_FILE`). */
+  masterKey: MasterKeyConfig;
 }
 
 /** The environment is invalid; `problems` lists every one found, one message each. */
@@ -212,6 +215,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
 
   const rateLimit = rateLimitConfig(get, problems);
   const trustProxy = trustProxyConfig(get, problems);
+  const masterKey = masterKeyConfig(get, problems, cwd, databaseUrl !== undefined);
 
   if (problems.length > 0) throw new ConfigError(problems);
   const config: ServerConfig = {
@@ -228,6 +232,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     limits,
     rateLimit,
     trustProxy,
+    masterKey,
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { type EngineLogger, WorkflowEngine } from '@spane/bullmq';
-import { type ApiKeyRecordStore, NodeRegistry } from '@spane/core';
+import { type EngineLogger, WorkflowEngine, type WorkflowEngineOptions } from '@spane/bullmq';
+import { type ApiKeyRecordStore, NodeRegistry, type SecretVault } from '@spane/core';
 import {
   ApiKeyStore,
   type SpaneHttpAuth,
@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import type { ServerConfig } from './config.js';
 import { createExecutionStore } from './execution-store-factory.js';
 import { toListenError } from './listen-error.js';
+import { createSecretVault, resolveMasterKeys } from './master-key.js';
 import { loadNodeModule } from './node-module.js';
 import { registerBuiltInNodes } from './nodes/built-in-nodes.js';
 import { RequestLogController, requestSerializer } from './request-log.js';
@@ -37,6 +38,8 @@ export interface RunningServer {
   port: number;
   engine: WorkflowEngine;
   app: FastifyInstance;
+  /** The secret vault behind `/api/secrets` and the engine; absent when the store keeps no secrets. */
+  secrets?: SecretVault;
   /** The admin key created at start when auth is on and none was configured. */
   generatedApiKey?: string;
   /** Graceful shutdown: stops HTTP, lets running nodes finish (engine grace), closes the store. Idempotent. */
@@ -113,6 +116,7 @@ async function registerRoutes(
   config: ServerConfig,
   engine: WorkflowEngine,
   closers: (() => Promise<unknown>)[],
+  secrets: SecretVault | undefined,
   storedKeys: ApiKeyRecordStore | undefined,
 ): Promise<string | undefined> {
   rootRoute(app, config.role);
@@ -121,7 +125,12 @@ async function registerRoutes(
     return undefined;
   }
   const { auth, generated } = authFor(config, storedKeys);
-  await app.register(spaneHttp, { engine, auth, rateLimit: rateLimitOf(app, config, closers) });
+  await app.register(spaneHttp, {
+    engine,
+    auth,
+    rateLimit: rateLimitOf(app, config, closers),
+    ...(secrets ? { secrets } : {}),
+  });
   return generated;
 }
 
@@ -207,14 +216,29 @@ export async function startServer(
       const added = await loadNodeModule(config.nodesModule, registry);
       app.log.info({ module: config.nodesModule, types: added }, 'node types loaded');
     }
-    const engine = new WorkflowEngine(registry, store, config.redisUrl, {
+    const masterKeys = resolveMasterKeys(config.masterKey, app.log);
+    const { vault, rotation } = createSecretVault(store, masterKeys, app.log);
+    // Before the store closes, the background re-wrapping (if any) ends or has failed.
+    closers.splice(1, 0, () => rotation);
+    // TODO(merge): `secrets` is the engine option of helper S1 (resolves `{ "$secret": name }`
+    // when a node runs); until it is on main the engine ignores it. Drop the intersection then.
+    const engineOptions: WorkflowEngineOptions & { secrets?: SecretVault } = {
       prefix: config.redisPrefix,
       logger: engineLogger(app.log.child({ component: 'engine' })),
-    });
+      ...(vault ? { secrets: vault } : {}),
+    };
+    const engine = new WorkflowEngine(registry, store, config.redisUrl, engineOptions);
     // After the HTTP server (which waits for requests in flight), before the store.
     closers.splice(1, 0, () => engine.close());
     await waitForRedis(engine, config.redisUrl, options.redisTimeoutMs ?? 10_000);
-    const generatedApiKey = await registerRoutes(app, config, engine, closers, store.apiKeys);
+    const generatedApiKey = await registerRoutes(
+      app,
+      config,
+      engine,
+      closers,
+      vault,
+      store.apiKeys,
+    );
     const port = await listen(app, config);
     // Workers start once the port is ours: a second process started by mistake on a busy
     // port exits before it takes any job.
@@ -248,6 +272,7 @@ export async function startServer(
       },
     };
     if (generatedApiKey !== undefined) server.generatedApiKey = generatedApiKey;
+    if (vault) server.secrets = vault;
     return server;
   } catch (err) {
     // A start that failed (often: Redis unreachable) should not hang on closing what it opened.

@@ -11,6 +11,10 @@ const keysFile = join(dir, 'keys.txt');
 writeFileSync(keysFile, `# operators\n${KEY}:acme:admin\nsecond-config-key-000001:acme:read\n`);
 const nodesFile = join(dir, 'nodes.mjs');
 writeFileSync(nodesFile, 'export default () => {};\n');
+const HEX_KEY = 'ab'.repeat(32);
+const B64_KEY = Buffer.alloc(32, 7).toString('base64');
+const masterKeyFile = join(dir, 'master.key');
+writeFileSync(masterKeyFile, `v2:${HEX_KEY}\nv1:${B64_KEY}\n`);
 
 const defaults: ServerConfig = {
   port: 3000,
@@ -26,6 +30,7 @@ const defaults: ServerConfig = {
   limits: { ...DEFAULT_SERVER_LIMITS },
   rateLimit: { enabled: true },
   trustProxy: false,
+  masterKey: { source: 'ephemeral' },
 };
 
 describe('loadConfig: valid environments', () => {
@@ -42,7 +47,52 @@ describe('loadConfig: valid environments', () => {
     [
       'Postgres store',
       { DATABASE_URL: 'postgres://u:p@db:5432/spane', DATABASE_SCHEMA: 'spane_1' },
-      { databaseUrl: 'postgres://u:p@db:5432/spane', databaseSchema: 'spane_1' },
+      {
+        databaseUrl: 'postgres://u:p@db:5432/spane',
+        databaseSchema: 'spane_1',
+        // No master key configured: a key file beside the working directory.
+        masterKey: { source: 'generated', path: join(dir, '.spane/master.key') },
+      },
+    ],
+    [
+      'a master key, without id',
+      { SPANE_MASTER_KEY: HEX_KEY },
+      {
+        masterKey: {
+          source: 'env',
+          from: 'SPANE_MASTER_KEY',
+          keys: [{ id: 'v1', key: Buffer.from(HEX_KEY, 'hex') }],
+        },
+      },
+    ],
+    [
+      'two master keys, the current first',
+      { SPANE_MASTER_KEY: `v2:${HEX_KEY},v1:${B64_KEY}` },
+      {
+        masterKey: {
+          source: 'env',
+          from: 'SPANE_MASTER_KEY',
+          keys: [
+            { id: 'v2', key: Buffer.from(HEX_KEY, 'hex') },
+            { id: 'v1', key: Buffer.alloc(32, 7) },
+          ],
+        },
+      },
+    ],
+    [
+      'master keys from a file, one per line',
+      { SPANE_MASTER_KEY_FILE: masterKeyFile, DATABASE_URL: 'postgres://db/spane' },
+      {
+        databaseUrl: 'postgres://db/spane',
+        masterKey: {
+          source: 'env',
+          from: 'SPANE_MASTER_KEY_FILE',
+          keys: [
+            { id: 'v2', key: Buffer.from(HEX_KEY, 'hex') },
+            { id: 'v1', key: Buffer.alloc(32, 7) },
+          ],
+        },
+      },
     ],
     [
       'inline keys',
@@ -226,6 +276,26 @@ describe('loadConfig: invalid environments', () => {
     ['window over a day', { SPANE_RATE_LIMIT_FAILED_AUTH: '5/25h' }, /at most 24h/],
     ['proxy that is no IP', { SPANE_TRUST_PROXY: 'proxy.internal' }, /SPANE_TRUST_PROXY must be/],
     ['proxy CIDR too wide', { SPANE_TRUST_PROXY: '10.0.0.0/33' }, /SPANE_TRUST_PROXY/],
+    [
+      'a master key of 31 bytes',
+      { SPANE_MASTER_KEY: 'ab'.repeat(31) },
+      /SPANE_MASTER_KEY: master key #1 must be 32 bytes/,
+    ],
+    [
+      'the same master key id twice',
+      { SPANE_MASTER_KEY: `k:${HEX_KEY},k:${B64_KEY}` },
+      /SPANE_MASTER_KEY: master key #2: id 'k' is given twice/,
+    ],
+    [
+      'both master key sources',
+      { SPANE_MASTER_KEY: HEX_KEY, SPANE_MASTER_KEY_FILE: masterKeyFile },
+      /SPANE_MASTER_KEY or SPANE_MASTER_KEY_FILE, not both/,
+    ],
+    [
+      'missing master key file',
+      { SPANE_MASTER_KEY_FILE: 'none.key' },
+      /SPANE_MASTER_KEY_FILE: cannot read .*none\.key \(ENOENT\)/,
+    ],
   ])('%s', (_name, env, message) => {
     let error: unknown;
     try {
@@ -246,14 +316,16 @@ describe('loadConfig: invalid environments', () => {
           SPANE_ROLE: 'y',
           REDIS_URL: 'http://:hunter2@redis',
           SPANE_API_KEYS: `${KEY}:acme`,
+          SPANE_MASTER_KEY: `v1:${HEX_KEY},v2:${HEX_KEY.slice(2)}`,
         },
         dir,
       );
     } catch (err) {
       error = err as ConfigError;
     }
-    expect(error?.problems).toHaveLength(4);
+    expect(error?.problems).toHaveLength(5);
     expect(error?.message).not.toContain('hunter2');
     expect(error?.message).not.toContain(KEY);
+    expect(error?.message).not.toContain(HEX_KEY.slice(2));
   });
 });

@@ -235,7 +235,13 @@ describe('a server with the PostgreSQL store', () => {
   it('migrates its schema and keeps executions there', async () => {
     const schema = `spane_server_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
     const server = await startServer(
-      testConfig({ DATABASE_URL, DATABASE_SCHEMA: schema, SPANE_ROLE: 'all' }),
+      // A master key given: no key file is made in the working directory.
+      testConfig({
+        DATABASE_URL,
+        DATABASE_SCHEMA: schema,
+        SPANE_ROLE: 'all',
+        SPANE_MASTER_KEY: 'ab'.repeat(32),
+      }),
       { logStream: quiet },
     );
     const client = new pg.Client({ connectionString: DATABASE_URL });

@@ -110,6 +110,18 @@ export interface DLQItem {
   failedAt: string;
 }
 
+/** A secret as the API shows it (`/api/secrets`): never its value. */
+export interface SecretInfo {
+  /** The secret's name, unique per tenant. */
+  name: string;
+  /** When the name was first saved (ISO 8601). */
+  createdAt: string;
+  /** When the value was last saved (ISO 8601). */
+  updatedAt: string;
+  /** Version of the tenant's data key that encrypts the value. */
+  dataKeyVersion: number;
+}
+
 /** One issue of a rejected workflow definition (`error.details.issues`). */
 export interface ValidationIssue {
   /** JSON pointer into the definition (`''` for the whole of it). */

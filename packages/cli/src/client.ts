@@ -6,6 +6,7 @@ import type {
   ExecutionStatus,
   ExecutionSummary,
   NewApiKey,
+  SecretInfo,
   StoredWorkflow,
 } from './api-types.js';
 import { networkReason, SpaneApiError, SpaneUnreachableError } from './client-errors.js';
@@ -127,6 +128,37 @@ export class SpaneClient {
     return this.request('POST', `/api/dlq/${encodeURIComponent(id)}/retry`);
   }
 
+  /** `PUT /api/secrets/:name`: saves a secret's value; `created` is false when it replaced one. */
+  async putSecret(name: string, value: string): Promise<{ secret: SecretInfo; created: boolean }> {
+    const { status, body } = await this.#send<SecretInfo>(
+      'PUT',
+      `/api/secrets/${encodeURIComponent(name)}`,
+      { body: { value } },
+    );
+    return { secret: body, created: status === 201 };
+  }
+
+  /** `GET /api/secrets`: every secret of the tenant by name (all pages), never values. */
+  async listSecrets(): Promise<SecretInfo[]> {
+    const items: SecretInfo[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.request<{ items: SecretInfo[]; nextCursor?: string }>(
+        'GET',
+        '/api/secrets',
+        { query: { limit: 1000, cursor } },
+      );
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return items;
+  }
+
+  /** `DELETE /api/secrets/:name`: deletes a secret (404 `SECRET_NOT_FOUND` when absent). */
+  async deleteSecret(name: string): Promise<void> {
+    await this.request('DELETE', `/api/secrets/${encodeURIComponent(name)}`);
+  }
+
   /** `POST /api/keys`: creates an API key; the answer is the only one that holds the key. */
   createApiKey(request: NewApiKey): Promise<CreatedApiKey> {
     return this.request('POST', '/api/keys', { body: request });
@@ -160,12 +192,21 @@ export class SpaneClient {
    * @throws SpaneUnreachableError when no answer comes (or none in `timeoutMs`)
    */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return (await this.#send<T>(method, path, options)).body;
+  }
+
+  /** {@link request}, with the answer's status. */
+  async #send<T>(
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): Promise<{ status: number; body: T }> {
     const response = await this.#fetch(method, path, options, true, 'application/json');
     if (!response.ok) throw await toApiError(response);
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return { status: 204, body: undefined as T };
     const text = await readText(response, this.url);
     try {
-      return JSON.parse(text) as T;
+      return { status: response.status, body: JSON.parse(text) as T };
     } catch {
       throw new SpaneApiError(response.status, 'BAD_RESPONSE', `not JSON: ${clip(text)}`);
     }

@@ -8,6 +8,7 @@ export type {
   ExecutionSummary,
   NewApiKey,
   NodeState,
+  SecretInfo,
   StoredWorkflow,
   ValidationIssue,
   WorkflowDefinition,

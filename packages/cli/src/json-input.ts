@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type CliIo, InputError, UsageError } from './command.js';
 
 /** Reads all of stdin as text. */
-async function readStdin(io: CliIo): Promise<string> {
+export async function readStdin(io: CliIo): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
   for await (const chunk of io.stdin) {

@@ -20,6 +20,9 @@ describe('spane usage', () => {
       'executions cancel <id>',
       'executions retry-dlq <dlqItemId>',
       'dlq list',
+      'secrets set <name>',
+      'secrets list',
+      'secrets rm <name>',
     ]) {
       expect(result.stdout).toContain(`  ${command}  `);
     }

@@ -37,11 +37,17 @@ export interface ApiKeyRecord extends NewApiKeyRecord {
  * `ExecutionStore.apiKeys`) and checked by `@spane/store-testkit`.
  */
 export interface ApiKeyRecordStore {
-  /** Saves a new key. @throws InvalidArgumentError when the id or hash exists already. */
+  /**
+   * Saves a new key and returns it as stored: what was given (absent optional fields stay
+   * absent; `expiresAt` as `Date#toISOString` writes it) and `createdAt` from the store's
+   * clock.
+   * @throws InvalidArgumentError when the id or hash exists already, or `expiresAt` is
+   * not a date.
+   */
   createApiKey(record: NewApiKeyRecord): Promise<ApiKeyRecord>;
   /** The key with this hash (also when revoked or expired: the caller decides), or null. */
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
-  /** The tenant's keys (revoked ones too), newest first. */
+  /** The tenant's keys (revoked and expired ones too), newest first (by creation order). */
   listApiKeys(tenantId: string): Promise<ApiKeyRecord[]>;
   /**
    * Marks the tenant's key revoked. True when it was active until now; false when unknown,

@@ -45,9 +45,12 @@ export type SecretInfo = Omit<SecretRecord, 'ciphertext'>;
 
 /** One page of {@link SecretStore.listSecrets}, by name. */
 export interface SecretPage {
-  /** Secrets of the tenant, by name ascending. */
+  /** Secrets of the tenant, by name ascending (byte order, as names are ASCII). */
   items: SecretInfo[];
-  /** Pass as `cursor` for the next page; absent on the last one. */
+  /**
+   * Pass as `cursor` for the next page; absent on the last one. It is the page's last name
+   * (read back with {@link parseSecretCursor}).
+   */
   nextCursor?: string;
 }
 
@@ -78,13 +81,27 @@ export interface SecretStore {
     expectedMasterKeyId: string,
     next: { masterKeyId: string; wrappedKey: string },
   ): Promise<boolean>;
-  /** Up to `limit` data keys of any tenant wrapped by a master key other than `masterKeyId`. */
+  /**
+   * Up to `limit` data keys of any tenant wrapped by a master key other than `masterKeyId`
+   * (in no promised order; a rotation re-wraps them and asks again until none are left).
+   * @throws InvalidArgumentError when `limit` is not a positive integer.
+   */
   listDataKeysNotWrappedBy(masterKeyId: string, limit: number): Promise<WrappedDataKey[]>;
-  /** Creates or replaces the named secret; `created` is true when the name was new. */
+  /**
+   * Creates or replaces the named secret; `created` is true when the name was new. A
+   * replacement keeps `createdAt` and sets `updatedAt` (timestamps are the store's clock).
+   */
   putSecret(record: NewSecretRecord): Promise<{ secret: SecretInfo; created: boolean }>;
   /** The stored record, or null. */
   getSecret(tenantId: string, name: string): Promise<SecretRecord | null>;
-  /** The tenant's secrets by name; `limit` defaults to 100 and is at most 1,000. */
+  /**
+   * The tenant's secrets by name ascending (byte order), after `cursor` (a page's
+   * `nextCursor`, or any name: the page starts after it whether or not it exists). `limit`
+   * defaults to 100; it is rounded down and kept within 1 and 1,000 (`pageLimit` with
+   * {@link SECRET_PAGE}).
+   * @throws InvalidArgumentError for a NaN or non-number limit, or a cursor
+   * {@link parseSecretCursor} refuses.
+   */
   listSecrets(tenantId: string, options?: { limit?: number; cursor?: string }): Promise<SecretPage>;
   /** Removes the named secret; true when it existed (exactly one of concurrent callers). */
   deleteSecret(tenantId: string, name: string): Promise<boolean>;

@@ -41,6 +41,14 @@ export {
 export { RATE_LIMITED } from './rate-limits.js';
 export { API_KEY_NOT_FOUND, STORED_KEYS_DISABLED } from './routes/api-key-routes.js';
 export {
+  isSecretReference,
+  looksSecretKey,
+  REDACTED,
+  redactDefinition,
+  redactSecrets,
+  SECRET_KEY_FRAGMENTS,
+} from './secret-redaction.js';
+export {
   DEFAULT_SERVER_LIMITS,
   resolveServerLimits,
   type SpaneServerLimits,

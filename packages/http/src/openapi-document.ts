@@ -44,6 +44,11 @@ export function openApiOptions(rateLimited = false): FastifyDynamicSwaggerOption
         { name: 'executions', description: 'Execution state, logs, trace, events, lifecycle' },
         { name: 'dlq', description: 'Dead letter queue' },
         {
+          name: 'secrets',
+          description:
+            'Encrypted values that definitions refer to as { "$secret": name } (admin keys only; values never answered)',
+        },
+        {
           name: 'webhooks',
           description: 'Webhook triggers, per tenant (HMAC over delivery id and body, no API key)',
         },

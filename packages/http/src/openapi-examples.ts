@@ -93,6 +93,13 @@ const unknownField = {
   },
 };
 
+const secretInfo = {
+  name: 'crm-token',
+  createdAt: '2026-01-05T09:00:00.000Z',
+  updatedAt: '2026-01-05T09:00:00.000Z',
+  dataKeyVersion: 1,
+};
+
 /** Examples of the main operations, by operationId. */
 export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = Object.freeze({
   registerWorkflow: {
@@ -151,6 +158,33 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = O
         page: {
           summary: 'A page with more to come (pass nextCursor as cursor)',
           value: { items: [summary], nextCursor: 'eyJjIjoiMjAyNi0wMS0wNVQwOTozMTowMC4wMDBaIn0' },
+        },
+      },
+    },
+  },
+  putSecret: {
+    request: {
+      value: {
+        summary: 'The value (never answered back)',
+        value: { value: 'tok_live_51H8example' },
+      },
+    },
+    responses: {
+      201: { created: { summary: 'A new secret: its name and timestamps', value: secretInfo } },
+      200: {
+        replaced: {
+          summary: 'The value was replaced',
+          value: { ...secretInfo, updatedAt: '2026-02-01T12:00:00.000Z' },
+        },
+      },
+    },
+  },
+  listSecrets: {
+    responses: {
+      200: {
+        page: {
+          summary: 'Names and timestamps, never values',
+          value: { items: [secretInfo], nextCursor: 'crm-token' },
         },
       },
     },

@@ -1,4 +1,9 @@
-import { type ApiKeyRecordStore, InvalidArgumentError, type IWorkflowEngine } from '@spane/core';
+import {
+  type ApiKeyRecordStore,
+  InvalidArgumentError,
+  type IWorkflowEngine,
+  type SecretVault,
+} from '@spane/core';
 import { ApiKeyStore } from './api-key-store.js';
 import {
   type ResolvedRateLimit,
@@ -54,6 +59,12 @@ export interface SpaneHttpOptions {
    * per-process counters unless `redis` is given. @defaultValue `{}` (the defaults)
    */
   rateLimit?: SpaneRateLimitOptions | false;
+  /**
+   * Where `/api/secrets` keeps values (e.g. `new SecretVault(store.secrets, { masterKeys })`).
+   * Without it those routes answer 409 `SECRETS_DISABLED`. Pass the same vault to the engine,
+   * which resolves `{ "$secret": name }` references with it.
+   */
+  secrets?: SecretVault;
 }
 
 export interface ResolvedHttpOptions {
@@ -65,6 +76,7 @@ export interface ResolvedHttpOptions {
   docs: boolean;
   sseHeartbeatMs: number;
   rateLimit: ResolvedRateLimit | false;
+  secrets: SecretVault | undefined;
 }
 
 /** Default of `SpaneHttpOptions.bodyLimitBytes`: 2 MiB. */
@@ -129,6 +141,21 @@ function checkStoredKeys(auth: Extract<SpaneHttpAuth, { mode: 'keys' }>): void {
   }
 }
 
+const VAULT_METHODS = ['set', 'list', 'delete'] as const;
+
+function checkSecrets(secrets: unknown): SecretVault | undefined {
+  if (secrets === undefined) return undefined;
+  const vault = secrets as Record<string, unknown> | null;
+  if (
+    typeof vault !== 'object' ||
+    vault === null ||
+    VAULT_METHODS.some((m) => typeof vault[m] !== 'function')
+  ) {
+    throw new InvalidArgumentError('spaneHttp: secrets must be a SecretVault (of @spane/core)');
+  }
+  return secrets as SecretVault;
+}
+
 /** Checks the plugin's options once, at registration. @throws InvalidArgumentError */
 export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptions {
   if (typeof options !== 'object' || options === null) {
@@ -161,5 +188,6 @@ export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptio
     docs: options.docs ?? true,
     sseHeartbeatMs: positiveInt('sseHeartbeatMs', options.sseHeartbeatMs, 15_000),
     rateLimit: resolveRateLimit(options.rateLimit),
+    secrets: checkSecrets(options.secrets),
   };
 }

@@ -20,6 +20,7 @@ import { executionRoutes } from './routes/execution-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { nodeTypeRoutes } from './routes/node-type-routes.js';
+import { secretRoutes } from './routes/secret-routes.js';
 import { statsRoute } from './routes/stats-route.js';
 import { webhookRoute } from './routes/webhook-route.js';
 import { workflowRoutes } from './routes/workflow-routes.js';
@@ -87,6 +88,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   executionRoutes(app, ctx);
   executionEventsRoute(app, ctx, streams);
   dlqRoutes(app, ctx);
+  secretRoutes(app, ctx);
   statsRoute(app, ctx);
   webhookRoute(app, ctx);
   healthRoutes(app, ctx);

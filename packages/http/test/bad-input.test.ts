@@ -799,6 +799,61 @@ const cases: Case[] = [
     status: 404,
     code: 'API_KEY_NOT_FOUND',
   },
+  // ── secrets ──
+  {
+    name: 'secret name with a space',
+    request: () => ({ ...post('/api/secrets/a%20b', { value: 'v' }), method: 'PUT' }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'secret value that is not a string',
+    request: () => ({ ...post('/api/secrets/ok', { value: { nested: true } }), method: 'PUT' }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'secret body with an unknown field',
+    request: () => ({ ...post('/api/secrets/ok', { value: 'v', expires: 1 }), method: 'PUT' }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: unknownField('/body/expires'),
+  },
+  {
+    name: 'secret value over 64 KiB',
+    request: () => ({ ...post('/api/secrets/ok', { value: '€'.repeat(30_000) }), method: 'PUT' }),
+    status: 400,
+    code: 'INVALID_ARGUMENT',
+  },
+  {
+    name: 'secret listing with a negative limit',
+    request: () => ({ url: '/api/secrets?limit=-1', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'secret listing with a cursor that is no name',
+    request: () => ({ url: '/api/secrets?cursor=%00', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'delete an unknown secret',
+    request: () => ({ method: 'DELETE', url: '/api/secrets/nothing-here', headers: admin }),
+    status: 404,
+    code: 'SECRET_NOT_FOUND',
+  },
+  {
+    name: 'read key saving a secret (checked before the body)',
+    request: () => ({
+      method: 'PUT',
+      url: '/api/secrets/ok',
+      headers: { ...bearer(KEYS.readA), 'content-type': 'application/json' },
+      payload: '{ not even json',
+    }),
+    status: 403,
+    code: 'FORBIDDEN',
+  },
   // ── authentication and scopes ──
   {
     name: 'no Authorization header',

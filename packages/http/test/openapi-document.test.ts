@@ -163,6 +163,8 @@ describe('examples', () => {
     ['getExecution', [200]],
     ['listExecutions', [200]],
     ['listWorkflows', [200]],
+    ['putSecret', ['request', 201, 200]],
+    ['listSecrets', [200]],
     ['createApiKey', ['request', 201]],
     ['listApiKeys', [200]],
   ];
@@ -208,7 +210,7 @@ describe('examples', () => {
     expect(checked).toBeGreaterThanOrEqual(10);
   });
 
-  it('the server takes the request examples: register, execute and bulk execute', async () => {
+  it('the server takes the request examples: register, execute, bulk execute, put secret', async () => {
     const registerExample = OPERATION_EXAMPLES.registerWorkflow?.request?.twoNodes?.value;
     const registered = await h.app.inject({
       method: 'POST',
@@ -235,6 +237,13 @@ describe('examples', () => {
     });
     expect(bulk.statusCode, bulk.body).toBe(202);
     expect(bulk.json().executionIds).toHaveLength(2);
+    const secret = await h.app.inject({
+      method: 'PUT',
+      url: '/api/secrets/example',
+      headers: admin,
+      payload: OPERATION_EXAMPLES.putSecret?.request?.value?.value as Json,
+    });
+    expect(secret.statusCode, secret.body).toBe(201);
   });
 
   it('the server takes the request example of createApiKey and answers as its 201 example does', async () => {

@@ -31,6 +31,13 @@ export class MemoryApiKeys implements ApiKeyRecordStore {
       throw new InvalidArgumentError('an API key with the same hash exists already');
     }
     const stored: ApiKeyRecord = { ...record, scopes: [...record.scopes], createdAt: this.#now() };
+    if (record.expiresAt !== undefined) {
+      const expires = Date.parse(record.expiresAt);
+      if (Number.isNaN(expires)) {
+        throw new InvalidArgumentError(`expiresAt: invalid date '${record.expiresAt}'`);
+      }
+      stored.expiresAt = new Date(expires).toISOString();
+    }
     this.#byId.set(stored.id, stored);
     this.#idByHash.set(stored.hash, stored.id);
     return copyOf(stored);

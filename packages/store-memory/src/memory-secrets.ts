@@ -1,4 +1,5 @@
 import {
+  InvalidArgumentError,
   type NewSecretRecord,
   pageLimit,
   parseSecretCursor,
@@ -58,6 +59,9 @@ export class MemorySecrets implements SecretStore {
   }
 
   async listDataKeysNotWrappedBy(masterKeyId: string, limit: number): Promise<WrappedDataKey[]> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}`);
+    }
     const found: WrappedDataKey[] = [];
     for (const keys of this.#dataKeys.values()) {
       for (const key of keys) {

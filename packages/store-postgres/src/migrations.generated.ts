@@ -147,4 +147,45 @@ CREATE INDEX "spans_execution_idx" ON "spans" USING btree ("execution_id","start
     hash: '18df06affddd1e6c8d5e29d1203f5a62479b2657e83bb23df368ae44145d9fef',
     sql: `ALTER TABLE "node_states" ADD COLUMN "run_token" text;`,
   },
+  {
+    tag: '0003_secrets_api_keys',
+    idx: 3,
+    when: 1796425272608,
+    breakpoints: true,
+    hash: '4f2867dfc952aeb7f3abdd2cee6d4429788d3f011ce0088641959d4dfbc25bba',
+    sql: `CREATE TABLE "api_keys" (
+	"id" text PRIMARY KEY NOT NULL,
+	"tenant_id" text NOT NULL,
+	"scopes" text[] NOT NULL,
+	"hash" text NOT NULL,
+	"prefix" text NOT NULL,
+	"name" text,
+	"expires_at" timestamp with time zone,
+	"created_at" timestamp with time zone NOT NULL,
+	"revoked_at" timestamp with time zone,
+	"seq" bigint GENERATED ALWAYS AS IDENTITY (sequence name "api_keys_seq_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	CONSTRAINT "api_keys_hash_unique" UNIQUE("hash")
+);
+--> statement-breakpoint
+CREATE TABLE "secret_data_keys" (
+	"tenant_id" text NOT NULL,
+	"version" integer NOT NULL,
+	"master_key_id" text NOT NULL,
+	"wrapped_key" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "secret_data_keys_tenant_id_version_pk" PRIMARY KEY("tenant_id","version")
+);
+--> statement-breakpoint
+CREATE TABLE "secrets" (
+	"tenant_id" text NOT NULL,
+	"name" text COLLATE "C" NOT NULL,
+	"data_key_version" integer NOT NULL,
+	"ciphertext" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "secrets_tenant_id_name_pk" PRIMARY KEY("tenant_id","name")
+);
+--> statement-breakpoint
+CREATE INDEX "api_keys_tenant_seq_idx" ON "api_keys" USING btree ("tenant_id","seq");`,
+  },
 ];

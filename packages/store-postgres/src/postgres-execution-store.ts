@@ -1,6 +1,7 @@
 import type { WorkflowPlan } from '@spane/core';
 import {
   type ActiveNodePage,
+  type ApiKeyRecordStore,
   type BeginNodeRunResult,
   type CompleteNodeOptions,
   type CompleteNodeResult,
@@ -20,6 +21,7 @@ import {
   type NewDLQItem,
   type NodeOutcome,
   type NodeTelemetry,
+  type SecretStore,
   type SetStatusOptions,
   type Span,
   type StoreCapabilities,
@@ -27,6 +29,7 @@ import {
   type TenantScope,
 } from '@spane/core/store';
 import pg from 'pg';
+import { PostgresApiKeys } from './api-key-records.js';
 import { Database } from './db.js';
 import * as dlq from './dead-letter-queue.js';
 import { createExecution } from './execution-creation.js';
@@ -39,6 +42,7 @@ import { applyMigrations } from './migrate.js';
 import { completeNode } from './node-completion.js';
 import { beginNodeRun } from './node-run-begin.js';
 import { setNodeStatus } from './node-status.js';
+import { PostgresSecrets } from './secret-records.js';
 import { createBatchers, type StoreBatchers } from './store-batchers.js';
 import { qualifiedTables, type Tables } from './tables.js';
 import * as workflows from './workflow-definitions.js';
@@ -123,6 +127,13 @@ const CAPABILITIES: StoreCapabilities = Object.freeze({
 export class PostgresExecutionStore implements ExecutionStore {
   /** Starts nodes in the write that readies them; spans and logs ride in the outcome's write. */
   readonly capabilities: StoreCapabilities = CAPABILITIES;
+  /**
+   * Encrypted secrets and wrapped data keys (tables `secrets`, `secret_data_keys`):
+   * ciphertexts only, one statement per call, every query scoped by tenant.
+   */
+  readonly secrets: SecretStore;
+  /** Hashes of API keys created through the API (table `api_keys`); never a key. */
+  readonly apiKeys: ApiKeyRecordStore;
   readonly #pool: pg.Pool;
   readonly #ownsPool: boolean;
   readonly #schema: string;
@@ -171,6 +182,8 @@ export class PostgresExecutionStore implements ExecutionStore {
     const tables = qualifiedTables(schema);
     const statements = hotStatements(tables);
     this.#ctx = { db, tables, statements, ...createBatchers({ db, tables, statements }) };
+    this.secrets = new PostgresSecrets({ db, tables });
+    this.apiKeys = new PostgresApiKeys({ db, tables });
   }
 
   /** The schema holding the store's tables. */

@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -21,6 +22,12 @@ import {
  */
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Text compared and ordered byte by byte (collation `C`) whatever the database's default,
+ * so a listing by name has one order on every server (and the one JavaScript gives ASCII).
+ */
+const byteOrderedText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });
 
 const EXECUTION_STATUSES = `'pending', 'running', 'paused', 'completed', 'failed', 'cancelled'`;
 const NODE_STATUSES = `'pending', 'queued', 'running', 'waiting', 'delayed', 'completed', 'failed', 'skipped', 'cancelled'`;
@@ -189,4 +196,62 @@ export const dlq = pgTable(
     failedAt: timestamptz('failed_at').notNull(),
   },
   (t) => [index('dlq_tenant_seq_idx').on(t.tenantId, t.seq)],
+);
+
+/**
+ * A tenant's data keys (see `SecretVault`), each wrapped by a master key: the store never
+ * holds a key in clear. Rotation re-wraps a row in place (compare-and-set on
+ * `master_key_id`).
+ */
+export const secretDataKeys = pgTable(
+  'secret_data_keys',
+  {
+    tenantId: text('tenant_id').notNull(),
+    version: integer('version').notNull(),
+    masterKeyId: text('master_key_id').notNull(),
+    /** base64 of IV ‖ GCM tag ‖ the encrypted key. */
+    wrappedKey: text('wrapped_key').notNull(),
+    createdAt: timestamptz('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.version] })],
+);
+
+/** Encrypted secrets, one per tenant and name: ciphertexts only, never a value. */
+export const secrets = pgTable(
+  'secrets',
+  {
+    tenantId: text('tenant_id').notNull(),
+    /** Byte-ordered, so the primary key serves listings by name. */
+    name: byteOrderedText('name').notNull(),
+    /** Version of the tenant's data key that encrypted the value. */
+    dataKeyVersion: integer('data_key_version').notNull(),
+    /** base64 of IV ‖ GCM tag ‖ ciphertext. */
+    ciphertext: text('ciphertext').notNull(),
+    createdAt: timestamptz('created_at').notNull(),
+    updatedAt: timestamptz('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
+);
+
+/** API keys created through the API: a SHA-256 hash of each key, never the key. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    scopes: text('scopes').array().notNull(),
+    /** Lower-case hex SHA-256 of the key; unique across all keys. */
+    hash: text('hash').notNull(),
+    prefix: text('prefix').notNull(),
+    name: text('name'),
+    expiresAt: timestamptz('expires_at'),
+    createdAt: timestamptz('created_at').notNull(),
+    revokedAt: timestamptz('revoked_at'),
+    /** Creation order, for newest-first listings. */
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+  },
+  (t) => [
+    unique('api_keys_hash_unique').on(t.hash),
+    index('api_keys_tenant_seq_idx').on(t.tenantId, t.seq),
+  ],
 );

@@ -16,6 +16,12 @@ export interface Tables {
   spans: Sql;
   /** Dead-letter items. */
   dlq: Sql;
+  /** Wrapped data keys of the tenants' secrets. */
+  dataKeys: Sql;
+  /** Encrypted secrets. */
+  secrets: Sql;
+  /** Hashes of API keys created through the API. */
+  apiKeys: Sql;
 }
 
 /** The tables in `schema` (a name the store has checked: a plain identifier). */
@@ -29,5 +35,8 @@ export function qualifiedTables(schema: string): Tables {
     logs: q('logs'),
     spans: q('spans'),
     dlq: q('dlq'),
+    dataKeys: q('secret_data_keys'),
+    secrets: q('secrets'),
+    apiKeys: q('api_keys'),
   };
 }

@@ -55,6 +55,23 @@ export async function truncate(schema: string): Promise<void> {
     'logs',
     'spans',
     'dlq',
+    'secret_data_keys',
+    'secrets',
+    'api_keys',
   ];
   await admin(`TRUNCATE ${tables.map((t) => `"${schema}".${t}`).join(', ')}`);
+}
+
+/** Calls `onQuery` with the first argument of every query sent on the pool's connections. */
+export function watchQueries(pool: pg.Pool, onQuery: (config: unknown) => void): void {
+  const wrapped = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => {
+    if (wrapped.has(client)) return;
+    wrapped.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      onQuery(args[0]);
+      return query(...args);
+    };
+  });
 }

@@ -10,7 +10,15 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_TABLE, PostgresExecutionStore } from '../src/index.js';
-import { admin, createSchema, DATABASE_URL, dropSchema, schemaName, store } from './helpers.js';
+import {
+  admin,
+  createSchema,
+  DATABASE_URL,
+  dropSchema,
+  schemaName,
+  store,
+  watchQueries,
+} from './helpers.js';
 
 const schema = schemaName();
 const extraSchemas: string[] = [];
@@ -66,10 +74,13 @@ describe('migrate()', () => {
       );
       expect(tables.rows.map((r) => r.table_name)).toEqual([
         MIGRATIONS_TABLE,
+        'api_keys',
         'dlq',
         'executions',
         'logs',
         'node_states',
+        'secret_data_keys',
+        'secrets',
         'spans',
         'workflow_heads',
         'workflows',
@@ -462,20 +473,6 @@ describe('listActiveNodes', () => {
     }
   });
 });
-
-/** Calls `onQuery` with the first argument of every query sent on the pool's connections. */
-function watchQueries(pool: pg.Pool, onQuery: (config: unknown) => void): void {
-  const wrapped = new WeakSet<pg.PoolClient>();
-  pool.on('acquire', (client) => {
-    if (wrapped.has(client)) return;
-    wrapped.add(client);
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as { query: unknown }).query = (...args: unknown[]) => {
-      onQuery(args[0]);
-      return query(...args);
-    };
-  });
-}
 
 /** Every node of an EXPLAIN (FORMAT JSON) plan, with whether it is on the inner side of a nested loop. */
 function planNodes(

@@ -1,6 +1,7 @@
 import type { ExecutionStore } from '@spane/core';
 import { afterEach, beforeEach, describe } from 'vitest';
 import { activeNodesSuite } from './suites/active-nodes.js';
+import { apiKeysSuite } from './suites/api-keys.js';
 import { capabilitiesSuite } from './suites/capabilities.js';
 import { dataRoundTripSuite } from './suites/data-round-trip.js';
 import { dlqRetrySuite } from './suites/dlq-retry.js';
@@ -11,6 +12,7 @@ import { logsSpansSuite } from './suites/logs-spans.js';
 import { nodeResultsSuite } from './suites/node-results.js';
 import { optimisticLockSuite } from './suites/optimistic-lock.js';
 import { retentionSuite } from './suites/retention.js';
+import { secretsSuite } from './suites/secrets.js';
 import { startOnCompleteSuite } from './suites/start-on-complete.js';
 import { statusTransitionsSuite } from './suites/status-transitions.js';
 import { workflowsSuite } from './suites/workflows.js';
@@ -31,6 +33,8 @@ const SUITES: Readonly<Record<StoreSuiteName, (ctx: SuiteContext) => void>> = {
   retention: retentionSuite,
   'active-nodes': activeNodesSuite,
   capabilities: capabilitiesSuite,
+  secrets: secretsSuite,
+  'api-keys': apiKeysSuite,
 };
 
 /** Every suite, in the order they run. */

@@ -15,7 +15,9 @@ export type StoreSuiteName =
   | 'logs-spans'
   | 'retention'
   | 'active-nodes'
-  | 'capabilities';
+  | 'capabilities'
+  | 'secrets'
+  | 'api-keys';
 
 /** Options of `runStoreConformance`. */
 export interface StoreConformanceOptions {

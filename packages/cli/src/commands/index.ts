@@ -3,6 +3,7 @@ import { dlqGroup } from './dlq.js';
 import { executionsGroup } from './executions.js';
 import { keysGroup } from './keys.js';
 import { runCommand } from './run.js';
+import { secretsGroup } from './secrets.js';
 import { workflowsGroup } from './workflows.js';
 
 /**
@@ -15,4 +16,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   executionsGroup,
   dlqGroup,
   keysGroup,
+  secretsGroup,
 ];

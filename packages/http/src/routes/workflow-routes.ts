@@ -1,5 +1,5 @@
 import { type WorkflowDefinition, WorkflowNotFoundError } from '@spane/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../http-errors.js';
 import {
   BulkExecuteBody,
@@ -14,7 +14,9 @@ import {
   WorkflowParams,
   WorkflowQuery,
 } from '../http-schemas.js';
+import type { RequestAuth } from '../request-auth.js';
 import { BEARER, emptyBodyAsObject, type RouteContext, refuseBody } from '../route-context.js';
+import { redactStoredWorkflow } from '../secret-redaction.js';
 import { checkStartTimes } from '../start-options.js';
 
 const TAGS = ['workflows'];
@@ -25,6 +27,18 @@ const TAGS = ['workflows'];
  * The body schema stays on the route for the OpenAPI document.
  */
 const acceptAny = () => (value: unknown) => ({ value });
+
+/** What a read route answers with: definitions redacted unless the key has `admin`. */
+function visible<T extends { definition: unknown }>(
+  auth: RequestAuth,
+  request: FastifyRequest,
+  stored: T,
+): T {
+  return auth.allows(request, 'admin') ? stored : redactStoredWorkflow(stored);
+}
+
+const REDACTION_NOTE =
+  'Keys without the `admin` scope see definitions redacted: in node configs and metadata every string or number under a key that looks secret (`secret`, `token`, `password`, `authorization`, `apiKey`, `credential`, `cookie`, `signature`, …) reads `"[secret]"`, as does a webhook trigger\'s literal `secret`; `{ "$secret": name }` references are shown as they are.';
 
 /**
  * Register, read, list and delete workflow definitions; start executions of them.
@@ -83,13 +97,15 @@ function listWorkflowsRoute(app: FastifyInstance, { engine, auth }: RouteContext
         tags: TAGS,
         operationId: 'listWorkflows',
         summary: "The current version of each of the tenant's workflows",
+        description: REDACTION_NOTE,
         security: BEARER,
         response: { 200: components.inline(WorkflowList), ...errorResponses() },
       },
     },
-    async (request) => ({
-      items: await engine.listWorkflows({ tenantId: auth.tenantOf(request) }),
-    }),
+    async (request) => {
+      const items = await engine.listWorkflows({ tenantId: auth.tenantOf(request) });
+      return { items: items.map((stored) => visible(auth, request, stored)) };
+    },
   );
 }
 
@@ -103,6 +119,7 @@ function getWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContext):
         tags: TAGS,
         operationId: 'getWorkflow',
         summary: 'A workflow: its current version, or the one given by ?version=',
+        description: REDACTION_NOTE,
         security: BEARER,
         params: components.inline(WorkflowParams),
         querystring: components.inline(WorkflowQuery),
@@ -118,7 +135,7 @@ function getWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContext):
           : { tenantId: auth.tenantOf(request), version };
       const stored = await engine.getWorkflow(id, scope);
       if (!stored) throw new WorkflowNotFoundError(id, version);
-      return stored;
+      return visible(auth, request, stored);
     },
   );
 }
@@ -133,6 +150,7 @@ function listWorkflowVersionsRoute(app: FastifyInstance, { engine, auth }: Route
         tags: TAGS,
         operationId: 'listWorkflowVersions',
         summary: 'Every saved version of a workflow, oldest first',
+        description: REDACTION_NOTE,
         security: BEARER,
         params: components.inline(WorkflowParams),
         response: { 200: components.inline(WorkflowList), ...errorResponses() },
@@ -142,7 +160,7 @@ function listWorkflowVersionsRoute(app: FastifyInstance, { engine, auth }: Route
       const { id } = request.params;
       const items = await engine.listWorkflowVersions(id, { tenantId: auth.tenantOf(request) });
       if (items.length === 0) throw new WorkflowNotFoundError(id);
-      return { items };
+      return { items: items.map((stored) => visible(auth, request, stored)) };
     },
   );
 }

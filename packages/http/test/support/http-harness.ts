@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowEngine, type WorkflowEngineOptions } from '@spane/bullmq';
 import {
   type ExecutionState,
   type ExecutionStore,
   NodeRegistry,
+  SecretVault,
   type TenantScope,
 } from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
@@ -45,6 +46,8 @@ export interface HttpHarness {
   engine: WorkflowEngine;
   registry: NodeRegistry;
   store: ExecutionStore;
+  /** The plugin's secret vault (memory store, a random master key); absent with `secrets: false`. */
+  vault: SecretVault | undefined;
   prefix: string;
   /** The scope of an execution's own tenant (read from the store), for engine calls. */
   scopeOf(executionId: string): Promise<TenantScope>;
@@ -56,6 +59,8 @@ export interface HttpHarness {
 export interface HarnessOptions {
   http?: Partial<SpaneHttpOptions>;
   engine?: WorkflowEngineOptions;
+  /** Give the plugin a secret vault (default true). */
+  secrets?: boolean;
   /** Start workers (default true). */
   workers?: boolean;
   /** Register the plugin under this fastify prefix. */
@@ -110,6 +115,10 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
     }),
   });
   const store = new InMemoryExecutionStore();
+  const vault =
+    (options.secrets ?? true)
+      ? new SecretVault(store.secrets, { masterKeys: [{ id: 'test', key: randomBytes(32) }] })
+      : undefined;
   const engine = new WorkflowEngine(registry, store, redis, {
     prefix,
     lockDurationMs: 2_000,
@@ -134,6 +143,7 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
       keys: ApiKeyStore.parse(KEY_SPEC),
       ...(options.storedKeys === false ? {} : { stored: store.apiKeys }),
     },
+    ...(vault ? { secrets: vault } : {}),
     ...options.http,
     ...(options.mount ? { prefix: options.mount } : {}),
   } as SpaneHttpOptions);
@@ -143,6 +153,7 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
     engine,
     registry,
     store,
+    vault,
     prefix,
     async scopeOf(executionId) {
       return { tenantId: (await store.getExecutionSummary(executionId))?.tenantId };
