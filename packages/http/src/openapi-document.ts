@@ -54,6 +54,10 @@ export function openApiOptions(rateLimited = false): FastifyDynamicSwaggerOption
           description: 'Webhook triggers, per tenant (HMAC over delivery id and body, no API key)',
         },
         { name: 'stats', description: 'Queue statistics' },
+        {
+          name: 'keys',
+          description: 'API keys kept in the store (hashed, shown once), per tenant (admin)',
+        },
         { name: 'health', description: 'Probes and metrics' },
       ],
     },
