@@ -19,6 +19,7 @@ import { ExecutionControl } from './execution-control.js';
 import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
 import { FailedNodeJobs } from './failed-node-jobs.js';
+import { FairShare } from './fair-share.js';
 import { Handoffs } from './handoffs.js';
 import { IdleQueueKeys } from './idle-queue-keys.js';
 import { InfraRetry } from './infra-retry.js';
@@ -84,6 +85,8 @@ interface Foundation {
   /** The largest payload (JSON bytes) of initial data and node outputs. */
   maxPayloadBytes: number;
   maxDepth: number;
+  /** Fair scheduling between tenants on the node queues. */
+  fair: FairShare;
 }
 
 /** The parts that run nodes and executions. */
@@ -165,7 +168,13 @@ export function assembleEngine(
     triggers,
     events,
     waiter: { store, channel, events, logger },
-    observability: new Observability({ redis: f.redis, store, queues, workers: pool }),
+    observability: new Observability({
+      redis: f.redis,
+      store,
+      queues,
+      workers: pool,
+      fair: f.fair,
+    }),
     reconciler,
     admission,
     lifecycle: new EngineLifecycle({
@@ -266,6 +275,7 @@ function foundation(
     catalogue,
     maxPayloadBytes: limits.maxPayloadBytes,
     maxDepth: limits.maxDepth,
+    fair: new FairShare({ redis, prefix, enabled: options.fairScheduling }),
   };
 }
 
@@ -284,7 +294,7 @@ function execution(f: Foundation): Execution {
   const runs = new RunningNodes({ handoffs, defaultTimeoutMs: options.defaultNodeTimeoutMs });
   const events = new EngineEvents({ channel, runs, logger });
   const retry = new RetryPolicies({ registry, defaultRetry: options.defaultRetry, plans });
-  const enqueuer = new NodeEnqueuer({ queues, retry });
+  const enqueuer = new NodeEnqueuer({ queues, retry, fair: f.fair });
   const parked = new ParkedJobs({ store, redis, keys, queues });
   const timeouts = new WorkflowTimeouts(f.controlQueue);
   const starter = new ExecutionStarter({

@@ -91,6 +91,17 @@ export interface WorkflowEngineOptions {
    * be run again. @defaultValue 300_000
    */
   infraRetryMs?: number;
+  /**
+   * Fair scheduling between tenants on the node queues they share: the nodes of executions
+   * without a priority are ordered per tenant by virtual time, so one tenant's backlog does
+   * not make another tenant's nodes wait behind all of it (each tenant with work waiting
+   * gets about one turn in each round). A tenant alone keeps first-in first-out order, and
+   * executions with a `priority` still run after those without one, by priority — then
+   * priorities above 1 048 576 all rank as 1 048 576. Costs one Lua script call per
+   * batch of node jobs added (see the README). `false` adds jobs as BullMQ does: first-in
+   * first-out across tenants. @defaultValue true
+   */
+  fairScheduling?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -110,6 +121,7 @@ export interface ResolvedEngineOptions {
   limits: Partial<SpaneLimits>;
   logger: EngineLogger;
   infraRetryMs: number;
+  fairScheduling: boolean;
 }
 
 const consoleLogger: EngineLogger = {
@@ -159,5 +171,6 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     limits: options.limits ?? {},
     logger: options.logger ?? consoleLogger,
     infraRetryMs: options.infraRetryMs ?? 300_000,
+    fairScheduling: options.fairScheduling ?? true,
   };
 }
