@@ -143,10 +143,18 @@ function wholeMs(name: string, value: number | undefined, fallback: number): num
   return value;
 }
 
+/** `value`, when it is a boolean. @throws InvalidArgumentError */
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be true or false`);
+  return value;
+}
+
 /**
  * The options with their defaults.
  * @throws InvalidArgumentError for a `maxNodeCrashes`, `defaultNodeTimeoutMs`,
- * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer
+ * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer, or a
+ * `fairScheduling` that is not a boolean
  */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
@@ -171,6 +179,6 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     limits: options.limits ?? {},
     logger: options.logger ?? consoleLogger,
     infraRetryMs: options.infraRetryMs ?? 300_000,
-    fairScheduling: options.fairScheduling ?? true,
+    fairScheduling: flag('fairScheduling', options.fairScheduling, true),
   };
 }

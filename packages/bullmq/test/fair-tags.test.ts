@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError } from '@spane/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { resolveEngineOptions } from '../src/engine-options.js';
 import { FairShare } from '../src/fair-share.js';
 import type { NodeJob } from '../src/node-enqueuer.js';
 import { deleteKeys, REDIS_URL } from './support/engine-harness.js';
@@ -111,5 +113,13 @@ describe('fair tags', () => {
     expect(await off.order('nodes', jobs)).toBe(jobs);
     expect(await off.tagged('nodes')).toBe(0);
     expect(await redis.exists(off.tagsKey('nodes'))).toBe(0);
+  });
+
+  it('the engine option is on by default and must be a boolean', () => {
+    expect(resolveEngineOptions({}).fairScheduling).toBe(true);
+    expect(resolveEngineOptions({ fairScheduling: false }).fairScheduling).toBe(false);
+    expect(() => resolveEngineOptions({ fairScheduling: 'no' as never })).toThrow(
+      InvalidArgumentError,
+    );
   });
 });
