@@ -20,6 +20,7 @@ import { ExecutionQuota } from './execution-quota.js';
 import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
 import { FailedNodeJobs } from './failed-node-jobs.js';
+import { FairShare } from './fair-share.js';
 import { Handoffs } from './handoffs.js';
 import { IdleQueueKeys } from './idle-queue-keys.js';
 import { InfraRetry } from './infra-retry.js';
@@ -88,6 +89,8 @@ interface Foundation {
   /** The largest payload (JSON bytes) of initial data and node outputs. */
   maxPayloadBytes: number;
   maxDepth: number;
+  /** Fair scheduling between tenants on the node queues. */
+  fair: FairShare;
 }
 
 /** The parts that run nodes and executions. */
@@ -180,7 +183,13 @@ export function assembleEngine(
     triggers,
     events,
     waiter: { store, channel, events, logger },
-    observability: new Observability({ redis: f.redis, store, queues, workers: pool }),
+    observability: new Observability({
+      redis: f.redis,
+      store,
+      queues,
+      workers: pool,
+      fair: f.fair,
+    }),
     reconciler,
     admission,
     lifecycle: new EngineLifecycle({
@@ -283,6 +292,7 @@ function foundation(
     catalogue,
     maxPayloadBytes: limits.maxPayloadBytes,
     maxDepth: limits.maxDepth,
+    fair: new FairShare({ redis, prefix, enabled: options.fairScheduling }),
   };
 }
 
@@ -315,7 +325,7 @@ function execution(f: Foundation): Execution {
     ended: (tenantId, executionId) => quota.ended(tenantId, executionId),
   });
   const retry = new RetryPolicies({ registry, defaultRetry: options.defaultRetry, plans });
-  const enqueuer = new NodeEnqueuer({ queues, retry });
+  const enqueuer = new NodeEnqueuer({ queues, retry, fair: f.fair });
   const parked = new ParkedJobs({ store, redis, keys, queues });
   const timeouts = new WorkflowTimeouts(f.controlQueue);
   const starter = new ExecutionStarter({

@@ -103,6 +103,17 @@ export interface WorkflowEngineOptions {
    * @defaultValue 10_000 active executions, 1_000 workflows and 100 schedule triggers per tenant
    */
   quotas?: TenantQuotaOptions | false;
+  /**
+   * Fair scheduling between tenants on the node queues they share: the nodes of executions
+   * without a priority are ordered per tenant by virtual time, so one tenant's backlog does
+   * not make another tenant's nodes wait behind all of it (each tenant with work waiting
+   * gets about one turn in each round). A tenant alone keeps first-in first-out order, and
+   * executions with a `priority` still run after those without one, by priority — then
+   * priorities above 1 048 576 all rank as 1 048 576. Costs one Lua script call per
+   * batch of node jobs added (see the README). `false` adds jobs as BullMQ does: first-in
+   * first-out across tenants. @defaultValue true
+   */
+  fairScheduling?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -123,6 +134,7 @@ export interface ResolvedEngineOptions {
   logger: EngineLogger;
   infraRetryMs: number;
   quotas: TenantQuotas;
+  fairScheduling: boolean;
 }
 
 const consoleLogger: EngineLogger = {
@@ -144,11 +156,19 @@ function wholeMs(name: string, value: number | undefined, fallback: number): num
   return value;
 }
 
+/** `value`, when it is a boolean. @throws InvalidArgumentError */
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be true or false`);
+  return value;
+}
+
 /**
  * The options with their defaults.
  * @throws InvalidArgumentError for a `maxNodeCrashes`, `defaultNodeTimeoutMs`,
  * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer, or a
- * quota that is neither that, `Infinity` nor `false`
+ * quota that is neither that, `Infinity` nor `false`, or a
+ * `fairScheduling` that is not a boolean
  */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
@@ -174,5 +194,6 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     logger: options.logger ?? consoleLogger,
     infraRetryMs: options.infraRetryMs ?? 300_000,
     quotas: new TenantQuotas(options.quotas),
+    fairScheduling: flag('fairScheduling', options.fairScheduling, true),
   };
 }

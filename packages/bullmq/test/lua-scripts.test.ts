@@ -13,6 +13,7 @@ describe('Lua scripts', () => {
     expect(Object.keys(scripts).sort()).toEqual([
       'acquireSlot',
       'enterRun',
+      'fairTags',
       'releaseExecutions',
       'releaseSlot',
       'reserveExecutions',
