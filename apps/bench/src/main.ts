@@ -7,12 +7,13 @@ import { runBench } from './run.js';
 import { IMPL_NAMES, type ImplName } from './runner.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--write]
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
   --reps N   repetitions per workload and implementation; figures are medians (default 5)
   --only     workloads to run (${WORKLOAD_IDS.join(', ')})
   --impl     implementations to run (${IMPL_NAMES.join(', ')})
+  --fair     SPANE's fairScheduling option (default on, the engine's default)
   --write    write the results to apps/bench/RESULTS.md
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379),
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
       reps: { type: 'string' },
       only: { type: 'string' },
       impl: { type: 'string' },
+      fair: { type: 'string', default: 'on' },
       write: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -53,6 +55,7 @@ async function main(): Promise<number> {
   }
   const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
+  if (values.fair !== 'on' && values.fair !== 'off') throw new Error('--fair: on or off');
   const only = list<WorkloadId>(values.only, WORKLOAD_IDS, 'workload');
   const impls = list<ImplName>(values.impl, IMPL_NAMES, 'implementation');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -62,7 +65,14 @@ async function main(): Promise<number> {
   }
 
   const selected = workloads(values.quick).filter((w) => only.includes(w.id));
-  const bench = await runBench({ workloads: selected, impls, reps, redisUrl, databaseUrl });
+  const bench = await runBench({
+    workloads: selected,
+    impls,
+    reps,
+    redisUrl,
+    databaseUrl,
+    fairScheduling: values.fair === 'on',
+  });
   const rows = summarize(bench.results);
   const table = formatTable(rows);
   const notes = formatNotes(rows, bench);

@@ -49,6 +49,8 @@ export interface BenchOptions {
   reps: number;
   redisUrl: string;
   databaseUrl: string;
+  /** SPANE's `fairScheduling` engine option (its default, on, when absent). */
+  fairScheduling?: boolean;
   /** A batch that makes no progress for this long is reported as stuck. @defaultValue 30_000 */
   stallMs?: number;
   /** Progress lines (stderr by default). */
@@ -106,7 +108,9 @@ export async function runOne(
   workload: Workload,
   impl: ImplName,
   rep: number,
-  options: Pick<BenchOptions, 'redisUrl' | 'databaseUrl' | 'stallMs'> & { runId: string },
+  options: Pick<BenchOptions, 'redisUrl' | 'databaseUrl' | 'stallMs' | 'fairScheduling'> & {
+    runId: string;
+  },
 ): Promise<RepResult> {
   const stallMs = options.stallMs ?? 30_000;
   const prefix = `bench-${options.runId}-${workload.id.toLowerCase()}-${impl}-${rep}`;
@@ -115,6 +119,7 @@ export async function runOne(
     prefix,
     redisUrl: options.redisUrl,
     databaseUrl: options.databaseUrl,
+    ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
   });
   const nodes = workload.shape.nodes.length;
   const result: RepResult = {

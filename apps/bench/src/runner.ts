@@ -35,4 +35,6 @@ export interface RunnerContext {
   prefix: string;
   redisUrl: string;
   databaseUrl: string;
+  /** SPANE's `fairScheduling` engine option (its default, on, when absent). */
+  fairScheduling?: boolean;
 }

@@ -55,6 +55,7 @@ export class SpaneRunner implements Runner {
       };
     this.#engine = new WorkflowEngine(registry, opened.store, this.redis, {
       prefix: ctx.prefix,
+      ...(ctx.fairScheduling === undefined ? {} : { fairScheduling: ctx.fairScheduling }),
       logger: { debug() {}, info() {}, warn: print('warn'), error: print('error') },
     });
   }

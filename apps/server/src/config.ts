@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { TenantQuotaOptions } from '@spane/bullmq';
 import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
 import { type MasterKeyConfig, masterKeyConfig } from './master-key.js';
+import { quotaConfig } from './quota-config.js';
 import {
   type RateLimitConfig,
   rateLimitConfig,
@@ -48,6 +50,8 @@ export interface ServerConfig {
   trustProxy: TrustProxy;
   /** Where the master keys of secrets come from (`SPANE_MASTER_KEY`, `SPANE_MASTER_KEY_FILE`). */
   masterKey: MasterKeyConfig;
+  /** Per-tenant quotas (`SPANE_QUOTA_*`), the engine's `quotas` option. */
+  quotas: TenantQuotaOptions;
 }
 
 /** The environment is invalid; `problems` lists every one found, one message each. */
@@ -216,6 +220,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
   const rateLimit = rateLimitConfig(get, problems);
   const trustProxy = trustProxyConfig(get, problems);
   const masterKey = masterKeyConfig(get, problems, cwd, databaseUrl !== undefined);
+  const quotas = quotaConfig(get, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   const config: ServerConfig = {
@@ -233,6 +238,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     rateLimit,
     trustProxy,
     masterKey,
+    quotas,
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { type EngineLogger, WorkflowEngine, type WorkflowEngineOptions } from '@spane/bullmq';
-import { NodeRegistry, type SecretVault } from '@spane/core';
+import { type ApiKeyRecordStore, NodeRegistry, type SecretVault } from '@spane/core';
 import {
   ApiKeyStore,
   type SpaneHttpAuth,
@@ -77,14 +77,22 @@ async function waitForRedis(engine: WorkflowEngine, url: string, timeoutMs: numb
   }
 }
 
-/** The API's authentication; with no key configured, one generated admin key to announce. */
-function authFor(config: ServerConfig): { auth: SpaneHttpAuth; generated?: string } {
+/**
+ * The API's authentication: the configured keys, then those created through `/api/keys`
+ * when the store keeps keys (`stored`); with no key configured, one generated admin key to
+ * announce.
+ */
+function authFor(
+  config: ServerConfig,
+  stored: ApiKeyRecordStore | undefined,
+): { auth: SpaneHttpAuth; generated?: string } {
   if (config.auth.mode === 'disabled') return { auth: { mode: 'disabled' } };
   const keys = ApiKeyStore.parse(config.auth.entries);
-  if (keys.size > 0) return { auth: { mode: 'keys', keys } };
+  const auth: SpaneHttpAuth = { mode: 'keys', keys, ...(stored ? { stored } : {}) };
+  if (keys.size > 0) return { auth };
   const generated = `spane_${randomBytes(24).toString('base64url')}`;
   keys.add(generated, 'default', ['admin']);
-  return { auth: { mode: 'keys', keys }, generated };
+  return { auth, generated };
 }
 
 function generatedKeyNotice(key: string): string {
@@ -109,13 +117,14 @@ async function registerRoutes(
   engine: WorkflowEngine,
   closers: (() => Promise<unknown>)[],
   secrets: SecretVault | undefined,
+  storedKeys: ApiKeyRecordStore | undefined,
 ): Promise<string | undefined> {
   rootRoute(app, config.role);
   if (config.role === 'worker') {
     workerHealthRoutes(app, engine);
     return undefined;
   }
-  const { auth, generated } = authFor(config);
+  const { auth, generated } = authFor(config, storedKeys);
   await app.register(spaneHttp, {
     engine,
     auth,
@@ -215,13 +224,21 @@ export async function startServer(
     const engineOptions: WorkflowEngineOptions = {
       prefix: config.redisPrefix,
       logger: engineLogger(app.log.child({ component: 'engine' })),
+      quotas: config.quotas,
       ...(vault ? { secrets: vault } : {}),
     };
     const engine = new WorkflowEngine(registry, store, config.redisUrl, engineOptions);
     // After the HTTP server (which waits for requests in flight), before the store.
     closers.splice(1, 0, () => engine.close());
     await waitForRedis(engine, config.redisUrl, options.redisTimeoutMs ?? 10_000);
-    const generatedApiKey = await registerRoutes(app, config, engine, closers, vault);
+    const generatedApiKey = await registerRoutes(
+      app,
+      config,
+      engine,
+      closers,
+      vault,
+      store.apiKeys,
+    );
     const port = await listen(app, config);
     // Workers start once the port is ours: a second process started by mistake on a busy
     // port exits before it takes any job.

@@ -31,6 +31,7 @@ const defaults: ServerConfig = {
   rateLimit: { enabled: true },
   trustProxy: false,
   masterKey: { source: 'ephemeral' },
+  quotas: {},
 };
 
 describe('loadConfig: valid environments', () => {
@@ -178,6 +179,23 @@ describe('loadConfig: valid environments', () => {
       { SPANE_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,fd00::/8' },
       { trustProxy: ['10.0.0.0/8', '127.0.0.1', 'fd00::/8'] },
     ],
+    [
+      'quotas, one off, and per-tenant overrides',
+      {
+        SPANE_QUOTA_ACTIVE_EXECUTIONS: '500',
+        SPANE_QUOTA_WORKFLOWS: 'off',
+        SPANE_QUOTA_SCHEDULES: '0',
+        SPANE_QUOTA_TENANTS: '{"acme":{"maxActiveExecutions":50000,"maxSchedules":false}}',
+      },
+      {
+        quotas: {
+          maxActiveExecutions: 500,
+          maxWorkflows: false,
+          maxSchedules: 0,
+          tenants: { acme: { maxActiveExecutions: 50_000, maxSchedules: false } },
+        },
+      },
+    ],
   ])('%s', (_name, env, expected) => {
     expect(loadConfig(env, dir)).toEqual({ ...defaults, ...expected });
   });
@@ -240,6 +258,31 @@ describe('loadConfig: invalid environments', () => {
       /SPANE_API_KEYS_FILE: cannot read .*nope\.txt \(ENOENT\)/,
     ],
     ['missing nodes module', { SPANE_NODES: './no-such-module.mjs' }, /SPANE_NODES: no file at/],
+    [
+      'a quota that is no integer',
+      { SPANE_QUOTA_ACTIVE_EXECUTIONS: '-5' },
+      /SPANE_QUOTA_ACTIVE_EXECUTIONS must be an integer from 0 to 1000000000, or 'off' \(got '-5'\)/,
+    ],
+    [
+      'a quota too large',
+      { SPANE_QUOTA_WORKFLOWS: '99999999999' },
+      /SPANE_QUOTA_WORKFLOWS must be/,
+    ],
+    [
+      'per-tenant quotas that are no JSON',
+      { SPANE_QUOTA_TENANTS: '{acme' },
+      /SPANE_QUOTA_TENANTS must be a JSON object/,
+    ],
+    [
+      'a per-tenant quota of an unknown name',
+      { SPANE_QUOTA_TENANTS: '{"acme":{"maxRuns":1}}' },
+      /SPANE_QUOTA_TENANTS must be .*\(tenant 'acme' is not\)/,
+    ],
+    [
+      'a per-tenant quota that is negative',
+      { SPANE_QUOTA_TENANTS: '{"acme":{"maxWorkflows":-1}}' },
+      /tenant 'acme' is not/,
+    ],
     [
       'bad allow-list entry',
       { SPANE_HTTP_ALLOW: '10.0.0.0/33' },

@@ -16,9 +16,11 @@ import { EngineEvents } from './engine-events.js';
 import { type EngineConnections, EngineLifecycle } from './engine-lifecycle.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { ExecutionControl } from './execution-control.js';
+import { ExecutionQuota } from './execution-quota.js';
 import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
 import { FailedNodeJobs } from './failed-node-jobs.js';
+import { FairShare } from './fair-share.js';
 import { Handoffs } from './handoffs.js';
 import { IdleQueueKeys } from './idle-queue-keys.js';
 import { InfraRetry } from './infra-retry.js';
@@ -35,6 +37,7 @@ import { ParkedJobs } from './parked-jobs.js';
 import { Reconciler } from './reconciler.js';
 import { RecordedWork } from './recorded-work.js';
 import { CONTROL_QUEUE, RedisKeys } from './redis-keys.js';
+import { RegistrationLock } from './registration-lock.js';
 import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
 import { RunningNodes } from './running-nodes.js';
@@ -57,6 +60,8 @@ export interface EngineParts {
   catalogue: WorkflowCatalogue;
   starter: ExecutionStarter;
   control: ExecutionControl;
+  /** The tenants' active-execution quota. */
+  quota: ExecutionQuota;
   replays: Replays;
   triggers: TriggerDispatch;
   events: EngineEvents;
@@ -85,11 +90,14 @@ interface Foundation {
   /** The largest payload (JSON bytes) of initial data and node outputs. */
   maxPayloadBytes: number;
   maxDepth: number;
+  /** Fair scheduling between tenants on the node queues. */
+  fair: FairShare;
 }
 
 /** The parts that run nodes and executions. */
 interface Execution {
   gate: ConcurrencyGate;
+  quota: ExecutionQuota;
   handoffs: Handoffs;
   runs: RunningNodes;
   events: EngineEvents;
@@ -128,10 +136,10 @@ export function assembleEngine(
   const triggers = new TriggerDispatch({
     store,
     secrets: options.secrets,
-    logger,
     webhooks: f.webhooks,
     schedules: f.schedules,
     starter: x.starter,
+    logger,
   });
   const pool = new WorkerPool({
     connection: f.connections.workerConnection,
@@ -154,6 +162,7 @@ export function assembleEngine(
     timeouts: x.timeouts,
     subWorkflows: x.subWorkflows,
     gate: x.gate,
+    quota: x.quota,
     logger,
     intervalMs: options.reconcileIntervalMs,
   });
@@ -164,11 +173,25 @@ export function assembleEngine(
     catalogue,
     starter,
     control,
-    replays: new Replays({ store, plans: catalogue, launcher: starter, events, finisher: control }),
+    quota: x.quota,
+    replays: new Replays({
+      store,
+      plans: catalogue,
+      launcher: starter,
+      events,
+      finisher: control,
+      quota: x.quota,
+    }),
     triggers,
     events,
     waiter: { store, channel, events, logger },
-    observability: new Observability({ redis: f.redis, store, queues, workers: pool }),
+    observability: new Observability({
+      redis: f.redis,
+      store,
+      queues,
+      workers: pool,
+      fair: f.fair,
+    }),
     reconciler,
     admission,
     lifecycle: new EngineLifecycle({
@@ -254,6 +277,8 @@ function foundation(
     schedules,
     secrets: options.secrets,
     logger,
+    quotas: options.quotas,
+    lock: new RegistrationLock({ redis, keys, ttlMs: 30_000, waitMs: 30_000 }),
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   return {
@@ -271,6 +296,7 @@ function foundation(
     catalogue,
     maxPayloadBytes: limits.maxPayloadBytes,
     maxDepth: limits.maxDepth,
+    fair: new FairShare({ redis, prefix, enabled: options.fairScheduling }),
   };
 }
 
@@ -285,11 +311,25 @@ function execution(f: Foundation): Execution {
     slotTtlMs: Math.max(60_000, 4 * options.lockDurationMs),
     refreshMs: options.lockDurationMs,
   });
+  const quota = new ExecutionQuota({
+    redis,
+    keys,
+    quotas: options.quotas,
+    store,
+    logger,
+    timeoutMs: options.enqueueTimeoutMs,
+    recheckMs: Math.max(60_000, 3 * options.enqueueTimeoutMs),
+  });
   const handoffs = new Handoffs({ registry, queues, aborts: channel, store });
   const runs = new RunningNodes({ handoffs, defaultTimeoutMs: options.defaultNodeTimeoutMs });
-  const events = new EngineEvents({ channel, runs, logger });
+  const events = new EngineEvents({
+    channel,
+    runs,
+    logger,
+    ended: (tenantId, executionId) => quota.ended(tenantId, executionId),
+  });
   const retry = new RetryPolicies({ registry, defaultRetry: options.defaultRetry, plans });
-  const enqueuer = new NodeEnqueuer({ queues, retry });
+  const enqueuer = new NodeEnqueuer({ queues, retry, fair: f.fair });
   const parked = new ParkedJobs({ store, redis, keys, queues });
   const timeouts = new WorkflowTimeouts(f.controlQueue);
   const starter = new ExecutionStarter({
@@ -301,6 +341,7 @@ function execution(f: Foundation): Execution {
     events,
     outcomes: new StartOutcomes({ store, handoffs, runs, events, logger }),
     repair: new StartRepair({ queues, enqueuer, timeouts, events }),
+    quota,
     maxPayloadBytes: f.maxPayloadBytes,
     enqueueTimeoutMs: options.enqueueTimeoutMs,
   });
@@ -320,7 +361,7 @@ function execution(f: Foundation): Execution {
     logger,
   });
   const base = { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control };
-  return { ...base, timeouts, ...runParts(f, base) };
+  return { ...base, quota, timeouts, ...runParts(f, base) };
 }
 
 /** What the run side builds on (see {@link runParts}): the execution parts built before it. */

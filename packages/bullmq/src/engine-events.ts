@@ -17,7 +17,18 @@ export interface EngineEventsContext {
   /** Where abort orders and pauses heard on the channel go. */
   runs: Pick<RunningNodes, 'abortExecution' | 'pausedElsewhere'>;
   logger: EngineLogger;
+  /**
+   * Told when this process announces an execution's end (`workflow:completed`, `failed`,
+   * `cancelled`): gives the execution's quota slot back.
+   */
+  ended?: (tenantId: string, executionId: string) => void;
 }
+
+const END_EVENTS: ReadonlySet<EngineEventName> = new Set([
+  'workflow:completed',
+  'workflow:failed',
+  'workflow:cancelled',
+]);
 
 /**
  * The engine's events: published on the channel (so listeners in every process see
@@ -59,6 +70,10 @@ export class EngineEvents {
   emit<E extends EngineEventName>(name: E, payload: EngineEventInput<E>): void {
     const event = { eventId: payload.eventId ?? eventIdOf(name, payload), ...payload };
     this.#ctx.channel.publish({ kind: 'event', name, payload: event as EngineEventMap[E] });
+    if (END_EVENTS.has(name)) {
+      const { tenantId, executionId } = payload as { tenantId: string; executionId: string };
+      this.#ctx.ended?.(tenantId, executionId);
+    }
   }
 
   #onMessage(message: ChannelMessage): void {

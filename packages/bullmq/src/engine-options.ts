@@ -4,6 +4,7 @@ import {
   type SecretVault,
   type SpaneLimits,
 } from '@spane/core';
+import { type TenantQuotaOptions, TenantQuotas } from './tenant-quotas.js';
 
 /** Where the engine's own diagnostics go (not execution logs, which go to the store). */
 export interface EngineLogger {
@@ -106,6 +107,28 @@ export interface WorkflowEngineOptions {
    * webhook secret is stored in clear (with a warning). @defaultValue none
    */
   secrets?: SecretVault;
+  /**
+   * Per-tenant quotas: `maxActiveExecutions` (pending, running or paused executions; starts
+   * past it are refused), `maxWorkflows` (registered workflows), `maxSchedules` (schedule
+   * triggers over the tenant's workflows), each a non-negative integer, or `Infinity` /
+   * `false` for no limit; `tenants` overrides them per tenant id. Past a quota a call
+   * throws `QuotaExceededError` (HTTP 429 `QUOTA_EXCEEDED`) and changes nothing; a
+   * schedule's firing past it is skipped (logged). `false` turns every quota off. Every
+   * engine sharing a `prefix` should be given the same quotas.
+   * @defaultValue 10_000 active executions, 1_000 workflows and 100 schedule triggers per tenant
+   */
+  quotas?: TenantQuotaOptions | false;
+  /**
+   * Fair scheduling between tenants on the node queues they share: the nodes of executions
+   * without a priority are ordered per tenant by virtual time, so one tenant's backlog does
+   * not make another tenant's nodes wait behind all of it (each tenant with work waiting
+   * gets about one turn in each round). A tenant alone keeps first-in first-out order, and
+   * executions with a `priority` still run after those without one, by priority — then
+   * priorities above 1 048 576 all rank as 1 048 576. Costs one Lua script call per
+   * batch of node jobs added (see the README). `false` adds jobs as BullMQ does: first-in
+   * first-out across tenants. @defaultValue true
+   */
+  fairScheduling?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -126,6 +149,8 @@ export interface ResolvedEngineOptions {
   logger: EngineLogger;
   infraRetryMs: number;
   secrets: SecretVault | undefined;
+  quotas: TenantQuotas;
+  fairScheduling: boolean;
 }
 
 const consoleLogger: EngineLogger = {
@@ -147,11 +172,19 @@ function wholeMs(name: string, value: number | undefined, fallback: number): num
   return value;
 }
 
+/** `value`, when it is a boolean. @throws InvalidArgumentError */
+function flag(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be true or false`);
+  return value;
+}
+
 /**
  * The options with their defaults.
  * @throws InvalidArgumentError for a `maxNodeCrashes`, `defaultNodeTimeoutMs`,
- * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer, or
- * `secrets` that is not a `SecretVault`
+ * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer, or a
+ * quota that is neither that, `Infinity` nor `false`, or a
+ * `fairScheduling` that is not a boolean, or `secrets` that is not a `SecretVault`
  */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
@@ -177,6 +210,8 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     logger: options.logger ?? consoleLogger,
     infraRetryMs: options.infraRetryMs ?? 300_000,
     secrets: checkVault(options.secrets),
+    quotas: new TenantQuotas(options.quotas),
+    fairScheduling: flag('fairScheduling', options.fairScheduling, true),
   };
 }
 

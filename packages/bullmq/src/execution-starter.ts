@@ -12,6 +12,7 @@ import {
 } from '@spane/core';
 import { TIMED_OUT, within } from './bounded-wait.js';
 import { type EngineEvents, executionEvent } from './engine-events.js';
+import type { ExecutionQuota, QuotaClaim } from './execution-quota.js';
 import type { Handoffs } from './handoffs.js';
 import type { EnqueueNodeOptions, NodeEnqueuer, NodeJob } from './node-enqueuer.js';
 import type { PlanSource } from './plan-source.js';
@@ -41,10 +42,22 @@ export interface ExecutionStarterContext {
   outcomes: Pick<StartOutcomes, 'failed'>;
   /** Queues what is missing of an execution an earlier call with the same key created. */
   repair: Pick<StartRepair, 'repair'>;
+  /** The tenants' active-execution quota: a slot per execution, reserved before it is created. */
+  quota: Pick<ExecutionQuota, 'reserve' | 'release' | 'failed'>;
   /** The largest initial data (JSON bytes). */
   maxPayloadBytes: number;
   /** How long a start waits for Redis to take its first jobs before it gives up (ms). */
   enqueueTimeoutMs: number;
+}
+
+/** The quota claim of a start's store input. */
+function claimOf(input: PreparedStart['input']): QuotaClaim {
+  const claim: QuotaClaim = {
+    tenantId: input.tenantId ?? DEFAULT_TENANT,
+    executionId: input.executionId!,
+  };
+  if (input.idempotencyKey !== undefined) claim.idempotencyKey = input.idempotencyKey;
+  return claim;
 }
 
 /** The error of a start whose Redis work did not end within `enqueueTimeoutMs`. */
@@ -105,10 +118,43 @@ export class ExecutionStarter implements ExecutionLauncher {
   }
 
   /**
-   * Creates and launches one prepared execution; returns its id.
-   * @throws EnqueueFailedError | EnqueueOutcomeUnknownError
+   * Creates and launches one prepared execution; returns its id. Its tenant's quota slot
+   * is reserved first (given back when the start created nothing).
+   * @throws QuotaExceededError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async start(prepared: PreparedStart): Promise<string> {
+    const [id] = await this.#withSlots([prepared], async () => [await this.#startOne(prepared)]);
+    return id!;
+  }
+
+  /**
+   * Reserves the quota slots of prepared starts (all or none), runs `work`, and gives back
+   * the slots of the executions it did not create (an idempotency key's existing
+   * execution) or, when it throws, of those that will not run.
+   */
+  async #withSlots(
+    prepared: readonly PreparedStart[],
+    work: () => Promise<CreateExecutionResult[]>,
+  ): Promise<string[]> {
+    const { quota } = this.#ctx;
+    const claims = prepared.map((p) => claimOf(p.input));
+    await quota.reserve(claims);
+    let results: CreateExecutionResult[];
+    try {
+      results = await work();
+    } catch (err) {
+      await quota.failed(claims, err);
+      throw err;
+    }
+    const unused = claims.filter((c, i) => {
+      const r = results[i]!;
+      return !(r.created && r.execution.executionId === c.executionId);
+    });
+    if (unused.length > 0) await quota.release(unused);
+    return results.map((r) => r.execution.executionId);
+  }
+
+  async #startOne(prepared: PreparedStart): Promise<CreateExecutionResult> {
     const { handoffs, outcomes } = this.#ctx;
     // Entry nodes a free worker here will run start with the execution (no begin write).
     const ticket = handoffs.startableEntries(prepared.plan, prepared.delay > 0);
@@ -141,7 +187,7 @@ export class ExecutionStarter implements ExecutionLauncher {
     } catch (err) {
       throw await outcomes.failed([input], [{ status: 'fulfilled', value: result }], err);
     }
-    return execution.executionId;
+    return result;
   }
 
   /** Starts every prepared execution: one at once, several as {@link startMany} does. */
@@ -176,8 +222,9 @@ export class ExecutionStarter implements ExecutionLauncher {
    * Starts several executions; ids are returned in request order. Every request is checked
    * before any execution is created; the executions' first jobs are added together (one
    * `addBulk` per queue), as are their workflow-timeout timers. All or nothing: when one
-   * fails, the others are settled as a failed start's (see StartOutcomes).
-   * @throws EnqueueFailedError | EnqueueOutcomeUnknownError
+   * fails, the others are settled as a failed start's (see StartOutcomes). The quota slots
+   * of all of them are reserved first, all or none.
+   * @throws QuotaExceededError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async startMany(
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
@@ -189,7 +236,11 @@ export class ExecutionStarter implements ExecutionLauncher {
     return this.#startPrepared(prepared);
   }
 
-  async #startPrepared(prepared: readonly PreparedStart[]): Promise<string[]> {
+  #startPrepared(prepared: readonly PreparedStart[]): Promise<string[]> {
+    return this.#withSlots(prepared, () => this.#createAndLaunch(prepared));
+  }
+
+  async #createAndLaunch(prepared: readonly PreparedStart[]): Promise<CreateExecutionResult[]> {
     const { store, outcomes } = this.#ctx;
     const inputs = prepared.map((p) => p.input);
     const creates = await Promise.allSettled(inputs.map((input) => store.createExecution(input)));
@@ -201,7 +252,7 @@ export class ExecutionStarter implements ExecutionLauncher {
     } catch (err) {
       throw await outcomes.failed(inputs, creates, err);
     }
-    return results.map((r) => r.execution.executionId);
+    return results;
   }
 
   /** Arms the timers, announces and adds the first jobs of created executions together. */

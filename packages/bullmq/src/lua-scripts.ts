@@ -71,6 +71,83 @@ return out
 `,
 };
 
+/** src/lua/fair-tags-2.lua */
+export const fairTags = {
+  numberOfKeys: 2,
+  source: `--[[
+  Places node jobs without a priority fairly between tenants in a queue they share: each
+  job gets a virtual-time tag ("start-time fair queueing") that becomes its BullMQ
+  priority, so that every tenant with jobs waiting has one among the first of the queue.
+  KEYS[1] tags: hash, tenant -> the tag of its last job
+  KEYS[2] the queue's BullMQ prioritized zset (score: priority * 2^32 + a counter)
+  ARGV[1] band: the largest tag (jobs with a priority of their own come after the band)
+  ARGV[2] ttl of the tags hash (ms)
+  ARGV[3..] tenant, count of its jobs: one pair per tenant of the batch
+  The queue's virtual time is the tag of the first job waiting in the band; when none
+  waits, every tenant starts again from 0. A tenant's jobs get the tags after the larger of
+  the virtual time and its last tag: one alone keeps its order (its tags only grow); one
+  that had nothing waiting starts next to the head of the queue. Once the virtual time
+  passes half the band, every job waiting in the band and every tag moves down by it (the
+  order kept), so that the tags stay within the band.
+  Returns the first tag of each tenant, in the order given (later jobs: the next ones, up
+  to the band).
+]]
+local SHIFT = 4294967296
+local band = tonumber(ARGV[1])
+local top = string.format('(%.0f', (band + 1) * SHIFT)
+local head = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', top, 'WITHSCORES', 'LIMIT', 0, 1)
+local now = 0
+if head[2] then
+  now = math.floor(tonumber(head[2]) / SHIFT)
+else
+  redis.call('DEL', KEYS[1])
+end
+if now > band / 2 then
+  local down = now - 1
+  local jobs = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', top, 'WITHSCORES')
+  for i = 1, #jobs, 2 do
+    local score = tonumber(jobs[i + 1]) - down * SHIFT
+    redis.call('ZADD', KEYS[2], 'XX', string.format('%.0f', score), jobs[i])
+  end
+  local tags = redis.call('HGETALL', KEYS[1])
+  for i = 1, #tags, 2 do
+    redis.call('HSET', KEYS[1], tags[i], math.max(0, tonumber(tags[i + 1]) - down))
+  end
+  now = 1
+end
+local out = {}
+for i = 3, #ARGV, 2 do
+  local last = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  local start = math.max(now, last)
+  redis.call('HSET', KEYS[1], ARGV[i], math.min(start + tonumber(ARGV[i + 1]), band))
+  table.insert(out, start + 1)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return out
+`,
+};
+
+/** src/lua/release-executions-2.lua */
+export const releaseExecutions = {
+  numberOfKeys: 2,
+  source: `--[[
+  Gives back active-execution slots of one tenant (see ExecutionQuota).
+  KEYS[1] slots: zset, execution id -> when its slot was reserved or last checked (ms)
+  KEYS[2] index: hash, tenant -> 1, for every tenant with slots
+  ARGV[1] the tenant's field in the index
+  ARGV[2..] execution ids
+  Drops the tenant from the index when it has no slot left.
+  Returns how many slots were freed.
+]]
+local freed = 0
+for i = 2, #ARGV do
+  freed = freed + redis.call('ZREM', KEYS[1], ARGV[i])
+end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return freed
+`,
+};
+
 /** src/lua/release-slot-3.lua */
 export const releaseSlot = {
   numberOfKeys: 3,
@@ -112,6 +189,54 @@ return out
 `,
 };
 
+/** src/lua/reserve-executions-3.lua */
+export const reserveExecutions = {
+  numberOfKeys: 3,
+  source: `--[[
+  Reserves active-execution slots of one tenant (see ExecutionQuota), all or none.
+  KEYS[1] slots: zset, execution id -> when its slot was reserved or last checked (ms)
+  KEYS[2] keys: zset, idempotency key of a start -> when it was first used (ms)
+  KEYS[3] index: hash, tenant -> 1, for every tenant with slots (the reconciler's pass)
+  ARGV[1] now (ms)
+  ARGV[2] limit: the tenant's maxActiveExecutions
+  ARGV[3] how long an idempotency key is remembered (ms)
+  ARGV[4] the tenant's field in the index
+  ARGV[5..] pairs: execution id, its idempotency key ('' when none)
+  A start whose idempotency key was used before (a retry, or the same key twice in one
+  call) is not checked against the limit, since it may return an execution that exists;
+  it is counted all the same, and the caller releases its slot when it created nothing.
+  The keys set expires ARGV[3] after its last use; the slots set holds no member once the
+  tenant has no active execution (Redis then deletes it), and release-executions drops
+  the tenant from the index.
+  Returns { 1, the count after } when the slots were reserved, { 0, the count } when the
+  limit refused them (nothing was written).
+]]
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
+local count = redis.call('ZCARD', KEYS[1])
+local fresh = 0
+local seen = {}
+for i = 5, #ARGV, 2 do
+  local key = ARGV[i + 1]
+  local retry = false
+  if key ~= '' then
+    retry = seen[key] or (redis.call('ZSCORE', KEYS[2], key) ~= false)
+    seen[key] = true
+  end
+  if not retry and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then fresh = fresh + 1 end
+end
+if count + fresh > limit then return {0, count} end
+for i = 5, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], 'NX', now, ARGV[i])
+  if ARGV[i + 1] ~= '' then redis.call('ZADD', KEYS[2], 'NX', now, ARGV[i + 1]) end
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[4], 1)
+return {1, redis.call('ZCARD', KEYS[1])}
+`,
+};
+
 /** src/lua/set-webhook-routes-2.lua */
 export const setWebhookRoutes = {
   numberOfKeys: 2,
@@ -150,5 +275,19 @@ end
 if #routes == 0 then redis.call('HDEL', KEYS[2], target)
 else redis.call('HSET', KEYS[2], target, ARGV[2]) end
 return #routes
+`,
+};
+
+/** src/lua/unlock-1.lua */
+export const unlock = {
+  numberOfKeys: 1,
+  source: `--[[
+  Releases a lock (see RegistrationLock) when the caller still holds it.
+  KEYS[1] the lock
+  ARGV[1] the holder's token
+  Returns 1 when it was released, 0 when another holder has it (or it expired).
+]]
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `,
 };

@@ -1,5 +1,6 @@
 import { startedRunToken, type WorkflowPlan } from '@spane/core';
 import type { JobsOptions } from 'bullmq';
+import type { FairShare } from './fair-share.js';
 import { type NodeJobData, nodeJobId, nodeJobName } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import type { RetryPolicies } from './retry-policies.js';
@@ -35,6 +36,8 @@ export interface NodeJob {
 export interface NodeEnqueuerContext {
   queues: Pick<NodeQueues, 'get' | 'nameForType'>;
   retry: Pick<RetryPolicies, 'maxAttempts'>;
+  /** Sets the jobs' BullMQ priorities for fair scheduling between tenants (absent: off). */
+  fair?: Pick<FairShare, 'order'>;
 }
 
 /**
@@ -59,7 +62,10 @@ export class NodeEnqueuer {
     return this.addJobs(this.nodeJobs(plan, executionId, nodeIds, tenantId, opts));
   }
 
-  /** Adds node jobs with one round trip per queue they go to (`addBulk`). */
+  /**
+   * Adds node jobs with one round trip per queue they go to (`addBulk`), after the one of
+   * fair scheduling's script when some of them have no priority (see FairShare).
+   */
   async addJobs(jobs: readonly NodeJob[]): Promise<void> {
     if (jobs.length === 0) return;
     const byQueue = new Map<string, NodeJob[]>();
@@ -69,7 +75,8 @@ export class NodeEnqueuer {
       else byQueue.set(job.queue, [job]);
     }
     await Promise.all(
-      [...byQueue].map(([name, list]) => {
+      [...byQueue].map(async ([name, given]) => {
+        const list = this.#ctx.fair ? await this.#ctx.fair.order(name, given) : given;
         const queue = this.#ctx.queues.get(name);
         if (list.length === 1) return queue.add(list[0]!.name, list[0]!.data, list[0]!.opts);
         return queue.addBulk(list.map(({ name: n, data, opts }) => ({ name: n, data, opts })));

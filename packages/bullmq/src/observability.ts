@@ -1,6 +1,7 @@
 import type { EngineHealth, ExecutionStore, QueueStats, TenantScope } from '@spane/core';
 import type { Redis } from 'ioredis';
 import { TIMED_OUT, within } from './bounded-wait.js';
+import type { FairShare } from './fair-share.js';
 import type { NodeQueues } from './node-queues.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -10,6 +11,8 @@ export interface ObservabilityContext {
   store: Pick<ExecutionStore, 'countDLQItems' | 'ping'>;
   queues: Pick<NodeQueues, 'all'>;
   workers: Pick<WorkerPool, 'health'>;
+  /** Tells the waiting jobs that fair scheduling gave a priority (counted as `waiting`). */
+  fair?: Pick<FairShare, 'tagged'>;
 }
 
 /** Job counts of the node queues, and the health of Redis, the store and the workers. */
@@ -22,13 +25,15 @@ export class Observability {
 
   /**
    * Job counts summed over the node queues, and the dead-letter items of the scope's
-   * tenant (of every tenant without a scope).
+   * tenant (of every tenant without a scope). Jobs that wait with a fair-scheduling tag as
+   * their BullMQ priority (executions without a priority) count as `waiting`, as they do
+   * with fair scheduling off; `prioritized` counts those of executions with a priority.
    */
   async queueStats(scope?: TenantScope): Promise<QueueStats> {
-    const perQueue = await Promise.all(
-      this.#ctx.queues
-        .all()
-        .map((q) =>
+    const queues = this.#ctx.queues.all();
+    const [perQueue, tagged] = await Promise.all([
+      Promise.all(
+        queues.map((q) =>
           q.getJobCounts(
             'waiting',
             'active',
@@ -39,11 +44,16 @@ export class Observability {
             'prioritized',
           ),
         ),
-    );
+      ),
+      Promise.all(queues.map((q) => this.#ctx.fair?.tagged(q.name) ?? 0)),
+    ]);
     const counts: Record<string, number> = {};
     for (const c of perQueue) {
       for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
     }
+    const fair = tagged.reduce((a, b) => a + b, 0);
+    counts.waiting = (counts.waiting ?? 0) + fair;
+    counts.prioritized = Math.max(0, (counts.prioritized ?? 0) - fair);
     const dlq = await this.#ctx.store.countDLQItems(scope ?? { allTenants: true });
     return {
       waiting: counts.waiting ?? 0,

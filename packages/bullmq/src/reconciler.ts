@@ -1,6 +1,7 @@
 import type { ActiveNode, ExecutionStore, WorkflowPlan } from '@spane/core';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { EngineLogger } from './engine-options.js';
+import type { ExecutionQuota } from './execution-quota.js';
 import type { FailedNodeJobs } from './failed-node-jobs.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { nodeJobId } from './node-jobs.js';
@@ -24,6 +25,8 @@ export interface ReconcileResult {
   subWorkflowsChecked?: number;
   /** Jobs waiting for a workflow `maxConcurrency` slot that were handed one freed by expiry. */
   concurrencyWaitersWoken?: number;
+  /** Active-execution quota slots freed: their execution had ended (a lost release) or never existed. */
+  quotaSlotsFreed?: number;
   /** Nodes whose job BullMQ failed for losing its worker too often, recorded as failed (a crash). */
   crashesRecorded?: number;
   /**
@@ -44,6 +47,7 @@ export interface ReconcilerContext {
   timeouts: Pick<WorkflowTimeouts, 'isArmed' | 'arm'>;
   subWorkflows: Pick<SubWorkflows, 'sweep'>;
   gate: Pick<ConcurrencyGate, 'drain'>;
+  quota: Pick<ExecutionQuota, 'drain'>;
   logger: EngineLogger;
   /** How often the periodic pass runs; 0: never. */
   intervalMs: number;
@@ -59,7 +63,8 @@ type Tally = Required<ReconcileResult>;
  * `delayed` node of a pending or running execution whose job is gone (Redis lost it: a
  * flush, a failover without persistence, an eviction) or sits in BullMQ's failed set (see
  * {@link FailedNodeJobs}), and lost workflow-timeout timers; then tells waiting parents of
- * sub-workflows that ended and hands expired concurrency slots on. Jobs that exist are left
+ * sub-workflows that ended, hands expired concurrency slots on and frees the quota slots
+ * of executions that ended without giving theirs back. Jobs that exist are left
  * alone; adding a job whose id exists is a no-op, so concurrent passes in several
  * processes are safe. One execution that cannot be repaired (its plan does not load, BullMQ
  * refuses its job, the store throws for it) is logged and skipped: it never stops the pass
@@ -82,6 +87,7 @@ export class Reconciler {
       timeoutsRearmed: 0,
       subWorkflowsChecked: 0,
       concurrencyWaitersWoken: 0,
+      quotaSlotsFreed: 0,
       crashesRecorded: 0,
       skipped: 0,
     };
@@ -105,6 +111,8 @@ export class Reconciler {
       0;
     tally.concurrencyWaitersWoken =
       (await this.#step(tally, 'concurrency slot drain', {}, () => this.#ctx.gate.drain())) ?? 0;
+    tally.quotaSlotsFreed =
+      (await this.#step(tally, 'quota slot drain', {}, () => this.#ctx.quota.drain())) ?? 0;
     return tally;
   }
 

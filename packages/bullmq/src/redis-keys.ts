@@ -23,6 +23,16 @@ export interface ConcurrencyKeys {
   field: string;
 }
 
+/** The keys of one tenant's active-execution quota (see ExecutionQuota). */
+export interface QuotaKeys {
+  /** Sorted set: the tenant's active executions → when the slot was reserved or last checked (ms). */
+  slots: string;
+  /** Sorted set: idempotency keys of the tenant's starts → when first used (ms). */
+  keys: string;
+  /** The tenant's field in {@link RedisKeys.quotaIndex}. */
+  field: string;
+}
+
 /**
  * Every Redis key and pub/sub channel name the engine uses besides BullMQ's own (which
  * BullMQ builds from a queue name and the same prefix): all of them start with the
@@ -39,6 +49,8 @@ export class RedisKeys {
   readonly subWorkflows: string;
   /** Hash: `tenant\0workflow` → its `maxConcurrency`, for every workflow with a gate. */
   readonly concurrencyIndex: string;
+  /** Hash: tenant → 1, for every tenant with active-execution quota slots. */
+  readonly quotaIndex: string;
   /** Hash: a route (see {@link webhookRoute}) → the workflows it starts (JSON). */
   readonly webhookRoutes: string;
   /** Hash: workflow (JSON `[tenant, id]`) → its webhook routes (JSON). */
@@ -56,6 +68,7 @@ export class RedisKeys {
     this.nodeChannel = `${prefix}:channel:node`;
     this.subWorkflows = `${prefix}:subworkflows`;
     this.concurrencyIndex = `${prefix}:concurrency`;
+    this.quotaIndex = `${prefix}:quota`;
     this.webhookRoutes = `${prefix}:webhooks`;
     this.webhookOwners = `${prefix}:webhooks:owners`;
     this.schedules = `${prefix}:schedules`;
@@ -108,6 +121,17 @@ export class RedisKeys {
   concurrencyJob(member: string): { queueName: string; jobId: string } {
     const slash = member.indexOf('/');
     return { queueName: member.slice(0, slash), jobId: member.slice(slash + 1) };
+  }
+
+  /** The keys of a tenant's active-execution quota. */
+  quota(tenantId: string): QuotaKeys {
+    const base = `${this.quotaIndex}:${keyPart(tenantId)}`;
+    return { slots: `${base}:active`, keys: `${base}:keys`, field: tenantId };
+  }
+
+  /** The lock of a tenant's workflow registrations (see RegistrationLock). */
+  registrationLock(tenantId: string): string {
+    return `${this.quotaIndex}:${keyPart(tenantId)}:registering`;
   }
 
   /** Marks a webhook delivery id as seen on a route (see {@link webhookRoute}). */

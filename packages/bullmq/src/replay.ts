@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import {
   type EngineEventMap,
   ExecutionNotFoundError,
   type ExecutionState,
   type ExecutionStore,
   InvalidArgumentError,
+  isSpaneError,
   NodeNotFoundError,
   type NodeOutcome,
   type WorkflowPlan,
 } from '@spane/core';
 import { type EngineEvents, executionEvent } from './engine-events.js';
+import type { ExecutionQuota } from './execution-quota.js';
 import type { ExecutionFinisher } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
 import type { ExecutionLauncher } from './sub-workflow-node.js';
@@ -66,6 +69,8 @@ export interface ReplaysContext {
   launcher: ExecutionLauncher;
   events: Pick<EngineEvents, 'emit'>;
   finisher: ExecutionFinisher;
+  /** The tenants' active-execution quota: a replay takes a slot like any start. */
+  quota: Pick<ExecutionQuota, 'reserve' | 'release'>;
 }
 
 /** What recording the reused outcomes left: nodes to run, skipped nodes, the end (if any). */
@@ -112,9 +117,21 @@ export class Replays {
       tenantId: original.tenantId,
       initialData: original.initialData,
       metadata,
+      executionId: randomUUID(),
     };
     if (original.priority !== undefined) input.priority = original.priority;
-    const { execution, ready } = await store.createExecution(input);
+    const claim = [{ tenantId: original.tenantId, executionId: input.executionId! }];
+    await this.#ctx.quota.reserve(claim);
+    let created: Awaited<ReturnType<ExecutionStore['createExecution']>>;
+    try {
+      created = await store.createExecution(input);
+    } catch (err) {
+      // A store refusal created nothing. Any other failure may have created it: the slot
+      // stays, and the reconciler frees it if the execution does not exist.
+      if (isSpaneError(err)) await this.#ctx.quota.release(claim);
+      throw err;
+    }
+    const { execution, ready } = created;
     const replayId = execution.executionId;
     const run = await this.#recordReused(plan, replayId, ready, reuse);
     if (reuse.size > 0) {

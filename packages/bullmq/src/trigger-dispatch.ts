@@ -4,6 +4,7 @@ import {
   type ExecutionStore,
   InvalidArgumentError,
   InvalidSignatureError,
+  QuotaExceededError,
   type SecretRef,
   SecretsDisabledError,
   type SecretVault,
@@ -194,7 +195,10 @@ export class TriggerDispatch {
     return prepared.length === 0 ? [] : starter.startAll(prepared);
   }
 
-  /** A schedule fired (once per slot, in one process): start the workflow's current version. */
+  /**
+   * A schedule fired (once per slot, in one process): start the workflow's current
+   * version. A firing past the tenant's `maxActiveExecutions` is skipped, with a warning.
+   */
   async scheduleFired(job: Job<ScheduleJobData>): Promise<void> {
     const { workflowId, tenantId, schedulerId, initialData } = job.data;
     const slot = Schedules.slotOf(job);
@@ -211,6 +215,16 @@ export class TriggerDispatch {
       );
       await this.#ctx.starter.start(prepared);
     } catch (err) {
+      if (err instanceof QuotaExceededError) {
+        this.#ctx.logger.warn('skipped a schedule firing: the tenant is at its quota', {
+          tenantId,
+          workflowId,
+          schedulerId,
+          at: new Date(slot).toISOString(),
+          limit: err.limit,
+        });
+        return;
+      }
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // The workflow is gone but its scheduler was left behind (a race): remove it.
       await this.#ctx.schedules.remove(schedulerId);

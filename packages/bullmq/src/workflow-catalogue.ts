@@ -18,7 +18,9 @@ import {
 import { BUILT_IN_NODE_TYPES, builtInConfigCheck, builtInNodeTypes } from './built-in-nodes.js';
 import type { EngineLogger } from './engine-options.js';
 import type { PlanSource } from './plan-source.js';
+import type { RegistrationLock } from './registration-lock.js';
 import { type Schedules, validateSchedules } from './schedules.js';
+import { checkRegistrationQuotas, type TenantQuotas } from './tenant-quotas.js';
 import type { WebhookRoutes } from './webhook-triggers.js';
 import { WorkflowSecrets } from './workflow-secrets.js';
 
@@ -34,6 +36,10 @@ export interface WorkflowCatalogueContext {
   /** The engine's `secrets` (references are refused without it). */
   secrets: Pick<SecretVault, 'reveal' | 'set'> | undefined;
   logger: EngineLogger;
+  /** The tenants' `maxWorkflows` and `maxSchedules`. */
+  quotas: Pick<TenantQuotas, 'of'>;
+  /** One registration at a time per tenant while a quota is checked. */
+  lock: Pick<RegistrationLock, 'hold'>;
 }
 
 /**
@@ -54,20 +60,31 @@ export class WorkflowCatalogue implements PlanSource {
   /**
    * Validates a definition and saves it (a changed definition is a new version); sets the
    * workflow's webhook routes and schedules to its. Every node's type must be built in or
-   * registered here, and its config must match the type's config schema. Secret references
-   * need the engine's `secrets`; with them, webhook triggers' literal secrets are moved into
-   * the vault (the definition saved has references instead).
-   * @throws WorkflowValidationError (`SECRETS_DISABLED` for a reference without `secrets`)
+   * registered here, and its config must match the type's config schema. A new workflow
+   * id past the tenant's `maxWorkflows`, or schedule triggers past its `maxSchedules`, are
+   * refused. Secret references need the engine's `secrets`; with them, webhook triggers'
+   * literal secrets are moved into the vault (the definition saved has references instead).
+   * @throws WorkflowValidationError (`SECRETS_DISABLED` for a reference without `secrets`) |
+   * QuotaExceededError
    */
   async register(definition: WorkflowDefinition, scope: TenantScope): Promise<StoredWorkflow> {
     const tenantId = scope.tenantId ?? DEFAULT_TENANT;
     let plan = this.#compile(definition);
     const issues = validateSchedules(plan.definition);
     if (issues.length > 0) throw new WorkflowValidationError(issues);
-    // Only a definition found valid moves its literal webhook secrets into the vault.
-    const moved = await this.#secrets.moveWebhookSecrets(plan.definition, tenantId);
-    if (moved) plan = this.#compile(moved);
-    const { workflow } = await this.#ctx.store.saveWorkflow(plan, scope);
+    const limits = this.#ctx.quotas.of(tenantId);
+    const save = async () => {
+      await checkRegistrationQuotas(this.#ctx.store, limits, tenantId, plan.definition);
+      // Only a definition found valid (and within quota) moves its literal webhook secrets
+      // into the vault.
+      const moved = await this.#secrets.moveWebhookSecrets(plan.definition, tenantId);
+      if (moved) plan = this.#compile(moved);
+      return (await this.#ctx.store.saveWorkflow(plan, scope)).workflow;
+    };
+    const limited =
+      limits.maxWorkflows !== Number.POSITIVE_INFINITY ||
+      limits.maxSchedules !== Number.POSITIVE_INFINITY;
+    const workflow = limited ? await this.#ctx.lock.hold(tenantId, save) : await save();
     this.#plans.set(planKey(workflow.tenantId, plan.workflowId, plan.version), plan);
     await this.#syncTriggers(workflow.tenantId, plan.workflowId, plan.definition);
     await this.#secrets.warnMissing(plan.definition, workflow.tenantId);

@@ -66,8 +66,10 @@ export class WorkflowEngine implements IWorkflowEngine {
    * parse) and saves it. A
    * changed definition becomes a new version (its content hash); running executions keep
    * the version they started with. The workflow's webhook routes and cron schedules are
-   * set to this definition's.
-   * @throws WorkflowValidationError
+   * set to this definition's. A new workflow id past the tenant's `maxWorkflows` quota, or
+   * more schedule triggers than its `maxSchedules` leaves room for, are refused (see the
+   * `quotas` option).
+   * @throws WorkflowValidationError | QuotaExceededError
    */
   async registerWorkflow(
     definition: WorkflowDefinition,
@@ -117,8 +119,10 @@ export class WorkflowEngine implements IWorkflowEngine {
    * after adding whatever of its jobs Redis lacks (a retry finishes a failed start).
    * Resolves once the first jobs are in Redis; rejects with EnqueueFailedError when nothing
    * of the start will run, EnqueueOutcomeUnknownError when that cannot be ensured (retry
-   * with the same key), EngineClosedError after close().
-   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | EngineClosedError | EnqueueFailedError | EnqueueOutcomeUnknownError
+   * with the same key), EngineClosedError after close(), QuotaExceededError when the
+   * tenant has `maxActiveExecutions` active executions (nothing is created; a retry with
+   * an idempotency key used in the last hour is let through).
+   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | EngineClosedError | QuotaExceededError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async enqueueWorkflow(
     workflowId: string,
@@ -135,8 +139,9 @@ export class WorkflowEngine implements IWorkflowEngine {
    * Starts several executions; ids are returned in request order. Every request is checked
    * before any execution is created; the executions' first jobs are added together (one
    * `addBulk` per queue), as are their workflow-timeout timers. All or nothing, as
-   * `enqueueWorkflow` is for one.
-   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | EngineClosedError | EnqueueFailedError | EnqueueOutcomeUnknownError
+   * `enqueueWorkflow` is for one: when the executions would take a tenant past its
+   * `maxActiveExecutions`, none is created (QuotaExceededError).
+   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | EngineClosedError | QuotaExceededError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async enqueueWorkflows(
     requests: { workflowId: string; initialData?: unknown; options?: EnqueueOptions }[],
@@ -253,13 +258,26 @@ export class WorkflowEngine implements IWorkflowEngine {
   /**
    * Runs a dead-lettered node again with a fresh set of attempts (a new retry budget;
    * `ctx.attempt` continues after the attempts already made). The execution returns to
-   * `running` and, if the node succeeds, continues downstream to completion.
-   * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed)
+   * `running` and, if the node succeeds, continues downstream to completion. The
+   * execution takes a slot of the tenant's `maxActiveExecutions` again.
+   * @throws DLQItemNotFoundError | InvalidTransitionError (the execution is no longer failed) | QuotaExceededError
    */
   async retryDLQItem(id: string, scope?: TenantScope): Promise<void> {
     await this.#admit(async () => {
-      await this.#tenants.requireDLQItem(id, scope);
-      await this.#parts.control.retryDLQItem(id);
+      const item = await this.#tenants.requireDLQItem(id, scope);
+      // The execution becomes active again: it takes a quota slot (one it holds counts once).
+      const claim = [{ tenantId: item.tenantId ?? tenantOf(scope), executionId: item.executionId }];
+      const { quota, control } = this.#parts;
+      await quota.reserve(claim);
+      try {
+        await control.retryDLQItem(id);
+      } catch (err) {
+        const now = await this.#store.getExecutionSummary(item.executionId).catch(() => null);
+        if (now && !['pending', 'running', 'paused'].includes(now.status)) {
+          await quota.release(claim);
+        }
+        throw err;
+      }
     });
   }
 
@@ -305,8 +323,9 @@ export class WorkflowEngine implements IWorkflowEngine {
    * t=<unix seconds>,v2=<hex HMAC-SHA256(secret, "<t>.<delivery id>.<raw body>")>` (see
    * `signWebhook`) with `t` within 5 minutes, for every matching workflow, or nothing
    * starts. A delivery id seen on the same tenant, method and path in the last 10 minutes
-   * starts nothing.
-   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError | InvalidArgumentError
+   * starts nothing. Past the tenant's `maxActiveExecutions` nothing starts (and the
+   * delivery id is forgotten, so the sender may retry it).
+   * @throws WebhookNotFoundError | InvalidSignatureError | DuplicateDeliveryError | InvalidArgumentError | QuotaExceededError
    */
   async triggerWebhook(
     path: string,
@@ -322,7 +341,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * Starts the current version of every workflow of the tenant with an event trigger for
    * `name`, with `payload` as `initialData` and `metadata.trigger` `{ type: 'event', event }`;
    * returns the new execution ids (none when no workflow listens).
-   * @throws InvalidArgumentError | PayloadTooLargeError
+   * @throws InvalidArgumentError | PayloadTooLargeError | QuotaExceededError
    */
   async emitEvent(name: string, payload: unknown, scope: TenantScope = {}): Promise<string[]> {
     return this.#admit(() => this.#parts.triggers.event(name, payload, scope));

@@ -7,7 +7,7 @@ import {
 } from '@spane/core';
 import { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
-import { WorkflowEngine } from '../src/index.js';
+import { WorkflowEngine, type WorkflowEngineOptions } from '../src/index.js';
 import { MAX_DUE_TIME_MS, MAX_PRIORITY } from '../src/start-checks.js';
 import { exec, silentLogger, TEST_TIMINGS, until, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
@@ -33,7 +33,10 @@ function countingRegistry(): { registry: NodeRegistry; runs: Map<string, number>
  * `retries` is the connection's maxRetriesPerRequest: null queues commands while Redis is
  * down (they reach it when it is back), 1 fails them at once.
  */
-async function engineOnPrivateRedis(retries: number | null) {
+async function engineOnPrivateRedis(
+  retries: number | null,
+  quotas: WorkflowEngineOptions['quotas'] = false,
+) {
   let redis = await startPrivateRedis();
   const { port } = redis;
   const client = new Redis(redis.url, { maxRetriesPerRequest: retries });
@@ -47,6 +50,10 @@ async function engineOnPrivateRedis(retries: number | null) {
     // Only the engine's own calls may queue what is missing: no periodic pass.
     reconcileIntervalMs: 0,
     logger: silentLogger,
+    // These tests are about a start whose create succeeded and whose Redis work failed:
+    // the active-execution quota (checked in Redis, before the create) is off but in the
+    // one that is about it.
+    quotas,
   });
   await engine.registerWorkflow(
     wf('pair', [
@@ -135,6 +142,27 @@ describe('enqueue has a definite outcome (Redis down)', () => {
       const done = await e.engine.waitForExecution(again, { timeoutMs: 10_000 });
       expect(done.status).toBe('completed');
       expect(e.runs.get(again)).toBe(2);
+    } finally {
+      await e.close();
+    }
+  }, 60_000);
+});
+
+describe('enqueue has a definite outcome (Redis down at the quota check)', () => {
+  it('rejects with EnqueueFailedError and creates nothing; starts work again once Redis is back', async () => {
+    const e = await engineOnPrivateRedis(null, { maxActiveExecutions: 5 });
+    try {
+      await e.stopRedis();
+      const err = await e.engine.enqueueWorkflow('pair', { n: 1 }).catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(EnqueueFailedError);
+      expect((err as EnqueueFailedError).executionIds).toEqual([]);
+      expect((await e.store.listExecutions({})).items).toEqual([]);
+      await e.startRedis();
+      const control = await e.engine.enqueueWorkflow('pair', { control: true });
+      expect((await e.engine.waitForExecution(control, { timeoutMs: 10_000 })).status).toBe(
+        'completed',
+      );
+      expect(e.runs.size).toBe(1);
     } finally {
       await e.close();
     }

@@ -13,8 +13,12 @@ describe('Lua scripts', () => {
     expect(Object.keys(scripts).sort()).toEqual([
       'acquireSlot',
       'enterRun',
+      'fairTags',
+      'releaseExecutions',
       'releaseSlot',
+      'reserveExecutions',
       'setWebhookRoutes',
+      'unlock',
     ]);
   });
 

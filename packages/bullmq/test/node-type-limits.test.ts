@@ -82,8 +82,9 @@ describe('node type limits', () => {
       Array.from({ length: 4 }, () => ({ workflowId: 'exclusive-flow' })),
     );
     await until(() => state.running === 1, 5_000, 'one exclusive run');
-    const waitKey = `${h.prefix}:${typeQueueName('exclusive')}:wait`;
-    await until(async () => (await h.redis.llen(waitKey)) === 3, 5_000, 'three queued');
+    // Waiting: fair scheduling gives them a priority (BullMQ's prioritized set).
+    const waitKey = `${h.prefix}:${typeQueueName('exclusive')}:prioritized`;
+    await until(async () => (await h.redis.zcard(waitKey)) === 3, 5_000, 'three queued');
     const fast = await h.engine.enqueueWorkflows(
       Array.from({ length: 10 }, () => ({ workflowId: 'fast-flow' })),
     );
@@ -93,7 +94,7 @@ describe('node type limits', () => {
     expect(fastStates.every((s) => s.status === 'completed')).toBe(true);
     expect(state.runs).toBe(1);
     // Limited types have their own queue; the job ids are the usual ones.
-    const queued = await h.redis.lrange(waitKey, 0, -1);
+    const queued = await h.redis.zrange(waitKey, 0, -1);
     const jobIds = exclusive.map((id) => nodeJobId(id, 'X'));
     expect(queued.every((jobId) => jobIds.includes(jobId))).toBe(true);
 

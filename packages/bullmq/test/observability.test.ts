@@ -76,6 +76,8 @@ it('enqueueNode re-adds the job of a queued node and refuses what cannot be queu
   // The job of A is lost (removed behind the engine's back) while no worker runs.
   await h.redis.del(`${h.prefix}:nodes:${nodeJobId(id, 'A')}`);
   await h.redis.lrem(`${h.prefix}:nodes:wait`, 0, nodeJobId(id, 'A'));
+  // Fair scheduling keeps it in the prioritized set.
+  expect(await h.redis.zrem(`${h.prefix}:nodes:prioritized`, nodeJobId(id, 'A'))).toBe(1);
   await h.engine.enqueueNode(id, 'manual', 'A');
   await h.engine.startWorkers(2);
   const done = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });

@@ -10,6 +10,7 @@ import {
   silentLogger,
   TEST_TIMINGS,
   until,
+  waitingJobs,
   wf,
 } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
@@ -145,7 +146,7 @@ describe('close()', () => {
     }
     // The join became ready during the shutdown; its job waits for the next engine.
     expect(after?.nodeResults.J?.status).toBe('queued');
-    expect(await jobsIn(h.redis, h.prefix, 'wait')).toEqual([nodeJobId(id, 'J')]);
+    expect(await waitingJobs(h.redis, h.prefix)).toEqual([nodeJobId(id, 'J')]);
     expect(runs.sort()).toEqual(['N1', 'N2', 'N3']);
 
     const next = h.peer();
@@ -195,7 +196,7 @@ describe('close()', () => {
       expect(closedAfter).toBeLessThan(2_000);
       expect(firstSignal?.aborted).toBe(true);
       expect(await jobsIn(h.redis, h.prefix, 'active')).toEqual([]);
-      expect(await jobsIn(h.redis, h.prefix, 'wait')).toEqual([nodeJobId(id, 'S')]);
+      expect(await waitingJobs(h.redis, h.prefix)).toEqual([nodeJobId(id, 'S')]);
 
       const next = h.peer();
       await next.startWorkers(2);

@@ -138,3 +138,46 @@ export interface ValidationIssue {
 export function isTerminalStatus(status: string): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';
 }
+
+/** What an API key may do (`admin` implies the others). */
+export type ApiKeyScope = 'read' | 'execute' | 'admin';
+
+/** An API key as `GET /api/keys` lists it: never the key nor its hash. */
+export interface ApiKeyInfo {
+  /** Public id (what `keys revoke` takes). */
+  id: string;
+  /** The tenant the key acts in. */
+  tenantId: string;
+  /** What it may do. */
+  scopes: ApiKeyScope[];
+  /** The first 12 characters of the key. */
+  prefix: string;
+  /** Its label, when given. */
+  name?: string;
+  /** When it was created (ISO 8601). */
+  createdAt: string;
+  /** When it expires (ISO 8601); absent for a key that does not. */
+  expiresAt?: string;
+  /** When it was revoked (ISO 8601). */
+  revokedAt?: string;
+  /** True once `expiresAt` has passed. */
+  expired: boolean;
+}
+
+/** A key just created (`POST /api/keys`): the only answer that holds `key`. */
+export interface CreatedApiKey extends Omit<ApiKeyInfo, 'expired' | 'revokedAt'> {
+  /** The key itself. */
+  key: string;
+}
+
+/** What `POST /api/keys` takes. */
+export interface NewApiKey {
+  /** What the key may do. */
+  scopes: ApiKeyScope[];
+  /** A label. */
+  name?: string;
+  /** Lifetime from now, e.g. `30d`, `12h`. */
+  expiresIn?: string;
+  /** Another tenant than the caller's (configured admin keys only). */
+  tenant?: string;
+}

@@ -1,8 +1,11 @@
 import type {
+  ApiKeyInfo,
+  CreatedApiKey,
   DLQItem,
   ExecutionState,
   ExecutionStatus,
   ExecutionSummary,
+  NewApiKey,
   SecretInfo,
   StoredWorkflow,
 } from './api-types.js';
@@ -154,6 +157,22 @@ export class SpaneClient {
   /** `DELETE /api/secrets/:name`: deletes a secret (404 `SECRET_NOT_FOUND` when absent). */
   async deleteSecret(name: string): Promise<void> {
     await this.request('DELETE', `/api/secrets/${encodeURIComponent(name)}`);
+  }
+
+  /** `POST /api/keys`: creates an API key; the answer is the only one that holds the key. */
+  createApiKey(request: NewApiKey): Promise<CreatedApiKey> {
+    return this.request('POST', '/api/keys', { body: request });
+  }
+
+  /** `GET /api/keys`: the tenant's API keys (revoked ones too), newest first. */
+  async listApiKeys(tenant?: string): Promise<ApiKeyInfo[]> {
+    const query = { tenant };
+    return (await this.request<{ items: ApiKeyInfo[] }>('GET', '/api/keys', { query })).items;
+  }
+
+  /** `DELETE /api/keys/:id`: revokes an API key. */
+  async revokeApiKey(id: string, tenant?: string): Promise<void> {
+    await this.request('DELETE', `/api/keys/${encodeURIComponent(id)}`, { query: { tenant } });
   }
 
   /**

@@ -1,8 +1,12 @@
 export type {
+  ApiKeyInfo,
+  ApiKeyScope,
+  CreatedApiKey,
   DLQItem,
   ExecutionState,
   ExecutionStatus,
   ExecutionSummary,
+  NewApiKey,
   NodeState,
   SecretInfo,
   StoredWorkflow,

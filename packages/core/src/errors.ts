@@ -35,7 +35,8 @@ export type SpaneErrorCode =
   | 'ENQUEUE_FAILED'
   | 'ENQUEUE_OUTCOME_UNKNOWN'
   | 'SECRET_NOT_FOUND'
-  | 'SECRETS_DISABLED';
+  | 'SECRETS_DISABLED'
+  | 'QUOTA_EXCEEDED';
 
 const BRAND_PREFIX = 'spane.error.';
 
@@ -507,6 +508,44 @@ export class EnqueueOutcomeUnknownError extends SpaneError {
   }
 }
 brandClass(EnqueueOutcomeUnknownError, 'EnqueueOutcomeUnknownError');
+
+/** The per-tenant quotas a {@link QuotaExceededError} can name. */
+export type QuotaName = 'activeExecutions' | 'workflows' | 'schedules';
+
+/**
+ * A tenant reached one of its quotas (see the engine's `quotas` option): the call was
+ * refused before it changed anything. HTTP 429 `QUOTA_EXCEEDED`. `current` is what the
+ * tenant has now (its active executions, registered workflows or schedule triggers),
+ * `requested` how many more the call asked for.
+ */
+export class QuotaExceededError extends SpaneError {
+  /** The quota reached. */
+  readonly quota: QuotaName;
+  /** The tenant's limit for it. */
+  readonly limit: number;
+  /** What the tenant has now. */
+  readonly current: number;
+  /** How many more the refused call asked for. */
+  readonly requested: number;
+  constructor(quota: QuotaName, limit: number, current: number, requested = 1) {
+    super(
+      'QUOTA_EXCEEDED',
+      `Quota exceeded: ${QUOTA_TEXT[quota]} ${current} of at most ${limit}; this call needs ${requested} more`,
+      { details: { quota, limit, current, requested } },
+    );
+    this.quota = quota;
+    this.limit = limit;
+    this.current = current;
+    this.requested = requested;
+  }
+}
+brandClass(QuotaExceededError, 'QuotaExceededError');
+
+const QUOTA_TEXT: Readonly<Record<QuotaName, string>> = {
+  activeExecutions: 'the tenant has active executions (pending, running or paused):',
+  workflows: 'the tenant has registered workflows:',
+  schedules: "the tenant's workflows have schedule triggers:",
+};
 
 function causeText(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);

@@ -63,6 +63,8 @@ export {
   NonRetryableError,
   PayloadNotStorableError,
   PayloadTooLargeError,
+  QuotaExceededError,
+  type QuotaName,
   SecretNotFoundError,
   SecretsDisabledError,
   SpaneError,

@@ -85,6 +85,7 @@ function samples(m: ErrorsModule): [string, errors.SpaneError, SpaneErrorCode][]
       new m.EnqueueOutcomeUnknownError(['e1'], new Error('x')),
       'ENQUEUE_OUTCOME_UNKNOWN',
     ],
+    ['QuotaExceededError', new m.QuotaExceededError('workflows', 10, 10), 'QUOTA_EXCEEDED'],
   ];
 }
 

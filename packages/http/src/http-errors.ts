@@ -75,6 +75,8 @@ export const STATUS_BY_SPANE_CODE: Readonly<Record<SpaneErrorCode, number>> = Ob
   ENGINE_CLOSED: 503,
   ENQUEUE_FAILED: 503,
   ENQUEUE_OUTCOME_UNKNOWN: 503,
+  // A tenant reached a quota (active executions, workflows, schedules): nothing changed.
+  QUOTA_EXCEEDED: 429,
   // Raised by executors inside workers; reaching a request means a bug, so it is internal.
   NON_RETRYABLE: 500,
 });

@@ -1,6 +1,13 @@
 import { spaneHttp } from './spane-http.js';
 
 export {
+  type GeneratedApiKey,
+  generateApiKey,
+  hashApiKey,
+  MAX_API_KEY_LIFETIME_MS,
+  STORED_KEY_PREFIX,
+} from './api-key-issuing.js';
+export {
   API_SCOPES,
   type ApiKeyIdentity,
   ApiKeyStore,
@@ -32,6 +39,7 @@ export {
   type SpaneRateLimitOptions,
 } from './rate-limit-options.js';
 export { RATE_LIMITED } from './rate-limits.js';
+export { API_KEY_NOT_FOUND, STORED_KEYS_DISABLED } from './routes/api-key-routes.js';
 export {
   isSecretReference,
   looksSecretKey,
@@ -48,5 +56,11 @@ export {
   spaneServerOptions,
 } from './server-limits.js';
 export { MAX_START_DELAY_MS } from './start-options.js';
+export {
+  DEFAULT_STORED_KEY_CACHE_MS,
+  STORED_KEY_CACHE_SIZE,
+  STORED_KEY_TIMEOUT_MS,
+  UNAVAILABLE,
+} from './stored-api-keys.js';
 export { spaneHttp };
 export default spaneHttp;

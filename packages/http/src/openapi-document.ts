@@ -1,5 +1,6 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { OPERATION_EXAMPLES, type OperationExamples } from './openapi-examples.js';
+import { addQuotaResponses } from './quota-openapi.js';
 import { addRateLimitResponses } from './rate-limit-openapi.js';
 
 type JsonObject = Record<string, unknown>;
@@ -53,6 +54,10 @@ export function openApiOptions(rateLimited = false): FastifyDynamicSwaggerOption
           description: 'Webhook triggers, per tenant (HMAC over delivery id and body, no API key)',
         },
         { name: 'stats', description: 'Queue statistics' },
+        {
+          name: 'keys',
+          description: 'API keys kept in the store (hashed, shown once), per tenant (admin)',
+        },
         { name: 'health', description: 'Probes and metrics' },
       ],
     },
@@ -63,6 +68,7 @@ export function openApiOptions(rateLimited = false): FastifyDynamicSwaggerOption
     transformObject: (documentObject) => {
       if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
       const doc = finishOpenApiDocument(documentObject.openapiObject as JsonObject);
+      addQuotaResponses(doc);
       if (rateLimited) addRateLimitResponses(doc);
       return doc;
     },

@@ -4,6 +4,8 @@
  * check every example against the document and send the request examples to a server.
  */
 
+import { API_KEY_EXAMPLES } from './api-key-examples.js';
+
 /** An OpenAPI Example Object. */
 export interface OpenApiExample {
   summary: string;
@@ -190,4 +192,5 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = O
   getExecution: {
     responses: { 200: { completed: { summary: 'A completed execution', value: state } } },
   },
+  ...API_KEY_EXAMPLES,
 });

@@ -1,4 +1,9 @@
-import { InvalidArgumentError, type IWorkflowEngine, type SecretVault } from '@spane/core';
+import {
+  type ApiKeyRecordStore,
+  InvalidArgumentError,
+  type IWorkflowEngine,
+  type SecretVault,
+} from '@spane/core';
 import { ApiKeyStore } from './api-key-store.js';
 import {
   type ResolvedRateLimit,
@@ -8,8 +13,27 @@ import {
 
 /** How requests are authenticated. */
 export type SpaneHttpAuth =
-  /** `Authorization: Bearer <key>` checked against the store; the key's tenant scopes every call. */
-  | { mode: 'keys'; keys: ApiKeyStore }
+  /**
+   * `Authorization: Bearer <key>` checked against `keys` (configured keys, in memory) and
+   * then, when given, `stored` (keys created through `POST /api/keys`, looked up by SHA-256
+   * hash and remembered for `storedCacheMs`); the key's tenant scopes every call.
+   */
+  | {
+      mode: 'keys';
+      /** The configured keys (e.g. from the environment); they manage keys of any tenant. */
+      keys: ApiKeyStore;
+      /**
+       * Where keys created through the API are kept (`ExecutionStore.apiKeys`); without it
+       * the `/api/keys` routes answer 409 `STORED_KEYS_DISABLED`.
+       */
+      stored?: ApiKeyRecordStore;
+      /**
+       * How long, in ms, a process remembers a stored key it looked up (and that a key was
+       * not found): a revocation reaches the other processes within this time; 0 asks the
+       * store on every request. @defaultValue 5_000
+       */
+      storedCacheMs?: number;
+    }
   /** No authentication, every call in tenant `default`. For local development only; warned in the log. */
   | { mode: 'disabled' };
 
@@ -94,6 +118,29 @@ function positiveInt(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+const STORED_KEY_METHODS = [
+  'createApiKey',
+  'findApiKeyByHash',
+  'listApiKeys',
+  'revokeApiKey',
+] as const;
+
+function checkStoredKeys(auth: Extract<SpaneHttpAuth, { mode: 'keys' }>): void {
+  if (auth.stored !== undefined) {
+    const stored = auth.stored as unknown as Record<string, unknown> | null;
+    const missing = STORED_KEY_METHODS.filter((m) => typeof stored?.[m] !== 'function');
+    if (missing.length > 0) {
+      throw new InvalidArgumentError(
+        `spaneHttp: auth.stored must implement ApiKeyRecordStore (missing ${missing.join(', ')})`,
+      );
+    }
+  }
+  const ms = auth.storedCacheMs;
+  if (ms !== undefined && (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0)) {
+    throw new InvalidArgumentError('spaneHttp: auth.storedCacheMs must be an integer ≥ 0');
+  }
+}
+
 const VAULT_METHODS = ['set', 'list', 'delete'] as const;
 
 function checkSecrets(secrets: unknown): SecretVault | undefined {
@@ -126,6 +173,7 @@ export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptio
     if (!(auth.keys instanceof ApiKeyStore)) {
       throw new InvalidArgumentError("spaneHttp: auth { mode: 'keys' } needs keys: ApiKeyStore");
     }
+    checkStoredKeys(auth);
   } else if (auth?.mode !== 'disabled') {
     throw new InvalidArgumentError(
       "spaneHttp: auth must be { mode: 'keys', keys } or, explicitly, { mode: 'disabled' }",

@@ -16,7 +16,8 @@ const RETRY_AFTER = {
 
 /**
  * Documents the rate limits: a `429` response (`RATE_LIMITED`, with `Retry-After`) on
- * every operation but the health probes, with the body schema of the operation's `4xx`.
+ * every operation but the health probes, with the body schema of the operation's `4xx`;
+ * an operation that already has a 429 (a quota's `QUOTA_EXCEEDED`) gets both descriptions.
  * Changes `doc` in place.
  */
 export function addRateLimitResponses(doc: JsonObject): void {
@@ -29,9 +30,14 @@ export function addRateLimitResponses(doc: JsonObject): void {
       if (UNLIMITED_OPERATIONS.has(String(operation.operationId))) continue;
       const clientError = operation.responses['4XX'] ?? operation.responses['4xx'];
       const content = isObject(clientError) ? clientError.content : undefined;
+      const before = operation.responses['429'];
+      const rateLimited =
+        '`RATE_LIMITED`: too many requests with this API key, from this address without a key, or after too many failed authentications from this address';
       operation.responses['429'] = {
         description:
-          '`RATE_LIMITED`: too many requests with this API key, from this address without a key, or after too many failed authentications from this address',
+          isObject(before) && typeof before.description === 'string'
+            ? `${rateLimited} (with \`Retry-After\`). Or ${before.description}`
+            : rateLimited,
         headers: { 'Retry-After': RETRY_AFTER },
         ...(isObject(content) ? { content } : {}),
       };

@@ -13,6 +13,7 @@ import { RequestAuth } from './request-auth.js';
 import { strictValidatorCompiler } from './request-validation.js';
 import type { RouteContext } from './route-context.js';
 import { RouteTable } from './route-table.js';
+import { apiKeyRoutes } from './routes/api-key-routes.js';
 import { dlqRoutes } from './routes/dlq-routes.js';
 import { executionEventsRoute } from './routes/execution-events-route.js';
 import { executionRoutes } from './routes/execution-routes.js';
@@ -91,6 +92,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   statsRoute(app, ctx);
   webhookRoute(app, ctx);
   healthRoutes(app, ctx);
+  apiKeyRoutes(app, ctx);
   if (metrics) metricsRoute(app, ctx, metrics);
   if (components.all().length !== shared.length) {
     throw new Error('spane http: a route uses a schema component that is not registered up front');

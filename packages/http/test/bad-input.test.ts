@@ -11,6 +11,7 @@ let h: HttpHarness;
 let completedId = '';
 const admin = bearer(KEYS.adminA);
 const json = { ...admin, 'content-type': 'application/json' };
+const jsonB = { ...bearer(KEYS.adminB), 'content-type': 'application/json' };
 
 const okDefinition = wf('valid', [{ id: 'a', type: 'echo' }]);
 
@@ -738,6 +739,93 @@ const cases: Case[] = [
     status: 409,
     code: 'INVALID_TRANSITION',
   },
+  // ── API keys (POST/GET /api/keys, DELETE /api/keys/:id) ──
+  ...(
+    [
+      ['no scopes', {}, '/body'],
+      ['empty scopes', { scopes: [] }, '/body/scopes'],
+      ['an unknown scope', { scopes: ['root'] }, '/body/scopes/0'],
+      ['a scope twice', { scopes: ['read', 'read'] }, '/body/scopes'],
+      ['scopes as a string', { scopes: 'read,execute' }, '/body/scopes'],
+      ['an unknown field', { scopes: ['read'], role: 'admin' }, '/body/role'],
+      ['a name with a control character', { scopes: ['read'], name: 'a\u0007b' }, '/body/name'],
+      ['an empty name', { scopes: ['read'], name: '' }, '/body/name'],
+      ['expiresIn without a unit', { scopes: ['read'], expiresIn: '30' }, '/body/expiresIn'],
+      ['expiresIn in seconds', { scopes: ['read'], expiresIn: '30s' }, '/body/expiresIn'],
+      ['expiresIn of zero', { scopes: ['read'], expiresIn: '0d' }, '/body/expiresIn'],
+      ['expiresIn as a number', { scopes: ['read'], expiresIn: 30 }, '/body/expiresIn'],
+      ['expiresIn beyond 730 days', { scopes: ['read'], expiresIn: '731d' }, '/body/expiresIn'],
+      [
+        'expiresIn beyond 730 days in weeks',
+        { scopes: ['read'], expiresIn: '105w' },
+        '/body/expiresIn',
+      ],
+      [
+        'expiresAt in the past',
+        { scopes: ['read'], expiresAt: '2020-01-01T00:00:00Z' },
+        '/body/expiresAt',
+      ],
+      ['expiresAt not a time', { scopes: ['read'], expiresAt: 'tomorrow' }, '/body/expiresAt'],
+      [
+        'expiresAt in year 9999',
+        { scopes: ['read'], expiresAt: '9999-01-01T00:00:00Z' },
+        '/body/expiresAt',
+      ],
+      [
+        'expiresIn and expiresAt',
+        {
+          scopes: ['read'],
+          expiresIn: '1d',
+          expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+        },
+        '/body/expiresAt',
+      ],
+      ['a tenant with forbidden characters', { scopes: ['read'], tenant: 'a/b' }, '/body/tenant'],
+    ] as const
+  ).map(
+    ([what, payload, path]): Case => ({
+      name: `create an API key: ${what}`,
+      request: () => post('/api/keys', payload),
+      status: 400,
+      code: 'BAD_REQUEST',
+      check: (e) => expect(e.details.issues[0].path).toBe(path),
+    }),
+  ),
+  {
+    name: 'create an API key: not JSON',
+    request: () => ({ method: 'POST', url: '/api/keys', headers: json, payload: '{scopes' }),
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'list API keys with an unknown query parameter',
+    request: () => ({ url: '/api/keys?owner=x', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'revoke an API key: id with forbidden characters',
+    request: () => ({ method: 'DELETE', url: '/api/keys/key.1', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'revoke an API key: a body',
+    request: () => ({
+      method: 'DELETE',
+      url: '/api/keys/key_1',
+      headers: json,
+      payload: '{"now":true}',
+    }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'revoke an unknown API key',
+    request: () => ({ method: 'DELETE', url: '/api/keys/key_unknown', headers: admin }),
+    status: 404,
+    code: 'API_KEY_NOT_FOUND',
+  },
   // ── secrets ──
   {
     name: 'secret name with a space',
@@ -793,6 +881,43 @@ const cases: Case[] = [
     status: 403,
     code: 'FORBIDDEN',
   },
+  // ── quotas (tenant B: one workflow at most, no active execution) ──
+  {
+    name: "a new workflow past the tenant's maxWorkflows",
+    request: () => ({ ...register(wf('second', [{ id: 'a', type: 'echo' }])), headers: jsonB }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+    check: (e) =>
+      expect(e.details).toEqual({ quota: 'workflows', limit: 1, current: 1, requested: 1 }),
+  },
+  {
+    name: "an execution past the tenant's maxActiveExecutions",
+    request: () => ({ ...post('/api/workflows/limited/execute', {}), headers: jsonB }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+    check: (e) => expect(e.details).toMatchObject({ quota: 'activeExecutions', limit: 0 }),
+  },
+  {
+    name: "a bulk start past the tenant's maxActiveExecutions",
+    request: () => ({
+      ...bulk([{ workflowId: 'limited' }, { workflowId: 'limited' }]),
+      headers: jsonB,
+    }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+    check: (e) => expect(e.details).toMatchObject({ quota: 'activeExecutions', requested: 2 }),
+  },
+  {
+    name: "a webhook delivery past the tenant's maxActiveExecutions",
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhooks/tenant-b/limited',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a":1}',
+    }),
+    status: 429,
+    code: 'QUOTA_EXCEEDED',
+  },
   // ── authentication and scopes ──
   {
     name: 'no Authorization header',
@@ -824,9 +949,20 @@ const cases: Case[] = [
 ];
 
 beforeAll(async () => {
-  h = await createHttpHarness();
+  h = await createHttpHarness({
+    engine: { quotas: { tenants: { 'tenant-b': { maxWorkflows: 1, maxActiveExecutions: 0 } } } },
+  });
   const res = await h.app.inject(register(okDefinition));
   expect(res.statusCode).toBe(201);
+  const limited = await h.app.inject({
+    ...register(
+      wf('limited', [{ id: 'a', type: 'echo' }], {
+        triggers: [{ type: 'webhook', path: 'limited', method: 'POST' }],
+      }),
+    ),
+    headers: jsonB,
+  });
+  expect(limited.statusCode, limited.body).toBe(201);
   const hooked = await h.app.inject(
     register(
       wf('hooked', [{ id: 'a', type: 'echo' }], {

@@ -5,6 +5,7 @@ import {
   EnqueueOutcomeUnknownError,
   InvalidSignatureError,
   PayloadTooLargeError,
+  QuotaExceededError,
   SpaneError,
   WorkflowNotFoundError,
 } from '@spane/core';
@@ -38,6 +39,21 @@ describe('toHttpErrorResponse', () => {
     expect(unknown).toMatchObject({
       statusCode: 503,
       body: { error: { code: 'ENQUEUE_OUTCOME_UNKNOWN', details: { executionIds: ['e2'] } } },
+    });
+  });
+
+  it('answers 429 QUOTA_EXCEEDED with the quota, its limit and the current count', () => {
+    expect(toHttpErrorResponse(new QuotaExceededError('activeExecutions', 5, 5, 2))).toEqual({
+      statusCode: 429,
+      body: {
+        error: {
+          code: 'QUOTA_EXCEEDED',
+          message: expect.stringContaining('5 of at most 5'),
+          details: { quota: 'activeExecutions', limit: 5, current: 5, requested: 2 },
+        },
+      },
+      headers: {},
+      internal: false,
     });
   });
 

@@ -127,6 +127,25 @@ describe('the OpenAPI document', () => {
     expect(item.get.requestBody).toBeUndefined();
   });
 
+  it('documents 429 QUOTA_EXCEEDED on registrations and starts only, with the error body', () => {
+    for (const id of [
+      'registerWorkflow',
+      'executeWorkflow',
+      'executeWorkflows',
+      'replayExecution',
+    ]) {
+      const res = operation(id).responses['429'];
+      expect(res.description, id).toContain('QUOTA_EXCEEDED');
+      expect(res.content['application/json'].schema, id).toBeDefined();
+    }
+    expect(doc.paths['/api/webhooks/{tenant}/{path}'].post.responses['429'].description).toContain(
+      'QUOTA_EXCEEDED',
+    );
+    expect(operation('listWorkflows').responses['429']?.description ?? '').not.toContain(
+      'QUOTA_EXCEEDED',
+    );
+  });
+
   it('marks the strict bodies as such and the optional ones as optional', () => {
     const execute = operation('executeWorkflow').requestBody;
     expect(execute.required).toBe(false);
@@ -165,6 +184,8 @@ describe('examples', () => {
     ['listWorkflows', [200]],
     ['putSecret', ['request', 201, 200]],
     ['listSecrets', [200]],
+    ['createApiKey', ['request', 201]],
+    ['listApiKeys', [200]],
   ];
   it.each(main)('%s has examples of %j', (operationId, parts) => {
     const op = operation(operationId);
@@ -242,6 +263,18 @@ describe('examples', () => {
       payload: OPERATION_EXAMPLES.putSecret?.request?.value?.value as Json,
     });
     expect(secret.statusCode, secret.body).toBe(201);
+  });
+
+  it('the server takes the request example of createApiKey and answers as its 201 example does', async () => {
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/keys',
+      headers: admin,
+      payload: OPERATION_EXAMPLES.createApiKey?.request?.thirtyDays?.value as Json,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const example = OPERATION_EXAMPLES.createApiKey?.responses?.[201]?.created?.value as Json;
+    expect(Object.keys(res.json()).sort()).toEqual(Object.keys(example).sort());
   });
 
   it('the event stream sends only frames the document describes', async () => {

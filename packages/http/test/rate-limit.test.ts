@@ -284,6 +284,10 @@ describe('options', () => {
     expect(listWorkflows.headers['Retry-After'].schema.type).toBe('integer');
     expect(listWorkflows.content['application/json'].schema).toBeDefined();
     expect(doc.paths['/health/live'].get.responses['429']).toBeUndefined();
+    // A quota's 429 and the rate limits' share the status: both are described.
+    const execute = doc.paths['/api/workflows/{id}/execute'].post.responses['429'];
+    expect(execute.description).toContain('RATE_LIMITED');
+    expect(execute.description).toContain('QUOTA_EXCEEDED');
     expect(doc.paths['/health/ready'].get.responses['429']).toBeUndefined();
   });
 });

@@ -228,5 +228,16 @@ export async function jobsIn(redis: Redis, prefix: string, state: string): Promi
   return [];
 }
 
+/**
+ * The node queue's jobs waiting to run: BullMQ's wait list and its prioritized set (where
+ * fair scheduling puts the jobs of executions without a priority).
+ */
+export async function waitingJobs(redis: Redis, prefix: string): Promise<string[]> {
+  return [
+    ...(await jobsIn(redis, prefix, 'wait')),
+    ...(await jobsIn(redis, prefix, 'prioritized')),
+  ];
+}
+
 /** An engine logger that drops everything (for engines whose connection a test cuts). */
 export const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,6 +1,7 @@
 import type { CommandEntry } from '../command.js';
 import { dlqGroup } from './dlq.js';
 import { executionsGroup } from './executions.js';
+import { keysGroup } from './keys.js';
 import { runCommand } from './run.js';
 import { secretsGroup } from './secrets.js';
 import { workflowsGroup } from './workflows.js';
@@ -14,5 +15,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   runCommand,
   executionsGroup,
   dlqGroup,
+  keysGroup,
   secretsGroup,
 ];

@@ -69,6 +69,11 @@ export interface HarnessOptions {
   fastify?: Record<string, unknown>;
   /** Routes and hooks of the host's own, added before the plugin. */
   setup?: (app: FastifyInstance) => void;
+  /**
+   * Keys created through `/api/keys` are kept in the memory store (`auth.stored`), unless
+   * false. Ignored when `http.auth` is given.
+   */
+  storedKeys?: boolean;
 }
 
 /**
@@ -133,7 +138,11 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
   options.setup?.(app);
   await app.register(spaneHttp, {
     engine,
-    auth: { mode: 'keys', keys: ApiKeyStore.parse(KEY_SPEC) },
+    auth: {
+      mode: 'keys',
+      keys: ApiKeyStore.parse(KEY_SPEC),
+      ...(options.storedKeys === false ? {} : { stored: store.apiKeys }),
+    },
     ...(vault ? { secrets: vault } : {}),
     ...options.http,
     ...(options.mount ? { prefix: options.mount } : {}),
