@@ -150,7 +150,12 @@ export {
   type TypedExecute,
 } from './node-type-definition.js';
 export { type NodeTypeInfo, nodeTypeInfo } from './node-type-info.js';
-export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  isRetryPolicy,
+  resolveRetryPolicy,
+  retryDelayMs,
+} from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export {
   type NewSecretRecord,
