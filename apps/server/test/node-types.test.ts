@@ -105,6 +105,51 @@ describe("the server's node types", () => {
     expect((await api('GET', '/api/workflows/huge-array')).status).toBe(404);
   });
 
+  it('refuses a switch path and a sub-workflow mapping that reach a prototype (422, pointers)', async () => {
+    const res = await api('POST', '/api/workflows', {
+      id: 'reserved-paths',
+      name: 'reserved-paths',
+      nodes: [
+        { id: 'a', type: 'switch', config: { path: 'input.constructor', cases: {} } },
+        {
+          id: 'b',
+          type: 'sub-workflow',
+          inputs: ['a'],
+          config: {
+            workflowId: 'child',
+            inputMapping: { x: 'input.__proto__.y' },
+            outputMapping: { z: 'output.prototype' },
+          },
+        },
+      ],
+    });
+    expect(res.status, res.text).toBe(422);
+    expect(
+      res.json.error.details.issues.map((i: { path: string; code: string; message: string }) => [
+        i.path,
+        i.code,
+        i.message,
+      ]),
+    ).toEqual([
+      [
+        '/nodes/0/config/path',
+        'INVALID_NODE_CONFIG',
+        "path 'input.constructor' uses the reserved key 'constructor'",
+      ],
+      [
+        '/nodes/1/config/inputMapping/x',
+        'INVALID_NODE_CONFIG',
+        "path 'input.__proto__.y' uses the reserved key '__proto__'",
+      ],
+      [
+        '/nodes/1/config/outputMapping/z',
+        'INVALID_NODE_CONFIG',
+        "path 'output.prototype' uses the reserved key 'prototype'",
+      ],
+    ]);
+    expect((await api('GET', '/api/workflows/reserved-paths')).status).toBe(404);
+  });
+
   it('accepts their good configs', async () => {
     const res = await api('POST', '/api/workflows', {
       id: 'fine',

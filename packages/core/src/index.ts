@@ -30,6 +30,7 @@ export {
   hasPath,
   MAX_PATH_INDEX,
   parsePath,
+  readablePathProblem,
   setPath,
   settablePathProblem,
 } from './dotted-path.js';
@@ -168,7 +169,7 @@ export {
 } from './secret-store.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
-export { transformConfigProblems } from './transform-config-checks.js';
+export { switchConfigProblems, transformConfigProblems } from './transform-config-checks.js';
 export {
   applyNodeOutcome,
   type NodeInput,
