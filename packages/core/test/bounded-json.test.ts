@@ -8,7 +8,7 @@ const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(val
 /** Values whose JSON the check must measure exactly, through both of its passes. */
 const SAMPLES: unknown[] = [
   { a: [1, null, 'x', undefined], at: new Date(0), skipped: undefined, n: -0, big: 1e21 },
-  { text: 'é€😀 "quoted" \\ \n\t', 'ké y': 'v', lone: '\ud800', f: 1.5e-7, nan: Number.NaN },
+  { text: 'é€😀 "quoted" \\ \n\t', 'ké y': 'v', pair: '\ud83d\ude00', f: 1.5e-7, nan: Number.NaN },
   // biome-ignore lint/suspicious/noSparseArray: holes are written as null
   [, , 3],
   [[], {}, [[{}]], { a: { b: { c: [1, { d: true, e: false }] } } }],
