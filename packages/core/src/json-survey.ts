@@ -158,8 +158,9 @@ function walk(value: unknown, maxDepth: number, maxBytes: number): Survey {
 }
 
 /**
- * Pushes an object's entries that JSON writes (not those whose value is `undefined`), each
- * with the bytes of its key, colon and comma. False (pushing nothing more) at a key that
+ * Pushes an object's entries that JSON writes (not those whose value is `undefined`), last
+ * first (read in that order, no list of entries built: this runs for every object of every
+ * node output), each with the bytes of its key, colon and comma. False (pushing nothing more) at a key that
  * no store keeps unchanged (U+0000, a lone surrogate).
  */
 function pushEntries(
@@ -169,18 +170,19 @@ function pushEntries(
   depths: number[],
   before: number[],
 ): boolean {
-  const entries: [string, unknown][] = [];
-  for (const key of Object.keys(record)) {
+  const keys = Object.keys(record);
+  const start = before.length;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
     const v = record[key];
-    if (v !== undefined) entries.push([key, v]);
-  }
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const [key, v] = entries[i]!;
+    if (v === undefined) continue;
     const keyBytes = storableStringBytes(key);
     if (keyBytes === SUSPECT) return false;
     values.push(v);
     depths.push(depth);
-    before.push(keyBytes + 1 + (i > 0 ? 1 : 0));
+    before.push(keyBytes + 2); // key, colon and the comma before it…
   }
+  const first = before.length - 1;
+  if (first >= start) before[first] = before[first]! - 1; // …but the first has none
   return true;
 }

@@ -86,7 +86,10 @@ export function payloadText(what: string, value: unknown, limitBytes: number): s
     throw new PayloadTooLargeError(what, limitBytes, atLeastBytes, !exact);
   }
   const { text } = checked;
-  const size = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: a text of up to a third of the limit in
+  // code units is within it, and is not measured again (a whole pass over every output).
+  if (text === undefined || text.length * 3 <= limitBytes) return text;
+  const size = Buffer.byteLength(text, 'utf8');
   if (size > limitBytes) throw new PayloadTooLargeError(what, limitBytes, size);
   return text;
 }
