@@ -33,6 +33,13 @@ export {
 } from './rate-limit-options.js';
 export { RATE_LIMITED } from './rate-limits.js';
 export {
+  CONNECTION_CAP_LINGER_MS,
+  CONNECTION_CAP_MAX_REFUSING,
+  CONNECTION_CAP_RETRY_AFTER_S,
+  type ConnectionCap,
+  spaneConnectionCap,
+} from './connection-cap.js';
+export {
   DEFAULT_SERVER_LIMITS,
   resolveServerLimits,
   type SpaneServerLimits,
