@@ -23,8 +23,9 @@ export interface SpaneServerLimits {
   keepAliveTimeoutMs?: number;
   /**
    * Most connections open at once (given to `spaneConnectionCap`); a further one is
-   * answered 503 `UNAVAILABLE` with `Retry-After` and closed. Keep it below the process's file descriptor limit (`ulimit -n`), leaving room
-   * for Redis and database connections. @defaultValue 10_000
+   * answered 503 `UNAVAILABLE` with `Retry-After` and closed. Keep it below the process's
+   * file descriptor limit (`ulimit -n`), leaving room for Redis and database connections.
+   * @defaultValue 10_000
    */
   maxConnections?: number;
 }
