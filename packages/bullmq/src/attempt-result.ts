@@ -133,5 +133,7 @@ export function errorMessage(error: unknown): string {
 /** `text` with U+0000 and lone surrogates replaced by U+FFFD. */
 export function storableText(text: string): string {
   // String.prototype.toWellFormed (ES2024, Node.js 20) replaces lone surrogates.
-  return (text.replaceAll('\u0000', '\uFFFD') as unknown as { toWellFormed(): string }).toWellFormed();
+  return (
+    text.replaceAll('\u0000', '\uFFFD') as unknown as { toWellFormed(): string }
+  ).toWellFormed();
 }

@@ -1,7 +1,7 @@
 import {
   InvalidArgumentError,
-  MAX_TIMEOUT_MS,
   isRetryPolicy,
+  MAX_TIMEOUT_MS,
   type RetryPolicy,
   type SpaneLimits,
 } from '@spane/core';

@@ -111,7 +111,12 @@ it('engine options that are not whole milliseconds up to MAX_TIMEOUT_MS, or not 
     { reconcileIntervalMs: -1 },
     { infraRetryMs: 1e20 },
     { defaultRetry: { attempts: 3, backoff: { type: 'fixed', delayMs: 1e300 } } },
-    { defaultRetry: { attempts: 3, backoff: { type: 'exponential', delayMs: 1, maxDelayMs: 2 ** 31 } } },
+    {
+      defaultRetry: {
+        attempts: 3,
+        backoff: { type: 'exponential', delayMs: 1, maxDelayMs: 2 ** 31 },
+      },
+    },
     { defaultRetry: { attempts: 0 } },
     { defaultRetry: { attempts: 1e9 } },
   ] as WorkflowEngineOptions[];

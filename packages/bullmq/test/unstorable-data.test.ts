@@ -41,12 +41,14 @@ const BAD_OUTPUTS: Record<string, { make: () => unknown; error: RegExp }> = {
   // PostgreSQL's jsonb refuses the escape "\ud800"; the memory store would keep it.
   'lone-surrogate': {
     make: () => ({ list: ['ok', 'a\ud800'] }),
-    error: /a string containing a lone UTF-16 surrogate \(U\+D800 to U\+DFFF without its pair\) at \/list\/1/,
+    error:
+      /a string containing a lone UTF-16 surrogate \(U\+D800 to U\+DFFF without its pair\) at \/list\/1/,
   },
   'lone-surrogate-key': {
     make: () => ({ 'x\udfff': 1 }),
     // The error is recorded with U+FFFD in its place, on every store.
-    error: /a key containing a lone UTF-16 surrogate \(U\+D800 to U\+DFFF without its pair\) at \/x\ufffd/,
+    error:
+      /a key containing a lone UTF-16 surrogate \(U\+D800 to U\+DFFF without its pair\) at \/x\ufffd/,
   },
 };
 

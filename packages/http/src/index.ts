@@ -9,6 +9,13 @@ export {
   MIN_KEY_LENGTH,
 } from './api-key-store.js';
 export { spaneClientErrorHandler, spaneHostCheck } from './client-errors.js';
+export {
+  CONNECTION_CAP_LINGER_MS,
+  CONNECTION_CAP_MAX_REFUSING,
+  CONNECTION_CAP_RETRY_AFTER_S,
+  type ConnectionCap,
+  spaneConnectionCap,
+} from './connection-cap.js';
 export { spaneFrameworkErrors } from './framework-errors.js';
 export {
   type ErrorBody,
@@ -32,13 +39,6 @@ export {
   type SpaneRateLimitOptions,
 } from './rate-limit-options.js';
 export { RATE_LIMITED } from './rate-limits.js';
-export {
-  CONNECTION_CAP_LINGER_MS,
-  CONNECTION_CAP_MAX_REFUSING,
-  CONNECTION_CAP_RETRY_AFTER_S,
-  type ConnectionCap,
-  spaneConnectionCap,
-} from './connection-cap.js';
 export {
   DEFAULT_SERVER_LIMITS,
   resolveServerLimits,
