@@ -27,21 +27,13 @@ prefix="spane-deploy-check-$$-$RANDOM"
 key="deploy-check-$(node -p 'require("node:crypto").randomBytes(12).toString("hex")')"
 server_pid=""
 
+# shellcheck source=redis-prefix.sh
+source "$root/scripts/redis-prefix.sh"
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid" 2>/dev/null || true; fi
   if [ -d "$app/node_modules/ioredis" ]; then
-    (cd "$app" && SPANE_PREFIX="$prefix" node --input-type=module -e "
-import { Redis } from 'ioredis';
-const redis = new Redis(process.env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-await redis.connect();
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', process.env.SPANE_PREFIX + ':*', 'COUNT', 500);
-  cursor = next;
-  if (keys.length > 0) await redis.del(...keys);
-} while (cursor !== '0');
-await redis.quit();
-") || echo "check-deploy: could not delete the Redis keys under $prefix" >&2
+    delete_redis_prefix "$app" "$prefix" ||
+      echo "check-deploy: could not delete the Redis keys under $prefix" >&2
   fi
   rm -rf "$scratch"
 }

@@ -88,19 +88,11 @@ echo "check-install: installed in $((SECONDS - start)) s"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 # A key prefix of its own (the Redis server may be shared), deleted afterwards.
 export SPANE_PREFIX="spane-install-check-$$-$RANDOM"
+# shellcheck source=redis-prefix.sh
+source "$root/scripts/redis-prefix.sh"
 cleanup_redis() {
-  (cd "$project" && node --input-type=module -e "
-import { Redis } from 'ioredis';
-const redis = new Redis(process.env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-await redis.connect();
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', process.env.SPANE_PREFIX + ':*', 'COUNT', 500);
-  cursor = next;
-  if (keys.length > 0) await redis.del(...keys);
-} while (cursor !== '0');
-await redis.quit();
-") || echo "check-install: could not delete the Redis keys under $SPANE_PREFIX" >&2
+  delete_redis_prefix "$project" "$SPANE_PREFIX" ||
+    echo "check-install: could not delete the Redis keys under $SPANE_PREFIX" >&2
 }
 quick_start_rc=0
 node dist/main.js >"$scratch/quick-start.log" 2>&1 || quick_start_rc=$?

@@ -34,13 +34,14 @@ for dir in "$root"/packages/*/; do
   tarball="$(ls -t "$out"/*.tgz | head -n 1)"
   files="$(tar -tzf "$tarball")"
   pkg_ok=1
-  if printf '%s\n' "$files" | grep -Eq '(\.test\.|\.spec\.|/test/|/tests/|__tests__)'; then
+  if grep -Eq '(\.test\.|\.spec\.|/test/|/tests/|__tests__)' <<<"$files"; then
     echo "check-pack: $name ships test files:" >&2
     printf '%s\n' "$files" | grep -E '(\.test\.|\.spec\.|/test/|/tests/|__tests__)' >&2
     pkg_ok=0
   fi
   for required in package/dist/index.js package/dist/index.d.ts package/package.json package/README.md; do
-    printf '%s\n' "$files" | grep -qx "$required" || { echo "check-pack: $name lacks $required" >&2; pkg_ok=0; }
+    # A here-string, not a pipe: with pipefail, grep -q leaving early can fail printf (SIGPIPE).
+    grep -qx "$required" <<<"$files" || { echo "check-pack: $name lacks $required" >&2; pkg_ok=0; }
   done
   # The in-repo condition pointing at src/ must not reach the published package.json.
   if tar -xzOf "$tarball" package/package.json |

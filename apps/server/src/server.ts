@@ -6,6 +6,7 @@ import {
   ApiKeyStore,
   type SpaneHttpAuth,
   type SpaneHttpOptions,
+  spaneConnectionCap,
   spaneHostCheck,
   spaneHttp,
   spaneServerOptions,
@@ -195,7 +196,8 @@ export async function startServer(
     ...spaneServerOptions(config.limits),
     trustProxy: config.trustProxy,
   });
-  app.server.maxConnections = config.limits.maxConnections;
+  // Over the cap a connection gets a 503 UNAVAILABLE with Retry-After, not a silent close.
+  spaneConnectionCap(app.server, config.limits.maxConnections);
   // Node's own Host check is off (spaneServerOptions): `GET /` and a worker's probes too.
   app.addHook('onRequest', spaneHostCheck);
   const closers: (() => Promise<unknown>)[] = [() => app.close()];

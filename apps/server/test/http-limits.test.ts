@@ -69,16 +69,23 @@ describe('timeouts and the connection cap from the environment', () => {
     }
   });
 
-  it('refuses connections over SPANE_MAX_CONNECTIONS; /health/live answers on an open one and after release', async () => {
+  it('answers connections over SPANE_MAX_CONNECTIONS 503 UNAVAILABLE; /health/live answers on an open one and after release', async () => {
     const server = await startServer(testConfig({ SPANE_MAX_CONNECTIONS: '2' }), {
       logStream: capture().stream,
     });
     const a = await open(server.port);
     const b = await open(server.port);
     try {
-      expect(server.app.server.maxConnections).toBe(2);
+      // The cap is the server's own (a 503), not Node's silent one.
+      expect(server.app.server.maxConnections).toBeUndefined();
       await connectionsReach(server, 2);
-      expect(await exchange(server.port, LIVE, 5_000)).toMatchObject({ closed: true, text: '' });
+      const refused = await exchange(server.port, LIVE, 5_000);
+      expect(refused.closed).toBe(true);
+      expect(apiError(refused.text)).toEqual({
+        status: 503,
+        error: expect.objectContaining({ code: 'UNAVAILABLE' }),
+      });
+      expect(parseResponse(refused.text).headers['retry-after']).toBe('1');
       expect((await requestOn(a, LIVE)).status).toBe(200);
       b.destroy();
       await connectionsReach(server, 1);

@@ -27,6 +27,13 @@ async function api(method: string, path: string, body?: unknown) {
   return { status: res.status, json: JSON.parse(text), text };
 }
 
+/** The `[path, code, message]` of each issue of a 422 body. */
+function issueRows(body: {
+  error: { details: { issues: { path: string; code: string; message: string }[] } };
+}): [string, string, string][] {
+  return body.error.details.issues.map((i) => [i.path, i.code, i.message]);
+}
+
 describe("the server's node types", () => {
   it('refuses a switch without path, an http without url and a transform with pik (422, pointers)', async () => {
     const res = await api('POST', '/api/workflows', {
@@ -41,13 +48,7 @@ describe("the server's node types", () => {
     });
     expect(res.status, res.text).toBe(422);
     expect(res.json.error.code).toBe('VALIDATION_FAILED');
-    expect(
-      res.json.error.details.issues.map((i: { path: string; code: string; message: string }) => [
-        i.path,
-        i.code,
-        i.message,
-      ]),
-    ).toEqual([
+    expect(issueRows(res.json)).toEqual([
       ['/nodes/0/config', 'INVALID_NODE_CONFIG', "'path' is required"],
       ['/nodes/1/config', 'INVALID_NODE_CONFIG', "'url' is required"],
       ['/nodes/2/config/pik', 'INVALID_NODE_CONFIG', "unknown option 'pik'"],
@@ -79,13 +80,7 @@ describe("the server's node types", () => {
       ],
     });
     expect(res.status, res.text).toBe(422);
-    expect(
-      res.json.error.details.issues.map((i: { path: string; code: string; message: string }) => [
-        i.path,
-        i.code,
-        i.message,
-      ]),
-    ).toEqual([
+    expect(issueRows(res.json)).toEqual([
       [
         '/nodes/0/config/set/arr.99999999',
         'INVALID_NODE_CONFIG',
@@ -103,6 +98,45 @@ describe("the server's node types", () => {
       ],
     ]);
     expect((await api('GET', '/api/workflows/huge-array')).status).toBe(404);
+  });
+
+  it('refuses a switch path and a sub-workflow mapping that reach a prototype (422, pointers)', async () => {
+    const res = await api('POST', '/api/workflows', {
+      id: 'reserved-paths',
+      name: 'reserved-paths',
+      nodes: [
+        { id: 'a', type: 'switch', config: { path: 'input.constructor', cases: {} } },
+        {
+          id: 'b',
+          type: 'sub-workflow',
+          inputs: ['a'],
+          config: {
+            workflowId: 'child',
+            inputMapping: { x: 'input.__proto__.y' },
+            outputMapping: { z: 'output.prototype' },
+          },
+        },
+      ],
+    });
+    expect(res.status, res.text).toBe(422);
+    expect(issueRows(res.json)).toEqual([
+      [
+        '/nodes/0/config/path',
+        'INVALID_NODE_CONFIG',
+        "path 'input.constructor' uses the reserved key 'constructor'",
+      ],
+      [
+        '/nodes/1/config/inputMapping/x',
+        'INVALID_NODE_CONFIG',
+        "path 'input.__proto__.y' uses the reserved key '__proto__'",
+      ],
+      [
+        '/nodes/1/config/outputMapping/z',
+        'INVALID_NODE_CONFIG',
+        "path 'output.prototype' uses the reserved key 'prototype'",
+      ],
+    ]);
+    expect((await api('GET', '/api/workflows/reserved-paths')).status).toBe(404);
   });
 
   it('accepts their good configs', async () => {

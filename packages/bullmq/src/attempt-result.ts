@@ -112,7 +112,9 @@ export function isFinalError(error: unknown): boolean {
 
 /**
  * An executor's error as text that every store can keep: U+0000 (which PostgreSQL text
- * cannot hold) becomes U+FFFD, so that recording the failure cannot itself fail for good.
+ * cannot hold) and a lone UTF-16 surrogate (which it would turn into U+FFFD, while the
+ * memory store kept it) become U+FFFD, so that recording the failure cannot itself fail for
+ * good and every store records the same text.
  */
 export function errorMessage(error: unknown): string {
   let text: string;
@@ -128,7 +130,10 @@ export function errorMessage(error: unknown): string {
   return storableText(text);
 }
 
-/** `text` with U+0000 replaced by U+FFFD. */
+/** `text` with U+0000 and lone surrogates replaced by U+FFFD. */
 export function storableText(text: string): string {
-  return text.replaceAll('\u0000', '\uFFFD');
+  // String.prototype.toWellFormed (ES2024, Node.js 20) replaces lone surrogates.
+  return (
+    text.replaceAll('\u0000', '\uFFFD') as unknown as { toWellFormed(): string }
+  ).toWellFormed();
 }

@@ -1,5 +1,7 @@
 import {
   InvalidArgumentError,
+  isRetryPolicy,
+  MAX_TIMEOUT_MS,
   type RetryPolicy,
   type SecretVault,
   type SpaneLimits,
@@ -18,7 +20,12 @@ export interface EngineLogger {
   error(message: string, meta?: Record<string, unknown>): void;
 }
 
-/** Options of `WorkflowEngine`. */
+/**
+ * Options of `WorkflowEngine`. Every duration and count is an integer from 0 (1 for
+ * `lockDurationMs`, `stalledIntervalMs`, `enqueueTimeoutMs`) to `MAX_TIMEOUT_MS`
+ * (2^31 - 1 ms, the longest a Node.js timer holds), and `defaultRetry` a valid retry
+ * policy; anything else makes the constructor throw `InvalidArgumentError`.
+ */
 export interface WorkflowEngineOptions {
   /** Prefix of every Redis key and channel the engine uses. @defaultValue 'spane' */
   prefix?: string;
@@ -160,14 +167,14 @@ const consoleLogger: EngineLogger = {
   error: (m, meta) => console.error(`[spane] ${m}`, meta ?? ''),
 };
 
-/** The largest delay a Node.js timer keeps (a longer one fires at once). */
-const MAX_TIMER_MS = 2_147_483_647;
-
-/** `value`, when it is an integer from 0 to the largest timer delay. @throws InvalidArgumentError */
-function wholeMs(name: string, value: number | undefined, fallback: number): number {
+/**
+ * `value`, when it is an integer from `min` to {@link MAX_TIMEOUT_MS} (2^31 - 1, the longest
+ * delay a Node.js timer keeps: a longer one fires at once). @throws InvalidArgumentError
+ */
+function wholeMs(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
-    throw new InvalidArgumentError(`${name} must be an integer from 0 to ${MAX_TIMER_MS}`);
+  if (!Number.isInteger(value) || value < min || value > MAX_TIMEOUT_MS) {
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${MAX_TIMEOUT_MS}`);
   }
   return value;
 }
@@ -179,12 +186,23 @@ function flag(name: string, value: boolean | undefined, fallback: boolean): bool
   return value;
 }
 
+/** `policy`, when it is a valid retry policy (delays at most MAX_TIMEOUT_MS). @throws InvalidArgumentError */
+function retryPolicy(policy: RetryPolicy | undefined): RetryPolicy | undefined {
+  if (policy !== undefined && !isRetryPolicy(policy)) {
+    throw new InvalidArgumentError(
+      `defaultRetry must be a retry policy (attempts 1-1000, backoff exponential|fixed, delays at most ${MAX_TIMEOUT_MS} ms)`,
+    );
+  }
+  return policy;
+}
+
 /**
  * The options with their defaults.
- * @throws InvalidArgumentError for a `maxNodeCrashes`, `defaultNodeTimeoutMs`,
- * `missingNodeTypeWaitMs` or `redisStallWarnMs` that is not a non-negative integer, or a
- * quota that is neither that, `Infinity` nor `false`, or a
- * `fairScheduling` that is not a boolean, or `secrets` that is not a `SecretVault`
+ * @throws InvalidArgumentError for a duration or count that is not an integer from 0 (1 for
+ * `lockDurationMs`, `stalledIntervalMs` and `enqueueTimeoutMs`) to `MAX_TIMEOUT_MS`, or a
+ * `defaultRetry` that is not a valid retry policy, a quota that is neither a
+ * non-negative integer, `Infinity` nor `false`, a `fairScheduling` that is not a boolean,
+ * or `secrets` that is not a `SecretVault`
  */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
@@ -195,20 +213,20 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
   );
   return {
     prefix: options.prefix ?? 'spane',
-    defaultRetry: options.defaultRetry,
-    lockDurationMs: options.lockDurationMs ?? 15_000,
-    stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
-    maxStalledCount: options.maxStalledCount ?? 10,
+    defaultRetry: retryPolicy(options.defaultRetry),
+    lockDurationMs: wholeMs('lockDurationMs', options.lockDurationMs, 15_000, 1),
+    stalledIntervalMs: wholeMs('stalledIntervalMs', options.stalledIntervalMs, 5_000, 1),
+    maxStalledCount: wholeMs('maxStalledCount', options.maxStalledCount, 10),
     maxNodeCrashes: wholeMs('maxNodeCrashes', options.maxNodeCrashes, 3),
     defaultNodeTimeoutMs: defaultNodeTimeoutMs === 0 ? undefined : defaultNodeTimeoutMs,
     missingNodeTypeWaitMs: wholeMs('missingNodeTypeWaitMs', options.missingNodeTypeWaitMs, 60_000),
     redisStallWarnMs: wholeMs('redisStallWarnMs', options.redisStallWarnMs, 5_000),
-    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
-    enqueueTimeoutMs: options.enqueueTimeoutMs ?? 10_000,
-    reconcileIntervalMs: options.reconcileIntervalMs ?? 30_000,
+    shutdownGraceMs: wholeMs('shutdownGraceMs', options.shutdownGraceMs, 10_000),
+    enqueueTimeoutMs: wholeMs('enqueueTimeoutMs', options.enqueueTimeoutMs, 10_000, 1),
+    reconcileIntervalMs: wholeMs('reconcileIntervalMs', options.reconcileIntervalMs, 30_000),
     limits: options.limits ?? {},
     logger: options.logger ?? consoleLogger,
-    infraRetryMs: options.infraRetryMs ?? 300_000,
+    infraRetryMs: wholeMs('infraRetryMs', options.infraRetryMs, 300_000),
     secrets: checkVault(options.secrets),
     quotas: new TenantQuotas(options.quotas),
     fairScheduling: flag('fairScheduling', options.fairScheduling, true),

@@ -9,6 +9,7 @@ import {
   isSettled,
   isTerminalStatus,
   planNode,
+  readablePathProblem,
   type SchemaProblem,
   type SubWorkflowNodeConfig,
   WorkflowNotFoundError,
@@ -27,11 +28,10 @@ export const SUB_WORKFLOW_NODE = 'sub-workflow';
 /** What a sub-workflow node's start returns when the child runs: the node now waits. */
 export const WAITING = Symbol('spane.waiting');
 
-const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
 /**
- * What the `sub-workflow` config schema does not say: a mapping's dotted path must not go
- * through `__proto__`, `constructor` or `prototype`.
+ * What the `sub-workflow` config schema does not say: a mapping's dotted path must be one
+ * the node can read (`readablePathProblem`: no `__proto__`, `constructor` or `prototype`
+ * segment). Mapping target keys are refused by the schema itself.
  */
 export function subWorkflowConfigProblems(config: Record<string, unknown>): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
@@ -39,14 +39,11 @@ export function subWorkflowConfigProblems(config: Record<string, unknown>): Sche
     const mapping = config[key];
     if (typeof mapping !== 'object' || mapping === null) continue;
     for (const [target, source] of Object.entries(mapping)) {
-      const reserved =
-        typeof source === 'string'
-          ? source.split('.').find((k) => RESERVED_KEYS.has(k))
-          : undefined;
-      if (reserved !== undefined) {
+      const problem = readablePathProblem(source);
+      if (problem !== undefined) {
         problems.push({
           path: `/${key}/${target.replaceAll('~', '~0').replaceAll('/', '~1')}`,
-          message: `'${source}' must not go through '${reserved}'`,
+          message: problem,
         });
       }
     }

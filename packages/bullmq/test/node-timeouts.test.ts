@@ -2,7 +2,7 @@ import { InvalidArgumentError, NodeRegistry, type WorkflowDefinition } from '@sp
 import { InMemoryExecutionStore } from '@spane/store-memory';
 import { expect } from 'vitest';
 import { resolveEngineOptions } from '../src/engine-options.js';
-import { WorkflowEngine } from '../src/index.js';
+import { WorkflowEngine, type WorkflowEngineOptions } from '../src/index.js';
 import { exec, REDIS_URL, silentLogger, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
 
@@ -74,13 +74,20 @@ it('the engine default node timeout is 5 minutes; 0 and null set none; the other
   expect(resolveEngineOptions({ defaultNodeTimeoutMs: 0 }).defaultNodeTimeoutMs).toBeUndefined();
   expect(resolveEngineOptions({ defaultNodeTimeoutMs: null }).defaultNodeTimeoutMs).toBeUndefined();
   expect(resolveEngineOptions({})).toMatchObject({
+    lockDurationMs: 15_000,
+    stalledIntervalMs: 5_000,
+    maxStalledCount: 10,
+    shutdownGraceMs: 10_000,
+    enqueueTimeoutMs: 10_000,
+    reconcileIntervalMs: 30_000,
+    infraRetryMs: 300_000,
     maxNodeCrashes: 3,
     missingNodeTypeWaitMs: 60_000,
     redisStallWarnMs: 5_000,
   });
 });
 
-it('engine options that are not whole milliseconds are refused with InvalidArgumentError', () => {
+it('engine options that are not whole milliseconds up to MAX_TIMEOUT_MS, or not a retry policy, are refused with InvalidArgumentError', () => {
   const registry = new NodeRegistry();
   const store = new InMemoryExecutionStore();
   const bad = [
@@ -91,7 +98,28 @@ it('engine options that are not whole milliseconds are refused with InvalidArgum
     { maxNodeCrashes: Number.NaN },
     { missingNodeTypeWaitMs: Number.POSITIVE_INFINITY },
     { redisStallWarnMs: -5 },
-  ];
+    { lockDurationMs: 0 },
+    { lockDurationMs: 2 ** 31 },
+    { stalledIntervalMs: 0 },
+    { stalledIntervalMs: 1e20 },
+    { maxStalledCount: -1 },
+    { shutdownGraceMs: 2 ** 31 },
+    { shutdownGraceMs: Number.NaN },
+    { enqueueTimeoutMs: 0 },
+    { enqueueTimeoutMs: 1e300 },
+    { reconcileIntervalMs: 2 ** 31 },
+    { reconcileIntervalMs: -1 },
+    { infraRetryMs: 1e20 },
+    { defaultRetry: { attempts: 3, backoff: { type: 'fixed', delayMs: 1e300 } } },
+    {
+      defaultRetry: {
+        attempts: 3,
+        backoff: { type: 'exponential', delayMs: 1, maxDelayMs: 2 ** 31 },
+      },
+    },
+    { defaultRetry: { attempts: 0 } },
+    { defaultRetry: { attempts: 1e9 } },
+  ] as WorkflowEngineOptions[];
   for (const options of bad) {
     expect(
       () => new WorkflowEngine(registry, store, REDIS_URL, { ...options, logger: silentLogger }),

@@ -119,7 +119,7 @@ describe('node configs at registration', () => {
       issue('/nodes/0/config/until', "config.until '2030-13-01' is not a real date"),
       issue(
         '/nodes/1/config/inputMapping/x',
-        "'input.__proto__.y' must not go through '__proto__'",
+        "path 'input.__proto__.y' uses the reserved key '__proto__'",
       ),
     ]);
   });

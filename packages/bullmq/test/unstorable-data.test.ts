@@ -38,6 +38,18 @@ const BAD_OUTPUTS: Record<string, { make: () => unknown; error: RegExp }> = {
     error: /a string containing the character U\+0000 at \/text/,
   },
   'too-deep': { make: () => nested(101), error: /nesting deeper than 100 levels/ },
+  // PostgreSQL's jsonb refuses the escape "\ud800"; the memory store would keep it.
+  'lone-surrogate': {
+    make: () => ({ list: ['ok', 'a\ud800'] }),
+    error:
+      /a string containing a lone UTF-16 surrogate \(U\+D800 to U\+DFFF without its pair\) at \/list\/1/,
+  },
+  'lone-surrogate-key': {
+    make: () => ({ 'x\udfff': 1 }),
+    // The error is recorded with U+FFFD in its place, on every store.
+    error:
+      /a key containing a lone UTF-16 surrogate \(U\+D800 to U\+DFFF without its pair\) at \/x\ufffd/,
+  },
 };
 
 /** Every execution of the harness's default tenant. */
@@ -181,6 +193,7 @@ describe('input that cannot be stored', () => {
         'x-spane-delivery': deliveryId,
       });
     await expect(webhook('{"text":"a\\u0000b"}', 'd1')).rejects.toMatchObject(refused);
+    await expect(webhook('{"text":"a\\udc00"}', 'd1')).rejects.toMatchObject(refused);
     await expect(h.engine.triggerWebhook('in?q=%00', 'POST', undefined, {})).rejects.toMatchObject(
       refused,
     );

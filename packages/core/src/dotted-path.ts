@@ -51,6 +51,15 @@ function pathProblem(path: unknown, indexBound: boolean): string | undefined {
 }
 
 /**
+ * Why `path` cannot be a path to read (for checking a configuration before it runs), or
+ * undefined: what {@link parsePath} refuses — not a non-empty string, an empty segment, a
+ * reserved key (`__proto__`, `constructor`, `prototype`).
+ */
+export function readablePathProblem(path: unknown): string | undefined {
+  return pathProblem(path, false);
+}
+
+/**
  * Why `path` cannot be a path to set (for checking a configuration before it runs), or
  * undefined: what {@link parsePath} refuses, and a segment of digits above
  * {@link MAX_PATH_INDEX} (it would name an index that {@link setPath} may refuse to

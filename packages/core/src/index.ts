@@ -30,6 +30,7 @@ export {
   hasPath,
   MAX_PATH_INDEX,
   parsePath,
+  readablePathProblem,
   setPath,
   settablePathProblem,
 } from './dotted-path.js';
@@ -155,7 +156,12 @@ export {
   type TypedExecute,
 } from './node-type-definition.js';
 export { type NodeTypeInfo, nodeTypeInfo } from './node-type-info.js';
-export { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  isRetryPolicy,
+  resolveRetryPolicy,
+  retryDelayMs,
+} from './retry-policy.js';
 export { startedRunToken } from './run-token.js';
 export {
   describesSecretRefs,
@@ -185,7 +191,7 @@ export {
 export { MAX_SECRET_VALUE_BYTES, SecretVault, type SecretVaultOptions } from './secret-vault.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
-export { transformConfigProblems } from './transform-config-checks.js';
+export { switchConfigProblems, transformConfigProblems } from './transform-config-checks.js';
 export {
   applyNodeOutcome,
   type NodeInput,

@@ -13,8 +13,8 @@ export type Survey =
   | { kind: 'tooLarge'; atLeastBytes: number; exact: boolean }
   /**
    * Something this walk cannot measure or that may not be storable: a `toJSON` (other than
-   * a `Date`'s), a boxed primitive, a `BigInt`, a function, a symbol, U+0000 in a string or
-   * key, nesting deeper than the limit (a cycle included), a getter that throws.
+   * a `Date`'s), a boxed primitive, a `BigInt`, a function, a symbol, U+0000 or a lone
+   * surrogate in a string or key, nesting deeper than the limit (a cycle included), a getter that throws.
    */
   | { kind: 'suspect' };
 
@@ -24,6 +24,30 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /** UTF-8 bytes of `text` as a JSON string (quotes and escapes included). */
 export function jsonStringBytes(text: string): number {
   return PLAIN.test(text) ? text.length + 2 : Buffer.byteLength(JSON.stringify(text), 'utf8');
+}
+
+/**
+ * Why no store can keep `text` unchanged, or undefined: U+0000 (PostgreSQL refuses it) or a
+ * lone UTF-16 surrogate, e.g. `"\ud800"` (PostgreSQL's jsonb refuses its escape; text
+ * encoded as UTF-8 turns it into U+FFFD; the memory store would keep it — the stores would
+ * disagree).
+ */
+export function unstorableStringReason(text: string): string | undefined {
+  if (PLAIN.test(text)) return undefined;
+  if (text.includes('\u0000')) return 'the character U+0000';
+  // String.prototype.isWellFormed (ES2024, Node.js 20): false for a lone surrogate.
+  if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    return 'a lone UTF-16 surrogate (U+D800 to U+DFFF without its pair)';
+  }
+  return undefined;
+}
+
+/** {@link jsonStringBytes}, or {@link SUSPECT} for a string no store keeps unchanged. */
+function storableStringBytes(text: string): number {
+  if (PLAIN.test(text)) return text.length + 2;
+  return unstorableStringReason(text) === undefined
+    ? Buffer.byteLength(JSON.stringify(text), 'utf8')
+    : SUSPECT;
 }
 
 /** Bytes of a `Date` as JSON: its ISO string quoted, or `null` for an invalid date. */
@@ -47,7 +71,7 @@ const CONTAINER = -2;
 function leafBytes(v: unknown): number {
   switch (typeof v) {
     case 'string':
-      return v.includes('\u0000') ? SUSPECT : jsonStringBytes(v);
+      return storableStringBytes(v);
     case 'number':
       return Number.isFinite(v) ? String(v).length : 4;
     case 'boolean':
@@ -134,9 +158,10 @@ function walk(value: unknown, maxDepth: number, maxBytes: number): Survey {
 }
 
 /**
- * Pushes an object's entries that JSON writes (not those whose value is `undefined`), each
- * with the bytes of its key, colon and comma. False (pushing nothing more) at a key that
- * contains U+0000.
+ * Pushes an object's entries that JSON writes (not those whose value is `undefined`), last
+ * first (read in that order, no list of entries built: this runs for every object of every
+ * node output), each with the bytes of its key, colon and comma. False (pushing nothing more) at a key that
+ * no store keeps unchanged (U+0000, a lone surrogate).
  */
 function pushEntries(
   record: Record<string, unknown>,
@@ -145,17 +170,19 @@ function pushEntries(
   depths: number[],
   before: number[],
 ): boolean {
-  const entries: [string, unknown][] = [];
-  for (const key of Object.keys(record)) {
+  const keys = Object.keys(record);
+  const start = before.length;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!;
     const v = record[key];
-    if (v !== undefined) entries.push([key, v]);
-  }
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const [key, v] = entries[i]!;
-    if (key.includes('\u0000')) return false;
+    if (v === undefined) continue;
+    const keyBytes = storableStringBytes(key);
+    if (keyBytes === SUSPECT) return false;
     values.push(v);
     depths.push(depth);
-    before.push(jsonStringBytes(key) + 1 + (i > 0 ? 1 : 0));
+    before.push(keyBytes + 2); // key, colon and the comma before it…
   }
+  const first = before.length - 1;
+  if (first >= start) before[first] = before[first]! - 1; // …but the first has none
   return true;
 }

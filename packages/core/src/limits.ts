@@ -71,8 +71,8 @@ export function assertPayloadSize(what: string, value: unknown, limitBytes: numb
  * caller that needs the text as well as the check. Stops as soon as the text would pass
  * the limit: never serialises more than `limitBytes` to find a value too large.
  * @throws PayloadNotStorableError for a value that cannot be stored as JSON unchanged: a
- * `BigInt`, a function, a symbol, a cycle, a throwing `toJSON`, U+0000 in a string or key,
- * nesting deeper than {@link MAX_JSON_DEPTH}; PayloadTooLargeError when it is larger than
+ * `BigInt`, a function, a symbol, a cycle, a throwing `toJSON`, U+0000 or a lone UTF-16
+ * surrogate in a string or key, nesting deeper than {@link MAX_JSON_DEPTH}; PayloadTooLargeError when it is larger than
  * `limitBytes` (whichever comes first in the order of the text).
  */
 export function payloadText(what: string, value: unknown, limitBytes: number): string | undefined {
@@ -86,7 +86,10 @@ export function payloadText(what: string, value: unknown, limitBytes: number): s
     throw new PayloadTooLargeError(what, limitBytes, atLeastBytes, !exact);
   }
   const { text } = checked;
-  const size = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: a text of up to a third of the limit in
+  // code units is within it, and is not measured again (a whole pass over every output).
+  if (text === undefined || text.length * 3 <= limitBytes) return text;
+  const size = Buffer.byteLength(text, 'utf8');
   if (size > limitBytes) throw new PayloadTooLargeError(what, limitBytes, size);
   return text;
 }

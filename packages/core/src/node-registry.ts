@@ -1,4 +1,3 @@
-import { Value } from '@sinclair/typebox/value';
 import {
   InvalidArgumentError,
   NodeTypeAlreadyRegisteredError,
@@ -12,7 +11,8 @@ import {
   type SchemaProblem,
 } from './json-schema-check.js';
 import { MAX_TIMEOUT_MS } from './limits.js';
-import { type RetryPolicy, RetryPolicySchema } from './workflow-schema.js';
+import { isRetryPolicy } from './retry-policy.js';
+import type { RetryPolicy } from './workflow-schema.js';
 
 export type { JsonSchema } from './json-schema-check.js';
 
@@ -148,7 +148,7 @@ export class NodeRegistry {
       positiveInt('rateLimit.max', options.rateLimit?.max ?? Number.NaN);
       positiveInt('rateLimit.durationMs', options.rateLimit?.durationMs ?? Number.NaN);
     }
-    if (options.retry !== undefined && !Value.Check(RetryPolicySchema, options.retry)) {
+    if (options.retry !== undefined && !isRetryPolicy(options.retry)) {
       throw new InvalidArgumentError(
         `retry of '${type}' must be a retry policy (attempts 1-1000, backoff exponential|fixed, delays at most ${MAX_TIMEOUT_MS} ms)`,
       );

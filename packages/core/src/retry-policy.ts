@@ -1,5 +1,6 @@
+import { Value } from '@sinclair/typebox/value';
 import { MAX_TIMEOUT_MS } from './limits.js';
-import type { RetryPolicy } from './workflow-schema.js';
+import { type RetryPolicy, RetryPolicySchema } from './workflow-schema.js';
 
 /** The engine's default retry policy: 3 attempts, exponential backoff from 1000 ms. */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -28,4 +29,12 @@ export function retryDelayMs(policy: RetryPolicy, nextAttempt: number): number {
   const retryIndex = Math.max(0, nextAttempt - 2);
   const raw = backoff.type === 'fixed' ? backoff.delayMs : backoff.delayMs * 2 ** retryIndex;
   return Math.min(raw, backoff.maxDelayMs ?? MAX_TIMEOUT_MS, MAX_TIMEOUT_MS);
+}
+
+/**
+ * Whether `value` is a valid {@link RetryPolicy}: attempts 1–1000, backoff `exponential` or
+ * `fixed`, `delayMs` and `maxDelayMs` integers from 0 to {@link MAX_TIMEOUT_MS}, no other keys.
+ */
+export function isRetryPolicy(value: unknown): value is RetryPolicy {
+  return Value.Check(RetryPolicySchema, value);
 }

@@ -1,4 +1,10 @@
-import { arrayMinBytes, jsonStringBytes, serialisedLeafBytes, surveyJson } from './json-survey.js';
+import {
+  arrayMinBytes,
+  jsonStringBytes,
+  serialisedLeafBytes,
+  surveyJson,
+  unstorableStringReason,
+} from './json-survey.js';
 
 /** Why a value cannot be stored as JSON, and where. */
 export interface Unstorable {
@@ -45,8 +51,10 @@ function primitiveProblem(v: unknown): string | undefined {
       return 'a function';
     case 'symbol':
       return 'a symbol';
-    case 'string':
-      return v.includes('\u0000') ? 'a string containing the character U+0000' : undefined;
+    case 'string': {
+      const reason = unstorableStringReason(v);
+      return reason === undefined ? undefined : `a string containing ${reason}`;
+    }
     default:
       return undefined;
   }
@@ -109,8 +117,9 @@ function stringifyChecked(value: unknown, maxDepth: number, maxBytes: number): B
     // The root's holder is JSON.stringify's own wrapper `{ "": value }`, which has no path.
     const path = parentPath === undefined ? '' : `${parentPath}/${pointerKey(key)}`;
     lastPath = path;
-    if (parentPath !== undefined && key.includes('\u0000')) {
-      throw new UnstorableFound({ path, reason: 'a key containing the character U+0000' });
+    const keyReason = parentPath === undefined ? undefined : unstorableStringReason(key);
+    if (keyReason !== undefined) {
+      throw new UnstorableFound({ path, reason: `a key containing ${keyReason}` });
     }
     const problem = primitiveProblem(v);
     if (problem !== undefined) throw new UnstorableFound({ path, reason: problem });
@@ -150,7 +159,8 @@ function stringifyChecked(value: unknown, maxDepth: number, maxBytes: number): B
  *
  * Not storable: a `BigInt`, a function or a symbol (JSON would throw or silently drop it),
  * a circular reference, a `toJSON` that throws, a string or object key containing U+0000
- * (PostgreSQL cannot store it, so no store accepts it), nesting deeper than `maxDepth`
+ * or a lone UTF-16 surrogate (PostgreSQL cannot store them unchanged, so no store accepts
+ * them), nesting deeper than `maxDepth`
  * levels of objects and arrays. `undefined` properties are left out, as JSON does; a
  * top-level `undefined` gives `text: undefined`. A walk that measures the value without
  * serialising it comes first; a value it measures within the limit is written by a plain

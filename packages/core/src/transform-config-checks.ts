@@ -1,4 +1,4 @@
-import { settablePathProblem } from './dotted-path.js';
+import { readablePathProblem, settablePathProblem } from './dotted-path.js';
 import type { SchemaProblem } from './json-schema-check.js';
 
 /** A JSON pointer segment for `key` (`~` and `/` escaped). */
@@ -38,4 +38,15 @@ export function transformConfigProblems(config: Record<string, unknown>): Schema
     for (const path of Object.keys(config.set)) check(path, `/set/${pointerSegment(path)}`);
   }
   return problems;
+}
+
+/**
+ * What the `switch` node's config schema cannot say, checked at registration: `path`
+ * (`input` or `input.<dotted path>`) must be one the node can read — no reserved key
+ * (`__proto__`, `constructor`, `prototype`) and no empty segment. The problem is reported at
+ * `/path`.
+ */
+export function switchConfigProblems(config: Record<string, unknown>): SchemaProblem[] {
+  const problem = readablePathProblem(config.path);
+  return problem === undefined ? [] : [{ path: '/path', message: problem }];
 }

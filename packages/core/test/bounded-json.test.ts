@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MAX_JSON_DEPTH, PayloadTooLargeError } from '../src/index.js';
 import { boundedJsonText, payloadText } from '../src/internal.js';
 
@@ -8,7 +8,7 @@ const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(val
 /** Values whose JSON the check must measure exactly, through both of its passes. */
 const SAMPLES: unknown[] = [
   { a: [1, null, 'x', undefined], at: new Date(0), skipped: undefined, n: -0, big: 1e21 },
-  { text: 'é€😀 "quoted" \\ \n\t', 'ké y': 'v', lone: '\ud800', f: 1.5e-7, nan: Number.NaN },
+  { text: 'é€😀 "quoted" \\ \n\t', 'ké y': 'v', pair: '\ud83d\ude00', f: 1.5e-7, nan: Number.NaN },
   // biome-ignore lint/suspicious/noSparseArray: holes are written as null
   [, , 3],
   [[], {}, [[{}]], { a: { b: { c: [1, { d: true, e: false }] } } }],
@@ -111,6 +111,24 @@ describe('payloadText', () => {
         "output of node 'T' is at least 200000009 bytes; the limit is 1048576",
       );
       expect(e).toMatchObject({ details: { limitBytes: 1048576, actualBytes: 200000009 } });
+    }
+  });
+});
+
+describe('payloadText on the hot path', () => {
+  it('does not measure the text again when it has at most a third of the limit in code units', () => {
+    const value = { items: Array.from({ length: 50 }, (_, i) => ({ id: `order-${i}`, n: i })) };
+    const spy = vi.spyOn(Buffer, 'byteLength');
+    try {
+      expect(payloadText('output', value, 1024 * 1024)).toBe(JSON.stringify(value));
+      expect(spy).not.toHaveBeenCalled();
+      // Past a third of the limit the text is measured, and the same refusals hold.
+      const text = JSON.stringify(value);
+      expect(payloadText('output', value, text.length)).toBe(text);
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(() => payloadText('output', value, text.length - 1)).toThrow(PayloadTooLargeError);
+    } finally {
+      spy.mockRestore();
     }
   });
 });

@@ -9,7 +9,10 @@ import {
   NodeRegistry,
   type NodeTypeOptions,
   nodeTypeInfo,
+  readablePathProblem,
   retryDelayMs,
+  SwitchNodeConfigSchema,
+  switchConfigProblems,
   TransformNodeConfigSchema,
   transformConfigProblems,
   validateWorkflow,
@@ -159,6 +162,29 @@ describe('transformConfigProblems', () => {
     ]);
     // The schema's own problems come first; configProblems only sees configs that match it.
     expect(check?.problems({ set: 5 }).map((p) => p.path)).toEqual(['/set']);
+  });
+
+  it('switchConfigProblems refuses a reserved key in path, at /path, and passes good paths', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      expect(switchConfigProblems({ path: `input.a.${key}`, cases: {} })).toEqual([
+        { path: '/path', message: `path 'input.a.${key}' uses the reserved key '${key}'` },
+      ]);
+    }
+    expect(switchConfigProblems({ path: 'input', cases: {} })).toEqual([]);
+    expect(switchConfigProblems({ path: 'input.a.0.b', cases: {} })).toEqual([]);
+    // Reading needs no index bound (only setting does).
+    expect(readablePathProblem('input.99999999')).toBeUndefined();
+    const r = new NodeRegistry().register('switch', executor, {
+      config: SwitchNodeConfigSchema,
+      configProblems: switchConfigProblems,
+    });
+    const check = r.getRegistration('switch').checks.config;
+    const def = workflow([
+      node('a', { type: 'switch', config: { path: 'input.constructor.x', cases: {} } }),
+    ]);
+    expect(validateWorkflow(def, { nodeConfigCheck: () => check }).issues).toEqual([
+      expect.objectContaining({ code: 'INVALID_NODE_CONFIG', path: '/nodes/0/config/path' }),
+    ]);
   });
 
   it('configProblems is checked at register and left out of the catalogue entry', () => {

@@ -54,6 +54,18 @@ describe('findUnstorable', () => {
       [{ s: Symbol('s') }, '/s', 'a symbol'],
       [{ text: ['ok', 'a\u0000b'] }, '/text/1', 'a string containing the character U+0000'],
       [{ 'k\u0000': 1 }, '/k\u0000', 'a key containing the character U+0000'],
+      [
+        { text: ['\ud83d\ude00', 'a\ud800'] },
+        '/text/1',
+        'a string containing a lone UTF-16 surrogate (U+D800 to U+DFFF without its pair)',
+      ],
+      [
+        { ok: '\ud83d\ude00', '\ude00\ud83d': 1 },
+        '/\ude00\ud83d',
+        'a key containing a lone UTF-16 surrogate (U+D800 to U+DFFF without its pair)',
+      ],
+      // Found by the careful pass too (a toJSON makes the survey step aside).
+      [{ at: new Date(0), w: { toJSON: () => 'x\udbff' } }, '/w', /lone UTF-16 surrogate/],
       [{ 'a/b~c': 1n }, '/a~1b~0c', 'a BigInt'],
       [circular(), '/list/1/back', 'a circular reference'],
       [throwingToJson, '', /an error while serialising it: no JSON for you/],

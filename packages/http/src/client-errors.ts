@@ -17,12 +17,26 @@ export function clientErrorResponse(code: string | undefined): string {
     'BAD_REQUEST',
     `Malformed HTTP request${code ? ` (${code})` : ''}`,
   ];
-  const { body } = toHttpErrorResponse(new HttpError(status, errorCode, message));
+  return rawErrorResponse(status, errorCode, message);
+}
+
+/**
+ * A whole raw HTTP/1.1 response (`Connection: close`) with a JSON body in the API's error
+ * shape, for answers written straight to a socket; `headers` are added as given.
+ */
+export function rawErrorResponse(
+  status: number,
+  code: string,
+  message: string,
+  headers: readonly string[] = [],
+): string {
+  const { body } = toHttpErrorResponse(new HttpError(status, code, message));
   const text = JSON.stringify(body);
   return [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(text)}`,
+    ...headers,
     'Connection: close',
     '',
     text,

@@ -16,6 +16,13 @@ export {
   MIN_KEY_LENGTH,
 } from './api-key-store.js';
 export { spaneClientErrorHandler, spaneHostCheck } from './client-errors.js';
+export {
+  CONNECTION_CAP_LINGER_MS,
+  CONNECTION_CAP_MAX_REFUSING,
+  CONNECTION_CAP_RETRY_AFTER_S,
+  type ConnectionCap,
+  spaneConnectionCap,
+} from './connection-cap.js';
 export { spaneFrameworkErrors } from './framework-errors.js';
 export {
   type ErrorBody,

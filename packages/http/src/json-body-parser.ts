@@ -41,13 +41,27 @@ export function jsonTooDeepError(maxDepth: number): HttpError {
   });
 }
 
+/** False for a string with a lone UTF-16 surrogate (`String.prototype.isWellFormed`, ES2024). */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 /**
  * `JSON.parse` that refuses prototype-poisoning keys: `__proto__` anywhere, and a
  * `constructor` whose value has a `prototype` key (what `onProtoPoisoning: 'error'` and
- * `onConstructorPoisoning: 'error'` refuse in fastify's own parser).
+ * `onConstructorPoisoning: 'error'` refuse in fastify's own parser); and a string or key
+ * with a lone UTF-16 surrogate, which only an escape such as `"\ud800"` can give (bytes
+ * that are not UTF-8 are decoded as U+FFFD) and which PostgreSQL cannot store unchanged.
  */
 function parseRefusingPoison(text: string): unknown {
   return JSON.parse(text, function reviver(this: unknown, key: string, value: unknown) {
+    if ((typeof value === 'string' && !isWellFormed(value)) || !isWellFormed(key)) {
+      throw new HttpError(
+        400,
+        'INVALID_JSON',
+        'JSON body contains a lone UTF-16 surrogate (an escape from \\ud800 to \\udfff without its pair)',
+      );
+    }
     if (key === '__proto__') {
       throw new HttpError(400, 'INVALID_JSON', "JSON body contains a forbidden '__proto__' key");
     }
@@ -69,8 +83,8 @@ function parseRefusingPoison(text: string): unknown {
 
 /**
  * Parses a JSON request body: an empty body is no body; nesting deeper than `maxDepth` is
- * refused before parsing (a deep document costs stack in every later step); syntax errors
- * and poisoning keys are a 400 `INVALID_JSON`.
+ * refused before parsing (a deep document costs stack in every later step); syntax errors,
+ * poisoning keys and lone surrogates are a 400 `INVALID_JSON`.
  * @throws HttpError
  */
 export function parseJsonBody(text: string, maxDepth: number): unknown {

@@ -22,9 +22,10 @@ export interface SpaneServerLimits {
   /** How long an idle keep-alive connection is kept between requests. @defaultValue 72_000 */
   keepAliveTimeoutMs?: number;
   /**
-   * Most connections open at once; the server closes further ones as soon as it accepts
-   * them. Keep it below the process's file descriptor limit (`ulimit -n`), leaving room
-   * for Redis and database connections. @defaultValue 10_000
+   * Most connections open at once (given to `spaneConnectionCap`); a further one is
+   * answered 503 `UNAVAILABLE` with `Retry-After` and closed. Keep it below the process's
+   * file descriptor limit (`ulimit -n`), leaving room for Redis and database connections.
+   * @defaultValue 10_000
    */
   maxConnections?: number;
 }
@@ -89,11 +90,11 @@ export function resolveServerLimits(limits: SpaneServerLimits = {}): Required<Sp
  *
  * ```ts
  * const app = Fastify({ logger: true, ...spaneServerOptions({ requestTimeoutMs: 20_000 }) });
- * app.server.maxConnections = DEFAULT_SERVER_LIMITS.maxConnections;
+ * spaneConnectionCap(app.server, DEFAULT_SERVER_LIMITS.maxConnections);
  * ```
  *
- * The connection cap is a property of Node's server, not a fastify option: set
- * `app.server.maxConnections` as above. Node checks the request and header timeouts
+ * The connection cap is not a fastify option: install it on Node's server with
+ * `spaneConnectionCap` as above. Node checks the request and header timeouts
  * periodically; the interval is derived from the shorter one (at most 1 s), so a timeout
  * fires at most that much late.
  * @throws InvalidArgumentError see {@link resolveServerLimits}

@@ -177,6 +177,26 @@ const cases: Case[] = [
       }),
   },
   {
+    name: 'initialData with a lone high surrogate escape (PostgreSQL would refuse it)',
+    request: () => execute('{"initialData":{"note":"a\\ud800b"}}'),
+    status: 400,
+    code: 'INVALID_JSON',
+    check: (e) => expect(e.message).toContain('lone UTF-16 surrogate'),
+  },
+  {
+    name: 'a key with a lone low surrogate escape',
+    request: () => execute('{"initialData":{"\\udc00":1}}'),
+    status: 400,
+    code: 'INVALID_JSON',
+    check: (e) => expect(e.message).toContain('lone UTF-16 surrogate'),
+  },
+  {
+    name: 'a workflow name with a surrogate pair cut in half',
+    request: () => register('{"id":"s","name":"x\\ude00\\ud83d","nodes":[]}'),
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
     name: 'register without a body',
     request: () => ({ method: 'POST', url: '/api/workflows', headers: admin }),
     status: 400,
@@ -1016,4 +1036,22 @@ it('leaves the engine and the plugin healthy after all of it', async () => {
   expect(ready.statusCode).toBe(200);
   expect(Object.prototype).not.toHaveProperty('isAdmin');
   expect(Object.prototype).not.toHaveProperty('polluted');
+});
+
+it('takes a well-formed surrogate pair (an emoji as an escape) and refuses a webhook JSON body with a lone one', async () => {
+  const ok = await h.app.inject(execute('{"initialData":{"note":"\\ud83d\\ude00"}}'));
+  expect(ok.statusCode, ok.body).toBe(202);
+  const done = await h.waitForExecution(ok.json().executionId as string);
+  expect(done.initialData).toEqual({ note: '😀' });
+  const lone = await h.app.inject({
+    method: 'POST',
+    url: '/api/webhooks/tenant-a/deep',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"note":"a\\ud800"}',
+  });
+  expect(lone.statusCode, lone.body).toBe(400);
+  expect(lone.json().error).toMatchObject({
+    code: 'PAYLOAD_NOT_STORABLE',
+    details: { path: '/body/note' },
+  });
 });

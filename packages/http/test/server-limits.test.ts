@@ -1,6 +1,16 @@
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { InvalidArgumentError } from '@spane/core';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SERVER_LIMITS, resolveServerLimits, spaneServerOptions } from '../src/index.js';
+import {
+  CONNECTION_CAP_RETRY_AFTER_S,
+  type ConnectionCap,
+  DEFAULT_SERVER_LIMITS,
+  resolveServerLimits,
+  spaneConnectionCap,
+  spaneServerOptions,
+} from '../src/index.js';
 import { createHttpHarness, type HttpHarness } from './support/http-harness.js';
 import { exchange, open, parseResponse, requestOn } from './support/raw-http.js';
 
@@ -36,19 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-/** Open connections of the server, once they reach `count` (the server counts asynchronously). */
-async function connectionsReach(count: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const n = await new Promise<number>((resolve, reject) =>
-      h.app.server.getConnections((err, c) => (err ? reject(err) : resolve(c))),
-    );
-    if (n === count) return;
-    if (Date.now() > deadline) throw new Error(`${n} connections, expected ${count}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** The response is in the API's error shape with this status and code. */
 function expectApiError(text: string, status: number, code: string) {
@@ -150,28 +147,54 @@ describe("errors of Node's HTTP parser and a missing Host, in the API's shape", 
   });
 });
 
-describe('the connection cap', () => {
-  it('refuses connections beyond it; existing ones keep working, and a freed place is taken', async () => {
-    await connectionsReach(0);
-    const before = h.app.server.maxConnections;
-    h.app.server.maxConnections = 2;
-    const a = await open(port);
-    const b = await open(port);
+describe('the connection cap (spaneConnectionCap)', () => {
+  let app: FastifyInstance;
+  let cap: ConnectionCap;
+  let capPort = 0;
+
+  beforeAll(async () => {
+    app = Fastify(spaneServerOptions());
+    cap = spaneConnectionCap(app.server, 2);
+    app.get('/health/live', async () => ({ status: 'ok' }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    capPort = (app.server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** Polls until `read()` gives `value` (the server counts as sockets open and close). */
+  async function reaches(read: () => number, value: number): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (read() !== value) {
+      if (Date.now() > deadline) throw new Error(`${read()}, expected ${value}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('answers 503 UNAVAILABLE with Retry-After beyond it; existing ones keep working, and a freed place is taken', async () => {
+    const a = await open(capPort);
+    const b = await open(capPort);
     try {
       expect((await requestOn(a, LIVE)).status).toBe(200);
-      await connectionsReach(2);
+      await reaches(() => cap.open, 2);
 
-      const refused = await exchange(port, LIVE, 5_000);
-      expect(refused).toMatchObject({ closed: true, text: '' });
+      const refused = await exchange(capPort, LIVE, 5_000);
+      expect(refused.closed).toBe(true);
+      const error = expectApiError(refused.text, 503, 'UNAVAILABLE');
+      expect(error.message).toMatch(/too many open connections/);
+      const res = parseResponse(refused.text);
+      expect(res.headers['retry-after']).toBe(String(CONNECTION_CAP_RETRY_AFTER_S));
+      expect(res.headers.connection).toBe('close');
+      expect(cap.refused).toBe(1);
 
       // The probe still answers on a connection that is already open.
       const again = await requestOn(a, LIVE);
-      expect(again.status).toBe(200);
       expect(JSON.parse(again.body)).toEqual({ status: 'ok' });
 
       b.destroy();
-      await connectionsReach(1);
-      const c = await open(port);
+      await reaches(() => cap.open, 1);
+      const c = await open(capPort);
       try {
         expect((await requestOn(c, LIVE)).status).toBe(200);
       } finally {
@@ -180,7 +203,67 @@ describe('the connection cap', () => {
     } finally {
       a.destroy();
       b.destroy();
-      h.app.server.maxConnections = before;
+    }
+    await reaches(() => cap.open, 0);
+    await reaches(() => cap.refusing, 0);
+  });
+
+  /** What the server sent on `socket` until it ended or closed it (or 5 s passed). */
+  function untilEnded(socket: Socket): Promise<{ text: string; ended: boolean }> {
+    return new Promise((resolve) => {
+      let text = '';
+      const finish = (ended: boolean) => {
+        clearTimeout(timer);
+        resolve({ text, ended });
+      };
+      const timer = setTimeout(() => finish(false), 5_000);
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      socket.on('error', () => {});
+      socket.once('end', () => finish(true));
+      socket.once('close', () => finish(true));
+    });
+  }
+
+  it('holds at most CONNECTION_CAP_MAX_REFUSING refused connections; the rest are closed at once; all are let go', async () => {
+    const held = [await open(capPort), await open(capPort)];
+    await reaches(() => cap.open, 2);
+    const before = cap.refused;
+    const flood = 150;
+    // Clients that never close their side: the server must let go of them itself.
+    const sockets = await Promise.all(
+      Array.from(
+        { length: flood },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const s = connect({ host: '127.0.0.1', port: capPort, allowHalfOpen: true }, () =>
+              resolve(s),
+            );
+            s.once('error', reject);
+          }),
+      ),
+    );
+    try {
+      const answers = await Promise.all(sockets.map((s) => untilEnded(s)));
+      expect(answers.every((x) => x.ended)).toBe(true);
+      const answered = answers.filter((x) => x.text.startsWith('HTTP/1.1 503')).length;
+      expect(answered).toBeGreaterThanOrEqual(1);
+      expect(answered + answers.filter((x) => x.text === '').length).toBe(flood);
+      expect(answered).toBeLessThan(flood);
+      expect(cap.refused - before).toBe(flood);
+      await reaches(() => cap.refusing, 0);
+      expect((await requestOn(held[0]!, LIVE)).status).toBe(200);
+    } finally {
+      for (const s of [...sockets, ...held]) s.destroy();
+    }
+    await reaches(() => cap.open, 0);
+  });
+
+  it('refuses a cap that is not a positive integer', () => {
+    const server = createServer();
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => spaneConnectionCap(server, bad)).toThrow(InvalidArgumentError);
     }
   });
 });

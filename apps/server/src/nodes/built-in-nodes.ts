@@ -3,6 +3,7 @@ import {
   type NodeRegistry,
   NoopNodeConfigSchema,
   SwitchNodeConfigSchema,
+  switchConfigProblems,
   TransformNodeConfigSchema,
   transformConfigProblems,
 } from '@spane/core';
@@ -17,8 +18,8 @@ export const BUILT_IN_NODE_TYPES = ['noop', 'transform', 'switch', 'http'] as co
 
 /**
  * Registers `noop`, `transform`, `switch` and `http`, each with its description and config
- * schema (`@spane/core`'s, so `registerWorkflow` checks their configs; `transform` also its
- * paths, with `transformConfigProblems`), `http` also with
+ * schema (`@spane/core`'s, so `registerWorkflow` checks their configs; `transform` and
+ * `switch` also their paths, with `transformConfigProblems` and `switchConfigProblems`), `http` also with
  * its output schema. `httpAllow` lists the hosts, IPs and CIDRs the `http` node may reach
  * although they are private (SPANE_HTTP_ALLOW).
  */
@@ -40,6 +41,8 @@ export function registerBuiltInNodes(
     description:
       'Runs the children listed for the value at config.path (else default); skips the others',
     config: SwitchNodeConfigSchema,
+    // A path the schema cannot judge: reserved keys.
+    configProblems: switchConfigProblems,
   });
   registry.register('http', createHttpNode(AddressPolicy.parse(options.httpAllow)), {
     description:

@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type RunningServer, startServer } from '@spane-apps/server';
-import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { deletePrefix } from '../../../../apps/server/test/support/processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The repository's root. */
@@ -42,23 +42,9 @@ export async function startTestServer(): Promise<TestServer> {
     url: server.url,
     async stop() {
       await server.close();
-      await deleteKeys(prefix);
+      await deletePrefix(REDIS_URL, prefix);
     },
   };
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
 }
 
 /** A loopback port nothing listens on (it was free a moment ago). */
