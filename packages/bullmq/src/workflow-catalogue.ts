@@ -164,7 +164,10 @@ export class WorkflowCatalogue implements PlanSource {
     ];
     const current = await this.#ctx.store.listWorkflows({ allTenants: true });
     const live = new Set(current.map((w) => workflowKey(w.tenantId, w.workflowId)));
-    for (const w of current) await this.#syncTriggers(w.tenantId, w.workflowId, w.definition);
+    for (const w of current) {
+      if (await this.#moveStoredWebhookSecrets(w)) continue; // registered again: synced
+      await this.#syncTriggers(w.tenantId, w.workflowId, w.definition);
+    }
     for (const o of owners) {
       if (!live.has(workflowKey(o.tenantId, o.workflowId))) {
         await this.#syncTriggers(o.tenantId, o.workflowId, null);
@@ -172,6 +175,30 @@ export class WorkflowCatalogue implements PlanSource {
     }
     // Schedulers named before ids were escaped: their replacements exist by now.
     await this.#ctx.schedules.removeLegacy();
+  }
+
+  /**
+   * A current definition saved with a literal webhook secret (before the engine had
+   * `secrets`, or by an older version) is registered again, which moves the secret into
+   * the vault and saves a new version holding a reference. True when that was done; a
+   * definition that no longer registers (stricter checks since) stays as it is, warned.
+   */
+  async #moveStoredWebhookSecrets(stored: StoredWorkflow): Promise<boolean> {
+    if (!this.#secrets.canMove(stored.definition)) return false;
+    try {
+      await this.register(stored.definition, { tenantId: stored.tenantId });
+      this.#ctx.logger.info(
+        `workflow '${stored.workflowId}': its webhook secret moved into the vault (new version)`,
+        { tenantId: stored.tenantId },
+      );
+      return true;
+    } catch (err) {
+      this.#ctx.logger.warn(
+        `workflow '${stored.workflowId}': its webhook secret stays in clear, registering it again failed: ${(err as Error).message}`,
+        { tenantId: stored.tenantId },
+      );
+      return false;
+    }
   }
 }
 

@@ -29,6 +29,12 @@ export function webhookSecretName(workflowId: string, index: number): string {
   return `webhook-sha256.${hash}.${index}`;
 }
 
+function hasLiteralWebhookSecret(definition: WorkflowDefinition): boolean {
+  return (definition.triggers ?? []).some(
+    (t) => t.type === 'webhook' && typeof t.secret === 'string',
+  );
+}
+
 /** Registration's part in secrets: literal webhook secrets into the vault, and warnings. */
 export class WorkflowSecrets {
   readonly #ctx: WorkflowSecretsContext;
@@ -40,6 +46,11 @@ export class WorkflowSecrets {
   /** True when the engine has a vault (so references may be registered). */
   get available(): boolean {
     return this.#ctx.vault !== undefined;
+  }
+
+  /** True when the engine has a vault and a webhook trigger of the definition has a literal secret. */
+  canMove(definition: WorkflowDefinition): boolean {
+    return this.available && hasLiteralWebhookSecret(definition);
   }
 
   /**
@@ -54,10 +65,7 @@ export class WorkflowSecrets {
     definition: WorkflowDefinition,
     tenantId: string,
   ): Promise<WorkflowDefinition | undefined> {
-    const literal = (definition.triggers ?? []).some(
-      (t) => t.type === 'webhook' && typeof t.secret === 'string',
-    );
-    if (!literal) return undefined;
+    if (!hasLiteralWebhookSecret(definition)) return undefined;
     const { vault, logger } = this.#ctx;
     if (!vault) {
       logger.warn(

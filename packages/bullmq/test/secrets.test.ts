@@ -384,6 +384,41 @@ describe('webhook secrets', () => {
     expect(ids).toHaveLength(1);
   });
 
+  it('a literal saved by an engine without secrets moves into the vault when workers start', async ({
+    harness,
+  }) => {
+    const { h, vault } = await secretHarness(harness);
+    h.registry.register(
+      'echo',
+      exec(async () => ({ success: true })),
+    );
+    const literal = 'whsec_saved_in_clear_42';
+    const def = wf('older', [{ id: 'N', type: 'echo' }], {
+      triggers: [{ type: 'webhook', path: 'old', secret: literal }],
+    });
+    // An engine without a vault (as before secrets existed) saves the literal as given.
+    const clear = h.peer({ secrets: undefined, logger: warnings() });
+    const before = await clear.registerWorkflow(def);
+    expect(before.definition.triggers?.[0]).toMatchObject({ secret: literal });
+    await clear.close();
+
+    await h.engine.startWorkers(1);
+    const current = await h.engine.getWorkflow('older');
+    expect(current.version).not.toBe(before.version);
+    expect(current.definition.triggers?.[0]).toEqual({
+      type: 'webhook',
+      path: 'old',
+      secret: { $secret: 'webhook.older.0' },
+    });
+    expect(await vault.reveal('default', 'webhook.older.0')).toBe(literal);
+    const body = '{}';
+    const ids = await h.engine.triggerWebhook('old', 'POST', body, {
+      'x-spane-delivery': 'd-old',
+      'x-spane-signature': signWebhook(literal, body, { deliveryId: 'd-old' }),
+    });
+    expect(ids).toHaveLength(1);
+  });
+
   it('without secrets a literal webhook secret stays, with one warning at registration', async ({
     harness,
   }) => {
