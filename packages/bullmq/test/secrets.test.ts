@@ -403,7 +403,7 @@ describe('webhook secrets', () => {
     await clear.close();
 
     await h.engine.startWorkers(1);
-    const current = await h.engine.getWorkflow('older');
+    const current = (await h.engine.getWorkflow('older'))!;
     expect(current.version).not.toBe(before.version);
     expect(current.definition.triggers?.[0]).toEqual({
       type: 'webhook',
