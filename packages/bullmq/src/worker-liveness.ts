@@ -45,7 +45,8 @@ export class WorkerHeartbeat {
   #fetchedAt: number | undefined;
   /** The fetch time the last heartbeat sent carried. */
   #sentFetchAt: number | undefined;
-  #pending = false;
+  /** The heartbeat call in flight, if any. */
+  #pending: Promise<void> | undefined;
   #failing = false;
 
   constructor(ctx: WorkerHeartbeatContext) {
@@ -76,20 +77,25 @@ export class WorkerHeartbeat {
     this.#busy = Math.max(0, this.#busy - 1);
   }
 
-  /** Stops publishing and removes the heartbeat (waiting at most 1 s; else it expires). */
+  /**
+   * Stops publishing and removes the heartbeat, after the call in flight (which could
+   * write it again) settled: waiting at most 1 s for each; a heartbeat left expires.
+   */
   async stop(): Promise<void> {
     if (!this.#timer) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
     const { redis, key, id, logger } = this.#ctx;
-    await within(redis.hdel(key, id), REMOVE_WAIT_MS).catch((err: Error) =>
+    const started = Date.now();
+    if (this.#pending) await within(this.#pending, REMOVE_WAIT_MS);
+    const left = Math.max(1, REMOVE_WAIT_MS - (Date.now() - started));
+    await within(redis.hdel(key, id), left).catch((err: Error) =>
       logger.warn('could not remove the worker heartbeat', { error: err.message }),
     );
   }
 
   #publish(): void {
     if (this.#pending) return;
-    this.#pending = true;
     const { redis, key, id, intervalMs, logger } = this.#ctx;
     const now = Date.now();
     const fetchedAt = this.#fetchedAt;
@@ -107,13 +113,13 @@ export class WorkerHeartbeat {
       fields,
     ];
     this.#sentFetchAt = fetchedAt;
-    BEAT.run(redis, [key], args).then(
+    this.#pending = BEAT.run(redis, [key], args).then(
       () => {
-        this.#pending = false;
+        this.#pending = undefined;
         this.#failing = false;
       },
       (err: Error) => {
-        this.#pending = false;
+        this.#pending = undefined;
         if (this.#failing) return;
         this.#failing = true;
         logger.warn('could not publish the worker heartbeat', { error: err.message });
