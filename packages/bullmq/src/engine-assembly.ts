@@ -48,6 +48,7 @@ import { SubWorkflows } from './sub-workflow-node.js';
 import { TriggerDispatch } from './trigger-dispatch.js';
 import { UnstartedJobs } from './unstarted-jobs.js';
 import { WebhookRoutes } from './webhook-triggers.js';
+import { WorkerHeartbeat } from './worker-liveness.js';
 import { WorkerPool } from './worker-pool.js';
 import { WorkflowCatalogue } from './workflow-catalogue.js';
 import { WorkflowTimeouts } from './workflow-timeouts.js';
@@ -152,6 +153,13 @@ export function assembleEngine(
     triggers,
     leases: x.leases,
     idleKeys,
+    heartbeat: new WorkerHeartbeat({
+      redis: f.redis,
+      key: f.keys.workers,
+      id: idleKeys.workerName,
+      intervalMs: options.workerHeartbeatMs,
+      logger,
+    }),
   });
   const reconciler = new Reconciler({
     store,
@@ -191,6 +199,7 @@ export function assembleEngine(
       queues,
       workers: pool,
       fair: f.fair,
+      heartbeats: { key: f.keys.workers, stuckAfterMs: options.workerStuckAfterMs },
     }),
     reconciler,
     admission,

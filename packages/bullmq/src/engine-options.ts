@@ -22,7 +22,7 @@ export interface EngineLogger {
 
 /**
  * Options of `WorkflowEngine`. Every duration and count is an integer from 0 (1 for
- * `lockDurationMs`, `stalledIntervalMs`, `enqueueTimeoutMs`) to `MAX_TIMEOUT_MS`
+ * `lockDurationMs`, `stalledIntervalMs`, `enqueueTimeoutMs`; 100 for `workerHeartbeatMs`) to `MAX_TIMEOUT_MS`
  * (2^31 - 1 ms, the longest a Node.js timer holds), and `defaultRetry` a valid retry
  * policy; anything else makes the constructor throw `InvalidArgumentError`.
  */
@@ -136,6 +136,18 @@ export interface WorkflowEngineOptions {
    * first-out across tenants. @defaultValue true
    */
   fairScheduling?: boolean;
+  /**
+   * How often each process running workers publishes its heartbeat (worker id, host, pid,
+   * busy and total slots, when it last took a job) in Redis; a heartbeat expires after
+   * three intervals. Read by `getQueueStats().workers` and `checkHealth().liveWorkers`.
+   * At least 100. @defaultValue 5_000
+   */
+  workerHeartbeatMs?: number;
+  /**
+   * A live worker counts as stuck when jobs wait on the `nodes` queue, it has a free slot
+   * and it took no job for longer than this (ms). @defaultValue 30_000
+   */
+  workerStuckAfterMs?: number;
 }
 
 export interface ResolvedEngineOptions {
@@ -158,6 +170,8 @@ export interface ResolvedEngineOptions {
   secrets: SecretVault | undefined;
   quotas: TenantQuotas;
   fairScheduling: boolean;
+  workerHeartbeatMs: number;
+  workerStuckAfterMs: number;
 }
 
 const consoleLogger: EngineLogger = {
@@ -199,7 +213,8 @@ function retryPolicy(policy: RetryPolicy | undefined): RetryPolicy | undefined {
 /**
  * The options with their defaults.
  * @throws InvalidArgumentError for a duration or count that is not an integer from 0 (1 for
- * `lockDurationMs`, `stalledIntervalMs` and `enqueueTimeoutMs`) to `MAX_TIMEOUT_MS`, or a
+ * `lockDurationMs`, `stalledIntervalMs` and `enqueueTimeoutMs`, 100 for
+ * `workerHeartbeatMs`) to `MAX_TIMEOUT_MS`, or a
  * `defaultRetry` that is not a valid retry policy, a quota that is neither a
  * non-negative integer, `Infinity` nor `false`, a `fairScheduling` that is not a boolean,
  * or `secrets` that is not a `SecretVault`
@@ -230,6 +245,8 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     secrets: checkVault(options.secrets),
     quotas: new TenantQuotas(options.quotas),
     fairScheduling: flag('fairScheduling', options.fairScheduling, true),
+    workerHeartbeatMs: wholeMs('workerHeartbeatMs', options.workerHeartbeatMs, 5_000, 100),
+    workerStuckAfterMs: wholeMs('workerStuckAfterMs', options.workerStuckAfterMs, 30_000),
   };
 }
 

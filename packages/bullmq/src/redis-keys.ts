@@ -57,6 +57,8 @@ export class RedisKeys {
   readonly webhookOwners: string;
   /** Hash: workflow (JSON `[tenant, id]`) → its job scheduler ids (JSON). */
   readonly schedules: string;
+  /** Hash: worker id → its heartbeat (JSON; see WorkerHeartbeat). */
+  readonly workers: string;
   readonly #deliveries: string;
   readonly #parked: string;
   readonly #concurrency: string;
@@ -72,6 +74,7 @@ export class RedisKeys {
     this.webhookRoutes = `${prefix}:webhooks`;
     this.webhookOwners = `${prefix}:webhooks:owners`;
     this.schedules = `${prefix}:schedules`;
+    this.workers = `${prefix}:workers`;
     this.#deliveries = `${prefix}:webhook-delivery:`;
     this.#parked = `${prefix}:parked:`;
     this.#concurrency = `${prefix}:concurrency:`;

@@ -21,6 +21,7 @@ import { CONTROL_QUEUE, NODE_QUEUE } from './redis-keys.js';
 import { RedisStallWatch } from './redis-stall-watch.js';
 import type { RetryPolicies } from './retry-policies.js';
 import type { TriggerDispatch } from './trigger-dispatch.js';
+import type { WorkerHeartbeat } from './worker-liveness.js';
 
 /** What {@link WorkerPool} needs. */
 export interface WorkerPoolContext {
@@ -48,13 +49,16 @@ export interface WorkerPoolContext {
   leases: Pick<JobLeases, 'watch'>;
   /** Names the workers; takes the expiry off their queues' keys when they connect. */
   idleKeys: Pick<IdleQueueKeys, 'workerName' | 'keep'>;
+  /** Publishes the `nodes` worker's busy slots and last fetch (see WorkerHeartbeat). */
+  heartbeat: Pick<WorkerHeartbeat, 'start' | 'began' | 'ended' | 'stop'>;
 }
 
 /**
  * This process's BullMQ workers: one on the node queue, one per node type with limits
  * (BullMQ applies a queue's global concurrency and rate limit across every process), and
  * the control worker (workflow timeouts, schedules); and, while they run, the watch that
- * logs a Redis that stops answering them.
+ * logs a Redis that stops answering them and the heartbeat that tells other processes
+ * this one is alive and taking jobs.
  */
 export class WorkerPool {
   readonly #ctx: WorkerPoolContext;
@@ -97,7 +101,7 @@ export class WorkerPool {
     // A worker made after close() began would never be closed.
     if (this.#closing) return;
     this.#ctx.handoffs.setSlots(concurrency);
-    const workers = [this.#nodeWorker(NODE_QUEUE, concurrency)];
+    const workers = [this.#nodeWorker(NODE_QUEUE, concurrency, undefined, true)];
     for (const reg of limited) {
       const { rateLimit, concurrency: typeConcurrency } = reg.options;
       workers.push(
@@ -110,6 +114,7 @@ export class WorkerPool {
     }
     this.#workers = [...workers, this.#controlWorker()];
     this.#stallWatch.start();
+    this.#ctx.heartbeat.start(concurrency);
   }
 
   /** Resolves when every worker is connected. */
@@ -127,16 +132,28 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#closing = true;
     this.#stallWatch.stop();
-    await Promise.all(this.#workers.map(closeWorker));
+    // A closing process takes no more jobs: it leaves the live workers at once.
+    await Promise.all([this.#ctx.heartbeat.stop(), ...this.#workers.map(closeWorker)]);
   }
 
+  /** A node queue's worker; `beats`: its runs are counted by the heartbeat. */
   #nodeWorker(
     queueName: string,
     concurrency: number,
     limiter?: { max: number; duration: number },
+    beats = false,
   ): Worker<NodeJobData> {
-    const { options, runner, retry } = this.#ctx;
-    const worker = new Worker<NodeJobData>(queueName, (job, token) => runner.process(job, token), {
+    const { options, runner, retry, heartbeat } = this.#ctx;
+    const run = (job: Job<NodeJobData>, token?: string) => runner.process(job, token);
+    const counted = async (job: Job<NodeJobData>, token?: string) => {
+      heartbeat.began();
+      try {
+        return await run(job, token);
+      } finally {
+        heartbeat.ended();
+      }
+    };
+    const worker = new Worker<NodeJobData>(queueName, beats ? counted : run, {
       connection: this.#ctx.connection,
       prefix: options.prefix,
       concurrency,

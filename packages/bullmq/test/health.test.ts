@@ -2,25 +2,31 @@ import { expect } from 'vitest';
 import { it } from './support/harness-fixture.js';
 import { noop } from './support/stock-executors.js';
 
-it('checkHealth reports Redis, the store and this process’s workers', async ({ harness }) => {
+it('checkHealth reports Redis, the store, this process’s workers and the live workers', async ({
+  harness,
+}) => {
   const h = await harness();
   expect(await h.engine.checkHealth()).toEqual({
     ok: true,
     redis: true,
     store: true,
     workers: null,
+    liveWorkers: { live: 0, stuck: 0 },
   });
   await h.engine.startWorkers(1);
+  // The first heartbeat went out (on the same connection) before startWorkers resolved.
   expect(await h.engine.checkHealth()).toEqual({
     ok: true,
     redis: true,
     store: true,
     workers: true,
+    liveWorkers: { live: 1, stuck: 0 },
   });
   await h.engine.close();
   const after = await h.engine.checkHealth();
   expect(after.workers).toBe(false);
   expect(after.ok).toBe(false);
+  expect(after.liveWorkers).toEqual({ live: 0, stuck: 0 });
 });
 
 it('getQueueStats counts jobs by state and the DLQ', async ({ harness }) => {

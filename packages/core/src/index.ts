@@ -225,6 +225,8 @@ export type {
   EnqueueOptions,
   IWorkflowEngine,
   QueueStats,
+  WorkerFleet,
+  WorkerInfo,
 } from './workflow-engine.js';
 export {
   buildGraph,

@@ -42,6 +42,48 @@ export interface QueueStats {
   prioritized: number;
   /** Dead-letter items of the tenant asked for, or of every tenant. */
   dlq: number;
+  /**
+   * The worker processes sharing this engine's prefix that published a heartbeat recently
+   * (absent where an engine does not track them).
+   */
+  workers?: WorkerFleet;
+}
+
+/**
+ * One worker process as its last heartbeat described it. Ages are measured on the Redis
+ * server's clock, so hosts whose clocks differ compare alike.
+ */
+export interface WorkerInfo {
+  /** The engine's worker id (`spane-<uuid>`, one per engine instance). */
+  id: string;
+  /** `os.hostname()` of the worker's process. */
+  host: string;
+  /** The worker's process id. */
+  pid: number;
+  /** Node runs in progress on the shared `nodes` queue's worker. */
+  busy: number;
+  /** That worker's slots: the `concurrency` given to `startWorkers`. */
+  slots: number;
+  /** Milliseconds since the worker last took a job; null when it took none yet. */
+  lastFetchAgeMs: number | null;
+  /** Milliseconds since its last heartbeat. */
+  heartbeatAgeMs: number;
+  /**
+   * True when jobs wait on the `nodes` queue (`waiting` or `prioritized`), the worker has a
+   * free slot, and it took no job (none since it started) for longer than the engine's
+   * `workerStuckAfterMs`.
+   */
+  stuck: boolean;
+}
+
+/** The live worker processes of one prefix (see {@link WorkerInfo}). */
+export interface WorkerFleet {
+  /** Worker processes whose heartbeat has not expired. */
+  live: number;
+  /** Of those, the ones that are {@link WorkerInfo.stuck}. */
+  stuck: number;
+  /** Each live worker, by id. */
+  list: WorkerInfo[];
 }
 
 /** What `checkHealth` found; `ok` is false when any checked part is down. */
@@ -54,6 +96,12 @@ export interface EngineHealth {
   store: boolean;
   /** `null` when this process runs no workers (an API-only process). */
   workers: boolean | null;
+  /**
+   * Live and stuck worker processes of the whole prefix (see {@link WorkerFleet}); null
+   * when Redis did not answer in time. Informational: it does not change `ok`. Absent
+   * where an engine does not track workers.
+   */
+  liveWorkers?: { live: number; stuck: number } | null;
 }
 
 /**

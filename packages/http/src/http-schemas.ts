@@ -98,6 +98,17 @@ export const QueueCountsSchema = Type.Object(
   { $id: 'QueueCounts', description: 'Node jobs in the shared queue, by state (all tenants)' },
 );
 
+/** Live and stuck worker processes (counts only). */
+function WorkerCountsSchema() {
+  return Type.Object({
+    live: Type.Integer({ description: 'Worker processes whose heartbeat has not expired' }),
+    stuck: Type.Integer({
+      description:
+        'Live workers with a free slot that took no job for longer than `workerStuckAfterMs` while jobs wait',
+    }),
+  });
+}
+
 export const HealthSchema = Type.Object(
   {
     ok: Type.Boolean(),
@@ -106,6 +117,12 @@ export const HealthSchema = Type.Object(
     workers: Type.Union([Type.Boolean(), Type.Null()], {
       description: 'null when this process runs no workers',
     }),
+    liveWorkers: Type.Optional(
+      Type.Union([WorkerCountsSchema(), Type.Null()], {
+        description:
+          "Worker processes of the engine's prefix with a live heartbeat, and those of them stuck; null when Redis did not answer in time. Does not change `ok`",
+      }),
+    ),
   },
   { $id: 'Health' },
 );
@@ -288,8 +305,9 @@ export const StatsSchema = Type.Object(
   {
     queue: QueueCountsSchema,
     dlq: Type.Integer({ description: "Dead-letter items of the caller's tenant" }),
+    workers: Type.Optional(WorkerCountsSchema()),
   },
-  { description: 'Queue counts and DLQ size' },
+  { description: 'Queue counts, DLQ size and live workers' },
 );
 export const LiveSchema = Type.Object(
   { status: Type.Literal('ok') },

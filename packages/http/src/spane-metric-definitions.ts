@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
-type QueueState = Exclude<keyof QueueStats, 'dlq'>;
+type QueueState = Exclude<keyof QueueStats, 'dlq' | 'workers'>;
 const QUEUE_STATES: readonly QueueState[] = [
   'waiting',
   'active',
@@ -117,8 +117,9 @@ export function defineHttpMetrics(registry: Registry): HttpMetrics {
 }
 
 /**
- * `spane_queue_jobs` (by state) and `spane_dlq_items`, read at scrape time from `stats`;
- * when `stats` answers null, the gauges are empty.
+ * `spane_queue_jobs` (by state), `spane_dlq_items`, `spane_workers_live` and
+ * `spane_workers_stuck`, read at scrape time from `stats`; when `stats` answers null (or
+ * has no `workers`), the gauges are empty.
  */
 export function defineQueueGauges(
   registry: Registry,
@@ -146,6 +147,27 @@ export function defineQueueGauges(
       if (s) this.set(s.dlq);
     },
   });
+  const workerGauge = (name: string, help: string, field: 'live' | 'stuck') =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.reset();
+        const workers = (await stats())?.workers;
+        if (workers) this.set(workers[field]);
+      },
+    });
+  workerGauge(
+    'spane_workers_live',
+    'Worker processes of the prefix with a live heartbeat (read at scrape time)',
+    'live',
+  );
+  workerGauge(
+    'spane_workers_stuck',
+    'Live workers with a free slot that took no job for workerStuckAfterMs while jobs wait',
+    'stuck',
+  );
 }
 
 /**

@@ -41,7 +41,7 @@ it('answers ready 503 NOT_READY with the parts when Redis is unreachable; live s
       error: {
         code: 'NOT_READY',
         message: 'Not ready: redis down',
-        details: { ok: false, redis: false, store: true, workers: null },
+        details: { ok: false, redis: false, store: true, workers: null, liveWorkers: null },
       },
     });
   } finally {

@@ -282,6 +282,9 @@ describe('dead letter queue and stats', () => {
     expect(stats.json().queue).toEqual(
       expect.objectContaining({ waiting: expect.any(Number), active: expect.any(Number) }),
     );
+    // Counts only: hosts and pids are the operator's, not a tenant's.
+    expect(stats.json().workers).toEqual({ live: 1, stuck: 0 });
+    expect(stats.json().queue).not.toHaveProperty('workers');
 
     const failedAgain = new Promise<void>((resolve) => {
       const off = h.engine.on('workflow:failed', (p) => {
@@ -424,7 +427,13 @@ describe('health, metrics and docs', () => {
     expect(live.json()).toEqual({ status: 'ok' });
     const ready = await h.app.inject({ url: '/health/ready' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ ok: true, redis: true, store: true, workers: true });
+    expect(ready.json()).toEqual({
+      ok: true,
+      redis: true,
+      store: true,
+      workers: true,
+      liveWorkers: { live: 1, stuck: 0 },
+    });
   });
 
   it('serves Prometheus metrics with execution, node, queue and DLQ series', async () => {
@@ -448,6 +457,8 @@ describe('health, metrics and docs', () => {
     );
     expect(text).toMatch(/spane_queue_jobs\{state="waiting"\} \d+/);
     expect(text).toMatch(/spane_dlq_items \d+/);
+    expect(text).toMatch(/^spane_workers_live 1$/m);
+    expect(text).toMatch(/^spane_workers_stuck 0$/m);
     // No fault in this run: the engine's fault counters read 0.
     expect(text).toMatch(/spane_infra_retries_total 0/);
     expect(text).toMatch(/spane_refused_outcomes_total 0/);
