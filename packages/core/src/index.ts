@@ -35,6 +35,9 @@ export {
   settablePathProblem,
 } from './dotted-path.js';
 export {
+  type BreakerChange,
+  type BreakerState,
+  type BreakerStatus,
   ENGINE_EVENT_NAMES,
   type EngineEventInput,
   type EngineEventListener,
@@ -140,6 +143,7 @@ export {
 } from './limits.js';
 export { type MasterKey, parseMasterKeys } from './master-keys.js';
 export {
+  type BreakerOptions,
   NodeRegistry,
   type NodeTypeChecks,
   type NodeTypeOptions,
