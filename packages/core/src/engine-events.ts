@@ -79,21 +79,23 @@ export interface BreakerStatus {
 /** The name of an engine event, e.g. `'node:completed'`. */
 export type EngineEventName = keyof EngineEventMap;
 
+/** The name of an execution event: every engine event but `breaker:changed`. */
+export type ExecutionEventName = Exclude<EngineEventName, 'breaker:changed'>;
+
 /** The names of every execution event (every engine event but `breaker:changed`). */
-export const ENGINE_EVENT_NAMES: readonly Exclude<EngineEventName, 'breaker:changed'>[] =
-  Object.freeze([
-    'workflow:started',
-    'workflow:completed',
-    'workflow:failed',
-    'workflow:cancelled',
-    'workflow:paused',
-    'workflow:resumed',
-    'node:started',
-    'node:completed',
-    'node:failed',
-    'node:retrying',
-    'node:skipped',
-  ]);
+export const ENGINE_EVENT_NAMES: readonly ExecutionEventName[] = Object.freeze([
+  'workflow:started',
+  'workflow:completed',
+  'workflow:failed',
+  'workflow:cancelled',
+  'workflow:paused',
+  'workflow:resumed',
+  'node:started',
+  'node:completed',
+  'node:failed',
+  'node:retrying',
+  'node:skipped',
+]);
 
 /** A synchronous listener of one engine event. */
 export type EngineEventListener<E extends EngineEventName> = (payload: EngineEventMap[E]) => void;

@@ -43,6 +43,7 @@ export {
   type EngineEventListener,
   type EngineEventMap,
   type EngineEventName,
+  type ExecutionEventName,
 } from './engine-events.js';
 export {
   CycleDetectedError,
