@@ -66,11 +66,13 @@ export interface BreakerChange {
   state: BreakerState;
   /** While open: when the next probe may run (ISO 8601); while half-open: when the probe's lease ends. */
   opensUntil?: string;
+  /** When the change happened (ISO 8601). */
   timestamp: string;
 }
 
 /** A node type's circuit breaker as `GET /api/node-types` shows it. */
 export interface BreakerStatus {
+  /** The state now. */
   state: BreakerState;
   /** While open: when the next probe may run; while half-open: when the probe's lease ends (ISO 8601). */
   opensUntil?: string;
