@@ -12,6 +12,8 @@ describe('Lua scripts', () => {
     expect(readFileSync(MODULE_PATH as string, 'utf8')).toBe((renderLuaModule as () => string)());
     expect(Object.keys(scripts).sort()).toEqual([
       'acquireSlot',
+      'breakerAdmit',
+      'breakerRecord',
       'enterRun',
       'fairTags',
       'releaseExecutions',
