@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TenantQuotaOptions } from '@spane/bullmq';
+import type { BreakerOptions } from '@spane/core';
 import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
+import { httpBreakerConfig } from './http-breaker-config.js';
 import { type MasterKeyConfig, masterKeyConfig } from './master-key.js';
 import { quotaConfig } from './quota-config.js';
 import {
@@ -41,6 +43,8 @@ export interface ServerConfig {
   nodesModule?: string;
   /** Hosts, IPs and CIDRs the `http` node may reach although they are private. */
   httpAllow: string[];
+  /** The `http` node type's circuit breaker (`SPANE_HTTP_BREAKER`); none when unset. */
+  httpBreaker?: BreakerOptions;
   logLevel: LogLevel;
   /** HTTP timeouts and the connection cap (`@spane/http`'s defaults unless set). */
   limits: Required<SpaneServerLimits>;
@@ -217,6 +221,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     problems.push(`SPANE_HTTP_ALLOW: ${(err as Error).message}`);
   }
 
+  const httpBreaker = httpBreakerConfig(get, problems);
   const rateLimit = rateLimitConfig(get, problems);
   const trustProxy = trustProxyConfig(get, problems);
   const masterKey = masterKeyConfig(get, problems, cwd, databaseUrl !== undefined);
@@ -242,5 +247,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;
+  if (httpBreaker !== undefined) config.httpBreaker = httpBreaker;
   return config;
 }

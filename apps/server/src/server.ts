@@ -213,7 +213,10 @@ export async function startServer(
     const { store, kind } = await createExecutionStore(config);
     closers.push(() => store.close());
     const registry = new NodeRegistry();
-    registerBuiltInNodes(registry, { httpAllow: config.httpAllow });
+    registerBuiltInNodes(registry, {
+      httpAllow: config.httpAllow,
+      ...(config.httpBreaker === undefined ? {} : { httpBreaker: config.httpBreaker }),
+    });
     if (config.nodesModule !== undefined) {
       const added = await loadNodeModule(config.nodesModule, registry);
       app.log.info({ module: config.nodesModule, types: added }, 'node types loaded');

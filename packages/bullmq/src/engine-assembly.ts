@@ -7,6 +7,7 @@ import {
 } from '@spane/core';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { CircuitBreakers } from './circuit-breakers.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
 import { CrashGuard } from './crash-guard.js';
@@ -72,6 +73,8 @@ export interface EngineParts {
   lifecycle: EngineLifecycle;
   /** Refuses calls once the engine is closed. */
   admission: Admission;
+  /** The node types' circuit breakers. */
+  breakers: CircuitBreakers;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -110,6 +113,7 @@ interface Execution {
   recorder: OutcomeRecorder;
   subWorkflows: SubWorkflows;
   runner: NodeRunner;
+  breakers: CircuitBreakers;
   leases: JobLeases;
   faults: EngineFaultCounts;
   /** Set once the engine closes: node runs stop retrying store and Redis calls. */
@@ -178,6 +182,7 @@ export function assembleEngine(
   return {
     store,
     faults: x.faults,
+    breakers: x.breakers,
     catalogue,
     starter,
     control,
@@ -419,11 +424,13 @@ function runParts(f: Foundation, b: RunBase) {
   });
   control.watchChildren(subWorkflows);
   const leases = new JobLeases(options.lockDurationMs, faults);
+  const breakers = new CircuitBreakers({ redis, keys, queues: f.queues, registry, events, logger });
   const runner = new NodeRunner({
     registry,
     store,
     plans,
     gate,
+    breakers,
     handoffs,
     runs,
     recorder,
@@ -438,7 +445,7 @@ function runParts(f: Foundation, b: RunBase) {
     secrets: new NodeSecrets(options.secrets, infra),
     maxPayloadBytes: f.maxPayloadBytes,
   });
-  return { recorder, subWorkflows, runner, leases, faults, closing };
+  return { recorder, subWorkflows, runner, leases, faults, closing, breakers };
 }
 
 /** What stands between a node job and its run: crash loops, a node type this process lacks. */

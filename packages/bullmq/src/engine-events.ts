@@ -71,7 +71,10 @@ export class EngineEvents {
     const event = { eventId: payload.eventId ?? eventIdOf(name, payload), ...payload };
     this.#ctx.channel.publish({ kind: 'event', name, payload: event as EngineEventMap[E] });
     if (END_EVENTS.has(name)) {
-      const { tenantId, executionId } = payload as { tenantId: string; executionId: string };
+      const { tenantId, executionId } = payload as unknown as {
+        tenantId: string;
+        executionId: string;
+      };
       this.#ctx.ended?.(tenantId, executionId);
     }
   }

@@ -19,6 +19,7 @@ import {
   storableText,
 } from './attempt-result.js';
 import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
+import type { BreakerTicket, CircuitBreakers } from './circuit-breakers.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { CrashGuard, WatchedRun } from './crash-guard.js';
 import { DELAY_NODE, delayWakeTime } from './delay-node.js';
@@ -51,6 +52,8 @@ export interface NodeRunnerContext {
   store: Pick<ExecutionStore, 'beginNodeRun' | 'recordSpan' | 'setNodeStatus'>;
   plans: Pick<PlanSource, 'getPlan'>;
   gate: Pick<ConcurrencyGate, 'acquire'>;
+  /** The node types' circuit breakers: a run of a type whose breaker is open waits. */
+  breakers: Pick<CircuitBreakers, 'admit'>;
   handoffs: Pick<Handoffs, 'take' | 'parentRun' | 'jobStarted' | 'jobEnded'>;
   runs: Pick<RunningNodes, 'start'>;
   recorder: Pick<OutcomeRecorder, 'recordCompleted' | 'recordFailure'>;
@@ -79,6 +82,8 @@ interface Processing {
   /** This run's token in the store (see ExecutionStore.beginNodeRun). */
   runToken: string;
   lease: JobLease;
+  /** The run's pass through its type's circuit breaker (none without a breaker). */
+  breaker?: BreakerTicket;
 }
 
 /**
@@ -110,9 +115,13 @@ export class NodeRunner {
       await this.#ctx.missingTypes.check(plan, job, token);
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
       const slot = await this.#ctx.gate.acquire(plan, job, token);
+      let breaker: BreakerTicket | undefined;
       try {
-        await this.#run({ job, token, runToken, lease }, plan);
+        // An open breaker of the node's type delays the job (no attempt used, no slot held).
+        breaker = await this.#ctx.breakers.admit(planNode(plan, job.data.nodeId).type, job, token);
+        await this.#run({ job, token, runToken, lease, breaker }, plan);
       } finally {
+        await breaker?.finish();
         await slot?.release();
       }
     } catch (error) {
@@ -212,6 +221,8 @@ export class NodeRunner {
     });
     const durationMs = Date.now() - startedAt.getTime();
     const maybeChild = begun.parentExecutionId !== undefined;
+    // Failures, timeouts and retryable errors count against the type's breaker alike.
+    p.breaker?.judge(checked.ok ? 'success' : 'failure');
     if (!checked.ok) {
       return this.#failed(p, plan, base, begun, checked, telemetry, maybeChild);
     }

@@ -89,6 +89,12 @@ export class RedisKeys {
     return `${this.#crashes}${queueName}:${jobId}:${createdAt}`;
   }
 
+  /** A node type's circuit breaker: its state hash, and the set of the jobs it delays. */
+  breaker(nodeType: string): { state: string; waiting: string } {
+    const base = `${this.prefix}:breaker:${keyPart(nodeType)}`;
+    return { state: base, waiting: `${base}:waiting` };
+  }
+
   /** Set of the job ids parked while the execution is paused (resume wakes them). */
   parked(executionId: string): string {
     return this.#parked + executionId;

@@ -1,4 +1,5 @@
 import type {
+  BreakerStatus,
   DLQItem,
   EngineEventListener,
   EngineEventName,
@@ -109,6 +110,15 @@ export class WorkflowEngine implements IWorkflowEngine {
    */
   listNodeTypes(): NodeTypeInfo[] {
     return this.#parts.catalogue.nodeTypes();
+  }
+
+  /**
+   * The circuit breaker of each node type this process registered with a `breaker`:
+   * `closed`, `open` (its jobs wait until `opensUntil`, then one probe runs) or `half-open`
+   * (a probe runs; `opensUntil` ends its lease). Read from Redis, shared by every process.
+   */
+  getBreakerStates(): Promise<Record<string, BreakerStatus>> {
+    return this.#parts.breakers.states();
   }
 
   // ── executions ───────────────────────────────────────────────────────

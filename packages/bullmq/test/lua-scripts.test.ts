@@ -13,6 +13,8 @@ describe('Lua scripts', () => {
     expect(Object.keys(scripts).sort()).toEqual([
       'acquireSlot',
       'beatWorker',
+      'breakerAdmit',
+      'breakerRecord',
       'enterRun',
       'fairTags',
       'releaseExecutions',

@@ -46,13 +46,46 @@ export interface EngineEventMap {
   'node:retrying': NodeEventBase & { attempt: number; error: string; delayMs: number };
   /** A node was skipped, with the `reason`. */
   'node:skipped': NodeEventBase & { reason: SkipReason };
+  /**
+   * A node type's circuit breaker changed state (`breaker` option of the registry); sent by
+   * the process whose run changed it. Not an execution event: not in {@link ENGINE_EVENT_NAMES}.
+   */
+  'breaker:changed': BreakerChange;
+}
+
+/** The state of a node type's circuit breaker. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** The payload of `breaker:changed`. */
+export interface BreakerChange {
+  /** Random: each change is sent once. */
+  eventId: string;
+  /** The node type. */
+  nodeType: string;
+  /** The new state. */
+  state: BreakerState;
+  /** While open: when the next probe may run (ISO 8601); while half-open: when the probe's lease ends. */
+  opensUntil?: string;
+  /** When the change happened (ISO 8601). */
+  timestamp: string;
+}
+
+/** A node type's circuit breaker as `GET /api/node-types` shows it. */
+export interface BreakerStatus {
+  /** The state now. */
+  state: BreakerState;
+  /** While open: when the next probe may run; while half-open: when the probe's lease ends (ISO 8601). */
+  opensUntil?: string;
 }
 
 /** The name of an engine event, e.g. `'node:completed'`. */
 export type EngineEventName = keyof EngineEventMap;
 
-/** The names of every engine event. */
-export const ENGINE_EVENT_NAMES: readonly EngineEventName[] = Object.freeze([
+/** The name of an execution event: every engine event but `breaker:changed`. */
+export type ExecutionEventName = Exclude<EngineEventName, 'breaker:changed'>;
+
+/** The names of every execution event (every engine event but `breaker:changed`). */
+export const ENGINE_EVENT_NAMES: readonly ExecutionEventName[] = Object.freeze([
   'workflow:started',
   'workflow:completed',
   'workflow:failed',

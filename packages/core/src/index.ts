@@ -35,11 +35,15 @@ export {
   settablePathProblem,
 } from './dotted-path.js';
 export {
+  type BreakerChange,
+  type BreakerState,
+  type BreakerStatus,
   ENGINE_EVENT_NAMES,
   type EngineEventInput,
   type EngineEventListener,
   type EngineEventMap,
   type EngineEventName,
+  type ExecutionEventName,
 } from './engine-events.js';
 export {
   CycleDetectedError,
@@ -140,6 +144,7 @@ export {
 } from './limits.js';
 export { type MasterKey, parseMasterKeys } from './master-keys.js';
 export {
+  type BreakerOptions,
   NodeRegistry,
   type NodeTypeChecks,
   type NodeTypeOptions,

@@ -41,6 +41,26 @@ export interface NodeTypeOptions {
   timeoutMs?: number;
   /** Default retry policy for nodes of this type (a node's or workflow's own policy wins). @defaultValue the engine's `defaultRetry` */
   retry?: RetryPolicy;
+  /**
+   * Circuit breaker of this type, shared by every engine process of the prefix: opens when
+   * at least `minimumRuns` attempts ended in the last `windowMs` and `failureRate` of them
+   * failed (errors, timeouts, retryable `429`s); while open, this type's node jobs wait
+   * delayed (not failed, holding no worker slot); after `openMs` one probe attempt runs,
+   * and its success closes the breaker, its failure opens it again. @defaultValue no breaker
+   */
+  breaker?: BreakerOptions;
+}
+
+/** A node type's circuit breaker (see {@link NodeTypeOptions.breaker}). */
+export interface BreakerOptions {
+  /** The share of failed attempts (0 < rate ≤ 1) in the window that opens the breaker. */
+  failureRate: number;
+  /** Fewest attempts in the window before the rate is judged. */
+  minimumRuns: number;
+  /** How far back attempts count (ms, at most `MAX_TIMEOUT_MS`). */
+  windowMs: number;
+  /** How long the breaker stays open before a probe runs (ms, at most `MAX_TIMEOUT_MS`). */
+  openMs: number;
 }
 
 /** A registered node type. */
@@ -121,6 +141,22 @@ function positiveInt(name: string, v: number | undefined, max = Number.MAX_SAFE_
   }
 }
 
+/** @throws InvalidArgumentError unless `breaker` is a valid {@link BreakerOptions}. */
+function checkBreaker(type: string, breaker: BreakerOptions): void {
+  if (typeof breaker !== 'object' || breaker === null || Array.isArray(breaker)) {
+    throw new InvalidArgumentError(`breaker of '${type}' must be an object`);
+  }
+  const rate = breaker.failureRate;
+  if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) {
+    throw new InvalidArgumentError(
+      `breaker.failureRate of '${type}' must be a number above 0 and at most 1, got ${show(rate)}`,
+    );
+  }
+  positiveInt('breaker.minimumRuns', breaker.minimumRuns ?? Number.NaN, 1_000_000);
+  positiveInt('breaker.windowMs', breaker.windowMs ?? Number.NaN, MAX_TIMEOUT_MS);
+  positiveInt('breaker.openMs', breaker.openMs ?? Number.NaN, MAX_TIMEOUT_MS);
+}
+
 /** Maps node type names to executors and their options. */
 export class NodeRegistry {
   readonly #types = new Map<string, NodeTypeRegistration>();
@@ -148,6 +184,7 @@ export class NodeRegistry {
       positiveInt('rateLimit.max', options.rateLimit?.max ?? Number.NaN);
       positiveInt('rateLimit.durationMs', options.rateLimit?.durationMs ?? Number.NaN);
     }
+    if (options.breaker !== undefined) checkBreaker(type, options.breaker);
     if (options.retry !== undefined && !isRetryPolicy(options.retry)) {
       throw new InvalidArgumentError(
         `retry of '${type}' must be a retry policy (attempts 1-1000, backoff exponential|fixed, delays at most ${MAX_TIMEOUT_MS} ms)`,

@@ -20,6 +20,7 @@ const FIELDS = [
   'concurrency',
   'timeoutMs',
   'retry',
+  'breaker',
 ] as const;
 
 /**

@@ -1,4 +1,4 @@
-import type { EngineEventListener, EngineEventName } from './engine-events.js';
+import type { BreakerStatus, EngineEventListener, EngineEventName } from './engine-events.js';
 import type { DLQItem, ExecutionState, LogEntry, Span } from './execution-schema.js';
 import type {
   ExecutionFilter,
@@ -145,6 +145,12 @@ export interface IWorkflowEngine {
    * in registration order), each with its description, JSON Schemas and limits.
    */
   listNodeTypes(): NodeTypeInfo[];
+  /**
+   * The state of each registered node type's circuit breaker (types registered with a
+   * `breaker`), shared by every engine process of the prefix. Optional for engines without
+   * breakers.
+   */
+  getBreakerStates?(): Promise<Record<string, BreakerStatus>>;
 
   /**
    * Starts an execution of the workflow's current version; returns its id.

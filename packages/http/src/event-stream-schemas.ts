@@ -2,7 +2,7 @@ import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox
 import {
   ENGINE_EVENT_NAMES,
   type EngineEventMap,
-  type EngineEventName,
+  type ExecutionEventName,
   ExecutionStateSchema,
   SkipReasonSchema,
 } from '@spane/core';
@@ -64,32 +64,37 @@ export const ENGINE_EVENT_PAYLOAD_SCHEMAS = {
     delayMs: Type.Number({ minimum: 0, description: 'The next attempt starts after this' }),
   }),
   'node:skipped': Type.Object({ ...NodeEventBase, reason: SkipReasonSchema }),
-} satisfies Record<EngineEventName, TObject>;
+} satisfies Record<ExecutionEventName, TObject>;
 
 /** What each frame means, for the documentation. */
-export const STREAM_EVENT_MEANINGS: Readonly<Record<'state' | EngineEventName | 'error', string>> =
-  Object.freeze({
-    state: 'the whole `ExecutionState`: the first frame, and the last one once the run has ended',
-    'workflow:started': 'the execution was created',
-    'workflow:completed': 'every node is settled and the execution completed',
-    'workflow:failed': 'a node failed for good: `nodeId` and its `error`',
-    'workflow:cancelled': 'the execution was cancelled; `reason` when not a plain cancel',
-    'workflow:paused': 'a pause took effect',
-    'workflow:resumed': 'a resume took effect',
-    'node:started': 'an attempt of a node began',
-    'node:completed': "a node's result was recorded (`durationMs`)",
-    'node:failed': 'an attempt failed; `final` when no attempt follows',
-    'node:retrying': 'an attempt failed and the next starts after `delayMs`',
-    'node:skipped': 'a node was skipped, with the `reason`',
-    error: 'the final state could not be read (`{ code, message }`); the stream ends',
-  });
+export const STREAM_EVENT_MEANINGS: Readonly<
+  Record<'state' | ExecutionEventName | 'error', string>
+> = Object.freeze({
+  state: 'the whole `ExecutionState`: the first frame, and the last one once the run has ended',
+  'workflow:started': 'the execution was created',
+  'workflow:completed': 'every node is settled and the execution completed',
+  'workflow:failed': 'a node failed for good: `nodeId` and its `error`',
+  'workflow:cancelled': 'the execution was cancelled; `reason` when not a plain cancel',
+  'workflow:paused': 'a pause took effect',
+  'workflow:resumed': 'a resume took effect',
+  'node:started': 'an attempt of a node began',
+  'node:completed': "a node's result was recorded (`durationMs`)",
+  'node:failed': 'an attempt failed; `final` when no attempt follows',
+  'node:retrying': 'an attempt failed and the next starts after `delayMs`',
+  'node:skipped': 'a node was skipped, with the `reason`',
+  error: 'the final state could not be read (`{ code, message }`); the stream ends',
+});
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type PayloadsMatch = {
-  [K in EngineEventName]: Same<Static<(typeof ENGINE_EVENT_PAYLOAD_SCHEMAS)[K]>, EngineEventMap[K]>;
+  [K in ExecutionEventName]: Same<
+    Static<(typeof ENGINE_EVENT_PAYLOAD_SCHEMAS)[K]>,
+    EngineEventMap[K]
+  >;
 };
 // Fails to compile when an engine event's payload and its schema above differ.
-const payloadsMatchEngineEvents: PayloadsMatch[EngineEventName] extends true ? true : false = true;
+const payloadsMatchEngineEvents: PayloadsMatch[ExecutionEventName] extends true ? true : false =
+  true;
 void payloadsMatchEngineEvents;
 
 function frame(event: string, data: TSchema): TObject {

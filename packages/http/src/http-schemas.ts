@@ -157,6 +157,31 @@ export const NodeTypeInfoSchema = Type.Object(
       Type.Integer({ description: 'Attempt timeout when the node and workflow set none' }),
     ),
     retry: Type.Optional(RetryPolicySchema),
+    breaker: Type.Optional(
+      Type.Object(
+        {
+          failureRate: Type.Number({ description: 'Share of failed attempts that opens it' }),
+          minimumRuns: Type.Integer({ description: 'Fewest attempts in the window judged' }),
+          windowMs: Type.Integer({ description: 'How far back attempts count' }),
+          openMs: Type.Integer({ description: 'How long it stays open before one probe' }),
+          state: Type.Optional(
+            Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half-open')], {
+              description: 'Now, across every engine process (absent when Redis did not answer)',
+            }),
+          ),
+          opensUntil: Type.Optional(
+            Type.String({
+              format: 'date-time',
+              description: 'Open: when the probe may run; half-open: when the probe lease ends',
+            }),
+          ),
+        },
+        {
+          description:
+            "The type's circuit breaker: while open its nodes' jobs wait delayed, other types run",
+        },
+      ),
+    ),
   },
   { $id: 'NodeTypeInfo', description: 'A node type the server offers' },
 );

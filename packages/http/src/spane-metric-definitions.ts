@@ -1,4 +1,4 @@
-import type { EngineFaultCounts, QueueStats } from '@spane/core';
+import type { BreakerStatus, EngineFaultCounts, QueueStats } from '@spane/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -203,4 +203,36 @@ export function defineFaultCounters(registry: Registry, counts: () => EngineFaul
       },
     });
   }
+}
+
+/**
+ * `spane_breaker_state` (1 for each node type's current breaker state, 0 for the others;
+ * read at scrape time from `states`, empty when it answers null) and
+ * `spane_breaker_transitions_total` (state changes, by node type and new state); returns
+ * the counter, which the caller feeds from `breaker:changed` events.
+ */
+export function defineBreakerMetrics(
+  registry: Registry,
+  states: () => Promise<Record<string, BreakerStatus> | null>,
+): Counter<'node_type' | 'state'> {
+  new Gauge({
+    name: 'spane_breaker_state',
+    help: "Node types' circuit breakers: 1 for the current state (read at scrape time)",
+    labelNames: ['node_type', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [type, status] of Object.entries((await states()) ?? {})) {
+        for (const state of ['closed', 'open', 'half-open'] as const) {
+          this.set({ node_type: type, state }, status.state === state ? 1 : 0);
+        }
+      }
+    },
+  });
+  return new Counter({
+    name: 'spane_breaker_transitions_total',
+    help: 'Circuit breaker state changes, by node type and new state (from breaker:changed)',
+    labelNames: ['node_type', 'state'] as const,
+    registers: [registry],
+  });
 }

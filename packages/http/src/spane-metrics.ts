@@ -2,6 +2,7 @@ import type { EngineEventMap, IWorkflowEngine, QueueStats } from '@spane/core';
 import { type Counter, type Gauge, type Histogram, Registry } from 'prom-client';
 import { RecentEventIds } from './recent-event-ids.js';
 import {
+  defineBreakerMetrics,
   defineExecutionCounters,
   defineFaultCounters,
   defineHttpMetrics,
@@ -55,7 +56,15 @@ export class SpaneMetrics {
     this.sseStreams = http.sseStreams;
     defineQueueGauges(this.registry, () => this.#queueStats(engine));
     defineFaultCounters(this.registry, () => engine.getFaultCounts());
+    const transitions = defineBreakerMetrics(this.registry, () =>
+      engine.getBreakerStates
+        ? withTimeout(engine.getBreakerStates(), 2_000)
+        : Promise.resolve(null),
+    );
     this.#offs.push(
+      engine.on('breaker:changed', (p) => {
+        if (this.#seen.first(p.eventId)) transitions.inc({ node_type: p.nodeType, state: p.state });
+      }),
       ...countExecutions(engine, executions, this.#seen),
       ...this.#observeNodes(engine, nodes),
     );

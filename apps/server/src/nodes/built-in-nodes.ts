@@ -1,4 +1,5 @@
 import {
+  type BreakerOptions,
   HttpNodeConfigSchema,
   type NodeRegistry,
   NoopNodeConfigSchema,
@@ -21,11 +22,12 @@ export const BUILT_IN_NODE_TYPES = ['noop', 'transform', 'switch', 'http'] as co
  * schema (`@spane/core`'s, so `registerWorkflow` checks their configs; `transform` and
  * `switch` also their paths, with `transformConfigProblems` and `switchConfigProblems`), `http` also with
  * its output schema. `httpAllow` lists the hosts, IPs and CIDRs the `http` node may reach
- * although they are private (SPANE_HTTP_ALLOW).
+ * although they are private (SPANE_HTTP_ALLOW); `httpBreaker` gives `http` a circuit
+ * breaker (SPANE_HTTP_BREAKER).
  */
 export function registerBuiltInNodes(
   registry: NodeRegistry,
-  options: { httpAllow: readonly string[] },
+  options: { httpAllow: readonly string[]; httpBreaker?: BreakerOptions },
 ): void {
   registry.register('noop', noopNode, {
     description: 'Passes its input on unchanged (a join point or a placeholder)',
@@ -49,5 +51,6 @@ export function registerBuiltInNodes(
       'Calls an HTTP(S) URL (private addresses only when allow-listed) and returns status, headers and body',
     config: HttpNodeConfigSchema,
     output: HTTP_NODE_OUTPUT_SCHEMA,
+    ...(options.httpBreaker === undefined ? {} : { breaker: options.httpBreaker }),
   });
 }

@@ -1,3 +1,4 @@
+import type { BreakerStatus } from '@spane/core';
 import type { FastifyInstance } from 'fastify';
 import { components, errorResponses, NodeTypeList } from '../http-schemas.js';
 import { BEARER, type RouteContext } from '../route-context.js';
@@ -6,7 +7,8 @@ import { BEARER, type RouteContext } from '../route-context.js';
  * `GET /api/node-types`: the node types workflow definitions may use (the engine's
  * built-ins, then the registered ones), each with its description, the JSON Schemas of its
  * config, input and output, and its limits — for a visual builder or a client that checks
- * a definition before sending it. The same for every tenant.
+ * a definition before sending it; a type with a circuit breaker also shows its state
+ * (`state`, `opensUntil`), read from Redis. The same for every tenant.
  */
 export function nodeTypeRoutes(app: FastifyInstance, { engine, auth }: RouteContext): void {
   app.get(
@@ -23,6 +25,42 @@ export function nodeTypeRoutes(app: FastifyInstance, { engine, auth }: RouteCont
         response: { 200: components.inline(NodeTypeList), ...errorResponses() },
       },
     },
-    async () => ({ items: engine.listNodeTypes() }),
+    async () => {
+      const items = engine.listNodeTypes();
+      if (!items.some((t) => t.breaker)) return { items };
+      // The breakers' states come from Redis: without an answer soon, the list goes without them.
+      const states = await boundedStates(engine);
+      return {
+        items: items.map((t) =>
+          t.breaker && states?.[t.type]
+            ? { ...t, breaker: { ...t.breaker, ...states[t.type] } }
+            : t,
+        ),
+      };
+    },
   );
+}
+
+/** How long the list waits for the breakers' states. */
+const STATES_WAIT_MS = 1_000;
+
+/** The engine's breaker states, or null when it has none or they take too long or fail. */
+function boundedStates(
+  engine: RouteContext['engine'],
+): Promise<Record<string, BreakerStatus> | null> {
+  if (!engine.getBreakerStates) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), STATES_WAIT_MS);
+    timer.unref();
+    engine.getBreakerStates!().then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(null);
+      },
+    );
+  });
 }
