@@ -6,6 +6,7 @@ import {
   type SecretVault,
   type SpaneLimits,
 } from '@spane/core';
+import { enginePrefix } from './redis-cluster.js';
 import { type TenantQuotaOptions, TenantQuotas } from './tenant-quotas.js';
 
 /** Where the engine's own diagnostics go (not execution logs, which go to the store). */
@@ -27,7 +28,11 @@ export interface EngineLogger {
  * policy; anything else makes the constructor throw `InvalidArgumentError`.
  */
 export interface WorkflowEngineOptions {
-  /** Prefix of every Redis key and channel the engine uses. @defaultValue 'spane' */
+  /**
+   * Prefix of every Redis key and channel the engine uses (BullMQ's keys included). Over a
+   * Redis Cluster it must hold a hash tag (`{...}`): every key then falls in one slot.
+   * @defaultValue 'spane' (`'{spane}'` over a Cluster)
+   */
   prefix?: string;
   /** Retry policy of nodes that set none (nor their workflow or node type). @defaultValue 3 attempts, exponential from 1000 ms */
   defaultRetry?: RetryPolicy;
@@ -136,6 +141,14 @@ export interface WorkflowEngineOptions {
    * first-out across tenants. @defaultValue true
    */
   fairScheduling?: boolean;
+  /**
+   * At start the engine reads Redis' `maxmemory-policy` (each master of a Cluster) and
+   * warns when it is not `noeviction`; with `true` it refuses instead: `startWorkers()`
+   * and, once the answer is in, every call that changes workflows or executions throw
+   * `InvalidArgumentError`. A server that tells neither by CONFIG GET nor INFO is not
+   * refused. @defaultValue false
+   */
+  requireNoEviction?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -158,6 +171,7 @@ export interface ResolvedEngineOptions {
   secrets: SecretVault | undefined;
   quotas: TenantQuotas;
   fairScheduling: boolean;
+  requireNoEviction: boolean;
 }
 
 const consoleLogger: EngineLogger = {
@@ -202,9 +216,13 @@ function retryPolicy(policy: RetryPolicy | undefined): RetryPolicy | undefined {
  * `lockDurationMs`, `stalledIntervalMs` and `enqueueTimeoutMs`) to `MAX_TIMEOUT_MS`, or a
  * `defaultRetry` that is not a valid retry policy, a quota that is neither a
  * non-negative integer, `Infinity` nor `false`, a `fairScheduling` that is not a boolean,
- * or `secrets` that is not a `SecretVault`
+ * `secrets` that is not a `SecretVault`, or a `prefix` that is empty or (over a Cluster,
+ * `cluster` true) holds no hash tag
  */
-export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
+export function resolveEngineOptions(
+  options: WorkflowEngineOptions = {},
+  cluster = false,
+): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
   const defaultNodeTimeoutMs = wholeMs(
     'defaultNodeTimeoutMs',
@@ -212,7 +230,7 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     300_000,
   );
   return {
-    prefix: options.prefix ?? 'spane',
+    prefix: enginePrefix(options.prefix, cluster),
     defaultRetry: retryPolicy(options.defaultRetry),
     lockDurationMs: wholeMs('lockDurationMs', options.lockDurationMs, 15_000, 1),
     stalledIntervalMs: wholeMs('stalledIntervalMs', options.stalledIntervalMs, 5_000, 1),
@@ -230,6 +248,7 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     secrets: checkVault(options.secrets),
     quotas: new TenantQuotas(options.quotas),
     fairScheduling: flag('fairScheduling', options.fairScheduling, true),
+    requireNoEviction: flag('requireNoEviction', options.requireNoEviction, false),
   };
 }
 
