@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, NodeRegistry } from '@spane/core';
+import { Queue } from 'bullmq';
 import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowEngine, type WorkflowEngineOptions } from '../src/index.js';
@@ -22,6 +23,8 @@ afterAll(async () => {
 });
 
 interface ClusterHarness {
+  /** Warnings and errors the engines logged, but the known one (persistence off). */
+  problems: string[];
   registry: NodeRegistry;
   engine: WorkflowEngine;
   redis: Cluster;
@@ -40,6 +43,12 @@ async function clusterHarness(options: WorkflowEngineOptions = {}): Promise<Clus
   const redis = cluster.client();
   const testStore: TestStore = await createTestStore();
   const registry = new NodeRegistry();
+  const problems: string[] = [];
+  const note = (message: string, meta?: Record<string, unknown>) => {
+    if (!message.includes('persistence is off'))
+      problems.push(`${message} ${JSON.stringify(meta)}`);
+  };
+  const logger = { ...silentLogger, warn: note, error: note };
   const engines: WorkflowEngine[] = [];
   const make = (r: NodeRegistry) => {
     const e = new WorkflowEngine(r, testStore.store, redis, {
@@ -55,7 +64,14 @@ async function clusterHarness(options: WorkflowEngineOptions = {}): Promise<Clus
     await testStore.dispose();
     await redis.quit();
   });
-  return { registry, engine: make(registry), redis, prefix, peer: (r = registry) => make(r) };
+  return {
+    problems,
+    registry,
+    engine: make(registry),
+    redis,
+    prefix,
+    peer: (r = registry) => make(r),
+  };
 }
 
 /** Every key of the cluster that starts with `prefix`, by the master holding it. */
@@ -87,6 +103,10 @@ describe('the engine on a Redis Cluster', () => {
     try {
       const make = (prefix?: string) =>
         new WorkflowEngine(new NodeRegistry(), store.store, redis, { prefix, logger });
+      // What the refusal spares: BullMQ's scripts on keys of several slots.
+      const untagged = new Queue('q', { connection: redis, prefix: 'untagged' });
+      await expect(untagged.add('job', {})).rejects.toThrow(/CROSSSLOT/);
+      await untagged.close();
       expect(() => make('spane')).toThrow(InvalidArgumentError);
       expect(() => make('{}spane')).toThrow(/hash tag/);
       const tagged = make('{acme}:spane');
@@ -150,6 +170,16 @@ describe('the engine on a Redis Cluster', () => {
       await Promise.all(keys.map((k) => h.redis.cluster('KEYSLOT', k) as Promise<number>)),
     );
     expect(slots.size).toBe(1);
+
+    expect(await h.engine.checkHealth()).toMatchObject({
+      ok: true,
+      redis: true,
+      store: true,
+      workers: true,
+    });
+    expect(await h.engine.getQueueStats()).toMatchObject({ waiting: 0, active: 0, failed: 0 });
+    expect(await h.engine.reconcile()).toMatchObject({ checked: 0, requeued: 0 });
+    expect(h.problems).toEqual([]);
   }, 60_000);
 
   it("bounds a workflow's running nodes with maxConcurrency across two engines", async () => {
@@ -199,6 +229,7 @@ describe('the engine on a Redis Cluster', () => {
     expect(states.map((s) => s.status)).toEqual(['completed', 'completed', 'completed']);
     expect(seen.max).toBe(2);
     expect(seen.runs).toBe(9);
+    expect(h.problems).toEqual([]);
   }, 60_000);
 
   it('starts workflows from webhook deliveries', async () => {
@@ -224,6 +255,7 @@ describe('the engine on a Redis Cluster', () => {
     await h.engine.unregisterWorkflow('hook-b');
     const after = await h.engine.triggerWebhook('orders/new', 'POST', '{}', {});
     expect(after).toHaveLength(1);
+    expect(h.problems).toEqual([]);
   }, 60_000);
 
   it('pauses, resumes and cancels executions', async () => {
@@ -294,5 +326,50 @@ describe('the engine on a Redis Cluster', () => {
     const cancelled = await h.engine.waitForExecution(stuck, { timeoutMs: 15_000 });
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.nodeResults.Y?.status).not.toBe('completed');
+    expect(h.problems).toEqual([]);
+  }, 60_000);
+
+  it('runs delay and sub-workflow nodes, limited node types, retries and a DLQ retry', async () => {
+    const h = await clusterHarness();
+    let fail = true;
+    const attempts: number[] = [];
+    h.registry.register(
+      'flaky',
+      exec(async (ctx) => {
+        attempts.push(ctx.attempt);
+        if (fail) throw new Error('down');
+        return { success: true, data: 'ok' };
+      }),
+    );
+    h.registry.register('limited', echoInput, {
+      concurrency: 1,
+      rateLimit: { max: 5, durationMs: 100 },
+    });
+    await h.engine.registerWorkflow(
+      wf('child', [
+        { id: 'L', type: 'limited' },
+        { id: 'W', type: 'delay', inputs: ['L'], config: { durationMs: 50 } },
+      ]),
+    );
+    await h.engine.registerWorkflow(
+      wf('parent', [
+        { id: 'S', type: 'sub-workflow', config: { workflowId: 'child' } },
+        { id: 'F', type: 'flaky', inputs: ['S'] },
+      ]),
+    );
+    await h.engine.startWorkers(4);
+    const id = await h.engine.enqueueWorkflow('parent', { v: 7 });
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 15_000 })).status).toBe('failed');
+    expect(attempts).toEqual([1, 2, 3]);
+    const [item] = await h.engine.getDLQItems();
+    expect(item).toMatchObject({ executionId: id, nodeId: 'F' });
+    fail = false;
+    await h.engine.retryDLQItem(item!.id);
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 15_000 });
+    expect(state.status).toBe('completed');
+    expect(state.nodeResults.F).toMatchObject({ status: 'completed', data: 'ok' });
+    expect(state.nodeResults.S?.status).toBe('completed');
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    expect(h.problems).toEqual([]);
   }, 60_000);
 });
