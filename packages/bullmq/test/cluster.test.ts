@@ -53,6 +53,7 @@ async function clusterHarness(options: WorkflowEngineOptions = {}): Promise<Clus
   const make = (r: NodeRegistry) => {
     const e = new WorkflowEngine(r, testStore.store, redis, {
       ...TEST_TIMINGS,
+      logger,
       ...options,
       prefix,
     });
