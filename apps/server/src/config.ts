@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { TenantQuotaOptions } from '@spane/bullmq';
+import { prefixHashTag, type TenantQuotaOptions } from '@spane/bullmq';
 import type { BreakerOptions } from '@spane/core';
 import { ApiKeyStore, resolveServerLimits, type SpaneServerLimits } from '@spane/http';
 import { AddressPolicy } from './address-policy.js';
@@ -25,6 +25,11 @@ export interface ServerConfig {
   port: number;
   host: string;
   redisUrl: string;
+  /**
+   * `REDIS_CLUSTER=true`: `REDIS_URL` names a node of a Redis Cluster, and the prefix
+   * holds a hash tag (`{spane}` by default).
+   */
+  redisCluster?: true;
   /** Prefix of every Redis key; processes that share it share work. */
   redisPrefix: string;
   /** Set: PostgreSQL store (migrations run at start); unset: memory store. */
@@ -71,7 +76,7 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 const ROLES: readonly ServerRole[] = ['all', 'api', 'worker'];
-const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const PREFIX_PATTERN = /^[A-Za-z0-9_.:{}-]{1,64}$/;
 const SCHEMA_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$]{0,62}$/;
 
 function list(value: string): string[] {
@@ -123,9 +128,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
   const host = get('HOST') ?? '127.0.0.1';
   const redisUrl =
     url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) ?? 'redis://127.0.0.1:6379';
-  const redisPrefix = get('SPANE_REDIS_PREFIX') ?? 'spane';
+  const clusterRaw = get('REDIS_CLUSTER')?.toLowerCase();
+  if (clusterRaw !== undefined && !['true', 'false', '1', '0'].includes(clusterRaw)) {
+    problems.push(`REDIS_CLUSTER must be true or false (got '${clusterRaw}')`);
+  }
+  const redisCluster = clusterRaw === 'true' || clusterRaw === '1';
+  const redisPrefix = get('SPANE_REDIS_PREFIX') ?? (redisCluster ? '{spane}' : 'spane');
   if (!PREFIX_PATTERN.test(redisPrefix)) {
-    problems.push(`SPANE_REDIS_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ . : -`);
+    problems.push(`SPANE_REDIS_PREFIX must be 1-64 characters of A-Z a-z 0-9 _ . : - { }`);
+  } else if (redisCluster && prefixHashTag(redisPrefix) === undefined) {
+    problems.push(
+      `SPANE_REDIS_PREFIX must hold a hash tag with REDIS_CLUSTER (e.g. '{${redisPrefix}}'): every key in one slot`,
+    );
   }
   const databaseUrl = url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']);
   const databaseSchema = get('DATABASE_SCHEMA') ?? 'public';
@@ -232,6 +246,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     port,
     host,
     redisUrl,
+    ...(redisCluster ? { redisCluster: true as const } : {}),
     redisPrefix,
     databaseSchema,
     auth,

@@ -12,13 +12,13 @@ import {
   spaneServerOptions,
 } from '@spane/http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import type { ServerConfig } from './config.js';
 import { createExecutionStore } from './execution-store-factory.js';
 import { toListenError } from './listen-error.js';
 import { createSecretVault, resolveMasterKeys } from './master-key.js';
 import { loadNodeModule } from './node-module.js';
 import { registerBuiltInNodes } from './nodes/built-in-nodes.js';
+import { redisClient } from './redis-connection.js';
 import { RequestLogController, requestSerializer } from './request-log.js';
 import { rootRoute, workerHealthRoutes } from './service-routes.js';
 
@@ -146,15 +146,28 @@ function rateLimitOf(
   closers: (() => Promise<unknown>)[],
 ): SpaneHttpOptions['rateLimit'] {
   if (!config.rateLimit.enabled) return false;
-  const redis = new Redis(config.redisUrl, {
-    connectionName: 'spane-rate-limit',
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  });
+  const redis = redisClient(
+    config,
+    { connectionName: 'spane-rate-limit', enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+    { enableOfflineQueue: false },
+  );
   redis.on('error', (err) => app.log.debug({ err }, 'rate-limit Redis connection'));
   closers.push(() => redis.quit().catch(() => redis.disconnect()));
   const { enabled: _, ...limits } = config.rateLimit;
   return { redis, prefix: `${config.redisPrefix}:ratelimit:`, ...limits };
+}
+
+/**
+ * The engine's Redis: `REDIS_URL` (the engine connects and closes), or with `REDIS_CLUSTER`
+ * a `Cluster` seeded by it, closed after the engine (a closer).
+ */
+function engineRedis(config: ServerConfig, closers: (() => Promise<unknown>)[]) {
+  if (!config.redisCluster) return config.redisUrl;
+  const cluster = redisClient(config);
+  // The engine logs the connection's errors while it runs.
+  cluster.on('error', () => {});
+  closers.push(() => cluster.quit().catch(() => cluster.disconnect()));
+  return cluster;
 }
 
 /** Listens on `config.port` (a busy port: a {@link ListenError}); returns the bound port. */
@@ -232,7 +245,7 @@ export async function startServer(
       quotas: config.quotas,
       ...(vault ? { secrets: vault } : {}),
     };
-    const engine = new WorkflowEngine(registry, store, config.redisUrl, engineOptions);
+    const engine = new WorkflowEngine(registry, store, engineRedis(config, closers), engineOptions);
     // After the HTTP server (which waits for requests in flight), before the store.
     closers.splice(1, 0, () => engine.close());
     await waitForRedis(engine, config.redisUrl, options.redisTimeoutMs ?? 10_000);

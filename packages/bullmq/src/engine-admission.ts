@@ -8,6 +8,7 @@ import { EngineClosedError } from '@spane/core';
  */
 export class Admission {
   #closed = false;
+  #refusal: Error | undefined;
   #inFlight = 0;
   #idle: (() => void)[] = [];
 
@@ -16,9 +17,15 @@ export class Admission {
     return this.#closed;
   }
 
-  /** @throws EngineClosedError once closed */
+  /** @throws EngineClosedError once closed, or the error given to {@link Admission.refuse} */
   check(): void {
     if (this.#closed) throw new EngineClosedError();
+    if (this.#refusal) throw this.#refusal;
+  }
+
+  /** Refuses every later call with `error` (e.g. a Redis that may evict keys, see requireNoEviction). */
+  refuse(error: Error): void {
+    this.#refusal = error;
   }
 
   /** Runs `work` unless the engine is closed (then rejects with EngineClosedError). */

@@ -6,7 +6,7 @@ import {
   type NodeRegistry,
 } from '@spane/core';
 import { Queue } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
@@ -37,7 +37,9 @@ import { OutcomeRecorder } from './outcome-recorder.js';
 import { ParkedJobs } from './parked-jobs.js';
 import { Reconciler } from './reconciler.js';
 import { RecordedWork } from './recorded-work.js';
+import { duplicateClient } from './redis-cluster.js';
 import { CONTROL_QUEUE, RedisKeys } from './redis-keys.js';
+import { checkRedisServers } from './redis-server-check.js';
 import { RegistrationLock } from './registration-lock.js';
 import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
@@ -129,7 +131,7 @@ interface Execution {
 export function assembleEngine(
   registry: NodeRegistry,
   store: ExecutionStore,
-  redis: Redis | string | RedisOptions,
+  redis: Redis | Cluster | string | RedisOptions,
   options: ResolvedEngineOptions,
 ): EngineParts {
   const f = foundation(registry, store, connect(redis, options), options);
@@ -137,6 +139,7 @@ export function assembleEngine(
   const { catalogue, channel, queues, controlQueue } = f;
   const { logger } = options;
   const admission = new Admission();
+  const serverCheck = checkServer(f.redis, options, admission);
   const idleKeys = new IdleQueueKeys({ redis: f.redis, logger });
   const triggers = new TriggerDispatch({
     store,
@@ -210,6 +213,7 @@ export function assembleEngine(
     admission,
     lifecycle: new EngineLifecycle({
       admission,
+      serverCheck,
       connections: f.connections,
       channel,
       pool,
@@ -236,7 +240,7 @@ const CLIENT_METHODS = ['connect', 'disconnect', 'duplicate', 'on', 'quit'] as c
  * than a URL or options. @throws InvalidArgumentError for an object with some of a
  * client's methods but not all (a partial client is neither a client nor options).
  */
-export function isRedisClient(redis: unknown): redis is Redis {
+export function isRedisClient(redis: unknown): redis is Redis | Cluster {
   if (typeof redis !== 'object' || redis === null) return false;
   const has = CLIENT_METHODS.filter(
     (m) => typeof (redis as Record<string, unknown>)[m] === 'function',
@@ -248,17 +252,49 @@ export function isRedisClient(redis: unknown): redis is Redis {
   );
 }
 
-/** The engine's connections: the given or made command connection, and the workers'. */
+/**
+ * Starts the check of Redis' configuration (see `requireNoEviction`): with the option, a
+ * refusal also refuses the engine's calls from then on. Resolves with the error
+ * startWorkers() throws (only with the option; never rejects).
+ */
+function checkServer(
+  redis: Redis,
+  options: ResolvedEngineOptions,
+  admission: Admission,
+): Promise<Error | undefined> {
+  const { logger, requireNoEviction } = options;
+  const check = checkRedisServers({ redis, logger, requireNoEviction, timeoutMs: 10_000 })
+    .catch((err: Error) => {
+      logger.debug('could not check the Redis configuration', { error: err.message });
+      return undefined;
+    })
+    .then((refusal) => {
+      if (refusal) admission.refuse(refusal);
+      return refusal;
+    });
+  return requireNoEviction ? check : Promise.resolve(undefined);
+}
+
+/**
+ * The engine's connections: the given or made command connection, and the workers'
+ * (`maxRetriesPerRequest: null`, as BullMQ's workers need). A `Cluster` is used as a
+ * `Redis` inside the engine: it takes the same commands, and its duplicates are made
+ * by {@link duplicateClient}.
+ */
 function connect(
-  redis: Redis | string | RedisOptions,
+  redis: Redis | Cluster | string | RedisOptions,
   options: ResolvedEngineOptions,
 ): EngineConnections {
   const given = isRedisClient(redis);
-  const command = given ? redis : typeof redis === 'string' ? new Redis(redis) : new Redis(redis);
+  const command: Redis = given
+    ? (redis as Redis)
+    : typeof redis === 'string'
+      ? new Redis(redis)
+      : new Redis(redis as RedisOptions);
   const onRedisError = (err: Error): void =>
     options.logger.warn('redis error', { error: err.message });
   command.on('error', onRedisError);
-  const workerConnection = command.duplicate({ maxRetriesPerRequest: null });
+  const workerConnection = duplicateClient(command, { maxRetriesPerRequest: null });
   workerConnection.on('error', () => {});
   return { redis: command, ownsRedis: !given, onRedisError, workerConnection };
 }

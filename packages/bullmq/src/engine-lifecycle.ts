@@ -34,6 +34,11 @@ export interface EngineConnections {
 export interface EngineLifecycleContext {
   /** The public calls under way, refused once close() is called. */
   admission: Pick<Admission, 'close' | 'drained'>;
+  /**
+   * The check of Redis' configuration begun at construction: the error startWorkers()
+   * refuses with, if any (see `requireNoEviction`), else undefined.
+   */
+  serverCheck: Promise<Error | undefined>;
   connections: EngineConnections;
   channel: Pick<EngineChannel, 'open' | 'close' | 'disconnect'>;
   pool: Pick<WorkerPool, 'checkStart' | 'start' | 'ready' | 'close'>;
@@ -68,12 +73,15 @@ export class EngineLifecycle {
 
   /**
    * Starts the workers, then rebuilds the triggers from the store, runs a reconcile pass
-   * and starts the periodic one. @throws InvalidArgumentError | EngineClosedError
+   * and starts the periodic one. @throws InvalidArgumentError (also for a Redis whose
+   * `maxmemory-policy` is not `noeviction` with `requireNoEviction`) | EngineClosedError
    */
   async startWorkers(concurrency: number): Promise<void> {
     const { pool, logger } = this.#ctx;
     pool.checkStart(concurrency);
     if (this.#closing) throw new EngineClosedError();
+    const refusal = await this.#whileOpen(this.#ctx.serverCheck);
+    if (refusal) throw refusal;
     // Redis may not answer (yet): a close() meanwhile ends the wait.
     await this.#whileOpen(this.#ctx.channel.open());
     await pool.start(concurrency);

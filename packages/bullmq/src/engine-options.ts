@@ -6,6 +6,7 @@ import {
   type SecretVault,
   type SpaneLimits,
 } from '@spane/core';
+import { enginePrefix } from './redis-cluster.js';
 import { type TenantQuotaOptions, TenantQuotas } from './tenant-quotas.js';
 
 /** Where the engine's own diagnostics go (not execution logs, which go to the store). */
@@ -27,7 +28,11 @@ export interface EngineLogger {
  * policy; anything else makes the constructor throw `InvalidArgumentError`.
  */
 export interface WorkflowEngineOptions {
-  /** Prefix of every Redis key and channel the engine uses. @defaultValue 'spane' */
+  /**
+   * Prefix of every Redis key and channel the engine uses (BullMQ's keys included). Over a
+   * Redis Cluster it must hold a hash tag (`{...}`): every key then falls in one slot.
+   * @defaultValue 'spane' (`'{spane}'` over a Cluster)
+   */
   prefix?: string;
   /** Retry policy of nodes that set none (nor their workflow or node type). @defaultValue 3 attempts, exponential from 1000 ms */
   defaultRetry?: RetryPolicy;
@@ -148,6 +153,14 @@ export interface WorkflowEngineOptions {
    * and it took no job for longer than this (ms). @defaultValue 30_000
    */
   workerStuckAfterMs?: number;
+  /**
+   * At start the engine reads Redis' `maxmemory-policy` (each master of a Cluster) and
+   * warns when it is not `noeviction`; with `true` it refuses instead: `startWorkers()`
+   * and, once the answer is in, every call that changes workflows or executions throw
+   * `InvalidArgumentError`. A server that tells neither by CONFIG GET nor INFO is not
+   * refused. @defaultValue false
+   */
+  requireNoEviction?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -172,6 +185,7 @@ export interface ResolvedEngineOptions {
   fairScheduling: boolean;
   workerHeartbeatMs: number;
   workerStuckAfterMs: number;
+  requireNoEviction: boolean;
 }
 
 const consoleLogger: EngineLogger = {
@@ -217,9 +231,13 @@ function retryPolicy(policy: RetryPolicy | undefined): RetryPolicy | undefined {
  * `workerHeartbeatMs`) to `MAX_TIMEOUT_MS`, or a
  * `defaultRetry` that is not a valid retry policy, a quota that is neither a
  * non-negative integer, `Infinity` nor `false`, a `fairScheduling` that is not a boolean,
- * or `secrets` that is not a `SecretVault`
+ * `secrets` that is not a `SecretVault`, or a `prefix` that is empty or (over a Cluster,
+ * `cluster` true) holds no hash tag
  */
-export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
+export function resolveEngineOptions(
+  options: WorkflowEngineOptions = {},
+  cluster = false,
+): ResolvedEngineOptions {
   const timeout = options.defaultNodeTimeoutMs;
   const defaultNodeTimeoutMs = wholeMs(
     'defaultNodeTimeoutMs',
@@ -227,7 +245,7 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     300_000,
   );
   return {
-    prefix: options.prefix ?? 'spane',
+    prefix: enginePrefix(options.prefix, cluster),
     defaultRetry: retryPolicy(options.defaultRetry),
     lockDurationMs: wholeMs('lockDurationMs', options.lockDurationMs, 15_000, 1),
     stalledIntervalMs: wholeMs('stalledIntervalMs', options.stalledIntervalMs, 5_000, 1),
@@ -247,6 +265,7 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     fairScheduling: flag('fairScheduling', options.fairScheduling, true),
     workerHeartbeatMs: wholeMs('workerHeartbeatMs', options.workerHeartbeatMs, 5_000, 100),
     workerStuckAfterMs: wholeMs('workerStuckAfterMs', options.workerStuckAfterMs, 30_000),
+    requireNoEviction: flag('requireNoEviction', options.requireNoEviction, false),
   };
 }
 

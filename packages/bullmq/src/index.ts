@@ -2,6 +2,7 @@
 export type { DelayNodeConfig, SubWorkflowNodeConfig } from '@spane/core';
 export type { EngineLogger, WorkflowEngineOptions } from './engine-options.js';
 export type { ReconcileResult } from './reconciler.js';
+export { prefixHashTag } from './redis-cluster.js';
 export { DEFAULT_QUOTAS, type QuotaLimits, type TenantQuotaOptions } from './tenant-quotas.js';
 export {
   DELIVERY_HEADER,

@@ -21,17 +21,21 @@ import type {
   TenantScope,
   WorkflowDefinition,
 } from '@spane/core';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { settleAll } from './bounded-wait.js';
 import { dlqRange } from './dlq-range.js';
 import { assembleEngine, type EngineParts } from './engine-assembly.js';
 import { resolveEngineOptions, type WorkflowEngineOptions } from './engine-options.js';
 import { waitForExecution } from './execution-waiter.js';
 import type { ReconcileResult } from './reconciler.js';
+import { isClusterClient } from './redis-cluster.js';
 import { TenantGuard, tenantOf } from './tenant-guard.js';
 
-/** An ioredis instance, a redis:// URL, or ioredis options. */
-export type RedisConnection = Redis | string | RedisOptions;
+/**
+ * An ioredis instance (`Redis`, or `Cluster`: then the `prefix` must hold a hash tag,
+ * `{spane}` by default), a redis:// URL, or ioredis options.
+ */
+export type RedisConnection = Redis | Cluster | string | RedisOptions;
 
 /**
  * Runs workflow DAGs on BullMQ: one job per node run, readiness decided by the store's
@@ -55,7 +59,8 @@ export class WorkflowEngine implements IWorkflowEngine {
   ) {
     this.#store = store;
     this.#tenants = new TenantGuard(store);
-    this.#parts = assembleEngine(registry, store, redis, resolveEngineOptions(options));
+    const cluster = isClusterClient(redis);
+    this.#parts = assembleEngine(registry, store, redis, resolveEngineOptions(options, cluster));
   }
 
   // ── workflows ────────────────────────────────────────────────────────

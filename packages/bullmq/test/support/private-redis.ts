@@ -25,10 +25,13 @@ export interface PrivateRedis {
 
 /**
  * Starts `redis-server` on a free port (or on `port`: to start one again after `stop`)
- * with no persistence. Throws with what to install when the binary is missing, so the
- * test fails with a clear message instead of skipping.
+ * with no persistence, and `args` after the defaults (e.g. `['--rename-command', 'CONFIG',
+ * '']`). Throws with what to install when the binary is missing, so the test fails with a
+ * clear message instead of skipping.
  */
-export async function startPrivateRedis(options: { port?: number } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  options: { port?: number; args?: string[] } = {},
+): Promise<PrivateRedis> {
   const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
@@ -43,6 +46,7 @@ export async function startPrivateRedis(options: { port?: number } = {}): Promis
       'no',
       '--daemonize',
       'no',
+      ...(options.args ?? []),
     ],
     { stdio: 'ignore' },
   );
