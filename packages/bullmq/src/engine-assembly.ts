@@ -10,6 +10,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
 import { CrashGuard } from './crash-guard.js';
+import { DependencyMonitor } from './dependency-monitor.js';
 import { Admission } from './engine-admission.js';
 import { EngineChannel } from './engine-channel.js';
 import { EngineEvents } from './engine-events.js';
@@ -71,6 +72,8 @@ export interface EngineParts {
   lifecycle: EngineLifecycle;
   /** Refuses calls once the engine is closed. */
   admission: Admission;
+  /** Whether Redis and the store answer; holds the workers while the store is down. */
+  dependencies: DependencyMonitor;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -167,7 +170,9 @@ export function assembleEngine(
     intervalMs: options.reconcileIntervalMs,
   });
   const { events, starter, control } = x;
+  const dependencies = watchDependencies(f, pool);
   return {
+    dependencies,
     store,
     faults: x.faults,
     catalogue,
@@ -211,6 +216,25 @@ export function assembleEngine(
       logger,
     }),
   };
+}
+
+/**
+ * The engine's dependency monitor, started: while the store is down the workers take no
+ * job (a job taken then could not be recorded); they resume by themselves when it is back.
+ */
+function watchDependencies(f: Foundation, pool: WorkerPool): DependencyMonitor {
+  const monitor = new DependencyMonitor({
+    redis: f.redis,
+    store: f.store,
+    logger: f.options.logger,
+    intervalMs: f.options.dependencyCheckMs,
+    timeoutMs: f.options.dependencyTimeoutMs,
+  });
+  monitor.onChange((name, up) => {
+    if (name === 'store') pool.hold(!up);
+  });
+  monitor.start();
+  return monitor;
 }
 
 /** The methods that make an object a Redis client to the engine (and to BullMQ). */

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@spane/core';
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { settled, within } from './bounded-wait.js';
 import {
@@ -61,6 +61,8 @@ export class WorkerPool {
   readonly #stallWatch: RedisStallWatch;
   #workers: Worker[] = [];
   #closing = false;
+  /** Set while the store is down: the workers take no job (see {@link hold}). */
+  #held = false;
 
   constructor(ctx: WorkerPoolContext) {
     this.#ctx = ctx;
@@ -110,6 +112,30 @@ export class WorkerPool {
     }
     this.#workers = [...workers, this.#controlWorker()];
     this.#stallWatch.start();
+    if (this.#held) this.hold(true);
+  }
+
+  /**
+   * Stops (`true`) or resumes (`false`) taking jobs, e.g. while the store is down: a job
+   * taken then could not be recorded. Running jobs go on; a hold set before the workers
+   * start applies to them when they do.
+   */
+  hold(held: boolean): void {
+    this.#held = held;
+    if (this.#closing) return;
+    const { logger } = this.#ctx.options;
+    for (const worker of this.#workers) {
+      if (!held) worker.resume();
+      else
+        worker.pause(true).catch((err: Error) => {
+          logger.warn('could not pause a worker', { queue: worker.name, error: err.message });
+        });
+    }
+  }
+
+  /** Whether the workers are held (see {@link hold}). */
+  get held(): boolean {
+    return this.#held;
   }
 
   /** Resolves when every worker is connected. */
@@ -136,20 +162,27 @@ export class WorkerPool {
     limiter?: { max: number; duration: number },
   ): Worker<NodeJobData> {
     const { options, runner, retry } = this.#ctx;
-    const worker = new Worker<NodeJobData>(queueName, (job, token) => runner.process(job, token), {
-      connection: this.#ctx.connection,
-      prefix: options.prefix,
-      concurrency,
-      lockDuration: options.lockDurationMs,
-      stalledInterval: options.stalledIntervalMs,
-      maxStalledCount: options.maxStalledCount,
-      name: this.#ctx.idleKeys.workerName,
-      ...(limiter === undefined ? {} : { limiter }),
-      settings: {
-        backoffStrategy: (attemptsMade, _type, _err, job) =>
-          retry.backoff(attemptsMade, job as Job | undefined),
+    const worker = new Worker<NodeJobData>(
+      queueName,
+      async (job, token) => {
+        await this.#handBackWhileHeld(job, token);
+        return runner.process(job, token);
       },
-    });
+      {
+        connection: this.#ctx.connection,
+        prefix: options.prefix,
+        concurrency,
+        lockDuration: options.lockDurationMs,
+        stalledInterval: options.stalledIntervalMs,
+        maxStalledCount: options.maxStalledCount,
+        name: this.#ctx.idleKeys.workerName,
+        ...(limiter === undefined ? {} : { limiter }),
+        settings: {
+          backoffStrategy: (attemptsMade, _type, _err, job) =>
+            retry.backoff(attemptsMade, job as Job | undefined),
+        },
+      },
+    );
     worker.on('failed', (job, err) => {
       if (job) void runner.onJobGivenUp(job, err);
     });
@@ -162,7 +195,8 @@ export class WorkerPool {
     const { control, triggers, options } = this.#ctx;
     const worker = new Worker<ControlJobData>(
       CONTROL_QUEUE,
-      async (job) => {
+      async (job, token) => {
+        await this.#handBackWhileHeld(job, token);
         if (job.name === TIMEOUT_JOB) {
           await control.workflowTimedOut((job.data as TimeoutJobData).executionId);
         } else if (job.name === SCHEDULE_JOB) {
@@ -181,6 +215,23 @@ export class WorkerPool {
   }
 
   /**
+   * While the workers are held, a job a worker took anyway (a paused BullMQ worker still
+   * finishes the fetch it was blocked in) goes back to the queue, delayed by
+   * {@link HELD_JOB_DELAY_MS}, its attempts untouched: BullMQ's `DelayedError`. When Redis
+   * does not take it back, it stays active and runs again once its lock expires.
+   */
+  async #handBackWhileHeld(job: Job, token: string | undefined): Promise<void> {
+    if (!this.#held) return;
+    await job.moveToDelayed(Date.now() + HELD_JOB_DELAY_MS, token).catch((err: Error) => {
+      this.#ctx.options.logger.warn('could not hand a job back while the store is down', {
+        jobId: job.id,
+        error: err.message,
+      });
+    });
+    throw new DelayedError();
+  }
+
+  /**
    * Logs the worker's errors, and takes the expiry a closing engine may have put on its
    * queue's keys off them each time the worker's connection is up (see IdleQueueKeys).
    */
@@ -194,6 +245,9 @@ export class WorkerPool {
     });
   }
 }
+
+/** How long a job taken while the workers are held waits before it is offered again. */
+const HELD_JOB_DELAY_MS = 1_000;
 
 /** How long a closing worker waits for its connections' set-up to settle (see closeWorker). */
 const SETUP_WAIT_MS = 2_000;

@@ -1,4 +1,5 @@
 import type {
+  DependencyWatch,
   DLQItem,
   EngineEventListener,
   EngineEventName,
@@ -385,6 +386,15 @@ export class WorkflowEngine implements IWorkflowEngine {
     return { ...this.#parts.faults };
   }
 
+  /**
+   * Whether Redis and the store answer, as this process's dependency monitor last saw
+   * (pings every `dependencyCheckMs`, see the option); `@spane/http` consults it to answer
+   * 503 `UNAVAILABLE` at once while a part a route needs is down.
+   */
+  get dependencies(): DependencyWatch {
+    return this.#parts.dependencies;
+  }
+
   /** The execution's log lines, in order. @throws ExecutionNotFoundError */
   async getLogs(executionId: string, scope?: TenantScope): Promise<LogEntry[]> {
     await this.#tenants.requireExecution(executionId, scope);
@@ -425,6 +435,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * caller.
    */
   close(): Promise<void> {
+    this.#parts.dependencies.stop();
     return this.#parts.lifecycle.close();
   }
 

@@ -2,6 +2,7 @@ import type { EngineEventMap, IWorkflowEngine, QueueStats } from '@spane/core';
 import { type Counter, type Gauge, type Histogram, Registry } from 'prom-client';
 import { RecentEventIds } from './recent-event-ids.js';
 import {
+  defineDependencyGauge,
   defineExecutionCounters,
   defineFaultCounters,
   defineHttpMetrics,
@@ -55,6 +56,7 @@ export class SpaneMetrics {
     this.sseStreams = http.sseStreams;
     defineQueueGauges(this.registry, () => this.#queueStats(engine));
     defineFaultCounters(this.registry, () => engine.getFaultCounts());
+    defineDependencyGauge(this.registry, () => engine.dependencies?.status());
     this.#offs.push(
       ...countExecutions(engine, executions, this.#seen),
       ...this.#observeNodes(engine, nodes),
@@ -148,8 +150,11 @@ export class SpaneMetrics {
   #queueStats(engine: IWorkflowEngine): Promise<QueueStats | null> {
     const now = Date.now();
     if (!this.#stats || now - this.#stats.at > STATS_TTL_MS) {
-      // A scrape while Redis is down still answers, without the queue gauges.
-      this.#stats = { at: now, value: withTimeout(engine.getQueueStats(), 2_000) };
+      // A scrape while Redis is down still answers, without the queue gauges (at once
+      // when the dependency monitor knows it is down).
+      const down = engine.dependencies?.status().redis === false;
+      const stats = down ? Promise.resolve(null) : withTimeout(engine.getQueueStats(), 2_000);
+      this.#stats = { at: now, value: stats };
     }
     return this.#stats.value;
   }
