@@ -1,4 +1,10 @@
-import type { EngineHealth, ExecutionStore, QueueStats, TenantScope } from '@spane/core';
+import type {
+  DependencyStatus,
+  EngineHealth,
+  ExecutionStore,
+  QueueStats,
+  TenantScope,
+} from '@spane/core';
 import type { Redis } from 'ioredis';
 import { TIMED_OUT, within } from './bounded-wait.js';
 import type { FairShare } from './fair-share.js';
@@ -67,17 +73,23 @@ export class Observability {
     };
   }
 
-  /** Checks Redis (a PING), the store (its `ping`) and this process's workers, each within 2 s. */
-  async health(): Promise<EngineHealth> {
+  /**
+   * Checks Redis (a PING), the store (its `ping`) and this process's workers, each within
+   * 2 s. A part `known` to be down (the dependency monitor's state) is reported down at
+   * once, without a ping.
+   */
+  async health(known: DependencyStatus = { redis: true, store: true }): Promise<EngineHealth> {
     const [redis, store] = await Promise.all([
-      within(this.#ctx.redis.ping(), 2_000).then(
-        (r) => r === 'PONG',
-        () => false,
-      ),
-      within(this.#ctx.store.ping(), 2_000).then(
-        (r) => r !== TIMED_OUT,
-        () => false,
-      ),
+      known.redis &&
+        within(this.#ctx.redis.ping(), 2_000).then(
+          (r) => r === 'PONG',
+          () => false,
+        ),
+      known.store &&
+        within(this.#ctx.store.ping(), 2_000).then(
+          (r) => r !== TIMED_OUT,
+          () => false,
+        ),
     ]);
     const workers = this.#ctx.workers.health();
     return { ok: redis && store && workers !== false, redis, store, workers };

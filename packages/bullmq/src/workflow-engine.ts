@@ -373,9 +373,12 @@ export class WorkflowEngine implements IWorkflowEngine {
     return this.#parts.observability.queueStats(scope);
   }
 
-  /** Checks Redis (a PING), the store (its `ping`) and this process's workers, each within 2 s. */
+  /**
+   * Checks Redis (a PING), the store (its `ping`) and this process's workers, each within
+   * 2 s; a part the dependency monitor knows is down is reported down at once.
+   */
   async checkHealth(): Promise<EngineHealth> {
-    return this.#parts.observability.health();
+    return this.#parts.observability.health(this.#parts.dependencies.status());
   }
 
   /**

@@ -6,8 +6,8 @@ import type { RouteContext } from '../route-context.js';
 /**
  * Probes for orchestrators, without authentication: `/health/live` answers while the
  * process serves HTTP; `/health/ready` asks the engine (Redis, store, workers) and answers
- * 503 `NOT_READY` with the parts in `details` when any is down (at once, without a ping,
- * when the engine's dependency monitor already knows that Redis or the store is down).
+ * 503 `NOT_READY` with the parts in `details` when any is down (`WorkflowEngine` answers at
+ * once, without a ping, for a part its dependency monitor knows is down).
  */
 export function healthRoutes(app: FastifyInstance, { engine }: RouteContext): void {
   app.get(
@@ -35,15 +35,6 @@ export function healthRoutes(app: FastifyInstance, { engine }: RouteContext): vo
       },
     },
     async () => {
-      // A part the dependency monitor knows is down: named at once, without waiting on it.
-      const known = engine.dependencies?.status();
-      if (known && (!known.redis || !known.store)) {
-        const down = (['redis', 'store'] as const).filter((p) => !known[p]);
-        throw new HttpError(503, 'NOT_READY', `Not ready: ${down.join(', ')} down`, {
-          details: { ok: false, ...known },
-          headers: { 'retry-after': '5' },
-        });
-      }
       const health = await engine.checkHealth();
       if (!health.ok) {
         const down = (['redis', 'store', 'workers'] as const).filter((p) => health[p] === false);

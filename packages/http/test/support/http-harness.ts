@@ -76,8 +76,8 @@ export interface HarnessOptions {
   storedKeys?: boolean;
   /** The Redis of the engine (default: the shared test Redis). */
   redisUrl?: string;
-  /** The engine's store (default: a new memory store); closed by `close()`. */
-  store?: ExecutionStore;
+  /** The engine's store, with secrets and API keys (default: a new memory store); closed by `close()`. */
+  store?: ExecutionStore & Required<Pick<ExecutionStore, 'secrets' | 'apiKeys'>>;
 }
 
 /**
