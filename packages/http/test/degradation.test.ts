@@ -29,6 +29,7 @@ let h: HttpHarness | undefined;
 
 afterEach(async () => {
   redis?.thaw();
+  pg?.thaw();
   await h?.close();
   await redis?.stop();
   await pg?.stop();
@@ -166,47 +167,54 @@ it('a request in flight when Redis stalls is answered 503 when the monitor sees 
   expect(ms).toBeLessThan(3_000);
 });
 
-it('PostgreSQL stopped: store routes answer 503 UNAVAILABLE at once, ready names the store, and it all comes back', async () => {
-  pg = await startPrivatePostgres();
-  const store = new PostgresExecutionStore({ connectionString: pg.url, schema: 'spane' });
-  await store.migrate();
-  redis = await startPrivateRedis();
-  h = await createHttpHarness({ redisUrl: redis.url, engine: MONITOR, store, storedKeys: false });
-  const { app } = h;
-  const reg = await app.inject({
-    method: 'POST',
-    url: '/api/workflows',
-    headers: admin,
-    payload: wf('echo', [{ id: 'a', type: 'echo' }]),
-  });
-  expect(reg.statusCode).toBe(201);
-  const traffic = load(app);
-  await until(
-    async () =>
-      (await app.inject({ url: '/api/executions', headers: admin })).json().items?.length > 2,
-  );
-  await pg.down();
-  await until(async () => (await app.inject({ url: '/health/ready' })).statusCode === 503, 5_000);
-  const statuses = await traffic.stop();
-  // No 500 while the store went away: started, or refused as unavailable / not started.
-  expect(statuses.filter((s) => s === 500)).toEqual([]);
+for (const how of ['stopped', 'SIGSTOPped'] as const) {
+  it(`PostgreSQL ${how}: store routes answer 503 UNAVAILABLE at once, ready names the store, and it all comes back`, async () => {
+    pg = await startPrivatePostgres();
+    const store = new PostgresExecutionStore({ connectionString: pg.url, schema: 'spane' });
+    await store.migrate();
+    redis = await startPrivateRedis();
+    h = await createHttpHarness({ redisUrl: redis.url, engine: MONITOR, store, storedKeys: false });
+    const { app } = h;
+    const reg = await app.inject({
+      method: 'POST',
+      url: '/api/workflows',
+      headers: admin,
+      payload: wf('echo', [{ id: 'a', type: 'echo' }]),
+    });
+    expect(reg.statusCode).toBe(201);
+    const traffic = load(app);
+    await until(
+      async () =>
+        (await app.inject({ url: '/api/executions', headers: admin })).json().items?.length > 2,
+    );
+    if (how === 'stopped') await pg.down();
+    else pg.freeze();
+    await until(async () => (await app.inject({ url: '/health/ready' })).statusCode === 503, 5_000);
+    const statuses = await traffic.stop();
+    // No 500 while the store went away: started, or refused as unavailable / not started.
+    expect(statuses.filter((s) => s === 500)).toEqual([]);
 
-  expectUnavailable(await timed(app, 'GET', '/api/workflows'), 'store');
-  expectUnavailable(await timed(app, 'GET', '/api/executions'), 'store');
-  expectUnavailable(await timed(app, 'POST', '/api/workflows/echo/execute'), 'store');
-  const ready = await app.inject({ url: '/health/ready' });
-  expect(ready.json().error.message).toBe('Not ready: store down');
-  expect((await app.inject({ url: '/api/node-types', headers: admin })).statusCode).toBe(200);
+    expectUnavailable(await timed(app, 'GET', '/api/workflows'), 'store');
+    expectUnavailable(await timed(app, 'GET', '/api/executions'), 'store');
+    expectUnavailable(await timed(app, 'POST', '/api/workflows/echo/execute'), 'store');
+    const ready = await app.inject({ url: '/health/ready' });
+    expect(ready.json().error.message).toBe('Not ready: store down');
+    expect((await app.inject({ url: '/api/node-types', headers: admin })).statusCode).toBe(200);
 
-  await pg.up();
-  await until(async () => (await app.inject({ url: '/health/ready' })).statusCode === 200, 15_000);
-  const again = await app.inject({
-    method: 'POST',
-    url: '/api/workflows/echo/execute',
-    headers: admin,
-    payload: {},
+    if (how === 'stopped') await pg.up();
+    else pg.thaw();
+    await until(
+      async () => (await app.inject({ url: '/health/ready' })).statusCode === 200,
+      15_000,
+    );
+    const again = await app.inject({
+      method: 'POST',
+      url: '/api/workflows/echo/execute',
+      headers: admin,
+      payload: {},
+    });
+    expect(again.statusCode).toBe(202);
+    const done = await h.waitForExecution(again.json().executionId, { timeoutMs: 15_000 });
+    expect(done.status).toBe('completed');
   });
-  expect(again.statusCode).toBe(202);
-  const done = await h.waitForExecution(again.json().executionId, { timeoutMs: 15_000 });
-  expect(done.status).toBe('completed');
-});
+}
