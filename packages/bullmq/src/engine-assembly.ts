@@ -11,6 +11,7 @@ import { CircuitBreakers } from './circuit-breakers.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
 import { CrashGuard } from './crash-guard.js';
+import { DependencyMonitor } from './dependency-monitor.js';
 import { Admission } from './engine-admission.js';
 import { EngineChannel } from './engine-channel.js';
 import { EngineEvents } from './engine-events.js';
@@ -77,6 +78,8 @@ export interface EngineParts {
   admission: Admission;
   /** The node types' circuit breakers. */
   breakers: CircuitBreakers;
+  /** Whether Redis and the store answer; holds the workers while the store is down. */
+  dependencies: DependencyMonitor;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -149,25 +152,7 @@ export function assembleEngine(
     starter: x.starter,
     logger,
   });
-  const pool = new WorkerPool({
-    connection: f.connections.workerConnection,
-    options,
-    queues,
-    runner: x.runner,
-    retry: x.retry,
-    handoffs: x.handoffs,
-    control: x.control,
-    triggers,
-    leases: x.leases,
-    idleKeys,
-    heartbeat: new WorkerHeartbeat({
-      redis: f.redis,
-      key: f.keys.workers,
-      id: idleKeys.workerName,
-      intervalMs: options.workerHeartbeatMs,
-      logger,
-    }),
-  });
+  const pool = workerPool(f, x, triggers, idleKeys);
   const reconciler = new Reconciler({
     store,
     queues,
@@ -182,7 +167,9 @@ export function assembleEngine(
     intervalMs: options.reconcileIntervalMs,
   });
   const { events, starter, control } = x;
+  const dependencies = watchDependencies(f, pool);
   return {
+    dependencies,
     store,
     faults: x.faults,
     breakers: x.breakers,
@@ -229,6 +216,55 @@ export function assembleEngine(
       logger,
     }),
   };
+}
+
+/**
+ * The engine's dependency monitor, started: while the store is down the workers take no
+ * job (a job taken then could not be recorded); they resume by themselves when it is back.
+ */
+function watchDependencies(f: Foundation, pool: WorkerPool): DependencyMonitor {
+  const monitor = new DependencyMonitor({
+    redis: f.redis,
+    store: f.store,
+    logger: f.options.logger,
+    intervalMs: f.options.dependencyCheckMs,
+    timeoutMs: f.options.dependencyTimeoutMs,
+  });
+  monitor.onChange((name, up) => {
+    if (name === 'store') pool.hold(!up);
+  });
+  monitor.start();
+  return monitor;
+}
+
+/** The engine's workers, with their heartbeat. */
+function workerPool(
+  f: Foundation,
+  x: Execution,
+  triggers: TriggerDispatch,
+  idleKeys: IdleQueueKeys,
+): WorkerPool {
+  const { options } = f;
+  const { logger } = options;
+  return new WorkerPool({
+    connection: f.connections.workerConnection,
+    options,
+    queues: f.queues,
+    runner: x.runner,
+    retry: x.retry,
+    handoffs: x.handoffs,
+    control: x.control,
+    triggers,
+    leases: x.leases,
+    idleKeys,
+    heartbeat: new WorkerHeartbeat({
+      redis: f.redis,
+      key: f.keys.workers,
+      id: idleKeys.workerName,
+      intervalMs: options.workerHeartbeatMs,
+      logger,
+    }),
+  });
 }
 
 /** The methods that make an object a Redis client to the engine (and to BullMQ). */

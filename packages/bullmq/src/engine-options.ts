@@ -79,6 +79,16 @@ export interface WorkflowEngineOptions {
    * @defaultValue 5_000
    */
   redisStallWarnMs?: number;
+  /**
+   * The dependency monitor pings Redis and the store this often (a ping that is not
+   * answered within `dependencyTimeoutMs` marks the part down); while a part is down,
+   * front ends refuse requests that need it (503 `UNAVAILABLE`) and workers stop taking
+   * jobs while the store is down. 0 turns the monitor off.
+   * @defaultValue 1_000
+   */
+  dependencyCheckMs?: number;
+  /** How long the dependency monitor waits for a ping. @defaultValue 500 */
+  dependencyTimeoutMs?: number;
   /** `close()` lets running nodes finish for this long, then aborts them; they run again later. @defaultValue 10_000 */
   shutdownGraceMs?: number;
   /**
@@ -174,6 +184,8 @@ export interface ResolvedEngineOptions {
   defaultNodeTimeoutMs: number | undefined;
   missingNodeTypeWaitMs: number;
   redisStallWarnMs: number;
+  dependencyCheckMs: number;
+  dependencyTimeoutMs: number;
   shutdownGraceMs: number;
   enqueueTimeoutMs: number;
   reconcileIntervalMs: number;
@@ -254,6 +266,8 @@ export function resolveEngineOptions(
     defaultNodeTimeoutMs: defaultNodeTimeoutMs === 0 ? undefined : defaultNodeTimeoutMs,
     missingNodeTypeWaitMs: wholeMs('missingNodeTypeWaitMs', options.missingNodeTypeWaitMs, 60_000),
     redisStallWarnMs: wholeMs('redisStallWarnMs', options.redisStallWarnMs, 5_000),
+    dependencyCheckMs: wholeMs('dependencyCheckMs', options.dependencyCheckMs, 1_000),
+    dependencyTimeoutMs: wholeMs('dependencyTimeoutMs', options.dependencyTimeoutMs, 500, 1),
     shutdownGraceMs: wholeMs('shutdownGraceMs', options.shutdownGraceMs, 10_000),
     enqueueTimeoutMs: wholeMs('enqueueTimeoutMs', options.enqueueTimeoutMs, 10_000, 1),
     reconcileIntervalMs: wholeMs('reconcileIntervalMs', options.reconcileIntervalMs, 30_000),

@@ -1,4 +1,5 @@
 import type {
+  DependencyStatus,
   EngineHealth,
   ExecutionStore,
   QueueStats,
@@ -85,22 +86,28 @@ export class Observability {
 
   /**
    * Checks Redis (a PING), the store (its `ping`) and this process's workers, each within
-   * 2 s, and counts the prefix's live and stuck workers (null when that took longer).
+   * 2 s, and counts the prefix's live and stuck workers (null when that took longer, or
+   * while Redis is known to be down). A part `known` to be down (the dependency monitor's
+   * state) is reported down at once, without a ping.
    */
-  async health(): Promise<EngineHealth> {
+  async health(known: DependencyStatus = { redis: true, store: true }): Promise<EngineHealth> {
     const [redis, store, liveWorkers] = await Promise.all([
-      within(this.#ctx.redis.ping(), 2_000).then(
-        (r) => r === 'PONG',
-        () => false,
-      ),
-      within(this.#ctx.store.ping(), 2_000).then(
-        (r) => r !== TIMED_OUT,
-        () => false,
-      ),
-      within(this.#liveWorkers(), 2_000).then(
-        (r) => (r === TIMED_OUT ? null : r),
-        () => null,
-      ),
+      known.redis &&
+        within(this.#ctx.redis.ping(), 2_000).then(
+          (r) => r === 'PONG',
+          () => false,
+        ),
+      known.store &&
+        within(this.#ctx.store.ping(), 2_000).then(
+          (r) => r !== TIMED_OUT,
+          () => false,
+        ),
+      known.redis
+        ? within(this.#liveWorkers(), 2_000).then(
+            (r) => (r === TIMED_OUT ? null : r),
+            () => null,
+          )
+        : null,
     ]);
     const workers = this.#ctx.workers.health();
     return { ok: redis && store && workers !== false, redis, store, workers, liveWorkers };

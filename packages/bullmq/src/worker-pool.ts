@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@spane/core';
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { settled, within } from './bounded-wait.js';
 import {
@@ -65,6 +65,8 @@ export class WorkerPool {
   readonly #stallWatch: RedisStallWatch;
   #workers: Worker[] = [];
   #closing = false;
+  /** Set while the store is down: the workers take no job (see {@link hold}). */
+  #held = false;
 
   constructor(ctx: WorkerPoolContext) {
     this.#ctx = ctx;
@@ -115,6 +117,30 @@ export class WorkerPool {
     this.#workers = [...workers, this.#controlWorker()];
     this.#stallWatch.start();
     this.#ctx.heartbeat.start(concurrency);
+    if (this.#held) this.hold(true);
+  }
+
+  /**
+   * Stops (`true`) or resumes (`false`) taking jobs, e.g. while the store is down: a job
+   * taken then could not be recorded. Running jobs go on; a hold set before the workers
+   * start applies to them when they do.
+   */
+  hold(held: boolean): void {
+    this.#held = held;
+    if (this.#closing) return;
+    const { logger } = this.#ctx.options;
+    for (const worker of this.#workers) {
+      if (!held) worker.resume();
+      else
+        worker.pause(true).catch((err: Error) => {
+          logger.warn('could not pause a worker', { queue: worker.name, error: err.message });
+        });
+    }
+  }
+
+  /** Whether the workers are held (see {@link hold}). */
+  get held(): boolean {
+    return this.#held;
   }
 
   /** Resolves when every worker is connected. */
@@ -144,7 +170,10 @@ export class WorkerPool {
     beats = false,
   ): Worker<NodeJobData> {
     const { options, runner, retry, heartbeat } = this.#ctx;
-    const run = (job: Job<NodeJobData>, token?: string) => runner.process(job, token);
+    const run = async (job: Job<NodeJobData>, token?: string) => {
+      await this.#handBackWhileHeld(job, token);
+      return runner.process(job, token);
+    };
     const counted = async (job: Job<NodeJobData>, token?: string) => {
       heartbeat.began();
       try {
@@ -179,7 +208,8 @@ export class WorkerPool {
     const { control, triggers, options } = this.#ctx;
     const worker = new Worker<ControlJobData>(
       CONTROL_QUEUE,
-      async (job) => {
+      async (job, token) => {
+        await this.#handBackWhileHeld(job, token);
         if (job.name === TIMEOUT_JOB) {
           await control.workflowTimedOut((job.data as TimeoutJobData).executionId);
         } else if (job.name === SCHEDULE_JOB) {
@@ -198,6 +228,23 @@ export class WorkerPool {
   }
 
   /**
+   * While the workers are held, a job a worker took anyway (a paused BullMQ worker still
+   * finishes the fetch it was blocked in) goes back to the queue, delayed by
+   * {@link HELD_JOB_DELAY_MS}, its attempts untouched: BullMQ's `DelayedError`. When Redis
+   * does not take it back, it stays active and runs again once its lock expires.
+   */
+  async #handBackWhileHeld(job: Job, token: string | undefined): Promise<void> {
+    if (!this.#held) return;
+    await job.moveToDelayed(Date.now() + HELD_JOB_DELAY_MS, token).catch((err: Error) => {
+      this.#ctx.options.logger.warn('could not hand a job back while the store is down', {
+        jobId: job.id,
+        error: err.message,
+      });
+    });
+    throw new DelayedError();
+  }
+
+  /**
    * Logs the worker's errors, and takes the expiry a closing engine may have put on its
    * queue's keys off them each time the worker's connection is up (see IdleQueueKeys).
    */
@@ -211,6 +258,9 @@ export class WorkerPool {
     });
   }
 }
+
+/** How long a job taken while the workers are held waits before it is offered again. */
+const HELD_JOB_DELAY_MS = 1_000;
 
 /** How long a closing worker waits for its connections' set-up to settle (see closeWorker). */
 const SETUP_WAIT_MS = 2_000;

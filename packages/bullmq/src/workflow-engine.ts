@@ -1,5 +1,6 @@
 import type {
   BreakerStatus,
+  DependencyWatch,
   DLQItem,
   EngineEventListener,
   EngineEventName,
@@ -387,9 +388,12 @@ export class WorkflowEngine implements IWorkflowEngine {
     return this.#parts.observability.queueStats(scope);
   }
 
-  /** Checks Redis (a PING), the store (its `ping`) and this process's workers, each within 2 s. */
+  /**
+   * Checks Redis (a PING), the store (its `ping`) and this process's workers, each within
+   * 2 s; a part the dependency monitor knows is down is reported down at once.
+   */
   async checkHealth(): Promise<EngineHealth> {
-    return this.#parts.observability.health();
+    return this.#parts.observability.health(this.#parts.dependencies.status());
   }
 
   /**
@@ -398,6 +402,15 @@ export class WorkflowEngine implements IWorkflowEngine {
    */
   getFaultCounts(): EngineFaultCounts {
     return { ...this.#parts.faults };
+  }
+
+  /**
+   * Whether Redis and the store answer, as this process's dependency monitor last saw
+   * (pings every `dependencyCheckMs`, see the option); `@spane/http` consults it to answer
+   * 503 `UNAVAILABLE` at once while a part a route needs is down.
+   */
+  get dependencies(): DependencyWatch {
+    return this.#parts.dependencies;
   }
 
   /** The execution's log lines, in order. @throws ExecutionNotFoundError */
@@ -440,6 +453,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    * caller.
    */
   close(): Promise<void> {
+    this.#parts.dependencies.stop();
     return this.#parts.lifecycle.close();
   }
 

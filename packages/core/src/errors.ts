@@ -7,6 +7,8 @@
  * `Symbol.for` key and checks that brand in `Symbol.hasInstance`.
  */
 
+import type { DependencyName } from './dependencies.js';
+
 /** Stable error codes of SPANE. */
 export type SpaneErrorCode =
   | 'VALIDATION_FAILED'
@@ -36,7 +38,8 @@ export type SpaneErrorCode =
   | 'ENQUEUE_OUTCOME_UNKNOWN'
   | 'SECRET_NOT_FOUND'
   | 'SECRETS_DISABLED'
-  | 'QUOTA_EXCEEDED';
+  | 'QUOTA_EXCEEDED'
+  | 'UNAVAILABLE';
 
 const BRAND_PREFIX = 'spane.error.';
 
@@ -550,6 +553,27 @@ const QUOTA_TEXT: Readonly<Record<QuotaName, string>> = {
 function causeText(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
+
+/**
+ * Redis or the execution store does not answer (the engine's dependency monitor says it is
+ * down, or a call failed on a lost connection): the call was refused or its outcome is
+ * unknown; try again after `retryAfterSeconds`. HTTP 503 `UNAVAILABLE` with `Retry-After`.
+ */
+export class DependencyUnavailableError extends SpaneError {
+  /** The parts that are down. */
+  readonly dependencies: readonly DependencyName[];
+  /** When to try again, in seconds (the `Retry-After` of the HTTP answer). */
+  readonly retryAfterSeconds: number;
+  constructor(dependencies: readonly DependencyName[], retryAfterSeconds = 1, cause?: unknown) {
+    super('UNAVAILABLE', `${dependencies.join(' and ')} unavailable; try again`, {
+      cause,
+      details: { dependencies, retryAfterSeconds },
+    });
+    this.dependencies = dependencies;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+brandClass(DependencyUnavailableError, 'DependencyUnavailableError');
 
 /** True for any SPANE error (from any copy of this package) with the given code. */
 export function isSpaneError(error: unknown, code?: SpaneErrorCode): error is SpaneError {

@@ -25,6 +25,12 @@ export {
 } from './built-in-node-types.js';
 export { canonicalJson, contentHash } from './canonical-json.js';
 export {
+  type DependencyName,
+  type DependencyStatus,
+  type DependencyWatch,
+  isConnectionError,
+} from './dependencies.js';
+export {
   deletePath,
   getPath,
   hasPath,
@@ -47,6 +53,7 @@ export {
 } from './engine-events.js';
 export {
   CycleDetectedError,
+  DependencyUnavailableError,
   DepthLimitExceededError,
   DLQItemNotFoundError,
   DuplicateDeliveryError,

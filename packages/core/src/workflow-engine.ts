@@ -1,3 +1,4 @@
+import type { DependencyWatch } from './dependencies.js';
 import type { BreakerStatus, EngineEventListener, EngineEventName } from './engine-events.js';
 import type { DLQItem, ExecutionState, LogEntry, Span } from './execution-schema.js';
 import type {
@@ -242,6 +243,11 @@ export interface IWorkflowEngine {
   checkHealth(): Promise<EngineHealth>;
   /** Infrastructure faults this process met and handled since it started. */
   getFaultCounts(): EngineFaultCounts;
+  /**
+   * The engine's dependency monitor (Redis and the store up or down), when it has one: a
+   * front end consults it to refuse requests at once while a part they need is down.
+   */
+  readonly dependencies?: DependencyWatch;
 
   /** Listens to an engine event of every engine process on the same Redis prefix; returns a function that removes the listener. */
   on<E extends EngineEventName>(event: E, listener: EngineEventListener<E>): () => void;

@@ -86,6 +86,7 @@ function samples(m: ErrorsModule): [string, errors.SpaneError, SpaneErrorCode][]
       'ENQUEUE_OUTCOME_UNKNOWN',
     ],
     ['QuotaExceededError', new m.QuotaExceededError('workflows', 10, 10), 'QUOTA_EXCEEDED'],
+    ['DependencyUnavailableError', new m.DependencyUnavailableError(['redis'], 2), 'UNAVAILABLE'],
   ];
 }
 

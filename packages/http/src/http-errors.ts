@@ -1,4 +1,4 @@
-import { isSpaneError, type SpaneErrorCode } from '@spane/core';
+import { isConnectionError, isSpaneError, type SpaneErrorCode } from '@spane/core';
 
 /** The body of every error response: `{ "error": { "code", "message", "details"? } }`. */
 export interface ErrorBody {
@@ -77,6 +77,8 @@ export const STATUS_BY_SPANE_CODE: Readonly<Record<SpaneErrorCode, number>> = Ob
   ENQUEUE_OUTCOME_UNKNOWN: 503,
   // A tenant reached a quota (active executions, workflows, schedules): nothing changed.
   QUOTA_EXCEEDED: 429,
+  // Redis or the store is down (the engine's dependency monitor), with `Retry-After`.
+  UNAVAILABLE: 503,
   // Raised by executors inside workers; reaching a request means a bug, so it is internal.
   NON_RETRYABLE: 500,
 });
@@ -178,7 +180,17 @@ export function toHttpErrorResponse(error: unknown): HttpErrorResponse {
     if (statusCode >= 500 && statusCode !== 503 && statusCode !== 504) {
       return { statusCode: 500, body: INTERNAL, headers: {}, internal: true };
     }
-    return { statusCode, body: { error: error.toJSON() }, headers: {}, internal: false };
+    const retry = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    const headers: Record<string, string> =
+      error.code === 'UNAVAILABLE' ? { 'retry-after': String(retry ?? 1) } : {};
+    return { statusCode, body: { error: error.toJSON() }, headers, internal: false };
+  }
+  if (isConnectionError(error)) {
+    // A call that failed on a lost Redis or store connection: try again, not a bug.
+    const body = {
+      error: { code: 'UNAVAILABLE', message: 'Redis or the store did not answer; try again' },
+    };
+    return { statusCode: 503, body, headers: { 'retry-after': '1' }, internal: false };
   }
   if (error instanceof HttpError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { spaneHostCheck } from './client-errors.js';
+import { guardRoute } from './dependency-gate.js';
 import { EventStreams } from './event-streams.js';
 import { HttpError, toHttpErrorResponse } from './http-errors.js';
 import { components } from './http-schemas.js';
@@ -54,6 +55,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= options.bodyLimitBytes;
     routes.add(route.url, route.method);
+    guardRoute(route, engine.dependencies);
   });
   // Before the server stops: it waits for open connections, and an event stream never
   // closes by itself.

@@ -1,4 +1,4 @@
-import type { BreakerStatus, EngineFaultCounts, QueueStats } from '@spane/core';
+import type { BreakerStatus, DependencyStatus, EngineFaultCounts, QueueStats } from '@spane/core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -234,5 +234,28 @@ export function defineBreakerMetrics(
     help: 'Circuit breaker state changes, by node type and new state (from breaker:changed)',
     labelNames: ['node_type', 'state'] as const,
     registers: [registry],
+  });
+}
+
+/**
+ * `spane_dependency_up{dependency}`: 1 while Redis (`redis`) or the store (`store`) answers
+ * the engine's dependency monitor, 0 while it is down; absent without a monitor.
+ */
+export function defineDependencyGauge(
+  registry: Registry,
+  status: () => DependencyStatus | undefined,
+): void {
+  new Gauge({
+    name: 'spane_dependency_up',
+    help: 'Whether Redis and the store answer the engine (1 up, 0 down)',
+    labelNames: ['dependency'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const s = status();
+      if (s)
+        for (const dependency of ['redis', 'store'] as const)
+          this.set({ dependency }, s[dependency] ? 1 : 0);
+    },
   });
 }

@@ -3,6 +3,7 @@ import { type Counter, type Gauge, type Histogram, Registry } from 'prom-client'
 import { RecentEventIds } from './recent-event-ids.js';
 import {
   defineBreakerMetrics,
+  defineDependencyGauge,
   defineExecutionCounters,
   defineFaultCounters,
   defineHttpMetrics,
@@ -61,6 +62,7 @@ export class SpaneMetrics {
         ? withTimeout(engine.getBreakerStates(), 2_000)
         : Promise.resolve(null),
     );
+    defineDependencyGauge(this.registry, () => engine.dependencies?.status());
     this.#offs.push(
       engine.on('breaker:changed', (p) => {
         if (this.#seen.first(p.eventId)) transitions.inc({ node_type: p.nodeType, state: p.state });
@@ -157,8 +159,11 @@ export class SpaneMetrics {
   #queueStats(engine: IWorkflowEngine): Promise<QueueStats | null> {
     const now = Date.now();
     if (!this.#stats || now - this.#stats.at > STATS_TTL_MS) {
-      // A scrape while Redis is down still answers, without the queue gauges.
-      this.#stats = { at: now, value: withTimeout(engine.getQueueStats(), 2_000) };
+      // A scrape while Redis is down still answers, without the queue gauges (at once
+      // when the dependency monitor knows it is down).
+      const down = engine.dependencies?.status().redis === false;
+      const stats = down ? Promise.resolve(null) : withTimeout(engine.getQueueStats(), 2_000);
+      this.#stats = { at: now, value: stats };
     }
     return this.#stats.value;
   }

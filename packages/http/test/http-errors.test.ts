@@ -1,5 +1,6 @@
 import {
   CycleDetectedError,
+  DependencyUnavailableError,
   EngineClosedError,
   EnqueueFailedError,
   EnqueueOutcomeUnknownError,
@@ -53,6 +54,22 @@ describe('toHttpErrorResponse', () => {
         },
       },
       headers: {},
+      internal: false,
+    });
+  });
+
+  it('answers 503 UNAVAILABLE with Retry-After for a part that is down or a lost connection', () => {
+    expect(toHttpErrorResponse(new DependencyUnavailableError(['store'], 2))).toMatchObject({
+      statusCode: 503,
+      headers: { 'retry-after': '2' },
+      body: { error: { code: 'UNAVAILABLE', details: { dependencies: ['store'] } } },
+      internal: false,
+    });
+    const lost = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(toHttpErrorResponse(lost)).toMatchObject({
+      statusCode: 503,
+      headers: { 'retry-after': '1' },
+      body: { error: { code: 'UNAVAILABLE' } },
       internal: false,
     });
   });

@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +22,10 @@ export interface PrivatePostgres {
   /** Stops the server (fast shutdown: open connections are dropped); `start` brings it back. */
   down(): Promise<void>;
   up(): Promise<void>;
+  /** SIGSTOPs the server and its backends: connections stay open, nothing is answered. */
+  freeze(): void;
+  /** SIGCONTs what `freeze` stopped. */
+  thaw(): void;
   /** Stops the server this helper started and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -70,18 +82,54 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       action,
     ]);
   await ctl('start');
+  let frozen: number[] = [];
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     async down() {
       await ctl('stop', ['-m', 'fast']);
     },
+    freeze() {
+      frozen = serverPids(data);
+      for (const pid of frozen) signal(pid, 'SIGSTOP');
+    },
+    thaw() {
+      for (const pid of frozen.splice(0)) signal(pid, 'SIGCONT');
+    },
     async up() {
       await ctl('start');
     },
     async stop() {
+      for (const pid of frozen.splice(0)) signal(pid, 'SIGCONT');
       await ctl('stop', ['-m', 'fast']).catch(() => {});
       rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+/** Sends `sig` to a process of this helper's server; one that is gone is skipped. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // exited meanwhile
+  }
+}
+
+/** The postmaster of the server on `data` (its `postmaster.pid`) and its child processes. */
+function serverPids(data: string): number[] {
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const pids = [postmaster];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces), in parentheses: state, ppid, …
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }

@@ -21,6 +21,10 @@ export interface PrivateRedis {
   port: number;
   /** Stops the server this helper started (by its PID) and waits for it to exit. */
   stop(): Promise<void>;
+  /** SIGSTOPs the server: connections stay open, nothing is answered (a stalled Redis). */
+  freeze(): void;
+  /** SIGCONTs a frozen server. */
+  thaw(): void;
 }
 
 /**
@@ -86,8 +90,15 @@ export async function startPrivateRedis(
   return {
     url,
     port,
+    freeze() {
+      child.kill('SIGSTOP');
+    },
+    thaw() {
+      child.kill('SIGCONT');
+    },
     async stop() {
       if (child.exitCode !== null) return;
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       await once(child, 'exit');
     },

@@ -6,7 +6,8 @@ import type { RouteContext } from '../route-context.js';
 /**
  * Probes for orchestrators, without authentication: `/health/live` answers while the
  * process serves HTTP; `/health/ready` asks the engine (Redis, store, workers) and answers
- * 503 `NOT_READY` with the parts in `details` when any is down.
+ * 503 `NOT_READY` with the parts in `details` when any is down (`WorkflowEngine` answers at
+ * once, without a ping, for a part its dependency monitor knows is down).
  */
 export function healthRoutes(app: FastifyInstance, { engine }: RouteContext): void {
   app.get(

@@ -74,6 +74,10 @@ export interface HarnessOptions {
    * false. Ignored when `http.auth` is given.
    */
   storedKeys?: boolean;
+  /** The Redis of the engine (default: the shared test Redis). */
+  redisUrl?: string;
+  /** The engine's store, with secrets and API keys (default: a new memory store); closed by `close()`. */
+  store?: ExecutionStore & Required<Pick<ExecutionStore, 'secrets' | 'apiKeys'>>;
 }
 
 /**
@@ -85,7 +89,7 @@ export interface HarnessOptions {
  */
 export async function createHttpHarness(options: HarnessOptions = {}): Promise<HttpHarness> {
   const prefix = `spane-http-test-${randomUUID().slice(0, 8)}`;
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(options.redisUrl ?? REDIS_URL, { maxRetriesPerRequest: null });
   const registry = new NodeRegistry();
   registry.register('echo', { execute: async (ctx) => ({ success: true, data: ctx.inputData }) });
   registry.register('fail', {
@@ -114,7 +118,7 @@ export async function createHttpHarness(options: HarnessOptions = {}): Promise<H
       nextNodes: (ctx.nodeConfig as { next?: string[] }).next ?? [],
     }),
   });
-  const store = new InMemoryExecutionStore();
+  const store = options.store ?? new InMemoryExecutionStore();
   const vault =
     (options.secrets ?? true)
       ? new SecretVault(store.secrets, { masterKeys: [{ id: 'test', key: randomBytes(32) }] })

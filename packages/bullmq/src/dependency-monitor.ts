@@ -1,0 +1,124 @@
+import type {
+  DependencyName,
+  DependencyStatus,
+  DependencyWatch,
+  ExecutionStore,
+} from '@spane/core';
+import type { Redis } from 'ioredis';
+import type { EngineLogger } from './engine-options.js';
+
+/** What {@link DependencyMonitor} needs. */
+export interface DependencyMonitorContext {
+  /** The engine's command connection: pinged, and its `close`/`ready` events followed. */
+  redis: Pick<Redis, 'ping' | 'on' | 'off'>;
+  store: Pick<ExecutionStore, 'ping'>;
+  logger: EngineLogger;
+  /** Ping period (0: no monitor; both parts always count as up). */
+  intervalMs: number;
+  /** A ping unanswered this long marks its part down. */
+  timeoutMs: number;
+}
+
+const NAMES: readonly DependencyName[] = ['redis', 'store'];
+
+/**
+ * Keeps whether Redis and the store answer, one per engine process. Each part is pinged
+ * every `intervalMs` (no new ping while one is pending); a ping that fails or is not
+ * answered within `timeoutMs` marks the part down, any answer (also a late one) marks it
+ * up. The Redis connection's `close` event marks Redis down at once (a stopped server is
+ * known before the next ping) and its `ready` event pings at once. One warning is logged
+ * when a part goes down and one when it is back; listeners hear every change.
+ */
+export class DependencyMonitor implements DependencyWatch {
+  readonly #ctx: DependencyMonitorContext;
+  readonly #up: DependencyStatus = { redis: true, store: true };
+  readonly #pending: Record<DependencyName, boolean> = { redis: false, store: false };
+  readonly #downSince: Record<DependencyName, number> = { redis: 0, store: 0 };
+  readonly #listeners = new Set<(name: DependencyName, up: boolean) => void>();
+  #timer: NodeJS.Timeout | undefined;
+  readonly #onClose = (): void => this.#set('redis', false, 'connection closed');
+  readonly #onReady = (): void => this.check('redis');
+
+  constructor(ctx: DependencyMonitorContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Seconds to wait before a retry while a part is down: one ping period, at least 1. */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.#ctx.intervalMs / 1000));
+  }
+
+  /** Starts pinging (once; does nothing when `intervalMs` is 0). */
+  start(): void {
+    if (this.#ctx.intervalMs === 0 || this.#timer) return;
+    this.#ctx.redis.on('close', this.#onClose);
+    this.#ctx.redis.on('ready', this.#onReady);
+    this.#timer = setInterval(() => {
+      for (const name of NAMES) this.check(name);
+    }, this.#ctx.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops pinging and following the connection (before the engine closes it). */
+  stop(): void {
+    if (!this.#timer) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#ctx.redis.off('close', this.#onClose);
+    this.#ctx.redis.off('ready', this.#onReady);
+  }
+
+  status(): DependencyStatus {
+    return { ...this.#up };
+  }
+
+  onChange(listener: (name: DependencyName, up: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Pings `name` now, unless a ping of it is pending or the monitor is stopped. */
+  check(name: DependencyName): void {
+    if (this.#pending[name] || !this.#timer) return;
+    this.#pending[name] = true;
+    const { timeoutMs } = this.#ctx;
+    const timer = setTimeout(
+      () => this.#set(name, false, `no answer within ${timeoutMs} ms`),
+      timeoutMs,
+    );
+    timer.unref();
+    const ping = name === 'redis' ? this.#ctx.redis.ping() : this.#ctx.store.ping();
+    Promise.resolve(ping).then(
+      () => {
+        clearTimeout(timer);
+        this.#pending[name] = false;
+        this.#set(name, true);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        this.#pending[name] = false;
+        this.#set(name, false, err instanceof Error ? err.message : String(err));
+      },
+    );
+  }
+
+  #set(name: DependencyName, up: boolean, reason?: string): void {
+    if (!this.#timer || this.#up[name] === up) return;
+    this.#up[name] = up;
+    const { logger } = this.#ctx;
+    if (up) {
+      const downMs = Date.now() - this.#downSince[name];
+      logger.warn(`${name} is back after ${downMs} ms`, { dependency: name, downMs });
+    } else {
+      this.#downSince[name] = Date.now();
+      logger.warn(`${name} is down: ${reason}`, { dependency: name, reason });
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(name, up);
+      } catch (err) {
+        logger.error('a dependency listener threw', { error: (err as Error).message });
+      }
+    }
+  }
+}
