@@ -144,7 +144,13 @@ describe('a server with the memory store', () => {
       expect(other.nodeResults.ship.status).toBe('skipped');
 
       const ready = await fetch(`${server.url}/health/ready`);
-      expect(await ready.json()).toEqual({ ok: true, redis: true, store: true, workers: true });
+      expect(await ready.json()).toEqual({
+        ok: true,
+        redis: true,
+        store: true,
+        workers: true,
+        liveWorkers: { live: 1, stuck: 0 },
+      });
       const metrics = await api(server, 'GET', '/metrics');
       expect(metrics.text).toContain(
         'spane_executions_completed_total{tenant="default",workflow_id="orders"} 2',
