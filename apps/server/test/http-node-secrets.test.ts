@@ -7,6 +7,7 @@ import { InMemoryExecutionStore } from '@spane/store-memory';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBuiltInNodes } from '../src/index.js';
+import { deletePrefix } from './support/processes.js';
 
 /**
  * The `http` node with `{ "$secret": … }` in its config, run by a real engine (Redis,
@@ -32,15 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => target.close(r));
 });
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 describe('http node with secret references', () => {
   it('sends the resolved header; a refused secret URL is masked in the recorded error', async () => {
@@ -109,7 +101,7 @@ describe('http node with secret references', () => {
       expect(recorded).toContain('{"$secret":"api.token"}');
     } finally {
       await engine.close();
-      await deleteKeys(redis, prefix);
+      await deletePrefix(REDIS_URL, prefix);
       await redis.quit();
     }
   });
