@@ -45,6 +45,7 @@ import { Schedules } from './schedules.js';
 import { StartOutcomes } from './start-outcomes.js';
 import { StartRepair } from './start-repair.js';
 import { SubWorkflows } from './sub-workflow-node.js';
+import { ExecutionTracing } from './tracing.js';
 import { TriggerDispatch } from './trigger-dispatch.js';
 import { UnstartedJobs } from './unstarted-jobs.js';
 import { WebhookRoutes } from './webhook-triggers.js';
@@ -71,6 +72,8 @@ export interface EngineParts {
   lifecycle: EngineLifecycle;
   /** Refuses calls once the engine is closed. */
   admission: Admission;
+  /** OpenTelemetry spans of executions and node attempts. */
+  tracing: ExecutionTracing;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -113,6 +116,7 @@ interface Execution {
   faults: EngineFaultCounts;
   /** Set once the engine closes: node runs stop retrying store and Redis calls. */
   closing: { value: boolean };
+  tracing: ExecutionTracing;
 }
 
 /**
@@ -168,6 +172,7 @@ export function assembleEngine(
   });
   const { events, starter, control } = x;
   return {
+    tracing: x.tracing,
     store,
     faults: x.faults,
     catalogue,
@@ -332,7 +337,9 @@ function execution(f: Foundation): Execution {
   const enqueuer = new NodeEnqueuer({ queues, retry, fair: f.fair });
   const parked = new ParkedJobs({ store, redis, keys, queues });
   const timeouts = new WorkflowTimeouts(f.controlQueue);
+  const tracing = tracingOf(options.openTelemetry, events);
   const starter = new ExecutionStarter({
+    tracing,
     store,
     plans,
     handoffs,
@@ -360,14 +367,29 @@ function execution(f: Foundation): Execution {
     queues,
     logger,
   });
-  const base = { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control };
+  const base = { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control, tracing };
   return { ...base, quota, timeouts, ...runParts(f, base) };
+}
+
+/**
+ * The engine's OpenTelemetry spans; once `@opentelemetry/api` is found, execution spans
+ * this process opened end as it hears their executions end (from any engine process).
+ */
+function tracingOf(enabled: boolean, events: EngineEvents): ExecutionTracing {
+  const tracing = new ExecutionTracing(enabled);
+  void tracing.ready().then((found) => {
+    if (!found) return;
+    events.on('workflow:completed', (e) => tracing.endExecution(e.executionId, 'completed'));
+    events.on('workflow:failed', (e) => tracing.endExecution(e.executionId, 'failed', e.error));
+    events.on('workflow:cancelled', (e) => tracing.endExecution(e.executionId, 'cancelled'));
+  });
+  return tracing;
 }
 
 /** What the run side builds on (see {@link runParts}): the execution parts built before it. */
 type RunBase = Pick<
   Execution,
-  'gate' | 'handoffs' | 'runs' | 'events' | 'retry' | 'enqueuer' | 'starter' | 'control'
+  'gate' | 'handoffs' | 'runs' | 'events' | 'retry' | 'enqueuer' | 'starter' | 'control' | 'tracing'
 > & { parked: ParkedJobs };
 
 /** The parts that run nodes and record their outcomes, with their fault handling. */
@@ -428,6 +450,7 @@ function runParts(f: Foundation, b: RunBase) {
     ...runGuards(f, recorder),
     secrets: new NodeSecrets(options.secrets, infra),
     maxPayloadBytes: f.maxPayloadBytes,
+    tracing: b.tracing,
   });
   return { recorder, subWorkflows, runner, leases, faults, closing };
 }

@@ -136,6 +136,13 @@ export interface WorkflowEngineOptions {
    * first-out across tenants. @defaultValue true
    */
   fairScheduling?: boolean;
+  /**
+   * OpenTelemetry spans (see the README's "OpenTelemetry"): with `@opentelemetry/api`
+   * installed, one span per execution and one per node attempt go to the tracer provider
+   * the application registered. `false` records none (the trace context an execution was
+   * started with still reaches its nodes as `ctx.traceContext`). @defaultValue true
+   */
+  openTelemetry?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -158,6 +165,7 @@ export interface ResolvedEngineOptions {
   secrets: SecretVault | undefined;
   quotas: TenantQuotas;
   fairScheduling: boolean;
+  openTelemetry: boolean;
 }
 
 const consoleLogger: EngineLogger = {
@@ -201,7 +209,7 @@ function retryPolicy(policy: RetryPolicy | undefined): RetryPolicy | undefined {
  * @throws InvalidArgumentError for a duration or count that is not an integer from 0 (1 for
  * `lockDurationMs`, `stalledIntervalMs` and `enqueueTimeoutMs`) to `MAX_TIMEOUT_MS`, or a
  * `defaultRetry` that is not a valid retry policy, a quota that is neither a
- * non-negative integer, `Infinity` nor `false`, a `fairScheduling` that is not a boolean,
+ * non-negative integer, `Infinity` nor `false`, a `fairScheduling` or `openTelemetry` that is not a boolean,
  * or `secrets` that is not a `SecretVault`
  */
 export function resolveEngineOptions(options: WorkflowEngineOptions = {}): ResolvedEngineOptions {
@@ -230,6 +238,7 @@ export function resolveEngineOptions(options: WorkflowEngineOptions = {}): Resol
     secrets: checkVault(options.secrets),
     quotas: new TenantQuotas(options.quotas),
     fairScheduling: flag('fairScheduling', options.fairScheduling, true),
+    openTelemetry: flag('openTelemetry', options.openTelemetry, true),
   };
 }
 

@@ -43,6 +43,7 @@ import {
   type SubWorkflows,
   WAITING,
 } from './sub-workflow-node.js';
+import type { ExecutionTracing } from './tracing.js';
 import type { UnstartedJobs } from './unstarted-jobs.js';
 
 /** What {@link NodeRunner} needs. */
@@ -69,6 +70,8 @@ export interface NodeRunnerContext {
   secrets: Pick<NodeSecrets, 'has' | 'resolve'>;
   /** The largest node output (JSON bytes). */
   maxPayloadBytes: number;
+  /** Opens the spans of node attempts. */
+  tracing: Pick<ExecutionTracing, 'startAttempt'>;
 }
 
 /** One processing of a node job: its run token (fencing) and its lock. */
@@ -188,7 +191,8 @@ export class NodeRunner {
     const wokenDelay = node.type === DELAY_NODE && data.delayWakeAt !== undefined;
     const startedAt =
       wokenDelay && data.delayStartedAt !== undefined ? new Date(data.delayStartedAt) : new Date();
-    const telemetry = new AttemptTelemetry(base, attempt, startedAt);
+    const otel = this.#ctx.tracing.startAttempt({ ...base, attempt, startedAt }, data.traceContext);
+    const telemetry = new AttemptTelemetry(base, attempt, startedAt, otel);
     if (!wokenDelay) {
       telemetry.log('info', `node '${data.nodeId}' started (attempt ${attempt})`);
       this.#ctx.events.emit('node:started', {
@@ -228,7 +232,7 @@ export class NodeRunner {
 
   /** What fences a run's writes: its token, and its lock (retries stop when it is lost). */
   #fence(p: Processing) {
-    return { runToken: p.runToken, lease: p.lease };
+    return { runToken: p.runToken, lease: p.lease, traceContext: p.job.data.traceContext };
   }
 
   /**
