@@ -4,9 +4,7 @@ import { type TraceContext, traceContextOf } from '@spane/core';
 interface TraceApi {
   context: { active(): unknown };
   trace: {
-    getSpan(
-      context: unknown,
-    ):
+    getSpan(context: unknown):
       | {
           spanContext(): {
             traceId: string;

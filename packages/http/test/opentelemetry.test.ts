@@ -44,12 +44,13 @@ const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
 
 /** The finished spans of an execution, once its own span and `nodes` node spans ended. */
 async function spansOf(executionId: string, nodes: number): Promise<ReadableSpan[]> {
-  return until(() => {
-    const spans = exporter
+  const spans = await until(() => {
+    const found = exporter
       .getFinishedSpans()
       .filter((s) => s.attributes['spane.execution_id'] === executionId);
-    return spans.length === nodes + 1 ? spans : undefined;
+    return found.length === nodes + 1 ? found : undefined;
   });
+  return spans!;
 }
 
 it('POST execute: the traceparent header is the execution span’s parent; nodes are its children', async () => {
