@@ -303,7 +303,9 @@ export class NodeRunner {
     const attempt = begun.attempt;
     let execute: () => Promise<unknown>;
     if (base.nodeType === SUB_WORKFLOW_NODE) {
-      execute = () => this.#ctx.subWorkflows.start(plan, base, begun, attempt);
+      // The child execution's span is a child of this attempt's.
+      const trace = telemetry.otel?.traceContext;
+      execute = () => this.#ctx.subWorkflows.start(plan, base, begun, attempt, trace);
     } else if (registration) {
       const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
       if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });

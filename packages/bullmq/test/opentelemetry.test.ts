@@ -197,6 +197,39 @@ describe('OpenTelemetry spans', () => {
     expect(seen[0]?.tracestate).toBe('vendor=1');
   });
 
+  it("a sub-workflow's execution span is a child of its parent node's span", async ({
+    harness,
+  }) => {
+    const h = await harness();
+    h.registry.register(
+      'step',
+      exec(async () => ({ success: true, data: 1 })),
+    );
+    await h.engine.registerWorkflow(wf('inner', [{ id: 'X', type: 'step' }]));
+    await h.engine.registerWorkflow(
+      wf('outer', [{ id: 'S', type: 'sub-workflow', config: { workflowId: 'inner' } }]),
+    );
+    await h.engine.startWorkers(2);
+    const request = requestSpan();
+    const id = await h.engine.enqueueWorkflow('outer', {}, { traceContext: request.header });
+    request.span.end();
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+    const inner = (await until(() =>
+      exporter
+        .getFinishedSpans()
+        .find(
+          (s) => s.name === 'execution inner' && s.attributes['spane.parent_execution_id'] === id,
+        ),
+    ))!;
+    const node = exporter
+      .getFinishedSpans()
+      .find((s) => s.attributes['spane.execution_id'] === id && s.name === 'node S')!;
+    expect(inner.parentSpanContext?.spanId).toBe(node.spanContext().spanId);
+    expect(inner.spanContext().traceId).toBe(request.span.spanContext().traceId);
+    expect(inner.attributes['spane.depth']).toBe(1);
+    expect(node.attributes['spane.node.waiting']).toBe(true);
+  });
+
   it('refuses a malformed trace context with InvalidArgumentError', async ({ harness }) => {
     const h = await harness();
     h.registry.register(
