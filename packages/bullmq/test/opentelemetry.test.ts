@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
@@ -269,6 +273,42 @@ describe('without OpenTelemetry', () => {
     expect(seen).toEqual([{ traceparent }, { traceparent }]);
     expect(spansOf(id)).toEqual([]);
   });
+
+  it('an engine process that cannot load @opentelemetry/api runs and passes the context on', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const support = (name: string) => fileURLToPath(new URL(`./support/${name}`, import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@spane/source',
+        '--import',
+        'tsx',
+        '--import',
+        support('hide-opentelemetry.mjs'),
+        support('no-opentelemetry-process.ts'),
+      ],
+      {
+        env: {
+          ...process.env,
+          SPANE_PREFIX: `spane-test-${randomUUID().slice(0, 8)}`,
+          SPANE_TRACEPARENT: traceparent,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    const [code] = await once(child, 'exit');
+    expect(code, output).toBe(0);
+    expect(output).toContain('api missing');
+    expect(output).toContain('status completed');
+    expect(output).toContain(`seen ${JSON.stringify([{ traceparent }, { traceparent }])}`);
+  }, 30_000);
 
   it('a missing @opentelemetry/api is not an error: tracing passes the context on', async () => {
     const missing = () =>
