@@ -31,8 +31,13 @@ export interface PreparedStart {
   input: Parameters<ExecutionStore['createExecution']>[0];
   /** How long its first nodes wait (ms). */
   delay: number;
-  /** The trace context the start request came with (its execution span's parent). */
+  /**
+   * The trace context the start request came with (its execution span's parent); once the
+   * span is open (`spanOpen`), the span's own.
+   */
   traceContext?: TraceContext | undefined;
+  /** The execution span was opened (see ExecutionStarter.#openSpans). */
+  spanOpen?: boolean;
 }
 
 /** What {@link ExecutionStarter} needs. */
@@ -54,7 +59,7 @@ export interface ExecutionStarterContext {
   /** How long a start waits for Redis to take its first jobs before it gives up (ms). */
   enqueueTimeoutMs: number;
   /** Opens the executions' spans. */
-  tracing: Pick<ExecutionTracing, 'startExecution'>;
+  tracing: Pick<ExecutionTracing, 'startExecution' | 'endExecution'>;
 }
 
 /** The quota claim of a start's store input. */
@@ -159,22 +164,57 @@ export class ExecutionStarter implements ExecutionLauncher {
     prepared: readonly PreparedStart[],
     work: () => Promise<CreateExecutionResult[]>,
   ): Promise<string[]> {
-    const { quota } = this.#ctx;
+    const { quota, tracing } = this.#ctx;
     const claims = prepared.map((p) => claimOf(p.input));
-    await quota.reserve(claims);
+    await this.#openSpans(prepared);
     let results: CreateExecutionResult[];
     try {
-      results = await work();
+      await quota.reserve(claims);
+      try {
+        results = await work();
+      } catch (err) {
+        await quota.failed(claims, err);
+        throw err;
+      }
     } catch (err) {
-      await quota.failed(claims, err);
+      const message = err instanceof Error ? err.message : String(err);
+      for (const c of claims) tracing.endExecution(c.executionId, 'failed', message);
       throw err;
     }
     const unused = claims.filter((c, i) => {
       const r = results[i]!;
       return !(r.created && r.execution.executionId === c.executionId);
     });
+    // A start that found its idempotency key's execution created nothing.
+    for (const c of unused) tracing.endExecution(c.executionId, 'duplicate');
     if (unused.length > 0) await quota.release(unused);
     return results.map((r) => r.execution.executionId);
+  }
+
+  /**
+   * Opens the execution spans of prepared starts (children of their requests' contexts);
+   * each execution is created with its span's context in `metadata.traceContext`, from
+   * which every node job it ever gets takes it.
+   */
+  async #openSpans(prepared: readonly PreparedStart[]): Promise<void> {
+    await Promise.all(
+      prepared.map(async (p) => {
+        const { input, plan } = p;
+        const traceContext = await this.#ctx.tracing.startExecution(
+          {
+            executionId: input.executionId!,
+            workflowId: plan.workflowId,
+            workflowVersion: plan.version,
+            tenantId: input.tenantId ?? DEFAULT_TENANT,
+            depth: 0,
+          },
+          p.traceContext,
+        );
+        p.traceContext = traceContext;
+        p.spanOpen = true;
+        if (traceContext) input.metadata = { ...input.metadata, traceContext };
+      }),
+    );
   }
 
   async #startOne(prepared: PreparedStart): Promise<CreateExecutionResult> {
@@ -206,6 +246,7 @@ export class ExecutionStarter implements ExecutionLauncher {
           delay: prepared.delay,
           started: started && started.length > 0 ? { runToken, nodes: started } : undefined,
           traceContext: prepared.traceContext,
+          spanOpen: prepared.spanOpen,
         });
       });
     } catch (err) {
@@ -229,6 +270,8 @@ export class ExecutionStarter implements ExecutionLauncher {
       delay: number;
       started?: EnqueueNodeOptions['started'];
       traceContext?: TraceContext | undefined;
+      /** Its span is open already: `traceContext` is the span's. */
+      spanOpen?: boolean | undefined;
     },
   ): Promise<void> {
     // The timer and the event go out before the first job: once a node can run, its
@@ -240,9 +283,10 @@ export class ExecutionStarter implements ExecutionLauncher {
       }
       this.#ctx.events.emit('workflow:started', executionEvent(execution));
     }
-    const traceContext = opts.announce
-      ? await this.#traceOf(plan, execution, opts.traceContext)
-      : opts.traceContext;
+    const traceContext =
+      opts.announce && !opts.spanOpen
+        ? await this.#traceOf(plan, execution, opts.traceContext)
+        : opts.traceContext;
     await this.#ctx.enqueuer.enqueueNodes(plan, execution.executionId, ready, execution.tenantId, {
       priority: execution.priority,
       delay: opts.delay,
@@ -318,13 +362,6 @@ export class ExecutionStarter implements ExecutionLauncher {
     const createdHere = new Set(
       results.filter((r) => r.created).map((r) => r.execution.executionId),
     );
-    const traces = await Promise.all(
-      results.map(({ execution, created }, i) =>
-        created
-          ? this.#traceOf(prepared[i]!.plan, execution, prepared[i]!.traceContext)
-          : undefined,
-      ),
-    );
     results.forEach(({ execution, created, ready }, i) => {
       const { plan, delay } = prepared[i]!;
       if (!created) {
@@ -338,7 +375,7 @@ export class ExecutionStarter implements ExecutionLauncher {
       if (plan.definition.timeoutMs !== undefined) {
         timers.push({ executionId, delayMs: delay + plan.definition.timeoutMs });
       }
-      const traceContext = traces[i];
+      const { traceContext } = prepared[i]!;
       jobs.push(
         ...enqueuer.nodeJobs(plan, executionId, ready, tenantId, { priority, delay, traceContext }),
       );

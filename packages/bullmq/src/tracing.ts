@@ -1,5 +1,5 @@
 import type * as OtelApi from '@opentelemetry/api';
-import type { TraceContext } from '@spane/core';
+import { type TraceContext, traceContextOf } from '@spane/core';
 
 /** `@opentelemetry/api`, as this module uses it. */
 type Api = typeof OtelApi;
@@ -125,11 +125,12 @@ export class ExecutionTracing {
 
   /**
    * Ends an execution's span if this process opened it: `completed` OK, `failed` with an
-   * error status, `cancelled` and `unfinished` (the engine closes first) unset.
+   * error status (also a start that failed), `cancelled`, `unfinished` (the engine closes
+   * first) and `duplicate` (a start that found its idempotency key's execution) unset.
    */
   endExecution(
     executionId: string,
-    outcome: 'completed' | 'failed' | 'cancelled' | 'unfinished',
+    outcome: 'completed' | 'failed' | 'cancelled' | 'unfinished' | 'duplicate',
     error?: string,
   ): void {
     this.#end(executionId, outcome, error);
@@ -192,6 +193,22 @@ export class ExecutionTracing {
     };
     return attempt;
   }
+}
+
+/**
+ * The trace context an execution was created with (`metadata.traceContext`: its span's),
+ * for node jobs queued later (a resume, a DLQ retry, a repair); undefined without one.
+ */
+export function storedTraceContext(execution: {
+  metadata?: Record<string, unknown> | undefined;
+}): TraceContext | undefined {
+  const stored = execution.metadata?.traceContext as Record<string, unknown> | undefined;
+  if (typeof stored !== 'object' || stored === null) return undefined;
+  const { traceparent, tracestate } = stored;
+  return traceContextOf({
+    traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+    tracestate: typeof tracestate === 'string' ? tracestate : undefined,
+  });
 }
 
 /** The OpenTelemetry context of a W3C trace context (the root context without one). */

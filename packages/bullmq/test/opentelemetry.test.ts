@@ -234,6 +234,56 @@ describe('OpenTelemetry spans', () => {
     expect(node.attributes['spane.node.waiting']).toBe(true);
   });
 
+  it('a DLQ retry runs the node in its execution span; the execution keeps its context in metadata', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    let fail = true;
+    h.registry.register(
+      'once',
+      exec(async () =>
+        fail ? { success: false, error: 'down', retryable: false } : { success: true },
+      ),
+    );
+    await h.engine.registerWorkflow(wf('retried', [{ id: 'A', type: 'once' }]));
+    await h.engine.startWorkers(1);
+    const request = requestSpan();
+    const id = await h.engine.enqueueWorkflow('retried', {}, { traceContext: request.header });
+    request.span.end();
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('failed');
+    const execution = (await until(() => spansOf(id).find((s) => s.name === 'execution retried')))!;
+    const { traceId, spanId } = execution.spanContext();
+    const state = (await h.engine.getExecution(id))!;
+    expect(state.metadata.traceContext).toEqual({ traceparent: `00-${traceId}-${spanId}-01` });
+
+    fail = false;
+    const [item] = await h.engine.getDLQItems();
+    await h.engine.retryDLQItem(item!.id);
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+    const retried = (await until(() =>
+      spansOf(id).find((s) => s.name === 'node A' && s.status.code === SpanStatusCode.OK),
+    ))!;
+    expect(retried.parentSpanContext?.spanId).toBe(spanId);
+    expect(retried.spanContext().traceId).toBe(traceId);
+  });
+
+  it('a start that finds its idempotency key ends its span as a duplicate', async ({ harness }) => {
+    const h = await harness();
+    h.registry.register(
+      'step',
+      exec(async () => ({ success: true })),
+    );
+    await h.engine.registerWorkflow(wf('keyed', [{ id: 'A', type: 'step' }]));
+    const first = await h.engine.enqueueWorkflow('keyed', {}, { idempotencyKey: 'k' });
+    const again = await h.engine.enqueueWorkflow('keyed', {}, { idempotencyKey: 'k' });
+    expect(again).toBe(first);
+    const duplicate = exporter
+      .getFinishedSpans()
+      .find((s) => s.attributes['spane.execution.status'] === 'duplicate');
+    expect(duplicate?.name).toBe('execution keyed');
+    expect(duplicate?.attributes['spane.execution_id']).not.toBe(first);
+  });
+
   it('refuses a malformed trace context with InvalidArgumentError', async ({ harness }) => {
     const h = await harness();
     h.registry.register(
