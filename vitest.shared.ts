@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { ViteUserConfig } from 'vitest/config';
 
-const CONDITIONS = ['@spane/source', 'module', 'node', 'development|production'];
+// No `module`: Node ignores that condition, and a package's `module` build may not load in
+// Node at all (@opentelemetry/api's has extensionless imports). Tests resolve as Node does.
+const CONDITIONS = ['@spane/source', 'node', 'development|production'];
 
 /**
  * Settings every package's vitest.config.ts spreads in: sibling packages resolve to their

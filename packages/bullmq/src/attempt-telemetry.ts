@@ -1,6 +1,7 @@
 import type { LogEntry, NodeTelemetry, Span } from '@spane/core';
 import { SecretMask } from './node-secrets.js';
 import type { NodeRef } from './sub-workflow-node.js';
+import type { AttemptSpan } from './tracing.js';
 
 /** How a span ends: `running` keeps it open (a delay or a sub-workflow waits). */
 export type SpanStatus = 'ok' | 'error' | 'running';
@@ -15,8 +16,11 @@ export class AttemptTelemetry {
   readonly #span: Span;
   #logs: LogEntry[] = [];
   #mask: SecretMask = SecretMask.none;
+  /** The attempt's OpenTelemetry span (ended with the first close). */
+  readonly otel: AttemptSpan | undefined;
 
-  constructor(base: NodeRef, attempt: number, startedAt: Date) {
+  constructor(base: NodeRef, attempt: number, startedAt: Date, otel?: AttemptSpan) {
+    this.otel = otel;
     this.#executionId = base.executionId;
     this.#nodeId = base.nodeId;
     this.#span = {
@@ -61,6 +65,7 @@ export class AttemptTelemetry {
     if (error !== undefined) span.error = this.#mask.text(error);
     const logs = this.#logs;
     this.#logs = [];
+    this.otel?.end(status, span.error);
     return { span: { ...span }, logs };
   }
 }

@@ -49,6 +49,7 @@ import { Schedules } from './schedules.js';
 import { StartOutcomes } from './start-outcomes.js';
 import { StartRepair } from './start-repair.js';
 import { SubWorkflows } from './sub-workflow-node.js';
+import { ExecutionTracing } from './tracing.js';
 import { TriggerDispatch } from './trigger-dispatch.js';
 import { UnstartedJobs } from './unstarted-jobs.js';
 import { WebhookRoutes } from './webhook-triggers.js';
@@ -80,6 +81,8 @@ export interface EngineParts {
   breakers: CircuitBreakers;
   /** Whether Redis and the store answer; holds the workers while the store is down. */
   dependencies: DependencyMonitor;
+  /** OpenTelemetry spans of executions and node attempts. */
+  tracing: ExecutionTracing;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -123,6 +126,7 @@ interface Execution {
   faults: EngineFaultCounts;
   /** Set once the engine closes: node runs stop retrying store and Redis calls. */
   closing: { value: boolean };
+  tracing: ExecutionTracing;
 }
 
 /**
@@ -170,6 +174,7 @@ export function assembleEngine(
   const dependencies = watchDependencies(f, pool);
   return {
     dependencies,
+    tracing: x.tracing,
     store,
     faults: x.faults,
     breakers: x.breakers,
@@ -418,7 +423,9 @@ function execution(f: Foundation): Execution {
   const enqueuer = new NodeEnqueuer({ queues, retry, fair: f.fair });
   const parked = new ParkedJobs({ store, redis, keys, queues });
   const timeouts = new WorkflowTimeouts(f.controlQueue);
+  const tracing = tracingOf(options.openTelemetry, events);
   const starter = new ExecutionStarter({
+    tracing,
     store,
     plans,
     handoffs,
@@ -446,14 +453,29 @@ function execution(f: Foundation): Execution {
     queues,
     logger,
   });
-  const base = { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control };
+  const base = { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control, tracing };
   return { ...base, quota, timeouts, ...runParts(f, base) };
+}
+
+/**
+ * The engine's OpenTelemetry spans; once `@opentelemetry/api` is found, execution spans
+ * this process opened end as it hears their executions end (from any engine process).
+ */
+function tracingOf(enabled: boolean, events: EngineEvents): ExecutionTracing {
+  const tracing = new ExecutionTracing(enabled);
+  void tracing.ready().then((found) => {
+    if (!found) return;
+    events.on('workflow:completed', (e) => tracing.endExecution(e.executionId, 'completed'));
+    events.on('workflow:failed', (e) => tracing.endExecution(e.executionId, 'failed', e.error));
+    events.on('workflow:cancelled', (e) => tracing.endExecution(e.executionId, 'cancelled'));
+  });
+  return tracing;
 }
 
 /** What the run side builds on (see {@link runParts}): the execution parts built before it. */
 type RunBase = Pick<
   Execution,
-  'gate' | 'handoffs' | 'runs' | 'events' | 'retry' | 'enqueuer' | 'starter' | 'control'
+  'gate' | 'handoffs' | 'runs' | 'events' | 'retry' | 'enqueuer' | 'starter' | 'control' | 'tracing'
 > & { parked: ParkedJobs };
 
 /** The parts that run nodes and record their outcomes, with their fault handling. */
@@ -516,6 +538,7 @@ function runParts(f: Foundation, b: RunBase) {
     ...runGuards(f, recorder),
     secrets: new NodeSecrets(options.secrets, infra),
     maxPayloadBytes: f.maxPayloadBytes,
+    tracing: b.tracing,
   });
   return { recorder, subWorkflows, runner, leases, faults, closing, breakers };
 }

@@ -171,6 +171,13 @@ export interface WorkflowEngineOptions {
    * refused. @defaultValue false
    */
   requireNoEviction?: boolean;
+  /**
+   * OpenTelemetry spans (see the README's "OpenTelemetry"): with `@opentelemetry/api`
+   * installed, one span per execution and one per node attempt go to the tracer provider
+   * the application registered. `false` records none (the trace context an execution was
+   * started with still reaches its nodes as `ctx.traceContext`). @defaultValue true
+   */
+  openTelemetry?: boolean;
 }
 
 export interface ResolvedEngineOptions {
@@ -198,6 +205,7 @@ export interface ResolvedEngineOptions {
   workerHeartbeatMs: number;
   workerStuckAfterMs: number;
   requireNoEviction: boolean;
+  openTelemetry: boolean;
 }
 
 const consoleLogger: EngineLogger = {
@@ -242,9 +250,9 @@ function retryPolicy(policy: RetryPolicy | undefined): RetryPolicy | undefined {
  * `lockDurationMs`, `stalledIntervalMs` and `enqueueTimeoutMs`, 100 for
  * `workerHeartbeatMs`) to `MAX_TIMEOUT_MS`, or a
  * `defaultRetry` that is not a valid retry policy, a quota that is neither a
- * non-negative integer, `Infinity` nor `false`, a `fairScheduling` that is not a boolean,
- * `secrets` that is not a `SecretVault`, or a `prefix` that is empty or (over a Cluster,
- * `cluster` true) holds no hash tag
+ * non-negative integer, `Infinity` nor `false`, a `fairScheduling` or `openTelemetry` that is
+ * not a boolean, `secrets` that is not a `SecretVault`, or a `prefix` that is empty or (over a
+ * Cluster, `cluster` true) holds no hash tag
  */
 export function resolveEngineOptions(
   options: WorkflowEngineOptions = {},
@@ -280,6 +288,7 @@ export function resolveEngineOptions(
     workerHeartbeatMs: wholeMs('workerHeartbeatMs', options.workerHeartbeatMs, 5_000, 100),
     workerStuckAfterMs: wholeMs('workerStuckAfterMs', options.workerStuckAfterMs, 30_000),
     requireNoEviction: flag('requireNoEviction', options.requireNoEviction, false),
+    openTelemetry: flag('openTelemetry', options.openTelemetry, true),
   };
 }
 

@@ -47,5 +47,7 @@ export function executionContext(
     log: logger,
   };
   if (begun.parentExecutionId !== undefined) ctx.parentExecutionId = begun.parentExecutionId;
+  const trace = telemetry.otel?.traceContext;
+  if (trace !== undefined) ctx.traceContext = { ...trace };
   return ctx;
 }

@@ -26,6 +26,7 @@ import type { ParkedJobs } from './parked-jobs.js';
 import type { PlanSource } from './plan-source.js';
 import type { RunningNodes } from './running-nodes.js';
 import { type ChildCanceller, SUB_WORKFLOW_NODE } from './sub-workflow-node.js';
+import { storedTraceContext } from './tracing.js';
 import type { WorkflowTimeouts } from './workflow-timeouts.js';
 
 /** Told when an execution ended that may be a sub-workflow whose parent node waits. */
@@ -127,6 +128,7 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     if (missing.length > 0) {
       await this.#ctx.enqueuer.enqueueNodes(plan, executionId, missing, tenantId, {
         priority: state.priority,
+        traceContext: storedTraceContext(state),
       });
     }
   }
@@ -245,6 +247,7 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     }
     await this.#ctx.enqueuer.enqueueNodes(plan, executionId, [nodeId], tenantId, {
       priority: execution.priority,
+      traceContext: storedTraceContext(execution),
     });
   }
 
@@ -280,6 +283,7 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     await this.#ctx.enqueuer.enqueueNodes(plan, executionId, revived.ready, tenantId, {
       priority: before.priority,
       baseAttempts,
+      traceContext: storedTraceContext(before),
     });
     await this.#appendLog(
       before,

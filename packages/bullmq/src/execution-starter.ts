@@ -7,6 +7,8 @@ import {
   type ExecutionState,
   type ExecutionStore,
   InvalidArgumentError,
+  type TraceContext,
+  traceContextOf,
   WorkflowNotFoundError,
   type WorkflowPlan,
 } from '@spane/core';
@@ -20,6 +22,7 @@ import { checkPriority, startDelay } from './start-checks.js';
 import type { StartOutcomes } from './start-outcomes.js';
 import type { StartRepair } from './start-repair.js';
 import type { ExecutionLauncher } from './sub-workflow-node.js';
+import type { ExecutionTracing } from './tracing.js';
 import type { WorkflowTimeouts } from './workflow-timeouts.js';
 
 /** A checked start request: the plan to run and the store input to create it with. */
@@ -28,6 +31,13 @@ export interface PreparedStart {
   input: Parameters<ExecutionStore['createExecution']>[0];
   /** How long its first nodes wait (ms). */
   delay: number;
+  /**
+   * The trace context the start request came with (its execution span's parent); once the
+   * span is open (`spanOpen`), the span's own.
+   */
+  traceContext?: TraceContext | undefined;
+  /** The execution span was opened (see ExecutionStarter.#openSpans). */
+  spanOpen?: boolean;
 }
 
 /** What {@link ExecutionStarter} needs. */
@@ -48,6 +58,8 @@ export interface ExecutionStarterContext {
   maxPayloadBytes: number;
   /** How long a start waits for Redis to take its first jobs before it gives up (ms). */
   enqueueTimeoutMs: number;
+  /** Opens the executions' spans. */
+  tracing: Pick<ExecutionTracing, 'startExecution' | 'endExecution'>;
 }
 
 /** The quota claim of a start's store input. */
@@ -58,6 +70,22 @@ function claimOf(input: PreparedStart['input']): QuotaClaim {
   };
   if (input.idempotencyKey !== undefined) claim.idempotencyKey = input.idempotencyKey;
   return claim;
+}
+
+/**
+ * A start's trace context, normalised (see `traceContextOf`).
+ * @throws InvalidArgumentError when it is given and not a valid W3C trace context
+ */
+function checkedTraceContext(given: TraceContext | undefined): TraceContext | undefined {
+  if (given === undefined) return undefined;
+  const checked =
+    typeof given === 'object' && given !== null
+      ? traceContextOf({ traceparent: given.traceparent, tracestate: given.tracestate })
+      : undefined;
+  if (!checked) {
+    throw new InvalidArgumentError('traceContext.traceparent must be a W3C traceparent');
+  }
+  return checked;
 }
 
 /** The error of a start whose Redis work did not end within `enqueueTimeoutMs`. */
@@ -114,7 +142,7 @@ export class ExecutionStarter implements ExecutionLauncher {
     if (options.idempotencyKey !== undefined) input.idempotencyKey = options.idempotencyKey;
     if (options.priority !== undefined) input.priority = options.priority;
     if (metadata !== undefined) input.metadata = metadata;
-    return { plan, input, delay };
+    return { plan, input, delay, traceContext: checkedTraceContext(options.traceContext) };
   }
 
   /**
@@ -136,22 +164,57 @@ export class ExecutionStarter implements ExecutionLauncher {
     prepared: readonly PreparedStart[],
     work: () => Promise<CreateExecutionResult[]>,
   ): Promise<string[]> {
-    const { quota } = this.#ctx;
+    const { quota, tracing } = this.#ctx;
     const claims = prepared.map((p) => claimOf(p.input));
-    await quota.reserve(claims);
+    await this.#openSpans(prepared);
     let results: CreateExecutionResult[];
     try {
-      results = await work();
+      await quota.reserve(claims);
+      try {
+        results = await work();
+      } catch (err) {
+        await quota.failed(claims, err);
+        throw err;
+      }
     } catch (err) {
-      await quota.failed(claims, err);
+      const message = err instanceof Error ? err.message : String(err);
+      for (const c of claims) tracing.endExecution(c.executionId, 'failed', message);
       throw err;
     }
     const unused = claims.filter((c, i) => {
       const r = results[i]!;
       return !(r.created && r.execution.executionId === c.executionId);
     });
+    // A start that found its idempotency key's execution created nothing.
+    for (const c of unused) tracing.endExecution(c.executionId, 'duplicate');
     if (unused.length > 0) await quota.release(unused);
     return results.map((r) => r.execution.executionId);
+  }
+
+  /**
+   * Opens the execution spans of prepared starts (children of their requests' contexts);
+   * each execution is created with its span's context in `metadata.traceContext`, from
+   * which every node job it ever gets takes it.
+   */
+  async #openSpans(prepared: readonly PreparedStart[]): Promise<void> {
+    await Promise.all(
+      prepared.map(async (p) => {
+        const { input, plan } = p;
+        const traceContext = await this.#ctx.tracing.startExecution(
+          {
+            executionId: input.executionId!,
+            workflowId: plan.workflowId,
+            workflowVersion: plan.version,
+            tenantId: input.tenantId ?? DEFAULT_TENANT,
+            depth: 0,
+          },
+          p.traceContext,
+        );
+        p.traceContext = traceContext;
+        p.spanOpen = true;
+        if (traceContext) input.metadata = { ...input.metadata, traceContext };
+      }),
+    );
   }
 
   async #startOne(prepared: PreparedStart): Promise<CreateExecutionResult> {
@@ -182,6 +245,8 @@ export class ExecutionStarter implements ExecutionLauncher {
           announce: true,
           delay: prepared.delay,
           started: started && started.length > 0 ? { runToken, nodes: started } : undefined,
+          traceContext: prepared.traceContext,
+          spanOpen: prepared.spanOpen,
         });
       });
     } catch (err) {
@@ -200,7 +265,14 @@ export class ExecutionStarter implements ExecutionLauncher {
     plan: WorkflowPlan,
     execution: ExecutionState,
     ready: readonly string[],
-    opts: { announce: boolean; delay: number; started?: EnqueueNodeOptions['started'] },
+    opts: {
+      announce: boolean;
+      delay: number;
+      started?: EnqueueNodeOptions['started'];
+      traceContext?: TraceContext | undefined;
+      /** Its span is open already: `traceContext` is the span's. */
+      spanOpen?: boolean | undefined;
+    },
   ): Promise<void> {
     // The timer and the event go out before the first job: once a node can run, its
     // events (from any engine) must follow `workflow:started`, and a run that finishes at
@@ -211,11 +283,34 @@ export class ExecutionStarter implements ExecutionLauncher {
       }
       this.#ctx.events.emit('workflow:started', executionEvent(execution));
     }
+    const traceContext =
+      opts.announce && !opts.spanOpen
+        ? await this.#traceOf(plan, execution, opts.traceContext)
+        : opts.traceContext;
     await this.#ctx.enqueuer.enqueueNodes(plan, execution.executionId, ready, execution.tenantId, {
       priority: execution.priority,
       delay: opts.delay,
       started: opts.started,
+      traceContext,
     });
+  }
+
+  /** Opens a created execution's span; the trace context its node jobs carry. */
+  #traceOf(
+    plan: WorkflowPlan,
+    execution: ExecutionState,
+    parent: TraceContext | undefined,
+  ): Promise<TraceContext | undefined> {
+    const input = {
+      executionId: execution.executionId,
+      workflowId: plan.workflowId,
+      workflowVersion: plan.version,
+      tenantId: execution.tenantId,
+      depth: execution.depth,
+      parentExecutionId: execution.parentExecutionId,
+      startedAt: new Date(execution.createdAt),
+    };
+    return this.#ctx.tracing.startExecution(input, parent);
   }
 
   /**
@@ -280,7 +375,10 @@ export class ExecutionStarter implements ExecutionLauncher {
       if (plan.definition.timeoutMs !== undefined) {
         timers.push({ executionId, delayMs: delay + plan.definition.timeoutMs });
       }
-      jobs.push(...enqueuer.nodeJobs(plan, executionId, ready, tenantId, { priority, delay }));
+      const { traceContext } = prepared[i]!;
+      jobs.push(
+        ...enqueuer.nodeJobs(plan, executionId, ready, tenantId, { priority, delay, traceContext }),
+      );
     });
     // As in launch: timers and workflow:started go out before the first job.
     await this.#ctx.timeouts.armAll(timers);

@@ -1,4 +1,4 @@
-import { startedRunToken, type WorkflowPlan } from '@spane/core';
+import { startedRunToken, type TraceContext, type WorkflowPlan } from '@spane/core';
 import type { JobsOptions } from 'bullmq';
 import type { FairShare } from './fair-share.js';
 import { type NodeJobData, nodeJobId, nodeJobName } from './node-jobs.js';
@@ -20,6 +20,8 @@ export interface EnqueueNodeOptions {
    * `completeNode`): their jobs carry the token the node is held by.
    */
   started?: { runToken: string; nodes: readonly string[] } | undefined;
+  /** The trace context the jobs carry to their nodes (see NodeJobData.traceContext). */
+  traceContext?: TraceContext | undefined;
 }
 
 /** One node job to add, and the name of the queue it goes to. */
@@ -102,6 +104,7 @@ export class NodeEnqueuer {
       };
       const base = opts.baseAttempts?.[nodeId] ?? 0;
       if (base > 0) data.attemptsBefore = base;
+      if (opts.traceContext !== undefined) data.traceContext = opts.traceContext;
       if (opts.started?.nodes.includes(nodeId)) {
         data.startToken = startedRunToken(opts.started.runToken, nodeId);
       }

@@ -1,4 +1,4 @@
-import type { WorkflowPlan } from '@spane/core';
+import type { TraceContext, WorkflowPlan } from '@spane/core';
 
 /** Data of one node job: ids only; the node's input is read from the store when it runs. */
 export interface NodeJobData {
@@ -30,6 +30,11 @@ export interface NodeJobData {
    * MissingNodeTypes); cleared when a worker that has the type takes it.
    */
   typeWaitSince?: number;
+  /**
+   * The W3C trace context the node's span is a child of: its execution's span, or the
+   * context the execution was started with (see ExecutionTracing).
+   */
+  traceContext?: TraceContext;
 }
 
 /**

@@ -44,6 +44,7 @@ import {
   type SubWorkflows,
   WAITING,
 } from './sub-workflow-node.js';
+import type { ExecutionTracing } from './tracing.js';
 import type { UnstartedJobs } from './unstarted-jobs.js';
 
 /** What {@link NodeRunner} needs. */
@@ -72,6 +73,8 @@ export interface NodeRunnerContext {
   secrets: Pick<NodeSecrets, 'has' | 'resolve'>;
   /** The largest node output (JSON bytes). */
   maxPayloadBytes: number;
+  /** Opens the spans of node attempts. */
+  tracing: Pick<ExecutionTracing, 'startAttempt'>;
 }
 
 /** One processing of a node job: its run token (fencing) and its lock. */
@@ -197,7 +200,8 @@ export class NodeRunner {
     const wokenDelay = node.type === DELAY_NODE && data.delayWakeAt !== undefined;
     const startedAt =
       wokenDelay && data.delayStartedAt !== undefined ? new Date(data.delayStartedAt) : new Date();
-    const telemetry = new AttemptTelemetry(base, attempt, startedAt);
+    const otel = this.#ctx.tracing.startAttempt({ ...base, attempt, startedAt }, data.traceContext);
+    const telemetry = new AttemptTelemetry(base, attempt, startedAt, otel);
     if (!wokenDelay) {
       telemetry.log('info', `node '${data.nodeId}' started (attempt ${attempt})`);
       this.#ctx.events.emit('node:started', {
@@ -239,7 +243,7 @@ export class NodeRunner {
 
   /** What fences a run's writes: its token, and its lock (retries stop when it is lost). */
   #fence(p: Processing) {
-    return { runToken: p.runToken, lease: p.lease };
+    return { runToken: p.runToken, lease: p.lease, traceContext: p.job.data.traceContext };
   }
 
   /**
@@ -310,7 +314,9 @@ export class NodeRunner {
     const attempt = begun.attempt;
     let execute: () => Promise<unknown>;
     if (base.nodeType === SUB_WORKFLOW_NODE) {
-      execute = () => this.#ctx.subWorkflows.start(plan, base, begun, attempt);
+      // The child execution's span is a child of this attempt's.
+      const trace = telemetry.otel?.traceContext;
+      execute = () => this.#ctx.subWorkflows.start(plan, base, begun, attempt, trace);
     } else if (registration) {
       const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
       if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });

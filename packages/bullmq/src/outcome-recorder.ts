@@ -5,6 +5,7 @@ import {
   type LogEntry,
   type NodeTelemetry,
   planNode,
+  type TraceContext,
   type WorkflowPlan,
 } from '@spane/core';
 import { waitingNodeTelemetry } from './attempt-telemetry.js';
@@ -40,6 +41,8 @@ export interface RecordingRun {
   runToken?: string | undefined;
   /** The run's job lock: store calls are retried only while it is held. */
   lease?: RetryWhile | undefined;
+  /** The trace context the run's job carried: the ready children's jobs carry it on. */
+  traceContext?: TraceContext | undefined;
 }
 
 /** A final failure's details. */
@@ -166,6 +169,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
         this.#ctx.enqueuer.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, {
           priority: run.priority,
           started,
+          traceContext: run.traceContext,
         }),
       run.lease,
     );
@@ -303,6 +307,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       await infra.run(`enqueue after the failure of node '${base.nodeId}'`, () =>
         this.#ctx.enqueuer.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, {
           priority: execution?.priority,
+          traceContext: run.traceContext,
         }),
       );
     }

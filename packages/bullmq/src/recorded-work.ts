@@ -3,6 +3,7 @@ import type { EngineEvents } from './engine-events.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import type { ExecutionFinisher } from './outcome-recorder.js';
+import { storedTraceContext } from './tracing.js';
 
 /** What {@link RecordedWork} needs. */
 export interface RecordedWorkContext {
@@ -72,6 +73,7 @@ export class RecordedWork {
         () =>
           this.#ctx.enqueuer.enqueueNodes(plan, executionId, lost, execution.tenantId, {
             priority: execution.priority,
+            traceContext: storedTraceContext(execution),
           }),
         until,
       );

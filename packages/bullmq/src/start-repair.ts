@@ -3,6 +3,7 @@ import { type EngineEvents, executionEvent } from './engine-events.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
+import { storedTraceContext } from './tracing.js';
 import type { WorkflowTimeouts } from './workflow-timeouts.js';
 
 /** What {@link StartRepair} needs. */
@@ -62,6 +63,7 @@ export class StartRepair {
       delay: fresh ? delay : 0,
       baseAttempts,
       continueAttempts: true,
+      traceContext: storedTraceContext(execution),
     });
     return nodeIds;
   }

@@ -12,6 +12,7 @@ import {
   readablePathProblem,
   type SchemaProblem,
   type SubWorkflowNodeConfig,
+  type TraceContext,
   WorkflowNotFoundError,
   type WorkflowPlan,
 } from '@spane/core';
@@ -133,7 +134,7 @@ export interface ExecutionLauncher {
     plan: WorkflowPlan,
     execution: ExecutionState,
     ready: readonly string[],
-    opts: { announce: boolean; delay: number },
+    opts: { announce: boolean; delay: number; traceContext?: TraceContext | undefined },
   ): Promise<void>;
 }
 
@@ -188,6 +189,7 @@ export class SubWorkflows {
   /**
    * Starts the child of one attempt of a sub-workflow node (or finds it, on a re-run).
    * Returns {@link WAITING}, or the node's result when the child had already finished.
+   * The child execution's span is a child of `traceContext` (the attempt's span).
    * @throws DepthLimitExceededError (before anything is created) | WorkflowNotFoundError | PayloadTooLargeError
    */
   async start(
@@ -195,6 +197,7 @@ export class SubWorkflows {
     node: NodeRef,
     begun: StartedRun,
     attempt: number,
+    traceContext?: TraceContext,
   ): Promise<ExecutionResult | typeof WAITING> {
     const { store } = this.#d;
     const config = planNode(plan, node.nodeId).config as unknown as SubWorkflowNodeConfig;
@@ -244,7 +247,11 @@ export class SubWorkflows {
       : Object.entries(execution.nodeResults)
           .filter(([, n]) => n.status === 'queued')
           .map(([id]) => id);
-    await this.#d.launcher.launch(childPlan, execution, toRun, { announce: created, delay: 0 });
+    await this.#d.launcher.launch(childPlan, execution, toRun, {
+      announce: created,
+      delay: 0,
+      traceContext,
+    });
     return WAITING;
   }
 

@@ -9,6 +9,7 @@ import {
   SecretsDisabledError,
   type SecretVault,
   type TenantScope,
+  traceContextOf,
   WebhookNotFoundError,
   WorkflowNotFoundError,
 } from '@spane/core';
@@ -102,6 +103,8 @@ export class TriggerDispatch {
     if (query !== undefined) initialData.query = query;
     const trigger: Record<string, unknown> = { type: 'webhook', method: verb, path: clean };
     if (deliveryId !== undefined) trigger.deliveryId = deliveryId;
+    // The request's W3C trace context: the executions' spans are its children.
+    const traceContext = traceContextOf(h);
     try {
       const prepared = await Promise.all(
         matches.map((m) =>
@@ -109,9 +112,10 @@ export class TriggerDispatch {
             m.workflowId,
             initialData,
             deliveryId === undefined
-              ? { tenantId }
+              ? { tenantId, traceContext }
               : {
                   tenantId,
+                  traceContext,
                   // A sender retrying a delivery that failed half-way gets the same runs.
                   idempotencyKey: webhookIdempotencyKey(m.workflowId, route, deliveryId),
                 },

@@ -440,6 +440,8 @@ export class WorkflowEngine implements IWorkflowEngine {
    * timer worker for workflow timeouts. Call once per engine.
    */
   async startWorkers(concurrency = 5): Promise<void> {
+    // Node attempts open their spans synchronously: the API is looked for first.
+    await this.#parts.tracing.ready();
     await this.#parts.lifecycle.startWorkers(concurrency);
   }
 
@@ -454,7 +456,7 @@ export class WorkflowEngine implements IWorkflowEngine {
    */
   close(): Promise<void> {
     this.#parts.dependencies.stop();
-    return this.#parts.lifecycle.close();
+    return this.#parts.lifecycle.close().finally(() => this.#parts.tracing.close());
   }
 
   /** Runs a call that changes executions or workflows, unless the engine is closed. */

@@ -1,3 +1,5 @@
+import type { TraceContext } from './trace-context.js';
+
 /** What a node executor returns. */
 export interface ExecutionResult<O = unknown> {
   /** False: the attempt failed (retried per the node's policy unless `retryable` is false). */
@@ -57,6 +59,12 @@ export interface ExecutionContext<I = any, C = Record<string, unknown>> {
   signal: AbortSignal;
   /** Writes lines to the execution's logs (stored with the attempt's span). */
   log: NodeLogger;
+  /**
+   * The W3C trace context to pass on (e.g. as the `traceparent` header of an outgoing
+   * request): with `@opentelemetry/api` installed, that of this attempt's span; without it,
+   * the one the execution was started with. Absent when the execution has none.
+   */
+  traceContext?: TraceContext;
 }
 
 /** Runs one node type. Throwing or returning `{ success: false }` is a failed attempt. */

@@ -203,6 +203,7 @@ export {
 export { MAX_SECRET_VALUE_BYTES, SecretVault, type SecretVaultOptions } from './secret-vault.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
+export { type TraceContext, traceContextOf } from './trace-context.js';
 export { switchConfigProblems, transformConfigProblems } from './transform-config-checks.js';
 export {
   applyNodeOutcome,

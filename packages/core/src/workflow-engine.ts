@@ -9,6 +9,7 @@ import type {
   TenantScope,
 } from './execution-store.js';
 import type { NodeTypeInfo } from './node-type-info.js';
+import type { TraceContext } from './trace-context.js';
 import type { WorkflowDefinition } from './workflow-schema.js';
 
 /** Options of `enqueueWorkflow`. */
@@ -23,6 +24,11 @@ export interface EnqueueOptions {
   idempotencyKey?: string;
   /** The tenant to run in. @defaultValue `'default'` */
   tenantId?: string;
+  /**
+   * The W3C trace context of the request that starts the execution (see `traceContextOf`):
+   * the execution's span is its child, and every node gets it (`ctx.traceContext`).
+   */
+  traceContext?: TraceContext;
 }
 
 /** Per-queue job counts. */

@@ -2,6 +2,7 @@ import type { IWorkflowEngine } from '@spane/core';
 import { invalidRequestError, unknownFieldIssue } from './http-errors.js';
 import type { ResolvedHttpOptions } from './options.js';
 import type { RequestAuth } from './request-auth.js';
+import type { RequestTrace } from './request-trace.js';
 import type { SpaneMetrics } from './spane-metrics.js';
 
 /** What every route module gets from the plugin. */
@@ -11,6 +12,8 @@ export interface RouteContext {
   options: ResolvedHttpOptions;
   /** Absent when metrics are turned off. */
   metrics: SpaneMetrics | undefined;
+  /** The W3C trace context of requests that start executions. */
+  trace: RequestTrace;
 }
 
 /** The OpenAPI security requirement of routes that need an API key. */

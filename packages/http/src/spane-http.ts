@@ -11,6 +11,7 @@ import { openApiOptions } from './openapi-document.js';
 import { resolveHttpOptions, type SpaneHttpOptions } from './options.js';
 import { installRateLimits } from './rate-limits.js';
 import { RequestAuth } from './request-auth.js';
+import { RequestTrace } from './request-trace.js';
 import { strictValidatorCompiler } from './request-validation.js';
 import type { RouteContext } from './route-context.js';
 import { RouteTable } from './route-table.js';
@@ -46,7 +47,8 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   }
   const metrics = options.metrics ? new SpaneMetrics(engine) : undefined;
   const streams = new EventStreams((n) => metrics?.sseStreams.set(n));
-  const ctx: RouteContext = { engine, auth: new RequestAuth(options.auth), options, metrics };
+  const auth = new RequestAuth(options.auth);
+  const ctx: RouteContext = { engine, auth, options, metrics, trace: await RequestTrace.create() };
   if (options.rateLimit) await installRateLimits(app, options.rateLimit, ctx.auth);
   const routes = new RouteTable();
 

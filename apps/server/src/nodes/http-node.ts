@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { type INodeExecutor, NonRetryableError } from '@spane/core';
+import { type INodeExecutor, NonRetryableError, type TraceContext } from '@spane/core';
 import type { AddressPolicy } from '../address-policy.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -222,7 +222,17 @@ function plainHeaders(headers: IncomingHttpHeaders): Record<string, string | str
  * (followed by hand, at most {@link MAX_REDIRECTS}). `ctx.signal` and `timeoutMs` abort
  * the call; a response larger than `maxBytes` fails it. Any status is a result (branch on
  * it with a `switch`); network errors and timeouts are retried, refusals and bad config not.
+ * The request carries the node's W3C trace context (`ctx.traceContext`) as `traceparent`
+ * and `tracestate` headers, unless `config.headers` sets them.
  */
+/** The W3C headers of a trace context (none without one). */
+function traceHeaders(trace: TraceContext | undefined): Record<string, string> {
+  if (!trace) return {};
+  return trace.tracestate === undefined
+    ? { traceparent: trace.traceparent }
+    : { traceparent: trace.traceparent, tracestate: trace.tracestate };
+}
+
 /** Resolves a host name to every address it has (the DNS lookup, replaceable in tests). */
 export type HostLookup = (host: string) => Promise<{ address: string; family: number }[]>;
 
@@ -239,7 +249,11 @@ export function createHttpNode(
       const timeout = AbortSignal.timeout(config.timeoutMs);
       const signal = AbortSignal.any([ctx.signal, timeout]);
       let method = config.method;
-      let headers: Record<string, string> = { 'user-agent': 'spane-http-node', ...config.headers };
+      let headers: Record<string, string> = {
+        'user-agent': 'spane-http-node',
+        ...traceHeaders(ctx.traceContext),
+        ...config.headers,
+      };
       let body: Buffer | undefined;
       if (config.body !== undefined) {
         if (typeof config.body === 'string') {

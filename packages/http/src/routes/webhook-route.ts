@@ -53,7 +53,7 @@ function operationId(method: string): string {
  * API keys. One route per method, so each has its own operation in the OpenAPI document,
  * at `/api/webhooks/{tenant}/{path}` (`{path}` is the rest of the path).
  */
-export function webhookRoute(app: FastifyInstance, { engine, options }: RouteContext): void {
+export function webhookRoute(app: FastifyInstance, { engine, options, trace }: RouteContext): void {
   app.register(async (hooks) => {
     hooks.removeAllContentTypeParsers();
     hooks.addContentTypeParser(
@@ -102,7 +102,7 @@ export function webhookRoute(app: FastifyInstance, { engine, options }: RouteCon
             path,
             request.method,
             body,
-            request.headers,
+            trace.webhookHeaders(request.headers),
             { tenantId: request.params.tenant },
           );
           return reply.code(202).send({ executionIds });

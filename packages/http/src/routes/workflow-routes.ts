@@ -1,4 +1,4 @@
-import { type WorkflowDefinition, WorkflowNotFoundError } from '@spane/core';
+import { type EnqueueOptions, type WorkflowDefinition, WorkflowNotFoundError } from '@spane/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../http-errors.js';
 import {
@@ -192,7 +192,7 @@ function deleteWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContex
 }
 
 /** `POST /api/workflows/:id/execute`: starts one execution of the current version; 202. */
-function executeWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
+function executeWorkflowRoute(app: FastifyInstance, { engine, auth, trace }: RouteContext): void {
   app.post<{ Params: WorkflowParams; Body: ExecuteBody | undefined }>(
     '/api/workflows/:id/execute',
     {
@@ -203,7 +203,7 @@ function executeWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteConte
         operationId: 'executeWorkflow',
         summary: "Start an execution of the workflow's current version",
         description:
-          'Needs the `execute` scope. The body is optional; the input goes in `initialData` (at most 1 MiB as JSON, 413 beyond). Any other top-level field (e.g. the data itself, not wrapped) answers 400 naming it.',
+          'Needs the `execute` scope. The body is optional; the input goes in `initialData` (at most 1 MiB as JSON, 413 beyond). Any other top-level field (e.g. the data itself, not wrapped) answers 400 naming it. A W3C `traceparent` header (with `tracestate`) makes the execution part of that trace (see the README, OpenTelemetry).',
         security: BEARER,
         params: components.inline(WorkflowParams),
         body: components.inline(ExecuteBody),
@@ -213,10 +213,14 @@ function executeWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteConte
     async (request, reply) => {
       const body = request.body ?? {};
       checkStartTimes([{ options: body.options, path: '/body/options' }]);
-      const executionId = await engine.enqueueWorkflow(request.params.id, body.initialData, {
-        ...body.options,
-        tenantId: auth.tenantOf(request),
-      });
+      const options: EnqueueOptions = { ...body.options, tenantId: auth.tenantOf(request) };
+      const traceContext = trace.of(request.headers);
+      if (traceContext) options.traceContext = traceContext;
+      const executionId = await engine.enqueueWorkflow(
+        request.params.id,
+        body.initialData,
+        options,
+      );
       return reply.code(202).send({ executionId });
     },
   );
@@ -226,7 +230,7 @@ function executeWorkflowRoute(app: FastifyInstance, { engine, auth }: RouteConte
  * `POST /api/executions/bulk`: starts several executions; every workflow is looked up
  * first, so an unknown one answers 404 before anything starts; 202.
  */
-function executeWorkflowsRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
+function executeWorkflowsRoute(app: FastifyInstance, { engine, auth, trace }: RouteContext): void {
   app.post<{ Body: BulkExecuteBody }>(
     '/api/executions/bulk',
     {
@@ -247,6 +251,7 @@ function executeWorkflowsRoute(app: FastifyInstance, { engine, auth }: RouteCont
         request.body.map((r, i) => ({ options: r.options, path: `/body/${i}/options` })),
       );
       const tenantId = auth.tenantOf(request);
+      const traceContext = trace.of(request.headers);
       for (const workflowId of new Set(request.body.map((r) => r.workflowId))) {
         if (!(await engine.getWorkflow(workflowId, { tenantId }))) {
           throw new WorkflowNotFoundError(workflowId);
@@ -256,7 +261,9 @@ function executeWorkflowsRoute(app: FastifyInstance, { engine, auth }: RouteCont
         request.body.map((r) => ({
           workflowId: r.workflowId,
           initialData: r.initialData,
-          options: { ...r.options, tenantId },
+          options: traceContext
+            ? { ...r.options, tenantId, traceContext }
+            : { ...r.options, tenantId },
         })),
       );
       return reply.code(202).send({ executionIds });
