@@ -37,6 +37,8 @@ export class EngineChannel {
   #wantNodes = false;
   #queued: ChannelMessage[] = [];
   #flushing: NodeJS.Immediate | undefined;
+  /** Set by close/disconnect: later opens subscribe nothing, and a pending one ends quietly. */
+  #closed = false;
 
   constructor(
     keys: Pick<RedisKeys, 'channel' | 'nodeChannel'>,
@@ -54,6 +56,7 @@ export class EngineChannel {
    * node-level events too once any call asked for them (`nodeEvents`).
    */
   open(nodeEvents = false): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     if (nodeEvents) this.#wantNodes = true;
     const main = this.#openMain();
     if (!this.#wantNodes) return main;
@@ -109,6 +112,8 @@ export class EngineChannel {
           this.#nodesReady = undefined;
           this.#subscriber = undefined;
           sub.disconnect();
+          // The engine closed meanwhile: nobody waits for these messages any more.
+          if (this.#closed) return;
           throw err;
         },
       );
@@ -178,6 +183,7 @@ export class EngineChannel {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.flush();
     this.#handlers.clear();
     const sub = this.#subscriber;
@@ -192,6 +198,7 @@ export class EngineChannel {
 
   /** Drops the subscriber connection at once (also when Redis does not answer a `close`). */
   disconnect(): void {
+    this.#closed = true;
     this.#subscribed = false;
     this.#handlers.clear();
     this.#subscriber?.disconnect();
