@@ -86,9 +86,7 @@ describe('http node with failOnStatus', () => {
       expect(hits.get('/s/503')).toBe(retry.attempts);
       expect((await engine.getExecution(busy))?.nodeResults.N?.attempts).toBe(retry.attempts);
       const missing = await engine.enqueueWorkflow('missing');
-      expect((await engine.waitForExecution(missing, { timeoutMs: 10_000 })).status).toBe(
-        'failed',
-      );
+      expect((await engine.waitForExecution(missing, { timeoutMs: 10_000 })).status).toBe('failed');
       expect(hits.get('/s/404')).toBe(1);
 
       const items = await engine.getDLQItems(0, -1);

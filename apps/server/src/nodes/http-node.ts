@@ -1,10 +1,10 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import {
   request as httpRequest,
-  STATUS_CODES,
   type IncomingHttpHeaders,
   type IncomingMessage,
   type RequestOptions,
+  STATUS_CODES,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
