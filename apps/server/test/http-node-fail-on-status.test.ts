@@ -7,6 +7,7 @@ import { InMemoryExecutionStore } from '@spane/store-memory';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBuiltInNodes } from '../src/index.js';
+import { deletePrefix } from './support/processes.js';
 
 /**
  * The `http` node's `failOnStatus` run by an engine against a server on loopback: `503`
@@ -38,15 +39,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((r) => target.close(r));
 });
-
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 describe('http node with failOnStatus', () => {
   it('retries a 503 then fails to the DLQ; fails a 404 without retry; off, both are results', async () => {
@@ -113,7 +105,7 @@ describe('http node with failOnStatus', () => {
       }
     } finally {
       await engine.close();
-      await deleteKeys(redis, prefix);
+      await deletePrefix(REDIS_URL, prefix);
       await redis.quit();
     }
   });

@@ -263,17 +263,6 @@ function plainHeaders(headers: IncomingHttpHeaders): Record<string, string | str
   return out;
 }
 
-/**
- * `http`: one HTTP(S) request. Private, loopback and link-local targets are refused unless
- * the policy allows them; the check runs after DNS resolution and again on every redirect
- * (followed by hand, at most {@link MAX_REDIRECTS}). `ctx.signal` and `timeoutMs` abort
- * the call; a response larger than `maxBytes` fails it. Any status is a result (branch on
- * it with a `switch`) unless `failOnStatus` is set: then a final status ≥ 400 fails the
- * attempt (`408`, `429`, `5xx` retried, other `4xx` not). Network errors and timeouts are
- * retried, refusals and bad config not.
- * The request carries the node's W3C trace context (`ctx.traceContext`) as `traceparent`
- * and `tracestate` headers, unless `config.headers` sets them.
- */
 /** The W3C headers of a trace context (none without one). */
 function traceHeaders(trace: TraceContext | undefined): Record<string, string> {
   if (!trace) return {};
@@ -287,6 +276,17 @@ export type HostLookup = (host: string) => Promise<{ address: string; family: nu
 
 const systemLookup: HostLookup = (host) => dnsLookup(host, { all: true, verbatim: true });
 
+/**
+ * `http`: one HTTP(S) request. Private, loopback and link-local targets are refused unless
+ * the policy allows them; the check runs after DNS resolution and again on every redirect
+ * (followed by hand, at most {@link MAX_REDIRECTS}). `ctx.signal` and `timeoutMs` abort
+ * the call; a response larger than `maxBytes` fails it. Any status is a result (branch on
+ * it with a `switch`) unless `failOnStatus` is set: then a final status ≥ 400 fails the
+ * attempt (`408`, `429`, `5xx` retried, other `4xx` not). Network errors and timeouts are
+ * retried, refusals and bad config not.
+ * The request carries the node's W3C trace context (`ctx.traceContext`) as `traceparent`
+ * and `tracestate` headers, unless `config.headers` sets them.
+ */
 export function createHttpNode(
   policy: AddressPolicy,
   options: { lookup?: HostLookup } = {},
