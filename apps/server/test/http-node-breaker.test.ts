@@ -10,7 +10,8 @@ import { loadConfig, registerBuiltInNodes } from '../src/index.js';
 
 /**
  * The `http` node with a circuit breaker (SPANE_HTTP_BREAKER) against a flapping server on
- * loopback, run by two engines on one prefix (two "processes", one memory store).
+ * loopback, run by two engines on one prefix (two "processes", one memory store): a server
+ * that cuts connections, and one that answers `503` to nodes with `failOnStatus`.
  */
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -18,15 +19,24 @@ const BREAKER = { failureRate: 0.5, minimumRuns: 3, windowMs: 30_000, openMs: 2_
 
 let target: Server;
 let base: string;
-/** While down, the server cuts every connection it is sent a request on. */
+/**
+ * While down, the server cuts every connection it is sent a request on (`cut`) or answers
+ * `503` (`503`).
+ */
 let down = true;
+let failure: 'cut' | '503' = 'cut';
 const hits: { at: number; down: boolean }[] = [];
 
 beforeAll(async () => {
   target = createServer((req, res) => {
     hits.push({ at: Date.now(), down });
-    if (down) {
+    if (down && failure === 'cut') {
       req.socket.destroy();
+      return;
+    }
+    if (down) {
+      res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
+      res.end('overloaded');
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -73,59 +83,82 @@ describe('http node with a circuit breaker', () => {
     );
   });
 
-  it('opens while the server is down, holds the calls (delayed, not failed), probes once and closes', async () => {
-    const prefix = `spane-test-${randomUUID().slice(0, 8)}`;
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-    const store = new InMemoryExecutionStore();
-    const engines = [new NodeRegistry(), new NodeRegistry()].map((registry) => {
-      registerBuiltInNodes(registry, { httpAllow: ['127.0.0.1'], httpBreaker: BREAKER });
-      return new WorkflowEngine(registry, store, redis, { prefix });
-    });
-    const [one, two] = engines as [WorkflowEngine, WorkflowEngine];
-    try {
-      const changes: BreakerChange[] = [];
-      one.on('breaker:changed', (c) => changes.push(c));
-      await one.registerWorkflow({
-        id: 'call',
-        name: 'call',
-        nodes: [{ id: 'N', type: 'http', config: { url: `${base}/x`, timeoutMs: 2_000 } }],
-        defaults: { retry: { attempts: 30, backoff: { type: 'fixed', delayMs: 20 } } },
+  it.each([
+    { failure: 'cut' as const, failOnStatus: undefined },
+    { failure: '503' as const, failOnStatus: true },
+  ])(
+    'opens while the server fails ($failure), holds the calls (delayed, not failed), probes once and closes',
+    async (mode) => {
+      failure = mode.failure;
+      down = true;
+      hits.length = 0;
+      const prefix = `spane-test-${randomUUID().slice(0, 8)}`;
+      const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+      const store = new InMemoryExecutionStore();
+      const engines = [new NodeRegistry(), new NodeRegistry()].map((registry) => {
+        registerBuiltInNodes(registry, { httpAllow: ['127.0.0.1'], httpBreaker: BREAKER });
+        return new WorkflowEngine(registry, store, redis, { prefix });
       });
-      await one.startWorkers(2);
-      await two.startWorkers(2);
-      const ids = await one.enqueueWorkflows(
-        Array.from({ length: 4 }, () => ({ workflowId: 'call' })),
-      );
-      await until(() => changes.some((c) => c.state === 'open'), 10_000, 'the breaker to open');
-      expect(changes[0]).toMatchObject({ nodeType: 'http', state: 'open' });
-      // Calls in flight when it opened end; after that the server hears nothing until the probe.
-      await until(
-        async () => (await redis.zcard(`${prefix}:nodes:delayed`)) === ids.length,
-        5_000,
-        'every call delayed',
-      );
-      const quiet = hits.length;
-      for (const id of ids) {
-        expect((await one.getExecution(id))?.status).toMatch(/^(pending|running)$/);
+      const [one, two] = engines as [WorkflowEngine, WorkflowEngine];
+      try {
+        const changes: BreakerChange[] = [];
+        one.on('breaker:changed', (c) => changes.push(c));
+        await one.registerWorkflow({
+          id: 'call',
+          name: 'call',
+          nodes: [
+            {
+              id: 'N',
+              type: 'http',
+              config: {
+                url: `${base}/x`,
+                timeoutMs: 2_000,
+                ...(mode.failOnStatus === undefined ? {} : { failOnStatus: mode.failOnStatus }),
+              },
+            },
+          ],
+          defaults: { retry: { attempts: 30, backoff: { type: 'fixed', delayMs: 20 } } },
+        });
+        await one.startWorkers(2);
+        await two.startWorkers(2);
+        const ids = await one.enqueueWorkflows(
+          Array.from({ length: 4 }, () => ({ workflowId: 'call' })),
+        );
+        await until(() => changes.some((c) => c.state === 'open'), 10_000, 'the breaker to open');
+        expect(changes[0]).toMatchObject({ nodeType: 'http', state: 'open' });
+        // Calls in flight when it opened end; after that the server hears nothing until the probe.
+        await until(
+          async () => (await redis.zcard(`${prefix}:nodes:delayed`)) === ids.length,
+          5_000,
+          'every call delayed',
+        );
+        const quiet = hits.length;
+        for (const id of ids) {
+          expect((await one.getExecution(id))?.status).toMatch(/^(pending|running)$/);
+        }
+        expect((await two.getBreakerStates()).http?.state).toBe('open');
+        down = false;
+        await until(
+          () => changes.some((c) => c.state === 'closed'),
+          10_000,
+          'the breaker to close',
+        );
+        // Nothing reached the server while it was open; then exactly one probe.
+        const probe = hits[quiet];
+        expect(probe).toBeDefined();
+        expect(probe!.at).toBeGreaterThanOrEqual(Date.parse(changes[0]!.opensUntil!));
+        expect(changes.map((c) => c.state)).toEqual(['open', 'half-open', 'closed']);
+        for (const id of ids) {
+          expect((await one.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+        }
+        // The probe, then the other three calls: no call was made twice after the server came back.
+        expect(hits.slice(quiet)).toHaveLength(ids.length);
+        expect((await one.getBreakerStates()).http).toEqual({ state: 'closed' });
+      } finally {
+        await Promise.all(engines.map((e) => e.close()));
+        await deleteKeys(redis, prefix);
+        await redis.quit();
       }
-      expect((await two.getBreakerStates()).http?.state).toBe('open');
-      down = false;
-      await until(() => changes.some((c) => c.state === 'closed'), 10_000, 'the breaker to close');
-      // Nothing reached the server while it was open; then exactly one probe.
-      const probe = hits[quiet];
-      expect(probe).toBeDefined();
-      expect(probe!.at).toBeGreaterThanOrEqual(Date.parse(changes[0]!.opensUntil!));
-      expect(changes.map((c) => c.state)).toEqual(['open', 'half-open', 'closed']);
-      for (const id of ids) {
-        expect((await one.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
-      }
-      // The probe, then the other three calls: no call was made twice after the server came back.
-      expect(hits.slice(quiet)).toHaveLength(ids.length);
-      expect((await one.getBreakerStates()).http).toEqual({ state: 'closed' });
-    } finally {
-      await Promise.all(engines.map((e) => e.close()));
-      await deleteKeys(redis, prefix);
-      await redis.quit();
-    }
-  });
+    },
+  );
 });

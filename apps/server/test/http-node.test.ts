@@ -148,6 +148,40 @@ describe('allow-listed targets', () => {
     expect(failed.data).toMatchObject({ status: 503, body: { failed: true } });
   });
 
+  it('with failOnStatus fails on a final status >= 400: 408, 429 and 5xx retryable, other 4xx not', async () => {
+    for (const [code, retryable] of [
+      [408, true],
+      [429, true],
+      [500, true],
+      [503, true],
+      [400, false],
+      [404, false],
+      [410, false],
+    ] as const) {
+      const result = await call(allowA, { url: `${a.base}/status/${code}`, failOnStatus: true });
+      expect(result, String(code)).toMatchObject({ success: false, retryable });
+      expect(result.error).toMatch(new RegExp(`^http: GET answered ${code} [A-Z]`));
+      expect(result.error).toContain('{"failed":true}');
+    }
+    // Redirects are followed first: the final status decides; HEAD quotes no body.
+    const redirected = await call(allowA, {
+      url: `${a.base}/redirect?to=/status/502`,
+      failOnStatus: true,
+    });
+    expect(redirected).toMatchObject({ success: false, retryable: true });
+    const head = await call(allowA, {
+      url: `${a.base}/status/404`,
+      method: 'HEAD',
+      failOnStatus: true,
+    });
+    expect(head.error).toBe('http: HEAD answered 404 Not Found');
+    const ok = await call(allowA, { url: `${a.base}/json`, failOnStatus: true });
+    expect(ok).toMatchObject({ success: true, data: { status: 200 } });
+    const bad = await call(allowA, { url: `${a.base}/json`, failOnStatus: 'yes' }).catch((e) => e);
+    expect(bad.code).toBe('NON_RETRYABLE');
+    expect(bad.message).toBe('http: config.failOnStatus must be true or false');
+  });
+
   it('follows redirects within the allow-list; 303 turns a POST into a GET', async () => {
     const same = await call(allowA, {
       url: `${a.base}/redirect?to=${encodeURIComponent('/json')}`,

@@ -115,12 +115,20 @@ export const HttpNodeConfigSchema = Type.Object(
         description: 'Largest response body accepted',
       }),
     ),
+    failOnStatus: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'true: a final status of 400 or more fails the node (408, 429 and 5xx retried, other 4xx not); false: every status is a result',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 /**
  * `config` of an `http` node. `url`, header values and values inside `body` may be
- * secret references (`{ "$secret": "name" }`), resolved when the node runs.
+ * secret references (`{ "$secret": "name" }`), resolved when the node runs. With
+ * `failOnStatus` a final status ≥ 400 is a failed attempt (`408`, `429`, `5xx` retryable).
  */
 export type HttpNodeConfig = Static<typeof HttpNodeConfigSchema>;
 

@@ -56,6 +56,9 @@ defineWorkflow<string>('w')
 two.node('fetch', http, { config: { url: 'https://example.com', method: 'POST' }, inputs: ['b'] });
 // @ts-expect-error http: a config key the schema does not have
 two.node('fetch', http, { config: { url: 'https://example.com', verb: 'POST' } });
+two.node('fetch', http, { config: { url: 'https://example.com', failOnStatus: true } });
+// @ts-expect-error http: failOnStatus is a boolean
+two.node('fetch', http, { config: { url: 'https://example.com', failOnStatus: 'yes' } });
 // @ts-expect-error http: the required url is missing
 two.node('fetch', http, { config: { method: 'GET' } });
 // @ts-expect-error http: no config at all (url is required)

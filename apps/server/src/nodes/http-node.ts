@@ -4,10 +4,16 @@ import {
   type IncomingHttpHeaders,
   type IncomingMessage,
   type RequestOptions,
+  STATUS_CODES,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { type INodeExecutor, NonRetryableError, type TraceContext } from '@spane/core';
+import {
+  type ExecutionResult,
+  type INodeExecutor,
+  NonRetryableError,
+  type TraceContext,
+} from '@spane/core';
 import type { AddressPolicy } from '../address-policy.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -25,6 +31,12 @@ export interface HttpNodeConfig {
   timeoutMs?: number;
   /** Largest response body accepted. @defaultValue 1 MiB (at most 10 MiB) */
   maxBytes?: number;
+  /**
+   * True: a final status ≥ 400 fails the attempt — `408`, `429` and `5xx` retryable (so
+   * they count against the type's circuit breaker and use the node's retries), other
+   * `4xx` not. @defaultValue false (every status is a result)
+   */
+  failOnStatus?: boolean;
 }
 
 /** What the `http` node returns. */
@@ -100,6 +112,9 @@ function readConfig(raw: Record<string, unknown>): Required<Omit<HttpNodeConfig,
     }
     return value;
   };
+  if (raw.failOnStatus !== undefined && typeof raw.failOnStatus !== 'boolean') {
+    throw new NonRetryableError('http: config.failOnStatus must be true or false');
+  }
   if (raw.body !== undefined && (method === 'GET' || method === 'HEAD')) {
     throw new NonRetryableError(`http: a ${method} request cannot have a body`);
   }
@@ -109,6 +124,7 @@ function readConfig(raw: Record<string, unknown>): Required<Omit<HttpNodeConfig,
     headers,
     timeoutMs: bounded('timeoutMs', raw.timeoutMs, DEFAULT_TIMEOUT_MS, 300_000),
     maxBytes: bounded('maxBytes', raw.maxBytes, DEFAULT_MAX_BYTES, 10 * 1024 * 1024),
+    failOnStatus: raw.failOnStatus === true,
   };
   return raw.body === undefined ? config : { ...config, body: raw.body };
 }
@@ -210,21 +226,43 @@ function decodeBody(raw: Buffer, headers: IncomingHttpHeaders): unknown {
   return text;
 }
 
+/** Characters of the response body a status failure's message quotes at most. */
+export const STATUS_ERROR_BODY_CHARS = 200;
+/** Statuses `failOnStatus` treats as retryable (besides every `5xx`). */
+const RETRYABLE_STATUSES = new Set([408, 429]);
+
+/**
+ * With `failOnStatus`, the failure a final status ≥ 400 makes: retryable for `408`, `429`
+ * and `5xx`, else not. The message names the method and status, the `Retry-After` the
+ * server sent (the engine retries after the node's own backoff) and the start of the body
+ * (at most {@link STATUS_ERROR_BODY_CHARS} characters); never the URL nor a header sent,
+ * which may hold secrets.
+ */
+function statusFailure(
+  method: Method,
+  status: number,
+  headers: IncomingHttpHeaders,
+  raw: Buffer,
+): { success: false; error: string; retryable: boolean } {
+  const retryable = status >= 500 || RETRYABLE_STATUSES.has(status);
+  const reason = STATUS_CODES[status] ?? 'Unknown Status';
+  const retryAfter = headers['retry-after'];
+  const text = method === 'HEAD' ? '' : raw.toString('utf8').replace(/\s+/g, ' ').trim();
+  const quoted =
+    text.length > STATUS_ERROR_BODY_CHARS ? `${text.slice(0, STATUS_ERROR_BODY_CHARS)}…` : text;
+  const error =
+    `http: ${method} answered ${status} ${reason}` +
+    (retryAfter === undefined ? '' : ` (Retry-After: ${retryAfter.slice(0, 64)})`) +
+    (quoted === '' ? '' : `: ${quoted}`);
+  return { success: false, error, retryable };
+}
+
 function plainHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
   return out;
 }
 
-/**
- * `http`: one HTTP(S) request. Private, loopback and link-local targets are refused unless
- * the policy allows them; the check runs after DNS resolution and again on every redirect
- * (followed by hand, at most {@link MAX_REDIRECTS}). `ctx.signal` and `timeoutMs` abort
- * the call; a response larger than `maxBytes` fails it. Any status is a result (branch on
- * it with a `switch`); network errors and timeouts are retried, refusals and bad config not.
- * The request carries the node's W3C trace context (`ctx.traceContext`) as `traceparent`
- * and `tracestate` headers, unless `config.headers` sets them.
- */
 /** The W3C headers of a trace context (none without one). */
 function traceHeaders(trace: TraceContext | undefined): Record<string, string> {
   if (!trace) return {};
@@ -238,13 +276,24 @@ export type HostLookup = (host: string) => Promise<{ address: string; family: nu
 
 const systemLookup: HostLookup = (host) => dnsLookup(host, { all: true, verbatim: true });
 
+/**
+ * `http`: one HTTP(S) request. Private, loopback and link-local targets are refused unless
+ * the policy allows them; the check runs after DNS resolution and again on every redirect
+ * (followed by hand, at most {@link MAX_REDIRECTS}). `ctx.signal` and `timeoutMs` abort
+ * the call; a response larger than `maxBytes` fails it. Any status is a result (branch on
+ * it with a `switch`) unless `failOnStatus` is set: then a final status ≥ 400 fails the
+ * attempt (`408`, `429`, `5xx` retried, other `4xx` not). Network errors and timeouts are
+ * retried, refusals and bad config not.
+ * The request carries the node's W3C trace context (`ctx.traceContext`) as `traceparent`
+ * and `tracestate` headers, unless `config.headers` sets them.
+ */
 export function createHttpNode(
   policy: AddressPolicy,
   options: { lookup?: HostLookup } = {},
 ): INodeExecutor {
   const lookup = options.lookup ?? systemLookup;
   return {
-    async execute(ctx): Promise<{ success: true; data: HttpNodeResult }> {
+    async execute(ctx): Promise<ExecutionResult<HttpNodeResult>> {
       const config = readConfig(ctx.nodeConfig ?? {});
       const timeout = AbortSignal.timeout(config.timeoutMs);
       const signal = AbortSignal.any([ctx.signal, timeout]);
@@ -274,6 +323,9 @@ export function createHttpNode(
           const location = response.headers.location;
           if (!REDIRECTS.has(status) || location === undefined) {
             const raw = await readBody(response, config.maxBytes);
+            if (config.failOnStatus && status >= 400) {
+              return statusFailure(method, status, response.headers, raw);
+            }
             return {
               success: true,
               data: {
