@@ -63,7 +63,9 @@ type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyRe
  * Graceful degradation of the API's routes while Redis or the store is down (the engine's
  * `dependencies` monitor): called for each route as it is added (an `onRoute` hook). A
  * route that needs a part that is down answers 503 `UNAVAILABLE` with `Retry-After` at
- * once, before authentication (an `onRequest` hook: a stored API key lookup would wait on
+ * once, before authentication; when the watch has `ensureFresh`, a part that has not
+ * answered a ping lately is pinged first (a short, shared wait: a frozen Redis is refused
+ * within the monitor's `dependencyWaitMs`, not after a full ping period) (an `onRequest` hook: a stored API key lookup would wait on
  * the store); a request already running when a part it needs goes down is answered the
  * same way then (its engine call goes on in the background; its late result is dropped),
  * except event streams, which end by themselves. A call that fails on a lost connection
@@ -76,7 +78,8 @@ export function guardRoute(route: RouteOptions, watch: DependencyWatch | undefin
   const needs = dependenciesOf(method, path || '/');
   if (!watch || needs.length === 0) return;
   const check = async (): Promise<void> => {
-    const down = downOf(watch, needs);
+    const status = watch.ensureFresh ? await watch.ensureFresh(needs) : watch.status();
+    const down = needs.filter((name) => !status[name]);
     if (down.length > 0) throw unavailable(watch, down);
   };
   const hooks = route.onRequest;
