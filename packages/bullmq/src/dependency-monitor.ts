@@ -101,19 +101,22 @@ export class DependencyMonitor implements DependencyWatch {
 
   /**
    * A fresh verdict on `names` (see the class): at once while each is down, suspect or
-   * answered a ping within `freshMs`; otherwise after the shared ping of the stale ones
-   * answers, or `maxWaitMs` (default `waitMs`) passes, which makes them suspect.
+   * answered a ping within `freshMs` (and, with `answeredSince`, not before that time);
+   * otherwise after the shared ping of the stale ones answers, or `maxWaitMs` (default
+   * `waitMs`) passes, which makes them suspect.
    */
   async ensureFresh(
     names: readonly DependencyName[],
     maxWaitMs = this.#ctx.waitMs,
+    answeredSince = 0,
   ): Promise<DependencyStatus> {
     if (!this.#timer) return this.status();
     const now = Date.now();
-    const stale = names.filter(
-      (name) =>
-        this.#up[name] && !this.#suspect[name] && now - this.#lastOk[name] >= this.#ctx.freshMs,
-    );
+    const stale = names.filter((name) => {
+      if (!this.#up[name] || this.#suspect[name]) return false;
+      const last = this.#lastOk[name];
+      return now - last >= this.#ctx.freshMs || last < answeredSince;
+    });
     if (stale.length === 0) return this.status();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {

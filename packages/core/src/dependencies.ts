@@ -26,10 +26,15 @@ export interface DependencyWatch {
    * a ping recently (or is known down); otherwise pings the stale parts (one ping per part,
    * shared by every caller meanwhile) and waits at most `maxWaitMs` (default: the
    * watch's own) for their answers. A part that does not answer in time reads as down
-   * (suspect) until a ping of it succeeds. Optional: a watch without it is read with
-   * `status()` alone.
+   * (suspect) until a ping of it succeeds. With `answeredSince` (ms since the epoch), an
+   * answer older than that is stale too (a request that runs long asks whether the parts
+   * still answer since it began). Optional: a watch without it is read with `status()` alone.
    */
-  ensureFresh?(names: readonly DependencyName[], maxWaitMs?: number): Promise<DependencyStatus>;
+  ensureFresh?(
+    names: readonly DependencyName[],
+    maxWaitMs?: number,
+    answeredSince?: number,
+  ): Promise<DependencyStatus>;
 }
 
 /** Node error codes of a connection that failed, was refused, reset or timed out. */

@@ -68,7 +68,7 @@ function expectUnavailable(
 }
 
 /** Starts executions of `echo` until stopped, as the load the outage meets. */
-function load(app: HttpHarness['app']): { stop(): Promise<number[]> } {
+function load(app: HttpHarness['app']): { seen(): number[]; stop(): Promise<number[]> } {
   let running = true;
   const statuses: number[] = [];
   const loop = (async () => {
@@ -84,6 +84,7 @@ function load(app: HttpHarness['app']): { stop(): Promise<number[]> } {
     }
   })();
   return {
+    seen: () => statuses,
     async stop() {
       running = false;
       await loop;
@@ -118,6 +119,8 @@ for (const how of ['stopped', 'SIGSTOPped'] as const) {
     else server.freeze();
     // The monitor notices within a ping period and its timeout.
     await until(async () => (await app.inject({ url: '/health/ready' })).statusCode === 503, 5_000);
+    // The load meets the outage (a request of it, not only the ones below).
+    await until(async () => traffic.seen().includes(503), 5_000);
     const statuses = await traffic.stop();
     expect(statuses.every((s) => s === 202 || s === 503)).toBe(true);
     expect(statuses).toContain(503);
@@ -266,16 +269,40 @@ it('while all is well, requests share pings: no ping per request', async () => {
   const before = pings(h);
   const started = performance.now();
   const requests = 400;
-  for (let i = 0; i < requests; i += 20) {
-    const batch = await Promise.all(
-      Array.from({ length: 20 }, () => app.inject({ url: '/api/stats', headers: admin })),
+  const batch = 40;
+  for (let i = 0; i < requests; i += batch) {
+    const answers = await Promise.all(
+      Array.from({ length: batch }, () => app.inject({ url: '/api/stats', headers: admin })),
     );
-    expect(batch.every((res) => res.statusCode === 200)).toBe(true);
+    expect(answers.every((res) => res.statusCode === 200)).toBe(true);
   }
   const elapsed = performance.now() - started;
   const sent = pings(h) - before;
-  // Per part (Redis, store): at most one ping per dependencyFreshMs (250) and per period.
-  const bound = 2 * (Math.ceil(elapsed / 250) + Math.ceil(elapsed / 1_000) + 1);
+  // Per part (Redis, store): at most one ping per dependencyFreshMs (250) and per period,
+  // plus one per group of concurrent requests still running after 10 ms (the stall probe).
+  const bound =
+    2 * (Math.ceil(elapsed / 250) + Math.ceil(elapsed / 1_000) + 1) + 2 * (requests / batch);
   expect(sent).toBeLessThanOrEqual(bound);
   expect(sent).toBeLessThan(requests / 4);
+});
+
+it('Redis SIGSTOPped right after a ping answered: the request that passed on it asks again while it runs and gets its 503', async () => {
+  redis = await startPrivateRedis();
+  // A long freshness window and a 10 s period: only the running request's own probe can tell.
+  const engine = {
+    dependencyCheckMs: 10_000,
+    dependencyTimeoutMs: 10_000,
+    dependencyFreshMs: 60_000,
+  };
+  h = await createHttpHarness({ redisUrl: redis.url, engine });
+  const { app } = h;
+  const reg = await app.inject({
+    method: 'POST',
+    url: '/api/workflows',
+    headers: admin,
+    payload: wf('echo', [{ id: 'a', type: 'echo' }]),
+  });
+  expect(reg.statusCode).toBe(201);
+  redis.freeze();
+  expectUnavailable(await timed(app, 'POST', '/api/workflows/echo/execute'), 'redis', '10');
 });
