@@ -4,8 +4,9 @@
  * dependency monitor: a ping every 1 000 ms, 500 ms timeout) behind `@spane/http` listening
  * on loopback. For Redis stopped (SIGTERM) and Redis frozen (SIGSTOP), prints:
  * - the ms from the outage until the first 503 of a request sent right after it (the
- *   monitor's detection: at once for a stopped server, whose connection closes; up to one
- *   ping period plus the ping timeout for a frozen one, whose connection stays open);
+ *   monitor's detection: at once for a stopped server, whose connection closes; for a
+ *   frozen one, whose connection stays open, the request's own shared ping, unanswered
+ *   within `dependencyWaitMs`, 80 ms);
  * - the latency of `POST /api/workflows/:id/execute` once the outage is known (median,
  *   p99, max over `--requests`), the figure the 100 ms goal is about.
  *

@@ -17,6 +17,10 @@ export interface DependencyMonitorContext {
   intervalMs: number;
   /** A ping unanswered this long marks its part down. */
   timeoutMs: number;
+  /** `ensureFresh` passes a part at once when its last successful ping is younger than this. */
+  freshMs: number;
+  /** How long `ensureFresh` waits for a ping it started before it calls the part suspect. */
+  waitMs: number;
 }
 
 const NAMES: readonly DependencyName[] = ['redis', 'store'];
@@ -28,12 +32,26 @@ const NAMES: readonly DependencyName[] = ['redis', 'store'];
  * up. The Redis connection's `close` event marks Redis down at once (a stopped server is
  * known before the next ping) and its `ready` event pings at once. One warning is logged
  * when a part goes down and one when it is back; listeners hear every change.
+ *
+ * {@link DependencyMonitor.ensureFresh} gives a request a fresh verdict: a part whose last
+ * successful ping is younger than `freshMs` passes at once; otherwise one ping is started
+ * (or the pending one joined) and awaited for at most `waitMs`; a part that does not answer
+ * in time is *suspect*: `status()` reads it as down until a ping of it succeeds, without a
+ * log line or a change event (the ping's own timeout still decides those).
  */
 export class DependencyMonitor implements DependencyWatch {
   readonly #ctx: DependencyMonitorContext;
   readonly #up: DependencyStatus = { redis: true, store: true };
   readonly #pending: Record<DependencyName, boolean> = { redis: false, store: false };
   readonly #downSince: Record<DependencyName, number> = { redis: 0, store: 0 };
+  readonly #lastOk: Record<DependencyName, number> = { redis: 0, store: 0 };
+  readonly #suspect: Record<DependencyName, boolean> = { redis: false, store: false };
+  /** The pending ping of each part: resolves true on an answer, false on a failure. */
+  readonly #inflight: Record<DependencyName, Promise<boolean> | undefined> = {
+    redis: undefined,
+    store: undefined,
+  };
+  #pings = 0;
   readonly #listeners = new Set<(name: DependencyName, up: boolean) => void>();
   #timer: NodeJS.Timeout | undefined;
   readonly #onClose = (): void => this.#set('redis', false, 'connection closed');
@@ -68,8 +86,55 @@ export class DependencyMonitor implements DependencyWatch {
     this.#ctx.redis.off('ready', this.#onReady);
   }
 
+  /** Pings sent since the monitor was made (periodic, on `ready`, and by `ensureFresh`). */
+  get pings(): number {
+    return this.#pings;
+  }
+
+  /** The state now: a part is up when its last ping was answered and it is not suspect. */
   status(): DependencyStatus {
-    return { ...this.#up };
+    return {
+      redis: this.#up.redis && !this.#suspect.redis,
+      store: this.#up.store && !this.#suspect.store,
+    };
+  }
+
+  /**
+   * A fresh verdict on `names` (see the class): at once while each is down, suspect or
+   * answered a ping within `freshMs` (and, with `answeredSince`, not before that time);
+   * otherwise after the shared ping of the stale ones answers, or `maxWaitMs` (default
+   * `waitMs`) passes, which makes them suspect.
+   */
+  async ensureFresh(
+    names: readonly DependencyName[],
+    maxWaitMs = this.#ctx.waitMs,
+    answeredSince = 0,
+  ): Promise<DependencyStatus> {
+    if (!this.#timer) return this.status();
+    const now = Date.now();
+    const stale = names.filter((name) => {
+      if (!this.#up[name] || this.#suspect[name]) return false;
+      const last = this.#lastOk[name];
+      return now - last >= this.#ctx.freshMs || last < answeredSince;
+    });
+    if (stale.length === 0) return this.status();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), maxWaitMs);
+    });
+    try {
+      await Promise.all(
+        stale.map(async (name) => {
+          this.check(name);
+          const ping = this.#inflight[name];
+          if (!ping) return;
+          if ((await Promise.race([ping, late])) === 'late') this.#suspect[name] = true;
+        }),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.status();
   }
 
   onChange(listener: (name: DependencyName, up: boolean) => void): () => void {
@@ -81,23 +146,35 @@ export class DependencyMonitor implements DependencyWatch {
   check(name: DependencyName): void {
     if (this.#pending[name] || !this.#timer) return;
     this.#pending[name] = true;
+    this.#pings += 1;
     const { timeoutMs } = this.#ctx;
     const timer = setTimeout(
       () => this.#set(name, false, `no answer within ${timeoutMs} ms`),
       timeoutMs,
     );
     timer.unref();
-    const ping = name === 'redis' ? this.#ctx.redis.ping() : this.#ctx.store.ping();
-    Promise.resolve(ping).then(
+    let ping: Promise<unknown>;
+    try {
+      ping = Promise.resolve(name === 'redis' ? this.#ctx.redis.ping() : this.#ctx.store.ping());
+    } catch (err) {
+      ping = Promise.reject(err);
+    }
+    this.#inflight[name] = ping.then(
       () => {
         clearTimeout(timer);
         this.#pending[name] = false;
+        this.#inflight[name] = undefined;
+        this.#lastOk[name] = Date.now();
+        this.#suspect[name] = false;
         this.#set(name, true);
+        return true;
       },
       (err: unknown) => {
         clearTimeout(timer);
         this.#pending[name] = false;
+        this.#inflight[name] = undefined;
         this.#set(name, false, err instanceof Error ? err.message : String(err));
+        return false;
       },
     );
   }

@@ -234,6 +234,8 @@ function watchDependencies(f: Foundation, pool: WorkerPool): DependencyMonitor {
     logger: f.options.logger,
     intervalMs: f.options.dependencyCheckMs,
     timeoutMs: f.options.dependencyTimeoutMs,
+    freshMs: f.options.dependencyFreshMs,
+    waitMs: f.options.dependencyWaitMs,
   });
   monitor.onChange((name, up) => {
     if (name === 'store') pool.hold(!up);

@@ -89,6 +89,18 @@ export interface WorkflowEngineOptions {
   dependencyCheckMs?: number;
   /** How long the dependency monitor waits for a ping. @defaultValue 500 */
   dependencyTimeoutMs?: number;
+  /**
+   * A request (`engine.dependencies.ensureFresh`, used by `@spane/http`) passes at once
+   * while the parts it needs answered a ping within this many ms; an older answer makes it
+   * ping them first (one ping shared by every request meanwhile). @defaultValue 250
+   */
+  dependencyFreshMs?: number;
+  /**
+   * How long such a request waits for that ping; a part that does not answer in time is
+   * suspect (counts as down until a ping of it succeeds), so the request answers 503 at
+   * once. @defaultValue 80
+   */
+  dependencyWaitMs?: number;
   /** `close()` lets running nodes finish for this long, then aborts them; they run again later. @defaultValue 10_000 */
   shutdownGraceMs?: number;
   /**
@@ -193,6 +205,8 @@ export interface ResolvedEngineOptions {
   redisStallWarnMs: number;
   dependencyCheckMs: number;
   dependencyTimeoutMs: number;
+  dependencyFreshMs: number;
+  dependencyWaitMs: number;
   shutdownGraceMs: number;
   enqueueTimeoutMs: number;
   reconcileIntervalMs: number;
@@ -276,6 +290,8 @@ export function resolveEngineOptions(
     redisStallWarnMs: wholeMs('redisStallWarnMs', options.redisStallWarnMs, 5_000),
     dependencyCheckMs: wholeMs('dependencyCheckMs', options.dependencyCheckMs, 1_000),
     dependencyTimeoutMs: wholeMs('dependencyTimeoutMs', options.dependencyTimeoutMs, 500, 1),
+    dependencyFreshMs: wholeMs('dependencyFreshMs', options.dependencyFreshMs, 250),
+    dependencyWaitMs: wholeMs('dependencyWaitMs', options.dependencyWaitMs, 80, 1),
     shutdownGraceMs: wholeMs('shutdownGraceMs', options.shutdownGraceMs, 10_000),
     enqueueTimeoutMs: wholeMs('enqueueTimeoutMs', options.enqueueTimeoutMs, 10_000, 1),
     reconcileIntervalMs: wholeMs('reconcileIntervalMs', options.reconcileIntervalMs, 30_000),

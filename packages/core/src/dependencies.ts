@@ -21,6 +21,20 @@ export interface DependencyWatch {
   onChange(listener: (name: DependencyName, up: boolean) => void): () => void;
   /** Seconds a caller should wait before trying again while a part is down. */
   readonly retryAfterSeconds: number;
+  /**
+   * A fresh verdict on `names`: resolves at once with the state now when each part answered
+   * a ping recently (or is known down); otherwise pings the stale parts (one ping per part,
+   * shared by every caller meanwhile) and waits at most `maxWaitMs` (default: the
+   * watch's own) for their answers. A part that does not answer in time reads as down
+   * (suspect) until a ping of it succeeds. With `answeredSince` (ms since the epoch), an
+   * answer older than that is stale too (a request that runs long asks whether the parts
+   * still answer since it began). Optional: a watch without it is read with `status()` alone.
+   */
+  ensureFresh?(
+    names: readonly DependencyName[],
+    maxWaitMs?: number,
+    answeredSince?: number,
+  ): Promise<DependencyStatus>;
 }
 
 /** Node error codes of a connection that failed, was refused, reset or timed out. */

@@ -43,16 +43,38 @@ function downOf(watch: DependencyWatch, needs: DependencyName[]): DependencyName
   return needs.filter((name) => !status[name]);
 }
 
-/** Rejects when one of `needs` goes down; `off` removes the listener. */
+/**
+ * A request still running this long asks the watch (`ensureFresh`) whether the parts it
+ * needs answered since it began: a Redis frozen just after its last ping would otherwise
+ * hold the request until the periodic ping times out.
+ */
+const STALL_PROBE_MS = 10;
+
+/**
+ * Rejects when one of `needs` goes down, or (with `ensureFresh`) when it has not answered
+ * since `startedAt` once the request has run `STALL_PROBE_MS`; `off` removes both.
+ */
 function whenDown(
   watch: DependencyWatch,
   needs: DependencyName[],
+  startedAt: number,
 ): { promise: Promise<never>; off: () => void } {
   let off = (): void => {};
   const promise = new Promise<never>((_resolve, reject) => {
-    off = watch.onChange((name, up) => {
+    const unlisten = watch.onChange((name, up) => {
       if (!up && needs.includes(name)) reject(unavailable(watch, [name]));
     });
+    const probe = setTimeout(() => {
+      watch.ensureFresh?.(needs, undefined, startedAt).then((status) => {
+        const down = needs.filter((name) => !status[name]);
+        if (down.length > 0) reject(unavailable(watch, down));
+      }, reject);
+    }, STALL_PROBE_MS);
+    probe.unref();
+    off = () => {
+      unlisten();
+      clearTimeout(probe);
+    };
   });
   return { promise, off };
 }
@@ -63,7 +85,11 @@ type Handler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyRe
  * Graceful degradation of the API's routes while Redis or the store is down (the engine's
  * `dependencies` monitor): called for each route as it is added (an `onRoute` hook). A
  * route that needs a part that is down answers 503 `UNAVAILABLE` with `Retry-After` at
- * once, before authentication (an `onRequest` hook: a stored API key lookup would wait on
+ * once, before authentication; when the watch has `ensureFresh`, a part that has not
+ * answered a ping lately is pinged first (a short, shared wait: a frozen Redis is refused
+ * within the monitor's `dependencyWaitMs`, not after a full ping period; a request that
+ * passed on a recent answer and still runs after `STALL_PROBE_MS` asks again whether the
+ * parts answered since it began) (an `onRequest` hook: a stored API key lookup would wait on
  * the store); a request already running when a part it needs goes down is answered the
  * same way then (its engine call goes on in the background; its late result is dropped),
  * except event streams, which end by themselves. A call that fails on a lost connection
@@ -76,7 +102,8 @@ export function guardRoute(route: RouteOptions, watch: DependencyWatch | undefin
   const needs = dependenciesOf(method, path || '/');
   if (!watch || needs.length === 0) return;
   const check = async (): Promise<void> => {
-    const down = downOf(watch, needs);
+    const status = watch.ensureFresh ? await watch.ensureFresh(needs) : watch.status();
+    const down = needs.filter((name) => !status[name]);
     if (down.length > 0) throw unavailable(watch, down);
   };
   const hooks = route.onRequest;
@@ -84,9 +111,10 @@ export function guardRoute(route: RouteOptions, watch: DependencyWatch | undefin
   if (path.endsWith('/events')) return;
   const handler = route.handler as Handler;
   route.handler = async function guarded(this: FastifyInstance, request, reply) {
+    const startedAt = Date.now();
     const down = downOf(watch, needs);
     if (down.length > 0) throw unavailable(watch, down);
-    const guard = whenDown(watch, needs);
+    const guard = whenDown(watch, needs, startedAt);
     const run = Promise.resolve(handler.call(this, request, reply));
     try {
       return await Promise.race([run, guard.promise]);

@@ -58,16 +58,17 @@ async function timed(
 function expectUnavailable(
   { res, ms }: { res: LightMyRequestResponse; ms: number },
   down: string,
+  retryAfter = '1',
 ): void {
   expect(res.statusCode).toBe(503);
-  expect(res.headers['retry-after']).toBe('1');
+  expect(res.headers['retry-after']).toBe(retryAfter);
   expect(res.json().error.code).toBe('UNAVAILABLE');
   expect(res.json().error.details.dependencies).toContain(down);
   expect(ms).toBeLessThan(FAST_MS);
 }
 
 /** Starts executions of `echo` until stopped, as the load the outage meets. */
-function load(app: HttpHarness['app']): { stop(): Promise<number[]> } {
+function load(app: HttpHarness['app']): { seen(): number[]; stop(): Promise<number[]> } {
   let running = true;
   const statuses: number[] = [];
   const loop = (async () => {
@@ -83,6 +84,7 @@ function load(app: HttpHarness['app']): { stop(): Promise<number[]> } {
     }
   })();
   return {
+    seen: () => statuses,
     async stop() {
       running = false;
       await loop;
@@ -117,6 +119,8 @@ for (const how of ['stopped', 'SIGSTOPped'] as const) {
     else server.freeze();
     // The monitor notices within a ping period and its timeout.
     await until(async () => (await app.inject({ url: '/health/ready' })).statusCode === 503, 5_000);
+    // The load meets the outage (a request of it, not only the ones below).
+    await until(async () => traffic.seen().includes(503), 5_000);
     const statuses = await traffic.stop();
     expect(statuses.every((s) => s === 202 || s === 503)).toBe(true);
     expect(statuses).toContain(503);
@@ -218,3 +222,87 @@ for (const how of ['stopped', 'SIGSTOPped'] as const) {
     expect(done.status).toBe('completed');
   });
 }
+
+/** The monitor's count of pings sent (`DependencyMonitor.pings`). */
+function pings(harness: HttpHarness): number {
+  return (harness.engine.dependencies as unknown as { pings: number }).pings;
+}
+
+it('Redis SIGSTOPped: the first request after the freeze gets its 503 from its own short ping, not the periodic one', async () => {
+  redis = await startPrivateRedis();
+  // The periodic ping would take 10 s to notice: only the request's own ping can.
+  const engine = { dependencyCheckMs: 10_000, dependencyTimeoutMs: 10_000, dependencyFreshMs: 50 };
+  h = await createHttpHarness({ redisUrl: redis.url, engine });
+  const { app } = h;
+  const reg = await app.inject({
+    method: 'POST',
+    url: '/api/workflows',
+    headers: admin,
+    payload: wf('echo', [{ id: 'a', type: 'echo' }]),
+  });
+  expect(reg.statusCode).toBe(201);
+  redis.freeze();
+  // Let the last answered ping age past dependencyFreshMs (the subject of this test).
+  await new Promise((r) => setTimeout(r, 100));
+  const before = pings(h);
+  // Retry-After is one ping period (10 s here).
+  expectUnavailable(await timed(app, 'POST', '/api/workflows/echo/execute'), 'redis', '10');
+  // One ping of Redis and one of the store (both were stale), shared by the request.
+  expect(pings(h)).toBe(before + 2);
+  // Suspect counts as down: the next request answers at once, with no new Redis ping (at
+  // most one of the store, whose answer may be stale again).
+  expectUnavailable(await timed(app, 'GET', '/api/stats'), 'redis', '10');
+  expect(pings(h)).toBeLessThanOrEqual(before + 3);
+  // Store reads do not need Redis.
+  expect((await app.inject({ url: '/api/workflows', headers: admin })).statusCode).toBe(200);
+  redis.thaw();
+  await until(async () => {
+    const res = await app.inject({ url: '/api/stats', headers: admin });
+    return res.statusCode === 200;
+  }, 10_000);
+});
+
+it('while all is well, requests share pings: no ping per request', async () => {
+  redis = await startPrivateRedis();
+  h = await createHttpHarness({ redisUrl: redis.url, engine: { dependencyCheckMs: 1_000 } });
+  const { app } = h;
+  const before = pings(h);
+  const started = performance.now();
+  const requests = 400;
+  const batch = 40;
+  for (let i = 0; i < requests; i += batch) {
+    const answers = await Promise.all(
+      Array.from({ length: batch }, () => app.inject({ url: '/api/stats', headers: admin })),
+    );
+    expect(answers.every((res) => res.statusCode === 200)).toBe(true);
+  }
+  const elapsed = performance.now() - started;
+  const sent = pings(h) - before;
+  // Per part (Redis, store): at most one ping per dependencyFreshMs (250) and per period,
+  // plus one per group of concurrent requests still running after 10 ms (the stall probe).
+  const bound =
+    2 * (Math.ceil(elapsed / 250) + Math.ceil(elapsed / 1_000) + 1) + 2 * (requests / batch);
+  expect(sent).toBeLessThanOrEqual(bound);
+  expect(sent).toBeLessThan(requests / 4);
+});
+
+it('Redis SIGSTOPped right after a ping answered: the request that passed on it asks again while it runs and gets its 503', async () => {
+  redis = await startPrivateRedis();
+  // A long freshness window and a 10 s period: only the running request's own probe can tell.
+  const engine = {
+    dependencyCheckMs: 10_000,
+    dependencyTimeoutMs: 10_000,
+    dependencyFreshMs: 60_000,
+  };
+  h = await createHttpHarness({ redisUrl: redis.url, engine });
+  const { app } = h;
+  const reg = await app.inject({
+    method: 'POST',
+    url: '/api/workflows',
+    headers: admin,
+    payload: wf('echo', [{ id: 'a', type: 'echo' }]),
+  });
+  expect(reg.statusCode).toBe(201);
+  redis.freeze();
+  expectUnavailable(await timed(app, 'POST', '/api/workflows/echo/execute'), 'redis', '10');
+});
