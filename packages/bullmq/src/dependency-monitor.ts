@@ -120,7 +120,9 @@ export class DependencyMonitor implements DependencyWatch {
     if (stale.length === 0) return this.status();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), maxWaitMs);
+      // Late only after the I/O that arrived meanwhile was read (setImmediate runs after
+      // the poll phase): an event loop that was busy must not turn a PONG into a suspect.
+      timer = setTimeout(() => setImmediate(() => resolve('late')), maxWaitMs);
     });
     try {
       await Promise.all(
@@ -148,8 +150,12 @@ export class DependencyMonitor implements DependencyWatch {
     this.#pending[name] = true;
     this.#pings += 1;
     const { timeoutMs } = this.#ctx;
+    // As in ensureFresh: judged after the I/O that arrived meanwhile was read.
     const timer = setTimeout(
-      () => this.#set(name, false, `no answer within ${timeoutMs} ms`),
+      () =>
+        setImmediate(() => {
+          if (this.#pending[name]) this.#set(name, false, `no answer within ${timeoutMs} ms`);
+        }),
       timeoutMs,
     );
     timer.unref();
