@@ -4,7 +4,12 @@
  * attempt), and a replay from a node that reuses the results before it.
  */
 import { WorkflowEngine } from '@spane/bullmq';
-import { ENGINE_EVENT_NAMES, type EngineEventMap, NodeRegistry } from '@spane/core';
+import {
+  ENGINE_EVENT_NAMES,
+  type EngineEventMap,
+  type ExecutionEventName,
+  NodeRegistry,
+} from '@spane/core';
 import { InMemoryExecutionStore } from '@spane/store-memory';
 import { runExample } from '@spane-examples/kit';
 
@@ -59,7 +64,7 @@ await runExample(
     await engine.startWorkers(2);
 
     // Live events, from every engine process on this prefix (Redis pub/sub).
-    const events: { name: string; payload: EngineEventMap[keyof EngineEventMap] }[] = [];
+    const events: { name: string; payload: EngineEventMap[ExecutionEventName] }[] = [];
     for (const name of ENGINE_EVENT_NAMES) {
       engine.on(name, (payload) => {
         events.push({ name, payload });
