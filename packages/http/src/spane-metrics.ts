@@ -13,6 +13,7 @@ import {
   type ExecutionCounters,
   type NodeMetrics,
 } from './spane-metric-definitions.js';
+import { withTimeout } from './with-timeout.js';
 
 /** Node starts remembered to time failed attempts (completions carry their own duration). */
 const MAX_TRACKED_STARTS = 10_000;
@@ -186,24 +187,6 @@ function countExecutions(
     engine.on('workflow:failed', count(counters.failed)),
     engine.on('workflow:cancelled', count(counters.cancelled)),
   ];
-}
-
-/** The value, or null when the promise rejects or takes longer than `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), ms);
-    timer.unref();
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(null);
-      },
-    );
-  });
 }
 
 function escapeHelp(text: string): string {

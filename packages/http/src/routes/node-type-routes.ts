@@ -2,6 +2,7 @@ import type { BreakerStatus } from '@spane/core';
 import type { FastifyInstance } from 'fastify';
 import { components, errorResponses, NodeTypeList } from '../http-schemas.js';
 import { BEARER, type RouteContext } from '../route-context.js';
+import { withTimeout } from '../with-timeout.js';
 
 /**
  * `GET /api/node-types`: the node types workflow definitions may use (the engine's
@@ -48,19 +49,7 @@ const STATES_WAIT_MS = 1_000;
 function boundedStates(
   engine: RouteContext['engine'],
 ): Promise<Record<string, BreakerStatus> | null> {
-  if (!engine.getBreakerStates) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(null), STATES_WAIT_MS);
-    timer.unref();
-    engine.getBreakerStates!().then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(null);
-      },
-    );
-  });
+  return engine.getBreakerStates
+    ? withTimeout(engine.getBreakerStates(), STATES_WAIT_MS)
+    : Promise.resolve(null);
 }
