@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { MAX_DELAY_NODE_MS } from './limits.js';
 import { Secretable } from './secret-refs.js';
+import { NodeTimeoutMs, RetryPolicySchema } from './workflow-schema.js';
 
 /**
  * The `config` schemas of SPANE's built-in node types: `delay` and `sub-workflow` (run by
@@ -182,3 +183,99 @@ export const SubWorkflowNodeConfigSchema = Type.Object(
 );
 /** `config` of a `sub-workflow` node; without a mapping the whole value passes. */
 export type SubWorkflowNodeConfig = Static<typeof SubWorkflowNodeConfigSchema>;
+
+const SignalName = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[A-Za-z0-9_.-]+$',
+  description:
+    "Name of the signal (A-Z a-z 0-9 _ . -), unique among the workflow's wait-for-signal nodes",
+});
+
+/** JSON schema of {@link WaitForSignalNodeConfig}. */
+export const WaitForSignalNodeConfigSchema = Type.Object(
+  {
+    name: SignalName,
+    timeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_DELAY_NODE_MS,
+        description:
+          'How long to wait for the signal (ms, from when the node starts waiting); none: for ever',
+      }),
+    ),
+    onTimeout: Type.Optional(
+      Type.Union([Type.Literal('fail'), Type.Literal('continue')], {
+        description:
+          "On timeout: 'fail' the node (default), or 'continue' with the output { timedOut: true }",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/**
+ * `config` of a `wait-for-signal` node: it waits (holding no worker slot) until
+ * `engine.signal(executionId, name, payload)` completes it with `payload` as its output.
+ */
+export type WaitForSignalNodeConfig = Static<typeof WaitForSignalNodeConfigSchema>;
+
+/** The largest `concurrency` of a `map` node. */
+export const MAX_MAP_CONCURRENCY = 1000;
+
+const MapCommon = {
+  items: DottedPathFrom('input'),
+  concurrency: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_MAP_CONCURRENCY,
+      description: 'How many items run at once (default 10)',
+    }),
+  ),
+  onItemError: Type.Optional(
+    Type.Union([Type.Literal('fail'), Type.Literal('collect')], {
+      description:
+        "An item that fails for good: 'fail' the node (default; the other items are cancelled), or 'collect' it and go on — the output is then { results, errors }",
+    }),
+  ),
+};
+
+/** JSON schema of {@link MapNodeConfig}. */
+export const MapNodeConfigSchema = Type.Union([
+  Type.Object(
+    {
+      ...MapCommon,
+      workflowId: Type.String({
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9_.-]+$',
+        description:
+          "Workflow run once per item as a child execution (its initial data: the item); its current version, in the parent's tenant",
+      }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      ...MapCommon,
+      nodeType: Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'Node type run once per item (its input: the item)',
+      }),
+      nodeConfig: Type.Optional(
+        Type.Record(Type.String(), Type.Unknown(), {
+          description: "The item node's config (checked against the type's schema)",
+        }),
+      ),
+      retry: Type.Optional(RetryPolicySchema),
+      timeoutMs: Type.Optional(NodeTimeoutMs),
+    },
+    { additionalProperties: false },
+  ),
+]);
+/**
+ * `config` of a `map` node: the array at `items` (a dotted path into the node's input)
+ * runs item by item — as child executions of `workflowId`, or as one node of `nodeType`
+ * each — at most `concurrency` at once; the output is the items' results in input order.
+ */
+export type MapNodeConfig = Static<typeof MapNodeConfigSchema>;

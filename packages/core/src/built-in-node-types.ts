@@ -2,6 +2,8 @@ import {
   DelayNodeConfigSchema,
   type HttpNodeConfig,
   HttpNodeConfigSchema,
+  type MapNodeConfig,
+  MapNodeConfigSchema,
   NoopNodeConfigSchema,
   type SubWorkflowNodeConfig,
   SubWorkflowNodeConfigSchema,
@@ -9,6 +11,8 @@ import {
   SwitchNodeConfigSchema,
   type TransformNodeConfig,
   TransformNodeConfigSchema,
+  type WaitForSignalNodeConfig,
+  WaitForSignalNodeConfigSchema,
 } from './built-in-node-schemas.js';
 import { defineNodeType, type NodeTypeDefinition } from './node-type-definition.js';
 
@@ -46,11 +50,15 @@ export interface BuiltInNodeTypes {
   readonly delay: NodeTypeDefinition<'delay', DelayNodeBuilderConfig>;
   /** `sub-workflow`: runs another workflow as a child execution (run by the engine). */
   readonly subWorkflow: NodeTypeDefinition<'sub-workflow', SubWorkflowNodeConfig>;
+  /** `wait-for-signal`: waits for `engine.signal(…, name, payload)` (run by the engine). */
+  readonly waitForSignal: NodeTypeDefinition<'wait-for-signal', WaitForSignalNodeConfig>;
+  /** `map`: runs a workflow or a node type once per item of a list (run by the engine). */
+  readonly map: NodeTypeDefinition<'map', MapNodeConfig>;
 }
 
 /**
  * The built-in node types as typed definitions, for `defineWorkflow(…).node(id, type, …)`:
- * `delay` and `subWorkflow` (`sub-workflow`) are run by the engine itself and need no
+ * `delay`, `subWorkflow` (`sub-workflow`), `waitForSignal` (`wait-for-signal`) and `map` are run by the engine itself and need no
  * registration; `noop`, `transform`, `switch` and `http` are registered by `apps/server`
  * (an application embedding the engine registers its own executors under these names, if
  * it wants them). Each carries its `config` JSON Schema and a description in `options`.
@@ -76,5 +84,13 @@ export const builtInNodeTypes: BuiltInNodeTypes = Object.freeze({
   subWorkflow: defineNodeType('sub-workflow', {
     description: "Runs another workflow as a child execution and returns the child's output",
     config: SubWorkflowNodeConfigSchema,
+  }),
+  waitForSignal: defineNodeType('wait-for-signal', {
+    description: 'Waits for a named signal and returns its payload (run by the engine)',
+    config: WaitForSignalNodeConfigSchema,
+  }),
+  map: defineNodeType('map', {
+    description: 'Runs a workflow or a node type once per item of a list (run by the engine)',
+    config: MapNodeConfigSchema,
   }),
 });

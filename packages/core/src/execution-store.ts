@@ -8,6 +8,11 @@ import type {
   SkipReason,
   Span,
 } from './execution-schema.js';
+import type {
+  ExecutionSignal,
+  NewExecutionSignal,
+  RecordSignalResult,
+} from './execution-signals.js';
 import type { SecretStore } from './secret-store.js';
 import type { NodeInput, NodeOutcome } from './transition.js';
 import type { WorkflowPlan } from './workflow-plan.js';
@@ -482,6 +487,25 @@ export interface ExecutionStore {
    * is not `failed`. Of concurrent callers, exactly one receives the list.
    */
   retryFailedNode(executionId: string, nodeId: string): Promise<{ ready: string[] } | null>;
+
+  // ── signals ──────────────────────────────────────────────────────────
+
+  /**
+   * Keeps the first signal of `signal.name` for an execution (insert if absent), whatever
+   * the execution's status: of concurrent callers recording the same name exactly one
+   * receives `recorded: true`; every other receives `recorded: false` with the kept
+   * signal. Null when the execution does not exist (or is not `tenantId`'s). Signals are
+   * deleted with their execution.
+   * @throws PayloadNotStorableError when the payload cannot be stored as JSON
+   */
+  recordSignal(
+    executionId: string,
+    signal: NewExecutionSignal,
+    tenantId?: string,
+  ): Promise<RecordSignalResult | null>;
+
+  /** The signal kept under `name` for an execution, or null. */
+  getSignal(executionId: string, name: string): Promise<ExecutionSignal | null>;
 
   /**
    * Every node the engine should be running or about to run — status `queued`, `running`

@@ -9,6 +9,9 @@ export {
   DelayNodeConfigSchema,
   type HttpNodeConfig,
   HttpNodeConfigSchema,
+  MAX_MAP_CONCURRENCY,
+  type MapNodeConfig,
+  MapNodeConfigSchema,
   type NoopNodeConfig,
   NoopNodeConfigSchema,
   type SubWorkflowNodeConfig,
@@ -17,6 +20,8 @@ export {
   SwitchNodeConfigSchema,
   type TransformNodeConfig,
   TransformNodeConfigSchema,
+  type WaitForSignalNodeConfig,
+  WaitForSignalNodeConfigSchema,
 } from './built-in-node-schemas.js';
 export {
   type BuiltInNodeTypes,
@@ -79,8 +84,11 @@ export {
   type QuotaName,
   SecretNotFoundError,
   SecretsDisabledError,
+  SignalRejectedError,
+  type SignalRejection,
   SpaneError,
   type SpaneErrorCode,
+  UnknownSignalError,
   type ValidationIssue,
   VersionConflictError,
   WebhookNotFoundError,
@@ -106,6 +114,11 @@ export {
   type Span,
   SpanSchema,
 } from './execution-schema.js';
+export type {
+  ExecutionSignal,
+  NewExecutionSignal,
+  RecordSignalResult,
+} from './execution-signals.js';
 export {
   type ActiveNode,
   type ActiveNodePage,

@@ -32,6 +32,11 @@ export type {
   SkipReason,
   Span,
 } from './execution-schema.js';
+export type {
+  ExecutionSignal,
+  NewExecutionSignal,
+  RecordSignalResult,
+} from './execution-signals.js';
 export {
   type ActiveNode,
   type ActiveNodePage,

@@ -210,6 +210,14 @@ export interface IWorkflowEngine {
     scope?: TenantScope,
   ): Promise<string>;
 
+  /**
+   * Sends the signal `name` to an execution: completes its `wait-for-signal` node of that
+   * name with `payload` as the node's output — now if it waits, else when it starts
+   * waiting (the signal is kept). The first signal of a name wins.
+   * @throws ExecutionNotFoundError | UnknownSignalError | SignalRejectedError | PayloadTooLargeError
+   */
+  signal(executionId: string, name: string, payload?: unknown, scope?: TenantScope): Promise<void>;
+
   /** Dead-letter items of the tenant, newest first; `start` and `end` are inclusive indexes. @defaultValue all (`0`, `-1`) */
   getDLQItems(start?: number, end?: number, scope?: TenantScope): Promise<DLQItem[]>;
   /** One dead-letter item of the tenant, or null. */

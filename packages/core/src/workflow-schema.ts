@@ -11,7 +11,7 @@ import { Secretable } from './secret-refs.js';
 const Id = Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' });
 const PositiveInt = Type.Integer({ minimum: 1 });
 /** A node attempt timeout: at most {@link MAX_TIMEOUT_MS}. */
-const NodeTimeoutMs = Type.Integer({
+export const NodeTimeoutMs = Type.Integer({
   minimum: 1,
   maximum: MAX_TIMEOUT_MS,
   description: 'Attempt timeout in ms, at most 2147483647 (about 24.8 days)',

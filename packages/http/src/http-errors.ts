@@ -51,11 +51,14 @@ export const STATUS_BY_SPANE_CODE: Readonly<Record<SpaneErrorCode, number>> = Ob
   DLQ_ITEM_NOT_FOUND: 404,
   WEBHOOK_NOT_FOUND: 404,
   SECRET_NOT_FOUND: 404,
+  UNKNOWN_SIGNAL: 404,
   INVALID_TRANSITION: 409,
   VERSION_CONFLICT: 409,
   DUPLICATE_DELIVERY: 409,
   NODE_TYPE_ALREADY_REGISTERED: 409,
   NODE_ALREADY_SETTLED: 409,
+  // A second signal of a name, or one after the wait ended.
+  SIGNAL_REJECTED: 409,
   // No master key configured, or a store without secrets: a server setting, not bad input.
   SECRETS_DISABLED: 409,
   // A node run stopped by the engine (its execution cancelled or failed): the request

@@ -1,6 +1,7 @@
 import {
   type CreateExecutionInput,
   DEFAULT_TENANT,
+  type ExecutionSignal,
   type ExecutionState,
   type ExecutionSummary,
   type NodeState,
@@ -30,6 +31,8 @@ export interface ExecutionRecord {
    * Store-internal: never part of `state`, so never returned.
    */
   tokens: RunTokens;
+  /** Signals kept for the execution by name (see ExecutionStore.recordSignal), created on first use. */
+  signals?: Map<string, ExecutionSignal>;
 }
 
 /** A new execution's record, with its ready entry nodes and those of them started. */

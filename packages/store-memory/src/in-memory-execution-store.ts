@@ -13,6 +13,7 @@ import {
   type ExecutionFilter,
   ExecutionNotFoundError,
   type ExecutionPage,
+  type ExecutionSignal,
   type ExecutionState,
   type ExecutionStatus,
   type ExecutionStore,
@@ -20,8 +21,10 @@ import {
   InvalidArgumentError,
   type LogEntry,
   type NewDLQItem,
+  type NewExecutionSignal,
   type NodeOutcome,
   type NodeTelemetry,
+  type RecordSignalResult,
   type SetStatusOptions,
   type Span,
   type StoreCapabilities,
@@ -269,6 +272,33 @@ export class InMemoryExecutionStore implements ExecutionStore {
     options: { limit?: number; cursor?: string } = {},
   ): Promise<ActiveNodePage> {
     return listActiveNodes(this.#executions, options);
+  }
+
+  // ── signals ──────────────────────────────────────────────────────────
+
+  async recordSignal(
+    executionId: string,
+    signal: NewExecutionSignal,
+    tenantId?: string,
+  ): Promise<RecordSignalResult | null> {
+    const record = this.#record(executionId, tenantId);
+    if (!record) return null;
+    record.signals ??= new Map();
+    const kept = record.signals.get(signal.name);
+    if (kept) return { recorded: false, signal: copy(kept) };
+    const stored: ExecutionSignal = {
+      name: signal.name,
+      kind: signal.kind,
+      payload: copy(signal.payload ?? null),
+      receivedAt: this.#iso(),
+    };
+    record.signals.set(signal.name, stored);
+    return { recorded: true, signal: copy(stored) };
+  }
+
+  async getSignal(executionId: string, name: string): Promise<ExecutionSignal | null> {
+    const kept = this.#executions.get(executionId)?.signals?.get(name);
+    return kept ? copy(kept) : null;
   }
 
   async purgeExecutions(options: { finishedBefore: string; limit?: number }): Promise<number> {
