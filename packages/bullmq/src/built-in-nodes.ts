@@ -2,6 +2,7 @@ import {
   compileJsonSchema,
   DelayNodeConfigSchema,
   type JsonSchemaCheck,
+  MapNodeConfigSchema,
   type NodeTypeInfo,
   type NodeTypeOptions,
   nodeTypeInfo,
@@ -9,6 +10,7 @@ import {
   SubWorkflowNodeConfigSchema,
 } from '@spane/core';
 import { DELAY_NODE, delayConfigProblems } from './delay-node.js';
+import { MAP_NODE, mapConfigProblems } from './map-node.js';
 import { SUB_WORKFLOW_NODE, subWorkflowConfigProblems } from './sub-workflow-node.js';
 
 interface BuiltIn {
@@ -27,6 +29,17 @@ const BUILT_INS: ReadonlyMap<string, BuiltIn> = new Map([
         config: DelayNodeConfigSchema,
       },
       semantics: delayConfigProblems,
+    },
+  ],
+  [
+    MAP_NODE,
+    {
+      options: {
+        description:
+          'Runs a workflow (or one node of a type) per item of a list in its input, at most `concurrency` at once; returns the results in item order',
+        config: MapNodeConfigSchema,
+      },
+      semantics: mapConfigProblems,
     },
   ],
   [

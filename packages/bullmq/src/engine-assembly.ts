@@ -28,6 +28,7 @@ import { IdleQueueKeys } from './idle-queue-keys.js';
 import { InfraRetry } from './infra-retry.js';
 import { JobLeases } from './job-leases.js';
 import { JobRemoval } from './job-removal.js';
+import { MapNodes } from './map-nodes.js';
 import { MissingNodeTypes } from './missing-node-type.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
 import { NodeQueues } from './node-queues.js';
@@ -64,6 +65,8 @@ export interface EngineParts {
   /** Infrastructure faults met and handled, counted by the parts that handle them. */
   faults: EngineFaultCounts;
   catalogue: WorkflowCatalogue;
+  /** Map nodes: their items' progress. */
+  maps: MapNodes;
   starter: ExecutionStarter;
   control: ExecutionControl;
   /** The tenants' active-execution quota. */
@@ -120,6 +123,7 @@ interface Execution {
   control: ExecutionControl;
   recorder: OutcomeRecorder;
   subWorkflows: SubWorkflows;
+  maps: MapNodes;
   runner: NodeRunner;
   breakers: CircuitBreakers;
   leases: JobLeases;
@@ -165,6 +169,7 @@ export function assembleEngine(
     failedJobs: new FailedNodeJobs({ queues, recorder: x.recorder, logger }),
     timeouts: x.timeouts,
     subWorkflows: x.subWorkflows,
+    maps: x.maps,
     gate: x.gate,
     quota: x.quota,
     logger,
@@ -179,6 +184,7 @@ export function assembleEngine(
     faults: x.faults,
     breakers: x.breakers,
     catalogue,
+    maps: x.maps,
     starter,
     control,
     quota: x.quota,
@@ -506,6 +512,18 @@ function runParts(f: Foundation, b: RunBase) {
     logger,
     faults,
   });
+  const maps = new MapNodes({
+    store,
+    redis,
+    keys,
+    logger,
+    maxDepth: f.maxDepth,
+    maxPayloadBytes: f.maxPayloadBytes,
+    plans,
+    launcher: starter,
+    control,
+    waitingNodes: recorder,
+  });
   const subWorkflows = new SubWorkflows({
     store,
     redis,
@@ -517,6 +535,7 @@ function runParts(f: Foundation, b: RunBase) {
     launcher: starter,
     canceller: control,
     waitingNodes: recorder,
+    maps,
   });
   control.watchChildren(subWorkflows);
   const leases = new JobLeases(options.lockDurationMs, faults);
@@ -532,6 +551,7 @@ function runParts(f: Foundation, b: RunBase) {
     recorder,
     unstarted: new UnstartedJobs({ parked, subWorkflows, recorded }),
     subWorkflows,
+    maps,
     retry,
     events,
     infra,
@@ -542,7 +562,7 @@ function runParts(f: Foundation, b: RunBase) {
     maxPayloadBytes: f.maxPayloadBytes,
     tracing: b.tracing,
   });
-  return { recorder, subWorkflows, runner, leases, faults, closing, breakers };
+  return { recorder, subWorkflows, maps, runner, leases, faults, closing, breakers };
 }
 
 /** What stands between a node job and its run: crash loops, a node type this process lacks. */

@@ -18,6 +18,7 @@ import { type EngineEvents, executionEvent } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import type { Handoffs } from './handoffs.js';
 import type { JobRemoval } from './job-removal.js';
+import { MAP_NODE } from './map-node.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
@@ -102,6 +103,15 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     const state = await this.#ctx.store.setExecutionStatus(executionId, 'paused');
     this.#ctx.handoffs.drop(executionId);
     this.#ctx.events.emit('workflow:paused', executionEvent(state));
+    // Its sub-workflows and map items pause with it.
+    for await (const children of unfinishedChildren(this.#ctx.store, state)) {
+      await settleAll(children.map((c) => this.pauseChild(c.executionId)));
+    }
+  }
+
+  /** Pauses a child execution (and its children) unless it is not running. */
+  async pauseChild(executionId: string): Promise<void> {
+    await this.pause(executionId).catch(ignoreInvalidTransition);
   }
 
   /** Continues a paused execution. @throws ExecutionNotFoundError | InvalidTransitionError */
@@ -109,6 +119,10 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     const state = await this.#ctx.store.setExecutionStatus(executionId, 'running');
     await this.#releaseParked(state);
     this.#ctx.events.emit('workflow:resumed', executionEvent(state));
+    for await (const children of unfinishedChildren(this.#ctx.store, state)) {
+      const paused = children.filter((c) => c.status === 'paused');
+      await settleAll(paused.map((c) => this.resume(c.executionId).catch(ignoreInvalidTransition)));
+    }
   }
 
   /** Wakes the jobs workers parked while the execution was paused, and re-adds lost ones. */
@@ -201,7 +215,7 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     maybeChild: boolean,
   ): Promise<void> {
     if (plan.definition.timeoutMs !== undefined) await this.#ctx.timeouts.disarm(executionId);
-    if (status === 'failed' && plan.definition.nodes.some((n) => n.type === SUB_WORKFLOW_NODE)) {
+    if (status === 'failed' && plan.definition.nodes.some((n) => HAS_CHILDREN.has(n.type))) {
       // A failed run does not wait for its sub-workflows.
       const state = await this.#ctx.store.getExecution(executionId);
       if (state) {
@@ -298,6 +312,9 @@ export class ExecutionControl implements ExecutionFinisher, ChildCanceller {
     ]);
   }
 }
+
+/** Node types whose runs start child executions. */
+const HAS_CHILDREN: ReadonlySet<string> = new Set([SUB_WORKFLOW_NODE, MAP_NODE]);
 
 function ignoreInvalidTransition(err: unknown): void {
   if (!(err instanceof InvalidTransitionError)) throw err;

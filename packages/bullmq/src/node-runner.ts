@@ -19,6 +19,7 @@ import {
   storableText,
 } from './attempt-result.js';
 import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
+import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import type { BreakerTicket, CircuitBreakers } from './circuit-breakers.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { CrashGuard, WatchedRun } from './crash-guard.js';
@@ -29,6 +30,8 @@ import { executionContext } from './execution-context.js';
 import type { Handoffs } from './handoffs.js';
 import { type InfraRetry, InfrastructureError } from './infra-retry.js';
 import { checkLeaseOnRead, type JobLease, type JobLeases } from './job-leases.js';
+import { MAP_NODE } from './map-node.js';
+import type { MapNodes } from './map-nodes.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { NodeSecrets } from './node-secrets.js';
@@ -60,6 +63,8 @@ export interface NodeRunnerContext {
   recorder: Pick<OutcomeRecorder, 'recordCompleted' | 'recordFailure'>;
   unstarted: Pick<UnstartedJobs, 'handle'>;
   subWorkflows: Pick<SubWorkflows, 'start'>;
+  /** Map nodes: their items run as child executions. */
+  maps: Pick<MapNodes, 'start'>;
   retry: Pick<RetryPolicies, 'backoff'>;
   events: Pick<EngineEvents, 'emit'>;
   /** Retries of the run's store and Redis calls (infrastructure errors). */
@@ -213,8 +218,9 @@ export class NodeRunner {
     const settled = await this.#settle(p, plan, node, base, begun, telemetry, startedAt);
     if (settled.kind === 'aborted') return this.#aborted(p, settled.abort, telemetry);
     if (settled.kind === 'result' && settled.result === WAITING) {
-      // A sub-workflow node whose child now runs: the child's end completes it.
-      telemetry.log('info', `node '${data.nodeId}' waits for its sub-workflow`);
+      // A sub-workflow or map node whose children now run: their end completes it.
+      const what = node.type === MAP_NODE ? 'its items' : 'its sub-workflow';
+      telemetry.log('info', `node '${data.nodeId}' waits for ${what}`);
       return this.#recordSpan(p, telemetry, 'running');
     }
     const checked = checkSettled(settled, {
@@ -293,7 +299,7 @@ export class NodeRunner {
   /** The registration of a node's type in this process (none for a sub-workflow node). */
   #registration(node: Readonly<NodeDefinition>): NodeTypeRegistration | undefined {
     const { registry } = this.#ctx;
-    return node.type === SUB_WORKFLOW_NODE || !registry.has(node.type)
+    return BUILT_IN_NODE_TYPES.has(node.type) || !registry.has(node.type)
       ? undefined
       : registry.getRegistration(node.type);
   }
@@ -317,6 +323,9 @@ export class NodeRunner {
       // The child execution's span is a child of this attempt's.
       const trace = telemetry.otel?.traceContext;
       execute = () => this.#ctx.subWorkflows.start(plan, base, begun, attempt, trace);
+    } else if (base.nodeType === MAP_NODE) {
+      const trace = telemetry.otel?.traceContext;
+      execute = () => this.#ctx.maps.start(plan, base, begun, attempt, trace);
     } else if (registration) {
       const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
       if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });

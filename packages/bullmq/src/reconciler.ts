@@ -3,6 +3,7 @@ import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { EngineLogger } from './engine-options.js';
 import type { ExecutionQuota } from './execution-quota.js';
 import type { FailedNodeJobs } from './failed-node-jobs.js';
+import type { MapNodes } from './map-nodes.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
@@ -23,6 +24,8 @@ export interface ReconcileResult {
   timeoutsRearmed: number;
   /** Sub-workflows of waiting nodes checked for an end their parent missed. */
   subWorkflowsChecked?: number;
+  /** Map nodes under way checked for items a crash left unstarted or an end it cut short. */
+  mapsChecked?: number;
   /** Jobs waiting for a workflow `maxConcurrency` slot that were handed one freed by expiry. */
   concurrencyWaitersWoken?: number;
   /** Active-execution quota slots freed: their execution had ended (a lost release) or never existed. */
@@ -46,6 +49,7 @@ export interface ReconcilerContext {
   failedJobs: Pick<FailedNodeJobs, 'repair'>;
   timeouts: Pick<WorkflowTimeouts, 'isArmed' | 'arm'>;
   subWorkflows: Pick<SubWorkflows, 'sweep'>;
+  maps: Pick<MapNodes, 'sweep'>;
   gate: Pick<ConcurrencyGate, 'drain'>;
   quota: Pick<ExecutionQuota, 'drain'>;
   logger: EngineLogger;
@@ -86,6 +90,7 @@ export class Reconciler {
       requeued: 0,
       timeoutsRearmed: 0,
       subWorkflowsChecked: 0,
+      mapsChecked: 0,
       concurrencyWaitersWoken: 0,
       quotaSlotsFreed: 0,
       crashesRecorded: 0,
@@ -109,6 +114,8 @@ export class Reconciler {
     tally.subWorkflowsChecked =
       (await this.#step(tally, 'sub-workflow sweep', {}, () => this.#ctx.subWorkflows.sweep())) ??
       0;
+    tally.mapsChecked =
+      (await this.#step(tally, 'map sweep', {}, () => this.#ctx.maps.sweep())) ?? 0;
     tally.concurrencyWaitersWoken =
       (await this.#step(tally, 'concurrency slot drain', {}, () => this.#ctx.gate.drain())) ?? 0;
     tally.quotaSlotsFreed =

@@ -95,6 +95,25 @@ export class RedisKeys {
     return { state: base, waiting: `${base}:waiting` };
   }
 
+  /**
+   * The state of one attempt of a map node (see MapNodes): its counters, its items (index →
+   * JSON), its items' results and the items whose child execution was started.
+   */
+  map(executionId: string, nodeId: string, attempt: number): MapKeys {
+    const base = `${this.prefix}:map:${keyPart(executionId)}:${keyPart(nodeId)}:${attempt}`;
+    return {
+      state: base,
+      items: `${base}:items`,
+      results: `${base}:results`,
+      live: `${base}:live`,
+    };
+  }
+
+  /** Set of the map node attempts under way (JSON `[executionId, nodeId, attempt]`), for the reconciler. */
+  get maps(): string {
+    return `${this.prefix}:maps`;
+  }
+
   /** Set of the job ids parked while the execution is paused (resume wakes them). */
   parked(executionId: string): string {
     return this.#parked + executionId;
@@ -147,6 +166,18 @@ export class RedisKeys {
   webhookDelivery(route: string, deliveryId: string): string {
     return `${this.#deliveries}${route}:${keyPart(deliveryId)}`;
   }
+}
+
+/** The Redis keys of one attempt of a map node (see {@link RedisKeys.map}). */
+export interface MapKeys {
+  /** Hash: total, next, done, failed, concurrency, childWorkflowId, childVersion[, halted]. */
+  state: string;
+  /** Hash: item index → the item as JSON. */
+  items: string;
+  /** Hash: item index → its result as JSON. */
+  results: string;
+  /** Set: indexes of the items whose child execution was started and has no result yet. */
+  live: string;
 }
 
 /**

@@ -19,6 +19,8 @@ import {
 import type { Redis } from 'ioredis';
 import { unfinishedChildren } from './child-executions.js';
 import type { EngineLogger } from './engine-options.js';
+import { isMapItemKey } from './map-node.js';
+import type { MapNodes } from './map-nodes.js';
 import type { PlanSource } from './plan-source.js';
 import { childIdempotencyKey, type RedisKeys } from './redis-keys.js';
 import type { StartedRun } from './started-run.js';
@@ -160,6 +162,8 @@ export interface SubWorkflowContext {
   launcher: ExecutionLauncher;
   canceller: ChildCanceller;
   waitingNodes: WaitingNodeRecorder;
+  /** Map nodes: an item's child execution is theirs to follow up. */
+  maps: Pick<MapNodes, 'onItemFinished'>;
 }
 
 type ChildOutcome = { ok: true; data: unknown } | { ok: false; error: string };
@@ -281,6 +285,7 @@ export class SubWorkflows {
     const child = await store.getExecution(executionId);
     if (!child || !isTerminalStatus(child.status)) return;
     if (child.parentExecutionId === undefined || child.parentNodeId === undefined) return;
+    if (isMapItemKey(child.idempotencyKey)) return this.#d.maps.onItemFinished(executionId);
     const parent = await store.getExecution(child.parentExecutionId);
     const pnode = parent?.nodeResults[child.parentNodeId];
     if (

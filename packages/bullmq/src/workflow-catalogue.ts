@@ -17,6 +17,7 @@ import {
 } from '@spane/core';
 import { BUILT_IN_NODE_TYPES, builtInConfigCheck, builtInNodeTypes } from './built-in-nodes.js';
 import type { EngineLogger } from './engine-options.js';
+import { MAP_NODE, mapItemPlan, mapItemTypeProblems, parseMapItemWorkflowId } from './map-node.js';
 import type { PlanSource } from './plan-source.js';
 import type { RegistrationLock } from './registration-lock.js';
 import { type Schedules, validateSchedules } from './schedules.js';
@@ -104,8 +105,24 @@ export class WorkflowCatalogue implements PlanSource {
   /** The config check of a node type: a built-in's, or the registered one's (if it declares a schema). */
   #configCheck(type: string): JsonSchemaCheck | undefined {
     const { registry } = this.#ctx;
+    if (type === MAP_NODE) return this.#mapCheck();
     if (BUILT_IN_NODE_TYPES.has(type)) return builtInConfigCheck(type);
     return registry.has(type) ? registry.getRegistration(type).checks.config : undefined;
+  }
+
+  /** The `map` config check, with its item type's checks (known here, `nodeConfig` valid). */
+  #mapCheck(): JsonSchemaCheck {
+    const check = builtInConfigCheck(MAP_NODE)!;
+    const known = (type: string) => BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type);
+    return {
+      schema: check.schema,
+      problems: (value) => {
+        const problems = check.problems(value);
+        if (problems.length > 0) return problems;
+        const config = value as Record<string, unknown>;
+        return mapItemTypeProblems(config, known, (type) => this.#configCheck(type));
+      },
+    };
   }
 
   /** The node types definitions may use: the built-ins, then the registered ones. */
@@ -129,6 +146,14 @@ export class WorkflowCatalogue implements PlanSource {
     const key = planKey(tenantId, workflowId, version);
     const cached = this.#plans.get(key);
     if (cached) return cached;
+    const mapItems = parseMapItemWorkflowId(workflowId);
+    if (mapItems) {
+      // The items of a map node of a node type: built from the parent's plan, never stored.
+      const parent = await this.getPlan(tenantId, mapItems.workflowId, version);
+      const plan = mapItemPlan(parent, mapItems.nodeId);
+      this.#plans.set(key, plan);
+      return plan;
+    }
     const stored = await this.#ctx.store.getWorkflow(workflowId, { tenantId, version });
     if (!stored) throw new WorkflowNotFoundError(workflowId, version);
     const plan = compileWorkflow(stored.definition, { limits: this.#ctx.limits });

@@ -185,7 +185,8 @@ export class WorkflowEngine implements IWorkflowEngine {
   /** The whole state (with every node output), or null — also for another tenant's id. */
   async getExecution(executionId: string, scope?: TenantScope): Promise<ExecutionState | null> {
     const state = await this.#store.getExecution(executionId, tenantOf(scope));
-    return this.#tenants.owns(state, scope) ? state : null;
+    if (!state || !this.#tenants.owns(state, scope)) return null;
+    return this.#parts.maps.withProgress(state);
   }
 
   /** The execution without node results and initial data (no node outputs read), or null. */

@@ -17,6 +17,8 @@ describe('Lua scripts', () => {
       'breakerRecord',
       'enterRun',
       'fairTags',
+      'mapClaim',
+      'mapItemDone',
       'releaseExecutions',
       'releaseSlot',
       'reserveExecutions',

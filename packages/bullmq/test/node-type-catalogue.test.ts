@@ -219,6 +219,7 @@ describe('listNodeTypes', () => {
     const types = h.engine.listNodeTypes();
     expect(types.map((t) => [t.type, t.builtIn])).toEqual([
       ['delay', true],
+      ['map', true],
       ['sub-workflow', true],
       ['switch', false],
       ['plain', false],
@@ -227,7 +228,13 @@ describe('listNodeTypes', () => {
       description: expect.stringContaining('durationMs'),
       config: { anyOf: [expect.any(Object), expect.any(Object)] },
     });
-    expect(types[1]?.config).toMatchObject({ required: ['workflowId'] });
+    expect(types[2]?.config).toMatchObject({ required: ['workflowId'] });
+    expect(types[1]?.config).toMatchObject({
+      anyOf: [
+        { required: expect.arrayContaining(['items', 'workflowId']) },
+        { required: expect.arrayContaining(['items', 'nodeType']) },
+      ],
+    });
     expect(types[2]).toEqual({
       type: 'switch',
       builtIn: false,

@@ -68,6 +68,20 @@ export const NodeStateSchema = Type.Object(
     skipReason: Type.Optional(SkipReasonSchema),
     nextNodes: Type.Optional(Type.Array(Type.String())),
     continuedOnFail: Type.Optional(Type.Boolean()),
+    items: Type.Optional(
+      Type.Object(
+        {
+          total: Type.Integer({ minimum: 0 }),
+          done: Type.Integer({ minimum: 0 }),
+          failed: Type.Integer({ minimum: 0 }),
+          running: Type.Integer({ minimum: 0 }),
+        },
+        {
+          description:
+            "A map node's items while it waits for them: how many in all, done, failed and running (added by the engine's reads; stores never keep it)",
+        },
+      ),
+    ),
   },
   { $id: 'NodeState' },
 );
