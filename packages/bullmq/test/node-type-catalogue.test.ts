@@ -235,14 +235,14 @@ describe('listNodeTypes', () => {
         { required: expect.arrayContaining(['items', 'nodeType']) },
       ],
     });
-    expect(types[2]).toEqual({
+    expect(types[3]).toEqual({
       type: 'switch',
       builtIn: false,
       description: 'Chooses children',
       config: JSON.parse(JSON.stringify(SwitchNodeConfigSchema)),
       concurrency: 4,
     });
-    expect(types[3]).toEqual({ type: 'plain', builtIn: false });
+    expect(types[4]).toEqual({ type: 'plain', builtIn: false });
     expect(JSON.parse(JSON.stringify(types))).toEqual(types);
   });
 });
