@@ -126,6 +126,9 @@ export class MapNodes {
     }
     if (items.length === 0) return { success: true, data: outputOf(config, []) };
     const child = await this.#childWorkflow(plan, node, config);
+    // A run that took over from one that lost the node: the items of earlier attempts
+    // would never be heard (the node waits for this attempt's), so they stop.
+    if (attempt > 1) await this.#cancelItems(node, (a) => a !== attempt);
     const ref: MapRef = { executionId: node.executionId, nodeId: node.nodeId, attempt };
     await this.#state.init(ref, items, {
       total: items.length,
@@ -347,14 +350,25 @@ export class MapNodes {
 
   /** Fails a map node: its unfinished items are cancelled first. */
   async #fail(plan: WorkflowPlan, parent: ExecutionState, ref: MapRef, message: string) {
-    for await (const children of unfinishedChildren(this.#d.store, parent)) {
-      for (const child of children) {
-        if (child.parentNodeId === ref.nodeId) await this.#d.control.cancelChild(child.executionId);
-      }
-    }
+    await this.#cancelItems({ ...parent, nodeId: ref.nodeId }, () => true);
     const { node, run, maybeChild } = this.#nodeOf(parent, ref);
     await this.#d.waitingNodes.failWaiting(plan, node, run, message, maybeChild);
     await this.#state.remove(ref);
+  }
+
+  /** Cancels the unfinished items of a map node whose attempt `which` picks. */
+  async #cancelItems(
+    node: { executionId: string; tenantId: string; nodeId: string },
+    which: (attempt: number) => boolean,
+  ): Promise<void> {
+    for await (const children of unfinishedChildren(this.#d.store, node)) {
+      for (const child of children) {
+        const key = parseMapItemKey(child.idempotencyKey, node);
+        if (child.parentNodeId === node.nodeId && key && which(key.attempt)) {
+          await this.#d.control.cancelChild(child.executionId);
+        }
+      }
+    }
   }
 
   #nodeOf(parent: ExecutionState, ref: MapRef) {
