@@ -1,7 +1,14 @@
 import { signWebhook } from '@spane/bullmq';
 import type { ExecutionState } from '@spane/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createHttpHarness, type HttpHarness, KEYS, wf } from './support/http-harness.js';
+import {
+  bearer,
+  createHttpHarness,
+  type HttpHarness,
+  KEYS,
+  until,
+  wf,
+} from './support/http-harness.js';
 
 let h: HttpHarness;
 const admin = bearer(KEYS.adminA);
@@ -102,6 +109,36 @@ describe('workflows', () => {
 });
 
 describe('executions', () => {
+  it("shows a running map node's item counts in GET /api/executions/:id", async () => {
+    await register(
+      wf('map-progress', [
+        {
+          id: 'M',
+          type: 'map',
+          config: { items: 'input.list', nodeType: 'wait', concurrency: 2 },
+        },
+      ]),
+    );
+    const id = await execute('map-progress', { initialData: { list: [1, 2, 3, 4, 5] } });
+    const items = await until(async () => {
+      const res = await h.app.inject({
+        method: 'GET',
+        url: `/api/executions/${id}`,
+        headers: admin,
+      });
+      expect(res.statusCode).toBe(200);
+      const state = res.json() as ExecutionState;
+      return state.nodeResults.M?.items?.running === 2 ? state.nodeResults.M.items : undefined;
+    });
+    expect(items).toEqual({ total: 5, done: 0, failed: 0, running: 2 });
+    const cancel = await h.app.inject({
+      method: 'POST',
+      url: `/api/executions/${id}/cancel`,
+      headers: admin,
+    });
+    expect(cancel.statusCode, cancel.body).toBeLessThan(300);
+  });
+
   it('executes with and without a body and reads state, logs and trace', async () => {
     await register(
       wf('run', [
