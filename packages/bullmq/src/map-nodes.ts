@@ -242,7 +242,10 @@ export class MapNodes {
     if (!parent || !parsed) return this.#forget(childId);
     const ref: MapRef = { executionId: parent.executionId, nodeId, attempt: parsed.attempt };
     if (!this.#waits(parent, ref)) {
-      if (this.#over(parent, ref)) await this.#state.remove(ref);
+      // Its map node is starting again (a re-run of its attempt): the child stays in the
+      // sub-workflow sweep's set, which tells the map once it waits again.
+      if (!this.#over(parent, ref)) return;
+      await this.#state.remove(ref);
       return this.#forget(childId);
     }
     const plan = await this.#planOf(parent);

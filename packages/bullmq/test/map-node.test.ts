@@ -331,6 +331,61 @@ describe('map nodes', () => {
     expect(await childrenOf(h.engine, id)).toHaveLength(200);
   });
 
+  it('a re-run of the map node (same attempt) neither restarts nor duplicates its items', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    const gates: (() => void)[] = [];
+    const runs = new Map<string, number>();
+    h.registry.register(
+      'gated',
+      exec(async (ctx) => {
+        runs.set(String(ctx.inputData), (runs.get(String(ctx.inputData)) ?? 0) + 1);
+        await new Promise<void>((r) => gates.push(r));
+        return { success: true, data: ctx.inputData };
+      }),
+    );
+    await mapWorkflow(h, ['a', 'b', 'c', 'd', 'e'], { nodeType: 'gated', concurrency: 2 });
+    await h.engine.startWorkers();
+    const id = await h.engine.enqueueWorkflow('parent');
+    await until(() => gates.length === 2, 10_000, 'two items running');
+    // One item ends while the map node's job runs again (as after a crash of its worker).
+    await h.engine.enqueueNode(id, 'parent', 'M');
+    gates.shift()?.();
+    await until(async () => (await h.engine.getExecution(id))?.nodeResults.M?.status === 'waiting');
+    const opener = setInterval(() => {
+      for (const open of gates.splice(0)) open();
+    }, 5);
+    try {
+      // The ended item is heard by the sub-workflow sweep once the node waits again.
+      const done = await until(async () => {
+        await h.engine.reconcile();
+        const state = await h.engine.getExecution(id);
+        return state?.status === 'completed' && state;
+      }, 20_000);
+      expect(done.nodeResults.M?.data).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(done.nodeResults.M?.attempts).toBe(1);
+    } finally {
+      clearInterval(opener);
+    }
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(await childrenOf(h.engine, id)).toHaveLength(5);
+  });
+
+  it('an output past maxPayloadBytes fails the map node with the reason', async ({ harness }) => {
+    const h = await harness({ limits: { maxPayloadBytes: 4_000 } });
+    h.registry.register(
+      'big',
+      exec(async () => ({ success: true, data: 'x'.repeat(1_000) })),
+    );
+    await mapWorkflow(h, [1, 2, 3, 4, 5, 6], { nodeType: 'big' });
+    await h.engine.startWorkers();
+    const done = await h.engine.waitForExecution(await h.engine.enqueueWorkflow('parent'));
+    expect(done.status).toBe('failed');
+    expect(done.nodeResults.M?.error).toMatch(/output of map node 'M'.*4000/);
+    await until(async () => (await mapKeys(h)).length === 0, 10_000, 'map keys removed');
+  });
+
   it('the reconciler starts an item a crash left claimed but never started', async ({
     harness,
   }) => {
