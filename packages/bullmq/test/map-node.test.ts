@@ -349,7 +349,9 @@ describe('map nodes', () => {
     await h.engine.startWorkers();
     const id = await h.engine.enqueueWorkflow('parent');
     await until(() => gates.length === 2, 10_000, 'two items running');
-    // One item ends while the map node's job runs again (as after a crash of its worker).
+    // One item ends while the map node's job runs again (as after a crash of its worker),
+    // once its first job has left Redis (else adding it again is a no-op).
+    await until(async () => (await h.redis.keys(`${h.prefix}:*${id}.M*`)).length === 0);
     await h.engine.enqueueNode(id, 'parent', 'M');
     gates.shift()?.();
     await until(async () => (await h.engine.getExecution(id))?.nodeResults.M?.status === 'waiting');
