@@ -119,13 +119,16 @@ export class EngineLifecycle {
 
   async #close(): Promise<void> {
     const { connections, logger } = this.#ctx;
-    this.#ctx.reconciler.stop();
+    const pass = this.#ctx.reconciler.stop();
     this.#ctx.handoffs.setSlots(0);
     // Resolves when the workers' running jobs ended (finished, or aborted below) and the
-    // workers closed, and the public calls under way (starts adding their jobs) ended.
-    const closing = Promise.all([this.#ctx.pool.close(), this.#ctx.admission.drained()]).then(
-      () => undefined,
-    );
+    // workers closed, the public calls under way (starts adding their jobs) ended, and a
+    // periodic reconcile pass under way ended (it uses the connections closed below).
+    const closing = Promise.all([
+      this.#ctx.pool.close(),
+      this.#ctx.admission.drained(),
+      pass,
+    ]).then(() => undefined);
     if ((await within(settled(closing), this.#ctx.shutdownGraceMs)) === TIMED_OUT) {
       this.#ctx.closing.value = true;
       this.#ctx.runs.abortAll('shutdown');

@@ -5,6 +5,7 @@ import {
   type ExecutionResult,
   type ExecutionState,
   type ExecutionStore,
+  type ExecutionSummary,
   getPath,
   isSettled,
   isTerminalStatus,
@@ -128,13 +129,17 @@ export class MapNodes {
     const child = await this.#childWorkflow(plan, node, config);
     // A run that took over from one that lost the node: the items of earlier attempts
     // would never be heard (the node waits for this attempt's), so they stop.
-    if (attempt > 1) await this.#cancelItems(node, (a) => a !== attempt);
+    if (attempt > 1) {
+      await this.#cancelItems(node, (a) => a !== attempt);
+      for (let a = 1; a < attempt; a += 1) await this.#state.remove({ ...node, attempt: a });
+    }
     const ref: MapRef = { executionId: node.executionId, nodeId: node.nodeId, attempt };
     await this.#state.init(ref, items, {
       total: items.length,
       concurrency: config.concurrency ?? DEFAULT_MAP_CONCURRENCY,
       childWorkflowId: child.workflowId,
       childVersion: child.version,
+      startedAt: new Date().toISOString(),
     });
     if (!(await this.#d.store.setNodeStatus(node.executionId, node.nodeId, 'waiting'))) {
       // The execution ended meanwhile: nothing starts.
@@ -234,17 +239,17 @@ export class MapNodes {
     const child = await store.getExecution(childId);
     if (!child || !isTerminalStatus(child.status) || child.parentExecutionId === undefined) return;
     const nodeId = child.parentNodeId ?? '';
-    const parent = await store.getExecution(child.parentExecutionId);
     const parsed = parseMapItemKey(child.idempotencyKey, {
       executionId: child.parentExecutionId,
       nodeId,
     });
-    if (!parent || !parsed) return this.#forget(childId);
-    const ref: MapRef = { executionId: parent.executionId, nodeId, attempt: parsed.attempt };
-    if (!this.#waits(parent, ref)) {
-      // Its map node is starting again (a re-run of its attempt): the child stays in the
-      // sub-workflow sweep's set, which tells the map once it waits again.
-      if (!this.#over(parent, ref)) return;
+    if (!parsed) return this.#forget(childId);
+    const ref: MapRef = { executionId: child.parentExecutionId, nodeId, attempt: parsed.attempt };
+    // The parent's summary only (never its node outputs, which may hold the whole list):
+    // the map's Redis state says whether this attempt still runs — it goes when the map
+    // ends, when its execution ends (below, or the sweep) and when a later attempt starts.
+    const parent = await store.getExecutionSummary(child.parentExecutionId);
+    if (!parent || isTerminalStatus(parent.status)) {
       await this.#state.remove(ref);
       return this.#forget(childId);
     }
@@ -253,6 +258,7 @@ export class MapNodes {
     const result = await this.#itemResult(child);
     const failsMap = !result.ok && config.onItemError !== 'collect';
     const done = await this.#state.itemDone(ref, parsed.index, result, failsMap);
+    if (done.what === 'gone') return this.#forget(childId);
     if (done.what === 'next') {
       await this.#startItems(await this.#runOf(parent, ref), done.start);
     } else if (done.what === 'complete') {
@@ -290,7 +296,7 @@ export class MapNodes {
     );
   }
 
-  #planOf(execution: ExecutionState): Promise<WorkflowPlan> {
+  #planOf(execution: ExecutionSummary): Promise<WorkflowPlan> {
     return this.#d.plans.getPlan(
       execution.tenantId,
       execution.workflowId,
@@ -299,7 +305,7 @@ export class MapNodes {
   }
 
   /** What the items of a running map attempt share, from its parent and its counters. */
-  async #runOf(parent: ExecutionState, ref: MapRef): Promise<MapRun> {
+  async #runOf(parent: ExecutionSummary, ref: MapRef): Promise<MapRun> {
     const counters = await this.#state.counters(ref);
     if (!counters) throw new Error(`map node '${ref.nodeId}' has no state`);
     return {
@@ -328,7 +334,7 @@ export class MapNodes {
   /** Completes a map node whose every item has a result: the output in item order. */
   async #complete(
     plan: WorkflowPlan,
-    parent: ExecutionState,
+    parent: ExecutionSummary,
     ref: MapRef,
     config: MapNodeConfig,
   ): Promise<void> {
@@ -340,7 +346,7 @@ export class MapNodes {
     } catch (err) {
       return this.#fail(plan, parent, ref, (err as Error).message);
     }
-    const { node, run, maybeChild } = this.#nodeOf(parent, ref);
+    const { node, run, maybeChild } = this.#nodeOf(parent, ref, counters.startedAt);
     await this.#d.waitingNodes.completeWaiting(
       plan,
       node,
@@ -352,9 +358,10 @@ export class MapNodes {
   }
 
   /** Fails a map node: its unfinished items are cancelled first. */
-  async #fail(plan: WorkflowPlan, parent: ExecutionState, ref: MapRef, message: string) {
+  async #fail(plan: WorkflowPlan, parent: ExecutionSummary, ref: MapRef, message: string) {
     await this.#cancelItems({ ...parent, nodeId: ref.nodeId }, () => true);
-    const { node, run, maybeChild } = this.#nodeOf(parent, ref);
+    const startedAt = (await this.#state.counters(ref))?.startedAt;
+    const { node, run, maybeChild } = this.#nodeOf(parent, ref, startedAt);
     await this.#d.waitingNodes.failWaiting(plan, node, run, message, maybeChild);
     await this.#state.remove(ref);
   }
@@ -374,8 +381,7 @@ export class MapNodes {
     }
   }
 
-  #nodeOf(parent: ExecutionState, ref: MapRef) {
-    const pnode = parent.nodeResults[ref.nodeId];
+  #nodeOf(parent: ExecutionSummary, ref: MapRef, startedAt: string | undefined) {
     const node: NodeRef = {
       executionId: parent.executionId,
       workflowId: parent.workflowId,
@@ -383,7 +389,7 @@ export class MapNodes {
       nodeId: ref.nodeId,
       nodeType: MAP_NODE,
     };
-    const run = { attempt: ref.attempt, startedAt: pnode?.startedAt };
+    const run = { attempt: ref.attempt, startedAt };
     return { node, run, maybeChild: parent.parentExecutionId !== undefined };
   }
 

@@ -29,6 +29,8 @@ export interface MapCounters {
   /** The child workflow and version the items run. */
   childWorkflowId: string;
   childVersion: string;
+  /** When the attempt started its items (ISO 8601). */
+  startedAt?: string;
   /** Set once the map is over: `complete`, or `fail:<index>` of the item that failed it. */
   halted?: string;
 }
@@ -39,6 +41,8 @@ export interface MapStart {
   concurrency: number;
   childWorkflowId: string;
   childVersion: string;
+  /** When the attempt starts (ISO 8601). */
+  startedAt: string;
 }
 
 /** What recording an item's result decided (see map-item-done-3.lua). */
@@ -97,6 +101,7 @@ export class MapState {
       concurrency: start.concurrency,
       childWorkflowId: start.childWorkflowId,
       childVersion: start.childVersion,
+      startedAt: start.startedAt,
     });
     return true;
   }
@@ -115,6 +120,7 @@ export class MapState {
       childVersion: s.childVersion ?? '',
     };
     if (s.halted !== undefined) counters.halted = s.halted;
+    if (s.startedAt !== undefined) counters.startedAt = s.startedAt;
     return counters;
   }
 

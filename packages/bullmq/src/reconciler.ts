@@ -77,6 +77,8 @@ type Tally = Required<ReconcileResult>;
 export class Reconciler {
   readonly #ctx: ReconcilerContext;
   #timer: NodeJS.Timeout | undefined;
+  /** The periodic pass under way. */
+  #pass: Promise<void> | undefined;
   #stopped = false;
 
   constructor(ctx: ReconcilerContext) {
@@ -127,23 +129,25 @@ export class Reconciler {
   start(): void {
     const every = this.#ctx.intervalMs;
     if (every <= 0) return;
-    let running = false;
     this.#timer = setInterval(() => {
-      if (running || this.#stopped) return;
-      running = true;
-      this.run()
-        .catch((err: Error) => this.#ctx.logger.warn('reconcile failed', { error: err.message }))
+      if (this.#pass !== undefined || this.#stopped) return;
+      this.#pass = this.run()
+        .then(
+          () => {},
+          (err: Error) => this.#ctx.logger.warn('reconcile failed', { error: err.message }),
+        )
         .finally(() => {
-          running = false;
+          this.#pass = undefined;
         });
     }, every);
     this.#timer.unref();
   }
 
-  /** Stops the periodic pass. */
-  stop(): void {
+  /** Stops the periodic pass; resolves when a periodic pass under way has ended. */
+  stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    return this.#pass ?? Promise.resolve();
   }
 
   /** One step of a pass; a step that throws is logged and counted, and gives undefined. */
