@@ -37,6 +37,12 @@ const STORES = ['memory', 'postgres'] as const;
 type StoreName = (typeof STORES)[number];
 type Impl = 'bullmq' | StoreName;
 
+/**
+ * How often the map's progress is read (ms): a `getExecution` of the parent, which carries
+ * the list, so it is read less often than RSS and Redis memory are sampled (25 ms).
+ */
+const PROGRESS_POLL_MS = 100;
+
 /** What one run measured (bytes, ms). */
 interface Result {
   impl: Impl;
@@ -199,7 +205,7 @@ function watchProgress(
     if (mapKeyBytes === undefined && rssAt.length >= 2) {
       mapKeyBytes = (await prefixFootprint(redis, `${prefix}:map`)).bytes;
     }
-  }, 25);
+  }, PROGRESS_POLL_MS);
   return {
     async stop() {
       await watcher.stop();

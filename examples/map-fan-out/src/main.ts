@@ -177,7 +177,7 @@ await runExample('map-fan-out', async ({ prefix, redis, say, expectEqual, until,
   expectEqual('reserve-order status', reserved.status, 'completed');
   expectEqual(
     'reserve errors',
-    (reserved.nodeResults.reserve?.data as { errors: unknown }).errors,
+    (reserved.nodeResults.reserve?.data as { errors?: unknown } | undefined)?.errors,
     [
       { index: 5, error: "failed: Node 'check' failed: glue is out of stock" },
       { index: 7, error: "failed: Node 'check' failed: stamp is out of stock" },
