@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionStore } from '@spane/core';
-import { InMemoryExecutionStore } from '@spane/store-memory';
+import { InMemoryExecutionStore, type InMemoryExecutionStoreOptions } from '@spane/store-memory';
 import pg from 'pg';
 
 /** An execution store opened for one runner; `dispose` closes it and drops what it created. */
@@ -56,8 +56,8 @@ function redactUrl(url: string): string {
 }
 
 /** SPANE's in-process store (state lives in this process until purged). */
-export function openMemoryStore(): OpenedStore {
-  const store = new InMemoryExecutionStore();
+export function openMemoryStore(options: InMemoryExecutionStoreOptions = {}): OpenedStore {
+  const store = new InMemoryExecutionStore(options);
   return { store, dispose: () => store.close() };
 }
 
