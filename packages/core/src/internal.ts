@@ -3,6 +3,7 @@
  * users. Outside semver: anything here may change or go in any release.
  */
 export { jsonByteLength, payloadText } from './limits.js';
+export { type CheckedSignal, checkNewSignal } from './signal-arguments.js';
 export {
   type BoundedJsonText,
   boundedJsonText,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { checkNewSignal } from '@spane/core/internal';
 import {
   type ActiveNodePage,
   type BeginNodeRunResult,
@@ -281,18 +282,19 @@ export class InMemoryExecutionStore implements ExecutionStore {
     signal: NewExecutionSignal,
     tenantId?: string,
   ): Promise<RecordSignalResult | null> {
+    const { name, kind, payloadText } = checkNewSignal(signal);
     const record = this.#record(executionId, tenantId);
     if (!record) return null;
     record.signals ??= new Map();
-    const kept = record.signals.get(signal.name);
+    const kept = record.signals.get(name);
     if (kept) return { recorded: false, signal: copy(kept) };
     const stored: ExecutionSignal = {
-      name: signal.name,
-      kind: signal.kind,
-      payload: copy(signal.payload ?? null),
+      name,
+      kind,
+      payload: JSON.parse(payloadText),
       receivedAt: this.#iso(),
     };
-    record.signals.set(signal.name, stored);
+    record.signals.set(name, stored);
     return { recorded: true, signal: copy(stored) };
   }
 

@@ -188,4 +188,21 @@ CREATE TABLE "secrets" (
 --> statement-breakpoint
 CREATE INDEX "api_keys_tenant_seq_idx" ON "api_keys" USING btree ("tenant_id","seq");`,
   },
+  {
+    tag: '0004_execution_signals',
+    idx: 4,
+    when: 1796436636286,
+    breakpoints: true,
+    hash: '6a0e2e30dc205d969f1975eb3f3c5f55255899ad5f20cabf3d855c5256915214',
+    sql: `CREATE TABLE "execution_signals" (
+	"execution_id" text NOT NULL,
+	"name" text NOT NULL,
+	"kind" text NOT NULL,
+	"payload" jsonb NOT NULL,
+	"received_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "execution_signals_execution_id_name_pk" PRIMARY KEY("execution_id","name"),
+	CONSTRAINT "execution_signals_kind_check" CHECK ("kind" IN ('signal', 'timeout'))
+);
+`,
+  },
 ];

@@ -12,6 +12,7 @@ import {
   type DLQPage,
   type ExecutionFilter,
   type ExecutionPage,
+  type ExecutionSignal,
   type ExecutionState,
   type ExecutionStatus,
   type ExecutionStore,
@@ -19,8 +20,10 @@ import {
   InvalidArgumentError,
   type LogEntry,
   type NewDLQItem,
+  type NewExecutionSignal,
   type NodeOutcome,
   type NodeTelemetry,
+  type RecordSignalResult,
   type SecretStore,
   type SetStatusOptions,
   type Span,
@@ -35,6 +38,7 @@ import * as dlq from './dead-letter-queue.js';
 import { createExecution } from './execution-creation.js';
 import { purgeExecutions } from './execution-purge.js';
 import * as reads from './execution-reads.js';
+import * as signals from './execution-signals.js';
 import * as updates from './execution-updates.js';
 import { type HotStatements, hotStatements } from './hot-statements.js';
 import * as telemetry from './logs-and-spans.js';
@@ -272,6 +276,20 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   purgeExecutions(options: { finishedBefore: string; limit?: number }): Promise<number> {
     return purgeExecutions(this.#ctx, options);
+  }
+
+  // ── signals (execution-signals.ts) ──────────────────────────────────
+
+  recordSignal(
+    executionId: string,
+    signal: NewExecutionSignal,
+    tenantId?: string,
+  ): Promise<RecordSignalResult | null> {
+    return signals.recordSignal(this.#ctx, executionId, signal, tenantId);
+  }
+
+  getSignal(executionId: string, name: string): Promise<ExecutionSignal | null> {
+    return signals.getSignal(this.#ctx, executionId, name);
   }
 
   // ── node runs (node-run-begin.ts, node-completion*.ts, node-status.ts) ──

@@ -31,6 +31,7 @@ const byteOrderedText = customType<{ data: string }>({ dataType: () => 'text COL
 
 const EXECUTION_STATUSES = `'pending', 'running', 'paused', 'completed', 'failed', 'cancelled'`;
 const NODE_STATUSES = `'pending', 'queued', 'running', 'waiting', 'delayed', 'completed', 'failed', 'skipped', 'cancelled'`;
+const SIGNAL_KINDS = `'signal', 'timeout'`;
 
 /** Every saved version of every workflow definition. */
 export const workflows = pgTable(
@@ -253,5 +254,29 @@ export const apiKeys = pgTable(
   (t) => [
     unique('api_keys_hash_unique').on(t.hash),
     index('api_keys_tenant_seq_idx').on(t.tenantId, t.seq),
+  ],
+);
+
+/**
+ * Signals sent to executions (`ExecutionStore.recordSignal`): the first one of each name per
+ * execution, kept by the primary key (insert if absent). No foreign key to `executions`
+ * (see {@link nodeStates}): `purgeExecutions` deletes them with their execution, and
+ * `recordSignal` holds a `FOR KEY SHARE` lock on the execution row while it inserts, so a
+ * purge never leaves one behind.
+ */
+export const executionSignals = pgTable(
+  'execution_signals',
+  {
+    executionId: text('execution_id').notNull(),
+    name: text('name').notNull(),
+    /** `signal` (sent by a caller) or `timeout` (the wait ended first). */
+    kind: text('kind').notNull(),
+    /** The payload; JSON `null` (a timeout's, or a signal without one) is `'null'::jsonb`. */
+    payload: jsonb('payload').notNull(),
+    receivedAt: timestamptz('received_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.executionId, t.name] }),
+    check('execution_signals_kind_check', sql.raw(`"kind" IN (${SIGNAL_KINDS})`)),
   ],
 );

@@ -22,6 +22,8 @@ export interface Tables {
   secrets: Sql;
   /** Hashes of API keys created through the API. */
   apiKeys: Sql;
+  /** Signals sent to executions (the first of each name). */
+  signals: Sql;
 }
 
 /** The tables in `schema` (a name the store has checked: a plain identifier). */
@@ -38,5 +40,6 @@ export function qualifiedTables(schema: string): Tables {
     dataKeys: q('secret_data_keys'),
     secrets: q('secrets'),
     apiKeys: q('api_keys'),
+    signals: q('execution_signals'),
   };
 }

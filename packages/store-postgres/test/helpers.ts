@@ -58,6 +58,7 @@ export async function truncate(schema: string): Promise<void> {
     'secret_data_keys',
     'secrets',
     'api_keys',
+    'execution_signals',
   ];
   await admin(`TRUNCATE ${tables.map((t) => `"${schema}".${t}`).join(', ')}`);
 }

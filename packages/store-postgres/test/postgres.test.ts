@@ -76,6 +76,7 @@ describe('migrate()', () => {
         MIGRATIONS_TABLE,
         'api_keys',
         'dlq',
+        'execution_signals',
         'executions',
         'logs',
         'node_states',

@@ -13,6 +13,7 @@ import { nodeResultsSuite } from './suites/node-results.js';
 import { optimisticLockSuite } from './suites/optimistic-lock.js';
 import { retentionSuite } from './suites/retention.js';
 import { secretsSuite } from './suites/secrets.js';
+import { signalsSuite } from './suites/signals.js';
 import { startOnCompleteSuite } from './suites/start-on-complete.js';
 import { statusTransitionsSuite } from './suites/status-transitions.js';
 import { workflowsSuite } from './suites/workflows.js';
@@ -35,6 +36,7 @@ const SUITES: Readonly<Record<StoreSuiteName, (ctx: SuiteContext) => void>> = {
   capabilities: capabilitiesSuite,
   secrets: secretsSuite,
   'api-keys': apiKeysSuite,
+  signals: signalsSuite,
 };
 
 /** Every suite, in the order they run. */

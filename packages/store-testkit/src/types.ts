@@ -17,7 +17,8 @@ export type StoreSuiteName =
   | 'active-nodes'
   | 'capabilities'
   | 'secrets'
-  | 'api-keys';
+  | 'api-keys'
+  | 'signals';
 
 /** Options of `runStoreConformance`. */
 export interface StoreConformanceOptions {
