@@ -7,6 +7,7 @@ import {
   defineNodeType,
   defineWorkflow,
   HttpNodeConfigSchema,
+  MapNodeConfigSchema,
   NodeRegistry,
   validateWorkflow,
   type WorkflowDefinition,
@@ -303,8 +304,11 @@ describe('defineNodeType', () => {
       'http',
       'delay',
       'sub-workflow',
+      'wait-for-signal',
+      'map',
     ]);
     expect(http.options.config).toBe(HttpNodeConfigSchema);
+    expect(builtInNodeTypes.map.options.config).toBe(MapNodeConfigSchema);
     for (const def of Object.values(builtInNodeTypes)) {
       expect(def.options.description).toMatch(/\w/);
     }
