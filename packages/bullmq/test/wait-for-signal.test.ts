@@ -109,7 +109,9 @@ describe('wait-for-signal nodes', () => {
     await until(async () => (await nodeStatus(h, id, 'W')) === 'delayed', 5_000, 'W delayed');
 
     const payloads = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
-    const outcomes = await Promise.all(payloads.map((p) => rejection(h.engine.signal(id, 'go', p))));
+    const outcomes = await Promise.all(
+      payloads.map((p) => rejection(h.engine.signal(id, 'go', p))),
+    );
     const winners = payloads.filter((_, i) => outcomes[i] === 'accepted');
     expect(winners).toHaveLength(1);
     expect(outcomes.filter((o) => o !== 'accepted')).toEqual(

@@ -40,4 +40,3 @@ export async function rejection(call: Promise<void>): Promise<string> {
   if (error instanceof SignalRejectedError) return error.reason;
   return String(error);
 }
-
