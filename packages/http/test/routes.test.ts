@@ -495,6 +495,7 @@ describe('health, metrics and docs', () => {
         'resumeExecution',
         'cancelExecution',
         'replayExecution',
+        'signalExecution',
         'listDLQItems',
         'retryDLQItem',
         'getStats',
