@@ -220,6 +220,7 @@ describe('listNodeTypes', () => {
     expect(types.map((t) => [t.type, t.builtIn])).toEqual([
       ['delay', true],
       ['sub-workflow', true],
+      ['wait-for-signal', true],
       ['switch', false],
       ['plain', false],
     ]);
@@ -228,14 +229,15 @@ describe('listNodeTypes', () => {
       config: { anyOf: [expect.any(Object), expect.any(Object)] },
     });
     expect(types[1]?.config).toMatchObject({ required: ['workflowId'] });
-    expect(types[2]).toEqual({
+    expect(types[2]?.config).toMatchObject({ required: ['name'] });
+    expect(types[3]).toEqual({
       type: 'switch',
       builtIn: false,
       description: 'Chooses children',
       config: JSON.parse(JSON.stringify(SwitchNodeConfigSchema)),
       concurrency: 4,
     });
-    expect(types[3]).toEqual({ type: 'plain', builtIn: false });
+    expect(types[4]).toEqual({ type: 'plain', builtIn: false });
     expect(JSON.parse(JSON.stringify(types))).toEqual(types);
   });
 });

@@ -9,6 +9,7 @@ import {
   HttpNodeConfigSchema,
   NodeRegistry,
   validateWorkflow,
+  WaitForSignalNodeConfigSchema,
   type WorkflowDefinition,
   WorkflowValidationError,
 } from '../src/index.js';
@@ -303,8 +304,11 @@ describe('defineNodeType', () => {
       'http',
       'delay',
       'sub-workflow',
+      'wait-for-signal',
+      'map',
     ]);
     expect(http.options.config).toBe(HttpNodeConfigSchema);
+    expect(builtInNodeTypes.waitForSignal.options.config).toBe(WaitForSignalNodeConfigSchema);
     for (const def of Object.values(builtInNodeTypes)) {
       expect(def.options.description).toMatch(/\w/);
     }
