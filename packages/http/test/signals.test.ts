@@ -30,7 +30,12 @@ async function startWaiting(): Promise<string> {
   return id;
 }
 
-function signal(id: string, name: string, payload?: string, headers = json): InjectOptions {
+function signal(
+  id: string,
+  name: string,
+  payload?: string,
+  headers: Record<string, string> = json,
+): InjectOptions {
   return {
     method: 'POST',
     url: `/api/executions/${id}/signals/${name}`,
