@@ -8,9 +8,11 @@ import {
   nodeTypeInfo,
   type SchemaProblem,
   SubWorkflowNodeConfigSchema,
+  WaitForSignalNodeConfigSchema,
 } from '@spane/core';
 import { DELAY_NODE, delayConfigProblems } from './delay-node.js';
 import { MAP_NODE, mapConfigProblems } from './map-node.js';
+import { WAIT_FOR_SIGNAL_NODE } from './signal-wait.js';
 import { SUB_WORKFLOW_NODE, subWorkflowConfigProblems } from './sub-workflow-node.js';
 
 interface BuiltIn {
@@ -51,6 +53,17 @@ const BUILT_INS: ReadonlyMap<string, BuiltIn> = new Map([
         config: SubWorkflowNodeConfigSchema,
       },
       semantics: subWorkflowConfigProblems,
+    },
+  ],
+  [
+    WAIT_FOR_SIGNAL_NODE,
+    {
+      options: {
+        description:
+          "Waits (durably, holding no worker slot) for engine.signal(executionId, name, payload) and returns the payload; on timeout fails, or returns { timedOut: true } with onTimeout 'continue'",
+        config: WaitForSignalNodeConfigSchema,
+      },
+      semantics: () => [],
     },
   ],
 ]);

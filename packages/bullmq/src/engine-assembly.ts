@@ -19,6 +19,7 @@ import { type EngineConnections, EngineLifecycle } from './engine-lifecycle.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { ExecutionControl } from './execution-control.js';
 import { ExecutionQuota } from './execution-quota.js';
+import { ExecutionSignals } from './execution-signals.js';
 import { ExecutionStarter } from './execution-starter.js';
 import type { ExecutionWaiterContext } from './execution-waiter.js';
 import { FailedNodeJobs } from './failed-node-jobs.js';
@@ -47,6 +48,7 @@ import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
 import { RunningNodes } from './running-nodes.js';
 import { Schedules } from './schedules.js';
+import { SignalWaits } from './signal-wait.js';
 import { StartOutcomes } from './start-outcomes.js';
 import { StartRepair } from './start-repair.js';
 import { SubWorkflows } from './sub-workflow-node.js';
@@ -72,6 +74,8 @@ export interface EngineParts {
   /** The tenants' active-execution quota. */
   quota: ExecutionQuota;
   replays: Replays;
+  /** `engine.signal`. */
+  signals: ExecutionSignals;
   triggers: TriggerDispatch;
   events: EngineEvents;
   waiter: ExecutionWaiterContext;
@@ -195,6 +199,13 @@ export function assembleEngine(
       events,
       finisher: control,
       quota: x.quota,
+    }),
+    signals: new ExecutionSignals({
+      store,
+      plans: catalogue,
+      queues,
+      maxPayloadBytes: f.maxPayloadBytes,
+      logger,
     }),
     triggers,
     events,
@@ -552,6 +563,7 @@ function runParts(f: Foundation, b: RunBase) {
     unstarted: new UnstartedJobs({ parked, subWorkflows, recorded }),
     subWorkflows,
     maps,
+    signalWaits: new SignalWaits({ store, infra }),
     retry,
     events,
     infra,

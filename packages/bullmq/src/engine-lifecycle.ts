@@ -124,11 +124,9 @@ export class EngineLifecycle {
     // Resolves when the workers' running jobs ended (finished, or aborted below) and the
     // workers closed, the public calls under way (starts adding their jobs) ended, and a
     // periodic reconcile pass under way ended (it uses the connections closed below).
-    const closing = Promise.all([
-      this.#ctx.pool.close(),
-      this.#ctx.admission.drained(),
-      pass,
-    ]).then(() => undefined);
+    const closing = Promise.all([this.#ctx.pool.close(), this.#ctx.admission.drained(), pass]).then(
+      () => undefined,
+    );
     if ((await within(settled(closing), this.#ctx.shutdownGraceMs)) === TIMED_OUT) {
       this.#ctx.closing.value = true;
       this.#ctx.runs.abortAll('shutdown');

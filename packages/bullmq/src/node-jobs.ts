@@ -14,12 +14,17 @@ export interface NodeJobData {
   tenantId: string;
   /** Attempts made before this job (non-zero after a DLQ retry or a recovery). */
   attemptsBefore?: number;
-  /** A `delay` node's wake time (epoch ms), set when its delay starts. */
+  /**
+   * A `delay` node's wake time (epoch ms), set when its delay starts; a `wait-for-signal`
+   * node's timeout (absent when it waits for ever).
+   */
   delayWakeAt?: number;
-  /** When that delay started (epoch ms). */
+  /** When that delay (or wait) started (epoch ms). */
   delayStartedAt?: number;
-  /** The run token of that delay's run: its wake continues the same run. */
+  /** The run token of that delay's (or wait's) run: its wake continues the same run. */
   delayRunToken?: string;
+  /** Set when a `wait-for-signal` node starts waiting: a woken job continues that wait. */
+  signalWait?: boolean;
   /**
    * The run token a parent's completion (or the execution's creation) started this node
    * under: the job's first processing presents it to `beginNodeRun` and gets that run.

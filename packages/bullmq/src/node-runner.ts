@@ -40,6 +40,7 @@ import type { PlanSource } from './plan-source.js';
 import { NODE_QUEUE } from './redis-keys.js';
 import type { RetryPolicies } from './retry-policies.js';
 import type { AbortKind, RunningNode, RunningNodes } from './running-nodes.js';
+import { type SignalWaits, WAIT_FOR_SIGNAL_NODE } from './signal-wait.js';
 import type { StartedRun } from './started-run.js';
 import {
   type NodeRef,
@@ -65,6 +66,8 @@ export interface NodeRunnerContext {
   subWorkflows: Pick<SubWorkflows, 'start'>;
   /** Map nodes: their items run as child executions. */
   maps: Pick<MapNodes, 'start'>;
+  /** Runs `wait-for-signal` nodes. */
+  signalWaits: Pick<SignalWaits, 'settle'>;
   retry: Pick<RetryPolicies, 'backoff'>;
   events: Pick<EngineEvents, 'emit'>;
   /** Retries of the run's store and Redis calls (infrastructure errors). */
@@ -201,8 +204,10 @@ export class NodeRunner {
       begun,
       job.queueName === NODE_QUEUE,
     );
-    // A delay node woken at its time continues the attempt it started.
-    const wokenDelay = node.type === DELAY_NODE && data.delayWakeAt !== undefined;
+    // A delay (or signal wait) node woken continues the attempt it started.
+    const wokenDelay =
+      (node.type === DELAY_NODE || node.type === WAIT_FOR_SIGNAL_NODE) &&
+      data.delayStartedAt !== undefined;
     const startedAt =
       wokenDelay && data.delayStartedAt !== undefined ? new Date(data.delayStartedAt) : new Date();
     const otel = this.#ctx.tracing.startAttempt({ ...base, attempt, startedAt }, data.traceContext);
@@ -266,6 +271,9 @@ export class NodeRunner {
     startedAt: Date,
   ): Promise<Settled> {
     if (node.type === DELAY_NODE) return this.#delay(p, node, begun, telemetry, startedAt);
+    if (node.type === WAIT_FOR_SIGNAL_NODE) {
+      return this.#ctx.signalWaits.settle(p, node, telemetry, startedAt);
+    }
     const registration = this.#registration(node);
     const timeoutMs =
       node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
@@ -296,7 +304,7 @@ export class NodeRunner {
     return settled;
   }
 
-  /** The registration of a node's type in this process (none for a sub-workflow node). */
+  /** The registration of a node's type in this process (none for a built-in node). */
   #registration(node: Readonly<NodeDefinition>): NodeTypeRegistration | undefined {
     const { registry } = this.#ctx;
     return BUILT_IN_NODE_TYPES.has(node.type) || !registry.has(node.type)
@@ -569,7 +577,7 @@ function maskedError(error: unknown, message: string, telemetry: AttemptTelemetr
 }
 
 /**
- * The run token of a job's processing: a woken delay node continues the run it started; a
+ * The run token of a job's processing: a woken delay (or signal wait) node continues the run it started; a
  * job's first processing — or the first after workers lacking its node type handed it back
  * (nothing was begun then) — takes the token its node was started under by a parent's
  * completion (if it was); any other processing is a new run.

@@ -21,6 +21,7 @@ import { MAP_NODE, mapItemPlan, mapItemTypeProblems, parseMapItemWorkflowId } fr
 import type { PlanSource } from './plan-source.js';
 import type { RegistrationLock } from './registration-lock.js';
 import { type Schedules, validateSchedules } from './schedules.js';
+import { signalNameIssues } from './signal-wait.js';
 import { checkRegistrationQuotas, type TenantQuotas } from './tenant-quotas.js';
 import type { WebhookRoutes } from './webhook-triggers.js';
 import { WorkflowSecrets } from './workflow-secrets.js';
@@ -71,7 +72,7 @@ export class WorkflowCatalogue implements PlanSource {
   async register(definition: WorkflowDefinition, scope: TenantScope): Promise<StoredWorkflow> {
     const tenantId = scope.tenantId ?? DEFAULT_TENANT;
     let plan = this.#compile(definition);
-    const issues = validateSchedules(plan.definition);
+    const issues = [...validateSchedules(plan.definition), ...signalNameIssues(plan.definition)];
     if (issues.length > 0) throw new WorkflowValidationError(issues);
     const limits = this.#ctx.quotas.of(tenantId);
     const save = async () => {

@@ -322,6 +322,27 @@ export class WorkflowEngine implements IWorkflowEngine {
     });
   }
 
+  // ── signals ──────────────────────────────────────────────────────────
+
+  /**
+   * Sends the signal `name` to an execution of the scope's tenant: completes its
+   * `wait-for-signal` node of that name with `payload` (undefined: null) as the node's
+   * output — at once if it waits, else when it starts waiting (the signal is kept). The
+   * first signal of a name wins: a second one, or one after the wait timed out or the
+   * node or the execution finished, is refused. A paused execution keeps the signal; its
+   * node completes after the resume.
+   * @throws ExecutionNotFoundError | UnknownSignalError | SignalRejectedError |
+   * PayloadTooLargeError | PayloadNotStorableError
+   */
+  async signal(
+    executionId: string,
+    name: string,
+    payload?: unknown,
+    scope?: TenantScope,
+  ): Promise<void> {
+    await this.#admit(() => this.#parts.signals.signal(executionId, name, payload, scope));
+  }
+
   // ── triggers ─────────────────────────────────────────────────────────
 
   /**

@@ -150,7 +150,9 @@ describe('map nodes', () => {
     expect(done.nodeResults.Z?.status).toBe('pending');
     const children = await until(async () => {
       const all = await childrenOf(h.engine, id);
-      return all.every((c) => ['completed', 'failed', 'cancelled'].includes(c.status)) && all;
+      return all.every((c) => ['completed', 'failed', 'cancelled'].includes(c.status))
+        ? all
+        : undefined;
     });
     // Only the first window of items ever started; those still running were cancelled.
     expect(children.length).toBeLessThanOrEqual(4);
@@ -243,7 +245,7 @@ describe('map nodes', () => {
     await h.engine.cancelWorkflow(id);
     const children = await until(async () => {
       const all = await childrenOf(h.engine, id);
-      return all.every((c) => c.status === 'cancelled') && all;
+      return all.every((c) => c.status === 'cancelled') ? all : undefined;
     });
     expect(children).toHaveLength(5);
     await h.engine.reconcile();
@@ -280,7 +282,7 @@ describe('map nodes', () => {
     await h.engine.pauseWorkflow(id);
     const paused = await until(async () => {
       const all = await childrenOf(h.engine, id);
-      return all.length === 2 && all.every((c) => c.status === 'paused') && all;
+      return all.length === 2 && all.every((c) => c.status === 'paused') ? all : undefined;
     });
     expect(paused).toHaveLength(2);
     // The running first nodes finish; their items stay paused before their second node,
@@ -363,7 +365,7 @@ describe('map nodes', () => {
       const done = await until(async () => {
         await h.engine.reconcile();
         const state = await h.engine.getExecution(id);
-        return state?.status === 'completed' && state;
+        return state?.status === 'completed' ? state : undefined;
       }, 20_000);
       expect(done.nodeResults.M?.data).toEqual(['a', 'b', 'c', 'd', 'e']);
       expect(done.nodeResults.M?.attempts).toBe(1);

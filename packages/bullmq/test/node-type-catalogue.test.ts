@@ -221,6 +221,7 @@ describe('listNodeTypes', () => {
       ['delay', true],
       ['map', true],
       ['sub-workflow', true],
+      ['wait-for-signal', true],
       ['switch', false],
       ['plain', false],
     ]);
@@ -235,14 +236,15 @@ describe('listNodeTypes', () => {
         { required: expect.arrayContaining(['items', 'nodeType']) },
       ],
     });
-    expect(types[3]).toEqual({
+    expect(types[3]?.config).toMatchObject({ required: ['name'] });
+    expect(types[4]).toEqual({
       type: 'switch',
       builtIn: false,
       description: 'Chooses children',
       config: JSON.parse(JSON.stringify(SwitchNodeConfigSchema)),
       concurrency: 4,
     });
-    expect(types[4]).toEqual({ type: 'plain', builtIn: false });
+    expect(types[5]).toEqual({ type: 'plain', builtIn: false });
     expect(JSON.parse(JSON.stringify(types))).toEqual(types);
   });
 });

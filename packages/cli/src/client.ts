@@ -117,6 +117,19 @@ export class SpaneClient {
     return this.request('POST', `/api/executions/${encodeURIComponent(id)}/cancel`);
   }
 
+  /**
+   * `POST /api/executions/:id/signals/:name`: sends a signal to the execution's
+   * `wait-for-signal` node of that name (`payload` its output; none: null).
+   */
+  signalExecution(
+    id: string,
+    name: string,
+    payload?: unknown,
+  ): Promise<{ executionId: string; name: string; accepted: true }> {
+    const path = `/api/executions/${encodeURIComponent(id)}/signals/${encodeURIComponent(name)}`;
+    return this.request('POST', path, payload === undefined ? {} : { body: payload });
+  }
+
   /** `GET /api/dlq`: dead-lettered nodes, newest first. */
   async listDLQ(page: { offset?: number; limit?: number } = {}): Promise<DLQItem[]> {
     const query = { offset: page.offset, limit: page.limit };

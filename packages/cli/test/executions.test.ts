@@ -28,6 +28,11 @@ beforeAll(async () => {
   env = { SPANE_URL: server.url, SPANE_API_KEY: API_KEY };
   await server.server.engine.registerWorkflow(flaky);
   await server.server.engine.registerWorkflow(holding);
+  await server.server.engine.registerWorkflow({
+    id: 'approval',
+    name: 'Waits for an approval',
+    nodes: [{ id: 'approve', type: 'wait-for-signal', config: { name: 'approval' } }],
+  });
 });
 afterAll(() => server?.stop());
 
@@ -58,6 +63,27 @@ describe('spane executions', () => {
     const wait = await runCli(['executions', 'wait', id], { env });
     expect(wait.code).toBe(1);
     expect(wait.stdout).toMatch(new RegExp(`^execution ${id} cancelled in `));
+  });
+
+  it('signal completes a wait-for-signal node with --data; a second signal is refused with exit 1', async () => {
+    const id = await server.server.engine.enqueueWorkflow('approval', {});
+    await until('the node to wait', async () =>
+      (await server.server.engine.getExecution(id))?.nodeResults.approve?.status === 'delayed'
+        ? true
+        : undefined,
+    );
+    const result = await runCli(['signal', id, 'approval', '--data', '{"approved":true}'], { env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`signal 'approval' sent to execution ${id}\n`);
+    const state = await server.server.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.nodeResults.approve?.data).toEqual({ approved: true });
+
+    const again = await runCli(['signal', id, 'approval'], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^spane: SIGNAL_REJECTED: /);
+    const bad = await runCli(['signal', id, 'approval', '--data', '{'], { env });
+    expect(bad.code).toBe(2);
   });
 
   it('get shows the status and nodes of an execution, and its whole state with --json', async () => {

@@ -19,6 +19,7 @@ describe('spane usage', () => {
       'executions get <id>',
       'executions cancel <id>',
       'executions retry-dlq <dlqItemId>',
+      'signal <executionId> <name>',
       'dlq list',
       'secrets set <name>',
       'secrets list',

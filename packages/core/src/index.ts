@@ -84,11 +84,8 @@ export {
   type QuotaName,
   SecretNotFoundError,
   SecretsDisabledError,
-  SignalRejectedError,
-  type SignalRejection,
   SpaneError,
   type SpaneErrorCode,
-  UnknownSignalError,
   type ValidationIssue,
   VersionConflictError,
   WebhookNotFoundError,
@@ -214,6 +211,11 @@ export {
   type WrappedDataKey,
 } from './secret-store.js';
 export { MAX_SECRET_VALUE_BYTES, SecretVault, type SecretVaultOptions } from './secret-vault.js';
+export {
+  SignalRejectedError,
+  type SignalRejection,
+  UnknownSignalError,
+} from './signal-errors.js';
 export { isSettled, isTerminalStatus } from './status-sets.js';
 export { assertTransition, canTransition } from './status-transitions.js';
 export { type TraceContext, traceContextOf } from './trace-context.js';

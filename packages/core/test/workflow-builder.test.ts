@@ -10,6 +10,7 @@ import {
   MapNodeConfigSchema,
   NodeRegistry,
   validateWorkflow,
+  WaitForSignalNodeConfigSchema,
   type WorkflowDefinition,
   WorkflowValidationError,
 } from '../src/index.js';
@@ -309,6 +310,7 @@ describe('defineNodeType', () => {
     ]);
     expect(http.options.config).toBe(HttpNodeConfigSchema);
     expect(builtInNodeTypes.map.options.config).toBe(MapNodeConfigSchema);
+    expect(builtInNodeTypes.waitForSignal.options.config).toBe(WaitForSignalNodeConfigSchema);
     for (const def of Object.values(builtInNodeTypes)) {
       expect(def.options.description).toMatch(/\w/);
     }

@@ -306,6 +306,33 @@ export const ExecutionPageSchema = Type.Object(
   },
   { description: 'A page of executions, newest first' },
 );
+/** The path parameters of `POST /api/executions/:id/signals/:name`. */
+export const SignalParams = Type.Object({
+  id: OpaqueId,
+  name: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^[A-Za-z0-9_.-]+$',
+    description: "The `name` of one of the execution's wait-for-signal nodes",
+  }),
+});
+export type SignalParams = Static<typeof SignalParams>;
+/** A signal's payload: any JSON value (no body: null). */
+export const SignalPayload = Type.Unknown({
+  description:
+    "The signal's payload, any JSON value: the output of the wait-for-signal node (no body: null)",
+});
+export const SignalAccepted = Type.Object(
+  {
+    executionId: Type.String(),
+    name: Type.String(),
+    accepted: Type.Literal(true),
+  },
+  {
+    description:
+      'The signal was kept: the wait-for-signal node completes with it now, or when it starts waiting',
+  },
+);
 export const ExecutionStatusResult = Type.Object(
   { executionId: Type.String(), status: ExecutionStatusSchema },
   { description: 'The status after the action' },

@@ -12,6 +12,7 @@ export const OPENAPI_VERSION = '3.1.0';
 const OPTIONAL_BODY_OPERATIONS: ReadonlySet<string> = new Set([
   'executeWorkflow',
   'replayExecution',
+  'signalExecution',
   'triggerWebhookPost',
   'triggerWebhookPut',
   'triggerWebhookPatch',

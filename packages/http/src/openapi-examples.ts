@@ -189,6 +189,34 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = O
       },
     },
   },
+  signalExecution: {
+    request: {
+      approval: {
+        summary: "An approval step's decision: the wait-for-signal node's output",
+        value: { approved: true, approver: 'ann@example.com' },
+      },
+    },
+    responses: {
+      202: {
+        accepted: {
+          summary: 'The signal was kept',
+          value: { executionId, name: 'approval', accepted: true },
+        },
+      },
+      '4XX': {
+        alreadyReceived: {
+          summary: 'A signal of that name came first',
+          value: {
+            error: {
+              code: 'SIGNAL_REJECTED',
+              message: `Signal 'approval' of execution '${executionId}' was already received`,
+              details: { executionId, name: 'approval', reason: 'already-received' },
+            },
+          },
+        },
+      },
+    },
+  },
   getExecution: {
     responses: { 200: { completed: { summary: 'A completed execution', value: state } } },
   },

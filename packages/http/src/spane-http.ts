@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { metricsRoute } from './routes/metrics-route.js';
 import { nodeTypeRoutes } from './routes/node-type-routes.js';
 import { secretRoutes } from './routes/secret-routes.js';
+import { signalRoute } from './routes/signal-route.js';
 import { statsRoute } from './routes/stats-route.js';
 import { webhookRoute } from './routes/webhook-route.js';
 import { workflowRoutes } from './routes/workflow-routes.js';
@@ -90,6 +91,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   workflowRoutes(app, ctx);
   nodeTypeRoutes(app, ctx);
   executionRoutes(app, ctx);
+  signalRoute(app, ctx);
   executionEventsRoute(app, ctx, streams);
   dlqRoutes(app, ctx);
   secretRoutes(app, ctx);

@@ -255,6 +255,23 @@ const cases: Case[] = [
     }),
   ),
   {
+    name: 'signal with a body that is not JSON (any JSON value is a payload)',
+    request: () => ({
+      method: 'POST',
+      url: `/api/executions/${completedId}/signals/approval`,
+      headers: json,
+      payload: '{"approved": tru',
+    }),
+    status: 400,
+    code: 'INVALID_JSON',
+  },
+  {
+    name: 'signal to a name no wait-for-signal node has',
+    request: () => post(`/api/executions/${completedId}/signals/approval`, { approved: true }),
+    status: 404,
+    code: 'UNKNOWN_SIGNAL',
+  },
+  {
     name: 'DLQ retry with a body field (checked before the item is looked up)',
     request: () => post('/api/dlq/no-such-item/retry', { force: true }),
     status: 400,

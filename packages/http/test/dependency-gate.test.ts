@@ -26,6 +26,7 @@ it('routes need nothing, the store, or Redis and the store', () => {
     ['POST', '/api/workflows/:id/execute'],
     ['POST', '/api/executions/bulk'],
     ['POST', '/api/executions/:id/cancel'],
+    ['POST', '/api/executions/:id/signals/:name'],
     ['GET', '/api/executions/:id/events'],
     ['GET', '/api/stats'],
     ['POST', '/api/dlq/:id/retry'],

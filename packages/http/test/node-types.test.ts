@@ -35,6 +35,7 @@ describe('GET /api/node-types', () => {
     expect(items.map((t) => [t.type, t.builtIn])).toEqual([
       ['delay', true],
       ['sub-workflow', true],
+      ['wait-for-signal', true],
       ['echo', false],
       ['fail', false],
       ['wait', false],

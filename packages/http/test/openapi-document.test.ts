@@ -150,6 +150,9 @@ describe('the OpenAPI document', () => {
     const execute = operation('executeWorkflow').requestBody;
     expect(execute.required).toBe(false);
     expect(execute.content['application/json'].schema.additionalProperties).toBe(false);
+    const signal = operation('signalExecution').requestBody;
+    expect(signal.required).toBe(false);
+    expect(signal.content['application/json'].schema.description).toContain('any JSON value');
     const bulk = operation('executeWorkflows').requestBody;
     expect(bulk.required).toBe(true);
     expect(bulk.content['application/json'].schema.items.additionalProperties).toBe(false);
@@ -186,6 +189,7 @@ describe('examples', () => {
     ['listSecrets', [200]],
     ['createApiKey', ['request', 201]],
     ['listApiKeys', [200]],
+    ['signalExecution', ['request', 202]],
   ];
   it.each(main)('%s has examples of %j', (operationId, parts) => {
     const op = operation(operationId);

@@ -532,6 +532,7 @@ describe('health, metrics and docs', () => {
         'resumeExecution',
         'cancelExecution',
         'replayExecution',
+        'signalExecution',
         'listDLQItems',
         'retryDLQItem',
         'getStats',

@@ -4,6 +4,7 @@ import { executionsGroup } from './executions.js';
 import { keysGroup } from './keys.js';
 import { runCommand } from './run.js';
 import { secretsGroup } from './secrets.js';
+import { signalCommand } from './signal.js';
 import { workflowsGroup } from './workflows.js';
 
 /**
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   workflowsGroup,
   runCommand,
   executionsGroup,
+  signalCommand,
   dlqGroup,
   keysGroup,
   secretsGroup,
