@@ -158,12 +158,13 @@ describe("the server's node types", () => {
     expect(res.status, res.text).toBe(201);
   });
 
-  it('lists all seven at GET /api/node-types, with config schemas and the http output', async () => {
+  it('lists all eight at GET /api/node-types, with config schemas and the http output', async () => {
     const res = await api('GET', '/api/node-types');
     expect(res.status, res.text).toBe(200);
     const items = res.json.items as Record<string, any>[];
     expect(items.map((t) => [t.type, t.builtIn])).toEqual([
       ['delay', true],
+      ['map', true],
       ['sub-workflow', true],
       ['wait-for-signal', true],
       ['noop', false],

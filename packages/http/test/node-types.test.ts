@@ -34,6 +34,7 @@ describe('GET /api/node-types', () => {
     const { items } = res.json() as { items: Record<string, unknown>[] };
     expect(items.map((t) => [t.type, t.builtIn])).toEqual([
       ['delay', true],
+      ['map', true],
       ['sub-workflow', true],
       ['wait-for-signal', true],
       ['echo', false],
