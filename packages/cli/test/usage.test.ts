@@ -19,6 +19,7 @@ describe('spane usage', () => {
       'executions get <id>',
       'executions cancel <id>',
       'executions retry-dlq <dlqItemId>',
+      'explain <executionId>',
       'dlq list',
       'secrets set <name>',
       'secrets list',
