@@ -60,7 +60,8 @@ describe('engine.explain', () => {
   it('a running node and a child waiting for it; a finished execution has no nodes', async ({
     harness,
   }) => {
-    const h = await harness();
+    // A lock that a busy machine cannot let expire while A runs (workerAlive stays true).
+    const h = await harness({ lockDurationMs: 10_000 });
     const hold = holding();
     h.registry.register('hold', hold.executor);
     h.registry.register('free', noop);
@@ -281,6 +282,12 @@ describe('engine.explain', () => {
     await h.engine.startWorkers(1);
     const before = Date.now();
     const id = await h.engine.enqueueWorkflow('sleepy');
+    // The job sleeps first, then the store says `delayed`: wait for both.
+    await until(
+      async () => (await h.store.getExecution(id))?.nodeResults.D?.status === 'delayed',
+      10_000,
+      'D to be delayed in the store',
+    );
     const node = await explainedAs(h.engine, id, 'D', 'delayed');
     expect(node.status).toBe('delayed');
     const wake = Date.parse((node.reason as { until: string }).until);
