@@ -18,6 +18,7 @@ import { EngineEvents } from './engine-events.js';
 import { type EngineConnections, EngineLifecycle } from './engine-lifecycle.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
 import { ExecutionControl } from './execution-control.js';
+import { ExecutionExplainer } from './execution-explainer.js';
 import { ExecutionQuota } from './execution-quota.js';
 import { ExecutionSignals } from './execution-signals.js';
 import { ExecutionStarter } from './execution-starter.js';
@@ -90,6 +91,8 @@ export interface EngineParts {
   dependencies: DependencyMonitor;
   /** OpenTelemetry spans of executions and node attempts. */
   tracing: ExecutionTracing;
+  /** Why an execution's nodes are not running (`engine.explain`). */
+  explainer: ExecutionExplainer;
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
@@ -184,6 +187,7 @@ export function assembleEngine(
   return {
     dependencies,
     tracing: x.tracing,
+    explainer: new ExecutionExplainer({ ...f, plans: catalogue, reconciler }),
     store,
     faults: x.faults,
     breakers: x.breakers,

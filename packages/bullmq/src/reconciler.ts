@@ -79,6 +79,8 @@ export class Reconciler {
   #timer: NodeJS.Timeout | undefined;
   /** The periodic pass under way. */
   #pass: Promise<void> | undefined;
+  /** When the periodic pass was started (epoch ms). */
+  #startedAt: number | undefined;
   #stopped = false;
 
   constructor(ctx: ReconcilerContext) {
@@ -141,6 +143,19 @@ export class Reconciler {
         });
     }, every);
     this.#timer.unref();
+    this.#startedAt = Date.now();
+  }
+
+  /**
+   * When this process's periodic pass next runs (epoch ms, `now` or later), or undefined
+   * when it runs none (not started, stopped, or `intervalMs` 0). A pass still running at
+   * its tick skips that tick.
+   */
+  nextRunAt(now = Date.now()): number | undefined {
+    const every = this.#ctx.intervalMs;
+    if (this.#startedAt === undefined || this.#stopped || every <= 0) return undefined;
+    const ticks = Math.floor(Math.max(0, now - this.#startedAt) / every) + 1;
+    return this.#startedAt + ticks * every;
   }
 
   /** Stops the periodic pass; resolves when a periodic pass under way has ended. */

@@ -1,26 +1,28 @@
-import type {
-  BreakerStatus,
-  DependencyWatch,
-  DLQItem,
-  EngineEventListener,
-  EngineEventName,
-  EngineFaultCounts,
-  EngineHealth,
-  EnqueueOptions,
-  ExecutionFilter,
-  ExecutionPage,
-  ExecutionState,
-  ExecutionStore,
-  ExecutionSummary,
-  IWorkflowEngine,
-  LogEntry,
-  NodeRegistry,
-  NodeTypeInfo,
-  QueueStats,
-  Span,
-  StoredWorkflow,
-  TenantScope,
-  WorkflowDefinition,
+import {
+  type BreakerStatus,
+  type DependencyWatch,
+  type DLQItem,
+  type EngineEventListener,
+  type EngineEventName,
+  type EngineFaultCounts,
+  type EngineHealth,
+  type EnqueueOptions,
+  type ExecutionExplanation,
+  type ExecutionFilter,
+  ExecutionNotFoundError,
+  type ExecutionPage,
+  type ExecutionState,
+  type ExecutionStore,
+  type ExecutionSummary,
+  type IWorkflowEngine,
+  type LogEntry,
+  type NodeRegistry,
+  type NodeTypeInfo,
+  type QueueStats,
+  type Span,
+  type StoredWorkflow,
+  type TenantScope,
+  type WorkflowDefinition,
 } from '@spane/core';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { settleAll } from './bounded-wait.js';
@@ -187,6 +189,24 @@ export class WorkflowEngine implements IWorkflowEngine {
     const state = await this.#store.getExecution(executionId, tenantOf(scope));
     if (!state || !this.#tenants.owns(state, scope)) return null;
     return this.#parts.maps.withProgress(state);
+  }
+
+  /**
+   * Why each unfinished node of the execution is not running, or what runs it: one
+   * {@link ExecutionExplanation} read from the store and Redis as they are now (nothing is
+   * changed). Per node (`pending`, `queued`, `running`, `delayed`, `waiting`) a typed
+   * reason and a sentence: waiting for its parents; queued, with its position in its
+   * queue; held by the workflow's `maxConcurrency` (and which runs hold the slots), its
+   * type's rate limit or concurrency, or its type's open circuit breaker; the execution
+   * paused; delayed; retrying; running (and whether its worker still holds the job);
+   * waiting for its sub-workflow or a signal; or lost (the store says scheduled, Redis has
+   * no job: reconcile re-adds it). A finished execution gives its status and no nodes.
+   * @throws ExecutionNotFoundError (also for another tenant's execution)
+   */
+  async explain(executionId: string, scope?: TenantScope): Promise<ExecutionExplanation> {
+    const state = await this.getExecution(executionId, scope);
+    if (!state) throw new ExecutionNotFoundError(executionId);
+    return this.#parts.explainer.explain(state);
   }
 
   /** The execution without node results and initial data (no node outputs read), or null. */

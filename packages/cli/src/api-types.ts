@@ -89,6 +89,36 @@ export interface ExecutionState {
   error?: string;
 }
 
+/** One unfinished node and why it is not running (`GET /api/executions/:id/explain`). */
+export interface NodeExplanation {
+  /** Node id. */
+  nodeId: string;
+  /** Node type. */
+  nodeType: string;
+  /** The node's status: `pending`, `queued`, `running`, `delayed` or `waiting`. */
+  status: string;
+  /** The typed reason: `kind` (`queued`, `waiting-for-parents`, `retrying`, …) and its fields. */
+  reason: { kind: string; [field: string]: unknown };
+  /** The reason as a sentence. */
+  message: string;
+}
+
+/** Why an execution's nodes are not running (`GET /api/executions/:id/explain`). */
+export interface ExecutionExplanation {
+  /** Execution id. */
+  executionId: string;
+  /** Workflow id. */
+  workflowId: string;
+  /** Where the execution is in its lifecycle. */
+  status: ExecutionStatus;
+  /** When it was explained (ISO 8601). */
+  explainedAt: string;
+  /** The execution as a sentence. */
+  message: string;
+  /** Every node not settled; none once the execution ended. */
+  nodes: NodeExplanation[];
+}
+
 /** A summary of an execution as listed by `GET /api/executions` (no node data). */
 export type ExecutionSummary = Omit<ExecutionState, 'nodeResults'>;
 

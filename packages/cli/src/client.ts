@@ -2,6 +2,7 @@ import type {
   ApiKeyInfo,
   CreatedApiKey,
   DLQItem,
+  ExecutionExplanation,
   ExecutionState,
   ExecutionStatus,
   ExecutionSummary,
@@ -110,6 +111,11 @@ export class SpaneClient {
   /** `GET /api/executions/:id`: the whole state of an execution. */
   getExecution(id: string, signal?: AbortSignal): Promise<ExecutionState> {
     return this.request('GET', `/api/executions/${encodeURIComponent(id)}`, { signal });
+  }
+
+  /** `GET /api/executions/:id/explain`: why each unfinished node is not running. */
+  explainExecution(id: string): Promise<ExecutionExplanation> {
+    return this.request('GET', `/api/executions/${encodeURIComponent(id)}/explain`);
   }
 
   /** `POST /api/executions/:id/cancel`: cancels a running or paused execution. */

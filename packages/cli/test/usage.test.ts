@@ -20,6 +20,7 @@ describe('spane usage', () => {
       'executions cancel <id>',
       'executions retry-dlq <dlqItemId>',
       'signal <executionId> <name>',
+      'explain <executionId>',
       'dlq list',
       'secrets set <name>',
       'secrets list',

@@ -93,6 +93,15 @@ export {
   WorkflowValidationError,
 } from './errors.js';
 export {
+  type ExecutionExplanation,
+  ExecutionExplanationSchema,
+  type NodeExplanation,
+  NodeExplanationSchema,
+  type NodeWaitReason,
+  type NodeWaitReasonKind,
+  NodeWaitReasonSchema,
+} from './execution-explanation.js';
+export {
   type DLQItem,
   DLQItemSchema,
   type ExecutionState,

@@ -1,5 +1,6 @@
 import type { DependencyWatch } from './dependencies.js';
 import type { BreakerStatus, EngineEventListener, EngineEventName } from './engine-events.js';
+import type { ExecutionExplanation } from './execution-explanation.js';
 import type { DLQItem, ExecutionState, LogEntry, Span } from './execution-schema.js';
 import type {
   ExecutionFilter,
@@ -217,6 +218,15 @@ export interface IWorkflowEngine {
    * @throws ExecutionNotFoundError | UnknownSignalError | SignalRejectedError | PayloadTooLargeError
    */
   signal(executionId: string, name: string, payload?: unknown, scope?: TenantScope): Promise<void>;
+
+  /**
+   * Why each unfinished node of an execution is not running (or what runs it), from the
+   * store and Redis as they are now: waiting for parents, queued (position), held by a
+   * limit or a breaker, paused, delayed, retrying, waiting for a child or a signal, or
+   * lost (reconcile re-adds it). Read-only. A finished execution gives no nodes.
+   * @throws ExecutionNotFoundError (also for another tenant's execution)
+   */
+  explain(executionId: string, scope?: TenantScope): Promise<ExecutionExplanation>;
 
   /** Dead-letter items of the tenant, newest first; `start` and `end` are inclusive indexes. @defaultValue all (`0`, `-1`) */
   getDLQItems(start?: number, end?: number, scope?: TenantScope): Promise<DLQItem[]>;

@@ -17,7 +17,7 @@ const STORE_READS = [
  * What a route of the API needs: nothing (health probes, `/metrics`, node types, docs,
  * the host's own routes), the store alone (reads of workflows, executions, logs, traces,
  * the DLQ; API keys; secrets), or Redis and the store (anything that starts, changes or
- * streams executions, registration, `/api/stats`, webhooks).
+ * streams executions, registration, `/api/stats`, webhooks, an execution's explanation).
  */
 export function dependenciesOf(method: string, path: string): DependencyName[] {
   if (!path.startsWith('/api/') || path === '/api/node-types') return [];

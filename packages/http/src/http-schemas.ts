@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import {
   DLQItemSchema,
+  ExecutionExplanationSchema,
   ExecutionStateSchema,
   ExecutionStatusSchema,
   LogEntrySchema,
@@ -369,7 +370,12 @@ export const NodeTypeList = Type.Object(
   { items: Type.Array(NodeTypeInfoSchema) },
   { description: 'Every node type a definition may use' },
 );
-export { DLQItemSchema, ExecutionStateSchema, WorkflowDefinitionSchema };
+export {
+  DLQItemSchema,
+  ExecutionExplanationSchema,
+  ExecutionStateSchema,
+  WorkflowDefinitionSchema,
+};
 
 // Every component, registered up front (route schemas only refer to these).
 for (const schema of [
@@ -387,6 +393,7 @@ for (const schema of [
   DLQItemSchema,
   ExecutionStreamEventSchema,
   NodeTypeInfoSchema,
+  ExecutionExplanationSchema,
 ]) {
   components.ref(schema);
 }

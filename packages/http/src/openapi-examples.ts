@@ -5,6 +5,7 @@
  */
 
 import { API_KEY_EXAMPLES } from './api-key-examples.js';
+import { EXPLAIN_EXAMPLES } from './explain-examples.js';
 
 /** An OpenAPI Example Object. */
 export interface OpenApiExample {
@@ -220,5 +221,6 @@ export const OPERATION_EXAMPLES: Readonly<Record<string, OperationExamples>> = O
   getExecution: {
     responses: { 200: { completed: { summary: 'A completed execution', value: state } } },
   },
+  ...EXPLAIN_EXAMPLES,
   ...API_KEY_EXAMPLES,
 });

@@ -751,6 +751,21 @@ const cases: Case[] = [
     code: 'EXECUTION_NOT_FOUND',
   },
   {
+    name: 'explain an unknown execution',
+    request: () => ({
+      url: '/api/executions/00000000-0000-0000-0000-000000000000/explain',
+      headers: admin,
+    }),
+    status: 404,
+    code: 'EXECUTION_NOT_FOUND',
+  },
+  {
+    name: 'explain an execution id with forbidden characters',
+    request: () => ({ url: '/api/executions/a$b/explain', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
     name: 'unknown DLQ item',
     request: () => ({ method: 'POST', url: '/api/dlq/no-such-item/retry', headers: admin }),
     status: 404,

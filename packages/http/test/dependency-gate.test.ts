@@ -28,6 +28,7 @@ it('routes need nothing, the store, or Redis and the store', () => {
     ['POST', '/api/executions/:id/cancel'],
     ['POST', '/api/executions/:id/signals/:name'],
     ['GET', '/api/executions/:id/events'],
+    ['GET', '/api/executions/:id/explain'],
     ['GET', '/api/stats'],
     ['POST', '/api/dlq/:id/retry'],
     ['POST', '/api/webhooks/:tenant/*'],

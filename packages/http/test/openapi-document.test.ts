@@ -183,6 +183,7 @@ describe('examples', () => {
     ['executeWorkflow', ['request', 202]],
     ['executeWorkflows', ['request', 202]],
     ['getExecution', [200]],
+    ['explainExecution', [200]],
     ['listExecutions', [200]],
     ['listWorkflows', [200]],
     ['putSecret', ['request', 201, 200]],

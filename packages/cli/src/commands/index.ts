@@ -1,6 +1,7 @@
 import type { CommandEntry } from '../command.js';
 import { dlqGroup } from './dlq.js';
 import { executionsGroup } from './executions.js';
+import { explainCommand } from './explain.js';
 import { keysGroup } from './keys.js';
 import { runCommand } from './run.js';
 import { secretsGroup } from './secrets.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   runCommand,
   executionsGroup,
   signalCommand,
+  explainCommand,
   dlqGroup,
   keysGroup,
   secretsGroup,

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   components,
   ExecutionAccepted,
+  ExecutionExplanationSchema,
   ExecutionPageSchema,
   ExecutionStateSchema,
   ExecutionStatusResult,
@@ -60,6 +61,7 @@ export function executionRoutes(app: FastifyInstance, ctx: RouteContext): void {
   getExecutionRoute(app, ctx);
   getExecutionLogsRoute(app, ctx);
   getExecutionTraceRoute(app, ctx);
+  explainExecutionRoute(app, ctx);
   for (const [action, spec] of Object.entries(ACTIONS) as [Action, ActionSpec][]) {
     executionActionRoute(app, ctx, action, spec);
   }
@@ -156,6 +158,27 @@ function getExecutionTraceRoute(app: FastifyInstance, { engine, auth }: RouteCon
     async (request) => {
       return { items: await engine.getTrace(request.params.id, scopeOf(auth, request)) };
     },
+  );
+}
+
+/** `GET /api/executions/:id/explain`: why each unfinished node is not running. */
+function explainExecutionRoute(app: FastifyInstance, { engine, auth }: RouteContext): void {
+  app.get<{ Params: IdParams }>(
+    '/api/executions/:id/explain',
+    {
+      onRequest: auth.require('read'),
+      schema: {
+        tags: TAGS,
+        operationId: 'explainExecution',
+        summary: "Why isn't my node running? Each unfinished node with its reason",
+        description:
+          'Read from the store and Redis as they are now (nothing is changed): per node that is not settled, a typed `reason` (discriminated on `kind`) and a `message` sentence. A finished execution answers its status and no nodes. Needs Redis and the store.',
+        security: BEARER,
+        params: components.inline(IdParams),
+        response: { 200: components.ref(ExecutionExplanationSchema), ...errorResponses() },
+      },
+    },
+    (request) => engine.explain(request.params.id, scopeOf(auth, request)),
   );
 }
 
