@@ -187,7 +187,7 @@ export function assembleEngine(
   return {
     dependencies,
     tracing: x.tracing,
-    explainer: new ExecutionExplainer({ ...f, plans: catalogue, reconciler }),
+    explainer: new ExecutionExplainer({ ...f, plans: catalogue, reconciler, maps: x.maps }),
     store,
     faults: x.faults,
     breakers: x.breakers,

@@ -13,14 +13,11 @@ import {
 import { childExecutions } from './child-executions.js';
 import { executionMessage, reasonMessage } from './explanation-messages.js';
 import { type JobNode, NodeJobReasons, type NodeJobReasonsContext } from './job-reasons.js';
+import { MAP_NODE } from './map-node.js';
+import type { MapNodes } from './map-nodes.js';
 import type { PlanSource } from './plan-source.js';
+import { WAIT_FOR_SIGNAL_NODE } from './signal-wait.js';
 import { SUB_WORKFLOW_NODE } from './sub-workflow-node.js';
-
-/** The built-in node type that waits for a signal (`engine.signal`). */
-const WAIT_FOR_SIGNAL_NODE = 'wait-for-signal';
-
-/** The built-in node type that runs one child execution per item of a list. */
-const MAP_NODE = 'map';
 
 /** The node statuses explained: every one that is not settled nor cancelled. */
 const UNFINISHED: ReadonlySet<NodeStatus> = new Set([
@@ -35,6 +32,8 @@ const UNFINISHED: ReadonlySet<NodeStatus> = new Set([
 export interface ExecutionExplainerContext extends NodeJobReasonsContext {
   store: Pick<ExecutionStore, 'getExecution' | 'listExecutions'>;
   plans: Pick<PlanSource, 'getPlan'>;
+  /** Map nodes: the counts of a map's items, from Redis. */
+  maps: Pick<MapNodes, 'progress'>;
 }
 
 /**
@@ -178,8 +177,19 @@ export class ExecutionExplainer {
     return { kind: 'unknown', detail: 'it waits for a sub-workflow that the store does not have' };
   }
 
-  /** A map node: its child executions counted by status. */
+  /**
+   * A map node: its items' counts as the map keeps them (all items, the unstarted ones
+   * too), or — before it started them, or after its state went — its child executions
+   * counted by status.
+   */
   async #map(n: JobNode): Promise<NodeWaitReason> {
+    const ref = {
+      executionId: n.execution.executionId,
+      nodeId: n.nodeId,
+      attempt: n.state.attempts,
+    };
+    const progress = await this.#ctx.maps.progress(ref);
+    if (progress) return { kind: 'map', ...progress };
     const counts = { total: 0, done: 0, failed: 0, running: 0 };
     for await (const page of childExecutions(this.#ctx.store, n.execution)) {
       for (const child of page) {

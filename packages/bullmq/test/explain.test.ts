@@ -363,6 +363,74 @@ describe('engine.explain', () => {
     await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
   });
 
+  it('waiting-for-signal: the signal it waits for and when the wait times out', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    await h.engine.registerWorkflow(
+      wf('approval', [
+        { id: 'W', type: 'wait-for-signal', config: { name: 'approve', timeoutMs: 60_000 } },
+        { id: 'F', type: 'wait-for-signal', config: { name: 'forever' } },
+      ]),
+    );
+    await h.engine.startWorkers();
+    const before = Date.now();
+    const id = await h.engine.enqueueWorkflow('approval');
+    const node = await explainedAs(h.engine, id, 'W', 'waiting-for-signal');
+    expect(node).toMatchObject({
+      nodeType: 'wait-for-signal',
+      reason: { kind: 'waiting-for-signal', name: 'approve', timeoutAt: expect.any(String) },
+    });
+    const timeoutAt = Date.parse((node.reason as { timeoutAt: string }).timeoutAt);
+    expect(timeoutAt).toBeGreaterThanOrEqual(before + 60_000);
+    expect(timeoutAt).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(node.message).toContain("'approve'");
+    const forever = await explainedAs(h.engine, id, 'F', 'waiting-for-signal');
+    expect(forever.reason).toEqual({ kind: 'waiting-for-signal', name: 'forever' });
+    await h.engine.signal(id, 'approve', { ok: true });
+    await h.engine.signal(id, 'forever', null);
+    const done = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(done.nodeResults.W?.data).toEqual({ ok: true });
+  });
+
+  it("map: the counts of the map's items (all, done, failed, running)", async ({ harness }) => {
+    const h = await harness();
+    const gates: (() => void)[] = [];
+    h.registry.register(
+      'gated',
+      exec(async () => {
+        await new Promise<void>((r) => gates.push(r));
+        return { success: true, data: 1 };
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('fan', [
+        { id: 'M', type: 'map', config: { items: 'input', nodeType: 'gated', concurrency: 2 } },
+      ]),
+    );
+    await h.engine.startWorkers();
+    const id = await h.engine.enqueueWorkflow('fan', [1, 2, 3, 4, 5]);
+    await until(() => gates.length === 2, 10_000, 'two items running');
+    gates.shift()?.();
+    const node = await until(async () => {
+      const n = nodeOf(await h.engine.explain(id), 'M');
+      return n.reason.kind === 'map' && (n.reason as { done: number }).done === 1 ? n : undefined;
+    });
+    expect(node).toMatchObject({
+      status: 'waiting',
+      reason: { kind: 'map', total: 5, done: 1, failed: 0, running: 2 },
+    });
+    expect(node.message).toMatch(/5/);
+    const opener = setInterval(() => {
+      for (const open of gates.splice(0)) open();
+    }, 5);
+    try {
+      expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+    } finally {
+      clearInterval(opener);
+    }
+  });
+
   it('lost: the store says queued but Redis has no job; explain changes nothing', async ({
     harness,
   }) => {
