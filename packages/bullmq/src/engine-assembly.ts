@@ -7,16 +7,16 @@ import {
 } from '@spane/core';
 import { Queue } from 'bullmq';
 import { type Cluster, Redis, type RedisOptions } from 'ioredis';
-import { CircuitBreakers } from './circuit-breakers.js';
+import type { CircuitBreakers } from './circuit-breakers.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import type { ControlJobData } from './control-jobs.js';
-import { CrashGuard } from './crash-guard.js';
 import { DependencyMonitor } from './dependency-monitor.js';
 import { Admission } from './engine-admission.js';
 import { EngineChannel } from './engine-channel.js';
 import { EngineEvents } from './engine-events.js';
 import { type EngineConnections, EngineLifecycle } from './engine-lifecycle.js';
 import type { ResolvedEngineOptions } from './engine-options.js';
+import { runParts } from './engine-run-parts.js';
 import { ExecutionControl } from './execution-control.js';
 import { ExecutionExplainer } from './execution-explainer.js';
 import { ExecutionQuota } from './execution-quota.js';
@@ -27,20 +27,16 @@ import { FailedNodeJobs } from './failed-node-jobs.js';
 import { FairShare } from './fair-share.js';
 import { Handoffs } from './handoffs.js';
 import { IdleQueueKeys } from './idle-queue-keys.js';
-import { InfraRetry } from './infra-retry.js';
-import { JobLeases } from './job-leases.js';
+import type { JobLeases } from './job-leases.js';
 import { JobRemoval } from './job-removal.js';
-import { MapNodes } from './map-nodes.js';
-import { MissingNodeTypes } from './missing-node-type.js';
+import type { MapNodes } from './map-nodes.js';
 import { NodeEnqueuer } from './node-enqueuer.js';
 import { NodeQueues } from './node-queues.js';
-import { NodeRunner, type NodeRunnerContext } from './node-runner.js';
-import { NodeSecrets } from './node-secrets.js';
+import type { NodeRunner } from './node-runner.js';
 import { Observability } from './observability.js';
-import { OutcomeRecorder } from './outcome-recorder.js';
+import type { OutcomeRecorder } from './outcome-recorder.js';
 import { ParkedJobs } from './parked-jobs.js';
 import { Reconciler } from './reconciler.js';
-import { RecordedWork } from './recorded-work.js';
 import { duplicateClient } from './redis-cluster.js';
 import { CONTROL_QUEUE, RedisKeys } from './redis-keys.js';
 import { checkRedisServers } from './redis-server-check.js';
@@ -49,13 +45,11 @@ import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
 import { RunningNodes } from './running-nodes.js';
 import { Schedules } from './schedules.js';
-import { SignalWaits } from './signal-wait.js';
 import { StartOutcomes } from './start-outcomes.js';
 import { StartRepair } from './start-repair.js';
-import { SubWorkflows } from './sub-workflow-node.js';
+import type { SubWorkflows } from './sub-workflow-node.js';
 import { ExecutionTracing } from './tracing.js';
 import { TriggerDispatch } from './trigger-dispatch.js';
-import { UnstartedJobs } from './unstarted-jobs.js';
 import { WebhookRoutes } from './webhook-triggers.js';
 import { WorkerHeartbeat } from './worker-liveness.js';
 import { WorkerPool } from './worker-pool.js';
@@ -96,7 +90,7 @@ export interface EngineParts {
 }
 
 /** What every part builds on: connections, Redis names, queues, the channel, the plans. */
-interface Foundation {
+export interface Foundation {
   registry: NodeRegistry;
   store: ExecutionStore;
   options: ResolvedEngineOptions;
@@ -117,7 +111,7 @@ interface Foundation {
 }
 
 /** The parts that run nodes and executions. */
-interface Execution {
+export interface Execution {
   gate: ConcurrencyGate;
   quota: ExecutionQuota;
   handoffs: Handoffs;
@@ -493,114 +487,4 @@ function tracingOf(enabled: boolean, events: EngineEvents): ExecutionTracing {
     events.on('workflow:cancelled', (e) => tracing.endExecution(e.executionId, 'cancelled'));
   });
   return tracing;
-}
-
-/** What the run side builds on (see {@link runParts}): the execution parts built before it. */
-type RunBase = Pick<
-  Execution,
-  'gate' | 'handoffs' | 'runs' | 'events' | 'retry' | 'enqueuer' | 'starter' | 'control' | 'tracing'
-> & { parked: ParkedJobs };
-
-/** The parts that run nodes and record their outcomes, with their fault handling. */
-function runParts(f: Foundation, b: RunBase) {
-  const { registry, store, redis, keys, channel, catalogue: plans, options } = f;
-  const { logger } = options;
-  const { gate, handoffs, runs, events, retry, enqueuer, parked, starter, control } = b;
-  const closing = { value: false };
-  const faults: EngineFaultCounts = { infraRetries: 0, refusedOutcomes: 0, lostLocks: 0 };
-  const infra = new InfraRetry({
-    logger,
-    limitMs: options.infraRetryMs,
-    closing: () => closing.value,
-    faults,
-  });
-  const recorded = new RecordedWork({ store, enqueuer, events, finisher: control, infra });
-  const recorder = new OutcomeRecorder({
-    store,
-    events,
-    enqueuer,
-    handoffs,
-    channel,
-    finisher: control,
-    infra,
-    recorded,
-    logger,
-    faults,
-  });
-  const maps = new MapNodes({
-    store,
-    redis,
-    keys,
-    logger,
-    maxDepth: f.maxDepth,
-    maxPayloadBytes: f.maxPayloadBytes,
-    plans,
-    launcher: starter,
-    control,
-    waitingNodes: recorder,
-  });
-  const subWorkflows = new SubWorkflows({
-    store,
-    redis,
-    keys,
-    logger,
-    maxDepth: f.maxDepth,
-    maxPayloadBytes: f.maxPayloadBytes,
-    plans,
-    launcher: starter,
-    canceller: control,
-    waitingNodes: recorder,
-    maps,
-  });
-  control.watchChildren(subWorkflows);
-  const leases = new JobLeases(options.lockDurationMs, faults);
-  const breakers = new CircuitBreakers({ redis, keys, queues: f.queues, registry, events, logger });
-  const runner = new NodeRunner({
-    registry,
-    store,
-    plans,
-    gate,
-    breakers,
-    handoffs,
-    runs,
-    recorder,
-    unstarted: new UnstartedJobs({ parked, subWorkflows, recorded }),
-    subWorkflows,
-    maps,
-    signalWaits: new SignalWaits({ store, infra }),
-    retry,
-    events,
-    infra,
-    leases,
-    logger,
-    ...runGuards(f, recorder),
-    secrets: new NodeSecrets(options.secrets, infra),
-    maxPayloadBytes: f.maxPayloadBytes,
-    tracing: b.tracing,
-  });
-  return { recorder, subWorkflows, maps, runner, leases, faults, closing, breakers };
-}
-
-/** What stands between a node job and its run: crash loops, a node type this process lacks. */
-function runGuards(
-  f: Foundation,
-  recorder: OutcomeRecorder,
-): Pick<NodeRunnerContext, 'crashes' | 'missingTypes'> {
-  const { registry, redis, keys, catalogue: plans, options } = f;
-  const { logger } = options;
-  return {
-    crashes: new CrashGuard({
-      redis,
-      keys,
-      plans,
-      recorder,
-      logger,
-      maxCrashes: options.maxNodeCrashes,
-    }),
-    missingTypes: new MissingNodeTypes({
-      registry,
-      logger,
-      waitMs: options.missingNodeTypeWaitMs,
-    }),
-  };
 }
