@@ -151,7 +151,10 @@ export class WorkerPool {
   /** Whether the workers run (null when none were started). */
   health(): boolean | null {
     if (this.#workers.length === 0) return null;
-    return !this.#closing && this.#workers.every((w) => w.isRunning());
+    // Held for a store outage, a paused BullMQ worker stops its loop (isRunning false) at
+    // a time of its own: that is the store's outage, which health names, not the workers'.
+    if (this.#closing) return false;
+    return this.#held || this.#workers.every((w) => w.isRunning());
   }
 
   /** Stops taking jobs; resolves when the workers' running jobs ended and they closed. */
