@@ -257,40 +257,17 @@ return out
 `,
 };
 
-/** src/lua/map-claim-1.lua */
-export const mapClaim = {
-  numberOfKeys: 1,
-  source: `--[[
-  Claims the next items of a map node to start: as many as its concurrency leaves room
-  for (items claimed but not finished count as running).
-  KEYS[1] state: hash total, next, done, failed, concurrency[, halted]
-  Returns the claimed item indexes (0-based, ascending); none once the map is halted.
-]]
-local s = redis.call('HMGET', KEYS[1], 'total', 'next', 'done', 'failed', 'concurrency', 'halted')
-if not s[1] or s[6] then return {} end
-local total = tonumber(s[1])
-local nxt = tonumber(s[2])
-local room = tonumber(s[5]) - (nxt - tonumber(s[3]) - tonumber(s[4]))
-local out = {}
-while room > 0 and nxt < total do
-  table.insert(out, nxt)
-  nxt = nxt + 1
-  room = room - 1
-end
-if #out > 0 then redis.call('HSET', KEYS[1], 'next', nxt) end
-return out
-`,
-};
-
 /** src/lua/map-item-done-3.lua */
 export const mapItemDone = {
   numberOfKeys: 3,
   source: `--[[
-  Records the result of one item of a map node (once) and says what comes next.
+  Records the result of one item of a map node (once), then claims the next items to
+  start: as many as its concurrency leaves room for (items claimed without a result count
+  as running). Without an item (ARGV[1] empty) it only claims, as a map does when it starts.
   KEYS[1] state: hash total, next, done, failed, concurrency[, halted]
   KEYS[2] results: hash index -> result JSON
   KEYS[3] live: set of the indexes whose child execution was started
-  ARGV[1] index
+  ARGV[1] index, or '' to claim only
   ARGV[2] 'ok' or 'failed'
   ARGV[3] the result JSON
   ARGV[4] '1' when a failed item fails the map node
@@ -301,27 +278,31 @@ export const mapItemDone = {
 ]]
 local s = redis.call('HMGET', KEYS[1], 'total', 'next', 'done', 'failed', 'concurrency', 'halted')
 if not s[1] then return {'gone'} end
-if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then return {'seen'} end
-redis.call('SREM', KEYS[3], ARGV[1])
 local done = tonumber(s[3])
 local failed = tonumber(s[4])
-if ARGV[2] == 'failed' then
-  failed = failed + 1
-  redis.call('HSET', KEYS[1], 'failed', failed)
-else
-  done = done + 1
-  redis.call('HSET', KEYS[1], 'done', done)
-end
-if s[6] then return {'halted'} end
-if ARGV[2] == 'failed' and ARGV[4] == '1' then
-  redis.call('HSET', KEYS[1], 'halted', 'fail:' .. ARGV[1])
-  return {'fail'}
+if ARGV[1] ~= '' then
+  if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[3]) == 0 then return {'seen'} end
+  redis.call('SREM', KEYS[3], ARGV[1])
+  if ARGV[2] == 'failed' then
+    failed = failed + 1
+    redis.call('HSET', KEYS[1], 'failed', failed)
+  else
+    done = done + 1
+    redis.call('HSET', KEYS[1], 'done', done)
+  end
+  if s[6] then return {'halted'} end
+  if ARGV[2] == 'failed' and ARGV[4] == '1' then
+    redis.call('HSET', KEYS[1], 'halted', 'fail:' .. ARGV[1])
+    return {'fail'}
+  end
+  if done + failed >= tonumber(s[1]) then
+    redis.call('HSET', KEYS[1], 'halted', 'complete')
+    return {'complete'}
+  end
+elseif s[6] then
+  return {'halted'}
 end
 local total = tonumber(s[1])
-if done + failed >= total then
-  redis.call('HSET', KEYS[1], 'halted', 'complete')
-  return {'complete'}
-end
 local nxt = tonumber(s[2])
 local room = tonumber(s[5]) - (nxt - done - failed)
 local out = {'next'}

@@ -1,7 +1,6 @@
 import {
   assertPayloadSize,
   type CreateExecutionInput,
-  DepthLimitExceededError,
   type ExecutionResult,
   type ExecutionState,
   type ExecutionStore,
@@ -31,9 +30,11 @@ import type { RedisKeys } from './redis-keys.js';
 import type { StartedRun } from './started-run.js';
 import {
   type ChildCanceller,
+  childDepth,
   childOutput,
   type ExecutionLauncher,
   type NodeRef,
+  nodesToLaunch,
   WAITING,
   type WaitingNodeRecorder,
 } from './sub-workflow-node.js';
@@ -117,8 +118,7 @@ export class MapNodes {
     traceContext?: TraceContext,
   ): Promise<ExecutionResult | typeof WAITING> {
     const config = planNode(plan, node.nodeId).config as unknown as MapNodeConfig;
-    const depth = begun.depth + 1;
-    if (depth > this.#d.maxDepth) throw new DepthLimitExceededError(depth, this.#d.maxDepth);
+    const depth = childDepth(begun.depth, this.#d.maxDepth);
     const items = getPath(begun.inputData, config.items.split('.').slice(1));
     if (!Array.isArray(items)) {
       const found = items === null ? 'null' : typeof items;
@@ -204,19 +204,15 @@ export class MapNodes {
       idempotencyKey: mapItemKey(ref.executionId, ref.nodeId, ref.attempt, index),
     };
     if (run.priority !== undefined) input.priority = run.priority;
-    const { execution, created, ready } = await store.createExecution(input);
+    const result = await store.createExecution(input);
+    const { execution, created } = result;
     await redis.sadd(keys.subWorkflows, execution.executionId);
     await this.#state.started(ref, index);
     if (isTerminalStatus(execution.status)) {
       await this.onItemFinished(execution.executionId);
       return;
     }
-    const toRun = created
-      ? ready
-      : Object.entries(execution.nodeResults)
-          .filter(([, n]) => n.status === 'queued')
-          .map(([id]) => id);
-    await this.#d.launcher.launch(run.childPlan, execution, toRun, {
+    await this.#d.launcher.launch(run.childPlan, execution, nodesToLaunch(result), {
       announce: created,
       delay: 0,
       traceContext: run.traceContext,

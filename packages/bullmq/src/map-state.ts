@@ -1,10 +1,8 @@
 import type { Redis } from 'ioredis';
-import { mapClaim, mapItemDone } from './lua-scripts.js';
+import { mapItemDone } from './lua-scripts.js';
 import type { MapKeys, RedisKeys } from './redis-keys.js';
 import { RedisScript } from './redis-script.js';
 
-/** src/lua/map-claim-1.lua */
-const CLAIM = new RedisScript(mapClaim);
 /** src/lua/map-item-done-3.lua */
 const ITEM_DONE = new RedisScript(mapItemDone);
 
@@ -124,10 +122,10 @@ export class MapState {
     return counters;
   }
 
-  /** Claims the items to start while the concurrency leaves room. */
+  /** Claims the items to start while the concurrency leaves room (none once the map ended). */
   async claim(ref: MapRef): Promise<number[]> {
-    const out = (await CLAIM.run(this.#redis, [this.#of(ref).state], [])) as number[];
-    return out.map(Number);
+    const done = await this.#run(ref, ['', '', '', '0']);
+    return done.what === 'next' ? done.start : [];
   }
 
   /** One item as it was given (parsed JSON), or undefined when the map's items are gone. */
@@ -148,12 +146,16 @@ export class MapState {
     result: ItemResult,
     failsMap: boolean,
   ): Promise<ItemDone> {
+    const status = result.ok ? 'ok' : 'failed';
+    return this.#run(ref, [index, status, JSON.stringify(result), failsMap ? '1' : '0']);
+  }
+
+  async #run(ref: MapRef, args: (string | number)[]): Promise<ItemDone> {
     const keys = this.#of(ref);
-    const out = (await ITEM_DONE.run(
-      this.#redis,
-      [keys.state, keys.results, keys.live],
-      [index, result.ok ? 'ok' : 'failed', JSON.stringify(result), failsMap ? '1' : '0'],
-    )) as (string | number)[];
+    const out = (await ITEM_DONE.run(this.#redis, [keys.state, keys.results, keys.live], args)) as (
+      | string
+      | number
+    )[];
     const what = String(out[0]);
     if (what === 'next') return { what, start: out.slice(1).map(Number) };
     return { what: what as Exclude<ItemDone['what'], 'next'> };

@@ -208,8 +208,7 @@ export class NodeRunner {
     const wokenDelay =
       (node.type === DELAY_NODE || node.type === WAIT_FOR_SIGNAL_NODE) &&
       data.delayStartedAt !== undefined;
-    const startedAt =
-      wokenDelay && data.delayStartedAt !== undefined ? new Date(data.delayStartedAt) : new Date();
+    const startedAt = wokenDelay ? new Date(data.delayStartedAt!) : new Date();
     const otel = this.#ctx.tracing.startAttempt({ ...base, attempt, startedAt }, data.traceContext);
     const telemetry = new AttemptTelemetry(base, attempt, startedAt, otel);
     if (!wokenDelay) {

@@ -1,6 +1,7 @@
 import {
   assertPayloadSize,
   type CreateExecutionInput,
+  type CreateExecutionResult,
   DepthLimitExceededError,
   type ExecutionResult,
   type ExecutionState,
@@ -91,6 +92,27 @@ export function childOutput(plan: WorkflowPlan, child: ExecutionState): unknown 
     if (r.has) out[id] = r.data;
   }
   return out;
+}
+
+/**
+ * The depth of a child execution started by a run at `parentDepth`.
+ * @throws DepthLimitExceededError past `maxDepth` (before anything is created)
+ */
+export function childDepth(parentDepth: number, maxDepth: number): number {
+  const depth = parentDepth + 1;
+  if (depth > maxDepth) throw new DepthLimitExceededError(depth, maxDepth);
+  return depth;
+}
+
+/**
+ * The nodes of a child execution to enqueue after `createExecution`: the ready ones it
+ * created, or — when it existed (a re-run) — those still `queued`.
+ */
+export function nodesToLaunch(created: CreateExecutionResult): readonly string[] {
+  if (created.created) return created.ready;
+  return Object.entries(created.execution.nodeResults)
+    .filter(([, n]) => n.status === 'queued')
+    .map(([id]) => id);
 }
 
 /** A node of an execution, as events name it. */
@@ -205,8 +227,7 @@ export class SubWorkflows {
   ): Promise<ExecutionResult | typeof WAITING> {
     const { store } = this.#d;
     const config = planNode(plan, node.nodeId).config as unknown as SubWorkflowNodeConfig;
-    const depth = begun.depth + 1;
-    if (depth > this.#d.maxDepth) throw new DepthLimitExceededError(depth, this.#d.maxDepth);
+    const depth = childDepth(begun.depth, this.#d.maxDepth);
     const stored = await store.getWorkflow(config.workflowId, { tenantId: begun.tenantId });
     if (!stored) throw new WorkflowNotFoundError(config.workflowId);
     const childPlan = await this.#d.plans.getPlan(
@@ -231,7 +252,8 @@ export class SubWorkflows {
     };
     if (begun.priority !== undefined) input.priority = begun.priority;
     if (attempt > 1) await this.#cancelEarlierChildren(node, input.idempotencyKey!);
-    const { execution, created, ready } = await store.createExecution(input);
+    const result = await store.createExecution(input);
+    const { execution, created } = result;
     if (isTerminalStatus(execution.status)) {
       // A re-run after a crash: the child finished meanwhile.
       const outcome = this.#outcome(childPlan, execution, config);
@@ -246,12 +268,7 @@ export class SubWorkflows {
       await this.#d.redis.srem(this.#indexKey, execution.executionId);
       return WAITING;
     }
-    const toRun = created
-      ? ready
-      : Object.entries(execution.nodeResults)
-          .filter(([, n]) => n.status === 'queued')
-          .map(([id]) => id);
-    await this.#d.launcher.launch(childPlan, execution, toRun, {
+    await this.#d.launcher.launch(childPlan, execution, nodesToLaunch(result), {
       announce: created,
       delay: 0,
       traceContext,

@@ -97,7 +97,7 @@ export class WorkflowCatalogue implements PlanSource {
   #compile(definition: WorkflowDefinition): WorkflowPlan {
     return compileWorkflow(definition, {
       limits: this.#ctx.limits,
-      isNodeTypeKnown: (type) => BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type),
+      isNodeTypeKnown: (type) => this.#known(type),
       nodeConfigCheck: (type) => this.#configCheck(type),
       secretsAvailable: this.#secrets.available,
     });
@@ -111,17 +111,25 @@ export class WorkflowCatalogue implements PlanSource {
     return registry.has(type) ? registry.getRegistration(type).checks.config : undefined;
   }
 
+  /** Whether definitions may use a node type: built in, or registered here. */
+  #known(type: string): boolean {
+    return BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type);
+  }
+
   /** The `map` config check, with its item type's checks (known here, `nodeConfig` valid). */
   #mapCheck(): JsonSchemaCheck {
     const check = builtInConfigCheck(MAP_NODE)!;
-    const known = (type: string) => BUILT_IN_NODE_TYPES.has(type) || this.#ctx.registry.has(type);
     return {
       schema: check.schema,
       problems: (value) => {
         const problems = check.problems(value);
         if (problems.length > 0) return problems;
         const config = value as Record<string, unknown>;
-        return mapItemTypeProblems(config, known, (type) => this.#configCheck(type));
+        return mapItemTypeProblems(
+          config,
+          (type) => this.#known(type),
+          (type) => this.#configCheck(type),
+        );
       },
     };
   }

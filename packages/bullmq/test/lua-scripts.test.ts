@@ -17,7 +17,6 @@ describe('Lua scripts', () => {
       'breakerRecord',
       'enterRun',
       'fairTags',
-      'mapClaim',
       'mapItemDone',
       'releaseExecutions',
       'releaseSlot',
