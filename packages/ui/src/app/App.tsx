@@ -1,0 +1,4 @@
+/** The inspector's shell. */
+export function App() {
+  return <main>SPANE inspector</main>;
+}
