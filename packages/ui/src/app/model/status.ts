@@ -1,0 +1,83 @@
+import type { ExecutionStatus, NodeStatus, SkipReason } from '../api/types.js';
+
+/** How a node status is drawn: a CSS tone, a glyph (no icon font) and a word. */
+export interface StatusLook {
+  tone: string;
+  icon: string;
+  label: string;
+}
+
+const NODE_LOOKS: Readonly<Record<NodeStatus, StatusLook>> = {
+  pending: { tone: 'idle', icon: '○', label: 'pending' },
+  queued: { tone: 'queued', icon: '◔', label: 'queued' },
+  running: { tone: 'running', icon: '▶', label: 'running' },
+  waiting: { tone: 'waiting', icon: '⧗', label: 'waiting' },
+  delayed: { tone: 'delayed', icon: '◷', label: 'delayed' },
+  completed: { tone: 'ok', icon: '✓', label: 'completed' },
+  failed: { tone: 'bad', icon: '✕', label: 'failed' },
+  skipped: { tone: 'skipped', icon: '↷', label: 'skipped' },
+  cancelled: { tone: 'cancelled', icon: '⊘', label: 'cancelled' },
+};
+
+/** The look of a node status; a status this page does not know reads as itself, neutral. */
+export function nodeLook(status: NodeStatus | string | undefined): StatusLook {
+  return (
+    NODE_LOOKS[(status ?? 'pending') as NodeStatus] ?? {
+      tone: 'idle',
+      icon: '?',
+      label: String(status),
+    }
+  );
+}
+
+const EXECUTION_TONES: Readonly<Record<ExecutionStatus, string>> = {
+  pending: 'idle',
+  running: 'running',
+  paused: 'delayed',
+  completed: 'ok',
+  failed: 'bad',
+  cancelled: 'cancelled',
+};
+
+/** The CSS tone of an execution status. */
+export function executionTone(status: ExecutionStatus | string): string {
+  return EXECUTION_TONES[status as ExecutionStatus] ?? 'idle';
+}
+
+/** Whether an execution can change no more. */
+export function isFinished(status: ExecutionStatus | string): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+const SKIP_TEXTS: Readonly<Record<SkipReason, string>> = {
+  'not-selected': "not selected by a parent's branch",
+  'upstream-skipped': 'every parent was skipped',
+  unreachable: 'not reachable from the entry node',
+};
+
+/** A sentence for a skip reason. */
+export function skipText(reason: SkipReason | string): string {
+  return SKIP_TEXTS[reason as SkipReason] ?? reason;
+}
+
+/** A duration for people: `850 ms`, `4.2 s`, `3 min 5 s`, `2 h 10 min`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** How long a node ran: finished − started, or now − started while it runs; undefined before it starts. */
+export function nodeDurationMs(
+  state: { startedAt?: string; finishedAt?: string } | undefined,
+  now: number,
+): number | undefined {
+  if (!state?.startedAt) return undefined;
+  const start = Date.parse(state.startedAt);
+  const end = state.finishedAt ? Date.parse(state.finishedAt) : now;
+  if (Number.isNaN(start) || Number.isNaN(end)) return undefined;
+  return Math.max(0, end - start);
+}
