@@ -55,6 +55,7 @@ export function openApiOptions(rateLimited = false): FastifyDynamicSwaggerOption
           description: 'Webhook triggers, per tenant (HMAC over delivery id and body, no API key)',
         },
         { name: 'stats', description: 'Queue statistics' },
+        { name: 'auth', description: "The caller's key: tenant and scopes" },
         {
           name: 'keys',
           description: 'API keys kept in the store (hashed, shown once), per tenant (admin)',

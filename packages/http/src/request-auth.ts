@@ -65,6 +65,13 @@ export class RequestAuth {
     };
   }
 
+  /** A hook that answers 401 without a valid key and asks for no scope (`GET /api/session`). */
+  authenticated(): onRequestAsyncHookHandler {
+    return async (request) => {
+      this.#identities.set(request, await this.#identify(request));
+    };
+  }
+
   /** The tenant of an authenticated request (set by a `require` hook). */
   tenantOf(request: FastifyRequest): string {
     return this.keyOf(request).tenantId;

@@ -24,6 +24,7 @@ import { metricsRoute } from './routes/metrics-route.js';
 import { nodeTypeRoutes } from './routes/node-type-routes.js';
 import { secretRoutes } from './routes/secret-routes.js';
 import { signalRoute } from './routes/signal-route.js';
+import { sessionRoute } from './routes/session-route.js';
 import { statsRoute } from './routes/stats-route.js';
 import { webhookRoute } from './routes/webhook-route.js';
 import { workflowRoutes } from './routes/workflow-routes.js';
@@ -96,6 +97,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   dlqRoutes(app, ctx);
   secretRoutes(app, ctx);
   statsRoute(app, ctx);
+  sessionRoute(app, ctx);
   webhookRoute(app, ctx);
   healthRoutes(app, ctx);
   apiKeyRoutes(app, ctx);
