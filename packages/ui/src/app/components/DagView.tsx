@@ -43,19 +43,50 @@ function describe(node: NodeDefinition, state: NodeState | undefined, now: numbe
   return `${head}: ${more.join(', ')}`;
 }
 
+/** Above this many nodes the layout would keep the page busy too long: a list is shown instead. */
+export const MAX_DRAWN_NODES = 400;
+
+/** The nodes as a list of buttons, for graphs too large to draw. */
+function NodeList({ nodes, states, selectedId, onSelect, now, label }: DagViewProps) {
+  return (
+    <div class="dag-scroll">
+      <p class="muted pad">
+        {nodes.length} nodes: more than {MAX_DRAWN_NODES}, shown as a list instead of a drawing.
+      </p>
+      <ul class="node-list" aria-label={label}>
+        {nodes.map((node) => {
+          const state = states?.[node.id];
+          const look = state ? nodeLook(state.status) : undefined;
+          return (
+            <li key={node.id}>
+              <button
+                type="button"
+                class={`tone-${look?.tone ?? 'def'}`}
+                aria-pressed={selectedId === node.id}
+                data-node-id={node.id}
+                data-status={state?.status}
+                onClick={() => onSelect?.(node.id)}
+              >
+                {look?.icon} {describe(node, state, now ?? 0)}
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
 /**
  * A workflow drawn as a layered DAG (SVG): a box per node, coloured and marked by its
  * status when `states` is given; boxes are buttons (click, Enter or Space selects).
  */
-export function DagView({
-  nodes,
-  edges,
-  states,
-  selectedId,
-  onSelect,
-  now = 0,
-  label,
-}: DagViewProps) {
+export function DagView(props: DagViewProps) {
+  if (props.nodes.length > MAX_DRAWN_NODES) return <NodeList {...props} />;
+  return <DagDrawing {...props} />;
+}
+
+function DagDrawing({ nodes, edges, states, selectedId, onSelect, now = 0, label }: DagViewProps) {
   const layout = useMemo(
     () =>
       layoutDag(
