@@ -49,6 +49,10 @@ export interface ExecutionListFilter {
   workflowId?: string;
   /** Only those in one of these statuses. */
   status?: readonly ExecutionStatus[];
+  /** Only those created at or after this ISO 8601 date-time (with an offset). */
+  createdAfter?: string;
+  /** Only those created before this ISO 8601 date-time (with an offset). */
+  createdBefore?: string;
   /** At most this many (1–1000). @defaultValue 50 */
   limit?: number;
   /** The `nextCursor` of the previous page. */
@@ -102,9 +106,9 @@ export class SpaneClient {
 
   /** `GET /api/executions`: a page of executions, newest first. */
   listExecutions(filter: ExecutionListFilter = {}): Promise<ExecutionPage> {
-    const { workflowId, status, limit, cursor } = filter;
+    const { workflowId, status, createdAfter, createdBefore, limit, cursor } = filter;
     return this.request('GET', '/api/executions', {
-      query: { workflowId, status, limit, cursor },
+      query: { workflowId, status, createdAfter, createdBefore, limit, cursor },
     });
   }
 

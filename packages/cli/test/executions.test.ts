@@ -176,4 +176,31 @@ describe('spane executions', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^spane: unknown status 'sleeping'\n\nUsage: spane executions list/);
   });
+
+  it('list --created-after keeps executions created at or after it, --created-before those before it', async () => {
+    const first = await server.server.engine.enqueueWorkflow('holding', {});
+    const second = await server.server.engine.enqueueWorkflow('holding', {});
+    for (const id of [first, second]) await server.server.engine.cancelWorkflow(id);
+    const at = (await server.server.engine.getExecution(second))!.createdAt;
+    const ids = async (...flags: string[]) => {
+      const result = await runCli(
+        ['executions', 'list', '--workflow', 'holding', '--json', '--limit', '1000', ...flags],
+        { env },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout).items as { executionId: string; createdAt: string }[]).map(
+        (e) => e.executionId,
+      );
+    };
+    const after = await ids('--created-after', at);
+    expect(after).toContain(second);
+    const before = await ids('--created-before', at);
+    expect(before).not.toContain(second);
+    expect([...after, ...before].sort()).toEqual((await ids()).sort());
+    expect(await ids('--created-after', at, '--created-before', at)).toEqual([]);
+
+    const bad = await runCli(['executions', 'list', '--created-after', 'yesterday'], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^spane: BAD_REQUEST: .*createdAfter/);
+  });
 });

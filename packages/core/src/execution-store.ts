@@ -186,6 +186,18 @@ export interface ExecutionFilter extends TenantScope {
   status?: ExecutionStatus | ExecutionStatus[];
   /** Only the children of this execution. */
   parentExecutionId?: string;
+  /**
+   * Only executions created at or after this time (`createdAt >= createdAfter`): an ISO 8601
+   * date-time with an offset (`2024-05-01T12:00:00Z`) or a date (midnight UTC), compared to
+   * the millisecond. Anything else is refused with `InvalidArgumentError`.
+   */
+  createdAfter?: string;
+  /**
+   * Only executions created before this time (`createdAt < createdBefore`), in the form of
+   * {@link ExecutionFilter.createdAfter}. A range with `createdBefore <= createdAfter` is
+   * empty. Paging with `cursor` keeps the range (pass the same filter with each cursor).
+   */
+  createdBefore?: string;
   /** @defaultValue 50 (at most 1000) */
   limit?: number;
   /** `nextCursor` of the previous page. */

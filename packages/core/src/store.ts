@@ -102,6 +102,7 @@ export {
   type StatusChangeEffects,
   statusChangeEffects,
 } from './status-transitions.js';
+export { parseTimeBound } from './time-bound.js';
 export {
   applyNodeOutcome,
   edgeFired,

@@ -264,6 +264,20 @@ export const ListExecutionsQuery = Type.Object(
         description: 'Repeat to match several (status=running&status=paused)',
       }),
     ),
+    createdAfter: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 64,
+        description: 'Only executions created at or after this time (createdAt >= createdAfter)',
+      }),
+    ),
+    createdBefore: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        maxLength: 64,
+        description: 'Only executions created before this time (createdAt < createdBefore)',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   },

@@ -523,6 +523,33 @@ const cases: Case[] = [
     code: 'BAD_REQUEST',
   },
   {
+    name: 'createdAfter that is not a date-time',
+    request: () => ({ url: '/api/executions?createdAfter=yesterday', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/querystring/createdAfter'),
+  },
+  {
+    name: "createdBefore without an offset (the server's local time)",
+    request: () => ({ url: '/api/executions?createdBefore=2024-05-01T12:00:00', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+    check: (e) => expect(e.message).toContain('/querystring/createdBefore'),
+  },
+  {
+    name: 'createdBefore on 30 February',
+    request: () => ({ url: '/api/executions?createdBefore=2024-02-30T00:00:00Z', headers: admin }),
+    status: 400,
+    code: 'BAD_REQUEST',
+  },
+  {
+    name: 'createdAfter on a leap second (a date-time no store reads)',
+    request: () => ({ url: '/api/executions?createdAfter=2016-12-31T23:59:60Z', headers: admin }),
+    status: 400,
+    code: 'INVALID_ARGUMENT',
+    check: (e) => expect(e.message).toContain('createdAfter'),
+  },
+  {
     name: 'negative DLQ offset',
     request: () => ({ url: '/api/dlq?offset=-1', headers: admin }),
     status: 400,

@@ -10,6 +10,7 @@ import {
   pageLimit,
   parseSeqCursor,
   parseSeqKeyCursor,
+  parseTimeBound,
   seqKeyCursor,
 } from '@spane/core/store';
 import { type ExecutionRecord, summary } from './execution-records.js';
@@ -21,6 +22,8 @@ export function listExecutions(
 ): ExecutionPage {
   const limit = pageLimit(filter.limit, EXECUTION_PAGE);
   const before = Number(parseSeqCursor(filter.cursor) ?? Number.POSITIVE_INFINITY);
+  const after = timeBound(filter.createdAfter, 'createdAfter', Number.NEGATIVE_INFINITY);
+  const until = timeBound(filter.createdBefore, 'createdBefore', Number.POSITIVE_INFINITY);
   const tenantId = filter.tenantId ?? DEFAULT_TENANT;
   const statuses =
     filter.status === undefined
@@ -31,6 +34,7 @@ export function listExecutions(
       ({ state, seq }) =>
         seq < before &&
         state.tenantId === tenantId &&
+        inRange(Date.parse(state.createdAt), after, until) &&
         (filter.workflowId === undefined || state.workflowId === filter.workflowId) &&
         (statuses === undefined || statuses.has(state.status)) &&
         (filter.parentExecutionId === undefined ||
@@ -41,6 +45,17 @@ export function listExecutions(
   const result: ExecutionPage = { items: page.map((r) => summary(r.state)) };
   if (matches.length > limit) result.nextCursor = String(page[page.length - 1]!.seq);
   return result;
+}
+
+/** Epoch milliseconds of a filter's time bound, or `absent` without one. */
+function timeBound(value: string | undefined, name: string, absent: number): number {
+  const iso = parseTimeBound(value, name);
+  return iso === undefined ? absent : Date.parse(iso);
+}
+
+/** `after <= ms < until`. */
+function inRange(ms: number, after: number, until: number): boolean {
+  return ms >= after && ms < until;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   pageLimit,
   parseSeqCursor,
   parseSeqKeyCursor,
+  parseTimeBound,
   seqKeyCursor,
 } from '@spane/core/store';
 import { tenantOf } from './call-arguments.js';
@@ -90,6 +91,10 @@ export async function listExecutions(
   if (filter.parentExecutionId !== undefined) {
     where.push(sql`parent_execution_id = ${filter.parentExecutionId}`);
   }
+  const createdAfter = parseTimeBound(filter.createdAfter, 'createdAfter');
+  if (createdAfter !== undefined) where.push(sql`created_at >= ${createdAfter}::timestamptz`);
+  const createdBefore = parseTimeBound(filter.createdBefore, 'createdBefore');
+  if (createdBefore !== undefined) where.push(sql`created_at < ${createdBefore}::timestamptz`);
   const [rows] = await ctx.db.read(
     sql`SELECT ${SUMMARY}, seq FROM ${ctx.tables.executions} WHERE ${join(where, ' AND ')}
           ORDER BY seq DESC LIMIT ${limit + 1}`,

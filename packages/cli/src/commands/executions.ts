@@ -25,6 +25,16 @@ const list: Command = {
       value: '<status>',
       description: `only those in these statuses, comma-separated (${STATUSES.join(', ')})`,
     },
+    'created-after': {
+      type: 'string',
+      value: '<time>',
+      description: 'only those created at or after this ISO 8601 time (2024-05-01T12:00:00Z)',
+    },
+    'created-before': {
+      type: 'string',
+      value: '<time>',
+      description: 'only those created before this ISO 8601 time',
+    },
     limit: { type: 'string', value: '<n>', description: 'at most this many, 1–1000 (default 50)' },
     cursor: {
       type: 'string',
@@ -33,13 +43,22 @@ const list: Command = {
     },
   },
   async run({ client, io, json }, { options }) {
-    const { workflow, status, limit, cursor } = options as Record<string, string | undefined>;
+    const {
+      workflow,
+      status,
+      limit,
+      cursor,
+      'created-after': createdAfter,
+      'created-before': createdBefore,
+    } = options as Record<string, string | undefined>;
     const statuses = status?.split(',').map((s) => s.trim()) ?? [];
     const unknown = statuses.find((s) => !STATUSES.includes(s as ExecutionStatus));
     if (unknown !== undefined) throw new UsageError(`unknown status '${unknown}'`);
     const page = await client.listExecutions({
       ...(workflow === undefined ? {} : { workflowId: workflow }),
       ...(statuses.length === 0 ? {} : { status: statuses as ExecutionStatus[] }),
+      ...(createdAfter === undefined ? {} : { createdAfter }),
+      ...(createdBefore === undefined ? {} : { createdBefore }),
       ...(limit === undefined ? {} : { limit: positiveNumber(limit, 'limit', { integer: true }) }),
       ...(cursor === undefined ? {} : { cursor }),
     });

@@ -93,6 +93,8 @@ function listExecutionsRoute(app: FastifyInstance, { engine, auth }: RouteContex
       const filter: ExecutionFilter = { tenantId: auth.tenantOf(request) };
       if (q.workflowId !== undefined) filter.workflowId = q.workflowId;
       if (q.status !== undefined && q.status.length > 0) filter.status = q.status;
+      if (q.createdAfter !== undefined) filter.createdAfter = q.createdAfter;
+      if (q.createdBefore !== undefined) filter.createdBefore = q.createdBefore;
       if (q.limit !== undefined) filter.limit = q.limit;
       if (q.cursor !== undefined) filter.cursor = q.cursor;
       return engine.listExecutions(filter);

@@ -15,8 +15,9 @@ import {
   uid,
 } from '../helpers.js';
 import type { SuiteContext } from '../types.js';
+import { executionTimeRangeSuite } from './execution-time-range.js';
 
-/** createExecution / getExecution / listExecutions, idempotency keys. */
+/** createExecution / getExecution / listExecutions (also by creation time), idempotency keys. */
 export function executionsSuite(ctx: SuiteContext): void {
   describe('executions', () => {
     it('createExecution creates a pending execution whose entry nodes are queued', async () => {
@@ -328,6 +329,8 @@ export function executionsSuite(ctx: SuiteContext): void {
       expect(second.items).toHaveLength(5);
       expect(second.nextCursor).toBeUndefined();
     });
+
+    executionTimeRangeSuite(ctx);
 
     it('an idempotency key returns the existing execution unchanged', async () => {
       const store = ctx.store();
