@@ -8,13 +8,18 @@ export type Route =
   | { page: 'execution'; executionId: string; nodeId?: string }
   | { page: 'queues' };
 
-/** The route of a hash; anything unknown is the workflows list. */
+/** The route of a hash; anything unknown (broken percent-encoding too) is the workflows list. */
 export function parseRoute(hash: string): Route {
   const text = hash.replace(/^#/, '');
   const q = text.indexOf('?');
   const path = q === -1 ? text : text.slice(0, q);
   const query = new URLSearchParams(q === -1 ? '' : text.slice(q + 1));
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return { page: 'workflows' };
+  }
   const [head, id] = parts;
   if (head === 'workflows' && id) {
     const version = query.get('version');

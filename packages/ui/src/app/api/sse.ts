@@ -15,9 +15,15 @@ export class SseParser {
   #event = '';
   #data: string[] = [];
   #id: string | undefined;
+  /** The last chunk ended with CR: a LF starting the next one belongs to that line end. */
+  #afterCr = false;
 
   /** Feeds text; returns the frames it completed. */
   push(text: string): SseFrame[] {
+    if (this.#afterCr && text !== '') {
+      this.#afterCr = false;
+      if (text.startsWith('\n')) text = text.slice(1);
+    }
     this.#buffer += text;
     const frames: SseFrame[] = [];
     for (;;) {
@@ -25,6 +31,7 @@ export class SseParser {
       if (!match) break;
       const line = this.#buffer.slice(0, match.index);
       this.#buffer = this.#buffer.slice(match.index + match[0].length);
+      if (match[0] === '\r' && this.#buffer === '') this.#afterCr = true;
       const frame = this.#line(line);
       if (frame) frames.push(frame);
     }

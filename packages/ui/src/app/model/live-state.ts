@@ -121,7 +121,7 @@ export function applyFrame(state: ExecutionState, event: string, data: string): 
   if (e.executionId !== undefined && e.executionId !== state.executionId) {
     return { state, refresh: false };
   }
-  const status = WORKFLOW_STATUS[event];
+  const status = Object.hasOwn(WORKFLOW_STATUS, event) ? WORKFLOW_STATUS[event] : undefined;
   if (status) {
     const next: ExecutionState = { ...state, status };
     if (event === 'workflow:failed' && e.error !== undefined) next.error = e.error;

@@ -4,6 +4,20 @@ export const HIDDEN = '[secret]';
 const SECRET_KEY =
   /secret|token|passw|passphrase|authorization|apikey|accesskey|credential|privatekey|cookie|signature|bearer|sessionid/;
 
+/** Deeper than any definition the engine accepts (core's `MAX_JSON_DEPTH` is 100). */
+const MAX_DEPTH = 128;
+
+/** `{ "$secret": name }` and nothing else: a reference, which holds no value. */
+function isSecretRef(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return (
+    keys.length === 1 &&
+    keys[0] === '$secret' &&
+    typeof (value as Record<string, unknown>).$secret === 'string'
+  );
+}
+
 /**
  * A copy of a node config (or trigger) safe to show: a `{ "$secret": name }` reference
  * stays (it names a secret, it is not one), and any other value under a key that looks like
@@ -11,18 +25,14 @@ const SECRET_KEY =
  * {@link HIDDEN}. The API already redacts for keys without `admin`; this also covers admins.
  */
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 64 || value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  const record = value as Record<string, unknown>;
-  if (typeof record.$secret === 'string' && Object.keys(record).length === 1) return record;
+  if (isSecretRef(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(record)) {
-    const isRef =
-      v !== null &&
-      typeof v === 'object' &&
-      typeof (v as Record<string, unknown>).$secret === 'string';
+  for (const [key, v] of Object.entries(value)) {
     const normal = key.toLowerCase().replace(/[-_. ]/g, '');
-    out[key] = SECRET_KEY.test(normal) && !isRef && v !== undefined ? HIDDEN : redact(v, depth + 1);
+    const hide = SECRET_KEY.test(normal) && !isSecretRef(v) && v !== undefined;
+    out[key] = hide ? HIDDEN : redact(v, depth + 1);
   }
   return out;
 }

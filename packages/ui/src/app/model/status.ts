@@ -19,10 +19,15 @@ const NODE_LOOKS: Readonly<Record<NodeStatus, StatusLook>> = {
   cancelled: { tone: 'cancelled', icon: '⊘', label: 'cancelled' },
 };
 
+/** The entry of `key` in a table of its own (never an inherited `toString` or `constructor`). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** The look of a node status; a status this page does not know reads as itself, neutral. */
 export function nodeLook(status: NodeStatus | string | undefined): StatusLook {
   return (
-    NODE_LOOKS[(status ?? 'pending') as NodeStatus] ?? {
+    own(NODE_LOOKS, status ?? 'pending') ?? {
       tone: 'idle',
       icon: '?',
       label: String(status),
@@ -41,7 +46,7 @@ const EXECUTION_TONES: Readonly<Record<ExecutionStatus, string>> = {
 
 /** The CSS tone of an execution status. */
 export function executionTone(status: ExecutionStatus | string): string {
-  return EXECUTION_TONES[status as ExecutionStatus] ?? 'idle';
+  return own(EXECUTION_TONES, status) ?? 'idle';
 }
 
 /** Whether an execution can change no more. */
@@ -57,15 +62,19 @@ const SKIP_TEXTS: Readonly<Record<SkipReason, string>> = {
 
 /** A sentence for a skip reason. */
 export function skipText(reason: SkipReason | string): string {
-  return SKIP_TEXTS[reason as SkipReason] ?? reason;
+  return own(SKIP_TEXTS, reason) ?? reason;
 }
 
-/** A duration for people: `850 ms`, `4.2 s`, `3 min 5 s`, `2 h 10 min`. */
+/**
+ * A duration for people: `850 ms`, `4.2 s`, `3 min 5 s`, `2 h 10 min`. Truncated, as a
+ * stopwatch is: 59 999 ms is `59 s`, never `60 s` (a minute reads `1 min 0 s`).
+ */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  const s = Math.round(ms / 1000);
+  if (ms < 1000) return `${Math.floor(ms)} ms`;
+  if (ms < 10_000) return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
