@@ -11,9 +11,12 @@ export const SessionSchema = Type.Object(
     scopes: Type.Array(Type.Union(API_SCOPES.map((s) => Type.Literal(s))), {
       description: 'Every scope the key has in effect (`admin` includes `read` and `execute`)',
     }),
-    keySource: Type.Union([Type.Literal('configured'), Type.Literal('stored'), Type.Literal('disabled')], {
-      description: '`disabled` when the server runs with auth turned off',
-    }),
+    keySource: Type.Union(
+      [Type.Literal('configured'), Type.Literal('stored'), Type.Literal('disabled')],
+      {
+        description: '`disabled` when the server runs with auth turned off',
+      },
+    ),
     expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   },
   { description: "The caller's key" },
