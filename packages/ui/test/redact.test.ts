@@ -99,3 +99,22 @@ describe('redact', () => {
     expect(() => redact(deep)).not.toThrow();
   });
 });
+
+describe('name/value pairs', () => {
+  it('hides the value of a pair whose name or key looks like a credential', () => {
+    const headers = [
+      { name: 'Authorization', value: 'Bearer abc' },
+      { key: 'X-Api-Key', value: 'k-123' },
+      { name: 'Accept', value: 'application/json' },
+      { name: 'Cookie', value: { $secret: 'session' } },
+    ];
+    expect(redact({ headers })).toEqual({
+      headers: [
+        { name: 'Authorization', value: HIDDEN },
+        { key: 'X-Api-Key', value: HIDDEN },
+        { name: 'Accept', value: 'application/json' },
+        { name: 'Cookie', value: { $secret: 'session' } },
+      ],
+    });
+  });
+});
