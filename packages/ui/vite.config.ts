@@ -13,5 +13,7 @@ export default defineConfig({
     sourcemap: false,
     target: 'es2022',
   },
-  server: { host: '127.0.0.1', proxy: { '/api': 'http://127.0.0.1:3000' } },
+  // `npm run dev` here: the API calls (not the app's own `src/app/api/*.ts` modules) go to a
+  // server on port 3000.
+  server: { host: '127.0.0.1', proxy: { '^/api/(?!.*\\.tsx?$)': 'http://127.0.0.1:3000' } },
 });
