@@ -1,10 +1,10 @@
+import { resolve } from 'node:path';
 import {
   type ApiKeyRecordStore,
   InvalidArgumentError,
   type IWorkflowEngine,
   type SecretVault,
 } from '@spane/core';
-import { resolve } from 'node:path';
 import { ApiKeyStore } from './api-key-store.js';
 import {
   type ResolvedRateLimit,

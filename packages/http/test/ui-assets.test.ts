@@ -12,7 +12,8 @@ import { createHttpHarness, type HttpHarness, KEY_SPEC } from './support/http-ha
  * laid out like Vite's output (index.html, hashed files under assets/).
  */
 const dir = mkdtempSync(join(tmpdir(), 'spane-ui-fixture-'));
-const INDEX = '<!doctype html><html><head><script type="module" src="./assets/app-1a2b.js"></script></head><body></body></html>';
+const INDEX =
+  '<!doctype html><html><head><script type="module" src="./assets/app-1a2b.js"></script></head><body></body></html>';
 const JS = 'console.log("inspector");';
 const CSS = 'body { margin: 0 }';
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg"/>';
