@@ -66,7 +66,7 @@ const inputs = ["src", "package.json", "tsconfig.build.json", "vite.config.ts"];
 for (const name of seen) {
   const dir = join(root, dirs.get(name));
   const outs = [join(dir, "dist", name === "@spane-apps/server" ? "main.js" : "index.js")];
-  // @spane/ui: the inspector's files the server serves, besides its export.
+  // @spane/ui: also the built inspector (dist/app), which the server serves.
   if (name === "@spane/ui") outs.push(join(dir, "dist", "app", "index.html"));
   const built = Math.min(...outs.map((out) => (existsSync(out) ? statSync(out).mtimeMs : 0)));
   const changed = Math.max(newest(join(root, "tsconfig.base.json")), ...inputs.map((i) => newest(join(dir, i))));
