@@ -8,8 +8,9 @@
 #      no development tool (tsx, typescript, vitest) may end up there;
 #   3. `node node_modules/@spane-apps/server/dist/main.js` started there (any free port,
 #      the memory store, Redis at REDIS_URL under a key prefix of its own, an API key from
-#      SPANE_API_KEYS); /health/ready must answer 200 within 30 s, then a workflow is
-#      registered and one execution runs to completion over HTTP;
+#      SPANE_API_KEYS); /health/ready must answer 200 within 30 s, the inspector must be
+#      served at /ui/ (its page and every asset it names), then a workflow is registered and
+#      one execution runs to completion over HTTP;
 #   4. SIGTERM to the server's PID: it must exit with status 0 within 20 s.
 #
 #   bash scripts/check-deploy.sh
@@ -89,6 +90,20 @@ const until = async (what, ms, check) => {
 await until('/health/ready', 30_000, async () => ((await fetch(url + '/health/ready')).status === 200 ? true : undefined));
 const index = await (await fetch(url + '/')).json();
 if (index.docs !== '/docs') fail('GET / does not point at /docs: ' + JSON.stringify(index));
+if (index.ui !== '/ui/') fail('GET / does not point at /ui/: ' + JSON.stringify(index));
+const page = await fetch(url + '/ui/');
+const html = await page.text();
+if (page.status !== 200 || !page.headers.get('content-type')?.startsWith('text/html')) {
+  fail('GET /ui/ answered ' + page.status + ' ' + page.headers.get('content-type'));
+}
+if (!page.headers.get('content-security-policy')?.includes(\"default-src 'self'\")) fail('GET /ui/ has no CSP');
+const assets = [...html.matchAll(/(?:src|href)=\"\\.\\/(assets\\/[^\"]+)\"/g)].map((m) => m[1]);
+if (assets.length === 0) fail('the inspector page names no assets: ' + html);
+for (const asset of assets) {
+  const res = await fetch(url + '/ui/' + asset);
+  if (res.status !== 200) fail('GET /ui/' + asset + ' answered ' + res.status);
+}
+console.log('check-deploy: the inspector at ' + url + '/ui/ with its ' + assets.length + ' assets');
 const registered = await fetch(url + '/api/workflows', {
   method: 'POST',
   headers,

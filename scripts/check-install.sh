@@ -12,8 +12,8 @@
 #      against the installed .d.ts and compiled with the scratch project's own typescript,
 #      then run with plain node against Redis at REDIS_URL (default redis://127.0.0.1:6379);
 #      it must exit 0;
-#   3. every package is imported by name from the scratch project, and the `spane` command
-#      of @spane/cli runs;
+#   3. every package is imported by name from the scratch project, the inspector's files are
+#      where `uiAssetsDir` of @spane/ui says, and the `spane` command of @spane/cli runs;
 #   4. @spane/store-testkit's runStoreConformance runs against the installed
 #      @spane/store-memory with the installed vitest (the testkit's peer dependency).
 # Nothing in the workspace can be resolved from there, so the run sees only what was packed.
@@ -112,6 +112,17 @@ for (const name of process.argv.slice(1)) {
 }
 " -- "${names[@]}" || { echo "check-install: importing the installed packages failed" >&2; exit 1; }
 echo "check-install: imported ${names[*]}"
+
+# The inspector's built files, where @spane/ui's export says they are.
+if [ -f node_modules/@spane/ui/package.json ]; then
+  node --input-type=module -e "
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { uiAssetsDir } from '@spane/ui';
+if (!existsSync(join(uiAssetsDir, 'index.html'))) throw new Error(uiAssetsDir + ' has no index.html');
+console.log('check-install: the inspector is at uiAssetsDir (' + uiAssetsDir + ')');
+" || { echo "check-install: the installed @spane/ui has no built inspector" >&2; exit 1; }
+fi
 
 # The spane command, as npm linked it from @spane/cli's "bin".
 if [ -f node_modules/@spane/cli/package.json ]; then

@@ -2,7 +2,7 @@
 # Packs every public package with `pnpm pack` (which rewrites `workspace:*` dependencies to
 # versions and applies `publishConfig`) and checks each tarball:
 #   - it ships built code and types (dist/index.js, dist/index.d.ts) and its README, but no
-#     tests; its package.json has no workspace: ranges and no @spane/source export condition;
+#     tests (@spane/ui: also the inspector's dist/app/index.html); its package.json has no workspace: ranges and no @spane/source export condition;
 #   - publint finds no error or warning in it (--strict);
 #   - @arethetypeswrong/cli finds no problem with the esm-only profile: the packages are
 #     ESM only ("type": "module", an "import" condition and no "require"), so resolution
@@ -39,7 +39,10 @@ for dir in "$root"/packages/*/; do
     printf '%s\n' "$files" | grep -E '(\.test\.|\.spec\.|/test/|/tests/|__tests__)' >&2
     pkg_ok=0
   fi
-  for required in package/dist/index.js package/dist/index.d.ts package/package.json package/README.md; do
+  # The inspector's package is its built files.
+  extra=()
+  [ "$name" = "@spane/ui" ] && extra=(package/dist/app/index.html)
+  for required in package/dist/index.js package/dist/index.d.ts package/package.json package/README.md ${extra[@]+"${extra[@]}"}; do
     # A here-string, not a pipe: with pipefail, grep -q leaving early can fail printf (SIGPIPE).
     grep -qx "$required" <<<"$files" || { echo "check-pack: $name lacks $required" >&2; pkg_ok=0; }
   done

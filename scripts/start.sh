@@ -10,7 +10,7 @@
 #    pnpm's progress on stderr; nothing is printed when there is nothing to do);
 # 2. makes sure Redis answers (scripts/services.sh --redis-only);
 # 3. builds apps/server and the packages it uses (turbo) when a dist/ is missing or older
-#    than its sources;
+#    than its sources (@spane/ui: the inspector's dist/app/index.html too);
 # 4. replaces itself with `node apps/server/dist/main.js`, run in the directory the caller
 #    started from (npm runs scripts in the package root and passes that directory as
 #    INIT_CWD), so relative paths such as SPANE_NODES=./nodes.mjs resolve from there.
@@ -62,11 +62,13 @@ const visit = (name) => {
   for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep);
 };
 visit("@spane-apps/server");
-const inputs = ["src", "package.json", "tsconfig.build.json"];
+const inputs = ["src", "package.json", "tsconfig.build.json", "vite.config.ts"];
 for (const name of seen) {
   const dir = join(root, dirs.get(name));
-  const out = join(dir, "dist", name === "@spane-apps/server" ? "main.js" : "index.js");
-  const built = existsSync(out) ? statSync(out).mtimeMs : 0;
+  const outs = [join(dir, "dist", name === "@spane-apps/server" ? "main.js" : "index.js")];
+  // @spane/ui: also the built inspector (dist/app), which the server serves.
+  if (name === "@spane/ui") outs.push(join(dir, "dist", "app", "index.html"));
+  const built = Math.min(...outs.map((out) => (existsSync(out) ? statSync(out).mtimeMs : 0)));
   const changed = Math.max(newest(join(root, "tsconfig.base.json")), ...inputs.map((i) => newest(join(dir, i))));
   if (built === 0 || changed > built) console.log(name);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: install, make sure Redis and PostgreSQL answer, then lint, check the
+# The whole test suite: install, make sure Redis and PostgreSQL answer and a Chromium exists
+# (scripts/browser.sh, exported as SPANE_CHROMIUM), then lint, check the
 # README quick start and the TSDoc of every public export, typecheck, build, check the
 # packed packages (contents, publint, attw, an npm install that runs the quick start), the
 # server's production install (the Dockerfile's steps, scripts/check-deploy.sh) and test
@@ -11,6 +12,9 @@ pnpm() { bash "$root/scripts/pnpm.sh" "$@"; }
 
 bash scripts/setup.sh
 bash scripts/services.sh
+# A Chromium for the inspector's browser tests (installed when missing and possible).
+SPANE_CHROMIUM="$(bash scripts/browser.sh)"
+export SPANE_CHROMIUM
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1

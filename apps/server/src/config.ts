@@ -61,6 +61,8 @@ export interface ServerConfig {
   masterKey: MasterKeyConfig;
   /** Per-tenant quotas (`SPANE_QUOTA_*`), the engine's `quotas` option. */
   quotas: TenantQuotaOptions;
+  /** `SPANE_UI`: serve the inspector (`@spane/ui`) at `/ui/` on API processes (on by default). */
+  ui: boolean;
 }
 
 /** The environment is invalid; `problems` lists every one found, one message each. */
@@ -200,6 +202,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     problems.push(`SPANE_AUTH must be 'keys' (the default) or 'disabled' (got '${authMode}')`);
   }
 
+  const uiMode = get('SPANE_UI')?.toLowerCase() ?? 'enabled';
+  if (uiMode !== 'enabled' && uiMode !== 'disabled') {
+    problems.push(`SPANE_UI must be 'enabled' (the default) or 'disabled' (got '${uiMode}')`);
+  }
+
   // ── HTTP limits ──
   const HOUR_MS = 3_600_000;
   const limitsRaw: SpaneServerLimits = {};
@@ -259,6 +266,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServerC
     trustProxy,
     masterKey,
     quotas,
+    ui: uiMode !== 'disabled',
   };
   if (databaseUrl !== undefined) config.databaseUrl = databaseUrl;
   if (nodesModule !== undefined) config.nodesModule = nodesModule;

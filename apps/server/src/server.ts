@@ -11,6 +11,7 @@ import {
   spaneHttp,
   spaneServerOptions,
 } from '@spane/http';
+import { uiAssetsDir } from '@spane/ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config.js';
 import { createExecutionStore } from './execution-store-factory.js';
@@ -43,6 +44,8 @@ export interface RunningServer {
   secrets?: SecretVault;
   /** The admin key created at start when auth is on and none was configured. */
   generatedApiKey?: string;
+  /** `http://host:port/ui/`: the inspector, when this process serves it (API roles, `SPANE_UI` on). */
+  inspectorUrl?: string;
   /** Graceful shutdown: stops HTTP, lets running nodes finish (engine grace), closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,7 +99,7 @@ function authFor(
   return { auth, generated };
 }
 
-function generatedKeyNotice(key: string): string {
+function generatedKeyNotice(key: string, inspectorUrl: string | undefined): string {
   return [
     '',
     'No API key is configured (SPANE_API_KEYS), so this admin key for tenant "default" was',
@@ -104,6 +107,7 @@ function generatedKeyNotice(key: string): string {
     '',
     `    ${key}`,
     '',
+    ...(inspectorUrl ? [`Sign in to the inspector at ${inspectorUrl} with it.`, ''] : []),
     '',
   ].join('\n');
 }
@@ -120,7 +124,7 @@ async function registerRoutes(
   secrets: SecretVault | undefined,
   storedKeys: ApiKeyRecordStore | undefined,
 ): Promise<string | undefined> {
-  rootRoute(app, config.role);
+  rootRoute(app, config.role, config.ui);
   if (config.role === 'worker') {
     workerHealthRoutes(app, engine);
     return undefined;
@@ -131,6 +135,7 @@ async function registerRoutes(
     auth,
     rateLimit: rateLimitOf(app, config, closers),
     ...(secrets ? { secrets } : {}),
+    ...(config.ui ? { ui: { assetsDir: uiAssetsDir } } : {}),
   });
   return generated;
 }
@@ -262,6 +267,8 @@ export async function startServer(
     // port exits before it takes any job.
     if (config.role !== 'api') await engine.startWorkers(config.workerConcurrency);
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    const inspectorUrl = config.ui && config.role !== 'worker' ? `${url}/ui/` : undefined;
     app.log.info(
       {
         role: config.role,
@@ -270,17 +277,19 @@ export async function startServer(
         prefix: config.redisPrefix,
         workers: config.role === 'api' ? 0 : config.workerConcurrency,
         nodeTypes: engine.listNodeTypes().map((t) => t.type),
+        ...(inspectorUrl ? { inspector: inspectorUrl } : {}),
       },
       'spane server started',
     );
+    if (inspectorUrl) app.log.info(`inspector at ${inspectorUrl}`);
     if (generatedApiKey !== undefined) {
       (options.print ?? ((text: string) => process.stdout.write(text)))(
-        generatedKeyNotice(generatedApiKey),
+        generatedKeyNotice(generatedApiKey, inspectorUrl),
       );
     }
     let closing: Promise<void> | undefined;
     const server: RunningServer = {
-      url: `http://${host}:${port}`,
+      url,
       port,
       engine,
       app,
@@ -290,6 +299,7 @@ export async function startServer(
       },
     };
     if (generatedApiKey !== undefined) server.generatedApiKey = generatedApiKey;
+    if (inspectorUrl) server.inspectorUrl = inspectorUrl;
     if (vault) server.secrets = vault;
     return server;
   } catch (err) {

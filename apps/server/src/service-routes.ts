@@ -10,6 +10,8 @@ export interface ServiceIndex {
   docs?: string;
   /** The OpenAPI 3 document (API roles only). */
   openapi?: string;
+  /** The inspector, a browser UI (API roles with `SPANE_UI` on). */
+  ui?: string;
   /** Readiness probe. */
   ready: string;
   /** Liveness probe. */
@@ -17,16 +19,18 @@ export interface ServiceIndex {
 }
 
 /**
- * `GET /`: a small JSON index pointing at the API docs and the health probes, so that
- * opening the server's address in a browser does not end at a bare 404. No authentication.
+ * `GET /`: a small JSON index pointing at the inspector, the API docs and the health
+ * probes, so that opening the server's address in a browser does not end at a bare 404.
+ * No authentication.
  */
-export function rootRoute(app: FastifyInstance, role: ServerRole): void {
+export function rootRoute(app: FastifyInstance, role: ServerRole, ui: boolean): void {
   const index: ServiceIndex =
     role === 'worker'
       ? { service: 'spane', role, ready: '/health/ready', live: '/health/live' }
       : {
           service: 'spane',
           role,
+          ...(ui ? { ui: '/ui/' } : {}),
           docs: '/docs',
           openapi: '/docs/json',
           ready: '/health/ready',

@@ -32,6 +32,7 @@ const defaults: ServerConfig = {
   trustProxy: false,
   masterKey: { source: 'ephemeral' },
   quotas: {},
+  ui: true,
 };
 
 describe('loadConfig: valid environments', () => {
@@ -122,6 +123,8 @@ describe('loadConfig: valid environments', () => {
       { role: 'worker', workerConcurrency: 50 },
     ],
     ['api role', { SPANE_ROLE: 'api' }, { role: 'api' }],
+    ['inspector disabled', { SPANE_UI: 'disabled' }, { ui: false }],
+    ['inspector enabled, any case', { SPANE_UI: 'Enabled' }, { ui: true }],
     ['nodes module', { SPANE_NODES: nodesFile }, { nodesModule: nodesFile }],
     [
       'http allow-list',
@@ -235,6 +238,11 @@ describe('loadConfig: invalid environments', () => {
     ],
     ['unknown log level', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of/],
     ['unknown auth mode', { SPANE_AUTH: 'off' }, /SPANE_AUTH must be 'keys'/],
+    [
+      'unknown inspector mode',
+      { SPANE_UI: 'off' },
+      /SPANE_UI must be 'enabled' \(the default\) or 'disabled' \(got 'off'\)/,
+    ],
     [
       'auth disabled with keys',
       { SPANE_AUTH: 'disabled', SPANE_API_KEYS: `${KEY}:a:read` },

@@ -15,7 +15,7 @@ function capture() {
 }
 
 describe('GET /', () => {
-  it('points at the docs and the probes on an API process, without a key', async () => {
+  it('points at the inspector, the docs and the probes on an API process, without a key', async () => {
     const server = await startServer(testConfig({ SPANE_ROLE: 'api' }), {
       logStream: capture().stream,
     });
@@ -26,12 +26,14 @@ describe('GET /', () => {
       expect(await res.json()).toEqual({
         service: 'spane',
         role: 'api',
+        ui: '/ui/',
         docs: '/docs',
         openapi: '/docs/json',
         ready: '/health/ready',
         live: '/health/live',
       });
       // Where it points exists.
+      expect((await fetch(`${server.url}/ui/`)).status).toBe(200);
       expect((await fetch(`${server.url}/docs/json`)).status).toBe(200);
       expect((await fetch(`${server.url}/docs`, { redirect: 'manual' })).status).toBeLessThan(400);
     } finally {
@@ -53,6 +55,7 @@ describe('GET /', () => {
         live: '/health/live',
       });
       expect((await fetch(`${server.url}/docs/json`)).status).toBe(404);
+      expect((await fetch(`${server.url}/ui/`)).status).toBe(404);
     } finally {
       await server.close();
     }

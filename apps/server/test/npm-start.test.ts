@@ -169,7 +169,11 @@ describe('npm start', () => {
       types: ['greet'],
     });
     const index = await fetch(`${s.url}/`);
-    expect(await index.json()).toMatchObject({ docs: '/docs' });
+    expect(await index.json()).toMatchObject({ ui: '/ui/', docs: '/docs' });
+    // The build start.sh ran includes the inspector.
+    const inspector = await fetch(`${s.url}/ui/`);
+    expect(inspector.status).toBe(200);
+    expect(inspector.headers.get('content-type')).toBe('text/html; charset=utf-8');
     process.kill(s.npmPid, 'SIGTERM');
     await expectStopped(s, 'SIGTERM');
   }, 240_000);

@@ -174,6 +174,7 @@ describe('a server with the memory store', () => {
       expect(key).toMatch(/^spane_[A-Za-z0-9_-]{32}$/);
       expect(printed).toHaveLength(1);
       expect(printed[0]).toContain(key);
+      expect(printed[0]).toContain(`Sign in to the inspector at ${server.url}/ui/ with it.`);
       expect((await api(server, 'GET', '/api/workflows', undefined, key)).status).toBe(200);
       expect(
         (await api(server, 'GET', '/api/workflows', undefined, 'wrong-key-00000000000')).status,

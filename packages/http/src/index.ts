@@ -36,6 +36,7 @@ export {
   DEFAULT_MAX_JSON_DEPTH,
   type SpaneHttpAuth,
   type SpaneHttpOptions,
+  type SpaneUiOptions,
 } from './options.js';
 export {
   DEFAULT_RATE_LIMIT_FAILED_AUTH,
@@ -47,6 +48,7 @@ export {
 } from './rate-limit-options.js';
 export { RATE_LIMITED } from './rate-limits.js';
 export { API_KEY_NOT_FOUND, STORED_KEYS_DISABLED } from './routes/api-key-routes.js';
+export { UI_CONTENT_SECURITY_POLICY } from './routes/ui-routes.js';
 export {
   isSecretReference,
   looksSecretKey,

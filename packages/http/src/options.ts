@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   type ApiKeyRecordStore,
   InvalidArgumentError,
@@ -37,6 +38,15 @@ export type SpaneHttpAuth =
   /** No authentication, every call in tenant `default`. For local development only; warned in the log. */
   | { mode: 'disabled' };
 
+/** Where the inspector's built files are (`SpaneHttpOptions.ui`). */
+export interface SpaneUiOptions {
+  /**
+   * The directory of the built inspector: `index.html` and `assets/` — `uiAssetsDir` of
+   * `@spane/ui`. Read once when the plugin is registered.
+   */
+  assetsDir: string;
+}
+
 /** Options of the `spaneHttp` plugin. */
 export interface SpaneHttpOptions {
   /** The engine the API drives (any `IWorkflowEngine`, e.g. `WorkflowEngine` of `@spane/bullmq`). */
@@ -65,6 +75,15 @@ export interface SpaneHttpOptions {
    * which resolves `{ "$secret": name }` references with it.
    */
   secrets?: SecretVault;
+  /**
+   * Serve the inspector, a browser UI, at `/ui/` (`GET /ui` redirects there): the static
+   * files of `assetsDir`, read once at registration (`{ assetsDir: uiAssetsDir }` with
+   * `uiAssetsDir` of `@spane/ui`). The files need no key (they hold no data; the page asks
+   * for one and sends it with each API call); the rate limits apply; they are not in the
+   * OpenAPI document. A directory without `index.html` fails the registration
+   * (`InvalidArgumentError`). Off when not given.
+   */
+  ui?: SpaneUiOptions;
 }
 
 export interface ResolvedHttpOptions {
@@ -77,6 +96,7 @@ export interface ResolvedHttpOptions {
   sseHeartbeatMs: number;
   rateLimit: ResolvedRateLimit | false;
   secrets: SecretVault | undefined;
+  ui: SpaneUiOptions | undefined;
 }
 
 /** Default of `SpaneHttpOptions.bodyLimitBytes`: 2 MiB. */
@@ -156,6 +176,17 @@ function checkSecrets(secrets: unknown): SecretVault | undefined {
   return secrets as SecretVault;
 }
 
+function checkUi(ui: unknown): SpaneUiOptions | undefined {
+  if (ui === undefined) return undefined;
+  const dir = (ui as Partial<SpaneUiOptions> | null)?.assetsDir;
+  if (typeof ui !== 'object' || ui === null || typeof dir !== 'string' || dir.trim() === '') {
+    throw new InvalidArgumentError(
+      "spaneHttp: ui must be { assetsDir } with the directory of the built inspector (uiAssetsDir of @spane/ui; build it with 'pnpm --filter @spane/ui build')",
+    );
+  }
+  return { assetsDir: resolve(dir) };
+}
+
 /** Checks the plugin's options once, at registration. @throws InvalidArgumentError */
 export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptions {
   if (typeof options !== 'object' || options === null) {
@@ -189,5 +220,6 @@ export function resolveHttpOptions(options: SpaneHttpOptions): ResolvedHttpOptio
     sseHeartbeatMs: positiveInt('sseHeartbeatMs', options.sseHeartbeatMs, 15_000),
     rateLimit: resolveRateLimit(options.rateLimit),
     secrets: checkSecrets(options.secrets),
+    ui: checkUi(options.ui),
   };
 }

@@ -26,9 +26,11 @@ import { secretRoutes } from './routes/secret-routes.js';
 import { sessionRoute } from './routes/session-route.js';
 import { signalRoute } from './routes/signal-route.js';
 import { statsRoute } from './routes/stats-route.js';
+import { uiRoutes } from './routes/ui-routes.js';
 import { webhookRoute } from './routes/webhook-route.js';
 import { workflowRoutes } from './routes/workflow-routes.js';
 import { SpaneMetrics } from './spane-metrics.js';
+import { loadUiAssets } from './ui-assets.js';
 
 /**
  * The SPANE REST API as a fastify plugin. It is encapsulated (not wrapped in
@@ -42,6 +44,8 @@ import { SpaneMetrics } from './spane-metrics.js';
 export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOptions) => {
   const options = resolveHttpOptions(rawOptions);
   const { engine } = options;
+  // Read before anything is installed: a missing build fails the registration at once.
+  const uiAssets = options.ui ? await loadUiAssets(options.ui.assetsDir) : undefined;
   if (options.auth.mode === 'disabled') {
     app.log.warn(
       "spane http: authentication is DISABLED (auth mode 'disabled'): every caller is an admin of tenant 'default'. Use this for local development only.",
@@ -102,6 +106,7 @@ export const spaneHttp: FastifyPluginAsync<SpaneHttpOptions> = async (app, rawOp
   healthRoutes(app, ctx);
   apiKeyRoutes(app, ctx);
   if (metrics) metricsRoute(app, ctx, metrics);
+  if (uiAssets) uiRoutes(app, uiAssets);
   if (components.all().length !== shared.length) {
     throw new Error('spane http: a route uses a schema component that is not registered up front');
   }
