@@ -27,6 +27,16 @@ const LONG = {
   name: 'Long',
   nodes: [{ id: 'wait', type: 'slow', config: { ms: 120_000 } }],
 };
+/** Waits for a person's signal. */
+const APPROVAL = {
+  id: 'approval',
+  name: 'Approval',
+  nodes: [
+    { id: 'ask', type: 'noop', outputs: ['approve'] },
+    { id: 'approve', type: 'wait-for-signal', config: { name: 'approved' }, outputs: ['done'] },
+    { id: 'done', type: 'noop' },
+  ],
+};
 /** Fails once, so its node lands in the DLQ; a retry succeeds. */
 const FLAKY = {
   id: 'flaky',
@@ -57,7 +67,8 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
 
   beforeAll(async () => {
     server = await startServer(store);
-    for (const wf of [ORDERS, LONG, FLAKY]) await server.api('POST', '/api/workflows', wf);
+    for (const wf of [ORDERS, LONG, FLAKY, APPROVAL])
+      await server.api('POST', '/api/workflows', wf);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
     page = await context.newPage();
@@ -118,17 +129,46 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
     await screenshot(page, `${store}-04-node-panel`);
   });
 
-  it('cancels a second run from its page', async () => {
+  it('replays a run from a node', async () => {
+    const before = page.url();
+    await page.locator('svg.dag [data-node-id="express"]').click();
+    await page.getByRole('button', { name: 'Replay from express' }).click();
+    await page.waitForURL((u) => u.href !== before && /#\/executions\/[^/?]+$/.test(u.hash), {
+      timeout: TIMEOUT,
+    });
+    await node(page, 'ship', 'completed').waitFor({ timeout: TIMEOUT });
+    await page.locator('.page-head .badge[data-status="completed"]').waitFor({ timeout: TIMEOUT });
+  });
+
+  it('explains a waiting node and completes it with a signal sent from the page', async () => {
+    const { executionId } = await server.api('POST', '/api/workflows/approval/execute', {});
+    await page.goto(`${server.url}/ui/#/executions/${executionId}?node=approve`);
+    await node(page, 'approve', 'delayed').waitFor({ timeout: TIMEOUT });
+    const why = page.locator('.explain[data-reason="waiting-for-signal"]');
+    await expect(why.textContent({ timeout: TIMEOUT })).resolves.toContain('approved');
+    await page.getByLabel('Payload (JSON)').fill('{ "by": "ada" }');
+    await page.getByRole('button', { name: 'Send signal' }).click();
+    await node(page, 'done', 'completed').waitFor({ timeout: TIMEOUT });
+    const output = page.getByRole('region', { name: 'Output of approve' });
+    await expect(output.textContent({ timeout: TIMEOUT })).resolves.toContain('"by": "ada"');
+    await screenshot(page, `${store}-05-signal`);
+  });
+
+  it('pauses, resumes and cancels a second run from its page', async () => {
     const { executionId } = await server.api('POST', '/api/workflows/long/execute', {});
     await page.goto(`${server.url}/ui/#/executions/${executionId}`);
     await node(page, 'wait', 'running').waitFor({ timeout: TIMEOUT });
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('.page-head .badge[data-status="paused"]').waitFor({ timeout: TIMEOUT });
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('.page-head .badge[data-status="running"]').waitFor({ timeout: TIMEOUT });
     await page.getByRole('button', { name: 'Cancel execution' }).click();
     await page.getByRole('button', { name: 'Confirm cancel' }).click();
     await page.locator('.page-head .badge[data-status="cancelled"]').waitFor({ timeout: TIMEOUT });
     await node(page, 'wait', 'cancelled').waitFor({ timeout: TIMEOUT });
     const state = await server.api('GET', `/api/executions/${executionId}`);
     expect(state.status).toBe('cancelled');
-    await screenshot(page, `${store}-05-cancelled`);
+    await screenshot(page, `${store}-06-cancelled`);
   });
 
   it('retries a DLQ item from the queues page and the run completes', async () => {
@@ -140,7 +180,7 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
     await page.getByRole('link', { name: 'Queues & DLQ' }).click();
     const retry = page.getByRole('button', { name: `Retry charge of ${executionId}` });
     await retry.waitFor({ timeout: TIMEOUT });
-    await screenshot(page, `${store}-06-dlq`);
+    await screenshot(page, `${store}-07-dlq`);
     await retry.click();
     await waitFor('the retried run to complete', TIMEOUT, async () => {
       const state = await server.api('GET', `/api/executions/${executionId}`);
@@ -154,7 +194,9 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
     await page.goto(`${server.url}/ui/#/executions?workflowId=orders&status=completed`);
     const rows = page.getByRole('table', { name: 'Executions' }).locator('tbody tr');
     await rows.first().waitFor({ timeout: TIMEOUT });
-    expect(await rows.count()).toBe(1);
+    expect(await rows.count()).toBe(2); // the run and its replay
+    await page.goto(`${server.url}/ui/#/executions?workflowId=orders&createdAfter=2999-01-01T00:00`);
+    await page.getByText('No executions match.').waitFor({ timeout: TIMEOUT });
     await page.goto(`${server.url}/ui/#/executions?status=cancelled`);
     await page
       .getByRole('table', { name: 'Executions' })
@@ -176,6 +218,7 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
   it('fits a narrow window without sideways scrolling of the page', async () => {
     const narrow = await context.newPage();
     await narrow.setViewportSize({ width: 390, height: 844 });
+    await signIn(narrow, server, KEYS.admin); // sessionStorage is per tab
     const { items } = await server.api('GET', '/api/executions?workflowId=orders');
     await narrow.goto(`${server.url}/ui/#/executions/${items[0].executionId}?node=express`);
     await narrow.locator('svg.dag [data-node-id="express"]').waitFor({ timeout: TIMEOUT });
@@ -183,7 +226,7 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
       'document.documentElement.scrollWidth - window.innerWidth',
     );
     expect(overflow).toBeLessThanOrEqual(0);
-    await screenshot(narrow, `${store}-07-narrow`);
+    await screenshot(narrow, `${store}-08-narrow`);
     await narrow.close();
   });
 

@@ -1,4 +1,4 @@
-import { useMemo } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { NodeDefinition, NodeState } from '../api/types.js';
 import { type GraphEdge, nodeLabel } from '../model/graph.js';
 import { edgePath, layoutDag } from '../model/layout.js';
@@ -87,26 +87,41 @@ export function DagView(props: DagViewProps) {
 }
 
 function DagDrawing({ nodes, edges, states, selectedId, onSelect, now = 0, label }: DagViewProps) {
+  const [direction, setDirection] = useState<'LR' | 'TB'>(() =>
+    window.matchMedia?.('(max-width: 700px)').matches ? 'TB' : 'LR',
+  );
   const layout = useMemo(
     () =>
       layoutDag(
         nodes.map((n) => n.id),
         edges,
+        { direction },
       ),
-    [nodes, edges],
+    [nodes, edges, direction],
   );
   const byId = useMemo(() => new Map(nodes.map((n) => [n.id, n])), [nodes]);
   const select = (id: string) => onSelect?.(id);
   return (
     <div class="dag-scroll">
+      <button
+        type="button"
+        class="link dag-direction"
+        onClick={() => setDirection(direction === 'LR' ? 'TB' : 'LR')}
+      >
+        {direction === 'LR' ? 'Lay out top to bottom' : 'Lay out left to right'}
+      </button>
       {/* biome-ignore lint/a11y/useSemanticElements: an SVG drawing cannot be a fieldset */}
       <svg
         class="dag"
         role="group"
         aria-label={label}
-        width={layout.width}
-        height={layout.height}
         viewBox={`0 0 ${layout.width} ${layout.height}`}
+        style={{
+          // Shrinks to the box (down to 60 %, then the box scrolls), never grows past 1:1.
+          width: '100%',
+          maxWidth: `${layout.width}px`,
+          minWidth: `${Math.round(layout.width * 0.6)}px`,
+        }}
       >
         <defs>
           <marker
