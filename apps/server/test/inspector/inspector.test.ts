@@ -89,13 +89,14 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
     );
     await signIn(page, server, KEYS.admin);
     expect(await page.evaluate('sessionStorage.getItem("spane.apiKey")')).toBe(KEYS.admin);
-    await screenshot(page, `${store}-01-workflows`);
+    await screenshot(page, `${store}-00-workflows`);
   });
 
   it('draws a workflow as a DAG and starts it; nodes turn completed and skipped live', async () => {
     await page.getByRole('link', { name: 'orders', exact: true }).click();
     await page.locator('svg.dag [data-node-id="join"]').waitFor({ timeout: TIMEOUT });
     expect(await page.locator('svg.dag [data-node-id]').count()).toBe(6);
+    await screenshot(page, `${store}-01-workflow`);
     await page.getByLabel('Initial data (JSON)').fill('{ "kind": "express", "order": 42 }');
     await page.getByRole('button', { name: 'Start execution' }).click();
     await page.waitForURL(/#\/executions\/[^/?]+$/, { timeout: TIMEOUT });
