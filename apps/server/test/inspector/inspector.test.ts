@@ -196,7 +196,9 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
     const rows = page.getByRole('table', { name: 'Executions' }).locator('tbody tr');
     await rows.first().waitFor({ timeout: TIMEOUT });
     expect(await rows.count()).toBe(2); // the run and its replay
-    await page.goto(`${server.url}/ui/#/executions?workflowId=orders&createdAfter=2999-01-01T00:00`);
+    await page.goto(
+      `${server.url}/ui/#/executions?workflowId=orders&createdAfter=2999-01-01T00:00`,
+    );
     await page.getByText('No executions match.').waitFor({ timeout: TIMEOUT });
     await page.goto(`${server.url}/ui/#/executions?status=cancelled`);
     await page
