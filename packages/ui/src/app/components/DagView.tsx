@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { NodeDefinition, NodeState } from '../api/types.js';
 import { type GraphEdge, nodeLabel } from '../model/graph.js';
-import { edgePath, layoutDag } from '../model/layout.js';
+import { edgePath, layoutDag, type PlacedNode } from '../model/layout.js';
 import { formatDuration, nodeDurationMs, nodeLook } from '../model/status.js';
 
 /** Props of {@link DagView}. */
@@ -86,6 +86,60 @@ export function DagView(props: DagViewProps) {
   return <DagDrawing {...props} />;
 }
 
+/** One node's box: a keyboard-reachable button drawn in SVG. */
+function DagNodeBox({
+  place: p,
+  node,
+  state,
+  selected,
+  onSelect,
+  now,
+}: {
+  place: PlacedNode;
+  node: NodeDefinition;
+  state: NodeState | undefined;
+  selected: boolean;
+  onSelect: (id: string) => void;
+  now: number;
+}) {
+  const look = state ? nodeLook(state.status) : undefined;
+  const select = onSelect;
+  return (
+    // biome-ignore lint/a11y/useSemanticElements: an SVG group cannot be a <button>
+    <g
+      class={`dag-node tone-${look?.tone ?? 'def'}${selected ? ' selected' : ''}`}
+      transform={`translate(${p.x},${p.y})`}
+      role="button"
+      tabIndex={0}
+      aria-label={describe(node, state, now)}
+      aria-pressed={selected}
+      data-node-id={p.id}
+      data-status={state?.status}
+      onClick={() => select(p.id)}
+      onKeyDown={(ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          select(p.id);
+        }
+      }}
+    >
+      <title>{describe(node, state, now)}</title>
+      <rect width={p.width} height={p.height} rx="8" />
+      {look && (
+        <text class="icon" x="12" y="24">
+          {look.icon}
+        </text>
+      )}
+      <text class="name" x={look ? 30 : 12} y="24">
+        {clip(nodeLabel(node), 20)}
+      </text>
+      <text class="sub" x="12" y="44">
+        {clip(detail(node, state, now), 28)}
+      </text>
+    </g>
+  );
+}
+
 function DagDrawing({ nodes, edges, states, selectedId, onSelect, now = 0, label }: DagViewProps) {
   const [direction, setDirection] = useState<'LR' | 'TB'>(() =>
     window.matchMedia?.('(max-width: 700px)').matches ? 'TB' : 'LR',
@@ -150,49 +204,17 @@ function DagDrawing({ nodes, edges, states, selectedId, onSelect, now = 0, label
             />
           );
         })}
-        {layout.nodes.map((p) => {
-          const node = byId.get(p.id)!;
-          const state = states
-            ? (states[p.id] ?? { status: 'pending' as const, attempts: 0 })
-            : undefined;
-          const look = state ? nodeLook(state.status) : undefined;
-          const selected = selectedId === p.id;
-          return (
-            // biome-ignore lint/a11y/useSemanticElements: an SVG group cannot be a <button>
-            <g
-              key={p.id}
-              class={`dag-node tone-${look?.tone ?? 'def'}${selected ? ' selected' : ''}`}
-              transform={`translate(${p.x},${p.y})`}
-              role="button"
-              tabIndex={0}
-              aria-label={describe(node, state, now)}
-              aria-pressed={selected}
-              data-node-id={p.id}
-              data-status={state?.status}
-              onClick={() => select(p.id)}
-              onKeyDown={(ev) => {
-                if (ev.key === 'Enter' || ev.key === ' ') {
-                  ev.preventDefault();
-                  select(p.id);
-                }
-              }}
-            >
-              <title>{describe(node, state, now)}</title>
-              <rect width={p.width} height={p.height} rx="8" />
-              {look && (
-                <text class="icon" x="12" y="24">
-                  {look.icon}
-                </text>
-              )}
-              <text class="name" x={look ? 30 : 12} y="24">
-                {clip(nodeLabel(node), 20)}
-              </text>
-              <text class="sub" x="12" y="44">
-                {clip(detail(node, state, now), 28)}
-              </text>
-            </g>
-          );
-        })}
+        {layout.nodes.map((p) => (
+          <DagNodeBox
+            key={p.id}
+            place={p}
+            node={byId.get(p.id)!}
+            state={states ? (states[p.id] ?? { status: 'pending', attempts: 0 }) : undefined}
+            selected={selectedId === p.id}
+            onSelect={select}
+            now={now}
+          />
+        ))}
       </svg>
     </div>
   );

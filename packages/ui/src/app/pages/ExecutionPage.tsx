@@ -1,18 +1,67 @@
 import { useMemo } from 'preact/hooks';
 import { useSession } from '../api/context.js';
-import type { StoredWorkflow } from '../api/types.js';
+import type { ExecutionState, StoredWorkflow } from '../api/types.js';
 import { DagView } from '../components/DagView.js';
 import { ExecutionActions } from '../components/ExecutionActions.js';
 import { NodePanel } from '../components/NodePanel.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { useLoad, useNow } from '../hooks.js';
-import { useLiveExecution } from '../live/useLiveExecution.js';
+import { type LiveExecution, useLiveExecution } from '../live/useLiveExecution.js';
 import { parentsOf, workflowEdges } from '../model/graph.js';
 import { isFinished } from '../model/status.js';
 import { navigate } from '../router.js';
 
 function when(iso: string | undefined): string {
   return iso ? new Date(iso).toLocaleString() : '—';
+}
+
+/** The execution's title, status, stream state and facts. */
+function ExecutionHeader({
+  state,
+  stream,
+}: {
+  state: ExecutionState;
+  stream: LiveExecution['stream'];
+}) {
+  return (
+    <>
+      <div class="page-head">
+        <h1>
+          Execution <code>{state.executionId}</code>
+        </h1>
+        <StatusBadge status={state.status} />
+        <span class={`stream stream-${stream}`} aria-live="polite">
+          {stream === 'live' ? '● live' : stream === 'ended' ? 'ended' : 'connecting…'}
+        </span>
+      </div>
+      <dl class="facts">
+        <dt>Workflow</dt>
+        <dd>
+          <a
+            href={`#/workflows/${encodeURIComponent(state.workflowId)}?version=${encodeURIComponent(state.workflowVersion)}`}
+          >
+            {state.workflowId}
+          </a>{' '}
+          <span class="muted">version {state.workflowVersion.slice(0, 12)}</span>
+        </dd>
+        <dt>Created</dt>
+        <dd>{when(state.createdAt)}</dd>
+        <dt>Finished</dt>
+        <dd>{when(state.completedAt)}</dd>
+        {state.parentExecutionId && (
+          <>
+            <dt>Parent</dt>
+            <dd>
+              <a href={`#/executions/${encodeURIComponent(state.parentExecutionId)}`}>
+                {state.parentExecutionId}
+              </a>
+              {state.parentNodeId && <span class="muted"> (node {state.parentNodeId})</span>}
+            </dd>
+          </>
+        )}
+      </dl>
+    </>
+  );
 }
 
 /** One execution: its DAG with each node's live state, its actions and a node's details. */
@@ -62,41 +111,7 @@ export function ExecutionPage({
     navigate({ page: 'execution', executionId, ...(id === nodeId ? {} : { nodeId: id }) });
   return (
     <section class="execution">
-      <div class="page-head">
-        <h1>
-          Execution <code>{state.executionId}</code>
-        </h1>
-        <StatusBadge status={state.status} />
-        <span class={`stream stream-${live.stream}`} aria-live="polite">
-          {live.stream === 'live' ? '● live' : live.stream === 'ended' ? 'ended' : 'connecting…'}
-        </span>
-      </div>
-      <dl class="facts">
-        <dt>Workflow</dt>
-        <dd>
-          <a
-            href={`#/workflows/${encodeURIComponent(state.workflowId)}?version=${encodeURIComponent(state.workflowVersion)}`}
-          >
-            {state.workflowId}
-          </a>{' '}
-          <span class="muted">version {state.workflowVersion.slice(0, 12)}</span>
-        </dd>
-        <dt>Created</dt>
-        <dd>{when(state.createdAt)}</dd>
-        <dt>Finished</dt>
-        <dd>{when(state.completedAt)}</dd>
-        {state.parentExecutionId && (
-          <>
-            <dt>Parent</dt>
-            <dd>
-              <a href={`#/executions/${encodeURIComponent(state.parentExecutionId)}`}>
-                {state.parentExecutionId}
-              </a>
-              {state.parentNodeId && <span class="muted"> (node {state.parentNodeId})</span>}
-            </dd>
-          </>
-        )}
-      </dl>
+      <ExecutionHeader state={state} stream={live.stream} />
       {state.error && (
         <p class="error" role="alert">
           {state.error}
