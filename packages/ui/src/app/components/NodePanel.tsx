@@ -8,22 +8,14 @@ import { redact } from '../model/redact.js';
 import { formatDuration, isFinished, nodeDurationMs, skipText } from '../model/status.js';
 import { navigate } from '../router.js';
 import { JsonView } from './JsonView.js';
-import { NodeTelemetry } from './NodeTelemetry.js';
+import { NodeTelemetry, type RunNodeRef } from './NodeTelemetry.js';
 import { SignalForm } from './SignalForm.js';
 import { StatusBadge } from './StatusBadge.js';
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
 
 /** Why a node that has not settled is where it is (`GET /api/executions/:id/explain`). */
-function Explain({
-  executionId,
-  nodeId,
-  version,
-}: {
-  executionId: string;
-  nodeId: string;
-  version: number;
-}) {
+function Explain({ executionId, nodeId, version }: RunNodeRef) {
   const { api } = useSession();
   const explained = useLoad(
     (signal) =>

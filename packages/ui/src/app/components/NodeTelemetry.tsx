@@ -26,16 +26,15 @@ function ms(span: SpanRow): string {
   return `${Math.max(0, Date.parse(span.finishedAt) - Date.parse(span.startedAt))} ms`;
 }
 
-/** A node's log lines and trace spans (one span per attempt), re-read as the run changes. */
-export function NodeTelemetry({
-  executionId,
-  nodeId,
-  version,
-}: {
+/** A node of a run, and the run's state version (what is read again when it changes). */
+export interface RunNodeRef {
   executionId: string;
   nodeId: string;
   version: number;
-}) {
+}
+
+/** A node's log lines and trace spans (one span per attempt), re-read as the run changes. */
+export function NodeTelemetry({ executionId, nodeId, version }: RunNodeRef) {
   const { api } = useSession();
   const id = encodeURIComponent(executionId);
   const logs = useLoad(

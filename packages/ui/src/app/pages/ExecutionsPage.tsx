@@ -21,6 +21,26 @@ function took(e: ExecutionSummary): string {
   return Number.isNaN(start) || Number.isNaN(end) ? '' : formatDuration(end - start);
 }
 
+/** A labelled `datetime-local` input. */
+function TimeField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="datetime-local"
+        value={props.value}
+        onInput={(e) => props.onChange((e.target as HTMLInputElement).value)}
+      />
+    </div>
+  );
+}
+
 function Filters({
   filters,
   workflows,
@@ -68,28 +88,18 @@ function Filters({
           </label>
         ))}
       </fieldset>
-      <div>
-        <label for="f-after">Created after</label>
-        <input
-          id="f-after"
-          type="datetime-local"
-          value={draft.createdAfter}
-          onInput={(e) =>
-            setDraft({ ...draft, createdAfter: (e.target as HTMLInputElement).value })
-          }
-        />
-      </div>
-      <div>
-        <label for="f-before">Created before</label>
-        <input
-          id="f-before"
-          type="datetime-local"
-          value={draft.createdBefore}
-          onInput={(e) =>
-            setDraft({ ...draft, createdBefore: (e.target as HTMLInputElement).value })
-          }
-        />
-      </div>
+      <TimeField
+        id="f-after"
+        label="Created after"
+        value={draft.createdAfter}
+        onChange={(createdAfter) => setDraft({ ...draft, createdAfter })}
+      />
+      <TimeField
+        id="f-before"
+        label="Created before"
+        value={draft.createdBefore}
+        onChange={(createdBefore) => setDraft({ ...draft, createdBefore })}
+      />
       <button type="submit">Apply filters</button>
       <button
         type="button"
