@@ -54,7 +54,11 @@ function sourceFiles() {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if ((entry.name.endsWith('.ts') || entry.name.endsWith('.tsx')) && !entry.name.endsWith('.d.ts')) files.push(path);
+      else if (
+        (entry.name.endsWith('.ts') || entry.name.endsWith('.tsx')) &&
+        !entry.name.endsWith('.d.ts')
+      )
+        files.push(path);
     }
   };
   for (const pkg of readdirSync(join(root, 'packages'), { withFileTypes: true })) {
