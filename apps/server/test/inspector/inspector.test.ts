@@ -44,7 +44,7 @@ const FLAKY = {
   nodes: [{ id: 'charge', type: 'flaky', retry: { attempts: 1 } }],
 };
 
-const TIMEOUT = 30_000;
+const TIMEOUT = 20_000;
 
 async function signIn(page: Page, server: InspectorServer, key: string): Promise<void> {
   await page.goto(`${server.url}/ui/`);
@@ -71,8 +71,9 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
       await server.api('POST', '/api/workflows', wf);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
+    context.on('request', (r) => requested.push(r.url()));
     page = await context.newPage();
-    page.on('request', (r) => requested.push(r.url()));
+    await signIn(page, server, KEYS.admin);
   }, 90_000);
 
   afterAll(async () => {
@@ -81,18 +82,21 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
   });
 
   it('signs in with an API key kept in sessionStorage; a wrong key is refused', async () => {
-    await page.goto(`${server.url}/ui/`);
-    await page.getByLabel('API key').fill('not-a-key-of-this-server-01');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent({ timeout: TIMEOUT })).resolves.toContain(
+    const fresh = await context.newPage(); // sessionStorage is per tab: this one has no key
+    await fresh.goto(`${server.url}/ui/`);
+    await fresh.getByLabel('API key').fill('not-a-key-of-this-server-01');
+    await fresh.getByRole('button', { name: 'Sign in' }).click();
+    await expect(fresh.getByRole('alert').textContent({ timeout: TIMEOUT })).resolves.toContain(
       '401',
     );
-    await signIn(page, server, KEYS.admin);
-    expect(await page.evaluate('sessionStorage.getItem("spane.apiKey")')).toBe(KEYS.admin);
-    await screenshot(page, `${store}-00-workflows`);
+    await signIn(fresh, server, KEYS.admin);
+    expect(await fresh.evaluate('sessionStorage.getItem("spane.apiKey")')).toBe(KEYS.admin);
+    await screenshot(fresh, `${store}-00-workflows`);
+    await fresh.close();
   });
 
   it('draws a workflow as a DAG and starts it; nodes turn completed and skipped live', async () => {
+    await page.goto(`${server.url}/ui/#/workflows`);
     await page.getByRole('link', { name: 'orders', exact: true }).click();
     await page.locator('svg.dag [data-node-id="join"]').waitFor({ timeout: TIMEOUT });
     expect(await page.locator('svg.dag [data-node-id]').count()).toBe(6);
@@ -122,17 +126,18 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
       .getByRole('list', { name: 'Logs of express' })
       .getByText('waited 2500 ms')
       .waitFor({ timeout: TIMEOUT });
-    expect(
-      await page.getByRole('table', { name: 'Spans of express' }).locator('tbody tr').count(),
-    ).toBe(1);
+    const spans = page.getByRole('table', { name: 'Spans of express' }).locator('tbody tr');
+    await spans.first().waitFor({ timeout: TIMEOUT }); // a store may write spans after the state
+    expect(await spans.count()).toBe(1);
     await page.locator('svg.dag [data-node-id="standard"]').click();
     await page.getByText("not selected by a parent's branch").waitFor({ timeout: TIMEOUT });
     await screenshot(page, `${store}-04-node-panel`);
   });
 
   it('replays a run from a node', async () => {
+    const { items } = await server.api('GET', '/api/executions?workflowId=orders');
+    await page.goto(`${server.url}/ui/#/executions/${items[0].executionId}?node=express`);
     const before = page.url();
-    await page.locator('svg.dag [data-node-id="express"]').click();
     await page.getByRole('button', { name: 'Replay from express' }).click();
     await page.waitForURL((u) => u.href !== before && /#\/executions\/[^/?]+$/.test(u.hash), {
       timeout: TIMEOUT,

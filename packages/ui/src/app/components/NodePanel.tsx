@@ -157,7 +157,12 @@ export function NodePanel({ state, node, parents, now, onClose, onChanged }: Nod
           <JsonView value={redact(node.config)} label={`Config of ${node.id}`} />
         </section>
       )}
-      <NodeTelemetry executionId={state.executionId} nodeId={node.id} version={state.version} />
+      <NodeTelemetry
+        executionId={state.executionId}
+        nodeId={node.id}
+        version={state.version}
+        completedAt={state.completedAt}
+      />
     </aside>
   );
 }

@@ -1,5 +1,5 @@
 import { useSession } from '../api/context.js';
-import { useLoad } from '../hooks.js';
+import { useInterval, useLoad } from '../hooks.js';
 
 interface LogLine {
   nodeId?: string;
@@ -33,8 +33,21 @@ export interface RunNodeRef {
   version: number;
 }
 
-/** A node's log lines and trace spans (one span per attempt), re-read as the run changes. */
-export function NodeTelemetry({ executionId, nodeId, version }: RunNodeRef) {
+/** How long after a run ended its logs and spans are still read again (they are written in batches). */
+const SETTLE_MS = 15_000;
+const POLL_MS = 2_000;
+
+/**
+ * A node's log lines and trace spans (one span per attempt), re-read when the run changes
+ * and every 2 s while it runs and for a short while after it ended, since a store may
+ * write them in batches, after the state.
+ */
+export function NodeTelemetry({
+  executionId,
+  nodeId,
+  version,
+  completedAt,
+}: RunNodeRef & { completedAt?: string | undefined }) {
   const { api } = useSession();
   const id = encodeURIComponent(executionId);
   const logs = useLoad(
@@ -45,6 +58,11 @@ export function NodeTelemetry({ executionId, nodeId, version }: RunNodeRef) {
     (signal) => api.get<{ items: SpanRow[] }>(`/api/executions/${id}/trace`, undefined, signal),
     [api, id, version],
   );
+  useInterval(() => {
+    if (completedAt && Date.now() - Date.parse(completedAt) > SETTLE_MS) return;
+    logs.reload();
+    trace.reload();
+  }, POLL_MS);
   const lines = (logs.data?.items ?? []).filter((l) => l.nodeId === nodeId);
   const spans = (trace.data?.items ?? []).filter((s) => s.nodeId === nodeId);
   return (

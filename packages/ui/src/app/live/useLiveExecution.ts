@@ -18,12 +18,19 @@ export interface LiveExecution {
 
 const REFRESH_DEBOUNCE_MS = 250;
 const RETRY_MS = [500, 1000, 2000, 5000];
+/**
+ * While the run goes on, the whole state is also re-read this often: some changes have no
+ * event of their own (a node starting to wait for a signal, a child run or a delay; a
+ * queued node), and an event can be missed between two connections.
+ */
+const RESYNC_MS = 3000;
 
 /**
  * One execution kept up to date: its state from `GET /api/executions/:id`, then every frame
  * of `GET /api/executions/:id/events` applied as it arrives (a node's colour turns at once);
- * when a node finishes, the state is re-read (debounced) for its output. A dropped stream
- * is reopened (its first frame is the whole state again) until the run has ended.
+ * when a node finishes, the state is re-read (debounced) for its output, and every 3 s while
+ * the run goes on (changes without an event). A dropped stream is reopened (its first frame
+ * is the whole state again) until the run has ended.
  */
 export function useLiveExecution(executionId: string): LiveExecution {
   const { api } = useSession();
@@ -49,10 +56,10 @@ export function useLiveExecution(executionId: string): LiveExecution {
           undefined,
           signal,
         );
-        if (!signal.aborted) {
-          show(next);
-          setError(undefined);
-        }
+        if (signal.aborted) return;
+        // An answer older than what is shown (a slow read overtaken by another) is dropped.
+        if (!current || next.version >= current.version) show(next);
+        setError(undefined);
       } catch (e) {
         if (!signal.aborted) setError(describeError(e));
       }
@@ -104,7 +111,11 @@ export function useLiveExecution(executionId: string): LiveExecution {
     setState(undefined);
     setStream('connecting');
     void read().then(() => follow());
+    const resync = window.setInterval(() => {
+      if (!ended && current && !isFinished(current.status)) void read();
+    }, RESYNC_MS);
     return () => {
+      window.clearInterval(resync);
       controller.abort();
       if (timer !== undefined) window.clearTimeout(timer);
     };
