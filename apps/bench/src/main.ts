@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { COST_LEGEND, formatCostTable, formatRedisTop } from './cost-report.js';
 import { collectEnvironment } from './environment.js';
 import { formatNotes, formatTable, LEGEND, summarize, writeResults } from './report.js';
 import { runBench } from './run.js';
@@ -76,6 +77,19 @@ async function main(): Promise<number> {
   const rows = summarize(bench.results);
   const table = formatTable(rows);
   const notes = formatNotes(rows, bench);
+  const costRows = rows.flatMap((r) => (r.cost ? [r.cost] : []));
+  const cost = [
+    formatCostTable(costRows),
+    '',
+    ...formatRedisTop(costRows).map((l) => `- ${l}`),
+    ...(bench.pgStatStatements === false
+      ? [
+          '- pg_stat_statements cannot be read here (it needs shared_preload_libraries): SQL statements are the client-side count',
+        ]
+      : []),
+    '',
+    ...COST_LEGEND,
+  ];
 
   console.log('');
   for (const w of selected)
@@ -86,6 +100,10 @@ async function main(): Promise<number> {
   for (const n of notes) console.log(`- ${n}`);
   console.log('');
   for (const l of LEGEND) console.log(l);
+  console.log('');
+  console.log('Cost per node');
+  console.log('');
+  for (const l of cost) console.log(l);
 
   const problems = bench.results.flatMap((r) =>
     r.problems.map((p) => `${r.workload.id} ${r.impl} rep ${r.rep + 1}: ${p}`),
@@ -100,7 +118,7 @@ async function main(): Promise<number> {
     const env = await collectEnvironment(redisUrl, bench.postgresVersion, loadStart);
     const path = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
     const command = `pnpm bench${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`;
-    await writeResults(path, env, command, table, notes);
+    await writeResults(path, env, command, table, notes, cost);
     console.log(`\nwrote ${path}`);
   }
   return problems.length > 0 ? 1 : 0;

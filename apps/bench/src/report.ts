@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { type CostRow, medianCost } from './cost-report.js';
 import type { Environment } from './environment.js';
 import { median } from './measure.js';
 import type { BenchResult, RepResult } from './run.js';
@@ -31,6 +32,8 @@ export interface Row {
   completed: number;
   /** Implementation ÷ baseline: nodes/s for throughput workloads, p50 for W1. */
   ratio: number | undefined;
+  /** Medians of the cost per node (undefined when no repetition measured it). */
+  cost: CostRow | undefined;
   problems: number;
 }
 
@@ -71,6 +74,11 @@ export function summarize(results: readonly RepResult[]): Row[] {
       executions: first.executions,
       completed: Math.min(...g.map((r) => r.completed)),
       ratio: undefined,
+      cost: medianCost(
+        first.workload,
+        first.impl,
+        g.map((r) => r.cost),
+      ),
       problems: g.reduce((s, r) => s + r.problems.length, 0),
     };
   });
@@ -195,6 +203,7 @@ export async function writeResults(
   command: string,
   table: string,
   notes: readonly string[],
+  cost: readonly string[] = [],
 ): Promise<void> {
   const text = [
     '# SPANE bench results',
@@ -210,6 +219,7 @@ export async function writeResults(
     '',
     ...LEGEND,
     '',
+    ...(cost.length > 0 ? ['## Cost per node', '', ...cost, ''] : []),
   ].join('\n');
   await writeFile(path, text);
 }

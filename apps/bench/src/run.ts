@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { BaselineDag } from './baseline-dag.js';
+import type { NodeCost } from './cost.js';
+import { CostProbe, pgStatStatementsAvailable } from './cost-probe.js';
 import {
   allWithWatchdog,
   now,
@@ -39,6 +41,8 @@ export interface RepResult {
   prefixKeys: number;
   prefixBytes: number;
   prefixBiggest: { key: string; bytes: number }[];
+  /** What a node cost (CPU, Redis commands, SQL), from snapshots around the clock. */
+  cost?: NodeCost;
   /** Correctness problems (an empty list means the results were right). */
   problems: string[];
 }
@@ -62,6 +66,8 @@ export interface BenchResult {
   /** Implementations that could not run, with the reason. */
   skipped: { impl: ImplName; reason: string }[];
   postgresVersion?: string;
+  /** Whether `pg_stat_statements` could be read (undefined: PostgreSQL not measured). */
+  pgStatStatements?: boolean;
 }
 
 function createRunner(impl: ImplName, ctx: RunnerContext): Promise<Runner> {
@@ -122,6 +128,7 @@ export async function runOne(
     ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
   });
   const nodes = workload.shape.nodes.length;
+  const probe = new CostProbe(runner.redis, options.databaseUrl, runner.sql);
   const result: RepResult = {
     workload,
     impl,
@@ -155,6 +162,7 @@ export async function runOne(
     result.rssBefore = before.rss;
     result.heapBefore = before.heapUsed;
     result.redisBefore = await redisUsedMemory(runner.redis);
+    await probe.before();
 
     const ids: string[] = [];
     const latencies: number[] = [];
@@ -181,6 +189,7 @@ export async function runOne(
       result.wallMs = now() - t0;
       result.rssPeak = rss.stop();
     }
+    result.cost = await probe.after(workload.executions * nodes);
     result.redisAfter = await redisUsedMemory(runner.redis);
     result.completed = ids.length;
     result.nodeRuns = runner.tally.runs;
@@ -211,6 +220,7 @@ export async function runOne(
     if (!(err instanceof StalledError)) throw err;
     result.problems.push(err.message, ...(await runner.describe(runner.pending())));
   } finally {
+    await probe.close();
     await runner.close();
   }
   return result;
@@ -257,6 +267,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     }
   }
   const result: BenchResult = { results, skipped };
-  if (postgresVersion !== undefined) result.postgresVersion = postgresVersion;
+  if (postgresVersion !== undefined) {
+    result.postgresVersion = postgresVersion;
+    result.pgStatStatements = await pgStatStatementsAvailable(options.databaseUrl);
+  }
   return result;
 }

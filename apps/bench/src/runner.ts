@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { SqlObservation } from './cost-probe.js';
 import type { Tally, Workload } from './workloads.js';
 
 /** The implementations measured: the raw-BullMQ baseline and SPANE on each store. */
@@ -16,6 +17,8 @@ export interface Runner {
   readonly redis: Redis;
   /** Node runs and problems seen by this runner's executors. */
   readonly tally: Tally;
+  /** For an implementation on PostgreSQL: how the bench observes its store's pool. */
+  readonly sql?: SqlObservation;
   /** Starts one execution and resolves with its id once it completed; rejects if it failed. */
   execute(): Promise<string>;
   /** Correctness problems of the given finished executions (empty when all is right). */

@@ -1,6 +1,7 @@
 import { WorkflowEngine } from '@spane/bullmq';
 import { type ExecutionState, NodeRegistry, type WorkflowDefinition } from '@spane/core';
 import { Redis } from 'ioredis';
+import type { SqlObservation } from './cost-probe.js';
 import { deleteKeys } from './measure.js';
 import type { ImplName, Runner, RunnerContext } from './runner.js';
 import type { OpenedStore } from './stores.js';
@@ -19,6 +20,7 @@ export class SpaneRunner implements Runner {
   readonly prefix: string;
   readonly redis: Redis;
   readonly tally: Tally = { runs: 0, problems: [] };
+  readonly sql?: SqlObservation;
   readonly #ctx: RunnerContext;
   readonly #opened: OpenedStore;
   readonly #engine: WorkflowEngine;
@@ -34,6 +36,7 @@ export class SpaneRunner implements Runner {
     this.#ctx = ctx;
     this.prefix = ctx.prefix;
     this.#opened = opened;
+    if (opened.sql) this.sql = opened.sql;
     this.#workflowId = `bench-${ctx.workload.id.toLowerCase()}`;
     this.redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null });
     const registry = new NodeRegistry();

@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { ExecutionStore } from '@spane/core';
 import { InMemoryExecutionStore, type InMemoryExecutionStoreOptions } from '@spane/store-memory';
 import pg from 'pg';
+import { countStatements } from './cost.js';
+import type { SqlObservation } from './cost-probe.js';
 
 /** An execution store opened for one runner; `dispose` closes it and drops what it created. */
 export interface OpenedStore {
   store: ExecutionStore;
   dispose(): Promise<void>;
+  /** For a store on PostgreSQL: its pool's `application_name` and what its connections sent. */
+  sql?: SqlObservation;
 }
 
 export type Availability = { ok: true; version: string } | { ok: false; reason: string };
@@ -62,13 +66,47 @@ export function openMemoryStore(options: InMemoryExecutionStoreOptions = {}): Op
 }
 
 /**
+ * A `pg.Client` class whose `query` calls add to `counts` (one round trip each, and the
+ * statements of its text) before going out unchanged: a measurement of what a pool sends.
+ */
+export function countingClient(counts: SqlObservation['counts']): typeof pg.Client {
+  return class CountingClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+      (this as { query: unknown }).query = (...args: unknown[]) => {
+        const first = args[0] as string | { text?: unknown } | undefined;
+        const text = typeof first === 'string' ? first : first?.text;
+        counts.roundTrips += 1;
+        counts.statements += typeof text === 'string' ? Math.max(1, countStatements(text)) : 1;
+        return query(...args);
+      };
+    }
+  };
+}
+
+/**
  * A PostgresExecutionStore on a fresh schema of its own (migrated here, dropped by
- * `dispose`), with the store's default pool.
+ * `dispose`), with the store's default pool (its settings, 10 connections) whose connections
+ * count what they send and carry an `application_name` of their own (so the cost probe finds
+ * their backends).
  */
 export async function openPostgresStore(databaseUrl: string): Promise<OpenedStore> {
   const { PostgresExecutionStore } = await loadPostgresStore();
   const schema = `spane_bench_${randomBytes(5).toString('hex')}`;
-  const store = new PostgresExecutionStore({ connectionString: databaseUrl, schema });
+  const sql: SqlObservation = {
+    applicationName: `spane-bench-${schema.slice('spane_bench_'.length)}`,
+    counts: { roundTrips: 0, statements: 0 },
+  };
+  const store = new PostgresExecutionStore({
+    connectionString: databaseUrl,
+    schema,
+    poolConfig: {
+      max: 10,
+      application_name: sql.applicationName,
+      Client: countingClient(sql.counts),
+    },
+  });
   try {
     await store.migrate();
   } catch (err) {
@@ -78,6 +116,7 @@ export async function openPostgresStore(databaseUrl: string): Promise<OpenedStor
   }
   return {
     store,
+    sql,
     async dispose() {
       await store.close();
       await adminQuery(databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

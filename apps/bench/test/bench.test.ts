@@ -10,7 +10,7 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 /**
  * Keeps the harness working: every `--quick` workload, one repetition, on the baseline and
  * SPANE + store-memory (and store-postgres when it is available). Correctness only —
- * never timings.
+ * never timings — plus W2's cost per node being measured (present and positive).
  */
 describe('bench harness (--quick, 1 repetition)', () => {
   it('runs every workload correctly on every available implementation', async () => {
@@ -33,6 +33,29 @@ describe('bench harness (--quick, 1 repetition)', () => {
       expect(r.problems, label).toEqual([]);
       expect(r.completed, label).toBe(r.workload.executions);
       expect(r.nodeRuns, label).toBe(r.workload.executions * r.workload.shape.nodes.length);
+    }
+
+    // What a node costs: present and positive for W2 on every implementation.
+    const w2 = bench.results.filter((r) => r.workload.id === 'W2');
+    expect(w2.map((r) => r.impl).sort()).toEqual([...impls].sort());
+    for (const r of w2) {
+      const cost = r.cost;
+      expect(cost, r.impl).toBeDefined();
+      if (!cost) continue;
+      expect(cost.engineCpuUs, r.impl).toBeGreaterThan(0);
+      expect(cost.redisCpuUs, r.impl).toBeGreaterThan(0);
+      expect(cost.redisCommands, r.impl).toBeGreaterThan(0);
+      expect(cost.redisByCommand.length, r.impl).toBeGreaterThan(0);
+      if (r.impl === 'postgres') {
+        expect(cost.pgPoolCpuUs).toBeGreaterThan(0);
+        expect(cost.pgServerCpuUs).toBeGreaterThanOrEqual(cost.pgPoolCpuUs);
+        expect(cost.sqlXacts).toBeGreaterThan(0);
+        expect(cost.sqlRoundTrips).toBeGreaterThan(0);
+        expect(cost.sqlStatements).toBeGreaterThanOrEqual(cost.sqlRoundTrips);
+      } else {
+        expect(cost.pgPoolCpuUs, r.impl).toBeNaN();
+        expect(cost.sqlRoundTrips, r.impl).toBeNaN();
+      }
     }
   });
 });
