@@ -19,18 +19,28 @@ export interface SqlCounts {
   statements: number;
 }
 
-/** How the bench sees the store's pool: its connections' `application_name` and counts. */
+/** One connection of the observed pool. */
+export interface ObservedConnection {
+  /** Its backend's pid (undefined before it connected). */
+  pid(): number | undefined;
+  /** Runs a query on it without counting it. */
+  uncounted(text: string): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/** How the bench sees the store's pool: what its connections sent, and the connections. */
 export interface SqlObservation {
-  applicationName: string;
   counts: SqlCounts;
+  connections: Set<ObservedConnection>;
 }
 
 /**
- * `pg_stat_database` is fed by each backend at most once a second (PostgreSQL 15's
- * `PGSTAT_MIN_INTERVAL`, also when it goes idle), so a reading waits this long after the
- * activity it must see.
+ * A backend reports its counts to `pg_stat_database` when it goes idle, but at most once a
+ * second; a report due sooner is put off for 10 s (PostgreSQL 15: `PGSTAT_MIN_INTERVAL`,
+ * `PGSTAT_IDLE_INTERVAL`). So a reading waits this long after the activity, then runs one
+ * `SELECT 1` on each of the pool's connections: that transaction ends more than a second after
+ * the backend's last report, and it reports before answering.
  */
-const PG_STATS_SETTLE_MS = 1_200;
+const PG_STATS_SETTLE_MS = 1_100;
 
 /** Redis commands one probe sends between its two `INFO commandstats` readings. */
 const OWN_REDIS_COMMANDS: ReadonlyMap<string, number> = new Map([['info', 3]]);
@@ -88,43 +98,42 @@ export async function backendTicks(
 /**
  * Takes the cost snapshots of one repetition: `before()` just before the clock starts,
  * `after(nodes)` right after the last execution. Redis and this process always; for an
- * implementation on PostgreSQL (`sql` given) also the store pool's backends (found by
- * `application_name` in `pg_stat_activity`), the whole server and `pg_stat_database`.
+ * implementation on PostgreSQL (`sql` given) also the store pool's backends (the pids of its
+ * connections), the whole server and `pg_stat_database`.
  */
 export class CostProbe {
   readonly #redis: Redis;
   readonly #sql: SqlObservation | undefined;
-  readonly #databaseUrl: string;
-  #client: pg.Client | undefined;
   #postmaster: number | undefined;
   #before: CostSnapshot | undefined;
 
-  constructor(redis: Redis, databaseUrl: string, sql?: SqlObservation) {
+  constructor(redis: Redis, sql?: SqlObservation) {
     this.#redis = redis;
-    this.#databaseUrl = databaseUrl;
     this.#sql = sql;
   }
 
-  async #query(): Promise<{ pids: number[]; xacts: number }> {
-    if (!this.#client) {
-      const client = new pg.Client({ connectionString: this.#databaseUrl });
-      client.on('error', () => {});
-      await client.connect();
-      this.#client = client;
+  /** Makes the pool's backends report their counts, then reads the database's transactions. */
+  async #xacts(sql: SqlObservation): Promise<{ xacts: number; own: number } | undefined> {
+    await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
+    const live: ObservedConnection[] = [];
+    for (const c of sql.connections) {
+      try {
+        await c.uncounted('SELECT 1');
+        live.push(c);
+      } catch {
+        sql.connections.delete(c); // closed by the pool
+      }
     }
-    const { rows } = await this.#client.query<{ pids: number[]; xacts: string }>(
-      `SELECT
-         (SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity
-           WHERE datname = current_database() AND application_name = $1) AS pids,
-         (SELECT xact_commit + xact_rollback FROM pg_stat_database
-           WHERE datname = current_database()) AS xacts`,
-      [this.#sql?.applicationName ?? ''],
+    if (live.length === 0) return undefined;
+    const { rows } = await live[0]!.uncounted(
+      'SELECT xact_commit + xact_rollback AS xacts FROM pg_stat_database WHERE datname = current_database()',
     );
-    return { pids: rows[0]!.pids, xacts: Number(rows[0]!.xacts) };
+    return { xacts: Number(rows[0]?.xacts), own: live.length };
   }
 
-  /** Pool backend ticks and whole-server ticks, when the server's processes are readable here. */
-  async #procTicks(pids: readonly number[]): Promise<Partial<CostSnapshot>> {
+  /** Ticks of the pool's backends and of the whole server, when their processes are readable here. */
+  async #procTicks(sql: SqlObservation): Promise<Partial<CostSnapshot>> {
+    const pids = [...sql.connections].flatMap((c) => c.pid() ?? []);
     const backends = await backendTicks(pids);
     if (!backends) return {};
     this.#postmaster ??= backends.postmaster;
@@ -147,11 +156,13 @@ export class CostProbe {
   async before(): Promise<void> {
     let pg: Partial<CostSnapshot> = {};
     if (this.#sql) {
-      await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
-      const { pids, xacts } = await this.#query();
-      pg = { pgXacts: xacts, ...(await this.#procTicks(pids)) };
-      pg.sqlRoundTrips = this.#sql.counts.roundTrips;
-      pg.sqlStatements = this.#sql.counts.statements;
+      const reading = await this.#xacts(this.#sql);
+      pg = {
+        ...(await this.#procTicks(this.#sql)),
+        ...(reading ? { pgXacts: reading.xacts } : {}),
+        sqlRoundTrips: this.#sql.counts.roundTrips,
+        sqlStatements: this.#sql.counts.statements,
+      };
     }
     const redis = await this.#redisInfo('stats-first');
     this.#before = { ...pg, ...redis, processCpuUs: cpuUs() };
@@ -161,30 +172,30 @@ export class CostProbe {
   async after(nodes: number): Promise<NodeCost> {
     const processCpuUs = cpuUs();
     if (!this.#before) throw new Error('CostProbe.after() without before()');
-    const sql = this.#sql
-      ? { roundTrips: this.#sql.counts.roundTrips, statements: this.#sql.counts.statements }
-      : undefined;
+    const sql = this.#sql;
+    const counts = sql ? { ...sql.counts } : undefined;
     const redis = await this.#redisInfo('cpu-first');
     let pg: Partial<CostSnapshot> = {};
-    if (sql) {
-      const { pids } = await this.#query();
-      pg = await this.#procTicks(pids);
-      await new Promise((r) => setTimeout(r, PG_STATS_SETTLE_MS));
-      pg.pgXacts = (await this.#query()).xacts;
-      pg.sqlRoundTrips = sql.roundTrips;
-      pg.sqlStatements = sql.statements;
+    // Seen by this reading and not the first: the first reading's own pg_stat_database query
+    // (reported with the run's counts) and this reading's SELECT 1s.
+    let ownXacts = 0;
+    if (sql && counts) {
+      pg = await this.#procTicks(sql);
+      const reading = await this.#xacts(sql);
+      if (reading) {
+        pg.pgXacts = reading.xacts;
+        ownXacts = 1 + reading.own;
+      }
+      pg.sqlRoundTrips = counts.roundTrips;
+      pg.sqlStatements = counts.statements;
     }
     const after: CostSnapshot = { ...pg, ...redis, processCpuUs };
-    // The probe's own transactions seen by the second reading: the first reading's and the
-    // pid query of `after` (the second reading's own is counted after it answers).
-    const overhead = { redisCommands: OWN_REDIS_COMMANDS, pgXacts: 2 };
+    const overhead = { redisCommands: OWN_REDIS_COMMANDS, pgXacts: ownXacts };
     return costPerNode(this.#before, after, nodes, overhead, clockTicksPerSecond());
   }
 
-  async close(): Promise<void> {
-    await this.#client?.end().catch(() => {});
-    this.#client = undefined;
-  }
+  /** Nothing to release (readings use the pool's own connections); kept for symmetry. */
+  async close(): Promise<void> {}
 }
 
 function cpuUs(): number {

@@ -128,7 +128,7 @@ export async function runOne(
     ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
   });
   const nodes = workload.shape.nodes.length;
-  const probe = new CostProbe(runner.redis, options.databaseUrl, runner.sql);
+  const probe = new CostProbe(runner.redis, runner.sql);
   const result: RepResult = {
     workload,
     impl,

@@ -66,21 +66,26 @@ export function openMemoryStore(options: InMemoryExecutionStoreOptions = {}): Op
 }
 
 /**
- * A `pg.Client` class whose `query` calls add to `counts` (one round trip each, and the
- * statements of its text) before going out unchanged: a measurement of what a pool sends.
+ * A `pg.Client` class whose `query` calls add to `sql.counts` (one round trip each, and the
+ * statements of its text) before going out unchanged — a measurement of what a pool sends —
+ * and whose connections join `sql.connections` (for the cost probe's readings).
  */
-export function countingClient(counts: SqlObservation['counts']): typeof pg.Client {
+export function countingClient(sql: SqlObservation): typeof pg.Client {
   return class CountingClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
       super(config);
-      const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+      const query = this.query.bind(this) as (...args: unknown[]) => Promise<pg.QueryResult>;
       (this as { query: unknown }).query = (...args: unknown[]) => {
         const first = args[0] as string | { text?: unknown } | undefined;
         const text = typeof first === 'string' ? first : first?.text;
-        counts.roundTrips += 1;
-        counts.statements += typeof text === 'string' ? Math.max(1, countStatements(text)) : 1;
+        sql.counts.roundTrips += 1;
+        sql.counts.statements += typeof text === 'string' ? Math.max(1, countStatements(text)) : 1;
         return query(...args);
       };
+      sql.connections.add({
+        pid: () => (this as unknown as { processID: number | null }).processID ?? undefined,
+        uncounted: (text) => query(text),
+      });
     }
   };
 }
@@ -88,24 +93,16 @@ export function countingClient(counts: SqlObservation['counts']): typeof pg.Clie
 /**
  * A PostgresExecutionStore on a fresh schema of its own (migrated here, dropped by
  * `dispose`), with the store's default pool (its settings, 10 connections) whose connections
- * count what they send and carry an `application_name` of their own (so the cost probe finds
- * their backends).
+ * count what they send (see {@link countingClient}).
  */
 export async function openPostgresStore(databaseUrl: string): Promise<OpenedStore> {
   const { PostgresExecutionStore } = await loadPostgresStore();
   const schema = `spane_bench_${randomBytes(5).toString('hex')}`;
-  const sql: SqlObservation = {
-    applicationName: `spane-bench-${schema.slice('spane_bench_'.length)}`,
-    counts: { roundTrips: 0, statements: 0 },
-  };
+  const sql: SqlObservation = { counts: { roundTrips: 0, statements: 0 }, connections: new Set() };
   const store = new PostgresExecutionStore({
     connectionString: databaseUrl,
     schema,
-    poolConfig: {
-      max: 10,
-      application_name: sql.applicationName,
-      Client: countingClient(sql.counts),
-    },
+    poolConfig: { max: 10, application_name: 'spane-bench', Client: countingClient(sql) },
   });
   try {
     await store.migrate();

@@ -256,7 +256,7 @@ describe('the probe on a private Redis', () => {
   });
 
   it('counts exactly the commands sent between its snapshots, not its own INFO calls', async () => {
-    const probe = new CostProbe(redis, 'postgres://unused');
+    const probe = new CostProbe(redis);
     await probe.before();
     for (let i = 0; i < 10; i++) await redis.set(`k${i}`, 'v');
     for (let i = 0; i < 3; i++) await redis.get(`k${i}`);
