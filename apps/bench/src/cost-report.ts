@@ -121,17 +121,18 @@ export function formatRedisTop(rows: readonly CostRow[]): string[] {
   );
 }
 
+/** What the cost table's columns are, under it. */
 export const COST_LEGEND = [
   'Cost per node: each figure ÷ (executions × nodes of the workload), median over the repetitions;',
   '(×n) is the ratio to the baseline. Counters are read just before the clock starts and right',
   'after the last execution. engine CPU: process.cpuUsage() (user + system) of the bench process,',
-  'which runs the engine or the baseline and its workers. Redis CPU: INFO cpu used_cpu_user +',
-  "used_cpu_sys; Redis commands: INFO commandstats calls (less the snapshots' own INFO calls).",
-  "PG CPU: /proc/<pid>/stat utime + stime of the store pool's backends (found by their",
-  'application_name) / of the whole cluster (postmaster, incl. exited children, + live children);',
-  'n/a when /proc does not show them. SQL xacts: pg_stat_database xact_commit + xact_rollback of',
-  "the database (less the probe's own; read after 1.2 s so backends have reported them). SQL round",
-  "trips / statements: counted client-side on the store pool's connections (a multi-statement",
-  'text is one round trip). Redis, PostgreSQL and the database are shared with other work on this',
-  'machine: their whole-server figures include it (the noise is in the spread, not removed).',
+  'which runs the engine (or the baseline) and its workers. Redis CPU: INFO cpu used_cpu_user +',
+  "used_cpu_sys; Redis commands: INFO commandstats calls, less the probe's own INFO calls.",
+  "PG CPU: /proc/<pid>/stat utime + stime of the store pool's backends / of the whole cluster",
+  '(postmaster with its exited children, and its live children); 10 ms clock ticks; n/a when',
+  '/proc does not show them. SQL xacts: pg_stat_database xact_commit + xact_rollback of the',
+  "database, less the probe's own (read once every pool backend has reported: a second after the",
+  "activity, through one SELECT 1 on each). SQL round trips / statements: counted on the pool's",
+  'connections as they are sent (a multi-statement text is one round trip). Redis, PostgreSQL',
+  'and the database are shared with other work on this machine: whole-server figures include it.',
 ];
