@@ -49,8 +49,8 @@ export interface WorkflowEngineOptions {
   /**
    * A node whose runs killed their worker process this many times (a `process.exit`, out of
    * memory, a crash, a kill) is not run again: it fails at once (to the dead-letter queue)
-   * with an error that says so. A run counts as a crash when it started and its process
-   * never ended it (the worker that takes the job next sees that); a run that ended in any
+   * with an error that says so. A run counts as a crash when BullMQ's stalled check found
+   * its worker gone (its lock expired: the job's `stalledCounter`); a run that ended in any
    * way — completed, failed, parked, delayed, aborted — does not count. 0 turns the count
    * off (then only `maxStalledCount` ends a crash loop).
    * @defaultValue 3

@@ -106,12 +106,10 @@ function runGuards(
   f: Foundation,
   recorder: OutcomeRecorder,
 ): Pick<NodeRunnerContext, 'crashes' | 'missingTypes'> {
-  const { registry, redis, keys, catalogue: plans, options } = f;
+  const { registry, catalogue: plans, options } = f;
   const { logger } = options;
   return {
     crashes: new CrashGuard({
-      redis,
-      keys,
       plans,
       recorder,
       logger,

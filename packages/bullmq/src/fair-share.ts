@@ -25,7 +25,36 @@ export interface FairShareContext {
   enabled: boolean;
   /** The largest tag (tests make it small). @defaultValue {@link FAIR_BAND} */
   band?: number;
+  /**
+   * How long tags given out ahead (spares) may be used for a tenant's next jobs, in ms;
+   * 0: one script call per batch, no spares. @defaultValue {@link SPARE_MS}
+   */
+  spareMs?: number;
 }
+
+/** How long spare tags are used after they were asked for (ms). */
+export const SPARE_MS = 50;
+
+/** The most spare tags asked for at once, per queue and tenant. */
+const MAX_SPARES = 64;
+
+/** Tags of one queue and tenant given out ahead, and how busy that pair has been. */
+interface Spares {
+  /** The next spare tag. */
+  next: number;
+  /** The last spare tag. */
+  last: number;
+  /** Until when they may be used (this process's clock, ms). */
+  until: number;
+  /** Jobs tagged since `since`. */
+  count: number;
+  since: number;
+  /** Jobs tagged in the `spareMs` before `since` (0 after a longer pause). */
+  rate: number;
+}
+
+/** Pairs kept before the idle ones are dropped. */
+const MAX_PAIRS = 1_000;
 
 /**
  * Fair scheduling between tenants on the node queues they share. BullMQ takes a queue's
@@ -40,18 +69,28 @@ export interface FairShareContext {
  * tags in priority order, as before.
  *
  * Costs one script call per batch of jobs added to a queue (none for a batch that has only
- * jobs with a priority). The tags are a clock, not a count: a reply lost after the script
- * ran only moves that tenant's next jobs later, by the jobs of that batch, and the gap
- * closes as the queue's head passes it; every tag is dropped when the band empties, and
- * the band is moved down once its head passes the middle, so tags never run out.
+ * jobs with a priority) — and fewer for a busy tenant: the script also gives out as many
+ * spare tags as the tenant had jobs in this queue in the last `spareMs`, and this process
+ * tags that tenant's next jobs with them, without a call, for `spareMs` (so a chain of
+ * nodes does not wait for a round trip per node). Spares were the tenant's next tags
+ * anyway: across processes a tenant's jobs keep first-in first-out order only to within
+ * `spareMs`. The tags are a clock, not a count: a reply lost after the script ran (or
+ * spares left unused) only moves that tenant's next jobs later, by that many jobs, and the
+ * gap closes as the queue's head passes it; every tag is dropped when the band empties, and
+ * the band is moved down once its head passes the middle (after spares given out before
+ * can no longer be used), so tags never run out.
  */
 export class FairShare {
   readonly #ctx: FairShareContext;
   readonly #band: number;
+  readonly #spareMs: number;
+  /** Per queue and tenant. */
+  readonly #spares = new Map<string, Spares>();
 
   constructor(ctx: FairShareContext) {
     this.#ctx = ctx;
     this.#band = ctx.band ?? FAIR_BAND;
+    this.#spareMs = ctx.spareMs ?? SPARE_MS;
   }
 
   /** The Redis hash of the tags of a queue's tenants. */
@@ -73,18 +112,7 @@ export class FairShare {
       if (hasPriority(job)) continue;
       counts.set(job.data.tenantId, (counts.get(job.data.tenantId) ?? 0) + 1);
     }
-    const next = new Map<string, number>();
-    if (counts.size > 0) {
-      const args: (string | number)[] = [this.#band, IDLE_QUEUE_KEYS_TTL_MS];
-      for (const [tenantId, n] of counts) args.push(tenantId, n);
-      const keys = [this.tagsKey(queueName), this.prioritizedKey(queueName)];
-      const firsts = await script.run(this.#ctx.redis as Redis, keys, args);
-      if (!Array.isArray(firsts) || firsts.length !== counts.size) {
-        throw new Error('the fair-tags script gave an unexpected reply');
-      }
-      let i = 0;
-      for (const tenantId of counts.keys()) next.set(tenantId, Number(firsts[i++]));
-    }
+    const next = counts.size > 0 ? await this.#tags(queueName, counts) : new Map<string, number>();
     return jobs.map((job) => {
       let priority: number;
       if (hasPriority(job)) {
@@ -98,6 +126,67 @@ export class FairShare {
       }
       return { ...job, opts: { ...job.opts, priority } };
     });
+  }
+
+  /**
+   * The first tag of each tenant's jobs of the batch: from the spares this process holds
+   * when they cover the tenant's jobs, else from one script call for the others.
+   */
+  async #tags(queueName: string, counts: Map<string, number>): Promise<Map<string, number>> {
+    const now = Date.now();
+    const next = new Map<string, number>();
+    const ask: [string, number, number, Spares][] = [];
+    for (const [tenantId, n] of counts) {
+      const pair = this.#pair(`${queueName}\u0000${tenantId}`, now);
+      const rate = Math.max(pair.rate, pair.count);
+      pair.count += n;
+      if (now < pair.until && pair.last - pair.next + 1 >= n) {
+        next.set(tenantId, pair.next);
+        pair.next += n;
+        continue;
+      }
+      ask.push([tenantId, n, this.#spareMs > 0 ? Math.min(MAX_SPARES, rate) : 0, pair]);
+    }
+    if (ask.length === 0) return next;
+    const args: (string | number)[] = [this.#band, IDLE_QUEUE_KEYS_TTL_MS, 2 * this.#spareMs];
+    for (const [tenantId, n, spare] of ask) args.push(tenantId, n, spare);
+    const keys = [
+      this.tagsKey(queueName),
+      this.prioritizedKey(queueName),
+      `${this.tagsKey(queueName)}:spares`,
+    ];
+    const until = Date.now() + this.#spareMs;
+    const reply = await script.run(this.#ctx.redis as Redis, keys, args);
+    if (!Array.isArray(reply) || reply.length !== 2 * ask.length) {
+      throw new Error('the fair-tags script gave an unexpected reply');
+    }
+    ask.forEach(([tenantId, n, , pair], i) => {
+      const first = Number(reply[2 * i]);
+      next.set(tenantId, first);
+      pair.next = first + n;
+      pair.last = Number(reply[2 * i + 1]);
+      pair.until = until;
+    });
+    return next;
+  }
+
+  /** A queue and tenant's spares and recent rate, its counting window moved on to `now`. */
+  #pair(key: string, now: number): Spares {
+    const window = this.#spareMs;
+    let pair = this.#spares.get(key);
+    if (pair && now - pair.since > window) {
+      pair.rate = now - pair.since > 2 * window ? 0 : pair.count;
+      pair.count = 0;
+      pair.since = now;
+    }
+    if (!pair) {
+      if (this.#spares.size >= MAX_PAIRS) {
+        for (const [k, p] of this.#spares) if (now - p.since > 2 * window) this.#spares.delete(k);
+      }
+      pair = { next: 0, last: -1, until: 0, count: 0, since: now, rate: 0 };
+      if (window > 0) this.#spares.set(key, pair);
+    }
+    return pair;
   }
 
   /** BullMQ's sorted set of a queue's jobs that wait with a priority. */

@@ -30,8 +30,8 @@ export class InfrastructureError extends Error {
 
 /** A call that did not answer within {@link CALL_TIMEOUT_MS}. */
 class CallTimeoutError extends Error {
-  constructor() {
-    super(`no answer within ${CALL_TIMEOUT_MS} ms`);
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
   }
 }
 
@@ -44,6 +44,8 @@ export interface InfraRetryContext {
   closing(): boolean;
   /** Counts each retry (`infraRetries`). */
   faults: EngineFaultCounts;
+  /** How long one call may go unanswered before it counts as failed (tests shorten it). @defaultValue 30_000 */
+  callTimeoutMs?: number;
 }
 
 /**
@@ -72,7 +74,7 @@ export class InfraRetry {
     let failures = 0;
     for (;;) {
       try {
-        const value = await answerWithin(op);
+        const value = await answerWithin(op, this.#ctx.callTimeoutMs ?? CALL_TIMEOUT_MS);
         if (failures > 0) {
           this.#ctx.logger.warn(`${what} succeeded again`, {
             failures,
@@ -105,13 +107,64 @@ export class InfraRetry {
   }
 }
 
-/** `op()`, or a CallTimeoutError when it has not answered within CALL_TIMEOUT_MS. */
-function answerWithin<T>(op: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CallTimeoutError()), CALL_TIMEOUT_MS);
+/** A call waiting for its answer, and when it stops waiting. */
+interface PendingCall {
+  timeoutMs: number;
+  deadline: number;
+  reject(error: Error): void;
+}
+
+/** How often the calls still waiting are checked against their deadline. */
+const SWEEP_MS = 1_000;
+
+/**
+ * The calls of every run that wait for an answer, checked against their deadline by one
+ * timer (a call costs an entry in a set, not a timer of its own: there are several per node
+ * run). A call is given up up to SWEEP_MS after its deadline.
+ */
+const pending = new Set<PendingCall>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const call of pending) {
+    if (call.deadline > now) continue;
+    pending.delete(call);
+    call.reject(new CallTimeoutError(call.timeoutMs));
+  }
+  if (pending.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
+/** `op()`, or a CallTimeoutError when it has not answered within `timeoutMs`. */
+function answerWithin<T>(op: () => Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const call: PendingCall = { timeoutMs, deadline: Date.now() + timeoutMs, reject };
+    pending.add(call);
+    if (!sweeper) {
+      sweeper = setInterval(sweep, SWEEP_MS);
+      sweeper.unref();
+    }
+    const settle = () => pending.delete(call);
+    let answer: Promise<T>;
+    try {
+      answer = op();
+    } catch (error) {
+      settle();
+      reject(error);
+      return;
+    }
+    answer.then(
+      (value) => {
+        if (settle()) resolve(value);
+      },
+      (error: unknown) => {
+        if (settle()) reject(error);
+      },
+    );
   });
-  return Promise.race([op(), timeout]).finally(() => clearTimeout(timer));
 }
 
 function errorText(error: unknown): string {

@@ -22,7 +22,7 @@ import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import type { BreakerTicket, CircuitBreakers } from './circuit-breakers.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
-import type { CrashGuard, WatchedRun } from './crash-guard.js';
+import type { CrashGuard } from './crash-guard.js';
 import { DELAY_NODE, delayWakeTime } from './delay-node.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
@@ -118,10 +118,9 @@ export class NodeRunner {
     const lease = this.#ctx.leases.take(job.id ?? '');
     // Taken before anything can change the job's data (the node type check may).
     const runToken = runTokenOf(job);
-    let watched: WatchedRun | null = null;
     try {
-      watched = await this.#ctx.crashes.enter(job);
-      if (!watched) return; // its node crashed its worker too often: failed, not run
+      // Its node crashed its worker too often: failed, not run.
+      if (!(await this.#ctx.crashes.enter(job))) return;
       const plan = await this.#planOf(job.data);
       await this.#ctx.missingTypes.check(plan, job, token);
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
@@ -146,7 +145,6 @@ export class NodeRunner {
       throw new WaitingError();
     } finally {
       this.#ctx.leases.release(lease);
-      await watched?.leave();
       if (counted) handoffs.jobEnded();
     }
   }

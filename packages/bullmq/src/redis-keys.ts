@@ -62,7 +62,6 @@ export class RedisKeys {
   readonly #deliveries: string;
   readonly #parked: string;
   readonly #concurrency: string;
-  readonly #crashes: string;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -78,15 +77,6 @@ export class RedisKeys {
     this.#deliveries = `${prefix}:webhook-delivery:`;
     this.#parked = `${prefix}:parked:`;
     this.#concurrency = `${prefix}:concurrency:`;
-    this.#crashes = `${prefix}:crashes:`;
-  }
-
-  /**
-   * Set of the runs of one node job that started and have not ended (see CrashGuard): the
-   * job's queue, id and creation time, so a job added again with the same id starts afresh.
-   */
-  crashes(queueName: string, jobId: string, createdAt: number): string {
-    return `${this.#crashes}${queueName}:${jobId}:${createdAt}`;
   }
 
   /** A node type's circuit breaker: its state hash, and the set of the jobs it delays. */

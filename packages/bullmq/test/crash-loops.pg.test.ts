@@ -59,7 +59,6 @@ it('a node whose runs kill their worker is dead-lettered after maxNodeCrashes (3
   expect(error).toMatch(
     /^node 'X' crashed its worker 3 times \(process exit, out of memory or kill\)/,
   );
-  expect(error).toMatch(/last seen .* in process \d+/);
   const dlq = await h.engine.getDLQItems();
   expect(dlq).toHaveLength(1);
   expect(dlq[0]).toMatchObject({ executionId: id, nodeId: 'X' });

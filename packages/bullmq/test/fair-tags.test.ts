@@ -21,7 +21,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   prefix = `spane-test-fair-${randomUUID().slice(0, 8)}`;
-  fair = new FairShare({ redis, prefix, enabled: true, band: BAND });
+  fair = new FairShare({ redis, prefix, enabled: true, band: BAND, spareMs: 0 });
 });
 
 function job(tenantId: string, id: string, priority?: number): NodeJob {
@@ -46,6 +46,23 @@ async function add(...jobs: NodeJob[]): Promise<number[]> {
     );
   }
   return ordered.map((j) => j.opts.priority!);
+}
+
+/** The test's connection, counting the script calls made through it. */
+function countingRedis() {
+  const counted = {
+    calls: 0,
+    evalsha: (...args: unknown[]) => {
+      counted.calls += 1;
+      return (redis.evalsha as (...a: unknown[]) => Promise<unknown>)(...args);
+    },
+    eval: (...args: unknown[]) => {
+      counted.calls += 1;
+      return (redis.eval as (...a: unknown[]) => Promise<unknown>)(...args);
+    },
+    zcount: redis.zcount.bind(redis),
+  };
+  return counted as unknown as Redis & { calls: number };
 }
 
 /** Takes the first waiting job, as a worker would (ZPOPMIN). */
@@ -105,6 +122,57 @@ describe('fair tags', () => {
     const order: string[] = [];
     for (let j = await take(); j; j = await take()) order.push(j);
     expect(order).toEqual(['6', '7', 'b1', '8', '9', 'prio']);
+  });
+
+  it('spares: a busy tenant tags its next jobs without a call, keeping first-in first-out order', async () => {
+    const counted = countingRedis();
+    fair = new FairShare({ redis: counted, prefix, enabled: true, spareMs: 60_000 });
+    const tags: number[] = [];
+    for (let i = 0; i < 100; i += 1) tags.push(...(await add(job('a', `a${i}`))));
+    expect(tags).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // Spares asked for grow with the tenant's rate (1, 2, 4, … up to 64 at once).
+    expect(counted.calls).toBeLessThan(10);
+    // Another tenant still starts next to the head of the queue, past nobody's spares.
+    expect(await add(job('b', 'b1'))).toEqual([2]);
+    expect(await take()).toBe('a0');
+    expect(await take()).toBe('a1');
+    expect(await take()).toBe('b1');
+  });
+
+  it('spares: while they may be in use, an empty band does not start afresh and the band does not move down', async () => {
+    fair = new FairShare({ redis, prefix, enabled: true, band: BAND, spareMs: 60_000 });
+    // a gets tags 1, then 2 and 3 (one spare), then 4 from its spare, then 5..7 (+3 spares).
+    for (let i = 0; i < 4; i += 1) await add(job('a', `a${i}`));
+    expect(await redis.hget(fair.tagsKey('nodes'), 'a')).toBe('7');
+    while (await take());
+    // The band is empty, but a's spares (5..7) may still be added: b starts after them.
+    const other = new FairShare({ redis, prefix, enabled: true, band: BAND, spareMs: 0 });
+    expect((await other.order('nodes', [job('b', 'b1')]))[0]!.opts.priority).toBe(8);
+    // a's next jobs use its spares: no tag of its is handed out twice.
+    expect(await add(job('a', 'a4'), job('a', 'a5'))).toEqual([5, 6]);
+    // Past the middle of the band (the head's tag is 5) no spare is given out, and the band
+    // stays where it is; a's spare 7, too few for two jobs, is left unused.
+    expect(await redis.zcard(fair.prioritizedKey('nodes'))).toBe(2);
+    expect(await add(job('a', 'a6'), job('a', 'a7'))).toEqual([8, 8]);
+    expect(await redis.hget(fair.tagsKey('nodes'), 'a')).toBe('8');
+    expect(await redis.hget(`${fair.tagsKey('nodes')}:spares`, 'top')).toBe('7');
+  });
+
+  it('spares expire: once none may be in use the band moves down as it does without them', async () => {
+    fair = new FairShare({ redis, prefix, enabled: true, band: BAND, spareMs: 20 });
+    const other = new FairShare({ redis, prefix, enabled: true, band: BAND, spareMs: 0 });
+    await add(job('a', 'a1'));
+    // One spare (tag 7) with these five.
+    await add(job('a', 'a2'), job('a', 'a3'), job('a', 'a4'), job('a', 'a5'), job('a', 'a6'));
+    for (let i = 0; i < 5; i += 1) await take();
+    // The head's tag is 6; the spares given out were to be used until a moment ago.
+    const spares = `${fair.tagsKey('nodes')}:spares`;
+    expect(await redis.hget(spares, 'top')).toBe('7');
+    await redis.hset(spares, 'until', '1');
+    const [b1] = await other.order('nodes', [job('b', 'b1')]);
+    // Moved down by 5: the head is 1 again and b starts next to it.
+    expect(b1!.opts.priority).toBe(2);
+    expect(await redis.hget(fair.tagsKey('nodes'), 'a')).toBe('2');
   });
 
   it('off: jobs are returned as given, without a Redis call', async () => {

@@ -15,7 +15,6 @@ describe('Lua scripts', () => {
       'beatWorker',
       'breakerAdmit',
       'breakerRecord',
-      'enterRun',
       'fairTags',
       'mapItemDone',
       'releaseExecutions',
