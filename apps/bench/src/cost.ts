@@ -62,11 +62,27 @@ export function parseProcStat(line: string): ProcStat | undefined {
   return numbers.every(Number.isInteger) ? stat : undefined;
 }
 
+/** Counted texts: a store sends the same texts over and over (prepared statements). */
+const counted = new Map<string, number>();
+const MAX_COUNTED = 1_000;
+/** A dollar-quote tag at the regex's lastIndex. */
+const DOLLAR_TAG = /\$[A-Za-z_]*\$/y;
+
 /**
  * Statements in a SQL text sent as one query: top-level `;` separators, outside quoted
  * strings, quoted identifiers, dollar quotes and comments (a trailing `;` ends the last one).
+ * Remembered per text, so that counting costs the measured process next to nothing.
  */
 export function countStatements(sql: string): number {
+  const known = counted.get(sql);
+  if (known !== undefined) return known;
+  const count = scanStatements(sql);
+  if (counted.size >= MAX_COUNTED) counted.clear();
+  counted.set(sql, count);
+  return count;
+}
+
+function scanStatements(sql: string): number {
   let count = 0;
   let pending = false;
   let i = 0;
@@ -77,7 +93,8 @@ export function countStatements(sql: string): number {
       i = end < 0 ? sql.length : end + 1;
       pending = true;
     } else if (c === '$') {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i))?.[0];
+      DOLLAR_TAG.lastIndex = i;
+      const tag = DOLLAR_TAG.exec(sql)?.[0];
       if (tag) {
         const end = sql.indexOf(tag, i + tag.length);
         i = end < 0 ? sql.length : end + tag.length;
