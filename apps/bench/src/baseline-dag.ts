@@ -11,7 +11,8 @@ import { checkSinks, makeNode, type Tally } from './workloads.js';
  * finish) and a hash of node outputs. A finished node records its output and decrements
  * its children's counters in one Lua script, which hands back the children that reached
  * zero (they are enqueued) and, for the last node, the sink outputs (the execution's keys
- * are deleted there). Children read their parents' outputs from the hash with HMGET.
+ * are deleted there). A child with one parent gets that parent's output inline in its job
+ * (no read); a join reads its parents' outputs from the hash with HMGET.
  *
  * Same queue settings as SPANE's node queue: job id `execution.node` (a second add is a
  * no-op), 3 attempts, `removeOnComplete`, failed jobs kept up to 1000, same lock and
@@ -56,6 +57,8 @@ interface BaselineJob {
   e: string;
   /** node id */
   n: string;
+  /** The output (JSON) of the node's only parent. */
+  i?: string;
 }
 
 type RecordReply = [string[], number, (string | null)[]];
@@ -113,16 +116,21 @@ export class BaselineDag implements Runner {
     return `${this.prefix}:x:${e}:pending`;
   }
 
-  #job(e: string, n: string) {
-    return { name: 'node', data: { e, n }, opts: { ...JOB_OPTIONS, jobId: `${e}.${n}` } };
+  #job(e: string, n: string, parentOutput?: string) {
+    const data: BaselineJob = parentOutput === undefined ? { e, n } : { e, n, i: parentOutput };
+    return { name: 'node', data, opts: { ...JOB_OPTIONS, jobId: `${e}.${n}` } };
   }
 
-  async #enqueue(e: string, nodes: readonly string[]): Promise<void> {
+  /** Adds the jobs of ready nodes; those with one parent carry `output`, that parent's. */
+  async #enqueue(e: string, nodes: readonly string[], output?: string): Promise<void> {
+    const { parents } = this.#ctx.workload.shape;
+    const job = (n: string) =>
+      this.#job(e, n, (parents.get(n)?.length ?? 0) === 1 ? output : undefined);
     if (nodes.length === 1) {
-      const j = this.#job(e, nodes[0]!);
+      const j = job(nodes[0]!);
       await this.#queue.add(j.name, j.data, j.opts);
     } else if (nodes.length > 1) {
-      await this.#queue.addBulk(nodes.map((n) => this.#job(e, n)));
+      await this.#queue.addBulk(nodes.map(job));
     }
   }
 
@@ -134,28 +142,30 @@ export class BaselineDag implements Runner {
     const worker = new Worker<BaselineJob>(
       QUEUE,
       async (job) => {
-        const { e, n } = job.data;
+        const { e, n, i } = job.data;
         const parents = shape.parents.get(n) ?? [];
         const inputs: Record<string, unknown> = {};
-        if (parents.length > 0) {
+        if (parents.length === 1 && i !== undefined) {
+          inputs[parents[0]!] = JSON.parse(i);
+        } else if (parents.length > 0) {
           const raw = await this.redis.hmget(this.#outKey(e), ...parents);
           parents.forEach((p, i) => {
             const v = raw[i];
             if (v !== null && v !== undefined) inputs[p] = JSON.parse(v);
           });
         }
-        const output = node(n, inputs);
+        const output = JSON.stringify(node(n, inputs));
         const children = shape.children.get(n) ?? [];
         const [ready, done, sinks] = await this.redis.recordNode(
           this.#outKey(e),
           this.#pendingKey(e),
           n,
-          JSON.stringify(output),
+          output,
           children.length,
           ...children,
           ...sinkArgs,
         );
-        await this.#enqueue(e, ready);
+        await this.#enqueue(e, ready, output);
         if (done === 1) this.#finish(e, sinks);
       },
       {
