@@ -6,15 +6,20 @@ import { collectEnvironment } from './environment.js';
 import { formatNotes, formatTable, LEGEND, summarize, writeResults } from './report.js';
 import { runBench } from './run.js';
 import { IMPL_NAMES, type ImplName } from './runner.js';
+import { runScaleOut } from './scale.js';
+import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--write]
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
   --reps N   repetitions per workload and implementation; figures are medians (default 5)
   --only     workloads to run (${WORKLOAD_IDS.join(', ')})
   --impl     implementations to run (${IMPL_NAMES.join(', ')})
   --fair     SPANE's fairScheduling option (default on, the engine's default)
+  --scale    the scale-out rows: W2 on store-postgres in one process, then with the API
+             process apart from one and from two worker processes (default on when W2 and
+             postgres are selected)
   --write    write the results to apps/bench/RESULTS.md
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379),
@@ -46,6 +51,7 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       impl: { type: 'string' },
       fair: { type: 'string', default: 'on' },
+      scale: { type: 'string', default: 'on' },
       write: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -57,6 +63,7 @@ async function main(): Promise<number> {
   const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
   if (values.fair !== 'on' && values.fair !== 'off') throw new Error('--fair: on or off');
+  if (values.scale !== 'on' && values.scale !== 'off') throw new Error('--scale: on or off');
   const only = list<WorkloadId>(values.only, WORKLOAD_IDS, 'workload');
   const impls = list<ImplName>(values.impl, IMPL_NAMES, 'implementation');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -74,6 +81,22 @@ async function main(): Promise<number> {
     databaseUrl,
     fairScheduling: values.fair === 'on',
   });
+  const w2 = selected.find((w) => w.id === 'W2');
+  const scaleRun =
+    values.scale === 'on' &&
+    w2 &&
+    impls.includes('postgres') &&
+    !bench.skipped.some((s) => s.impl === 'postgres');
+  const scaleResults = scaleRun
+    ? await runScaleOut({
+        workload: w2,
+        redisUrl,
+        databaseUrl,
+        reps,
+        runId: `${process.pid}`,
+        quick: values.quick,
+      })
+    : [];
   const rows = summarize(bench.results);
   const table = formatTable(rows);
   const notes = formatNotes(rows, bench);
@@ -89,6 +112,9 @@ async function main(): Promise<number> {
       : []),
     '',
     ...COST_LEGEND,
+    ...(scaleResults.length > 0
+      ? ['', '## Scale-out', '', ...formatScaleTable(scaleResults), '', ...SCALE_LEGEND]
+      : []),
   ];
 
   console.log('');
@@ -105,9 +131,14 @@ async function main(): Promise<number> {
   console.log('');
   for (const l of cost) console.log(l);
 
-  const problems = bench.results.flatMap((r) =>
-    r.problems.map((p) => `${r.workload.id} ${r.impl} rep ${r.rep + 1}: ${p}`),
-  );
+  const problems = [
+    ...bench.results.flatMap((r) =>
+      r.problems.map((p) => `${r.workload.id} ${r.impl} rep ${r.rep + 1}: ${p}`),
+    ),
+    ...scaleResults.flatMap((r) =>
+      r.problems.map((p) => `scale ${r.config.name} rep ${r.rep}: ${p}`),
+    ),
+  ];
   if (problems.length > 0) {
     console.log('');
     console.log(`CORRECTNESS PROBLEMS (${problems.length}):`);

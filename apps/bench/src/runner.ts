@@ -40,4 +40,6 @@ export interface RunnerContext {
   databaseUrl: string;
   /** SPANE's `fairScheduling` engine option (its default, on, when absent). */
   fairScheduling?: boolean;
+  /** SPANE's worker slots in this process (0: an API process) @defaultValue the workload's concurrency */
+  workers?: number;
 }

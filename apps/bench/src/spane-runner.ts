@@ -5,9 +5,26 @@ import type { SqlObservation } from './cost-probe.js';
 import { deleteKeys } from './measure.js';
 import type { ImplName, Runner, RunnerContext } from './runner.js';
 import type { OpenedStore } from './stores.js';
-import { checkSinks, makeNode, type Tally } from './workloads.js';
+import { checkSinks, makeNode, type Tally, type Workload } from './workloads.js';
 
-const NODE_TYPE = 'bench.node';
+/** The no-op node type every bench workflow uses. */
+export const NODE_TYPE = 'bench.node';
+
+/** A registry with the workload's no-op node (its runs counted in `tally`). */
+export function benchRegistry(workload: Workload, tally: Tally): NodeRegistry {
+  const registry = new NodeRegistry();
+  const node = makeNode(workload, tally);
+  registry.register(NODE_TYPE, {
+    async execute(ectx) {
+      const inputs: Record<string, unknown> = {};
+      for (const [parent, result] of Object.entries(ectx.previousResults)) {
+        inputs[parent] = result.data;
+      }
+      return { success: true, data: node(ectx.nodeId, inputs) };
+    },
+  });
+  return registry;
+}
 
 /**
  * SPANE's WorkflowEngine on a given store, with default engine options apart from the
@@ -39,17 +56,7 @@ export class SpaneRunner implements Runner {
     if (opened.sql) this.sql = opened.sql;
     this.#workflowId = `bench-${ctx.workload.id.toLowerCase()}`;
     this.redis = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null });
-    const registry = new NodeRegistry();
-    const node = makeNode(ctx.workload, this.tally);
-    registry.register(NODE_TYPE, {
-      async execute(ectx) {
-        const inputs: Record<string, unknown> = {};
-        for (const [parent, result] of Object.entries(ectx.previousResults)) {
-          inputs[parent] = result.data;
-        }
-        return { success: true, data: node(ectx.nodeId, inputs) };
-      },
-    });
+    const registry = benchRegistry(ctx.workload, this.tally);
     const print =
       (level: 'warn' | 'error') => (message: string, meta?: Record<string, unknown>) => {
         const line = `[spane ${impl} ${level}] ${message} ${meta ? JSON.stringify(meta) : ''}`;
@@ -96,7 +103,8 @@ export class SpaneRunner implements Runner {
       this.#settle(p.executionId, `failed at node '${p.nodeId ?? '?'}': ${p.error}`),
     );
     this.#engine.on('workflow:cancelled', (p) => this.#settle(p.executionId, 'cancelled'));
-    await this.#engine.startWorkers(workload.concurrency);
+    const workers = this.#ctx.workers ?? workload.concurrency;
+    if (workers > 0) await this.#engine.startWorkers(workers);
   }
 
   #settle(executionId: string, error: string | null): void {

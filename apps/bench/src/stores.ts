@@ -11,6 +11,8 @@ export interface OpenedStore {
   dispose(): Promise<void>;
   /** For a store on PostgreSQL: its pool's `application_name` and what its connections sent. */
   sql?: SqlObservation;
+  /** For a store on PostgreSQL: the schema made for it (other processes may open it too). */
+  schema?: string;
 }
 
 export type Availability = { ok: true; version: string } | { ok: false; reason: string };
@@ -114,6 +116,7 @@ export async function openPostgresStore(databaseUrl: string): Promise<OpenedStor
   return {
     store,
     sql,
+    schema,
     async dispose() {
       await store.close();
       await adminQuery(databaseUrl, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -68,40 +68,58 @@ export class InfraRetry {
    * engine is open and `limitMs` has not passed.
    * @throws the op's SPANE error at once | InfrastructureError when retrying stopped
    */
-  async run<T>(what: string, op: () => Promise<T>, until?: RetryWhile): Promise<T> {
+  run<T>(what: string, op: () => Promise<T>, until?: RetryWhile): Promise<T> {
     const started = Date.now();
+    // The first try without an async frame of its own: most calls answer at once.
+    return answerWithin(op, this.#timeoutMs).catch((error: unknown) =>
+      this.#retry(what, op, until, started, error),
+    );
+  }
+
+  get #timeoutMs(): number {
+    return this.#ctx.callTimeoutMs ?? CALL_TIMEOUT_MS;
+  }
+
+  /** After the first try failed with `error`: the retries. */
+  async #retry<T>(
+    what: string,
+    op: () => Promise<T>,
+    until: RetryWhile | undefined,
+    started: number,
+    first: unknown,
+  ): Promise<T> {
     let delay = FIRST_DELAY_MS;
     let failures = 0;
+    let error = first;
     for (;;) {
+      if (isSpaneError(error)) throw error;
+      failures += 1;
+      this.#ctx.faults.infraRetries += 1;
+      const reason = until?.lost
+        ? 'the run lost its lock'
+        : this.#ctx.closing()
+          ? 'the engine is closing'
+          : Date.now() - started + delay > this.#ctx.limitMs
+            ? `still failing after ${Date.now() - started} ms`
+            : undefined;
+      if (reason) throw new InfrastructureError(what, error, reason);
+      if (failures === 1 || failures % 20 === 0) {
+        this.#ctx.logger.warn(`${what} failed; retrying (infrastructure error)`, {
+          error: errorText(error),
+          failures,
+        });
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, MAX_DELAY_MS);
       try {
-        const value = await answerWithin(op, this.#ctx.callTimeoutMs ?? CALL_TIMEOUT_MS);
-        if (failures > 0) {
-          this.#ctx.logger.warn(`${what} succeeded again`, {
-            failures,
-            afterMs: Date.now() - started,
-          });
-        }
+        const value = await answerWithin(op, this.#timeoutMs);
+        this.#ctx.logger.warn(`${what} succeeded again`, {
+          failures,
+          afterMs: Date.now() - started,
+        });
         return value;
-      } catch (error) {
-        if (isSpaneError(error)) throw error;
-        failures += 1;
-        this.#ctx.faults.infraRetries += 1;
-        const reason = until?.lost
-          ? 'the run lost its lock'
-          : this.#ctx.closing()
-            ? 'the engine is closing'
-            : Date.now() - started + delay > this.#ctx.limitMs
-              ? `still failing after ${Date.now() - started} ms`
-              : undefined;
-        if (reason) throw new InfrastructureError(what, error, reason);
-        if (failures === 1 || failures % 20 === 0) {
-          this.#ctx.logger.warn(`${what} failed; retrying (infrastructure error)`, {
-            error: errorText(error),
-            failures,
-          });
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, MAX_DELAY_MS);
+      } catch (next) {
+        error = next;
       }
     }
   }

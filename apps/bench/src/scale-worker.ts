@@ -1,0 +1,73 @@
+/**
+ * A worker process of the scale-out runs (see scale.ts): a SPANE engine on the run's Redis
+ * prefix and PostgreSQL schema that only runs nodes (`SCALE_WORKERS` slots). It talks to
+ * its parent over the IPC channel: `ready` once its workers run; on `cpu`, its CPU time
+ * (µs) and node runs so far; on `close`, it closes its engine and store and exits.
+ */
+import { WorkflowEngine } from '@spane/bullmq';
+import { PostgresExecutionStore } from '@spane/store-postgres';
+import { benchRegistry } from './spane-runner.js';
+import { type Tally, workloads } from './workloads.js';
+
+/** What the parent sends. */
+export type ScaleCommand = { cmd: 'cpu' } | { cmd: 'close' };
+
+/** What a worker process sends. */
+export type ScaleReply =
+  | { kind: 'ready' }
+  | { kind: 'cpu'; cpuUs: number; runs: number }
+  | { kind: 'closed'; problems: string[] }
+  | { kind: 'error'; message: string };
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const workload = workloads(process.env.SCALE_QUICK === '1').find(
+    (w) => w.id === env('SCALE_WORKLOAD'),
+  );
+  if (!workload) throw new Error(`unknown workload ${process.env.SCALE_WORKLOAD}`);
+  const tally: Tally = { runs: 0, problems: [] };
+  const store = new PostgresExecutionStore({
+    connectionString: env('DATABASE_URL'),
+    schema: env('SCALE_SCHEMA'),
+    poolConfig: { max: 10, application_name: 'spane-bench-worker' },
+  });
+  const errors: string[] = [];
+  const engine = new WorkflowEngine(benchRegistry(workload, tally), store, env('REDIS_URL'), {
+    prefix: env('SCALE_PREFIX'),
+    logger: {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message: string) => {
+        if (errors.length < 20) errors.push(`worker ${process.pid}: ${message}`);
+      },
+    },
+  });
+  await engine.startWorkers(Number(env('SCALE_WORKERS')));
+  const send = (reply: ScaleReply) => process.send?.(reply);
+  process.on('message', (command: ScaleCommand) => {
+    if (command.cmd === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ kind: 'cpu', cpuUs: user + system, runs: tally.runs });
+    } else if (command.cmd === 'close') {
+      void (async () => {
+        await engine.close();
+        await store.close();
+        send({ kind: 'closed', problems: [...tally.problems, ...errors] });
+        process.disconnect?.();
+      })();
+    }
+  });
+  send({ kind: 'ready' });
+}
+
+main().catch((err: Error) => {
+  process.send?.({ kind: 'error', message: err.stack ?? err.message } satisfies ScaleReply);
+  process.exitCode = 1;
+  process.disconnect?.();
+});
