@@ -61,7 +61,7 @@ const MAX_PAIRS = 1_000;
  * jobs without a priority first-in first-out and those with one by priority, so one
  * tenant's backlog would make every other tenant's node wait behind all of it. With this
  * on, a job of an execution without a priority gets a virtual-time tag as its BullMQ
- * priority (see `src/lua/fair-tags-2.lua`): per queue and tenant, one past the larger of
+ * priority (see `src/lua/fair-tags-3.lua`): per queue and tenant, one past the larger of
  * the tenant's last tag and the tag of the queue's first waiting job. A tenant alone keeps
  * first-in first-out (its tags only grow); a tenant that had nothing waiting gets a tag
  * next to the head of the queue, so its node runs after about one job of each busy
