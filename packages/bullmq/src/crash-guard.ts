@@ -34,24 +34,21 @@ export class CrashGuard {
     this.#ctx = ctx;
   }
 
+  /** Whether the job's node lost its worker `maxCrashes` times (then it must not run). */
+  crashedOut(job: Job<NodeJobData>): boolean {
+    const { maxCrashes } = this.#ctx;
+    return maxCrashes > 0 && (job.stalledCounter ?? 0) >= maxCrashes;
+  }
+
   /**
-   * Whether the job may run: false when its node lost its worker `maxCrashes` times; its
-   * failure is then recorded and the run must not go on.
+   * Records the failure of a job's node that {@link crashedOut}: its execution fails unless
+   * the node may fail.
    * @throws the store's error when that failure could not be recorded (the job is tried
    * again, and finds the crashes again)
    */
-  async enter(job: Job<NodeJobData>): Promise<boolean> {
-    const { maxCrashes } = this.#ctx;
-    const crashes = job.stalledCounter ?? 0;
-    if (maxCrashes === 0 || crashes < maxCrashes) return true;
-    await this.#failCrashLoop(job, crashes);
-    return false;
-  }
-
-  /** Records the node's failure (its execution fails unless the node may fail). */
-  async #failCrashLoop(job: Job<NodeJobData>, crashes: number): Promise<void> {
+  async fail(job: Job<NodeJobData>): Promise<void> {
     const data = job.data;
-    const message = crashLoopMessage(data.nodeId, crashes);
+    const message = crashLoopMessage(data.nodeId, job.stalledCounter ?? 0);
     this.#ctx.logger.warn(message, { executionId: data.executionId, jobId: job.id });
     const plan = await this.#ctx.plans.getPlan(
       data.tenantId,

@@ -75,7 +75,7 @@ export interface NodeRunnerContext {
   /** The locks of the jobs this process runs. */
   leases: Pick<JobLeases, 'take' | 'release'>;
   logger: EngineLogger;
-  crashes: Pick<CrashGuard, 'enter'>;
+  crashes: Pick<CrashGuard, 'crashedOut' | 'fail'>;
   missingTypes: Pick<MissingNodeTypes, 'check' | 'error'>;
   /** Resolves the secret references of a node's config for each attempt. */
   secrets: Pick<NodeSecrets, 'has' | 'resolve'>;
@@ -120,7 +120,7 @@ export class NodeRunner {
     const runToken = runTokenOf(job);
     try {
       // Its node crashed its worker too often: failed, not run.
-      if (!(await this.#ctx.crashes.enter(job))) return;
+      if (this.#ctx.crashes.crashedOut(job)) return await this.#ctx.crashes.fail(job);
       const plan = await this.#planOf(job.data);
       await this.#ctx.missingTypes.check(plan, job, token);
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
