@@ -1,6 +1,6 @@
 import type { NodeCost } from './cost.js';
 import { median } from './measure.js';
-import type { ImplName } from './runner.js';
+import { IMPL_LABEL, type ImplName } from './runner.js';
 import type { Workload } from './workloads.js';
 
 /** Medians over the repetitions of the per-node figures, and the most called Redis commands. */
@@ -70,12 +70,6 @@ function withRatio(v: number, base: number | undefined, digits = 0): string {
   return `${num(v, digits)} (×${(v / base).toFixed(2)})`;
 }
 
-const LABEL: Record<ImplName, string> = {
-  baseline: 'baseline (raw BullMQ)',
-  memory: 'SPANE + store-memory',
-  postgres: 'SPANE + store-postgres',
-};
-
 /** The "cost per node" table, as Markdown (readable as plain text too). */
 export function formatCostTable(rows: readonly CostRow[]): string {
   const header = [
@@ -94,7 +88,7 @@ export function formatCostTable(rows: readonly CostRow[]): string {
     const sqlKnown = Number.isFinite(r.sqlRoundTrips);
     return [
       r.workload.id,
-      LABEL[r.impl],
+      IMPL_LABEL[r.impl],
       withRatio(r.engineCpuUs, base?.engineCpuUs),
       withRatio(r.redisCpuUs, base?.redisCpuUs),
       r.impl === 'postgres' ? `${num(r.pgPoolCpuUs)} / ${num(r.pgServerCpuUs)}` : '–',
@@ -115,7 +109,7 @@ export function formatCostTable(rows: readonly CostRow[]): string {
 export function formatRedisTop(rows: readonly CostRow[]): string[] {
   return rows.map(
     (r) =>
-      `${r.workload.id} ${LABEL[r.impl]}: Redis calls per node ${r.redisTop
+      `${r.workload.id} ${IMPL_LABEL[r.impl]}: Redis calls per node ${r.redisTop
         .map((c) => `${c.command} ${c.perNode.toFixed(2)}`)
         .join(', ')}`,
   );

@@ -3,7 +3,7 @@ import { type CostRow, medianCost } from './cost-report.js';
 import type { Environment } from './environment.js';
 import { median } from './measure.js';
 import type { BenchResult, RepResult } from './run.js';
-import type { ImplName } from './runner.js';
+import { IMPL_LABEL, IMPL_NAMES, type ImplName } from './runner.js';
 import type { Workload } from './workloads.js';
 
 /** The median figures of one workload on one implementation, over its repetitions. */
@@ -82,10 +82,10 @@ export function summarize(results: readonly RepResult[]): Row[] {
       problems: g.reduce((s, r) => s + r.problems.length, 0),
     };
   });
-  const order: ImplName[] = ['baseline', 'memory', 'postgres'];
   rows.sort(
     (a, b) =>
-      a.workload.id.localeCompare(b.workload.id) || order.indexOf(a.impl) - order.indexOf(b.impl),
+      a.workload.id.localeCompare(b.workload.id) ||
+      IMPL_NAMES.indexOf(a.impl) - IMPL_NAMES.indexOf(b.impl),
   );
   for (const row of rows) {
     const base = rows.find((r) => r.workload.id === row.workload.id && r.impl === 'baseline');
@@ -103,12 +103,6 @@ function fixed(v: number, digits: number): string {
 function pct(v: number): string {
   return Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%` : '–';
 }
-
-const IMPL_LABEL: Record<ImplName, string> = {
-  baseline: 'baseline (raw BullMQ)',
-  memory: 'SPANE + store-memory',
-  postgres: 'SPANE + store-postgres',
-};
 
 /** The results table, as Markdown (readable as plain text too). */
 export function formatTable(rows: readonly Row[]): string {

@@ -83,8 +83,11 @@ function createRunner(impl: ImplName, ctx: RunnerContext): Promise<Runner> {
   }
 }
 
-/** Starts `count` executions at once; their ids, latencies and failures. */
-async function wave(
+/**
+ * Starts `count` executions at once; their ids, latencies and failures. Fails with a
+ * StalledError when neither node runs here nor executions' ends move for `stallMs`.
+ */
+export async function wave(
   runner: Runner,
   count: number,
   stallMs: number,

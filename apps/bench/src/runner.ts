@@ -6,6 +6,13 @@ import type { Tally, Workload } from './workloads.js';
 export type ImplName = 'baseline' | 'memory' | 'postgres';
 export const IMPL_NAMES: readonly ImplName[] = ['baseline', 'memory', 'postgres'];
 
+/** How the tables name each implementation. */
+export const IMPL_LABEL: Record<ImplName, string> = {
+  baseline: 'baseline (raw BullMQ)',
+  memory: 'SPANE + store-memory',
+  postgres: 'SPANE + store-postgres',
+};
+
 /**
  * One implementation set up for one workload repetition: workers started, workflow
  * registered, on a Redis key prefix of its own. The bench only talks to this contract.

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CostProbe } from './cost-probe.js';
 import { now } from './measure.js';
+import { wave } from './run.js';
 import type { ScaleCommand, ScaleReply } from './scale-worker.js';
 import { SpaneRunner } from './spane-runner.js';
 import { openPostgresStore } from './stores.js';
@@ -47,6 +48,9 @@ export interface ScaleOptions {
   quick: boolean;
   log?: (line: string) => void;
 }
+
+/** A wave whose executions make no progress for this long is reported as stuck. */
+const STALL_MS = 30_000;
 
 const WORKER_ENTRY = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
 
@@ -123,25 +127,33 @@ async function runConfig(config: ScaleConfig, rep: number, o: ScaleOptions): Pro
       workers.push(w);
       await w.ask('ready', undefined, 60_000);
     }
-    await Promise.all(Array.from({ length: workload.warmup }, () => runner.execute()));
-    const cpu = async () =>
-      (await Promise.all(workers.map((w) => w.ask('cpu', { cmd: 'cpu' })))).reduce(
-        (sum, r) => sum + r.cpuUs,
-        0,
-      );
-    const workersBefore = await cpu();
+    const warm = await wave(runner, workload.warmup, STALL_MS);
+    problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
+    // CPU and node runs of the worker processes, and of this one.
+    const read = async () => {
+      const replies = await Promise.all(workers.map((w) => w.ask('cpu', { cmd: 'cpu' })));
+      const sum = (pick: (r: (typeof replies)[number]) => number) =>
+        replies.reduce((total, r) => total + pick(r), 0);
+      return { cpuUs: sum((r) => r.cpuUs), runs: sum((r) => r.runs) + runner.tally.runs };
+    };
+    const before = await read();
     await probe.before();
     const t0 = now();
     const perWave = Math.ceil(workload.executions / workload.waves);
     const ids: string[] = [];
     for (let done = 0; done < workload.executions; done += perWave) {
-      const count = Math.min(perWave, workload.executions - done);
-      ids.push(...(await Promise.all(Array.from({ length: count }, () => runner.execute()))));
+      const w = await wave(runner, Math.min(perWave, workload.executions - done), STALL_MS);
+      ids.push(...w.ids);
+      problems.push(...w.failures);
     }
     const wallMs = now() - t0;
     const nodes = workload.executions * workload.shape.nodes.length;
     const cost = await probe.after(nodes);
-    const workerCpuUs = ((await cpu()) - workersBefore) / nodes;
+    const after = await read();
+    const workerCpuUs = (after.cpuUs - before.cpuUs) / nodes;
+    if (after.runs - before.runs !== nodes) {
+      problems.push(`${after.runs - before.runs} node runs, expected ${nodes}`);
+    }
     problems.push(...(await runner.verify(ids)));
     return {
       config,

@@ -8,7 +8,7 @@ import type { OpenedStore } from './stores.js';
 import { checkSinks, makeNode, type Tally, type Workload } from './workloads.js';
 
 /** The no-op node type every bench workflow uses. */
-export const NODE_TYPE = 'bench.node';
+const NODE_TYPE = 'bench.node';
 
 /** A registry with the workload's no-op node (its runs counted in `tally`). */
 export function benchRegistry(workload: Workload, tally: Tally): NodeRegistry {
