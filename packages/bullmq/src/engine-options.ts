@@ -57,6 +57,19 @@ export interface WorkflowEngineOptions {
    */
   maxNodeCrashes?: number;
   /**
+   * How many nodes one node job may run after its own, in the same job: when a node's
+   * completion starts a child whose only parent it is (a chain's next node, of a type this
+   * process runs, without a circuit breaker, in a workflow without `maxConcurrency`), the
+   * worker runs that child right away instead of adding a job for it and waiting for a
+   * worker to take it. A job stops carrying after this many runs or after 1 s, and after
+   * its worker was once lost. The carried run is recorded in the store as any run is (its
+   * completion still commits before its own children start); a crash while it runs puts
+   * its carrier job back in the queue, whose next run gives the node a job of its own.
+   * 0 gives every node its own job.
+   * @defaultValue 16
+   */
+  maxCarriedRuns?: number;
+  /**
    * Timeout of a node attempt (ms) when neither the node (`timeoutMs`), its workflow
    * (`defaults.timeoutMs`) nor its node type's registration sets one: an executor that never
    * settles fails with a `NodeTimeoutError` (retried per its policy) and frees its worker
@@ -199,6 +212,7 @@ export interface ResolvedEngineOptions {
   stalledIntervalMs: number;
   maxStalledCount: number;
   maxNodeCrashes: number;
+  maxCarriedRuns: number;
   /** undefined: no engine-wide default timeout. */
   defaultNodeTimeoutMs: number | undefined;
   missingNodeTypeWaitMs: number;
@@ -285,6 +299,7 @@ export function resolveEngineOptions(
     stalledIntervalMs: wholeMs('stalledIntervalMs', options.stalledIntervalMs, 5_000, 1),
     maxStalledCount: wholeMs('maxStalledCount', options.maxStalledCount, 10),
     maxNodeCrashes: wholeMs('maxNodeCrashes', options.maxNodeCrashes, 3),
+    maxCarriedRuns: wholeMs('maxCarriedRuns', options.maxCarriedRuns, 16),
     defaultNodeTimeoutMs: defaultNodeTimeoutMs === 0 ? undefined : defaultNodeTimeoutMs,
     missingNodeTypeWaitMs: wholeMs('missingNodeTypeWaitMs', options.missingNodeTypeWaitMs, 60_000),
     redisStallWarnMs: wholeMs('redisStallWarnMs', options.redisStallWarnMs, 5_000),

@@ -1,4 +1,6 @@
 import type { EngineFaultCounts } from '@spane/core';
+import { AttemptEndings } from './attempt-endings.js';
+import { CarriedRuns } from './carried-runs.js';
 import { CircuitBreakers } from './circuit-breakers.js';
 import { CrashGuard } from './crash-guard.js';
 import type { Execution, Foundation } from './engine-assembly.js';
@@ -75,6 +77,14 @@ export function runParts(f: Foundation, b: RunBase) {
   control.watchChildren(subWorkflows);
   const leases = new JobLeases(options.lockDurationMs, faults);
   const breakers = new CircuitBreakers({ redis, keys, queues: f.queues, registry, events, logger });
+  const carried = new CarriedRuns({
+    registry,
+    handoffs,
+    enqueuer,
+    infra,
+    maxRuns: options.maxCarriedRuns,
+  });
+  const endings = new AttemptEndings({ store, recorder, retry, events, infra, carried, logger });
   const runner = new NodeRunner({
     registry,
     store,
@@ -88,7 +98,8 @@ export function runParts(f: Foundation, b: RunBase) {
     subWorkflows,
     maps,
     signalWaits: new SignalWaits({ store, infra }),
-    retry,
+    endings,
+    carried,
     events,
     infra,
     leases,

@@ -48,6 +48,11 @@ export interface StartTicket {
   readonly epoch: number;
   /** The count of dropped executions when they were picked. */
   readonly drops: number;
+  /**
+   * The picked node that the completing run's job carries (see CarriedRuns): it needs no
+   * slot of its own (it runs in the job's), and gets no job.
+   */
+  readonly carried?: string | undefined;
   /** Gives back the slots the picked nodes hold (once; later calls do nothing). */
   release(): void;
 }
@@ -159,16 +164,24 @@ export class Handoffs {
    * this node, of a type registered here without limits (the node queue), in a workflow
    * without `maxConcurrency`, while this process hears abort orders (a handoff is taken
    * only if none can have been missed since it was made) — and no more of
-   * them than this process has free worker slots (counting the one this job frees).
+   * them than this process has free worker slots (counting the one this job frees) — but
+   * the first that `carry` accepts, which the job runs next in its own slot.
    */
-  startable(plan: WorkflowPlan, nodeId: string, parent: ParentRun): StartTicket | undefined {
+  startable(
+    plan: WorkflowPlan,
+    nodeId: string,
+    parent: ParentRun,
+    carry?: (nodeId: string) => boolean,
+  ): StartTicket | undefined {
     if (this.#slots === 0) return undefined;
-    const children = plan.children.get(nodeId) ?? [];
-    return this.#pick(
-      children.filter((c) => plan.parents.get(c)?.length === 1),
-      plan,
-      parent.freesSlot === true ? 1 : 0,
+    const children = (plan.children.get(nodeId) ?? []).filter(
+      (c) => plan.parents.get(c)?.length === 1,
     );
+    const carried = carry && children.find((c) => carry(c) && this.#eligible(plan, c));
+    const others = carried === undefined ? children : children.filter((c) => c !== carried);
+    // The carried child runs in the slot this job frees.
+    const freed = carried === undefined && parent.freesSlot === true ? 1 : 0;
+    return this.#pick(others, plan, freed, carried);
   }
 
   /**
@@ -187,33 +200,46 @@ export class Handoffs {
    * Of `candidates`, those of an eligible type, as many as this process has free slots
    * (counting `freed` that the caller gives back); they hold their slots until released.
    */
-  #pick(candidates: readonly string[], plan: WorkflowPlan, freed: number): StartTicket | undefined {
+  #pick(
+    candidates: readonly string[],
+    plan: WorkflowPlan,
+    freed: number,
+    carried?: string,
+  ): StartTicket | undefined {
     const epoch = this.#ctx.aborts.receivingEpoch;
-    if (candidates.length === 0 || epoch === undefined) return undefined;
+    if ((candidates.length === 0 && carried === undefined) || epoch === undefined) return undefined;
     if (!this.#ctx.store.capabilities.startsNodes) return undefined;
     this.#prune();
     let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
     const nodes: string[] = [];
     for (const id of candidates) {
       if (free <= 0) break;
-      const type = plan.nodes.get(id)?.type ?? '';
-      if (BUILT_IN_NODE_TYPES.has(type) || !this.#ctx.registry.has(type)) continue;
-      if (this.#ctx.queues.nameForType(type) !== NODE_QUEUE) continue;
+      if (!this.#eligible(plan, id)) continue;
       nodes.push(id);
       free -= 1;
     }
+    const held = nodes.length;
+    if (carried !== undefined) nodes.unshift(carried);
     if (nodes.length === 0) return undefined;
-    this.#reserved += nodes.length;
-    let held = true;
+    this.#reserved += held;
+    let holding = true;
     return {
       nodes,
       epoch,
       drops: this.#drops,
+      carried,
       release: () => {
-        if (held) this.#reserved -= nodes.length;
-        held = false;
+        if (holding) this.#reserved -= held;
+        holding = false;
       },
     };
+  }
+
+  /** A node of a type this process runs by its executor, from the node queue. */
+  #eligible(plan: WorkflowPlan, nodeId: string): boolean {
+    const type = plan.nodes.get(nodeId)?.type ?? '';
+    if (BUILT_IN_NODE_TYPES.has(type) || !this.#ctx.registry.has(type)) return false;
+    return this.#ctx.queues.nameForType(type) === NODE_QUEUE;
   }
 
   /** Forgets handoffs older than HANDOFF_TTL_MS. */

@@ -9,6 +9,7 @@ import type {
 import type { Job, Queue } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { carrierOf } from './carried-runs.js';
 import { DELAY_NODE } from './delay-node.js';
 import { type NodeJobData, nodeJobId } from './node-jobs.js';
 import { isLimited, type NodeQueues } from './node-queues.js';
@@ -68,7 +69,7 @@ export class NodeJobReasons {
       case 'delayed':
         return job ? this.#delayed(n, queue, job) : this.#lost(n);
       case 'unknown':
-        return this.#lost(n);
+        return this.#carried(n);
       case 'failed':
         return {
           kind: 'unknown',
@@ -193,6 +194,23 @@ export class NodeJobReasons {
     );
     if ((state !== 'open' && state !== 'half-open') || Number(noted) !== 1) return undefined;
     return { kind: 'breaker-open', nodeType, until: iso(Number(until)) };
+  }
+
+  /**
+   * No job of its own: a running node that an ancestor's active job carries (see
+   * CarriedRuns) runs in that job; else it is lost.
+   */
+  async #carried(n: JobNode): Promise<NodeWaitReason> {
+    const { queues } = this.#ctx;
+    const executionId = n.execution.executionId;
+    const jobState = (id: string) =>
+      queues.forNode(n.plan, id).getJobState(nodeJobId(executionId, id));
+    const carrier =
+      n.state.status === 'running'
+        ? await carrierOf(n.plan, n.execution, n.nodeId, jobState)
+        : undefined;
+    if (carrier === undefined) return this.#lost(n);
+    return this.#running(n, queues.forNode(n.plan, carrier), nodeJobId(executionId, carrier));
   }
 
   /** No job in Redis: the reconciler adds it again (in a pending or running execution). */

@@ -6,20 +6,15 @@ import {
   type NodeRegistry,
   type NodeTypeRegistration,
   planNode,
+  startedRunToken,
   type WorkflowPlan,
 } from '@spane/core';
 import { DelayedError, type Job, WaitingError } from 'bullmq';
-import {
-  type Checked,
-  checkSettled,
-  errorMessage,
-  isFinalError,
-  type Settled,
-  schemaMismatch,
-  storableText,
-} from './attempt-result.js';
-import { AttemptTelemetry, type SpanStatus } from './attempt-telemetry.js';
+import { type AttemptEndings, fenceOf, type Processing } from './attempt-endings.js';
+import { checkSettled, errorMessage, type Settled, schemaMismatch } from './attempt-result.js';
+import { AttemptTelemetry } from './attempt-telemetry.js';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { type CarriedRuns, carriedJobData } from './carried-runs.js';
 import type { BreakerTicket, CircuitBreakers } from './circuit-breakers.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { CrashGuard } from './crash-guard.js';
@@ -29,7 +24,7 @@ import type { EngineLogger } from './engine-options.js';
 import { executionContext } from './execution-context.js';
 import type { Handoffs } from './handoffs.js';
 import { type InfraRetry, InfrastructureError } from './infra-retry.js';
-import { checkLeaseOnRead, type JobLease, type JobLeases } from './job-leases.js';
+import { checkLeaseOnRead, type JobLeases } from './job-leases.js';
 import { MAP_NODE } from './map-node.js';
 import type { MapNodes } from './map-nodes.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
@@ -38,8 +33,7 @@ import type { NodeSecrets } from './node-secrets.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
 import { NODE_QUEUE } from './redis-keys.js';
-import type { RetryPolicies } from './retry-policies.js';
-import type { AbortKind, RunningNode, RunningNodes } from './running-nodes.js';
+import type { RunningNode, RunningNodes } from './running-nodes.js';
 import { type SignalWaits, WAIT_FOR_SIGNAL_NODE } from './signal-wait.js';
 import type { StartedRun } from './started-run.js';
 import {
@@ -62,13 +56,16 @@ export interface NodeRunnerContext {
   handoffs: Pick<Handoffs, 'take' | 'parentRun' | 'jobStarted' | 'jobEnded'>;
   runs: Pick<RunningNodes, 'start'>;
   recorder: Pick<OutcomeRecorder, 'recordCompleted' | 'recordFailure'>;
+  /** The ends of attempts other than a completion (stops, failures, retries). */
+  endings: Pick<AttemptEndings, 'aborted' | 'failed' | 'recordSpan'>;
+  /** Which runs a job carries after its own. */
+  carried: Pick<CarriedRuns, 'chooser' | 'take'>;
   unstarted: Pick<UnstartedJobs, 'handle'>;
   subWorkflows: Pick<SubWorkflows, 'start'>;
   /** Map nodes: their items run as child executions. */
   maps: Pick<MapNodes, 'start'>;
   /** Runs `wait-for-signal` nodes. */
   signalWaits: Pick<SignalWaits, 'settle'>;
-  retry: Pick<RetryPolicies, 'backoff'>;
   events: Pick<EngineEvents, 'emit'>;
   /** Retries of the run's store and Redis calls (infrastructure errors). */
   infra: Pick<InfraRetry, 'run'>;
@@ -85,16 +82,10 @@ export interface NodeRunnerContext {
   tracing: Pick<ExecutionTracing, 'startAttempt'>;
 }
 
-/** One processing of a node job: its run token (fencing) and its lock. */
-interface Processing {
-  job: Job<NodeJobData>;
-  /** BullMQ's lock token of the job. */
-  token: string | undefined;
-  /** This run's token in the store (see ExecutionStore.beginNodeRun). */
-  runToken: string;
-  lease: JobLease;
-  /** The run's pass through its type's circuit breaker (none without a breaker). */
-  breaker?: BreakerTicket;
+/** A run the job carries next: its processing, and its run as its handoff began it. */
+interface Carried {
+  p: Processing;
+  begun: StartedRun;
 }
 
 /**
@@ -116,6 +107,7 @@ export class NodeRunner {
     const counted = job.queueName === NODE_QUEUE;
     if (counted) handoffs.jobStarted();
     const lease = this.#ctx.leases.take(job.id ?? '');
+    const since = Date.now();
     // Taken before anything can change the job's data (the node type check may).
     const runToken = runTokenOf(job);
     try {
@@ -129,7 +121,10 @@ export class NodeRunner {
       try {
         // An open breaker of the node's type delays the job (no attempt used, no slot held).
         breaker = await this.#ctx.breakers.admit(planNode(plan, job.data.nodeId).type, job, token);
-        await this.#run({ job, token, runToken, lease, breaker }, plan);
+        const own = { job, data: job.data, carried: 0, since, token, runToken, lease, breaker };
+        // The job's own node, then the runs it carries (see CarriedRuns), one after another.
+        let next = await this.#run(own, plan);
+        while (next) next = await this.#run(next.p, plan, next.begun);
       } finally {
         await breaker?.finish();
         await slot?.release();
@@ -160,8 +155,7 @@ export class NodeRunner {
    * a parent's completion started for this job's first processing.
    */
   async #begin(p: Processing, plan: WorkflowPlan) {
-    const { job, runToken, lease } = p;
-    const data = job.data;
+    const { job, runToken, lease, data } = p;
     const attempt = (data.attemptsBefore ?? 0) + job.attemptsMade + 1;
     const handedOff =
       runToken === data.startToken ? this.#ctx.handoffs.take(job.id, attempt) : undefined;
@@ -175,14 +169,19 @@ export class NodeRunner {
     );
   }
 
-  /** One attempt: begin → execute → record. */
-  async #run(p: Processing, plan: WorkflowPlan): Promise<void> {
-    const { job, token } = p;
-    const data = job.data;
+  /**
+   * One attempt: begin → execute → record; returns the run the job carries next, if any.
+   * `given`: a carried run, already begun (taken from its handoff just before).
+   */
+  async #run(p: Processing, plan: WorkflowPlan, given?: StartedRun): Promise<Carried | undefined> {
+    const { job, token, data } = p;
     // From taking a handoff to registering the run (#execute) nothing is awaited, so an
     // abort order either dropped the handoff first or finds the run registered.
-    const begun = await this.#begin(p, plan);
-    if (!begun.started) return this.#ctx.unstarted.handle(job, token, plan, begun);
+    const begun = given ?? (await this.#begin(p, plan));
+    if (!begun.started) {
+      await this.#ctx.unstarted.handle(job, token, plan, begun);
+      return undefined;
+    }
     // The store numbers the attempt: a run that takes over from one that lost its lock
     // gets the next number, never the same.
     const attempt = begun.attempt;
@@ -218,12 +217,17 @@ export class NodeRunner {
       });
     }
     const settled = await this.#settle(p, plan, node, base, begun, telemetry, startedAt);
-    if (settled.kind === 'aborted') return this.#aborted(p, settled.abort, telemetry);
+    const { endings } = this.#ctx;
+    if (settled.kind === 'aborted') {
+      await endings.aborted(p, settled.abort, telemetry, { plan, begun });
+      return undefined;
+    }
     if (settled.kind === 'result' && settled.result === WAITING) {
       // A sub-workflow or map node whose children now run: their end completes it.
       const what = node.type === MAP_NODE ? 'its items' : 'its sub-workflow';
       telemetry.log('info', `node '${data.nodeId}' waits for ${what}`);
-      return this.#recordSpan(p, telemetry, 'running');
+      await endings.recordSpan(p, telemetry, 'running');
+      return undefined;
     }
     const checked = checkSettled(settled, {
       nodeId: data.nodeId,
@@ -236,22 +240,54 @@ export class NodeRunner {
     // Failures, timeouts and retryable errors count against the type's breaker alike.
     p.breaker?.judge(checked.ok ? 'success' : 'failure');
     if (!checked.ok) {
-      return this.#failed(p, plan, base, begun, checked, telemetry, maybeChild);
+      await endings.failed(p, plan, base, begun, checked, telemetry);
+      return undefined;
     }
     const { result, dataText } = checked;
     telemetry.log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
-    await this.#ctx.recorder.recordCompleted(
+    const carry = parentRun && this.#ctx.carried.chooser(plan, p);
+    const next = await this.#ctx.recorder.recordCompleted(
       plan,
       base,
-      { attempt, durationMs, priority: begun.priority, maybeChild, parentRun, ...this.#fence(p) },
+      {
+        ...{ attempt, durationMs, priority: begun.priority, maybeChild, parentRun, carry },
+        ...fenceOf(p),
+      },
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
     );
+    return next === undefined ? undefined : this.#carry(p, plan, next, begun.priority);
   }
 
-  /** What fences a run's writes: its token, and its lock (retries stop when it is lost). */
-  #fence(p: Processing) {
-    return { runToken: p.runToken, lease: p.lease, traceContext: p.job.data.traceContext };
+  /**
+   * The run of a child the job carries next, taken from its handoff — nothing may be
+   * awaited from the take until the run is registered — or undefined once its own job was
+   * added (the handoff was gone).
+   */
+  async #carry(
+    p: Processing,
+    plan: WorkflowPlan,
+    nodeId: string,
+    priority: number | undefined,
+  ): Promise<Carried | undefined> {
+    // One turn of the event loop between runs, as a job's hop would give: this run's
+    // events go out, abort orders and lock renewals come in (a handoff dropped meanwhile
+    // is not taken).
+    await new Promise((resolve) => setImmediate(resolve));
+    const data = carriedJobData(p.data, nodeId);
+    const taken = this.#ctx.carried.take(plan, data, {
+      priority,
+      traceContext: p.data.traceContext,
+      parentRunToken: p.runToken,
+      lease: p.lease,
+    });
+    if ('added' in taken) {
+      await taken.added;
+      return undefined;
+    }
+    const runToken = startedRunToken(p.runToken, nodeId);
+    const { breaker: _notCarried, ...rest } = p;
+    return { p: { ...rest, data, carried: p.carried + 1, runToken }, begun: taken.run };
   }
 
   /**
@@ -395,7 +431,7 @@ export class NodeRunner {
       });
     }
     telemetry.log('info', `node '${data.nodeId}' waits until ${new Date(wakeAt).toISOString()}`);
-    await this.#recordSpan(p, telemetry, 'running');
+    await this.#ctx.endings.recordSpan(p, telemetry, 'running');
     await job.moveToDelayed(wakeAt, token);
     // Once `delayed` is visible its job is in the delayed set. (A cancel in between
     // removes the job and cancels the node; a wake that began the next run meanwhile holds
@@ -409,120 +445,6 @@ export class NodeRunner {
       p.lease,
     );
     throw new DelayedError();
-  }
-
-  /**
-   * An attempt told to stop: by a shutdown (its job goes back to the queue), a lost lock
-   * (the job is another worker's now, or goes back to the queue) or its execution's end.
-   */
-  async #aborted(p: Processing, abort: AbortKind, telemetry: AttemptTelemetry): Promise<void> {
-    const { job, token } = p;
-    const { nodeId } = job.data;
-    if (abort === 'shutdown') {
-      telemetry.log('warn', `node '${nodeId}' interrupted by worker shutdown; it will run again`);
-      await this.#recordSpan(p, telemetry, 'error', 'interrupted by shutdown');
-      // This run surely ended: the node is released (queued), so that its next run keeps
-      // the attempt number (a node still held would be taken over as the next attempt).
-      const { executionId } = job.data;
-      await this.#ctx.store
-        .setNodeStatus(executionId, nodeId, 'queued', { runToken: p.runToken })
-        .catch(() => {});
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    if (abort === 'lock-lost') {
-      const message = "this worker lost the job's lock; the node runs again";
-      this.#ctx.logger.warn(`node '${nodeId}' stopped: ${message}`, {
-        executionId: job.data.executionId,
-        jobId: job.id,
-      });
-      telemetry.log('warn', `node '${nodeId}' stopped: ${message}`);
-      await this.#recordSpan(p, telemetry, 'error', message).catch(() => {});
-      // If the lock was still ours after all, the job goes back to the queue; else the
-      // worker that took it over has it.
-      await job.moveToWait(token).catch(() => {});
-      throw new WaitingError();
-    }
-    telemetry.log('warn', `node '${nodeId}' aborted: execution ${abort}`);
-    await this.#recordSpan(p, telemetry, 'error', `aborted: execution ${abort}`);
-  }
-
-  /**
-   * A failed attempt: announced and handed back to BullMQ for a retry (after the backoff),
-   * or — the last attempt, or an error that allows none — recorded as the node's failure.
-   */
-  async #failed(
-    p: Processing,
-    plan: WorkflowPlan,
-    base: NodeRef,
-    begun: StartedRun,
-    checked: Extract<Checked, { ok: false }>,
-    telemetry: AttemptTelemetry,
-    maybeChild: boolean,
-  ): Promise<void> {
-    const { job } = p;
-    const { error, result } = checked;
-    const { nodeId } = base;
-    const attempt = begun.attempt;
-    // Every secret value of the attempt masked before anything records the error.
-    const message = telemetry.mask(errorMessage(error));
-    const final =
-      isFinalError(error) ||
-      result?.retryable === false ||
-      job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (!final) {
-      const delayMs = this.#ctx.retry.backoff(job.attemptsMade + 1, job);
-      telemetry.log(
-        'warn',
-        `node '${nodeId}' attempt ${attempt} failed: ${message}; retrying in ${delayMs} ms`,
-      );
-      const [, held] = await Promise.all([
-        this.#recordSpan(p, telemetry, 'error', message),
-        this.#ctx.infra.run(
-          `status of node '${nodeId}'`,
-          () =>
-            this.#ctx.store.setNodeStatus(base.executionId, nodeId, 'delayed', {
-              error: message,
-              runToken: p.runToken,
-            }),
-          p.lease,
-        ),
-      ]);
-      // Not held: the node settled, its execution ended, or another run took it over.
-      if (!held) return;
-      const timestamp = new Date().toISOString();
-      const { events } = this.#ctx;
-      events.emit('node:failed', { ...base, attempt, error: message, final: false, timestamp });
-      events.emit('node:retrying', { ...base, attempt, error: message, delayMs, timestamp });
-      throw maskedError(error, message, telemetry);
-    }
-    telemetry.log('error', `node '${nodeId}' failed: ${message}`);
-    await this.#recordSpan(p, telemetry, 'error', message);
-    const stack =
-      error instanceof Error && typeof error.stack === 'string'
-        ? storableText(telemetry.mask(error.stack))
-        : undefined;
-    await this.#ctx.recorder.recordFailure(
-      plan,
-      base,
-      { attempt, maybeChild, ...this.#fence(p) },
-      { message, stack, inputData: begun.inputData },
-    );
-  }
-
-  /** Writes the attempt's span as it ends now, with its log lines. */
-  async #recordSpan(
-    p: Processing,
-    telemetry: AttemptTelemetry,
-    status: SpanStatus,
-    error?: string,
-  ) {
-    const { span, logs } = telemetry.close(status, error);
-    await this.#ctx.infra.run(
-      `span of node '${span.nodeId}'`,
-      () => this.#ctx.store.recordSpan(span, logs),
-      p.lease,
-    );
   }
 
   /**
@@ -557,20 +479,6 @@ export class NodeRunner {
       });
     }
   }
-}
-
-/**
- * The error handed to BullMQ for a retry (which keeps its message and stack in Redis):
- * the executor's own, or — when it carries a secret value of the attempt — a copy with
- * the values masked.
- */
-function maskedError(error: unknown, message: string, telemetry: AttemptTelemetry): Error {
-  if (!(error instanceof Error)) return new Error(message);
-  const stack = typeof error.stack === 'string' ? error.stack : '';
-  if (message === errorMessage(error) && telemetry.mask(stack) === stack) return error;
-  const copy = new Error(message);
-  copy.stack = telemetry.mask(stack);
-  return copy;
 }
 
 /**

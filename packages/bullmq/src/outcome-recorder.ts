@@ -60,6 +60,11 @@ export interface CompletedAttempt extends RecordingRun {
   priority: number | undefined;
   /** This node's run, when its children may be handed to this process. */
   parentRun?: ParentRun | undefined;
+  /**
+   * Which started children this run's job may carry (see CarriedRuns): the first of them
+   * gets no job of its own here, and its id is returned to run next in the same job.
+   */
+  carry?: ((nodeId: string) => boolean) | undefined;
 }
 
 /** A completed node's output. */
@@ -105,7 +110,8 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
 
   /**
    * Records a completed node: its result, then the events, its ready children and (when
-   * the execution finished) the execution's end — in that order.
+   * the execution finished) the execution's end — in that order. Returns the started child
+   * the run's job is to carry (it got no job), if any (see {@link CompletedAttempt.carry}).
    */
   async recordCompleted(
     plan: WorkflowPlan,
@@ -113,9 +119,11 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     run: CompletedAttempt,
     outcome: CompletedOutput,
     telemetry: NodeTelemetry,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const { handoffs, infra } = this.#ctx;
-    const ticket = run.parentRun ? handoffs.startable(plan, base.nodeId, run.parentRun) : undefined;
+    const ticket = run.parentRun
+      ? handoffs.startable(plan, base.nodeId, run.parentRun, run.carry)
+      : undefined;
     let calls = 0;
     let r: CompleteNodeResult;
     try {
@@ -139,8 +147,15 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     } finally {
       ticket?.release();
     }
-    if (!r.recorded) return this.#notRecorded(plan, base, run, r, calls);
+    if (!r.recorded) {
+      await this.#notRecorded(plan, base, run, r, calls);
+      return undefined;
+    }
+    let carried: string | undefined;
     if (r.started && r.started.length > 0 && ticket && run.parentRun) {
+      if (ticket.carried !== undefined && r.started.includes(ticket.carried)) {
+        carried = ticket.carried;
+      }
       handoffs.handOffChildren(
         plan,
         base.executionId,
@@ -166,14 +181,17 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     await infra.run(
       `enqueue of the children of node '${base.nodeId}'`,
       () =>
-        this.#ctx.enqueuer.enqueueNodes(plan, base.executionId, r.ready, base.tenantId, {
-          priority: run.priority,
-          started,
-          traceContext: run.traceContext,
-        }),
+        this.#ctx.enqueuer.enqueueNodes(
+          plan,
+          base.executionId,
+          carried === undefined ? r.ready : r.ready.filter((id) => id !== carried),
+          base.tenantId,
+          { priority: run.priority, started, traceContext: run.traceContext },
+        ),
       run.lease,
     );
     await this.#afterRecord(plan, base, r, run);
+    return carried;
   }
 
   /**
@@ -209,6 +227,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     const startedAt = run.startedAt ?? new Date().toISOString();
     const durationMs = Math.max(0, Date.now() - Date.parse(startedAt));
     const message = `node '${base.nodeId}' completed in ${durationMs} ms`;
+    // No carry: the waiting node's children get jobs of their own.
     await this.recordCompleted(
       plan,
       base,

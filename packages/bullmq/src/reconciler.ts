@@ -1,4 +1,5 @@
-import type { ActiveNode, ExecutionStore, WorkflowPlan } from '@spane/core';
+import type { ActiveNode, ExecutionState, ExecutionStore, WorkflowPlan } from '@spane/core';
+import { carrierOf } from './carried-runs.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { EngineLogger } from './engine-options.js';
 import type { ExecutionQuota } from './execution-quota.js';
@@ -203,7 +204,7 @@ export class Reconciler {
 
   /** The job state of an active node's job. */
   #jobState(plan: WorkflowPlan, n: ActiveNode): Promise<string> {
-    return this.#ctx.queues.forNode(plan, n.nodeId).getJobState(nodeJobId(n.executionId, n.nodeId));
+    return jobStateOf(this.#ctx.queues, plan, n.executionId, n.nodeId);
   }
 
   /**
@@ -227,7 +228,8 @@ export class Reconciler {
       return now !== undefined && now.status === n.status && now.attempts === n.attempts;
     });
     const again = await Promise.all(unchanged.map((n) => this.#jobState(plan, n)));
-    const lost = unchanged.filter((_, i) => again[i] === 'unknown');
+    const missing = unchanged.filter((_, i) => again[i] === 'unknown');
+    const lost = fresh === null ? missing : await this.#notCarried(plan, fresh, missing);
     const failed = unchanged.filter((_, i) => again[i] === 'failed');
     const { requeue, crashes } =
       failed.length === 0
@@ -236,6 +238,25 @@ export class Reconciler {
     const nodes = [...lost, ...requeue];
     if (nodes.length > 0) await this.#requeue(plan, nodes);
     return { requeued: nodes.length, crashes };
+  }
+
+  /**
+   * Of running nodes without a job, those no active job carries (see CarriedRuns): a
+   * carried run's job is its carrier's, whose crash gives the node a job of its own.
+   */
+  async #notCarried(
+    plan: WorkflowPlan,
+    execution: ExecutionState,
+    nodes: readonly ActiveNode[],
+  ): Promise<ActiveNode[]> {
+    const { queues } = this.#ctx;
+    const state = (nodeId: string) => jobStateOf(queues, plan, execution.executionId, nodeId);
+    const carriers = await Promise.all(
+      nodes.map((n) =>
+        n.status === 'running' ? carrierOf(plan, execution, n.nodeId, state) : undefined,
+      ),
+    );
+    return nodes.filter((_, i) => carriers[i] === undefined);
   }
 
   /** Re-adds the jobs of lost nodes of one execution, continuing their attempts. */
@@ -273,6 +294,16 @@ export class Reconciler {
     );
     return true;
   }
+}
+
+/** The state of a node's job in its queue ('unknown' when there is none). */
+function jobStateOf(
+  queues: Pick<NodeQueues, 'forNode'>,
+  plan: WorkflowPlan,
+  executionId: string,
+  nodeId: string,
+): Promise<string> {
+  return queues.forNode(plan, nodeId).getJobState(nodeJobId(executionId, nodeId));
 }
 
 /** Active nodes grouped by execution, in page order. */

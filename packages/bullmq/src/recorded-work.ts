@@ -1,4 +1,4 @@
-import { type ExecutionStore, planNode, type WorkflowPlan } from '@spane/core';
+import { type ExecutionState, type ExecutionStore, planNode, type WorkflowPlan } from '@spane/core';
 import type { EngineEvents } from './engine-events.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
@@ -34,7 +34,10 @@ export class RecordedWork {
     this.#ctx = ctx;
   }
 
-  /** Follows up the node's recorded outcome (nothing when it has none). */
+  /**
+   * Follows up the node's recorded outcome (nothing when it has none), and those of the
+   * runs its job may have carried after it (see CarriedRuns).
+   */
   async resume(plan: WorkflowPlan, ref: RecordedNode, until?: RetryWhile): Promise<void> {
     const { store, infra, events } = this.#ctx;
     const { executionId, nodeId } = ref;
@@ -45,33 +48,17 @@ export class RecordedWork {
     );
     const node = execution?.nodeResults[nodeId];
     if (!execution || !node || (node.status !== 'completed' && node.status !== 'failed')) return;
-    const base = {
-      executionId,
-      workflowId: execution.workflowId,
-      tenantId: execution.tenantId,
-      nodeId,
-      nodeType: planNode(plan, nodeId).type,
-      timestamp: new Date().toISOString(),
-    };
-    const attempt = node.attempts;
-    const error = node.error ?? 'failed';
-    if (node.status === 'completed') {
-      const durationMs = Math.max(0, spanMs(node.startedAt, node.finishedAt));
-      events.emit('node:completed', { ...base, attempt, durationMs });
-    } else {
-      events.emit('node:failed', { ...base, attempt, error, final: true });
-    }
+    const after = followUps(plan, execution, nodeId);
+    const settled = [nodeId, ...after.settled];
+    for (const id of settled) this.#announce(plan, execution, id);
     const { status } = execution;
     if (status === 'running' || status === 'pending') {
-      // A child its completion started is `running` and may have no job either.
-      const lost = (plan.children.get(nodeId) ?? []).filter((c) => {
-        const s = execution.nodeResults[c]?.status;
-        return s === 'queued' || s === 'running';
-      });
+      // A child its completion started is `running` and may have no job either — nor may
+      // the nodes after the runs its job carried.
       await infra.run(
         `enqueue of the children of node '${nodeId}'`,
         () =>
-          this.#ctx.enqueuer.enqueueNodes(plan, executionId, lost, execution.tenantId, {
+          this.#ctx.enqueuer.enqueueNodes(plan, executionId, after.lost, execution.tenantId, {
             priority: execution.priority,
             traceContext: storedTraceContext(execution),
           }),
@@ -80,21 +67,83 @@ export class RecordedWork {
       return;
     }
     const maybeChild = execution.parentExecutionId !== undefined;
-    const { timestamp, workflowId, tenantId } = base;
-    const exec = { executionId, workflowId, tenantId, timestamp };
+    const { workflowId, tenantId } = execution;
+    const exec = { executionId, workflowId, tenantId, timestamp: new Date().toISOString() };
+    const failed = settled.find((id) => execution.nodeResults[id]?.status === 'failed');
     if (status === 'completed' && node.status === 'completed') {
       events.emit('workflow:completed', exec);
       await this.#ctx.finisher.executionFinished(executionId, plan, 'completed', maybeChild);
-    } else if (status === 'failed' && node.status === 'failed') {
+    } else if (status === 'failed' && failed !== undefined) {
+      const f = execution.nodeResults[failed]!;
       events.emit('workflow:failed', {
         ...exec,
-        error,
-        nodeId,
-        eventId: failedEventId(ref, attempt),
+        error: f.error ?? 'failed',
+        nodeId: failed,
+        eventId: failedEventId({ executionId, nodeId: failed }, f.attempts),
       });
       await this.#ctx.finisher.executionFinished(executionId, plan, 'failed', maybeChild);
     }
   }
+
+  /** Sends a settled node's event again (with its event id, so listeners drop repeats). */
+  #announce(plan: WorkflowPlan, execution: ExecutionState, nodeId: string): void {
+    const node = execution.nodeResults[nodeId];
+    if (!node) return;
+    const base = {
+      executionId: execution.executionId,
+      workflowId: execution.workflowId,
+      tenantId: execution.tenantId,
+      nodeId,
+      nodeType: planNode(plan, nodeId).type,
+      timestamp: new Date().toISOString(),
+      attempt: node.attempts,
+    };
+    if (node.status === 'completed') {
+      const durationMs = Math.max(0, spanMs(node.startedAt, node.finishedAt));
+      this.#ctx.events.emit('node:completed', { ...base, durationMs });
+    } else if (node.status === 'failed') {
+      const error = node.error ?? 'failed';
+      this.#ctx.events.emit('node:failed', { ...base, error, final: true });
+    }
+  }
+}
+
+/** What follows a settled node (see {@link followUps}). */
+export interface FollowUps {
+  /** Nodes that are `queued` or `running` and may have no job. */
+  lost: string[];
+  /** Settled nodes (completed or failed) whose run its job may have carried. */
+  settled: string[];
+}
+
+/**
+ * What may be left undone after `nodeId` settled: its children that are `queued` or
+ * `running` (maybe without a job), and — below its completed children of one parent, runs
+ * its job may have carried — theirs, and those settled nodes. Adding a job that exists is
+ * a no-op and events carry ids, so the lists may hold nodes whose follow-up was done.
+ */
+export function followUps(
+  plan: WorkflowPlan,
+  execution: Pick<ExecutionState, 'nodeResults'>,
+  nodeId: string,
+): FollowUps {
+  const found: FollowUps = { lost: [], settled: [] };
+  const seen = new Set<string>();
+  const visit = (id: string): void => {
+    for (const c of plan.children.get(id) ?? []) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      const status = execution.nodeResults[c]?.status;
+      if (status === 'queued' || status === 'running') found.lost.push(c);
+      if (plan.parents.get(c)?.length !== 1) continue;
+      if (status === 'failed') found.settled.push(c);
+      if (status !== 'completed') continue;
+      found.settled.push(c);
+      visit(c);
+    }
+  };
+  visit(nodeId);
+  return found;
 }
 
 /** The id of the `workflow:failed` event a node's final failure sends. */

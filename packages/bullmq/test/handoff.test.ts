@@ -10,6 +10,10 @@ import { echoNodeId } from './support/stock-executors.js';
 // A child whose only parent completes in this process, while a worker slot here is free,
 // is started by the parent's completion (`completeNode(…, { start })`) and handed to this
 // process's worker: its job skips `beginNodeRun`.
+//
+// Tests of a handed-off child's own job turn carried runs off (`maxCarriedRuns: 0`): with
+// them, A's job would run B itself (see carried-runs.test.ts).
+const NO_CARRY = { maxCarriedRuns: 0 };
 
 let queue: Queue | undefined;
 afterEach(async () => {
@@ -227,7 +231,7 @@ describe('children started with their parent', () => {
   it('a pause before the handed-off child reaches a worker parks it; it runs after resume', async ({
     harness,
   }) => {
-    const h = await harness();
+    const h = await harness(NO_CARRY);
     const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     await h.engine.pauseWorkflow(id);
     await nodeQueue.resume();
@@ -251,7 +255,7 @@ describe('children started with their parent', () => {
   it('a child handed to a process that closes runs in another process after a store begin', async ({
     harness,
   }) => {
-    const h = await harness();
+    const h = await harness(NO_CARRY);
     const begun = watchBegins(h.store);
     const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     await h.engine.close();
@@ -273,7 +277,7 @@ describe('children started with their parent', () => {
     harness,
   }) => {
     // A Redis of this test's own: the test drops its pub/sub connections.
-    const h = await harness({}, { privateRedis: true });
+    const h = await harness(NO_CARRY, { privateRedis: true });
     const begun = watchBegins(h.store);
     const { id, runs, nodeQueue } = await handOffWhileQueuePaused(h);
     // Abort orders published while it reconnects would be missed.

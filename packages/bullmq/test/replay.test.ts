@@ -5,7 +5,7 @@ import {
   NonRetryableError,
 } from '@spane/core';
 import { describe, expect } from 'vitest';
-import { exec, wf } from './support/engine-harness.js';
+import { deferred, exec, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
 import { noop } from './support/stock-executors.js';
 
@@ -17,13 +17,22 @@ describe('replay', () => {
     const runs = new Map<string, number>();
     const inputs = new Map<string, unknown[]>();
     let failC = true;
+    const dRan = deferred();
+    h.engine.on('node:completed', (e) => {
+      if (e.nodeId === 'D') dRan.resolve();
+    });
     h.registry.register(
       'step',
       exec(async (ctx) => {
         const n = (runs.get(ctx.nodeId) ?? 0) + 1;
         runs.set(ctx.nodeId, n);
         inputs.set(ctx.nodeId, [...(inputs.get(ctx.nodeId) ?? []), ctx.inputData]);
-        if (ctx.nodeId === 'C' && failC) throw new NonRetryableError('C is broken');
+        // C fails once D has completed, so that the replays find D's result to reuse (the
+        // job of A carries B and C, which could otherwise fail the run before D starts).
+        if (ctx.nodeId === 'C' && failC) {
+          await dRan.promise;
+          throw new NonRetryableError('C is broken');
+        }
         return { success: true, data: `${ctx.nodeId}#${n}` };
       }),
     );

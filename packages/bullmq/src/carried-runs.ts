@@ -1,0 +1,175 @@
+import type { ExecutionState, NodeRegistry, TraceContext, WorkflowPlan } from '@spane/core';
+import type { Job } from 'bullmq';
+import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import type { Handoffs } from './handoffs.js';
+import type { InfraRetry, RetryWhile } from './infra-retry.js';
+import type { NodeEnqueuer } from './node-enqueuer.js';
+import { type NodeJobData, nodeJobId } from './node-jobs.js';
+import type { StartedRun } from './started-run.js';
+
+/**
+ * How long one job may go on carrying runs (ms since its processing began): past it, the
+ * next node of a chain gets its own job and waits its turn in the queue like any other.
+ */
+export const CARRY_BUDGET_MS = 1_000;
+
+/** What {@link CarriedRuns} needs. */
+export interface CarriedRunsContext {
+  registry: Pick<NodeRegistry, 'has' | 'getRegistration'>;
+  handoffs: Pick<Handoffs, 'take'>;
+  enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
+  infra: Pick<InfraRetry, 'run'>;
+  /** The most runs one job carries after its own (0: none). */
+  maxRuns: number;
+}
+
+/** A job's processing as far as carrying goes. */
+export interface CarrierState {
+  job: Pick<Job<NodeJobData>, 'stalledCounter'>;
+  /** How many runs the job carried so far. */
+  carried: number;
+  /** When the job's processing began (epoch ms). */
+  since: number;
+}
+
+/** What a carried run's own job gets when it must have one after all. */
+export interface OwnJob {
+  priority: number | undefined;
+  traceContext: TraceContext | undefined;
+  /**
+   * The token of the run whose completion started the node: its job's first processing
+   * continues the run started then (when it was not begun yet).
+   */
+  parentRunToken?: string | undefined;
+  /** Attempts already made (the job continues after them). */
+  attemptsBefore?: number;
+  /** Delay before the job runs (a retry's backoff). */
+  delayMs?: number;
+  lease?: RetryWhile | undefined;
+}
+
+/**
+ * Runs carried by the job of the node that started them: a node's completion that started
+ * a child in this process (a handoff, see {@link Handoffs}) may run that child in the same
+ * job right after, instead of adding a job for it and waiting for a worker to take it — no
+ * add, fetch and finish of a job for the next node of a chain. The carried run is the
+ * child's first attempt under the token its parent's completion started it with; while it
+ * runs, its parent's job (the carrier) is its job: a crash puts the carrier back in the
+ * queue (BullMQ's stalled check) and its re-run, finding its node completed, adds the jobs
+ * of the nodes it carried that never finished (see RecordedWork), and the reconciler
+ * leaves a carried node alone while its carrier is active.
+ *
+ * A job carries at most `maxRuns` runs and for at most {@link CARRY_BUDGET_MS}, never after
+ * its worker was lost (so a node that kills its worker fails by its own job's crash count),
+ * and only nodes of types without a circuit breaker. A carried attempt that fails with
+ * retries left gets its own job for the next attempt.
+ */
+export class CarriedRuns {
+  readonly #ctx: CarriedRunsContext;
+
+  constructor(ctx: CarriedRunsContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Which of a completing node's started children the job may carry next (a predicate on
+   * their ids), or undefined when it may carry none.
+   */
+  chooser(
+    plan: WorkflowPlan,
+    carrier: CarrierState,
+    now = Date.now(),
+  ): ((nodeId: string) => boolean) | undefined {
+    if (carrier.carried >= this.#ctx.maxRuns || now - carrier.since >= CARRY_BUDGET_MS) {
+      return undefined;
+    }
+    if ((carrier.job.stalledCounter ?? 0) > 0) return undefined;
+    return (nodeId) => this.#carriable(plan, nodeId);
+  }
+
+  /** A node of a type run by its executor here, without a circuit breaker. */
+  #carriable(plan: WorkflowPlan, nodeId: string): boolean {
+    const type = plan.nodes.get(nodeId)?.type ?? '';
+    const { registry } = this.#ctx;
+    if (BUILT_IN_NODE_TYPES.has(type) || !registry.has(type)) return false;
+    return registry.getRegistration(type).options.breaker === undefined;
+  }
+
+  /**
+   * The run of a child that a completion left for this job to carry — taken now, with
+   * nothing awaited before the caller registers it (an abort order either dropped it first
+   * or finds it registered) — or, when it cannot be taken any more (an abort order may have
+   * been missed, it waited too long), undefined after its own job was added: that job
+   * begins in the store, which refuses it if its execution ended.
+   */
+  take(
+    plan: WorkflowPlan,
+    data: NodeJobData,
+    own: OwnJob,
+  ): { run: StartedRun } | { added: Promise<void> } {
+    const run = this.#ctx.handoffs.take(nodeJobId(data.executionId, data.nodeId), 1);
+    if (run) return { run };
+    return { added: this.addOwnJob(plan, data, own) };
+  }
+
+  /** Adds the job of a carried node that must run on its own (a retry, a refused take). */
+  addOwnJob(plan: WorkflowPlan, data: NodeJobData, own: OwnJob): Promise<void> {
+    const { nodeId, executionId, tenantId } = data;
+    const attemptsBefore = own.attemptsBefore ?? 0;
+    return this.#ctx.infra.run(
+      `enqueue of node '${nodeId}'`,
+      () =>
+        this.#ctx.enqueuer.enqueueNodes(plan, executionId, [nodeId], tenantId, {
+          priority: own.priority,
+          traceContext: own.traceContext,
+          ...(own.delayMs ? { delay: own.delayMs } : {}),
+          ...(attemptsBefore > 0
+            ? { baseAttempts: { [nodeId]: attemptsBefore }, continueAttempts: true }
+            : {}),
+          ...(own.parentRunToken === undefined
+            ? {}
+            : { started: { runToken: own.parentRunToken, nodes: [nodeId] } }),
+        }),
+      own.lease,
+    );
+  }
+}
+
+/** The job data a carried node's own job would have had. */
+export function carriedJobData(carrier: NodeJobData, nodeId: string): NodeJobData {
+  const data: NodeJobData = {
+    executionId: carrier.executionId,
+    workflowId: carrier.workflowId,
+    workflowVersion: carrier.workflowVersion,
+    nodeId,
+    tenantId: carrier.tenantId,
+  };
+  if (carrier.traceContext !== undefined) data.traceContext = carrier.traceContext;
+  return data;
+}
+
+/**
+ * The node whose job may be carrying `nodeId` now (a `running` node without a job of its
+ * own): up its chain of completed single parents, the nearest whose job is active. Jobs of
+ * completed nodes are removed as they finish, so an ancestor without one is passed over.
+ * `jobState` reads a node's job state ('unknown' when there is no job).
+ */
+export async function carrierOf(
+  plan: WorkflowPlan,
+  execution: Pick<ExecutionState, 'nodeResults'>,
+  nodeId: string,
+  jobState: (nodeId: string) => Promise<string>,
+): Promise<string | undefined> {
+  let id = nodeId;
+  for (let hops = 0; hops < plan.nodes.size; hops++) {
+    const parents = plan.parents.get(id) ?? [];
+    const parent = parents[0];
+    if (parents.length !== 1 || parent === undefined) return undefined;
+    if (execution.nodeResults[parent]?.status !== 'completed') return undefined;
+    const state = await jobState(parent);
+    if (state === 'active') return parent;
+    if (state !== 'unknown') return undefined;
+    id = parent;
+  }
+  return undefined;
+}

@@ -1,0 +1,348 @@
+import type { WorkflowDefinition } from '@spane/core';
+import { describe, expect } from 'vitest';
+import { followUps } from '../src/recorded-work.js';
+import {
+  deferred,
+  exec,
+  type Harness,
+  jobsIn,
+  record,
+  until,
+  wf,
+} from './support/engine-harness.js';
+import { it } from './support/harness-fixture.js';
+
+// A node's completion that starts a child in this process may run that child in the same
+// job (a carried run): no job is added for the next node of a chain.
+
+/** Jobs BullMQ added to the node queue so far (its event stream's `added` entries). */
+async function addedJobs(h: Harness): Promise<string[]> {
+  const entries = await h.redis.xrange(`${h.prefix}:nodes:events`, '-', '+');
+  const ids: string[] = [];
+  for (const [, fields] of entries) {
+    const at = fields.indexOf('event');
+    if (fields[at + 1] !== 'added') continue;
+    ids.push(fields[fields.indexOf('jobId') + 1] ?? '');
+  }
+  return ids;
+}
+
+/** N1 → N2 → … → Nlength, of one type. */
+function chain(id: string, length: number, type = 'step'): WorkflowDefinition {
+  return wf(
+    id,
+    Array.from({ length }, (_, i) =>
+      i === 0 ? { id: 'N1', type } : { id: `N${i + 1}`, type, inputs: [`N${i}`] },
+    ),
+  );
+}
+
+/** A `step` type that counts its input up, recording the order of its runs. */
+function registerStep(h: Harness): string[] {
+  const runs: string[] = [];
+  h.registry.register(
+    'step',
+    exec(async (ctx) => {
+      runs.push(ctx.nodeId);
+      return { success: true, data: { n: ((ctx.inputData as { n?: number })?.n ?? 0) + 1 } };
+    }),
+  );
+  return runs;
+}
+
+describe('runs carried by their parent’s job', () => {
+  it('a chain runs in its first node’s job: one job added, every node recorded once, in order', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    const runs = registerStep(h);
+    await h.engine.registerWorkflow(chain('chain', 6));
+    const started = record(h.engine, 'node:started');
+    const completed = record(h.engine, 'node:completed');
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('chain', { n: 0 });
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(runs).toEqual(['N1', 'N2', 'N3', 'N4', 'N5', 'N6']);
+    expect(state.nodeResults.N6?.data).toEqual({ n: 6 });
+    for (const n of Object.values(state.nodeResults)) {
+      expect(n).toMatchObject({ status: 'completed', attempts: 1 });
+    }
+    expect(await addedJobs(h)).toHaveLength(1);
+    await until(() => completed.length === 6, 5_000, 'node:completed events');
+    expect(started.map((e) => e.nodeId)).toEqual(runs);
+    // Each run keeps its own span and log lines.
+    const spans = await h.engine.getTrace(id);
+    expect(spans.map((s) => s.nodeId).sort()).toEqual(['N1', 'N2', 'N3', 'N4', 'N5', 'N6']);
+    const logs = await h.engine.getLogs(id);
+    expect(logs.filter((l) => / completed in /.test(l.message))).toHaveLength(6);
+  });
+
+  it('a burst of chains on busy workers: each chain still runs in one job', async ({ harness }) => {
+    const h = await harness();
+    registerStep(h);
+    await h.engine.registerWorkflow(chain('burst', 4));
+    await h.engine.startWorkers(2);
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, () => h.engine.enqueueWorkflow('burst', { n: 0 })),
+    );
+    for (const id of ids) {
+      const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+      expect(state.nodeResults.N4).toMatchObject({ status: 'completed', data: { n: 4 } });
+    }
+    // The carried node runs in its parent's slot: no free slot is needed.
+    expect(await addedJobs(h)).toHaveLength(30);
+  });
+
+  it('maxCarriedRuns caps the runs a job carries; 0 gives every node its own job', async ({
+    harness,
+  }) => {
+    const capped = await harness({ maxCarriedRuns: 2 });
+    registerStep(capped);
+    await capped.engine.registerWorkflow(chain('capped', 7));
+    await capped.engine.startWorkers(2);
+    const a = await capped.engine.enqueueWorkflow('capped', { n: 0 });
+    expect((await capped.engine.waitForExecution(a, { timeoutMs: 10_000 })).status).toBe(
+      'completed',
+    );
+    // N1 carries N2, N3; N4 carries N5, N6; N7.
+    expect(await addedJobs(capped)).toHaveLength(3);
+
+    const off = await harness({ maxCarriedRuns: 0 });
+    registerStep(off);
+    await off.engine.registerWorkflow(chain('off', 4));
+    await off.engine.startWorkers(2);
+    const b = await off.engine.enqueueWorkflow('off', { n: 0 });
+    expect((await off.engine.waitForExecution(b, { timeoutMs: 10_000 })).status).toBe('completed');
+    expect(await addedJobs(off)).toHaveLength(4);
+    await expect(harness({ maxCarriedRuns: -1 })).rejects.toThrow(/maxCarriedRuns/);
+  });
+
+  it('a join, a node of a type with a circuit breaker and a fan-out’s other children get jobs of their own', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    h.registry.register(
+      'guarded',
+      exec(async () => ({ success: true, data: 1 })),
+      { breaker: { failureRate: 0.5, minimumRuns: 5, windowMs: 10_000, openMs: 1_000 } },
+    );
+    await h.engine.registerWorkflow(
+      wf('shape', [
+        { id: 'A', type: 'step' },
+        { id: 'B1', type: 'step', inputs: ['A'] },
+        { id: 'B2', type: 'step', inputs: ['A'] },
+        { id: 'J', type: 'step', inputs: ['B1', 'B2'] },
+        { id: 'G', type: 'guarded', inputs: ['J'] },
+      ]),
+    );
+    await h.engine.startWorkers(4);
+    const id = await h.engine.enqueueWorkflow('shape', { n: 0 });
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+    // A carries one of B1/B2; the other, J (two parents) and G (a breaker) have jobs.
+    const added = await addedJobs(h);
+    expect(added).toHaveLength(4);
+    expect(added.some((j) => j.endsWith('.J'))).toBe(true);
+    expect(added.some((j) => j.endsWith('.G'))).toBe(true);
+  });
+
+  it('a carried attempt that fails is retried in a job of its own, as the next attempt', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    let calls = 0;
+    h.registry.register(
+      'flaky',
+      exec(async (ctx) => {
+        calls += 1;
+        if (ctx.attempt === 1) throw new Error('first try fails');
+        return { success: true, data: { attempt: ctx.attempt } };
+      }),
+      { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } },
+    );
+    await h.engine.registerWorkflow(
+      wf('retry', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'flaky', inputs: ['A'] },
+        { id: 'C', type: 'step', inputs: ['B'] },
+      ]),
+    );
+    const retrying = record(h.engine, 'node:retrying');
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('retry', { n: 0 });
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(calls).toBe(2);
+    expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(state.nodeResults.B?.data).toEqual({ attempt: 2 });
+    expect(state.nodeResults.C).toMatchObject({ status: 'completed', attempts: 1 });
+    await until(() => retrying.length === 1, 5_000, 'node:retrying');
+    expect(retrying[0]).toMatchObject({ nodeId: 'B', attempt: 1, delayMs: 10 });
+    // A's job carried B's first attempt; B's retry had its own job, which carried C.
+    expect((await addedJobs(h)).map((j) => j.split('.').pop())).toEqual(['A', 'B']);
+  });
+
+  it('a carried attempt’s final failure fails the execution and dead-letters the node', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    h.registry.register(
+      'broken',
+      exec(async () => {
+        throw new Error('always fails');
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('fails', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'broken', inputs: ['A'] },
+        { id: 'C', type: 'step', inputs: ['B'] },
+      ]),
+    );
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('fails', { n: 0 });
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('failed');
+    expect(state.nodeResults.B).toMatchObject({ status: 'failed', error: 'always fails' });
+    // C never started: the failure ended the execution.
+    expect(state.nodeResults.C?.status).toBe('pending');
+    const dlq = await h.engine.getDLQItems();
+    expect(dlq.map((i) => i.nodeId)).toEqual(['B']);
+  });
+
+  it('while a carried run goes on: explain says it runs, reconcile leaves it alone, cancel stops it', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    const running = deferred();
+    const stopped = deferred<string>();
+    h.registry.register(
+      'waits',
+      exec(
+        (ctx) =>
+          new Promise((_, reject) => {
+            running.resolve();
+            ctx.signal.addEventListener('abort', () => {
+              stopped.resolve(String(ctx.signal.reason?.message ?? ctx.signal.reason));
+              reject(ctx.signal.reason);
+            });
+          }),
+      ),
+    );
+    await h.engine.registerWorkflow(
+      wf('held', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'waits', inputs: ['A'] },
+        { id: 'C', type: 'step', inputs: ['B'] },
+      ]),
+    );
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('held', { n: 0 });
+    await running.promise;
+    // B has no job: A's job carries it.
+    expect((await addedJobs(h)).map((j) => j.split('.').pop())).toEqual(['A']);
+    expect(await jobsIn(h.redis, h.prefix, 'active')).toEqual([expect.stringMatching(/\.A$/)]);
+    const b = (await h.engine.explain(id)).nodes.find((n) => n.nodeId === 'B');
+    expect(b?.reason).toMatchObject({ kind: 'running', attempt: 1, workerAlive: true });
+    const pass = await h.engine.reconcile();
+    expect(pass.requeued).toBe(0);
+    expect(await addedJobs(h)).toHaveLength(1);
+
+    await h.engine.cancelWorkflow(id);
+    expect(await stopped.promise).toMatch(/cancel/i);
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('cancelled');
+    expect(state.nodeResults.C?.status).not.toBe('completed');
+    await until(async () => (await jobsIn(h.redis, h.prefix, 'active')).length === 0, 5_000);
+  });
+
+  it('a carried run cut short by a shutdown runs again in another engine, under the same attempt', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    const running = deferred();
+    h.registry.register(
+      'slow',
+      exec(
+        (ctx) =>
+          new Promise((_, reject) => {
+            running.resolve();
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+          }),
+      ),
+    );
+    await h.engine.registerWorkflow(
+      wf('moved', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'slow', inputs: ['A'] },
+      ]),
+    );
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('moved', { n: 0 });
+    await running.promise;
+    await h.engine.close();
+    // Another process with a `slow` type that completes.
+    const registry = new (await import('@spane/core')).NodeRegistry();
+    registry.register(
+      'step',
+      exec(async () => ({ success: true, data: 0 })),
+    );
+    registry.register(
+      'slow',
+      exec(async (ctx) => ({ success: true, data: { attempt: ctx.attempt } })),
+    );
+    const peer = h.peerWith(registry);
+    await peer.startWorkers(2);
+    const state = await peer.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(state.nodeResults.A).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(state.nodeResults.B?.data).toEqual({ attempt: 1 });
+  });
+});
+
+describe('followUps', () => {
+  it('finds the queued or running nodes after a node, and the settled ones, down its completed single-parent children', () => {
+    const plan = {
+      children: new Map([
+        ['A', ['B', 'X']],
+        ['B', ['C']],
+        ['C', ['D']],
+        ['X', ['J']],
+        ['D', ['J']],
+      ]),
+      parents: new Map([
+        ['B', ['A']],
+        ['X', ['A']],
+        ['C', ['B']],
+        ['D', ['C']],
+        ['J', ['X', 'D']],
+      ]),
+    } as unknown as Parameters<typeof followUps>[0];
+    const states = (s: Record<string, string>) =>
+      ({
+        nodeResults: Object.fromEntries(
+          Object.entries(s).map(([k, v]) => [k, { status: v, attempts: 1 }]),
+        ),
+      }) as Parameters<typeof followUps>[1];
+    const mid = followUps(
+      plan,
+      states({ A: 'completed', B: 'completed', C: 'completed', D: 'running', X: 'queued' }),
+      'A',
+    );
+    expect(mid.lost.sort()).toEqual(['D', 'X']);
+    expect(mid.settled).toEqual(['B', 'C']);
+    // A join is not walked through (it never runs in its parent's job).
+    const all = { A: 'completed', B: 'completed', C: 'completed', D: 'completed' };
+    const done = followUps(plan, states({ ...all, X: 'completed', J: 'completed' }), 'A');
+    expect(done).toEqual({ lost: [], settled: ['B', 'C', 'D', 'X'] });
+    // A failed child ends the walk; its own children are not followed.
+    const failed = followUps(plan, states({ A: 'completed', B: 'failed', C: 'running' }), 'A');
+    expect(failed).toEqual({ lost: [], settled: ['B'] });
+  });
+});
