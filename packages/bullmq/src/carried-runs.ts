@@ -5,6 +5,7 @@ import type { Handoffs } from './handoffs.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { type NodeJobData, nodeJobId } from './node-jobs.js';
+import { NODE_QUEUE } from './redis-keys.js';
 import type { StartedRun } from './started-run.js';
 
 /**
@@ -25,7 +26,7 @@ export interface CarriedRunsContext {
 
 /** A job's processing as far as carrying goes. */
 export interface CarrierState {
-  job: Pick<Job<NodeJobData>, 'stalledCounter'>;
+  job: Pick<Job<NodeJobData>, 'stalledCounter' | 'queueName'>;
   /** How many runs the job carried so far. */
   carried: number;
   /** When the job's processing began (epoch ms). */
@@ -61,7 +62,8 @@ export interface OwnJob {
  *
  * A job carries at most `maxRuns` runs and for at most {@link CARRY_BUDGET_MS}, never after
  * its worker was lost (so a node that kills its worker fails by its own job's crash count),
- * and only nodes of types without a circuit breaker. A carried attempt that fails with
+ * only from the node queue (a limited type's job holds one of that type's slots), and only
+ * nodes of types without a circuit breaker. A carried attempt that fails with
  * retries left gets its own job for the next attempt.
  */
 export class CarriedRuns {
@@ -84,6 +86,8 @@ export class CarriedRuns {
       return undefined;
     }
     if ((carrier.job.stalledCounter ?? 0) > 0) return undefined;
+    // A job of a limited type's queue holds one of that type's slots: it carries nothing.
+    if (carrier.job.queueName !== NODE_QUEUE) return undefined;
     return (nodeId) => this.#carriable(plan, nodeId);
   }
 

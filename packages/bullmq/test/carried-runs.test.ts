@@ -147,6 +147,38 @@ describe('runs carried by their parent’s job', () => {
     expect(added.some((j) => j.endsWith('.G'))).toBe(true);
   });
 
+  it('a job of a limited type’s queue carries nothing (it holds one of that type’s slots)', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    h.registry.register(
+      'limited',
+      exec(async () => ({ success: true, data: { n: 1 } })),
+      { concurrency: 1 },
+    );
+    await h.engine.registerWorkflow(
+      wf('limits', [
+        { id: 'L', type: 'limited' },
+        { id: 'S', type: 'step', inputs: ['L'] },
+        { id: 'T', type: 'step', inputs: ['S'] },
+      ]),
+    );
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('limits', {});
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.nodeResults.T).toMatchObject({ status: 'completed', data: { n: 3 } });
+    // L's job (its type's queue) carried nothing; S's job (the node queue) carried T.
+    const queues = await h.redis.keys(`${h.prefix}:*:events`);
+    const added: string[] = [];
+    for (const key of queues) {
+      for (const [, f] of await h.redis.xrange(key, '-', '+')) {
+        if (f[f.indexOf('event') + 1] === 'added') added.push(f[f.indexOf('jobId') + 1] ?? '');
+      }
+    }
+    expect(added.map((j) => j.split('.').pop()).sort()).toEqual(['L', 'S']);
+  });
+
   it('a carried attempt that fails is retried in a job of its own, as the next attempt', async ({
     harness,
   }) => {
