@@ -5,8 +5,10 @@ import type { Handoffs } from './handoffs.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { type NodeJobData, nodeJobId } from './node-jobs.js';
+import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
 import type { StartedRun } from './started-run.js';
+import type { RefusedBegin } from './unstarted-jobs.js';
 
 /**
  * How long one job may go on carrying runs (ms since its processing began): past it, the
@@ -14,10 +16,22 @@ import type { StartedRun } from './started-run.js';
  */
 export const CARRY_BUDGET_MS = 1_000;
 
+/** A child a completion left for the completing run's job to carry. */
+export interface CarriedChild {
+  nodeId: string;
+  /**
+   * True: the completion started it (a handoff holds its run); false: it is only ready,
+   * and its carried run begins in the store (a join whose last parent this was).
+   */
+  started: boolean;
+}
+
 /** What {@link CarriedRuns} needs. */
 export interface CarriedRunsContext {
   registry: Pick<NodeRegistry, 'has' | 'getRegistration'>;
-  handoffs: Pick<Handoffs, 'take'>;
+  /** Only nodes of the node queue are carried (a limited type's go to its own queue). */
+  queues: Pick<NodeQueues, 'nameForType'>;
+  handoffs: Pick<Handoffs, 'take' | 'open'>;
   enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
   infra: Pick<InfraRetry, 'run'>;
   /** The most runs one job carries after its own (0: none). */
@@ -54,7 +68,8 @@ export interface OwnJob {
  * a child in this process (a handoff, see {@link Handoffs}) may run that child in the same
  * job right after, instead of adding a job for it and waiting for a worker to take it — no
  * add, fetch and finish of a job for the next node of a chain. The carried run is the
- * child's first attempt under the token its parent's completion started it with; while it
+ * child's first attempt under the token its parent's completion started it with (or, for a
+ * join the completion made ready, a first attempt begun in the store); while it
  * runs, its parent's job (the carrier) is its job: a crash puts the carrier back in the
  * queue (BullMQ's stalled check) and its re-run, finding its node completed, adds the jobs
  * of the nodes it carried that never finished (see RecordedWork), and the reconciler
@@ -85,18 +100,38 @@ export class CarriedRuns {
     if (carrier.carried >= this.#ctx.maxRuns || now - carrier.since >= CARRY_BUDGET_MS) {
       return undefined;
     }
+    // Not while the workers close, nor under a workflow's `maxConcurrency` (its slots are
+    // counted by job).
+    if (!this.#ctx.handoffs.open || plan.definition.maxConcurrency !== undefined) return undefined;
     if ((carrier.job.stalledCounter ?? 0) > 0) return undefined;
     // A job of a limited type's queue holds one of that type's slots: it carries nothing.
     if (carrier.job.queueName !== NODE_QUEUE) return undefined;
     return (nodeId) => this.#carriable(plan, nodeId);
   }
 
-  /** A node of a type run by its executor here, without a circuit breaker. */
+  /** A node of a type run by its executor here, from the node queue, without a breaker. */
   #carriable(plan: WorkflowPlan, nodeId: string): boolean {
     const type = plan.nodes.get(nodeId)?.type ?? '';
     const { registry } = this.#ctx;
     if (BUILT_IN_NODE_TYPES.has(type) || !registry.has(type)) return false;
+    if (this.#ctx.queues.nameForType(type) !== NODE_QUEUE) return false;
     return registry.getRegistration(type).options.breaker === undefined;
+  }
+
+  /**
+   * A carried node whose begin the store refused: while its execution is paused it gets a
+   * job of its own (which parks, as any job of a paused execution does); else its
+   * execution ended or another run settled it, and nothing is left to do.
+   */
+  async refused(
+    plan: WorkflowPlan,
+    p: { data: NodeJobData; lease?: RetryWhile | undefined },
+    begun: RefusedBegin,
+    priority: number | undefined,
+  ): Promise<void> {
+    if (begun.reason !== 'execution-not-active' || begun.executionStatus !== 'paused') return;
+    const traceContext = p.data.traceContext;
+    await this.addOwnJob(plan, p.data, { priority, traceContext, lease: p.lease });
   }
 
   /**
@@ -154,9 +189,10 @@ export function carriedJobData(carrier: NodeJobData, nodeId: string): NodeJobDat
 
 /**
  * The node whose job may be carrying `nodeId` now (a `running` node without a job of its
- * own): up its chain of completed single parents, the nearest whose job is active. Jobs of
- * completed nodes are removed as they finish, so an ancestor without one is passed over.
- * `jobState` reads a node's job state ('unknown' when there is no job).
+ * own): among its completed ancestors — up through completed parents whose jobs are gone —
+ * the nearest whose job is active. Jobs of completed nodes are removed as they finish, so
+ * an active one is carrying, or about to finish. `jobState` reads a node's job state
+ * ('unknown' when there is no job).
  */
 export async function carrierOf(
   plan: WorkflowPlan,
@@ -164,16 +200,17 @@ export async function carrierOf(
   nodeId: string,
   jobState: (nodeId: string) => Promise<string>,
 ): Promise<string | undefined> {
-  let id = nodeId;
-  for (let hops = 0; hops < plan.nodes.size; hops++) {
-    const parents = plan.parents.get(id) ?? [];
-    const parent = parents[0];
-    if (parents.length !== 1 || parent === undefined) return undefined;
-    if (execution.nodeResults[parent]?.status !== 'completed') return undefined;
-    const state = await jobState(parent);
-    if (state === 'active') return parent;
-    if (state !== 'unknown') return undefined;
-    id = parent;
+  const seen = new Set<string>([nodeId]);
+  let level = [nodeId];
+  while (level.length > 0) {
+    const parents = [...new Set(level.flatMap((id) => plan.parents.get(id) ?? []))].filter(
+      (q) => !seen.has(q) && execution.nodeResults[q]?.status === 'completed',
+    );
+    for (const q of parents) seen.add(q);
+    const states = await Promise.all(parents.map(jobState));
+    const active = parents.find((_, i) => states[i] === 'active');
+    if (active !== undefined) return active;
+    level = parents.filter((_, i) => states[i] === 'unknown');
   }
   return undefined;
 }

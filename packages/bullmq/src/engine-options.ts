@@ -58,10 +58,10 @@ export interface WorkflowEngineOptions {
   maxNodeCrashes?: number;
   /**
    * How many nodes one node job may run after its own, in the same job: when a node's
-   * completion starts a child whose only parent it is (a chain's next node, of a type this
-   * process runs, without a circuit breaker, in a workflow without `maxConcurrency`), the
-   * worker runs that child right away instead of adding a job for it and waiting for a
-   * worker to take it. A job stops carrying after this many runs or after 1 s, and after
+   * completion starts a child whose only parent it is (a chain's next node), or makes a
+   * join ready, of a type this process runs without limits or a circuit breaker, in a
+   * workflow without `maxConcurrency`, the worker runs that child right away instead of
+   * adding a job for it and waiting for a worker to take it. A job stops carrying after this many runs or after 1 s, and after
    * its worker was once lost. The carried run is recorded in the store as any run is (its
    * completion still commits before its own children start); a crash while it runs puts
    * its carrier job back in the queue, whose next run gives the node a job of its own.

@@ -79,6 +79,7 @@ export function runParts(f: Foundation, b: RunBase) {
   const breakers = new CircuitBreakers({ redis, keys, queues: f.queues, registry, events, logger });
   const carried = new CarriedRuns({
     registry,
+    queues: f.queues,
     handoffs,
     enqueuer,
     infra,

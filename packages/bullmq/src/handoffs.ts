@@ -115,6 +115,11 @@ export class Handoffs {
     if (slots === 0) this.#handoffs.clear();
   }
 
+  /** Whether this process's workers take node-queue jobs (started, not closing). */
+  get open(): boolean {
+    return this.#slots > 0;
+  }
+
   /** A node-queue job began processing here. */
   jobStarted(): void {
     this.#busy += 1;

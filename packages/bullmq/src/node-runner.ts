@@ -14,7 +14,7 @@ import { type AttemptEndings, fenceOf, type Processing } from './attempt-endings
 import { checkSettled, errorMessage, type Settled, schemaMismatch } from './attempt-result.js';
 import { AttemptTelemetry } from './attempt-telemetry.js';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
-import { type CarriedRuns, carriedJobData } from './carried-runs.js';
+import { type CarriedChild, type CarriedRuns, carriedJobData } from './carried-runs.js';
 import type { BreakerTicket, CircuitBreakers } from './circuit-breakers.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { CrashGuard } from './crash-guard.js';
@@ -59,7 +59,7 @@ export interface NodeRunnerContext {
   /** The ends of attempts other than a completion (stops, failures, retries). */
   endings: Pick<AttemptEndings, 'aborted' | 'failed' | 'recordSpan'>;
   /** Which runs a job carries after its own. */
-  carried: Pick<CarriedRuns, 'chooser' | 'take'>;
+  carried: Pick<CarriedRuns, 'chooser' | 'take' | 'refused'>;
   unstarted: Pick<UnstartedJobs, 'handle'>;
   subWorkflows: Pick<SubWorkflows, 'start'>;
   /** Map nodes: their items run as child executions. */
@@ -82,10 +82,15 @@ export interface NodeRunnerContext {
   tracing: Pick<ExecutionTracing, 'startAttempt'>;
 }
 
-/** A run the job carries next: its processing, and its run as its handoff began it. */
+/**
+ * A run the job carries next: its processing, and its run as its handoff began it — or
+ * none, for a node the completion made ready without starting it (it begins in the store).
+ */
 interface Carried {
   p: Processing;
-  begun: StartedRun;
+  begun?: StartedRun | undefined;
+  /** The execution's priority (a job of the node's own, if it must have one, gets it). */
+  priority: number | undefined;
 }
 
 /**
@@ -124,7 +129,7 @@ export class NodeRunner {
         const own = { job, data: job.data, carried: 0, since, token, runToken, lease, breaker };
         // The job's own node, then the runs it carries (see CarriedRuns), one after another.
         let next = await this.#run(own, plan);
-        while (next) next = await this.#run(next.p, plan, next.begun);
+        while (next) next = await this.#run(next.p, plan, next);
       } finally {
         await breaker?.finish();
         await slot?.release();
@@ -156,7 +161,8 @@ export class NodeRunner {
    */
   async #begin(p: Processing, plan: WorkflowPlan) {
     const { job, runToken, lease, data } = p;
-    const attempt = (data.attemptsBefore ?? 0) + job.attemptsMade + 1;
+    // A carried node's first attempt (the carrier job's attempts are its own node's).
+    const attempt = p.carried > 0 ? 1 : (data.attemptsBefore ?? 0) + job.attemptsMade + 1;
     const handedOff =
       runToken === data.startToken ? this.#ctx.handoffs.take(job.id, attempt) : undefined;
     return (
@@ -171,15 +177,17 @@ export class NodeRunner {
 
   /**
    * One attempt: begin → execute → record; returns the run the job carries next, if any.
-   * `given`: a carried run, already begun (taken from its handoff just before).
+   * `carried`: the run is one the job carries (begun already when taken from its handoff
+   * just before).
    */
-  async #run(p: Processing, plan: WorkflowPlan, given?: StartedRun): Promise<Carried | undefined> {
+  async #run(p: Processing, plan: WorkflowPlan, carried?: Carried): Promise<Carried | undefined> {
     const { job, token, data } = p;
     // From taking a handoff to registering the run (#execute) nothing is awaited, so an
     // abort order either dropped the handoff first or finds the run registered.
-    const begun = given ?? (await this.#begin(p, plan));
+    const begun = carried?.begun ?? (await this.#begin(p, plan));
     if (!begun.started) {
-      await this.#ctx.unstarted.handle(job, token, plan, begun);
+      if (carried) await this.#ctx.carried.refused(plan, p, begun, carried.priority);
+      else await this.#ctx.unstarted.handle(job, token, plan, begun);
       return undefined;
     }
     // The store numbers the attempt: a run that takes over from one that lost its lock
@@ -245,7 +253,7 @@ export class NodeRunner {
     }
     const { result, dataText } = checked;
     telemetry.log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
-    const carry = parentRun && this.#ctx.carried.chooser(plan, p);
+    const carry = this.#ctx.carried.chooser(plan, p);
     const next = await this.#ctx.recorder.recordCompleted(
       plan,
       base,
@@ -260,21 +268,27 @@ export class NodeRunner {
   }
 
   /**
-   * The run of a child the job carries next, taken from its handoff — nothing may be
-   * awaited from the take until the run is registered — or undefined once its own job was
-   * added (the handoff was gone).
+   * The run of a child the job carries next: a started child's, taken from its handoff —
+   * nothing may be awaited from the take until the run is registered — or undefined once
+   * its own job was added (the handoff was gone); a ready child's, to begin in the store.
    */
   async #carry(
     p: Processing,
     plan: WorkflowPlan,
-    nodeId: string,
+    next: CarriedChild,
     priority: number | undefined,
   ): Promise<Carried | undefined> {
     // One turn of the event loop between runs, as a job's hop would give: this run's
     // events go out, abort orders and lock renewals come in (a handoff dropped meanwhile
     // is not taken).
     await new Promise((resolve) => setImmediate(resolve));
+    const { nodeId } = next;
     const data = carriedJobData(p.data, nodeId);
+    const { breaker: _notCarried, ...rest } = p;
+    if (!next.started) {
+      const runToken = randomUUID();
+      return { p: { ...rest, data, carried: p.carried + 1, runToken }, priority };
+    }
     const taken = this.#ctx.carried.take(plan, data, {
       priority,
       traceContext: p.data.traceContext,
@@ -286,8 +300,8 @@ export class NodeRunner {
       return undefined;
     }
     const runToken = startedRunToken(p.runToken, nodeId);
-    const { breaker: _notCarried, ...rest } = p;
-    return { p: { ...rest, data, carried: p.carried + 1, runToken }, begun: taken.run };
+    const carried = { ...rest, data, carried: p.carried + 1, runToken };
+    return { p: carried, begun: taken.run, priority };
   }
 
   /**

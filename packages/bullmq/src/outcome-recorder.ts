@@ -9,6 +9,7 @@ import {
   type WorkflowPlan,
 } from '@spane/core';
 import { waitingNodeTelemetry } from './attempt-telemetry.js';
+import type { CarriedChild } from './carried-runs.js';
 import type { EngineChannel } from './engine-channel.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
@@ -119,7 +120,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     run: CompletedAttempt,
     outcome: CompletedOutput,
     telemetry: NodeTelemetry,
-  ): Promise<string | undefined> {
+  ): Promise<CarriedChild | undefined> {
     const { handoffs, infra } = this.#ctx;
     const ticket = run.parentRun
       ? handoffs.startable(plan, base.nodeId, run.parentRun, run.carry)
@@ -151,10 +152,10 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       await this.#notRecorded(plan, base, run, r, calls);
       return undefined;
     }
-    let carried: string | undefined;
+    let carried: CarriedChild | undefined;
     if (r.started && r.started.length > 0 && ticket && run.parentRun) {
       if (ticket.carried !== undefined && r.started.includes(ticket.carried)) {
-        carried = ticket.carried;
+        carried = { nodeId: ticket.carried, started: true };
       }
       handoffs.handOffChildren(
         plan,
@@ -165,6 +166,13 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
         outcome,
         run.parentRun,
       );
+    }
+    // Else a ready child it did not start (a join whose last parent this was): begun by
+    // the job in the store.
+    if (carried === undefined && run.carry) {
+      const started = r.started ?? [];
+      const id = r.ready.find((c) => !started.includes(c) && run.carry!(c));
+      if (id !== undefined) carried = { nodeId: id, started: false };
     }
     // Announce the completion before the children are queued, so a child's
     // node:started never precedes its parent's node:completed.
@@ -184,7 +192,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
         this.#ctx.enqueuer.enqueueNodes(
           plan,
           base.executionId,
-          carried === undefined ? r.ready : r.ready.filter((id) => id !== carried),
+          carried === undefined ? r.ready : r.ready.filter((id) => id !== carried.nodeId),
           base.tenantId,
           { priority: run.priority, started, traceContext: run.traceContext },
         ),

@@ -118,9 +118,10 @@ export interface FollowUps {
 
 /**
  * What may be left undone after `nodeId` settled: its children that are `queued` or
- * `running` (maybe without a job), and — below its completed children of one parent, runs
- * its job may have carried — theirs, and those settled nodes. Adding a job that exists is
- * a no-op and events carry ids, so the lists may hold nodes whose follow-up was done.
+ * `running` (maybe without a job), and — below the completed children its job may have
+ * carried (of one parent, or a join whose parents this one finished last) — theirs, and
+ * those settled nodes. Adding a job that exists is a no-op and events carry ids, so the
+ * lists may hold nodes whose follow-up was done.
  */
 export function followUps(
   plan: WorkflowPlan,
@@ -135,7 +136,7 @@ export function followUps(
       seen.add(c);
       const status = execution.nodeResults[c]?.status;
       if (status === 'queued' || status === 'running') found.lost.push(c);
-      if (plan.parents.get(c)?.length !== 1) continue;
+      if (!finishedLast(plan, execution, id, c)) continue;
       if (status === 'failed') found.settled.push(c);
       if (status !== 'completed') continue;
       found.settled.push(c);
@@ -144,6 +145,20 @@ export function followUps(
   };
   visit(nodeId);
   return found;
+}
+
+/** Whether `parent` finished last of `child`'s parents (its completion made `child` ready). */
+function finishedLast(
+  plan: WorkflowPlan,
+  execution: Pick<ExecutionState, 'nodeResults'>,
+  parent: string,
+  child: string,
+): boolean {
+  const parents = plan.parents.get(child) ?? [];
+  if (parents.length === 1) return true;
+  const at = (id: string) => Date.parse(execution.nodeResults[id]?.finishedAt ?? '') || 0;
+  const mine = at(parent);
+  return parents.every((q) => at(q) <= mine);
 }
 
 /** The id of the `workflow:failed` event a node's final failure sends. */

@@ -118,7 +118,7 @@ describe('runs carried by their parent’s job', () => {
     await expect(harness({ maxCarriedRuns: -1 })).rejects.toThrow(/maxCarriedRuns/);
   });
 
-  it('a join, a node of a type with a circuit breaker and a fan-out’s other children get jobs of their own', async ({
+  it('a join runs in its last parent’s job; a node of a type with a circuit breaker and a fan-out’s other children get jobs of their own', async ({
     harness,
   }) => {
     const h = await harness();
@@ -140,11 +140,10 @@ describe('runs carried by their parent’s job', () => {
     await h.engine.startWorkers(4);
     const id = await h.engine.enqueueWorkflow('shape', { n: 0 });
     expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
-    // A carries one of B1/B2; the other, J (two parents) and G (a breaker) have jobs.
-    const added = await addedJobs(h);
-    expect(added).toHaveLength(4);
-    expect(added.some((j) => j.endsWith('.J'))).toBe(true);
-    expect(added.some((j) => j.endsWith('.G'))).toBe(true);
+    // A carries B1; B2 has a job; J (ready when the last of B1, B2 completed) runs in that
+    // parent's job; G (a breaker) has a job.
+    const added = (await addedJobs(h)).map((j) => j.split('.').pop());
+    expect(added.sort()).toEqual(['A', 'B2', 'G']);
   });
 
   it('a job of a limited type’s queue carries nothing (it holds one of that type’s slots)', async ({
@@ -292,6 +291,44 @@ describe('runs carried by their parent’s job', () => {
     await until(async () => (await jobsIn(h.redis, h.prefix, 'active')).length === 0, 5_000);
   });
 
+  it('a join carried by its last parent’s job: explain says it runs, reconcile leaves it alone, cancel stops it', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    const running = deferred();
+    h.registry.register(
+      'waits',
+      exec(
+        (ctx) =>
+          new Promise((_, reject) => {
+            running.resolve();
+            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+          }),
+      ),
+    );
+    await h.engine.registerWorkflow(
+      wf('joined', [
+        { id: 'A', type: 'step' },
+        { id: 'B1', type: 'step', inputs: ['A'] },
+        { id: 'B2', type: 'step', inputs: ['A'] },
+        { id: 'B3', type: 'step', inputs: ['A'] },
+        { id: 'J', type: 'waits', inputs: ['B1', 'B2', 'B3'] },
+      ]),
+    );
+    await h.engine.startWorkers(4);
+    const id = await h.engine.enqueueWorkflow('joined', { n: 0 });
+    await running.promise;
+    const added = (await addedJobs(h)).map((j) => j.split('.').pop());
+    expect(added.sort()).toEqual(['A', 'B2', 'B3']);
+    const j = (await h.engine.explain(id)).nodes.find((n) => n.nodeId === 'J');
+    expect(j?.reason).toMatchObject({ kind: 'running', attempt: 1, workerAlive: true });
+    expect((await h.engine.reconcile()).requeued).toBe(0);
+    expect(await addedJobs(h)).toHaveLength(3);
+    await h.engine.cancelWorkflow(id);
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('cancelled');
+  });
+
   it('a carried run cut short by a shutdown runs again in another engine, under the same attempt', async ({
     harness,
   }) => {
@@ -369,10 +406,18 @@ describe('followUps', () => {
     );
     expect(mid.lost.sort()).toEqual(['D', 'X']);
     expect(mid.settled).toEqual(['B', 'C']);
-    // A join is not walked through (it never runs in its parent's job).
-    const all = { A: 'completed', B: 'completed', C: 'completed', D: 'completed' };
-    const done = followUps(plan, states({ ...all, X: 'completed', J: 'completed' }), 'A');
-    expect(done).toEqual({ lost: [], settled: ['B', 'C', 'D', 'X'] });
+    // A join is walked through from the parent that finished last (its job may have
+    // carried it), not from the others.
+    const at = (ms: number) => ({
+      status: 'completed',
+      attempts: 1,
+      finishedAt: new Date(ms).toISOString(),
+    });
+    const timed = {
+      nodeResults: { A: at(1), B: at(2), C: at(3), D: at(9), X: at(4), J: at(10) },
+    } as unknown as Parameters<typeof followUps>[1];
+    expect(followUps(plan, timed, 'A')).toEqual({ lost: [], settled: ['B', 'C', 'D', 'J', 'X'] });
+    expect(followUps(plan, timed, 'X')).toEqual({ lost: [], settled: [] });
     // A failed child ends the walk; its own children are not followed.
     const failed = followUps(plan, states({ A: 'completed', B: 'failed', C: 'running' }), 'A');
     expect(failed).toEqual({ lost: [], settled: ['B'] });

@@ -101,6 +101,40 @@ it('SIGKILL of an engine process mid-node: a new process runs the node again and
   expect(recoveryMs).toBeLessThan(20_000);
 });
 
+it('SIGKILL while a join runs in its last parent’s job: the carrier’s job runs again, the join gets a job of its own and the run completes', async ({
+  harness,
+}) => {
+  const h = await harness({ logger: silentLogger });
+  h.registry.register('step', refuse);
+  h.registry.register('hang', refuse);
+  await h.engine.registerWorkflow(
+    wf('join-killed', [
+      { id: 'A', type: 'step' },
+      { id: 'B1', type: 'step', inputs: ['A'] },
+      { id: 'B2', type: 'step', inputs: ['A'] },
+      { id: 'J', type: 'hang', inputs: ['B1', 'B2'] },
+      { id: 'K', type: 'step', inputs: ['J'] },
+    ]),
+  );
+  const first = await spawnEngine({ prefix: h.prefix, schema: h.schema!, hang: true });
+  children.push(first);
+  const id = await h.engine.enqueueWorkflow('join-killed', { n: 1 });
+  expect(await first.line('running')).toBe(`running ${id} J`);
+  // J runs in the job of B1 or B2 (carried): it has no job of its own.
+  expect(await h.redis.exists(`${h.prefix}:nodes:${id}.J`)).toBe(0);
+  await first.kill('SIGKILL');
+  const second = await spawnEngine({ prefix: h.prefix, schema: h.schema!, hang: false });
+  children.push(second);
+  const state = await h.engine.waitForExecution(id, { timeoutMs: 30_000 });
+  expect(state.status).toBe('completed');
+  expect(state.nodeResults.J).toMatchObject({ attempts: 2, data: { pid: second.pid, node: 'J' } });
+  expect(state.nodeResults.K).toMatchObject({ status: 'completed', attempts: 1 });
+  const logs = await h.engine.getLogs(id);
+  for (const node of ['A', 'B1', 'B2', 'J', 'K']) {
+    expect(logs.filter((l) => l.message.startsWith(`node '${node}' completed`))).toHaveLength(1);
+  }
+});
+
 let pgServer: PrivatePostgres | undefined;
 afterEach(async () => {
   await pgServer?.stop();
