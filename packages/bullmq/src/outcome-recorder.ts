@@ -62,8 +62,9 @@ export interface CompletedAttempt extends RecordingRun {
   /** This node's run, when its children may be handed to this process. */
   parentRun?: ParentRun | undefined;
   /**
-   * Which started children this run's job may carry (see CarriedRuns): the first of them
-   * gets no job of its own here, and its id is returned to run next in the same job.
+   * Which children this run's job may carry (see CarriedRuns): the first it accepts of
+   * those the completion started — else of those it made ready — gets no job of its own
+   * here, and is returned to run next in the same job.
    */
   carry?: ((nodeId: string) => boolean) | undefined;
 }
@@ -111,8 +112,8 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
 
   /**
    * Records a completed node: its result, then the events, its ready children and (when
-   * the execution finished) the execution's end — in that order. Returns the started child
-   * the run's job is to carry (it got no job), if any (see {@link CompletedAttempt.carry}).
+   * the execution finished) the execution's end — in that order. Returns the child the
+   * run's job is to carry (it got no job), if any (see {@link CompletedAttempt.carry}).
    */
   async recordCompleted(
     plan: WorkflowPlan,
