@@ -50,6 +50,32 @@ function registerStep(h: Harness): string[] {
   return runs;
 }
 
+/**
+ * Registers `type`: its run resolves `running` and never ends until its signal aborts
+ * (then it rejects with the reason, which `stopped` gets).
+ */
+function registerUntilAborted(
+  h: Harness,
+  type: string,
+): { running: Promise<void>; stopped: Promise<string> } {
+  const running = deferred();
+  const stopped = deferred<string>();
+  h.registry.register(
+    type,
+    exec(
+      (ctx) =>
+        new Promise((_, reject) => {
+          running.resolve();
+          ctx.signal.addEventListener('abort', () => {
+            stopped.resolve(String(ctx.signal.reason?.message ?? ctx.signal.reason));
+            reject(ctx.signal.reason);
+          });
+        }),
+    ),
+  );
+  return { running: running.promise, stopped: stopped.promise };
+}
+
 describe('runs carried by their parent’s job', () => {
   it('a chain runs in its first node’s job: one job added, every node recorded once, in order', async ({
     harness,
@@ -249,21 +275,7 @@ describe('runs carried by their parent’s job', () => {
   }) => {
     const h = await harness();
     registerStep(h);
-    const running = deferred();
-    const stopped = deferred<string>();
-    h.registry.register(
-      'waits',
-      exec(
-        (ctx) =>
-          new Promise((_, reject) => {
-            running.resolve();
-            ctx.signal.addEventListener('abort', () => {
-              stopped.resolve(String(ctx.signal.reason?.message ?? ctx.signal.reason));
-              reject(ctx.signal.reason);
-            });
-          }),
-      ),
-    );
+    const { running, stopped } = registerUntilAborted(h, 'waits');
     await h.engine.registerWorkflow(
       wf('held', [
         { id: 'A', type: 'step' },
@@ -273,7 +285,7 @@ describe('runs carried by their parent’s job', () => {
     );
     await h.engine.startWorkers(2);
     const id = await h.engine.enqueueWorkflow('held', { n: 0 });
-    await running.promise;
+    await running;
     // B has no job: A's job carries it.
     expect((await addedJobs(h)).map((j) => j.split('.').pop())).toEqual(['A']);
     expect(await jobsIn(h.redis, h.prefix, 'active')).toEqual([expect.stringMatching(/\.A$/)]);
@@ -284,7 +296,7 @@ describe('runs carried by their parent’s job', () => {
     expect(await addedJobs(h)).toHaveLength(1);
 
     await h.engine.cancelWorkflow(id);
-    expect(await stopped.promise).toMatch(/cancel/i);
+    expect(await stopped).toMatch(/cancel/i);
     const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
     expect(state.status).toBe('cancelled');
     expect(state.nodeResults.C?.status).not.toBe('completed');
@@ -296,17 +308,7 @@ describe('runs carried by their parent’s job', () => {
   }) => {
     const h = await harness();
     registerStep(h);
-    const running = deferred();
-    h.registry.register(
-      'waits',
-      exec(
-        (ctx) =>
-          new Promise((_, reject) => {
-            running.resolve();
-            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
-          }),
-      ),
-    );
+    const { running } = registerUntilAborted(h, 'waits');
     await h.engine.registerWorkflow(
       wf('joined', [
         { id: 'A', type: 'step' },
@@ -318,7 +320,7 @@ describe('runs carried by their parent’s job', () => {
     );
     await h.engine.startWorkers(4);
     const id = await h.engine.enqueueWorkflow('joined', { n: 0 });
-    await running.promise;
+    await running;
     const added = (await addedJobs(h)).map((j) => j.split('.').pop());
     expect(added.sort()).toEqual(['A', 'B2', 'B3']);
     const j = (await h.engine.explain(id)).nodes.find((n) => n.nodeId === 'J');
@@ -334,17 +336,7 @@ describe('runs carried by their parent’s job', () => {
   }) => {
     const h = await harness();
     registerStep(h);
-    const running = deferred();
-    h.registry.register(
-      'slow',
-      exec(
-        (ctx) =>
-          new Promise((_, reject) => {
-            running.resolve();
-            ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
-          }),
-      ),
-    );
+    const { running } = registerUntilAborted(h, 'slow');
     await h.engine.registerWorkflow(
       wf('moved', [
         { id: 'A', type: 'step' },
@@ -353,7 +345,7 @@ describe('runs carried by their parent’s job', () => {
     );
     await h.engine.startWorkers(2);
     const id = await h.engine.enqueueWorkflow('moved', { n: 0 });
-    await running.promise;
+    await running;
     await h.engine.close();
     // Another process with a `slow` type that completes.
     const registry = new (await import('@spane/core')).NodeRegistry();
