@@ -83,23 +83,28 @@ await runExample('approval', async ({ prefix, redis, say, expectEqual, check, de
   }
   say('  all three approval nodes wait (status delayed)');
 
-  say('2. ann approves o-1, bob refuses o-2; nobody answers for o-3');
-  await engine.signal(approved!, 'approval', { approved: true, approver: 'ann' });
+  say(
+    '2. ann approves o-1 (and eve answers o-1 too, just after), bob refuses o-2; nobody answers for o-3',
+  );
+  const first = engine.signal(approved!, 'approval', { approved: true, approver: 'ann' });
+  // Sent while ann's answer is on its way: o-1 is still waiting, yet one answer is taken.
+  const second = engine
+    .signal(approved!, 'approval', { approved: false, approver: 'eve' })
+    .catch((e: unknown) => e);
+  await first;
   await engine.signal(refused!, 'approval', {
     approved: false,
     approver: 'bob',
     reason: 'over budget',
   });
 
-  say('3. a second answer for o-1 is refused: the first one won');
-  const second = await engine
-    .signal(approved!, 'approval', { approved: false, approver: 'eve' })
-    .catch((e: unknown) => e);
+  say("3. eve's answer for o-1 is refused: the first one won");
+  const refusal = await second;
   check(
-    second instanceof SignalRejectedError && second.reason === 'already-received',
+    refusal instanceof SignalRejectedError && refusal.reason === 'already-received',
     'the second signal is refused as already-received',
   );
-  say(`  ${(second as Error).message}`);
+  say(`  ${(refusal as Error).message}`);
 
   const outcome = (s: ExecutionState) => {
     const ran = s.nodeResults.ship?.status === 'completed' ? 'ship' : 'reject';

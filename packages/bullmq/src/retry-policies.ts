@@ -42,13 +42,17 @@ export class RetryPolicies {
     return retryDelayMs(this.#policy(plan, nodeId), attempt);
   }
 
-  /** BullMQ backoff strategy: the delay before the next attempt of this job. */
+  /**
+   * BullMQ backoff strategy: the delay before the next attempt of this job — counting the
+   * node's attempts made before the job (`attemptsBefore`: a carried run's, or those before
+   * a lost job was added again).
+   */
   backoff(attemptsMade: number, job: Job | undefined): number {
     const data = job?.data as NodeJobData | undefined;
     const plan =
       data && this.#ctx.plans.cachedPlan(data.tenantId, data.workflowId, data.workflowVersion);
     if (!data || !plan) return 1000;
-    return this.delayMs(plan, data.nodeId, attemptsMade + 1);
+    return this.delayMs(plan, data.nodeId, (data.attemptsBefore ?? 0) + attemptsMade + 1);
   }
 
   #policy(plan: WorkflowPlan, nodeId: string) {

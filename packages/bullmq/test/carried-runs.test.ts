@@ -204,7 +204,7 @@ describe('runs carried by their parent’s job', () => {
     expect(added.map((j) => j.split('.').pop()).sort()).toEqual(['L', 'S']);
   });
 
-  it('a carried attempt that fails is retried in a job of its own, as the next attempt', async ({
+  it('a carried attempt that fails is retried in a job of its own, as the next attempt, with the policy’s next delay', async ({
     harness,
   }) => {
     const h = await harness();
@@ -214,10 +214,10 @@ describe('runs carried by their parent’s job', () => {
       'flaky',
       exec(async (ctx) => {
         calls += 1;
-        if (ctx.attempt === 1) throw new Error('first try fails');
+        if (ctx.attempt < 3) throw new Error(`try ${ctx.attempt} fails`);
         return { success: true, data: { attempt: ctx.attempt } };
       }),
-      { retry: { attempts: 3, backoff: { type: 'fixed', delayMs: 10 } } },
+      { retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 10 } } },
     );
     await h.engine.registerWorkflow(
       wf('retry', [
@@ -231,12 +231,16 @@ describe('runs carried by their parent’s job', () => {
     const id = await h.engine.enqueueWorkflow('retry', { n: 0 });
     const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
-    expect(calls).toBe(2);
-    expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 2 });
-    expect(state.nodeResults.B?.data).toEqual({ attempt: 2 });
+    expect(calls).toBe(3);
+    expect(state.nodeResults.B).toMatchObject({ status: 'completed', attempts: 3 });
+    expect(state.nodeResults.B?.data).toEqual({ attempt: 3 });
     expect(state.nodeResults.C).toMatchObject({ status: 'completed', attempts: 1 });
-    await until(() => retrying.length === 1, 5_000, 'node:retrying');
-    expect(retrying[0]).toMatchObject({ nodeId: 'B', attempt: 1, delayMs: 10 });
+    await until(() => retrying.length === 2, 5_000, 'node:retrying');
+    // The policy's delays in order: the job that took over counts the carried attempt.
+    expect(retrying.map((e) => [e.attempt, e.delayMs])).toEqual([
+      [1, 10],
+      [2, 20],
+    ]);
     // A's job carried B's first attempt; B's retry had its own job, which carried C.
     expect((await addedJobs(h)).map((j) => j.split('.').pop())).toEqual(['A', 'B']);
   });
