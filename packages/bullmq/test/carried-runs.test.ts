@@ -335,6 +335,47 @@ describe('runs carried by their parent’s job', () => {
     expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('cancelled');
   });
 
+  it('a join whose carried begin finds its execution paused gets a job of its own, which parks; resume runs it', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    registerStep(h);
+    const b1Done = deferred();
+    h.engine.on('node:completed', (e) => {
+      if (e.nodeId === 'B1') b1Done.resolve();
+    });
+    h.registry.register(
+      'pauses',
+      exec(async (ctx) => {
+        // The last parent of J: the execution is paused before its completion makes J ready.
+        await b1Done.promise;
+        await h.engine.pauseWorkflow(ctx.executionId);
+        return { success: true, data: { n: 1 } };
+      }),
+    );
+    await h.engine.registerWorkflow(
+      wf('paused-join', [
+        { id: 'A', type: 'step' },
+        { id: 'B1', type: 'step', inputs: ['A'] },
+        { id: 'B2', type: 'pauses', inputs: ['A'] },
+        { id: 'J', type: 'step', inputs: ['B1', 'B2'] },
+      ]),
+    );
+    await h.engine.startWorkers(2);
+    const id = await h.engine.enqueueWorkflow('paused-join', { n: 0 });
+    await until(async () => (await addedJobs(h)).some((j) => j.endsWith('.J')), 5_000, 'J job');
+    await until(
+      async () => (await h.engine.getExecution(id))?.nodeResults.J?.status === 'queued',
+      5_000,
+      'J parked',
+    );
+    expect((await h.engine.getExecution(id))?.status).toBe('paused');
+    await h.engine.resumeWorkflow(id);
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(state.nodeResults.J).toMatchObject({ status: 'completed', attempts: 1 });
+  });
+
   it('a carried run cut short by a shutdown runs again in another engine, under the same attempt', async ({
     harness,
   }) => {
