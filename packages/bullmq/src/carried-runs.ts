@@ -187,12 +187,16 @@ export function carriedJobData(carrier: NodeJobData, nodeId: string): NodeJobDat
   return data;
 }
 
+/** The most ancestors' jobs {@link carrierOf} looks at for one node. */
+const CARRIER_LOOKUPS = 32;
+
 /**
  * The node whose job may be carrying `nodeId` now (a `running` node without a job of its
- * own): among its completed ancestors — up through completed parents whose jobs are gone —
- * the nearest whose job is active. Jobs of completed nodes are removed as they finish, so
- * an active one is carrying, or about to finish. `jobState` reads a node's job state
- * ('unknown' when there is no job).
+ * own): among its completed ancestors — up through completed parents whose jobs are gone,
+ * the one that finished last first (its completion made the node ready) — the nearest
+ * whose job is active, looking at {@link CARRIER_LOOKUPS} jobs at most. Jobs of completed
+ * nodes are removed as they finish, so an active one is carrying, or about to finish.
+ * `jobState` reads a node's job state ('unknown' when there is no job).
  */
 export async function carrierOf(
   plan: WorkflowPlan,
@@ -200,17 +204,23 @@ export async function carrierOf(
   nodeId: string,
   jobState: (nodeId: string) => Promise<string>,
 ): Promise<string | undefined> {
+  const finished = (id: string) => execution.nodeResults[id]?.finishedAt ?? '';
   const seen = new Set<string>([nodeId]);
-  let level = [nodeId];
-  while (level.length > 0) {
-    const parents = [...new Set(level.flatMap((id) => plan.parents.get(id) ?? []))].filter(
-      (q) => !seen.has(q) && execution.nodeResults[q]?.status === 'completed',
-    );
-    for (const q of parents) seen.add(q);
-    const states = await Promise.all(parents.map(jobState));
-    const active = parents.find((_, i) => states[i] === 'active');
-    if (active !== undefined) return active;
-    level = parents.filter((_, i) => states[i] === 'unknown');
+  const queue = [nodeId];
+  let lookups = 0;
+  while (queue.length > 0 && lookups < CARRIER_LOOKUPS) {
+    const id = queue.shift()!;
+    const parents = (plan.parents.get(id) ?? [])
+      .filter((q) => !seen.has(q) && execution.nodeResults[q]?.status === 'completed')
+      .sort((a, b) => finished(b).localeCompare(finished(a)));
+    for (const q of parents) {
+      if (lookups >= CARRIER_LOOKUPS) break;
+      seen.add(q);
+      lookups += 1;
+      const state = await jobState(q);
+      if (state === 'active') return q;
+      if (state === 'unknown') queue.push(q);
+    }
   }
   return undefined;
 }

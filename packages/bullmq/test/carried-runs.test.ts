@@ -1,5 +1,6 @@
 import type { WorkflowDefinition } from '@spane/core';
 import { describe, expect } from 'vitest';
+import { carrierOf } from '../src/carried-runs.js';
 import { followUps } from '../src/recorded-work.js';
 import {
   deferred,
@@ -458,5 +459,53 @@ describe('followUps', () => {
     // A failed child ends the walk; its own children are not followed.
     const failed = followUps(plan, states({ A: 'completed', B: 'failed', C: 'running' }), 'A');
     expect(failed).toEqual({ lost: [], settled: ['B'] });
+  });
+});
+
+describe('carrierOf', () => {
+  /** A plan as far as carrierOf reads it: parents, and the node count. */
+  const planOf = (parents: Record<string, string[]>) =>
+    ({
+      parents: new Map(Object.entries(parents)),
+      nodes: new Map(Object.keys(parents).map((k) => [k, {}])),
+    }) as unknown as Parameters<typeof carrierOf>[0];
+  const done = (ms: number) => ({
+    status: 'completed',
+    attempts: 1,
+    finishedAt: new Date(ms).toISOString(),
+  });
+
+  it('finds a chain’s carrier up through completed nodes without a job', async () => {
+    const plan = planOf({ A: [], B: ['A'], C: ['B'], D: ['C'] });
+    const execution = { nodeResults: { A: done(1), B: done(2), C: done(3) } };
+    const looked: string[] = [];
+    const state = async (id: string) => {
+      looked.push(id);
+      return id === 'A' ? 'active' : 'unknown';
+    };
+    expect(await carrierOf(plan, execution as never, 'D', state)).toBe('A');
+    expect(looked).toEqual(['C', 'B', 'A']);
+    // A job that is waiting (not carrying anything) ends the walk there.
+    expect(await carrierOf(plan, execution as never, 'D', async () => 'waiting')).toBeUndefined();
+  });
+
+  it('looks at a wide join’s last parent first, and at 32 jobs at most', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `W${i}`);
+    const plan = planOf({ ...Object.fromEntries(ids.map((w) => [w, []])), E: ids });
+    const execution = { nodeResults: Object.fromEntries(ids.map((w, i) => [w, done(1_000 + i)])) };
+    const looked: string[] = [];
+    const last = async (id: string) => {
+      looked.push(id);
+      return id === 'W99' ? 'active' : 'unknown';
+    };
+    expect(await carrierOf(plan, execution as never, 'E', last)).toBe('W99');
+    expect(looked).toEqual(['W99']);
+    looked.length = 0;
+    const none = async (id: string) => {
+      looked.push(id);
+      return 'unknown';
+    };
+    expect(await carrierOf(plan, execution as never, 'E', none)).toBeUndefined();
+    expect(looked).toHaveLength(32);
   });
 });

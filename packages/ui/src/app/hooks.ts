@@ -9,13 +9,20 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
+/** The same dependencies, element by element. */
+function sameDeps(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((d, i) => Object.is(d, b[i]));
+}
+
 /**
- * Runs `load` when `deps` change (and on `reload`), keeping the last data while a new load
- * runs; an older load that finishes late is ignored.
+ * Runs `load` when `deps` change (and on `reload`); an older load that finishes late is
+ * ignored. A `reload` keeps the last data (or error) while it runs; new `deps` do not:
+ * what was loaded for other deps (another execution, other filters) is never given out as
+ * theirs.
  */
 export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const [loaded, setLoaded] = useState<{ data: T; deps: unknown[] } | undefined>(undefined);
+  const [failed, setFailed] = useState<{ error: string; deps: unknown[] } | undefined>(undefined);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
@@ -25,17 +32,19 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
     load(controller.signal)
       .then((value) => {
         if (controller.signal.aborted) return;
-        setData(value);
-        setError(undefined);
+        setLoaded({ data: value, deps });
+        setFailed(undefined);
       })
       .catch((e) => {
-        if (!controller.signal.aborted) setError(describeError(e));
+        if (!controller.signal.aborted) setFailed({ error: describeError(e), deps });
       })
       .finally(() => {
         if (!controller.signal.aborted) setLoading(false);
       });
     return () => controller.abort();
   }, [...deps, tick]);
+  const data = loaded !== undefined && sameDeps(loaded.deps, deps) ? loaded.data : undefined;
+  const error = failed !== undefined && sameDeps(failed.deps, deps) ? failed.error : undefined;
   return { data, error, loading, reload };
 }
 

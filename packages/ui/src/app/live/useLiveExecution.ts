@@ -121,5 +121,8 @@ export function useLiveExecution(executionId: string): LiveExecution {
     };
   }, [api, executionId]);
 
-  return { state, error, stream, refresh: () => refreshRef.current() };
+  // The effect clears the state of the execution shown before only after the first render
+  // with the new id: until then that state is not given out as this one's.
+  const shown = state?.executionId === executionId ? state : undefined;
+  return { state: shown, error, stream, refresh: () => refreshRef.current() };
 }
