@@ -100,8 +100,9 @@ export class CarriedRuns {
     if (carrier.carried >= this.#ctx.maxRuns || now - carrier.since >= CARRY_BUDGET_MS) {
       return undefined;
     }
-    // Not while the workers close, nor under a workflow's `maxConcurrency` (its slots are
-    // counted by job).
+    // Not while the workers close or abort orders cannot reach this process (Redis is away:
+    // the run would go on unseen, its events unsent), nor under a workflow's
+    // `maxConcurrency` (its slots are counted by job).
     if (!this.#ctx.handoffs.open || plan.definition.maxConcurrency !== undefined) return undefined;
     if ((carrier.job.stalledCounter ?? 0) > 0) return undefined;
     // A job of a limited type's queue holds one of that type's slots: it carries nothing.

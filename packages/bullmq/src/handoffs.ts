@@ -115,9 +115,12 @@ export class Handoffs {
     if (slots === 0) this.#handoffs.clear();
   }
 
-  /** Whether this process's workers take node-queue jobs (started, not closing). */
+  /**
+   * Whether this process's workers take node-queue jobs (started, not closing) and abort
+   * orders reach it (its subscriber is connected).
+   */
   get open(): boolean {
-    return this.#slots > 0;
+    return this.#slots > 0 && this.#ctx.aborts.receivingEpoch !== undefined;
   }
 
   /** A node-queue job began processing here. */

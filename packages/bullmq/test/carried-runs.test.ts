@@ -1,6 +1,7 @@
 import type { WorkflowDefinition } from '@spane/core';
 import { describe, expect } from 'vitest';
-import { carrierOf } from '../src/carried-runs.js';
+import { CarriedRuns, carrierOf } from '../src/carried-runs.js';
+import { Handoffs } from '../src/handoffs.js';
 import { followUps } from '../src/recorded-work.js';
 import {
   deferred,
@@ -507,5 +508,48 @@ describe('carrierOf', () => {
     };
     expect(await carrierOf(plan, execution as never, 'E', none)).toBeUndefined();
     expect(looked).toHaveLength(32);
+  });
+});
+
+describe('when a job may carry', () => {
+  it('not while abort orders cannot reach the process, nor once its workers close', () => {
+    const aborts: { receivingEpoch: number | undefined } = { receivingEpoch: 0 };
+    const handoffs = new Handoffs({
+      registry: { has: () => true },
+      queues: { nameForType: () => 'nodes' },
+      aborts,
+      store: { capabilities: { startsNodes: true } } as never,
+    });
+    const carried = new CarriedRuns({
+      registry: { has: () => true, getRegistration: () => ({ options: {} }) as never },
+      queues: { nameForType: () => 'nodes' },
+      handoffs,
+      enqueuer: { enqueueNodes: async () => {} },
+      infra: { run: (_what: string, fn: () => Promise<void>) => fn() } as never,
+      maxRuns: 16,
+    });
+    const plan = {
+      nodes: new Map([['B', { id: 'B', type: 'step' }]]),
+      definition: {},
+    } as never;
+    const carrier = {
+      job: { stalledCounter: 0, queueName: 'nodes' },
+      carried: 0,
+      since: Date.now(),
+    };
+    expect(carried.chooser(plan, carrier)).toBeUndefined(); // no worker slots yet
+    handoffs.setSlots(2);
+    expect(carried.chooser(plan, carrier)?.('B')).toBe(true);
+    aborts.receivingEpoch = undefined; // the subscriber lost its connection
+    expect(carried.chooser(plan, carrier)).toBeUndefined();
+    aborts.receivingEpoch = 1;
+    expect(carried.chooser(plan, carrier)).toBeDefined();
+    expect(carried.chooser(plan, { ...carrier, carried: 16 })).toBeUndefined();
+    expect(carried.chooser(plan, { ...carrier, since: Date.now() - 1_000 })).toBeUndefined();
+    expect(
+      carried.chooser(plan, { ...carrier, job: { stalledCounter: 1, queueName: 'nodes' } }),
+    ).toBeUndefined();
+    handoffs.setSlots(0); // closing
+    expect(carried.chooser(plan, carrier)).toBeUndefined();
   });
 });
