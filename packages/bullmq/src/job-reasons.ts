@@ -12,7 +12,7 @@ import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import { carrierOf } from './carried-runs.js';
 import { DELAY_NODE } from './delay-node.js';
 import { type NodeJobData, nodeJobId } from './node-jobs.js';
-import { isLimited, type NodeQueues } from './node-queues.js';
+import { isLimited, type NodeQueues, nodeJobState } from './node-queues.js';
 import type { Reconciler } from './reconciler.js';
 import type { RedisKeys } from './redis-keys.js';
 
@@ -203,8 +203,7 @@ export class NodeJobReasons {
   async #carried(n: JobNode): Promise<NodeWaitReason> {
     const { queues } = this.#ctx;
     const executionId = n.execution.executionId;
-    const jobState = (id: string) =>
-      queues.forNode(n.plan, id).getJobState(nodeJobId(executionId, id));
+    const jobState = (id: string) => nodeJobState(queues, n.plan, executionId, id);
     const carrier =
       n.state.status === 'running'
         ? await carrierOf(n.plan, n.execution, n.nodeId, jobState)

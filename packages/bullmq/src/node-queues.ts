@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
 import type { EngineLogger } from './engine-options.js';
-import type { NodeJobData } from './node-jobs.js';
+import { type NodeJobData, nodeJobId } from './node-jobs.js';
 import { NODE_QUEUE, typeQueueName } from './redis-keys.js';
 
 // Queue names are named with the engine's other Redis names (also for the tests' use).
@@ -25,6 +25,16 @@ export function isLimited(reg: NodeTypeRegistration | undefined): boolean {
  * process that enqueues work must register the same node types with the same options.
  * Job ids are the same in every queue (`<executionId>.<nodeId>`).
  */
+/** The state of a node's job in its queue ('unknown' when there is none). */
+export function nodeJobState(
+  queues: Pick<NodeQueues, 'forNode'>,
+  plan: WorkflowPlan,
+  executionId: string,
+  nodeId: string,
+): Promise<string> {
+  return queues.forNode(plan, nodeId).getJobState(nodeJobId(executionId, nodeId));
+}
+
 export class NodeQueues {
   readonly #queues = new Map<string, Queue<NodeJobData>>();
   readonly #registry: NodeRegistry;

@@ -6,8 +6,7 @@ import type { ExecutionQuota } from './execution-quota.js';
 import type { FailedNodeJobs } from './failed-node-jobs.js';
 import type { MapNodes } from './map-nodes.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
-import { nodeJobId } from './node-jobs.js';
-import type { NodeQueues } from './node-queues.js';
+import { type NodeQueues, nodeJobState } from './node-queues.js';
 import type { PlanSource } from './plan-source.js';
 import type { SubWorkflows } from './sub-workflow-node.js';
 import type { WorkflowTimeouts } from './workflow-timeouts.js';
@@ -204,7 +203,7 @@ export class Reconciler {
 
   /** The job state of an active node's job. */
   #jobState(plan: WorkflowPlan, n: ActiveNode): Promise<string> {
-    return jobStateOf(this.#ctx.queues, plan, n.executionId, n.nodeId);
+    return nodeJobState(this.#ctx.queues, plan, n.executionId, n.nodeId);
   }
 
   /**
@@ -250,7 +249,7 @@ export class Reconciler {
     nodes: readonly ActiveNode[],
   ): Promise<ActiveNode[]> {
     const { queues } = this.#ctx;
-    const state = (nodeId: string) => jobStateOf(queues, plan, execution.executionId, nodeId);
+    const state = (nodeId: string) => nodeJobState(queues, plan, execution.executionId, nodeId);
     const carriers = await Promise.all(
       nodes.map((n) =>
         n.status === 'running' ? carrierOf(plan, execution, n.nodeId, state) : undefined,
@@ -294,16 +293,6 @@ export class Reconciler {
     );
     return true;
   }
-}
-
-/** The state of a node's job in its queue ('unknown' when there is none). */
-function jobStateOf(
-  queues: Pick<NodeQueues, 'forNode'>,
-  plan: WorkflowPlan,
-  executionId: string,
-  nodeId: string,
-): Promise<string> {
-  return queues.forNode(plan, nodeId).getJobState(nodeJobId(executionId, nodeId));
 }
 
 /** Active nodes grouped by execution, in page order. */
