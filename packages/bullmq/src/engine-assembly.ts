@@ -55,6 +55,7 @@ import { WorkerHeartbeat } from './worker-liveness.js';
 import { WorkerPool } from './worker-pool.js';
 import { WorkflowCatalogue } from './workflow-catalogue.js';
 import { WorkflowTimeouts } from './workflow-timeouts.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 /** The parts of an engine that its facade delegates to. */
 export interface EngineParts {
@@ -354,6 +355,9 @@ function connect(
   command.on('error', onRedisError);
   const workerConnection = duplicateClient(command, { maxRetriesPerRequest: null });
   workerConnection.on('error', () => {});
+  // One socket write a turn of the event loop per connection (see coalesceWrites).
+  coalesceWrites(command);
+  coalesceWrites(workerConnection);
   return { redis: command, ownsRedis: !given, onRedisError, workerConnection };
 }
 
