@@ -1,4 +1,5 @@
 import type { LogEntry, NodeTelemetry, Span } from '@spane/core';
+import { isoTime } from '@spane/core/internal';
 import { SecretMask } from './node-secrets.js';
 import type { NodeRef } from './sub-workflow-node.js';
 import type { AttemptSpan } from './tracing.js';
@@ -29,7 +30,7 @@ export class AttemptTelemetry {
       nodeId: base.nodeId,
       nodeType: base.nodeType,
       attempt,
-      startedAt: startedAt.toISOString(),
+      startedAt: isoTime(startedAt.getTime()),
       status: 'ok',
     };
   }
@@ -51,7 +52,7 @@ export class AttemptTelemetry {
       nodeId: this.#nodeId,
       level,
       message: this.#mask.text(message),
-      timestamp: new Date().toISOString(),
+      timestamp: isoTime(),
     };
     if (meta !== undefined) entry.meta = this.#mask.deep(meta) as Record<string, unknown>;
     this.#logs.push(entry);
@@ -60,7 +61,7 @@ export class AttemptTelemetry {
   /** The span as it ends now, with the log lines not taken yet. */
   close(status: SpanStatus, error?: string): NodeTelemetry {
     const span = this.#span;
-    if (status !== 'running') span.finishedAt = new Date().toISOString();
+    if (status !== 'running') span.finishedAt = isoTime();
     span.status = status;
     if (error !== undefined) span.error = this.#mask.text(error);
     const logs = this.#logs;

@@ -6,7 +6,8 @@ import type { NodeRef } from './sub-workflow-node.js';
 /** The attempt a context is for. */
 export interface AttemptInfo {
   attempt: number;
-  signal: AbortSignal;
+  /** The run: its abort signal, made when the executor first reads `ctx.signal`. */
+  run: { readonly signal: AbortSignal };
   /** The node's config with its secret references resolved; the plan's when absent. */
   config?: Record<string, unknown> | undefined;
 }
@@ -20,7 +21,7 @@ export function executionContext(
   plan: WorkflowPlan,
   base: NodeRef,
   begun: StartedRun,
-  { attempt, signal, config }: AttemptInfo,
+  { attempt, run, config }: AttemptInfo,
   telemetry: AttemptTelemetry,
 ): ExecutionContext {
   const node = planNode(plan, base.nodeId);
@@ -43,7 +44,9 @@ export function executionContext(
     attempt,
     depth: begun.depth,
     tenantId: begun.tenantId,
-    signal,
+    get signal() {
+      return run.signal;
+    },
     log: logger,
   };
   if (begun.parentExecutionId !== undefined) ctx.parentExecutionId = begun.parentExecutionId;

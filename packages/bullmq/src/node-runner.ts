@@ -9,8 +9,9 @@ import {
   startedRunToken,
   type WorkflowPlan,
 } from '@spane/core';
+import { isoTime } from '@spane/core/internal';
 import { DelayedError, type Job, WaitingError } from 'bullmq';
-import { type AttemptEndings, fenceOf, type Processing } from './attempt-endings.js';
+import type { AttemptEndings, Processing } from './attempt-endings.js';
 import { checkSettled, errorMessage, type Settled, schemaMismatch } from './attempt-result.js';
 import { AttemptTelemetry } from './attempt-telemetry.js';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
@@ -221,7 +222,7 @@ export class NodeRunner {
       this.#ctx.events.emit('node:started', {
         ...base,
         attempt,
-        timestamp: startedAt.toISOString(),
+        timestamp: isoTime(startedAt.getTime()),
       });
     }
     const settled = await this.#settle(p, plan, node, base, begun, telemetry, startedAt);
@@ -258,8 +259,16 @@ export class NodeRunner {
       plan,
       base,
       {
-        ...{ attempt, durationMs, priority: begun.priority, maybeChild, parentRun, carry },
-        ...fenceOf(p),
+        attempt,
+        durationMs,
+        priority: begun.priority,
+        maybeChild,
+        parentRun,
+        carry,
+        // As fenceOf(p).
+        runToken: p.runToken,
+        lease: p.lease,
+        traceContext: data.traceContext,
       },
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
@@ -324,9 +333,11 @@ export class NodeRunner {
     const registration = this.#registration(node);
     const timeoutMs =
       node.timeoutMs ?? plan.definition.defaults?.timeoutMs ?? registration?.options.timeoutMs;
-    const run = this.#ctx.runs.start(base.executionId, base.nodeId, timeoutMs);
+    // Its signal, once an executor asks for it, checks the job's lock whenever it is read.
+    const run = this.#ctx.runs.start(base.executionId, base.nodeId, timeoutMs, (signal) =>
+      checkLeaseOnRead(signal, p.lease),
+    );
     p.lease.onLost(() => run.abort('lock-lost'));
-    checkLeaseOnRead(run.controller.signal, p.lease);
     let settled: Settled;
     try {
       settled = await this.#execute(plan, base, begun, { registration, p }, telemetry, run);
@@ -346,7 +357,7 @@ export class NodeRunner {
       settled = { kind: 'aborted', abort: 'lock-lost' };
     }
     if (settled.kind === 'aborted' && settled.abort === 'timeout') {
-      settled = { kind: 'error', error: run.controller.signal.reason };
+      settled = { kind: 'error', error: run.reason };
     }
     return settled;
   }
@@ -384,12 +395,11 @@ export class NodeRunner {
     } else if (registration) {
       const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
       if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });
-      const signal = run.controller.signal;
       const executor = registration.executor;
       const config = planNode(plan, base.nodeId).config ?? {};
       const call = (resolved?: Record<string, unknown>) =>
         executor.execute(
-          executionContext(plan, base, begun, { attempt, signal, config: resolved }, telemetry),
+          executionContext(plan, base, begun, { attempt, run, config: resolved }, telemetry),
         );
       // Secret references are read for this attempt only, once its run is registered (an
       // abort meanwhile settles it; the executor is then not called).
@@ -399,7 +409,7 @@ export class NodeRunner {
             const resolved = await this.#ctx.secrets.resolve(base.tenantId, config, p.lease);
             if (!resolved.ok) throw resolved.error;
             telemetry.useMask(resolved.mask);
-            signal.throwIfAborted();
+            run.signal.throwIfAborted();
             return call(resolved.config);
           };
     } else {

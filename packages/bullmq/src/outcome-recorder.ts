@@ -8,6 +8,7 @@ import {
   type TraceContext,
   type WorkflowPlan,
 } from '@spane/core';
+import { isoTime } from '@spane/core/internal';
 import { waitingNodeTelemetry } from './attempt-telemetry.js';
 import type { CarriedChild } from './carried-runs.js';
 import type { EngineChannel } from './engine-channel.js';
@@ -181,7 +182,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       ...base,
       attempt: run.attempt,
       durationMs: run.durationMs,
-      timestamp: new Date().toISOString(),
+      timestamp: isoTime(),
     });
     const started =
       run.runToken !== undefined && r.started

@@ -26,10 +26,16 @@ export class RunningNodes {
   /**
    * Registers a run of a node; it aborts itself with a timeout after `timeoutMs` (the
    * node's, its workflow's or its type's), else after the engine's default timeout.
+   * `signalMade` is called with the run's abort signal when it is first asked for.
    */
-  start(executionId: string, nodeId: string, timeoutMs: number | undefined): RunningNode {
+  start(
+    executionId: string,
+    nodeId: string,
+    timeoutMs: number | undefined,
+    signalMade?: (signal: AbortSignal) => void,
+  ): RunningNode {
     const ms = timeoutMs ?? this.#ctx.defaultTimeoutMs;
-    const run = new RunningNode(this.#byExecution, executionId, nodeId, ms);
+    const run = new RunningNode(this.#byExecution, executionId, nodeId, ms, signalMade);
     let set = this.#byExecution.get(executionId);
     if (!set) {
       set = new Set();
@@ -59,17 +65,23 @@ export class RunningNodes {
   }
 }
 
-/** One node attempt's abort controller, timer and registration in {@link RunningNodes}. */
+/**
+ * One node attempt's abort signal, timer and registration in {@link RunningNodes}. The
+ * signal (an `AbortController`, costly to make) is made when first asked for — most
+ * executors never read `ctx.signal` — already aborted if the run was told to stop before.
+ */
 export class RunningNode {
-  /** Aborted when the run is told to stop; the executor's `ctx.signal`. */
-  readonly controller = new AbortController();
   /** Why the run was told to stop, once it was. */
   kind: AbortKind | undefined;
+  /** What the signal is (or will be) aborted with, once the run was told to stop. */
+  reason: Error | undefined;
   /** Resolves with the reason when the run is told to stop. */
   readonly aborted: Promise<AbortKind>;
   readonly #registry: Map<string, Set<RunningNode>>;
   readonly #executionId: string;
   readonly #timer: NodeJS.Timeout | undefined;
+  readonly #signalMade: ((signal: AbortSignal) => void) | undefined;
+  #controller: AbortController | undefined;
   #resolveAborted!: (kind: AbortKind) => void;
 
   constructor(
@@ -77,9 +89,11 @@ export class RunningNode {
     executionId: string,
     nodeId: string,
     timeoutMs: number | undefined,
+    signalMade?: (signal: AbortSignal) => void,
   ) {
     this.#registry = registry;
     this.#executionId = executionId;
+    this.#signalMade = signalMade;
     this.aborted = new Promise((r) => {
       this.#resolveAborted = r;
     });
@@ -91,14 +105,25 @@ export class RunningNode {
     }
   }
 
+  /** Aborted when the run is told to stop; the executor's `ctx.signal`. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      const controller = new AbortController();
+      this.#controller = controller;
+      this.#signalMade?.(controller.signal);
+      if (this.reason !== undefined) controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
+
   /** Tells the run to stop (once; later calls do nothing). */
   abort(kind: AbortKind, reason?: Error): void {
     if (this.kind) return;
     this.kind = kind;
     // The engine stopping a run is a framework outcome of its own (named AbortError, as
     // every abort); a node's own timeout passes its NodeTimeoutError.
-    const why = reason ?? new NodeRunCancelledError(kind === 'timeout' ? 'cancelled' : kind);
-    this.controller.abort(why);
+    this.reason = reason ?? new NodeRunCancelledError(kind === 'timeout' ? 'cancelled' : kind);
+    this.#controller?.abort(this.reason);
     this.#resolveAborted(kind);
   }
 

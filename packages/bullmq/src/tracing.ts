@@ -56,6 +56,21 @@ export interface AttemptSpan {
   end(status: 'ok' | 'error' | 'running', error?: string): void;
 }
 
+/** The API's own no-op tracer provider (what its proxy delegates to until one is registered). */
+const noopProviders = new WeakMap<Api, unknown>();
+
+/** Whether the application registered a tracer provider with `api` (checked on each call). */
+function providerRegistered(api: Api): boolean {
+  const provider = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
+  if (typeof provider.getDelegate !== 'function') return true;
+  let noop = noopProviders.get(api);
+  if (noop === undefined) {
+    noop = new api.ProxyTracerProvider().getDelegate();
+    noopProviders.set(api, noop);
+  }
+  return provider.getDelegate() !== noop;
+}
+
 const NO_SPAN = (traceContext: TraceContext | undefined): AttemptSpan => ({
   traceContext,
   end: () => {},
@@ -161,7 +176,8 @@ export class ExecutionTracing {
    */
   startAttempt(input: AttemptSpanInput, parent: TraceContext | undefined): AttemptSpan {
     const api = this.#api;
-    if (!api) return NO_SPAN(parent);
+    // No tracer provider registered: the API's span would be a no-op carrying `parent`.
+    if (!api || !providerRegistered(api)) return NO_SPAN(parent);
     const span = api.trace.getTracer(TRACER_NAME).startSpan(
       `node ${input.nodeId}`,
       {

@@ -389,4 +389,26 @@ describe('without OpenTelemetry', () => {
     attempt.end('ok');
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
+
+  it('with the API but no tracer provider registered, an attempt makes no span and passes the context on', async () => {
+    const tracing = new ExecutionTracing(true);
+    expect(await tracing.ready()).toBe(true);
+    const parent = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+    const input = { executionId: 'e', workflowId: 'w', tenantId: 't', nodeId: 'n', nodeType: 'x' };
+    trace.disable();
+    try {
+      const attempt = tracing.startAttempt({ ...input, attempt: 1, startedAt: new Date() }, parent);
+      expect(attempt.traceContext).toBe(parent);
+      attempt.end('ok');
+      expect(exporter.getFinishedSpans()).toEqual([]);
+    } finally {
+      trace.setGlobalTracerProvider(provider);
+    }
+    // Registered later: the next attempt records its span, a child of the same trace.
+    const recorded = tracing.startAttempt({ ...input, attempt: 2, startedAt: new Date() }, parent);
+    expect(recorded.traceContext?.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
+    expect(recorded.traceContext).not.toEqual(parent);
+    recorded.end('ok');
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['node n']);
+  });
 });

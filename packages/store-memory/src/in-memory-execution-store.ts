@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checkNewSignal } from '@spane/core/internal';
+import { checkNewSignal, isoTime } from '@spane/core/internal';
 import {
   type ActiveNodePage,
   type BeginNodeRunResult,
@@ -95,7 +95,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       throw new InvalidArgumentError('maxFinishedExecutions must be a non-negative integer');
     }
     const now = options.now ?? (() => new Date());
-    this.#iso = () => now().toISOString();
+    this.#iso = () => isoTime(now().getTime());
     this.#workflows = new MemoryWorkflows(this.#iso);
     this.#deadLetters = new MemoryDeadLetters(this.#sequence, this.#iso);
     this.secrets = new MemorySecrets(this.#iso);
