@@ -83,6 +83,9 @@ export interface NodeRunnerContext {
   tracing: Pick<ExecutionTracing, 'startAttempt'>;
 }
 
+/** The config of a node that has none (one object: the secret-reference lookup caches it). */
+const NO_CONFIG: Record<string, unknown> = Object.freeze({});
+
 /**
  * A run the job carries next: its processing, and its run as its handoff began it — or
  * none, for a node the completion made ready without starting it (it begins in the store).
@@ -396,7 +399,7 @@ export class NodeRunner {
       const mismatch = schemaMismatch('input', registration.checks.input, begun.inputData, base);
       if (mismatch) return Promise.resolve({ kind: 'error', error: mismatch });
       const executor = registration.executor;
-      const config = planNode(plan, base.nodeId).config ?? {};
+      const config = planNode(plan, base.nodeId).config ?? NO_CONFIG;
       const call = (resolved?: Record<string, unknown>) =>
         executor.execute(
           executionContext(plan, base, begun, { attempt, run, config: resolved }, telemetry),

@@ -131,7 +131,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     let r: CompleteNodeResult;
     try {
       // The attempt's span and log lines go with the outcome, in one store write.
-      const options = { start: ticket?.nodes, runToken: run.runToken };
+      const options = { start: ticket?.nodes, runToken: run.runToken, dataText: outcome.dataText };
       r = await infra.run(
         `completion of node '${base.nodeId}'`,
         () => {

@@ -165,6 +165,13 @@ export interface CompleteNodeOptions {
    * Without it the outcome is not fenced (sub-workflow and operator outcomes).
    */
   runToken?: string;
+  /**
+   * The outcome's `data` as the JSON text `JSON.stringify` gives, when the caller has it
+   * already (the engine takes it as the executor returns): a store may keep this text
+   * instead of serializing `data` again. It must be the text of `data`; ignored for an
+   * outcome without data.
+   */
+  dataText?: string;
 }
 
 /**

@@ -131,7 +131,7 @@ export function completeRun(
   const data =
     outcome.type === 'skipped' || outcome.data === undefined
       ? undefined
-      : toJsonText(outcome.data, `data of node '${nodeId}'`);
+      : (options.dataText ?? toJsonText(outcome.data, `data of node '${nodeId}'`));
   const t = applyNodeOutcome(
     plan,
     (id) => state.nodeResults[id],

@@ -36,6 +36,18 @@ describe('node outputs in store-memory', () => {
     expect(b.started && b.inputData).toStrictEqual({ n: 1 });
   });
 
+  it("keeps the caller's dataText as the output's text (the engine's, taken as the executor returned)", async () => {
+    const store = new InMemoryExecutionStore();
+    const id = await started(store);
+    const data = { n: 1 };
+    // The text, not a new serialization of the (since changed) object, is what is kept.
+    const dataText = JSON.stringify(data);
+    data.n = 2;
+    await store.completeNode(plan, id, 'A', { type: 'completed', data }, undefined, { dataText });
+    const b = await store.beginNodeRun(plan, id, 'B');
+    expect(b.started && b.inputData).toStrictEqual({ n: 1 });
+  });
+
   it('a failed node keeps its output next to its error', async () => {
     const store = new InMemoryExecutionStore();
     const id = await started(store);

@@ -105,7 +105,10 @@ export function completeFiringAll(
     children,
     start: children.map((c) => start?.includes(c) === true),
     status: outcome.type,
-    data: outcome.data === undefined ? null : jsonText(outcome.data, `data of node '${nodeId}'`),
+    data:
+      outcome.data === undefined
+        ? null
+        : jsonText(outcome.data, `data of node '${nodeId}'`, options.dataText),
     hasData: outcome.data !== undefined,
     nextNodes:
       outcome.type === 'completed' && outcome.nextNodes !== undefined

@@ -103,11 +103,11 @@ function findNul(value: unknown, path: string): string | undefined {
 }
 
 /**
- * JSON text of a value for a jsonb column.
+ * JSON text of a value for a jsonb column (`given`: the value's text, when the caller has it).
  * @throws InvalidArgumentError when it is not JSON, or holds U+0000 (jsonb cannot store it).
  */
-export function jsonText(value: unknown, what: string): string {
-  const text = toJsonText(value, what);
+export function jsonText(value: unknown, what: string, given?: string): string {
+  const text = given ?? toJsonText(value, what);
   // JSON.stringify writes U+0000 as the escape \u0000; a backslash followed by "u0000"
   // also matches, so confirm on the value before refusing.
   if (text.includes('\\u0000')) {

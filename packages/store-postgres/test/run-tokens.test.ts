@@ -119,4 +119,24 @@ describe('run tokens in store-postgres', () => {
       expect((await s.getExecution(id))?.nodeResults.C?.status).toBe('cancelled');
     });
   });
+
+  it("keeps the caller's dataText as the output's text, checked as any output", async () => {
+    await withStore(async (s) => {
+      const { execution } = await s.createExecution({ plan });
+      const id = execution.executionId;
+      await s.beginNodeRun(plan, id, 'A');
+      const data = { n: 1 };
+      const dataText = JSON.stringify(data);
+      data.n = 2;
+      // A text PostgreSQL cannot store is refused as a value would be.
+      await expect(
+        s.completeNode(plan, id, 'A', { type: 'completed', data }, undefined, {
+          dataText: '{"n":"\\u0000"}',
+        }),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+      await s.completeNode(plan, id, 'A', { type: 'completed', data }, undefined, { dataText });
+      const b = await s.beginNodeRun(plan, id, 'B');
+      expect(b.started && b.inputData).toStrictEqual({ n: 1 });
+    });
+  });
 });
