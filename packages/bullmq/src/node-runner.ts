@@ -50,7 +50,7 @@ import type { UnstartedJobs } from './unstarted-jobs.js';
 export interface NodeRunnerContext {
   registry: Pick<NodeRegistry, 'has' | 'getRegistration'>;
   store: Pick<ExecutionStore, 'beginNodeRun' | 'recordSpan' | 'setNodeStatus'>;
-  plans: Pick<PlanSource, 'getPlan'>;
+  plans: Pick<PlanSource, 'getPlan' | 'cachedPlan'>;
   gate: Pick<ConcurrencyGate, 'acquire'>;
   /** The node types' circuit breakers: a run of a type whose breaker is open waits. */
   breakers: Pick<CircuitBreakers, 'admit'>;
@@ -122,21 +122,33 @@ export class NodeRunner {
     try {
       // Its node crashed its worker too often: failed, not run.
       if (this.#ctx.crashes.crashedOut(job)) return await this.#ctx.crashes.fail(job);
-      const plan = await this.#planOf(job.data);
-      await this.#ctx.missingTypes.check(plan, job, token);
+      // (A busy worker's steps below mostly have nothing to wait for: no await then.)
+      const data = job.data;
+      const plan =
+        this.#ctx.plans.cachedPlan(data.tenantId, data.workflowId, data.workflowVersion) ??
+        (await this.#planOf(data));
+      const node = planNode(plan, data.nodeId);
+      if (!this.#ctx.registry.has(node.type) || data.typeWaitSince !== undefined) {
+        await this.#ctx.missingTypes.check(plan, job, token);
+      }
       // Workflow maxConcurrency: a slot for this run, or the job parks until one is free.
-      const slot = await this.#ctx.gate.acquire(plan, job, token);
+      const slot =
+        plan.definition.maxConcurrency === undefined
+          ? undefined
+          : await this.#ctx.gate.acquire(plan, job, token);
       let breaker: BreakerTicket | undefined;
       try {
         // An open breaker of the node's type delays the job (no attempt used, no slot held).
-        breaker = await this.#ctx.breakers.admit(planNode(plan, job.data.nodeId).type, job, token);
+        if (this.#registration(node)?.options.breaker !== undefined) {
+          breaker = await this.#ctx.breakers.admit(node.type, job, token);
+        }
         const own = { job, data: job.data, carried: 0, since, token, runToken, lease, breaker };
         // The job's own node, then the runs it carries (see CarriedRuns), one after another.
         let next = await this.#run(own, plan);
         while (next) next = await this.#run(next.p, plan, next);
       } finally {
-        await breaker?.finish();
-        await slot?.release();
+        if (breaker) await breaker.finish();
+        if (slot) await slot.release();
       }
     } catch (error) {
       if (!(error instanceof InfrastructureError)) throw error;

@@ -130,10 +130,19 @@ export function json(value: unknown, what: string): Sql {
 
 /** A date as ISO-8601 UTC text. @throws InvalidArgumentError when `value` is not a date. */
 export function isoDate(value: string, what: string): string {
+  const known = recentDates.get(value);
+  if (known !== undefined) return known;
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new InvalidArgumentError(`${what}: invalid date '${value}'`);
-  return new Date(ms).toISOString();
+  const text = new Date(ms).toISOString();
+  // A completion's span and log lines share a few timestamps, as do the batch's others.
+  if (recentDates.size >= 64) recentDates.clear();
+  recentDates.set(value, text);
+  return text;
 }
+
+/** Dates given to isoDate lately, and their ISO text. */
+const recentDates = new Map<string, string>();
 
 /** A timestamptz literal. @throws InvalidArgumentError when `value` is not a date. */
 export function timestamp(value: string, what: string): Sql {
