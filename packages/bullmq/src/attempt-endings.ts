@@ -25,6 +25,8 @@ export interface Processing {
   data: NodeJobData;
   /** How many runs the job carried before this one (0: the job's own node). */
   carried: number;
+  /** Shared by the job's runs: how many runs the job carried or is to carry so far. */
+  tally: { carried: number };
   /** When the job's processing began (epoch ms). */
   since: number;
   /** BullMQ's lock token of the job. */

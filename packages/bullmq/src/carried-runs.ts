@@ -16,6 +16,32 @@ import type { RefusedBegin } from './unstarted-jobs.js';
  */
 export const CARRY_BUDGET_MS = 1_000;
 
+/**
+ * A node type whose runs here take less than this on average (ms, over the last runs) is
+ * fast: a job may carry several children of one completion that are of such a type when
+ * this process has no free worker slot for them (see {@link CarryChoice.many}).
+ */
+export const FAST_RUN_MS = 5;
+
+/** Runs of a type this process must have seen before it may count as fast. */
+const FAST_AFTER_RUNS = 4;
+
+/**
+ * What a completing run's job may carry: called with a child's id, whether the job may
+ * carry it (see {@link CarriedRuns.chooser}).
+ */
+export interface CarryChoice {
+  (nodeId: string): boolean;
+  /** How many more runs the job may carry. */
+  readonly left: number;
+  /**
+   * Whether a child may be carried as well as the first the job carries — one of a type
+   * that runs fast here, when this process has no free worker slot for it (it would wait
+   * for one anyway): its run follows in this job instead of a job of its own.
+   */
+  many(nodeId: string): boolean;
+}
+
 /** A child a completion left for the completing run's job to carry. */
 export interface CarriedChild {
   nodeId: string;
@@ -41,7 +67,7 @@ export interface CarriedRunsContext {
 /** A job's processing as far as carrying goes. */
 export interface CarrierState {
   job: Pick<Job<NodeJobData>, 'stalledCounter' | 'queueName'>;
-  /** How many runs the job carried so far. */
+  /** How many runs the job carried (or is to carry) so far. */
   carried: number;
   /** When the job's processing began (epoch ms). */
   since: number;
@@ -83,20 +109,34 @@ export interface OwnJob {
  */
 export class CarriedRuns {
   readonly #ctx: CarriedRunsContext;
+  /** Per node type, the mean duration of its last runs here (ms) and how many were seen. */
+  readonly #speed = new Map<string, { meanMs: number; runs: number }>();
 
   constructor(ctx: CarriedRunsContext) {
     this.#ctx = ctx;
+  }
+
+  /** A run of `type` took `durationMs` here (a moving mean over about the last 10 runs). */
+  observe(type: string, durationMs: number): void {
+    const speed = this.#speed.get(type);
+    if (speed === undefined) this.#speed.set(type, { meanMs: durationMs, runs: 1 });
+    else {
+      speed.meanMs += (durationMs - speed.meanMs) / Math.min(speed.runs + 1, 10);
+      speed.runs += 1;
+    }
+  }
+
+  /** Whether runs of `type` are fast here (see {@link FAST_RUN_MS}). */
+  fast(type: string): boolean {
+    const speed = this.#speed.get(type);
+    return speed !== undefined && speed.runs >= FAST_AFTER_RUNS && speed.meanMs < FAST_RUN_MS;
   }
 
   /**
    * Which of a completing node's started children the job may carry next (a predicate on
    * their ids), or undefined when it may carry none.
    */
-  chooser(
-    plan: WorkflowPlan,
-    carrier: CarrierState,
-    now = Date.now(),
-  ): ((nodeId: string) => boolean) | undefined {
+  chooser(plan: WorkflowPlan, carrier: CarrierState, now = Date.now()): CarryChoice | undefined {
     if (carrier.carried >= this.#ctx.maxRuns || now - carrier.since >= CARRY_BUDGET_MS) {
       return undefined;
     }
@@ -107,7 +147,19 @@ export class CarriedRuns {
     if ((carrier.job.stalledCounter ?? 0) > 0) return undefined;
     // A job of a limited type's queue holds one of that type's slots: it carries nothing.
     if (carrier.job.queueName !== NODE_QUEUE) return undefined;
-    return (nodeId) => this.#carriable(plan, nodeId);
+    const accepts = (nodeId: string): boolean => this.#carriable(plan, nodeId);
+    const many = (nodeId: string): boolean =>
+      this.fast(plan.nodes.get(nodeId)?.type ?? '') && accepts(nodeId);
+    return Object.assign(accepts, { left: this.#ctx.maxRuns - carrier.carried, many });
+  }
+
+  /**
+   * Whether a job that began processing at `carrier.since` may go on carrying the runs it
+   * has left to carry: within its time, while the workers do not close and abort orders
+   * reach this process (else each gets a job of its own).
+   */
+  goesOn(carrier: { since: number }, now = Date.now()): boolean {
+    return this.#ctx.handoffs.open && now - carrier.since < CARRY_BUDGET_MS;
   }
 
   /** A node of a type run by its executor here, from the node queue, without a breaker. */

@@ -7,6 +7,7 @@ import {
   type WorkflowPlan,
 } from '@spane/core';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import type { CarryChoice } from './carried-runs.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
@@ -49,10 +50,10 @@ export interface StartTicket {
   /** The count of dropped executions when they were picked. */
   readonly drops: number;
   /**
-   * The picked node that the completing run's job carries (see CarriedRuns): it needs no
-   * slot of its own (it runs in the job's), and gets no job.
+   * The picked nodes that the completing run's job carries, in order (see CarriedRuns):
+   * they need no slot of their own (they run in the job's), and get no job.
    */
-  readonly carried?: string | undefined;
+  readonly carried: readonly string[];
   /** Gives back the slots the picked nodes hold (once; later calls do nothing). */
   release(): void;
 }
@@ -93,6 +94,11 @@ export class Handoffs {
   readonly #ctx: HandoffContext;
   /** Runs started with their parent's completion, by job id (see #keep). */
   readonly #handoffs = new Map<string, Handoff>();
+  /**
+   * Those of them that the completing run's job carries: they wait for no worker slot, so
+   * they do not count against the free ones.
+   */
+  readonly #carried = new Map<string, Handoff>();
   /** This process's worker slots on the node queue (0 before startWorkers and once closing). */
   #slots = 0;
   /** Node-queue jobs being processed here. */
@@ -112,7 +118,10 @@ export class Handoffs {
    */
   setSlots(slots: number): void {
     this.#slots = slots;
-    if (slots === 0) this.#handoffs.clear();
+    if (slots === 0) {
+      this.#handoffs.clear();
+      this.#carried.clear();
+    }
   }
 
   /**
@@ -139,8 +148,8 @@ export class Handoffs {
    */
   drop(executionId: string): void {
     this.#drops += 1;
-    for (const [jobId, h] of this.#handoffs) {
-      if (h.executionId === executionId) this.#handoffs.delete(jobId);
+    for (const map of [this.#handoffs, this.#carried]) {
+      for (const [jobId, h] of map) if (h.executionId === executionId) map.delete(jobId);
     }
   }
 
@@ -173,23 +182,25 @@ export class Handoffs {
    * without `maxConcurrency`, while this process hears abort orders (a handoff is taken
    * only if none can have been missed since it was made) — and no more of
    * them than this process has free worker slots (counting the one this job frees) — but
-   * the first that `carry` accepts, which the job runs next in its own slot.
+   * the first that `carry` accepts, which the job runs next in its own slot, and then
+   * those of the rest that find no free slot and `carry.many` accepts, which the job
+   * runs after it (as many as `carry.left` allows).
    */
   startable(
     plan: WorkflowPlan,
     nodeId: string,
     parent: ParentRun,
-    carry?: (nodeId: string) => boolean,
+    carry?: CarryChoice,
   ): StartTicket | undefined {
     if (this.#slots === 0) return undefined;
     const children = (plan.children.get(nodeId) ?? []).filter(
       (c) => plan.parents.get(c)?.length === 1,
     );
-    const carried = carry && children.find((c) => carry(c) && this.#eligible(plan, c));
-    const others = carried === undefined ? children : children.filter((c) => c !== carried);
+    const first = carry && children.find((c) => carry(c) && this.#eligible(plan, c));
+    const others = first === undefined ? children : children.filter((c) => c !== first);
     // The carried child runs in the slot this job frees.
-    const freed = carried === undefined && parent.freesSlot === true ? 1 : 0;
-    return this.#pick(others, plan, freed, carried);
+    const freed = first === undefined && parent.freesSlot === true ? 1 : 0;
+    return this.#pick(others, plan, freed, first === undefined ? undefined : { first, carry });
   }
 
   /**
@@ -212,22 +223,29 @@ export class Handoffs {
     candidates: readonly string[],
     plan: WorkflowPlan,
     freed: number,
-    carried?: string,
+    carrying?: { first: string; carry: CarryChoice | undefined },
   ): StartTicket | undefined {
     const epoch = this.#ctx.aborts.receivingEpoch;
-    if ((candidates.length === 0 && carried === undefined) || epoch === undefined) return undefined;
+    if ((candidates.length === 0 && carrying === undefined) || epoch === undefined) {
+      return undefined;
+    }
     if (!this.#ctx.store.capabilities.startsNodes) return undefined;
     this.#prune();
     let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
     const nodes: string[] = [];
+    const carried: string[] = carrying === undefined ? [] : [carrying.first];
+    const carry = carrying?.carry;
     for (const id of candidates) {
-      if (free <= 0) break;
       if (!this.#eligible(plan, id)) continue;
-      nodes.push(id);
-      free -= 1;
+      if (free > 0) {
+        nodes.push(id);
+        free -= 1;
+      } else if (carry !== undefined && carried.length < carry.left && carry.many(id)) {
+        carried.push(id);
+      } else if (carry === undefined) break;
     }
     const held = nodes.length;
-    if (carried !== undefined) nodes.unshift(carried);
+    nodes.unshift(...carried);
     if (nodes.length === 0) return undefined;
     this.#reserved += held;
     let holding = true;
@@ -253,8 +271,8 @@ export class Handoffs {
   /** Forgets handoffs older than HANDOFF_TTL_MS. */
   #prune(): void {
     const now = Date.now();
-    for (const [jobId, h] of this.#handoffs) {
-      if (now - h.at > HANDOFF_TTL_MS) this.#handoffs.delete(jobId);
+    for (const map of [this.#handoffs, this.#carried]) {
+      for (const [jobId, h] of map) if (now - h.at > HANDOFF_TTL_MS) map.delete(jobId);
     }
   }
 
@@ -310,6 +328,7 @@ export class Handoffs {
     ticket.release();
     const epoch = this.#ctx.aborts.receivingEpoch;
     if (epoch !== ticket.epoch || this.#drops !== ticket.drops) return;
+    const carried = new Set(ticket.carried);
     const { facts, initialText } = parent;
     const at = Date.now();
     for (const child of started) {
@@ -331,16 +350,18 @@ export class Handoffs {
         if (facts.priority !== undefined) run.priority = facts.priority;
         return run;
       };
-      this.#handoffs.set(nodeJobId(executionId, child), { executionId, build, at, epoch });
+      const map = carried.has(child) ? this.#carried : this.#handoffs;
+      map.set(nodeJobId(executionId, child), { executionId, build, at, epoch });
     }
   }
 
   /** The run a parent's completion started for this job's first attempt, if it was handed here. */
   take(jobId: string | undefined, attempt: number): StartedRun | undefined {
     if (attempt !== 1 || jobId === undefined) return undefined;
-    const handoff = this.#handoffs.get(jobId);
+    const handoff = this.#handoffs.get(jobId) ?? this.#carried.get(jobId);
     if (!handoff) return undefined;
     this.#handoffs.delete(jobId);
+    this.#carried.delete(jobId);
     // An abort order for its execution may have been missed, or it waited too long: the
     // store decides.
     if (handoff.epoch !== this.#ctx.aborts.receivingEpoch) return undefined;

@@ -60,7 +60,7 @@ export interface NodeRunnerContext {
   /** The ends of attempts other than a completion (stops, failures, retries). */
   endings: Pick<AttemptEndings, 'aborted' | 'failed' | 'recordSpan'>;
   /** Which runs a job carries after its own. */
-  carried: Pick<CarriedRuns, 'chooser' | 'take' | 'refused'>;
+  carried: Pick<CarriedRuns, 'chooser' | 'take' | 'refused' | 'observe' | 'addOwnJob' | 'goesOn'>;
   unstarted: Pick<UnstartedJobs, 'handle'>;
   subWorkflows: Pick<SubWorkflows, 'start'>;
   /** Map nodes: their items run as child executions. */
@@ -85,6 +85,14 @@ export interface NodeRunnerContext {
 
 /** The config of a node that has none (one object: the secret-reference lookup caches it). */
 const NO_CONFIG: Record<string, unknown> = Object.freeze({});
+
+/** A child a run's completion left for its job to carry, and the run it is a child of. */
+interface Pending {
+  from: Processing;
+  child: CarriedChild;
+  /** The execution's priority (a job of the child's own, if it must have one, gets it). */
+  priority: number | undefined;
+}
 
 /**
  * A run the job carries next: its processing, and its run as its handoff began it — or
@@ -142,10 +150,15 @@ export class NodeRunner {
         if (this.#registration(node)?.options.breaker !== undefined) {
           breaker = await this.#ctx.breakers.admit(node.type, job, token);
         }
-        const own = { job, data: job.data, carried: 0, since, token, runToken, lease, breaker };
-        // The job's own node, then the runs it carries (see CarriedRuns), one after another.
-        let next = await this.#run(own, plan);
-        while (next) next = await this.#run(next.p, plan, next);
+        const tally = { carried: 0 };
+        const own = { job, data, carried: 0, tally, since, token, runToken, lease, breaker };
+        // The job's own node, then the runs it carries (see CarriedRuns), one after another
+        // in the order their parents' completions left them.
+        const pending = await this.#run(own, plan);
+        for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+          const carried = await this.#carry(plan, next);
+          if (carried) pending.push(...(await this.#run(carried.p, plan, carried)));
+        }
       } finally {
         if (breaker) await breaker.finish();
         if (slot) await slot.release();
@@ -192,11 +205,11 @@ export class NodeRunner {
   }
 
   /**
-   * One attempt: begin → execute → record; returns the run the job carries next, if any.
+   * One attempt: begin → execute → record; returns the children the job is to carry next.
    * `carried`: the run is one the job carries (begun already when taken from its handoff
    * just before).
    */
-  async #run(p: Processing, plan: WorkflowPlan, carried?: Carried): Promise<Carried | undefined> {
+  async #run(p: Processing, plan: WorkflowPlan, carried?: Carried): Promise<Pending[]> {
     const { job, token, data } = p;
     // From taking a handoff to registering the run (#execute) nothing is awaited, so an
     // abort order either dropped the handoff first or finds the run registered.
@@ -204,7 +217,7 @@ export class NodeRunner {
     if (!begun.started) {
       if (carried) await this.#ctx.carried.refused(plan, p, begun, carried.priority);
       else await this.#ctx.unstarted.handle(job, token, plan, begun);
-      return undefined;
+      return [];
     }
     // The store numbers the attempt: a run that takes over from one that lost its lock
     // gets the next number, never the same.
@@ -244,14 +257,14 @@ export class NodeRunner {
     const { endings } = this.#ctx;
     if (settled.kind === 'aborted') {
       await endings.aborted(p, settled.abort, telemetry, { plan, begun });
-      return undefined;
+      return [];
     }
     if (settled.kind === 'result' && settled.result === WAITING) {
       // A sub-workflow or map node whose children now run: their end completes it.
       const what = node.type === MAP_NODE ? 'its items' : 'its sub-workflow';
       telemetry.log('info', `node '${data.nodeId}' waits for ${what}`);
       await endings.recordSpan(p, telemetry, 'running');
-      return undefined;
+      return [];
     }
     const checked = checkSettled(settled, {
       nodeId: data.nodeId,
@@ -265,11 +278,11 @@ export class NodeRunner {
     p.breaker?.judge(checked.ok ? 'success' : 'failure');
     if (!checked.ok) {
       await endings.failed(p, plan, base, begun, checked, telemetry);
-      return undefined;
+      return [];
     }
     const { result, dataText } = checked;
     telemetry.log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
-    const carry = this.#ctx.carried.chooser(plan, p);
+    const carry = this.#carryChoice(plan, p, node.type, durationMs);
     const next = await this.#ctx.recorder.recordCompleted(
       plan,
       base,
@@ -288,37 +301,53 @@ export class NodeRunner {
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
     );
-    return next === undefined ? undefined : this.#carry(p, plan, next, begun.priority);
+    // The job has these to carry now: they count against its budget from here.
+    p.tally.carried += next.length;
+    return next.map((child) => ({ from: p, child, priority: begun.priority }));
+  }
+
+  /** What the job of a run that completed may carry (its type's speed noted first). */
+  #carryChoice(plan: WorkflowPlan, p: Processing, type: string, durationMs: number) {
+    this.#ctx.carried.observe(type, durationMs);
+    return this.#ctx.carried.chooser(plan, {
+      job: p.job,
+      since: p.since,
+      carried: p.tally.carried,
+    });
   }
 
   /**
    * The run of a child the job carries next: a started child's, taken from its handoff —
    * nothing may be awaited from the take until the run is registered — or undefined once
-   * its own job was added (the handoff was gone); a ready child's, to begin in the store.
+   * its own job was added (the handoff was gone, or the job may carry no more: its time
+   * is up or carrying stopped); a ready child's, to begin in the store.
    */
-  async #carry(
-    p: Processing,
-    plan: WorkflowPlan,
-    next: CarriedChild,
-    priority: number | undefined,
-  ): Promise<Carried | undefined> {
+  async #carry(plan: WorkflowPlan, next: Pending): Promise<Carried | undefined> {
+    const { from: p, child, priority } = next;
     // One turn of the event loop between runs, as a job's hop would give: this run's
     // events go out, abort orders and lock renewals come in (a handoff dropped meanwhile
     // is not taken).
     await new Promise((resolve) => setImmediate(resolve));
-    const { nodeId } = next;
+    const { nodeId } = child;
     const data = carriedJobData(p.data, nodeId);
+    const own = {
+      priority,
+      traceContext: p.data.traceContext,
+      parentRunToken: child.started ? p.runToken : undefined,
+      lease: p.lease,
+    };
+    // Past the job's time, or once carrying stopped (closing, abort orders unheard): the
+    // child gets its own job (a started one's first processing takes the started run).
+    if (!this.#ctx.carried.goesOn(p)) {
+      await this.#ctx.carried.addOwnJob(plan, data, own);
+      return undefined;
+    }
     const { breaker: _notCarried, ...rest } = p;
-    if (!next.started) {
+    if (!child.started) {
       const runToken = randomUUID();
       return { p: { ...rest, data, carried: p.carried + 1, runToken }, priority };
     }
-    const taken = this.#ctx.carried.take(plan, data, {
-      priority,
-      traceContext: p.data.traceContext,
-      parentRunToken: p.runToken,
-      lease: p.lease,
-    });
+    const taken = this.#ctx.carried.take(plan, data, own);
     if ('added' in taken) {
       await taken.added;
       return undefined;

@@ -10,7 +10,7 @@ import {
 } from '@spane/core';
 import { isoTime } from '@spane/core/internal';
 import { waitingNodeTelemetry } from './attempt-telemetry.js';
-import type { CarriedChild } from './carried-runs.js';
+import type { CarriedChild, CarryChoice } from './carried-runs.js';
 import type { EngineChannel } from './engine-channel.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
@@ -64,10 +64,11 @@ export interface CompletedAttempt extends RecordingRun {
   parentRun?: ParentRun | undefined;
   /**
    * Which children this run's job may carry (see CarriedRuns): the first it accepts of
-   * those the completion started — else of those it made ready — gets no job of its own
-   * here, and is returned to run next in the same job.
+   * those the completion started (and any others `carry.many` accepts that find no free
+   * worker slot) — else the first of those it made ready — get no job of their own here,
+   * and are returned to run next in the same job, in order.
    */
-  carry?: ((nodeId: string) => boolean) | undefined;
+  carry?: CarryChoice | undefined;
 }
 
 /** A completed node's output. */
@@ -113,8 +114,8 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
 
   /**
    * Records a completed node: its result, then the events, its ready children and (when
-   * the execution finished) the execution's end — in that order. Returns the child the
-   * run's job is to carry (it got no job), if any (see {@link CompletedAttempt.carry}).
+   * the execution finished) the execution's end — in that order. Returns the children the
+   * run's job is to carry (they got no job), in order (see {@link CompletedAttempt.carry}).
    */
   async recordCompleted(
     plan: WorkflowPlan,
@@ -122,7 +123,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     run: CompletedAttempt,
     outcome: CompletedOutput,
     telemetry: NodeTelemetry,
-  ): Promise<CarriedChild | undefined> {
+  ): Promise<CarriedChild[]> {
     const { handoffs, infra } = this.#ctx;
     const ticket = run.parentRun
       ? handoffs.startable(plan, base.nodeId, run.parentRun, run.carry)
@@ -152,13 +153,14 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     }
     if (!r.recorded) {
       await this.#notRecorded(plan, base, run, r, calls);
-      return undefined;
+      return [];
     }
-    let carried: CarriedChild | undefined;
+    let carried: CarriedChild[] = [];
     if (r.started && r.started.length > 0 && ticket && run.parentRun) {
-      if (ticket.carried !== undefined && r.started.includes(ticket.carried)) {
-        carried = { nodeId: ticket.carried, started: true };
-      }
+      const started = r.started;
+      carried = ticket.carried
+        .filter((id) => started.includes(id))
+        .map((nodeId) => ({ nodeId, started: true }));
       handoffs.handOffChildren(
         plan,
         base.executionId,
@@ -171,10 +173,10 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     }
     // Else a ready child it did not start (a join whose last parent this was): begun by
     // the job in the store.
-    if (carried === undefined && run.carry) {
+    if (carried.length === 0 && run.carry) {
       const started = r.started ?? [];
       const id = r.ready.find((c) => !started.includes(c) && run.carry!(c));
-      if (id !== undefined) carried = { nodeId: id, started: false };
+      if (id !== undefined) carried = [{ nodeId: id, started: false }];
     }
     // Announce the completion before the children are queued, so a child's
     // node:started never precedes its parent's node:completed.
@@ -194,7 +196,9 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
         this.#ctx.enqueuer.enqueueNodes(
           plan,
           base.executionId,
-          carried === undefined ? r.ready : r.ready.filter((id) => id !== carried.nodeId),
+          carried.length === 0
+            ? r.ready
+            : r.ready.filter((id) => !carried.some((c) => c.nodeId === id)),
           base.tenantId,
           { priority: run.priority, started, traceContext: run.traceContext },
         ),

@@ -414,6 +414,130 @@ describe('runs carried by their parent’s job', () => {
   });
 });
 
+/** A → B1..Bwidth → J, all of `type`. */
+function fan(id: string, width: number, type = 'step'): WorkflowDefinition {
+  const mids = Array.from({ length: width }, (_, i) => `B${i + 1}`);
+  return wf(id, [
+    { id: 'A', type },
+    ...mids.map((m) => ({ id: m, type, inputs: ['A'] })),
+    { id: 'J', type, inputs: mids },
+  ]);
+}
+
+/** The jobs added for one execution, by node id. */
+async function addedFor(h: Harness, executionId: string): Promise<string[]> {
+  return (await addedJobs(h))
+    .filter((j) => j.startsWith(`${executionId}.`))
+    .map((j) => j.slice(executionId.length + 1));
+}
+
+/** Runs a 5-node chain of `step` so that this process knows the type runs fast. */
+async function warmUp(h: Harness): Promise<void> {
+  await h.engine.registerWorkflow(chain('warm', 5));
+  const id = await h.engine.enqueueWorkflow('warm', { n: 0 });
+  expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+}
+
+describe('a fan-out of a fast type carried by one job', () => {
+  it('on a process without a free worker slot, the job carries every child and the join: one job', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    const runs = registerStep(h);
+    await h.engine.startWorkers(1);
+    await warmUp(h);
+    await h.engine.registerWorkflow(fan('fan', 5));
+    const completed = record(h.engine, 'node:completed');
+    runs.length = 0;
+    const id = await h.engine.enqueueWorkflow('fan', { n: 0 });
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('completed');
+    expect(await addedFor(h, id)).toEqual(['A']);
+    expect(runs).toEqual(['A', 'B1', 'B2', 'B3', 'B4', 'B5', 'J']);
+    for (const n of Object.values(state.nodeResults)) {
+      expect(n).toMatchObject({ status: 'completed', attempts: 1 });
+    }
+    expect(state.nodeResults.J?.data).toEqual({ n: 1 });
+    await until(() => completed.filter((e) => e.executionId === id).length === 7, 5_000);
+  });
+
+  it('maxCarriedRuns caps it: the children past the cap get jobs of their own', async ({
+    harness,
+  }) => {
+    const h = await harness({ maxCarriedRuns: 2 });
+    registerStep(h);
+    await h.engine.startWorkers(1);
+    await warmUp(h);
+    await h.engine.registerWorkflow(fan('capped-fan', 4));
+    const id = await h.engine.enqueueWorkflow('capped-fan', { n: 0 });
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+    // A carries B1, B2; B3 and B4 get jobs (the join runs in the job of whichever ends last).
+    expect((await addedFor(h, id)).sort()).toEqual(['A', 'B3', 'B4']);
+  });
+
+  it('with free worker slots, or for a type that is not fast, the other children get jobs', async ({
+    harness,
+  }) => {
+    const idle = await harness();
+    registerStep(idle);
+    await idle.engine.startWorkers(8);
+    await warmUp(idle);
+    await idle.engine.registerWorkflow(fan('wide', 3));
+    const a = await idle.engine.enqueueWorkflow('wide', { n: 0 });
+    expect((await idle.engine.waitForExecution(a, { timeoutMs: 10_000 })).status).toBe('completed');
+    // A carries B1; B2 and B3 go to the free workers.
+    expect((await addedFor(idle, a)).sort()).toEqual(['A', 'B2', 'B3']);
+
+    const slow = await harness();
+    slow.registry.register(
+      'step',
+      exec(async () => {
+        await new Promise((r) => setTimeout(r, 10));
+        return { success: true, data: { n: 1 } };
+      }),
+    );
+    await slow.engine.startWorkers(1);
+    await warmUp(slow);
+    await slow.engine.registerWorkflow(fan('slow', 3));
+    const b = await slow.engine.enqueueWorkflow('slow', { n: 0 });
+    expect((await slow.engine.waitForExecution(b, { timeoutMs: 10_000 })).status).toBe('completed');
+    expect((await addedFor(slow, b)).sort()).toEqual(['A', 'B2', 'B3']);
+  });
+
+  it('a cancel while the job has children left to carry: none of them runs', async ({
+    harness,
+  }) => {
+    const h = await harness();
+    const runs = registerStep(h);
+    h.registry.register(
+      'cancels',
+      exec(async (ctx) => {
+        await h.engine.cancelWorkflow(ctx.executionId);
+        return { success: true, data: { n: 1 } };
+      }),
+    );
+    await h.engine.startWorkers(1);
+    await warmUp(h);
+    await h.engine.registerWorkflow(
+      wf('stopped-fan', [
+        { id: 'A', type: 'step' },
+        { id: 'B1', type: 'cancels', inputs: ['A'] },
+        { id: 'B2', type: 'step', inputs: ['A'] },
+        { id: 'B3', type: 'step', inputs: ['A'] },
+        { id: 'J', type: 'step', inputs: ['B1', 'B2', 'B3'] },
+      ]),
+    );
+    runs.length = 0;
+    const id = await h.engine.enqueueWorkflow('stopped-fan', { n: 0 });
+    const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
+    expect(state.status).toBe('cancelled');
+    // B2 and B3 were to follow B1 in A's job; after the cancel they never run.
+    await until(async () => (await jobsIn(h.redis, h.prefix, 'active')).length === 0, 5_000);
+    expect(runs).toEqual(['A']);
+    for (const n of ['B2', 'B3', 'J']) expect(state.nodeResults[n]?.status).toBe('cancelled');
+  });
+});
+
 describe('followUps', () => {
   it('finds the queued or running nodes after a node, and the settled ones, down its completed single-parent children', () => {
     const plan = {
@@ -540,6 +664,17 @@ describe('when a job may carry', () => {
     expect(carried.chooser(plan, carrier)).toBeUndefined(); // no worker slots yet
     handoffs.setSlots(2);
     expect(carried.chooser(plan, carrier)?.('B')).toBe(true);
+    // Children past the first only of a type seen to run fast here (≥ 4 runs, mean < 5 ms).
+    expect(carried.chooser(plan, carrier)?.many('B')).toBe(false);
+    for (const ms of [1, 0, 2]) carried.observe('step', ms);
+    expect(carried.fast('step')).toBe(false);
+    carried.observe('step', 1);
+    expect(carried.chooser(plan, carrier)?.many('B')).toBe(true);
+    expect(carried.chooser(plan, { ...carrier, carried: 5 })?.left).toBe(11);
+    for (let i = 0; i < 10; i++) carried.observe('step', 40);
+    expect(carried.fast('step')).toBe(false);
+    expect(carried.goesOn(carrier)).toBe(true);
+    expect(carried.goesOn({ since: Date.now() - 1_000 })).toBe(false);
     aborts.receivingEpoch = undefined; // the subscriber lost its connection
     expect(carried.chooser(plan, carrier)).toBeUndefined();
     aborts.receivingEpoch = 1;
