@@ -137,13 +137,11 @@ export class CarriedRuns {
    * their ids), or undefined when it may carry none.
    */
   chooser(plan: WorkflowPlan, carrier: CarrierState, now = Date.now()): CarryChoice | undefined {
-    if (carrier.carried >= this.#ctx.maxRuns || now - carrier.since >= CARRY_BUDGET_MS) {
-      return undefined;
-    }
-    // Not while the workers close or abort orders cannot reach this process (Redis is away:
-    // the run would go on unseen, its events unsent), nor under a workflow's
-    // `maxConcurrency` (its slots are counted by job).
-    if (!this.#ctx.handoffs.open || plan.definition.maxConcurrency !== undefined) return undefined;
+    // Within its runs and time, not while the workers close or abort orders cannot reach
+    // this process (Redis is away: the run would go on unseen, its events unsent), nor
+    // under a workflow's `maxConcurrency` (its slots are counted by job).
+    if (carrier.carried >= this.#ctx.maxRuns || !this.goesOn(carrier, now)) return undefined;
+    if (plan.definition.maxConcurrency !== undefined) return undefined;
     if ((carrier.job.stalledCounter ?? 0) > 0) return undefined;
     // A job of a limited type's queue holds one of that type's slots: it carries nothing.
     if (carrier.job.queueName !== NODE_QUEUE) return undefined;

@@ -240,9 +240,11 @@ export class Handoffs {
       if (free > 0) {
         nodes.push(id);
         free -= 1;
-      } else if (carry !== undefined && carried.length < carry.left && carry.many(id)) {
-        carried.push(id);
-      } else if (carry === undefined) break;
+        continue;
+      }
+      // No free slot left: the rest wait for a slot — or follow in the carrying job.
+      if (carry === undefined) break;
+      if (carried.length < carry.left && carry.many(id)) carried.push(id);
     }
     const held = nodes.length;
     nodes.unshift(...carried);
