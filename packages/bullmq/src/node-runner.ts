@@ -11,7 +11,7 @@ import {
 } from '@spane/core';
 import { isoTime } from '@spane/core/internal';
 import { DelayedError, type Job, WaitingError } from 'bullmq';
-import type { AttemptEndings, Processing } from './attempt-endings.js';
+import { type AttemptEndings, fenceOf, type Processing } from './attempt-endings.js';
 import { checkSettled, errorMessage, type Settled, schemaMismatch } from './attempt-result.js';
 import { AttemptTelemetry } from './attempt-telemetry.js';
 import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
@@ -293,10 +293,7 @@ export class NodeRunner {
         maybeChild,
         parentRun,
         carry,
-        // As fenceOf(p).
-        runToken: p.runToken,
-        lease: p.lease,
-        traceContext: data.traceContext,
+        ...fenceOf(p),
       },
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
