@@ -34,6 +34,8 @@ export interface CarryChoice {
   (nodeId: string): boolean;
   /** How many more runs the job may carry. */
   readonly left: number;
+  /** How many runs any one job may carry (a sibling's job given riders: see Riders). */
+  readonly each: number;
   /**
    * Whether a child may be carried as well as the first the job carries — one of a type
    * that runs fast here, when this process has no free worker slot for it (it would wait
@@ -45,6 +47,11 @@ export interface CarryChoice {
 /** A child a completion left for the completing run's job to carry. */
 export interface CarriedChild {
   nodeId: string;
+  /**
+   * The run token of the completion that started it, when that was not the carrying job's
+   * own run (a rider: see Riders); its run is held by `startedRunToken(token, nodeId)`.
+   */
+  token?: string | undefined;
   /**
    * True: the completion started it (a handoff holds its run); false: it is only ready,
    * and its carried run begins in the store (a join whose last parent this was).
@@ -148,7 +155,8 @@ export class CarriedRuns {
     const accepts = (nodeId: string): boolean => this.#carriable(plan, nodeId);
     const many = (nodeId: string): boolean =>
       this.fast(plan.nodes.get(nodeId)?.type ?? '') && accepts(nodeId);
-    return Object.assign(accepts, { left: this.#ctx.maxRuns - carrier.carried, many });
+    const { maxRuns } = this.#ctx;
+    return Object.assign(accepts, { left: maxRuns - carrier.carried, each: maxRuns, many });
   }
 
   /**
@@ -172,17 +180,18 @@ export class CarriedRuns {
   /**
    * A carried node whose begin the store refused: while its execution is paused it gets a
    * job of its own (which parks, as any job of a paused execution does); else its
-   * execution ended or another run settled it, and nothing is left to do.
+   * execution ended or another run settled it, and nothing is left to do. A rider's job
+   * continues the run its completion started (`own.parentRunToken`: see CarriedChild.token).
    */
   async refused(
     plan: WorkflowPlan,
     p: { data: NodeJobData; lease?: RetryWhile | undefined },
     begun: RefusedBegin,
-    priority: number | undefined,
+    own: { priority: number | undefined; parentRunToken?: string | undefined },
   ): Promise<void> {
     if (begun.reason !== 'execution-not-active' || begun.executionStatus !== 'paused') return;
     const traceContext = p.data.traceContext;
-    await this.addOwnJob(plan, p.data, { priority, traceContext, lease: p.lease });
+    await this.addOwnJob(plan, p.data, { ...own, traceContext, lease: p.lease });
   }
 
   /**

@@ -43,6 +43,7 @@ import { checkRedisServers } from './redis-server-check.js';
 import { RegistrationLock } from './registration-lock.js';
 import { Replays } from './replay.js';
 import { RetryPolicies } from './retry-policies.js';
+import { RiderIndex } from './riders.js';
 import { RunningNodes } from './running-nodes.js';
 import { Schedules } from './schedules.js';
 import { StartOutcomes } from './start-outcomes.js';
@@ -109,6 +110,8 @@ export interface Foundation {
   maxDepth: number;
   /** Fair scheduling between tenants on the node queues. */
   fair: FairShare;
+  /** Which jobs carry fan-out children as riders (see RiderIndex). */
+  riders: RiderIndex;
 }
 
 /** The parts that run nodes and executions. */
@@ -166,6 +169,7 @@ export function assembleEngine(
   const reconciler = new Reconciler({
     store,
     queues,
+    riders: f.riders,
     plans: catalogue,
     enqueuer: x.enqueuer,
     failedJobs: new FailedNodeJobs({ queues, recorder: x.recorder, logger }),
@@ -393,7 +397,9 @@ function foundation(
     lock: new RegistrationLock({ redis, keys, ttlMs: 30_000, waitMs: 30_000 }),
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const riders = new RiderIndex({ redis, keys, queues });
   return {
+    riders,
     registry,
     store,
     options,

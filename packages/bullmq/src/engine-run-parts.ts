@@ -36,9 +36,11 @@ export function runParts(f: Foundation, b: RunBase) {
     closing: () => closing.value,
     faults,
   });
-  const recorded = new RecordedWork({ store, enqueuer, events, finisher: control, infra });
+  const { riders } = f;
+  const recorded = new RecordedWork({ store, enqueuer, events, finisher: control, infra, riders });
   const recorder = new OutcomeRecorder({
     store,
+    riders,
     events,
     enqueuer,
     handoffs,

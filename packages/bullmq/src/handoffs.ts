@@ -11,6 +11,7 @@ import type { CarryChoice } from './carried-runs.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
+import { shareOut } from './riders.js';
 import type { StartedRun } from './started-run.js';
 
 /** What every run of one execution shares (from a begin, or the execution itself). */
@@ -54,6 +55,11 @@ export interface StartTicket {
    * they need no slot of their own (they run in the job's), and get no job.
    */
   readonly carried: readonly string[];
+  /**
+   * Picked nodes that the jobs of other picked nodes carry after their own (see Riders):
+   * carrier → its riders, in order. They need no slot of their own, and get no job.
+   */
+  readonly riders: ReadonlyMap<string, readonly string[]>;
   /** Gives back the slots the picked nodes hold (once; later calls do nothing). */
   release(): void;
 }
@@ -72,6 +78,9 @@ export interface HandoffContext {
   /** The store's abilities: nothing is handed off unless it starts nodes in its writes. */
   store: Pick<ExecutionStore, 'capabilities'>;
 }
+
+/** A ticket's riders when there are none (one shared empty map). */
+const NO_RIDERS: ReadonlyMap<string, readonly string[]> = new Map();
 
 /** A fresh object parsed from JSON text (undefined stays undefined). */
 function fresh(text: string | undefined): unknown {
@@ -233,8 +242,9 @@ export class Handoffs {
     this.#prune();
     let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
     const nodes: string[] = [];
-    const carried: string[] = carrying === undefined ? [] : [carrying.first];
     const carry = carrying?.carry;
+    // Fast children that find no free slot: for this job and the handed-off ones to carry.
+    const overflow: string[] = [];
     for (const id of candidates) {
       if (!this.#eligible(plan, id)) continue;
       if (free > 0) {
@@ -242,12 +252,21 @@ export class Handoffs {
         free -= 1;
         continue;
       }
-      // No free slot left: the rest wait for a slot — or follow in the carrying job.
+      // No free slot left: the rest wait for a slot — or follow in a carrying job.
       if (carry === undefined) break;
-      if (carried.length < carry.left && carry.many(id)) carried.push(id);
+      if (carry.many(id)) overflow.push(id);
+    }
+    const carried: string[] = carrying === undefined ? [] : [carrying.first];
+    let riders: ReadonlyMap<string, readonly string[]> = NO_RIDERS;
+    if (carry !== undefined && overflow.length > 0) {
+      const carriers = nodes.filter((id) => carry.many(id));
+      const shared = shareOut(overflow, carry.left - carried.length, carriers, carry.each);
+      carried.push(...shared.self);
+      riders = shared.riders;
     }
     const held = nodes.length;
     nodes.unshift(...carried);
+    for (const list of riders.values()) nodes.push(...list);
     if (nodes.length === 0) return undefined;
     this.#reserved += held;
     let holding = true;
@@ -256,6 +275,7 @@ export class Handoffs {
       epoch,
       drops: this.#drops,
       carried,
+      riders,
       release: () => {
         if (holding) this.#reserved -= held;
         holding = false;
@@ -331,6 +351,7 @@ export class Handoffs {
     const epoch = this.#ctx.aborts.receivingEpoch;
     if (epoch !== ticket.epoch || this.#drops !== ticket.drops) return;
     const carried = new Set(ticket.carried);
+    for (const list of ticket.riders.values()) for (const id of list) carried.add(id);
     const { facts, initialText } = parent;
     const at = Date.now();
     for (const child of started) {

@@ -15,6 +15,7 @@ import { type NodeJobData, nodeJobId } from './node-jobs.js';
 import { isLimited, type NodeQueues, nodeJobState } from './node-queues.js';
 import type { Reconciler } from './reconciler.js';
 import type { RedisKeys } from './redis-keys.js';
+import type { RiderIndex } from './riders.js';
 
 /** What {@link NodeJobReasons} needs. */
 export interface NodeJobReasonsContext {
@@ -22,6 +23,8 @@ export interface NodeJobReasonsContext {
   keys: Pick<RedisKeys, 'concurrency' | 'concurrencyMember' | 'concurrencyJob' | 'breaker'>;
   queues: Pick<NodeQueues, 'forNode'>;
   registry: Pick<NodeRegistry, 'has' | 'getRegistration'>;
+  /** Which sibling's job carries a rider (see RiderIndex). */
+  riders: Pick<RiderIndex, 'carriers'>;
   /** When this process's next reconcile pass runs (undefined: it runs none). */
   reconciler: Pick<Reconciler, 'nextRunAt'>;
 }
@@ -198,16 +201,18 @@ export class NodeJobReasons {
 
   /**
    * No job of its own: a running node that an ancestor's active job carries (see
-   * CarriedRuns) runs in that job; else it is lost.
+   * CarriedRuns), or a sibling's job has as a rider (see RiderIndex), runs in that job;
+   * else it is lost.
    */
   async #carried(n: JobNode): Promise<NodeWaitReason> {
     const { queues } = this.#ctx;
     const executionId = n.execution.executionId;
     const jobState = (id: string) => nodeJobState(queues, n.plan, executionId, id);
-    const carrier =
-      n.state.status === 'running'
-        ? await carrierOf(n.plan, n.execution, n.nodeId, jobState)
-        : undefined;
+    const running = n.state.status === 'running';
+    const carrier = running
+      ? ((await carrierOf(n.plan, n.execution, n.nodeId, jobState)) ??
+        (await this.#ctx.riders.carriers(n.plan, executionId, [n.nodeId])).get(n.nodeId))
+      : undefined;
     if (carrier === undefined) return this.#lost(n);
     return this.#running(n, queues.forNode(n.plan, carrier), nodeJobId(executionId, carrier));
   }

@@ -19,7 +19,14 @@ export interface EnqueueNodeOptions {
    * Nodes a store write started under `runToken` (`start` of `createExecution` or
    * `completeNode`): their jobs carry the token the node is held by.
    */
-  started?: { runToken: string; nodes: readonly string[] } | undefined;
+  started?:
+    | {
+        runToken: string;
+        nodes: readonly string[];
+        /** Started nodes whose jobs carry some of the others after their own (see Riders). */
+        riders?: ReadonlyMap<string, readonly string[]> | undefined;
+      }
+    | undefined;
   /** The trace context the jobs carry to their nodes (see NodeJobData.traceContext). */
   traceContext?: TraceContext | undefined;
 }
@@ -105,8 +112,14 @@ export class NodeEnqueuer {
       const base = opts.baseAttempts?.[nodeId] ?? 0;
       if (base > 0) data.attemptsBefore = base;
       if (opts.traceContext !== undefined) data.traceContext = opts.traceContext;
-      if (opts.started?.nodes.includes(nodeId)) {
-        data.startToken = startedRunToken(opts.started.runToken, nodeId);
+      const { started } = opts;
+      if (started?.nodes.includes(nodeId)) {
+        data.startToken = startedRunToken(started.runToken, nodeId);
+        const riders = started.riders?.get(nodeId);
+        if (riders !== undefined && riders.length > 0) {
+          data.riders = [...riders];
+          data.riderToken = started.runToken;
+        }
       }
       const maxAttempts = this.#ctx.retry.maxAttempts(plan, nodeId);
       const jobOpts: JobsOptions = {

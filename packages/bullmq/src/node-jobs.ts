@@ -40,6 +40,14 @@ export interface NodeJobData {
    * context the execution was started with (see ExecutionTracing).
    */
   traceContext?: TraceContext;
+  /**
+   * Siblings this job carries after its own node (see Riders): children of the same
+   * completion that found no free worker slot, started by that completion under
+   * `riderToken` (each held by `startedRunToken(riderToken, nodeId)`).
+   */
+  riders?: string[];
+  /** The run token of the completion that started {@link NodeJobData.riders}. */
+  riderToken?: string;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  type DelayNodeConfig,
   type ExecutionStore,
   type NodeDefinition,
   type NodeRegistry,
@@ -10,7 +9,7 @@ import {
   type WorkflowPlan,
 } from '@spane/core';
 import { isoTime } from '@spane/core/internal';
-import { DelayedError, type Job, WaitingError } from 'bullmq';
+import { type Job, WaitingError } from 'bullmq';
 import { type AttemptEndings, fenceOf, type Processing } from './attempt-endings.js';
 import { checkSettled, errorMessage, type Settled, schemaMismatch } from './attempt-result.js';
 import { AttemptTelemetry } from './attempt-telemetry.js';
@@ -19,7 +18,8 @@ import { type CarriedChild, type CarriedRuns, carriedJobData } from './carried-r
 import type { BreakerTicket, CircuitBreakers } from './circuit-breakers.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
 import type { CrashGuard } from './crash-guard.js';
-import { DELAY_NODE, delayWakeTime } from './delay-node.js';
+import { DELAY_NODE } from './delay-node.js';
+import { runDelay } from './delay-run.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import { executionContext } from './execution-context.js';
@@ -29,7 +29,7 @@ import { checkLeaseOnRead, type JobLeases } from './job-leases.js';
 import { MAP_NODE } from './map-node.js';
 import type { MapNodes } from './map-nodes.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
-import type { NodeJobData } from './node-jobs.js';
+import { type NodeJobData, nodeJobId } from './node-jobs.js';
 import type { NodeSecrets } from './node-secrets.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { PlanSource } from './plan-source.js';
@@ -103,6 +103,8 @@ interface Carried {
   begun?: StartedRun | undefined;
   /** The execution's priority (a job of the node's own, if it must have one, gets it). */
   priority: number | undefined;
+  /** A rider's: the run token of the completion that started it (see CarriedChild.token). */
+  startedBy?: string | undefined;
 }
 
 /**
@@ -152,13 +154,7 @@ export class NodeRunner {
         }
         const tally = { carried: 0 };
         const own = { job, data, carried: 0, tally, since, token, runToken, lease, breaker };
-        // The job's own node, then the runs it carries (see CarriedRuns), one after another
-        // in the order their parents' completions left them.
-        const pending = await this.#run(own, plan);
-        for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
-          const carried = await this.#carry(plan, next);
-          if (carried) pending.push(...(await this.#run(carried.p, plan, carried)));
-        }
+        await this.#runJob(own, plan);
       } finally {
         if (breaker) await breaker.finish();
         if (slot) await slot.release();
@@ -176,6 +172,74 @@ export class NodeRunner {
       this.#ctx.leases.release(lease);
       if (counted) handoffs.jobEnded();
     }
+  }
+
+  /**
+   * The job's own node, then the runs it carries (see CarriedRuns), one after another:
+   * its riders first (siblings its node's parent gave it, see Riders), then the children
+   * completions left it, in the order they were left. A rider not begun when a run throws
+   * (the job goes back to BullMQ) gets a job of its own at once.
+   */
+  async #runJob(own: Processing, plan: WorkflowPlan): Promise<void> {
+    let pending = await this.#riders(own, plan);
+    try {
+      pending = [...pending, ...(await this.#run(own, plan))];
+      for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+        const carried = await this.#carry(plan, next);
+        if (carried) pending.push(...(await this.#run(carried.p, plan, carried)));
+      }
+    } catch (error) {
+      await Promise.all(
+        pending
+          .filter((next) => next.child.token !== undefined)
+          .map((next) => this.#ownJob(plan, next, true)),
+      ).catch((e: unknown) => {
+        this.#ctx.logger.warn(`riders of node job ${own.job.id} left to its next run`, {
+          error: errorMessage(e),
+        });
+      });
+      throw error;
+    }
+  }
+
+  /**
+   * The riders of the job (see Riders), to run after its own node on its first processing
+   * (counted against what it may carry); on any later one (it crashed, or went back to
+   * BullMQ) each gets a job of its own instead — under a new run token, so that a run of
+   * the earlier processing still going on is fenced out — and none is carried.
+   */
+  async #riders(own: Processing, plan: WorkflowPlan): Promise<Pending[]> {
+    const { riders, riderToken } = own.data;
+    if (riders === undefined || riderToken === undefined) return [];
+    const { job } = own;
+    const priority = job.opts.priority;
+    const pending = riders.map((nodeId) => ({
+      from: own,
+      child: { nodeId, started: true, token: riderToken },
+      priority,
+    }));
+    const first =
+      job.attemptsMade === 0 && (job.attemptsStarted ?? 0) <= 1 && (job.stalledCounter ?? 0) === 0;
+    if (first) {
+      own.tally.carried += pending.length;
+      return pending;
+    }
+    await Promise.all(pending.map((next) => this.#ownJob(plan, next, false)));
+    return [];
+  }
+
+  /**
+   * Adds the job of a child the job was to carry: its first processing continues the run
+   * its completion started (`continues`), or begins a new one.
+   */
+  #ownJob(plan: WorkflowPlan, next: Pending, continues: boolean): Promise<void> {
+    const { from: p, child, priority } = next;
+    return this.#ctx.carried.addOwnJob(plan, carriedJobData(p.data, child.nodeId), {
+      priority,
+      traceContext: p.data.traceContext,
+      parentRunToken: continues && child.started ? (child.token ?? p.runToken) : undefined,
+      lease: p.lease,
+    });
   }
 
   /** The plan of the workflow version a node job runs. */
@@ -215,8 +279,10 @@ export class NodeRunner {
     // abort order either dropped the handoff first or finds the run registered.
     const begun = carried?.begun ?? (await this.#begin(p, plan));
     if (!begun.started) {
-      if (carried) await this.#ctx.carried.refused(plan, p, begun, carried.priority);
-      else await this.#ctx.unstarted.handle(job, token, plan, begun);
+      if (carried) {
+        const { priority, startedBy } = carried;
+        await this.#ctx.carried.refused(plan, p, begun, { priority, parentRunToken: startedBy });
+      } else await this.#ctx.unstarted.handle(job, token, plan, begun);
       return [];
     }
     // The store numbers the attempt: a run that takes over from one that lost its lock
@@ -327,16 +393,10 @@ export class NodeRunner {
     await new Promise((resolve) => setImmediate(resolve));
     const { nodeId } = child;
     const data = carriedJobData(p.data, nodeId);
-    const own = {
-      priority,
-      traceContext: p.data.traceContext,
-      parentRunToken: child.started ? p.runToken : undefined,
-      lease: p.lease,
-    };
     // Past the job's time, or once carrying stopped (closing, abort orders unheard): the
     // child gets its own job (a started one's first processing takes the started run).
     if (!this.#ctx.carried.goesOn(p)) {
-      await this.#ctx.carried.addOwnJob(plan, data, own);
+      await this.#ownJob(plan, next, true);
       return undefined;
     }
     const { breaker: _notCarried, ...rest } = p;
@@ -344,13 +404,25 @@ export class NodeRunner {
       const runToken = randomUUID();
       return { p: { ...rest, data, carried: p.carried + 1, runToken }, priority };
     }
+    const runToken = startedRunToken(child.token ?? p.runToken, nodeId);
+    const carried = { ...rest, data, carried: p.carried + 1, runToken };
+    if (child.token !== undefined) {
+      // A rider: its run is handed here when its parent completed in this process; else
+      // (or once it may not be taken) it begins in the store under its start token.
+      const run = this.#ctx.handoffs.take(nodeJobId(data.executionId, nodeId), 1);
+      return { p: carried, begun: run, priority, startedBy: child.token };
+    }
+    const own = {
+      priority,
+      traceContext: p.data.traceContext,
+      parentRunToken: p.runToken,
+      lease: p.lease,
+    };
     const taken = this.#ctx.carried.take(plan, data, own);
     if ('added' in taken) {
       await taken.added;
       return undefined;
     }
-    const runToken = startedRunToken(p.runToken, nodeId);
-    const carried = { ...rest, data, carried: p.carried + 1, runToken };
     return { p: carried, begun: taken.run, priority };
   }
 
@@ -367,7 +439,9 @@ export class NodeRunner {
     telemetry: AttemptTelemetry,
     startedAt: Date,
   ): Promise<Settled> {
-    if (node.type === DELAY_NODE) return this.#delay(p, node, begun, telemetry, startedAt);
+    if (node.type === DELAY_NODE) {
+      return runDelay(this.#ctx, p, node, begun, { telemetry, startedAt });
+    }
     if (node.type === WAIT_FOR_SIGNAL_NODE) {
       return this.#ctx.signalWaits.settle(p, node, telemetry, startedAt);
     }
@@ -466,50 +540,6 @@ export class NodeRunner {
         (error: unknown): Settled => ({ kind: 'error', error }),
       ),
     ]);
-  }
-
-  /**
-   * A delay node: passes its input on once its wake time has come; before that its job
-   * sleeps in BullMQ's delayed set (durable, no worker slot), remembering its wake time so
-   * that a re-run (a crash, a pause) does not start the delay again.
-   */
-  async #delay(
-    p: Processing,
-    node: Readonly<NodeDefinition>,
-    begun: StartedRun,
-    telemetry: AttemptTelemetry,
-    startedAt: Date,
-  ): Promise<Settled> {
-    const { job, token } = p;
-    const data = job.data;
-    const wakeAt =
-      data.delayWakeAt ?? delayWakeTime(node.config as DelayNodeConfig, startedAt.getTime());
-    if (wakeAt <= Date.now()) {
-      return { kind: 'result', result: { success: true, data: begun.inputData } };
-    }
-    if (data.delayWakeAt === undefined) {
-      await job.updateData({
-        ...data,
-        delayWakeAt: wakeAt,
-        delayStartedAt: startedAt.getTime(),
-        delayRunToken: p.runToken,
-      });
-    }
-    telemetry.log('info', `node '${data.nodeId}' waits until ${new Date(wakeAt).toISOString()}`);
-    await this.#ctx.endings.recordSpan(p, telemetry, 'running');
-    await job.moveToDelayed(wakeAt, token);
-    // Once `delayed` is visible its job is in the delayed set. (A cancel in between
-    // removes the job and cancels the node; a wake that began the next run meanwhile holds
-    // the node: this call then changes nothing.)
-    await this.#ctx.infra.run(
-      `status of node '${data.nodeId}'`,
-      () =>
-        this.#ctx.store.setNodeStatus(data.executionId, data.nodeId, 'delayed', {
-          runToken: p.runToken,
-        }),
-      p.lease,
-    );
-    throw new DelayedError();
   }
 
   /**

@@ -14,11 +14,15 @@ import type { CarriedChild, CarryChoice } from './carried-runs.js';
 import type { EngineChannel } from './engine-channel.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
-import type { Handoffs, ParentRun } from './handoffs.js';
+import type { Handoffs, ParentRun, StartTicket } from './handoffs.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { failedEventId, type RecordedWork } from './recorded-work.js';
+import type { RiderIndex } from './riders.js';
 import type { NodeRef, WaitingNodeRecorder } from './sub-workflow-node.js';
+
+/** No riders (one shared empty map). */
+const NO_RIDERS: ReadonlyMap<string, readonly string[]> = new Map();
 
 /** Told when an execution completed or failed (a node's outcome finished it). */
 export interface ExecutionFinisher {
@@ -88,6 +92,8 @@ export interface OutcomeRecorderContext {
   events: Pick<EngineEvents, 'emit'>;
   enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
   handoffs: Pick<Handoffs, 'startable' | 'handOffChildren' | 'drop'>;
+  /** Where the riders of started children's jobs are recorded (see RiderIndex). */
+  riders: Pick<RiderIndex, 'record'>;
   /** Abort orders go to every process (this one included) on the channel. */
   channel: Pick<EngineChannel, 'publish'>;
   finisher: ExecutionFinisher;
@@ -155,29 +161,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       await this.#notRecorded(plan, base, run, r, calls);
       return [];
     }
-    let carried: CarriedChild[] = [];
-    if (r.started && r.started.length > 0 && ticket && run.parentRun) {
-      const started = r.started;
-      carried = ticket.carried
-        .filter((id) => started.includes(id))
-        .map((nodeId) => ({ nodeId, started: true }));
-      handoffs.handOffChildren(
-        plan,
-        base.executionId,
-        base.nodeId,
-        r.started,
-        ticket,
-        outcome,
-        run.parentRun,
-      );
-    }
-    // Else a ready child it did not start (a join whose last parent this was): begun by
-    // the job in the store.
-    if (carried.length === 0 && run.carry) {
-      const started = r.started ?? [];
-      const id = r.ready.find((c) => !started.includes(c) && run.carry!(c));
-      if (id !== undefined) carried = [{ nodeId: id, started: false }];
-    }
+    const { carried, riders } = this.#handOff(plan, base, run, r, ticket, outcome);
     // Announce the completion before the children are queued, so a child's
     // node:started never precedes its parent's node:completed.
     this.#ctx.events.emit('node:completed', {
@@ -188,24 +172,78 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     });
     const started =
       run.runToken !== undefined && r.started
-        ? { runToken: run.runToken, nodes: r.started }
+        ? { runToken: run.runToken, nodes: r.started, riders }
         : undefined;
+    let ready = r.ready;
+    if (carried.length > 0 || riders.size > 0) {
+      const noJob = new Set(carried.map((c) => c.nodeId));
+      for (const list of riders.values()) for (const id of list) noJob.add(id);
+      ready = ready.filter((id) => !noJob.has(id));
+    }
+    const options = { priority: run.priority, started, traceContext: run.traceContext };
+    const { executionId, tenantId } = base;
+    const enqueue = () =>
+      this.#ctx.enqueuer.enqueueNodes(plan, executionId, ready, tenantId, options);
     await infra.run(
       `enqueue of the children of node '${base.nodeId}'`,
-      () =>
-        this.#ctx.enqueuer.enqueueNodes(
-          plan,
-          base.executionId,
-          carried.length === 0
-            ? r.ready
-            : r.ready.filter((id) => !carried.some((c) => c.nodeId === id)),
-          base.tenantId,
-          { priority: run.priority, started, traceContext: run.traceContext },
-        ),
+      riders.size === 0
+        ? enqueue
+        : async () => {
+            await Promise.all([this.#ctx.riders.record(executionId, riders), enqueue()]);
+          },
       run.lease,
     );
     await this.#afterRecord(plan, base, r, run);
     return carried;
+  }
+
+  /**
+   * Hands the children the completion started to this process (see Handoffs): returns
+   * those this run's job carries next, in order — or, when it started none, the first
+   * ready child it may carry (a join whose last parent this was: begun by the job in the
+   * store) — and the riders of the started children's jobs (both carrier and rider
+   * started: a child the store only queued gets a job of its own).
+   */
+  #handOff(
+    plan: WorkflowPlan,
+    base: NodeRef,
+    run: CompletedAttempt,
+    r: CompleteNodeResult,
+    ticket: StartTicket | undefined,
+    outcome: CompletedOutput,
+  ): { carried: CarriedChild[]; riders: ReadonlyMap<string, readonly string[]> } {
+    let carried: CarriedChild[] = [];
+    let riders: ReadonlyMap<string, readonly string[]> = NO_RIDERS;
+    const started = r.started ?? [];
+    if (started.length > 0 && ticket && run.parentRun) {
+      carried = ticket.carried
+        .filter((id) => started.includes(id))
+        .map((nodeId) => ({ nodeId, started: true }));
+      if (run.runToken !== undefined && ticket.riders.size > 0) {
+        const begun = new Set(started);
+        const both = new Map<string, string[]>();
+        for (const [carrier, list] of ticket.riders) {
+          const ridden = begun.has(carrier) ? list.filter((id) => begun.has(id)) : [];
+          if (ridden.length > 0) both.set(carrier, ridden);
+        }
+        riders = both;
+      }
+      const { parentRun } = run;
+      this.#ctx.handoffs.handOffChildren(
+        plan,
+        base.executionId,
+        base.nodeId,
+        started,
+        ticket,
+        outcome,
+        parentRun,
+      );
+    }
+    if (carried.length === 0 && run.carry) {
+      const id = r.ready.find((c) => !started.includes(c) && run.carry!(c));
+      if (id !== undefined) carried = [{ nodeId: id, started: false }];
+    }
+    return { carried, riders };
   }
 
   /**

@@ -8,6 +8,7 @@ import type { MapNodes } from './map-nodes.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import { type NodeQueues, nodeJobState } from './node-queues.js';
 import type { PlanSource } from './plan-source.js';
+import type { RiderIndex } from './riders.js';
 import type { SubWorkflows } from './sub-workflow-node.js';
 import type { WorkflowTimeouts } from './workflow-timeouts.js';
 
@@ -44,6 +45,8 @@ export interface ReconcileResult {
 export interface ReconcilerContext {
   store: Pick<ExecutionStore, 'listActiveNodes' | 'getExecution'>;
   queues: Pick<NodeQueues, 'forNode'>;
+  /** Which sibling's job carries a rider (see RiderIndex). */
+  riders: Pick<RiderIndex, 'carriers'>;
   plans: Pick<PlanSource, 'getPlan'>;
   enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
   failedJobs: Pick<FailedNodeJobs, 'repair'>;
@@ -240,7 +243,7 @@ export class Reconciler {
   }
 
   /**
-   * Of running nodes without a job, those no active job carries (see CarriedRuns): a
+   * Of running nodes without a job, those no job carries (see CarriedRuns, RiderIndex): a
    * carried run's job is its carrier's, whose crash gives the node a job of its own.
    */
   async #notCarried(
@@ -255,7 +258,13 @@ export class Reconciler {
         n.status === 'running' ? carrierOf(plan, execution, n.nodeId, state) : undefined,
       ),
     );
-    return nodes.filter((_, i) => carriers[i] === undefined);
+    const left = nodes.filter((n, i) => carriers[i] === undefined && n.status === 'running');
+    const ridden = await this.#ctx.riders.carriers(
+      plan,
+      execution.executionId,
+      left.map((n) => n.nodeId),
+    );
+    return nodes.filter((n, i) => carriers[i] === undefined && !ridden.has(n.nodeId));
   }
 
   /** Re-adds the jobs of lost nodes of one execution, continuing their attempts. */

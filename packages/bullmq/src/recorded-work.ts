@@ -3,6 +3,7 @@ import type { EngineEvents } from './engine-events.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
 import type { ExecutionFinisher } from './outcome-recorder.js';
+import type { RiderIndex } from './riders.js';
 import { storedTraceContext } from './tracing.js';
 
 /** What {@link RecordedWork} needs. */
@@ -12,6 +13,8 @@ export interface RecordedWorkContext {
   events: Pick<EngineEvents, 'emit'>;
   finisher: ExecutionFinisher;
   infra: Pick<InfraRetry, 'run'>;
+  /** Which sibling's job carries a rider (see RiderIndex): such a node gets no job here. */
+  riders: Pick<RiderIndex, 'carriers'>;
 }
 
 /** The node whose recorded outcome is followed up. */
@@ -55,13 +58,17 @@ export class RecordedWork {
     if (status === 'running' || status === 'pending') {
       // A child its completion started is `running` and may have no job either — nor may
       // the nodes after the runs its job carried.
+      // A rider whose carrier's job is there to run it is left to that job.
       await infra.run(
         `enqueue of the children of node '${nodeId}'`,
-        () =>
-          this.#ctx.enqueuer.enqueueNodes(plan, executionId, after.lost, execution.tenantId, {
+        async () => {
+          const ridden = await this.#ctx.riders.carriers(plan, executionId, after.lost);
+          const lost = after.lost.filter((id) => !ridden.has(id));
+          await this.#ctx.enqueuer.enqueueNodes(plan, executionId, lost, execution.tenantId, {
             priority: execution.priority,
             traceContext: storedTraceContext(execution),
-          }),
+          });
+        },
         until,
       );
       return;

@@ -141,6 +141,11 @@ export class RedisKeys {
     return { queueName: member.slice(0, slash), jobId: member.slice(slash + 1) };
   }
 
+  /** Hash of an execution's riders (see Riders): rider node → the node whose job carries it. */
+  riders(executionId: string): string {
+    return `${this.prefix}:riders:${keyPart(executionId)}`;
+  }
+
   /** The keys of a tenant's active-execution quota. */
   quota(tenantId: string): QuotaKeys {
     const base = `${this.quotaIndex}:${keyPart(tenantId)}`;

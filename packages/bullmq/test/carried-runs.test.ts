@@ -1,8 +1,8 @@
-import type { WorkflowDefinition } from '@spane/core';
 import { describe, expect } from 'vitest';
 import { CarriedRuns, carrierOf } from '../src/carried-runs.js';
 import { Handoffs } from '../src/handoffs.js';
 import { followUps } from '../src/recorded-work.js';
+import { addedFor, addedJobs, chain, fan, registerStep, warmUp } from './support/carried-shapes.js';
 import {
   deferred,
   exec,
@@ -16,41 +16,6 @@ import { it } from './support/harness-fixture.js';
 
 // A node's completion that starts a child in this process may run that child in the same
 // job (a carried run): no job is added for the next node of a chain.
-
-/** Jobs BullMQ added to the node queue so far (its event stream's `added` entries). */
-async function addedJobs(h: Harness): Promise<string[]> {
-  const entries = await h.redis.xrange(`${h.prefix}:nodes:events`, '-', '+');
-  const ids: string[] = [];
-  for (const [, fields] of entries) {
-    const at = fields.indexOf('event');
-    if (fields[at + 1] !== 'added') continue;
-    ids.push(fields[fields.indexOf('jobId') + 1] ?? '');
-  }
-  return ids;
-}
-
-/** N1 → N2 → … → Nlength, of one type. */
-function chain(id: string, length: number, type = 'step'): WorkflowDefinition {
-  return wf(
-    id,
-    Array.from({ length }, (_, i) =>
-      i === 0 ? { id: 'N1', type } : { id: `N${i + 1}`, type, inputs: [`N${i}`] },
-    ),
-  );
-}
-
-/** A `step` type that counts its input up, recording the order of its runs. */
-function registerStep(h: Harness): string[] {
-  const runs: string[] = [];
-  h.registry.register(
-    'step',
-    exec(async (ctx) => {
-      runs.push(ctx.nodeId);
-      return { success: true, data: { n: ((ctx.inputData as { n?: number })?.n ?? 0) + 1 } };
-    }),
-  );
-  return runs;
-}
 
 /**
  * Registers `type`: its run resolves `running` and never ends until its signal aborts
@@ -413,30 +378,6 @@ describe('runs carried by their parent’s job', () => {
     expect(state.nodeResults.B?.data).toEqual({ attempt: 1 });
   });
 });
-
-/** A → B1..Bwidth → J, all of `type`. */
-function fan(id: string, width: number, type = 'step'): WorkflowDefinition {
-  const mids = Array.from({ length: width }, (_, i) => `B${i + 1}`);
-  return wf(id, [
-    { id: 'A', type },
-    ...mids.map((m) => ({ id: m, type, inputs: ['A'] })),
-    { id: 'J', type, inputs: mids },
-  ]);
-}
-
-/** The jobs added for one execution, by node id. */
-async function addedFor(h: Harness, executionId: string): Promise<string[]> {
-  return (await addedJobs(h))
-    .filter((j) => j.startsWith(`${executionId}.`))
-    .map((j) => j.slice(executionId.length + 1));
-}
-
-/** Runs a 5-node chain of `step` so that this process knows the type runs fast. */
-async function warmUp(h: Harness): Promise<void> {
-  await h.engine.registerWorkflow(chain('warm', 5));
-  const id = await h.engine.enqueueWorkflow('warm', { n: 0 });
-  expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
-}
 
 describe('a fan-out of a fast type carried by one job', () => {
   it('on a process without a free worker slot, the job carries every child and the join: one job', async ({
