@@ -65,7 +65,9 @@ export interface WorkflowEngineOptions {
    * its worker was once lost. The carried run is recorded in the store as any run is (its
    * completion still commits before its own children start); a crash while it runs puts
    * its carrier job back in the queue, whose next run gives the node a job of its own.
-   * 0 gives every node its own job.
+   * A fan-out of a fast type wider than this process's free worker slots shares the
+   * children that find no slot among the jobs that got one (riders), this many a job at
+   * most. 0 gives every node its own job.
    * @defaultValue 16
    */
   maxCarriedRuns?: number;

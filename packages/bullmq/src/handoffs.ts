@@ -192,8 +192,9 @@ export class Handoffs {
    * only if none can have been missed since it was made) — and no more of
    * them than this process has free worker slots (counting the one this job frees) — but
    * the first that `carry` accepts, which the job runs next in its own slot, and then
-   * those of the rest that find no free slot and `carry.many` accepts, which the job
-   * runs after it (as many as `carry.left` allows).
+   * those of the rest that find no free slot and `carry.many` accepts: dealt in turn to
+   * this job (as many as `carry.left` allows) and to the jobs of the children handed to
+   * free slots that `carry.many` accepts (riders, `carry.each` a job: see RiderIndex).
    */
   startable(
     plan: WorkflowPlan,

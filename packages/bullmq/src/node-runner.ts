@@ -183,7 +183,8 @@ export class NodeRunner {
   async #runJob(own: Processing, plan: WorkflowPlan): Promise<void> {
     let pending = await this.#riders(own, plan);
     try {
-      pending = [...pending, ...(await this.#run(own, plan))];
+      const left = await this.#run(own, plan);
+      pending = pending.length === 0 ? left : [...pending, ...left];
       for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
         const carried = await this.#carry(plan, next);
         if (carried) pending.push(...(await this.#run(carried.p, plan, carried)));
