@@ -181,7 +181,7 @@ export class NodeRunner {
    * (the job goes back to BullMQ) gets a job of its own at once.
    */
   async #runJob(own: Processing, plan: WorkflowPlan): Promise<void> {
-    let pending = await this.#riders(own, plan);
+    let pending: Pending[] = own.data.riders === undefined ? [] : await this.#riders(own, plan);
     try {
       const left = await this.#run(own, plan);
       pending = pending.length === 0 ? left : [...pending, ...left];

@@ -175,10 +175,12 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
         ? { runToken: run.runToken, nodes: r.started, riders }
         : undefined;
     let ready = r.ready;
-    if (carried.length > 0 || riders.size > 0) {
+    if (riders.size > 0) {
       const noJob = new Set(carried.map((c) => c.nodeId));
       for (const list of riders.values()) for (const id of list) noJob.add(id);
       ready = ready.filter((id) => !noJob.has(id));
+    } else if (carried.length > 0) {
+      ready = ready.filter((id) => !carried.some((c) => c.nodeId === id));
     }
     const options = { priority: run.priority, started, traceContext: run.traceContext };
     const { executionId, tenantId } = base;
