@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { afterEach, describe, expect } from 'vitest';
 import { nodeJobId } from '../src/node-jobs.js';
 import { NODE_QUEUE } from '../src/node-queues.js';
+import { registerStep } from './support/carried-shapes.js';
 import { exec, type Harness, until, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
 import { echoNodeId } from './support/stock-executors.js';
@@ -75,14 +76,7 @@ describe('children started with their parent', () => {
   it('a chain begins no node in the store, and every node runs once', async ({ harness }) => {
     const h = await harness();
     const begun = watchBegins(h.store);
-    const runs: string[] = [];
-    h.registry.register(
-      'step',
-      exec(async (ctx) => {
-        runs.push(ctx.nodeId);
-        return { success: true, data: { n: ((ctx.inputData as { n?: number })?.n ?? 0) + 1 } };
-      }),
-    );
+    const runs = registerStep(h);
     await h.engine.registerWorkflow(
       wf('chain', [
         { id: 'A', type: 'step' },

@@ -6,7 +6,7 @@ import { RedisKeys } from '../src/redis-keys.js';
 import { RiderIndex, shareOut } from '../src/riders.js';
 import { addedFor, fan, warmUp } from './support/carried-shapes.js';
 import { deferred, exec, type Harness, jobsIn, until } from './support/engine-harness.js';
-import { it } from './support/harness-fixture.js';
+import { type HarnessFactory, it } from './support/harness-fixture.js';
 
 // A fan-out wider than the free worker slots: the children that find no slot ride in the
 // jobs of the siblings that do (and in the completing job), instead of a job each.
@@ -40,6 +40,25 @@ function registerHeldStep(h: Harness, holdAt: string, fail?: { attempt: number }
     { retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 3_000 } } },
   );
   return { runs, attempts, held: held.promise, release: () => release.resolve() };
+}
+
+/**
+ * A 9-wide fan of `step` on a process with 3 worker slots that knows the type runs fast,
+ * started, with `holdAt` holding (see registerHeldStep) — B2's riders are B5 and B8.
+ */
+async function heldFan(
+  harness: HarnessFactory,
+  name: string,
+  holdAt: string,
+  fail?: { attempt: number },
+) {
+  const h = await harness();
+  const step = registerHeldStep(h, holdAt, fail);
+  await h.engine.startWorkers(3);
+  await warmUp(h);
+  await h.engine.registerWorkflow(fan(name, 9));
+  const id = await h.engine.enqueueWorkflow(name, { n: 0 });
+  return { h, id, ...step };
 }
 
 /** Status of each node of an execution, by node id. */
@@ -79,12 +98,7 @@ describe('riders: a fan-out wider than the free worker slots', () => {
   it('while riders wait for their carrier: explain says they run, reconcile leaves them alone; then they run in that job', async ({
     harness,
   }) => {
-    const h = await harness();
-    const { runs, held, release } = registerHeldStep(h, 'B2');
-    await h.engine.startWorkers(3);
-    await warmUp(h);
-    await h.engine.registerWorkflow(fan('held', 9));
-    const id = await h.engine.enqueueWorkflow('held', { n: 0 });
+    const { h, id, runs, held, release } = await heldFan(harness, 'held', 'B2');
     await held;
     // Everything but B2 and its riders (B5, B8) and the join ends; only B2's job is left.
     await until(async () => {
@@ -112,12 +126,7 @@ describe('riders: a fan-out wider than the free worker slots', () => {
   });
 
   it('a cancel while riders wait: none of them runs', async ({ harness }) => {
-    const h = await harness();
-    const { runs, held } = registerHeldStep(h, 'B2');
-    await h.engine.startWorkers(3);
-    await warmUp(h);
-    await h.engine.registerWorkflow(fan('cancelled', 9));
-    const id = await h.engine.enqueueWorkflow('cancelled', { n: 0 });
+    const { h, id, runs, held } = await heldFan(harness, 'cancelled', 'B2');
     await held;
     await h.engine.cancelWorkflow(id);
     const state = await h.engine.waitForExecution(id, { timeoutMs: 10_000 });
@@ -131,12 +140,7 @@ describe('riders: a fan-out wider than the free worker slots', () => {
   it('a pause while riders wait: they get jobs of their own, which park; resume runs them as first attempts', async ({
     harness,
   }) => {
-    const h = await harness();
-    const { runs, held, release } = registerHeldStep(h, 'B2');
-    await h.engine.startWorkers(3);
-    await warmUp(h);
-    await h.engine.registerWorkflow(fan('paused', 9));
-    const id = await h.engine.enqueueWorkflow('paused', { n: 0 });
+    const { h, id, runs, held, release } = await heldFan(harness, 'paused', 'B2');
     await held;
     await h.engine.pauseWorkflow(id);
     release();
@@ -159,12 +163,7 @@ describe('riders: a fan-out wider than the free worker slots', () => {
   it('a carrier whose own node fails and is retried later: its riders get jobs of their own at once, as first attempts', async ({
     harness,
   }) => {
-    const h = await harness();
-    const { attempts } = registerHeldStep(h, 'B2', { attempt: 1 });
-    await h.engine.startWorkers(3);
-    await warmUp(h);
-    await h.engine.registerWorkflow(fan('retried', 9));
-    const id = await h.engine.enqueueWorkflow('retried', { n: 0 });
+    const { h, id, attempts } = await heldFan(harness, 'retried', 'B2', { attempt: 1 });
     // B2 waits 3 s for its retry; its riders do not wait with it.
     await until(async () => {
       const s = await statuses(h, id);
