@@ -3,8 +3,10 @@ import {
   DelayNodeConfigSchema,
   type JsonSchemaCheck,
   MapNodeConfigSchema,
+  type NodeRegistry,
   type NodeTypeInfo,
   type NodeTypeOptions,
+  type NodeTypeRegistration,
   nodeTypeInfo,
   type SchemaProblem,
   SubWorkflowNodeConfigSchema,
@@ -70,6 +72,22 @@ const BUILT_INS: ReadonlyMap<string, BuiltIn> = new Map([
 
 /** Node types the engine runs itself; a registry entry of the same name is never used. */
 export const BUILT_IN_NODE_TYPES: ReadonlySet<string> = new Set(BUILT_INS.keys());
+
+/** Whether nodes of `type` run by an executor registered in this process (not a built-in type). */
+export function hasExecutor(registry: Pick<NodeRegistry, 'has'>, type: string): boolean {
+  return !BUILT_IN_NODE_TYPES.has(type) && registry.has(type);
+}
+
+/**
+ * The registration of a type whose nodes run by its executor in this process; undefined for
+ * a built-in type or one not registered here.
+ */
+export function executorRegistration(
+  registry: Pick<NodeRegistry, 'has' | 'getRegistration'>,
+  type: string,
+): NodeTypeRegistration | undefined {
+  return hasExecutor(registry, type) ? registry.getRegistration(type) : undefined;
+}
 
 let checks: Map<string, JsonSchemaCheck> | undefined;
 

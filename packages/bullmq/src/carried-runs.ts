@@ -1,6 +1,6 @@
 import type { ExecutionState, NodeRegistry, TraceContext, WorkflowPlan } from '@spane/core';
 import type { Job } from 'bullmq';
-import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { executorRegistration } from './built-in-nodes.js';
 import type { Handoffs } from './handoffs.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
@@ -171,10 +171,10 @@ export class CarriedRuns {
   /** A node of a type run by its executor here, from the node queue, without a breaker. */
   #carriable(plan: WorkflowPlan, nodeId: string): boolean {
     const type = plan.nodes.get(nodeId)?.type ?? '';
-    const { registry } = this.#ctx;
-    if (BUILT_IN_NODE_TYPES.has(type) || !registry.has(type)) return false;
+    const registration = executorRegistration(this.#ctx.registry, type);
+    if (registration === undefined) return false;
     if (this.#ctx.queues.nameForType(type) !== NODE_QUEUE) return false;
-    return registry.getRegistration(type).options.breaker === undefined;
+    return registration.options.breaker === undefined;
   }
 
   /**

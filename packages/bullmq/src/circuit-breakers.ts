@@ -8,7 +8,7 @@ import type {
 } from '@spane/core';
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { executorRegistration } from './built-in-nodes.js';
 import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import { InfrastructureError } from './infra-retry.js';
@@ -143,9 +143,7 @@ export class CircuitBreakers {
 
   /** The registration of a type this process runs with its executor (not `delay` nor `sub-workflow`). */
   #registration(nodeType: string): NodeTypeRegistration | undefined {
-    const { registry } = this.#ctx;
-    if (BUILT_IN_NODE_TYPES.has(nodeType) || !registry.has(nodeType)) return undefined;
-    return registry.getRegistration(nodeType);
+    return executorRegistration(this.#ctx.registry, nodeType);
   }
 
   #ticket(nodeType: string, options: BreakerOptions, runToken: string, probe: boolean) {

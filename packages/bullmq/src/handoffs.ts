@@ -6,7 +6,7 @@ import {
   resolveNodeInput,
   type WorkflowPlan,
 } from '@spane/core';
-import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { hasExecutor } from './built-in-nodes.js';
 import type { CarryChoice } from './carried-runs.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
@@ -292,7 +292,7 @@ export class Handoffs {
   /** A node of a type this process runs by its executor, from the node queue. */
   #eligible(plan: WorkflowPlan, nodeId: string): boolean {
     const type = plan.nodes.get(nodeId)?.type ?? '';
-    if (BUILT_IN_NODE_TYPES.has(type) || !this.#ctx.registry.has(type)) return false;
+    if (!hasExecutor(this.#ctx.registry, type)) return false;
     return this.#ctx.queues.nameForType(type) === NODE_QUEUE;
   }
 

@@ -8,7 +8,7 @@ import type {
 } from '@spane/core';
 import type { Job, Queue } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { executorRegistration } from './built-in-nodes.js';
 import { carrierOf } from './carried-runs.js';
 import { DELAY_NODE } from './delay-node.js';
 import { type NodeJobData, nodeJobId } from './node-jobs.js';
@@ -229,9 +229,7 @@ export class NodeJobReasons {
 
   /** The registration of a type run by its executor in this process (not a built-in). */
   #registration(nodeType: string): NodeTypeRegistration | undefined {
-    const { registry } = this.#ctx;
-    if (BUILT_IN_NODE_TYPES.has(nodeType) || !registry.has(nodeType)) return undefined;
-    return registry.getRegistration(nodeType);
+    return executorRegistration(this.#ctx.registry, nodeType);
   }
 }
 

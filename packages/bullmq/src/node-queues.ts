@@ -1,7 +1,7 @@
 import type { NodeRegistry, NodeTypeRegistration, WorkflowPlan } from '@spane/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { BUILT_IN_NODE_TYPES, executorRegistration } from './built-in-nodes.js';
 import type { EngineLogger } from './engine-options.js';
 import { type NodeJobData, nodeJobId } from './node-jobs.js';
 import { NODE_QUEUE, typeQueueName } from './redis-keys.js';
@@ -57,10 +57,7 @@ export class NodeQueues {
 
   /** The queue a node of this type goes to. */
   nameForType(type: string): string {
-    const reg =
-      !BUILT_IN_NODE_TYPES.has(type) && this.#registry.has(type)
-        ? this.#registry.getRegistration(type)
-        : undefined;
+    const reg = executorRegistration(this.#registry, type);
     return isLimited(reg) ? typeQueueName(type) : NODE_QUEUE;
   }
 

@@ -13,7 +13,7 @@ import { type Job, WaitingError } from 'bullmq';
 import { type AttemptEndings, fenceOf, type Processing } from './attempt-endings.js';
 import { checkSettled, errorMessage, type Settled, schemaMismatch } from './attempt-result.js';
 import { AttemptTelemetry } from './attempt-telemetry.js';
-import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { executorRegistration } from './built-in-nodes.js';
 import { type CarriedChild, type CarriedRuns, carriedJobData } from './carried-runs.js';
 import type { BreakerTicket, CircuitBreakers } from './circuit-breakers.js';
 import type { ConcurrencyGate } from './concurrency-gate.js';
@@ -480,10 +480,7 @@ export class NodeRunner {
 
   /** The registration of a node's type in this process (none for a built-in node). */
   #registration(node: Readonly<NodeDefinition>): NodeTypeRegistration | undefined {
-    const { registry } = this.#ctx;
-    return BUILT_IN_NODE_TYPES.has(node.type) || !registry.has(node.type)
-      ? undefined
-      : registry.getRegistration(node.type);
+    return executorRegistration(this.#ctx.registry, node.type);
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   type WorkflowPlan,
 } from '@spane/core';
 import type { Job } from 'bullmq';
-import { BUILT_IN_NODE_TYPES } from './built-in-nodes.js';
+import { executorRegistration } from './built-in-nodes.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { PlanSource } from './plan-source.js';
 
@@ -58,10 +58,7 @@ export class RetryPolicies {
   #policy(plan: WorkflowPlan, nodeId: string) {
     const node = planNode(plan, nodeId);
     const { registry } = this.#ctx;
-    const typeOptions =
-      !BUILT_IN_NODE_TYPES.has(node.type) && registry.has(node.type)
-        ? registry.getRegistration(node.type).options
-        : {};
+    const typeOptions = executorRegistration(registry, node.type)?.options ?? {};
     return resolveRetryPolicy(
       node.retry,
       plan.definition.defaults?.retry,
