@@ -4,10 +4,9 @@ import { executorRegistration } from './built-in-nodes.js';
 import type { Handoffs } from './handoffs.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
 import type { NodeEnqueuer } from './node-enqueuer.js';
-import { type NodeJobData, nodeJobId } from './node-jobs.js';
+import type { NodeJobData } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
-import type { StartedRun } from './started-run.js';
 import type { RefusedBegin } from './unstarted-jobs.js';
 
 /**
@@ -64,7 +63,7 @@ export interface CarriedRunsContext {
   registry: Pick<NodeRegistry, 'has' | 'getRegistration'>;
   /** Only nodes of the node queue are carried (a limited type's go to its own queue). */
   queues: Pick<NodeQueues, 'nameForType'>;
-  handoffs: Pick<Handoffs, 'take' | 'open'>;
+  handoffs: Pick<Handoffs, 'open'>;
   enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
   infra: Pick<InfraRetry, 'run'>;
   /** The most runs one job carries after its own (0: none). */
@@ -192,23 +191,6 @@ export class CarriedRuns {
     if (begun.reason !== 'execution-not-active' || begun.executionStatus !== 'paused') return;
     const traceContext = p.data.traceContext;
     await this.addOwnJob(plan, p.data, { ...own, traceContext, lease: p.lease });
-  }
-
-  /**
-   * The run of a child that a completion left for this job to carry — taken now, with
-   * nothing awaited before the caller registers it (an abort order either dropped it first
-   * or finds it registered) — or, when it cannot be taken any more (an abort order may have
-   * been missed, it waited too long), undefined after its own job was added: that job
-   * begins in the store, which refuses it if its execution ended.
-   */
-  take(
-    plan: WorkflowPlan,
-    data: NodeJobData,
-    own: OwnJob,
-  ): { run: StartedRun } | { added: Promise<void> } {
-    const run = this.#ctx.handoffs.take(nodeJobId(data.executionId, data.nodeId), 1);
-    if (run) return { run };
-    return { added: this.addOwnJob(plan, data, own) };
   }
 
   /** Adds the job of a carried node that must run on its own (a retry, a refused take). */

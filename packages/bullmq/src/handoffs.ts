@@ -260,15 +260,10 @@ export class Handoffs {
     const carried: string[] = carrying === undefined ? [] : [carrying.first];
     let riders: ReadonlyMap<string, readonly string[]> = NO_RIDERS;
     if (carry !== undefined && overflow.length > 0) {
-      const carriers = nodes.length === 0 ? nodes : nodes.filter((id) => carry.many(id));
-      if (carriers.length === 0) {
-        // No child went to a free slot: this job alone carries the rest it may.
-        carried.push(...overflow.slice(0, Math.max(0, carry.left - carried.length)));
-      } else {
-        const shared = shareOut(overflow, carry.left - carried.length, carriers, carry.each);
-        carried.push(...shared.self);
-        riders = shared.riders;
-      }
+      const carriers = nodes.filter((id) => carry.many(id));
+      const shared = shareOut(overflow, carry.left - carried.length, carriers, carry.each);
+      carried.push(...shared.self);
+      if (shared.riders.size > 0) riders = shared.riders;
     }
     const held = nodes.length;
     nodes.unshift(...carried);
@@ -357,9 +352,7 @@ export class Handoffs {
     const epoch = this.#ctx.aborts.receivingEpoch;
     if (epoch !== ticket.epoch || this.#drops !== ticket.drops) return;
     const carried = new Set(ticket.carried);
-    if (ticket.riders.size > 0) {
-      for (const list of ticket.riders.values()) for (const id of list) carried.add(id);
-    }
+    for (const list of ticket.riders.values()) for (const id of list) carried.add(id);
     const { facts, initialText } = parent;
     const at = Date.now();
     for (const child of started) {

@@ -60,7 +60,7 @@ export interface NodeRunnerContext {
   /** The ends of attempts other than a completion (stops, failures, retries). */
   endings: Pick<AttemptEndings, 'aborted' | 'failed' | 'recordSpan'>;
   /** Which runs a job carries after its own. */
-  carried: Pick<CarriedRuns, 'chooser' | 'take' | 'refused' | 'observe' | 'addOwnJob' | 'goesOn'>;
+  carried: Pick<CarriedRuns, 'chooser' | 'refused' | 'observe' | 'addOwnJob' | 'goesOn'>;
   unstarted: Pick<UnstartedJobs, 'handle'>;
   subWorkflows: Pick<SubWorkflows, 'start'>;
   /** Map nodes: their items run as child executions. */
@@ -407,24 +407,18 @@ export class NodeRunner {
     }
     const runToken = startedRunToken(child.token ?? p.runToken, nodeId);
     const carried = { ...rest, data, carried: p.carried + 1, runToken };
-    if (child.token !== undefined) {
-      // A rider: its run is handed here when its parent completed in this process; else
-      // (or once it may not be taken) it begins in the store under its start token.
-      const run = this.#ctx.handoffs.take(nodeJobId(data.executionId, nodeId), 1);
+    // Its run as the completion handed it here — taken now: nothing is awaited until the
+    // run is registered (an abort order either dropped it first or finds it registered).
+    const run = this.#ctx.handoffs.take(nodeJobId(data.executionId, nodeId), 1);
+    // A rider whose handoff is not here (its parent completed in another process) or may
+    // not be taken begins in the store under its start token.
+    if (run !== undefined || child.token !== undefined) {
       return { p: carried, begun: run, priority, startedBy: child.token };
     }
-    const own = {
-      priority,
-      traceContext: p.data.traceContext,
-      parentRunToken: p.runToken,
-      lease: p.lease,
-    };
-    const taken = this.#ctx.carried.take(plan, data, own);
-    if ('added' in taken) {
-      await taken.added;
-      return undefined;
-    }
-    return { p: carried, begun: taken.run, priority };
+    // Any other such child gets its own job, whose first processing begins in the store
+    // (which refuses it if its execution ended).
+    await this.#ownJob(plan, next, true);
+    return undefined;
   }
 
   /**

@@ -174,13 +174,12 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       run.runToken !== undefined && r.started
         ? { runToken: run.runToken, nodes: r.started, riders }
         : undefined;
+    // The carried children and the riders get no job of their own.
     let ready = r.ready;
-    if (riders.size > 0) {
+    if (carried.length > 0 || riders.size > 0) {
       const noJob = new Set(carried.map((c) => c.nodeId));
       for (const list of riders.values()) for (const id of list) noJob.add(id);
       ready = ready.filter((id) => !noJob.has(id));
-    } else if (carried.length > 0) {
-      ready = ready.filter((id) => !carried.some((c) => c.nodeId === id));
     }
     const options = { priority: run.priority, started, traceContext: run.traceContext };
     const { executionId, tenantId } = base;

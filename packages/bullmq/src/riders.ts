@@ -27,11 +27,11 @@ export function shareOut(
 ): { self: string[]; riders: Map<string, string[]>; left: string[] } {
   const self: string[] = [];
   const riders = new Map<string, string[]>();
-  const takers = [{ id: undefined as string | undefined, room: selfLeft, got: self }];
+  const takers = [{ room: selfLeft, got: self }];
   for (const id of carriers) {
     const got: string[] = [];
     riders.set(id, got);
-    takers.push({ id, room: each, got });
+    takers.push({ room: each, got });
   }
   let turn = 0;
   let i = 0;
