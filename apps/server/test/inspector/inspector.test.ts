@@ -27,12 +27,16 @@ const LONG = {
   name: 'Long',
   nodes: [{ id: 'wait', type: 'slow', config: { ms: 120_000 } }],
 };
-/** Waits for a person's signal. */
+/**
+ * Waits for a person's signal. `ask` takes a while, so a page opened at once explains
+ * `approve` as waiting for its parent first; its wait starts later without a new
+ * execution version (node statuses do not bump it).
+ */
 const APPROVAL = {
   id: 'approval',
   name: 'Approval',
   nodes: [
-    { id: 'ask', type: 'noop', outputs: ['approve'] },
+    { id: 'ask', type: 'slow', config: { ms: 1500 }, outputs: ['approve'] },
     { id: 'approve', type: 'wait-for-signal', config: { name: 'approved' }, outputs: ['done'] },
     { id: 'done', type: 'noop' },
   ],
@@ -149,6 +153,7 @@ describe.each(['memory', 'postgres'] as const)('the inspector in Chromium (%s st
   it('explains a waiting node and completes it with a signal sent from the page', async () => {
     const { executionId } = await server.api('POST', '/api/workflows/approval/execute', {});
     await page.goto(`${server.url}/ui/#/executions/${executionId}?node=approve`);
+    await page.locator('.explain[data-reason="waiting-for-parents"]').waitFor({ timeout: TIMEOUT });
     await node(page, 'approve', 'delayed').waitFor({ timeout: TIMEOUT });
     const why = page.locator('.explain[data-reason="waiting-for-signal"]');
     await expect(why.textContent({ timeout: TIMEOUT })).resolves.toContain('approved');

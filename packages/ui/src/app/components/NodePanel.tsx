@@ -14,8 +14,18 @@ import { StatusBadge } from './StatusBadge.js';
 
 const SETTLED = new Set(['completed', 'failed', 'skipped', 'cancelled']);
 
-/** Why a node that has not settled is where it is (`GET /api/executions/:id/explain`). */
-function Explain({ executionId, nodeId, version }: RunNodeRef) {
+/**
+ * Why a node that has not settled is where it is (`GET /api/executions/:id/explain`),
+ * asked again when the execution's version or the node's status or attempt changes (a
+ * node's status moves without a new execution version).
+ */
+function Explain({
+  executionId,
+  nodeId,
+  version,
+  status,
+  attempts,
+}: RunNodeRef & { status: string; attempts: number }) {
   const { api } = useSession();
   const explained = useLoad(
     (signal) =>
@@ -24,7 +34,7 @@ function Explain({ executionId, nodeId, version }: RunNodeRef) {
         undefined,
         signal,
       ),
-    [api, executionId, version],
+    [api, executionId, version, status, attempts],
   );
   const mine = explained.data?.nodes.find((n) => n.nodeId === nodeId);
   return (
@@ -135,7 +145,13 @@ export function NodePanel({ state, node, parents, now, onClose, onChanged }: Nod
         </section>
       )}
       {!settled && !isFinished(state.status) && (
-        <Explain executionId={state.executionId} nodeId={node.id} version={state.version} />
+        <Explain
+          executionId={state.executionId}
+          nodeId={node.id}
+          version={state.version}
+          status={ns.status}
+          attempts={ns.attempts}
+        />
       )}
       {canExecute && node.type === 'wait-for-signal' && !settled && (
         <SignalForm executionId={state.executionId} node={node} onSent={onChanged} />
