@@ -26,6 +26,7 @@ import { executionContext } from './execution-context.js';
 import type { Handoffs } from './handoffs.js';
 import { type InfraRetry, InfrastructureError } from './infra-retry.js';
 import { checkLeaseOnRead, type JobLeases } from './job-leases.js';
+import { runInTurn } from './job-runs.js';
 import { MAP_NODE } from './map-node.js';
 import type { MapNodes } from './map-nodes.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
@@ -175,32 +176,34 @@ export class NodeRunner {
   }
 
   /**
-   * The job's own node, then the runs it carries (see CarriedRuns), one after another:
-   * its riders first (siblings its node's parent gave it, see Riders), then the children
-   * completions left it, in the order they were left. A rider not begun when a run throws
-   * (the job goes back to BullMQ) gets a job of its own at once.
+   * The job's own node, then the runs it carries (see CarriedRuns; {@link runInTurn}: one
+   * executes while the completion before it is recorded): its riders first (siblings its
+   * node's parent gave it, see Riders), then the children completions left it, in the
+   * order they were left. A rider not begun when a run throws (the job goes back to
+   * BullMQ) gets a job of its own at once.
    */
   async #runJob(own: Processing, plan: WorkflowPlan): Promise<void> {
-    let pending: Pending[] = own.data.riders === undefined ? [] : await this.#riders(own, plan);
-    try {
-      const left = await this.#run(own, plan);
-      pending = pending.length === 0 ? left : [...pending, ...left];
-      for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+    await runInTurn<Pending>({
+      first: (executed) => this.#run(own, plan, undefined, executed),
+      pending: own.data.riders === undefined ? [] : await this.#riders(own, plan),
+      carry: async (next) => {
         const carried = await this.#carry(plan, next);
-        if (carried) pending.push(...(await this.#run(carried.p, plan, carried)));
-      }
-    } catch (error) {
-      await Promise.all(
-        pending
-          .filter((next) => next.child.token !== undefined)
-          .map((next) => this.#ownJob(plan, next, true)),
-      ).catch((e: unknown) => {
-        this.#ctx.logger.warn(`riders of node job ${own.job.id} left to its next run`, {
-          error: errorMessage(e),
-        });
-      });
-      throw error;
-    }
+        return carried && ((executed) => this.#run(carried.p, plan, carried, executed));
+      },
+      onFailure: (left) =>
+        Promise.all(
+          left
+            .filter((next) => next.child.token !== undefined)
+            .map((next) => this.#ownJob(plan, next, true)),
+        ).then(
+          () => {},
+          (e: unknown) => {
+            this.#ctx.logger.warn(`riders of node job ${own.job.id} left to its next run`, {
+              error: errorMessage(e),
+            });
+          },
+        ),
+    });
   }
 
   /**
@@ -272,9 +275,15 @@ export class NodeRunner {
   /**
    * One attempt: begin → execute → record; returns the children the job is to carry next.
    * `carried`: the run is one the job carries (begun already when taken from its handoff
-   * just before).
+   * just before). `executed` is called once the node settled as completed, before its
+   * completion is recorded (the job's next run may then execute).
    */
-  async #run(p: Processing, plan: WorkflowPlan, carried?: Carried): Promise<Pending[]> {
+  async #run(
+    p: Processing,
+    plan: WorkflowPlan,
+    carried?: Carried,
+    executed?: () => void,
+  ): Promise<Pending[]> {
     const { job, token, data } = p;
     // From taking a handoff to registering the run (#execute) nothing is awaited, so an
     // abort order either dropped the handoff first or finds the run registered.
@@ -290,13 +299,7 @@ export class NodeRunner {
     // gets the next number, never the same.
     const attempt = begun.attempt;
     const node = planNode(plan, data.nodeId);
-    const base: NodeRef = {
-      executionId: data.executionId,
-      workflowId: data.workflowId,
-      tenantId: begun.tenantId,
-      nodeId: data.nodeId,
-      nodeType: node.type,
-    };
+    const base = nodeRefOf(data, begun.tenantId, node.type);
     // Children may be handed to this process: their initial data is copied now, before this
     // node's executor could change the object it is given.
     const parentRun = this.#ctx.handoffs.parentRun(
@@ -350,6 +353,7 @@ export class NodeRunner {
     const { result, dataText } = checked;
     telemetry.log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
     const carry = this.#carryChoice(plan, p, node.type, durationMs);
+    executed?.();
     const next = await this.#ctx.recorder.recordCompleted(
       plan,
       base,
@@ -544,14 +548,7 @@ export class NodeRunner {
     try {
       const data = job.data;
       const plan = await this.#planOf(data);
-      const node = planNode(plan, data.nodeId);
-      const base = {
-        executionId: data.executionId,
-        workflowId: data.workflowId,
-        tenantId: data.tenantId,
-        nodeId: data.nodeId,
-        nodeType: node.type,
-      };
+      const base = nodeRefOf(data, data.tenantId, planNode(plan, data.nodeId).type);
       const attempt = (data.attemptsBefore ?? 0) + job.attemptsMade;
       await this.#ctx.recorder.recordFailure(
         plan,
@@ -580,4 +577,15 @@ function runTokenOf(job: Job<NodeJobData>): string {
   const notBegun = (job.attemptsStarted ?? 0) <= 1 || data.typeWaitSince !== undefined;
   const first = job.attemptsMade === 0 && notBegun;
   return first && data.startToken !== undefined ? data.startToken : randomUUID();
+}
+
+/** The node a job's data names, as runs and events refer to it. */
+function nodeRefOf(data: NodeJobData, tenantId: string, nodeType: string): NodeRef {
+  return {
+    executionId: data.executionId,
+    workflowId: data.workflowId,
+    tenantId,
+    nodeId: data.nodeId,
+    nodeType,
+  };
 }
