@@ -31,7 +31,10 @@ const FAST_AFTER_RUNS = 4;
  */
 export interface CarryChoice {
   (nodeId: string): boolean;
-  /** How many more runs the job may carry. */
+  /**
+   * How many more runs the job may carry (read when asked: the job's other runs whose
+   * completions are recorded meanwhile count theirs as they choose them).
+   */
   readonly left: number;
   /** How many runs any one job may carry (a sibling's job given riders: see Riders). */
   readonly each: number;
@@ -41,6 +44,8 @@ export interface CarryChoice {
    * for one anyway): its run follows in this job instead of a job of its own.
    */
   many(nodeId: string): boolean;
+  /** Counts `n` runs the job is to carry against its budget, as they are chosen. */
+  took(n: number): void;
 }
 
 /** A child a completion left for the completing run's job to carry. */
@@ -73,8 +78,8 @@ export interface CarriedRunsContext {
 /** A job's processing as far as carrying goes. */
 export interface CarrierState {
   job: Pick<Job<NodeJobData>, 'stalledCounter' | 'queueName'>;
-  /** How many runs the job carried (or is to carry) so far. */
-  carried: number;
+  /** Shared by the job's runs: how many runs the job carried or is to carry so far. */
+  tally: { carried: number };
   /** When the job's processing began (epoch ms). */
   since: number;
 }
@@ -146,16 +151,29 @@ export class CarriedRuns {
     // Within its runs and time, not while the workers close or abort orders cannot reach
     // this process (Redis is away: the run would go on unseen, its events unsent), nor
     // under a workflow's `maxConcurrency` (its slots are counted by job).
-    if (carrier.carried >= this.#ctx.maxRuns || !this.goesOn(carrier, now)) return undefined;
+    const { tally } = carrier;
+    const { maxRuns } = this.#ctx;
+    if (tally.carried >= maxRuns || !this.goesOn(carrier, now)) return undefined;
     if (plan.definition.maxConcurrency !== undefined) return undefined;
     if ((carrier.job.stalledCounter ?? 0) > 0) return undefined;
     // A job of a limited type's queue holds one of that type's slots: it carries nothing.
     if (carrier.job.queueName !== NODE_QUEUE) return undefined;
-    const accepts = (nodeId: string): boolean => this.#carriable(plan, nodeId);
+    // The first child while the job has runs left; `many` (also asked of the jobs of
+    // children handed to free slots, which carry riders on budgets of their own) by type.
+    const accepts = (nodeId: string): boolean =>
+      tally.carried < maxRuns && this.#carriable(plan, nodeId);
     const many = (nodeId: string): boolean =>
-      this.fast(plan.nodes.get(nodeId)?.type ?? '') && accepts(nodeId);
-    const { maxRuns } = this.#ctx;
-    return Object.assign(accepts, { left: maxRuns - carrier.carried, each: maxRuns, many });
+      this.fast(plan.nodes.get(nodeId)?.type ?? '') && this.#carriable(plan, nodeId);
+    return Object.defineProperties(accepts, {
+      left: { get: () => maxRuns - tally.carried },
+      each: { value: maxRuns },
+      many: { value: many },
+      took: {
+        value: (n: number) => {
+          tally.carried += n;
+        },
+      },
+    }) as CarryChoice;
   }
 
   /**

@@ -265,6 +265,8 @@ export class Handoffs {
       carried.push(...shared.self);
       if (shared.riders.size > 0) riders = shared.riders;
     }
+    // This job's budget counts them now (its other runs may be choosing meanwhile).
+    if (carried.length > 0) carry?.took(carried.length);
     const held = nodes.length;
     nodes.unshift(...carried);
     for (const list of riders.values()) nodes.push(...list);

@@ -369,19 +369,13 @@ export class NodeRunner {
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
     );
-    // The job has these to carry now: they count against its budget from here.
-    p.tally.carried += next.length;
     return next.map((child) => ({ from: p, child, priority: begun.priority }));
   }
 
   /** What the job of a run that completed may carry (its type's speed noted first). */
   #carryChoice(plan: WorkflowPlan, p: Processing, type: string, durationMs: number) {
     this.#ctx.carried.observe(type, durationMs);
-    return this.#ctx.carried.chooser(plan, {
-      job: p.job,
-      since: p.since,
-      carried: p.tally.carried,
-    });
+    return this.#ctx.carried.chooser(plan, { job: p.job, since: p.since, tally: p.tally });
   }
 
   /**

@@ -242,7 +242,10 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     }
     if (carried.length === 0 && run.carry) {
       const id = r.ready.find((c) => !started.includes(c) && run.carry!(c));
-      if (id !== undefined) carried = [{ nodeId: id, started: false }];
+      if (id !== undefined) {
+        carried = [{ nodeId: id, started: false }];
+        run.carry.took(1);
+      }
     }
     return { carried, riders };
   }

@@ -416,6 +416,31 @@ describe('a fan-out of a fast type carried by one job', () => {
     expect((await addedFor(h, id)).sort()).toEqual(['A', 'B3', 'B4']);
   });
 
+  it('runs whose completions are recorded at once share the job’s maxCarriedRuns as they choose', async ({
+    harness,
+  }) => {
+    const h = await harness({ maxCarriedRuns: 3 });
+    registerStep(h);
+    await h.engine.startWorkers(1);
+    await warmUp(h);
+    // A carries B1, B2 (2 of 3); B1's completion takes the last run (C11); B2's, recorded
+    // while B1's may still be, finds none left.
+    await h.engine.registerWorkflow(
+      wf('shared-budget', [
+        { id: 'A', type: 'step' },
+        { id: 'B1', type: 'step', inputs: ['A'] },
+        { id: 'B2', type: 'step', inputs: ['A'] },
+        { id: 'C11', type: 'step', inputs: ['B1'] },
+        { id: 'C12', type: 'step', inputs: ['B1'] },
+        { id: 'C21', type: 'step', inputs: ['B2'] },
+        { id: 'C22', type: 'step', inputs: ['B2'] },
+      ]),
+    );
+    const id = await h.engine.enqueueWorkflow('shared-budget', { n: 0 });
+    expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
+    expect((await addedFor(h, id)).sort()).toEqual(['A', 'C12', 'C21', 'C22']);
+  });
+
   it('with free worker slots, or for a type that is not fast, the other children get jobs', async ({
     harness,
   }) => {
@@ -599,7 +624,7 @@ describe('when a job may carry', () => {
     } as never;
     const carrier = {
       job: { stalledCounter: 0, queueName: 'nodes' },
-      carried: 0,
+      tally: { carried: 0 },
       since: Date.now(),
     };
     expect(carried.chooser(plan, carrier)).toBeUndefined(); // no worker slots yet
@@ -611,7 +636,15 @@ describe('when a job may carry', () => {
     expect(carried.fast('step')).toBe(false);
     carried.observe('step', 1);
     expect(carried.chooser(plan, carrier)?.many('B')).toBe(true);
-    expect(carried.chooser(plan, { ...carrier, carried: 5 })?.left).toBe(11);
+    expect(carried.chooser(plan, { ...carrier, tally: { carried: 5 } })?.left).toBe(11);
+    // Runs of one job whose completions are recorded at once share its budget as they choose.
+    const tally = { carried: 13 };
+    const [one, two] = [0, 1].map(() => carried.chooser(plan, { ...carrier, tally })!);
+    one!.took(2);
+    expect(two!.left).toBe(1);
+    expect(two!('B')).toBe(true);
+    two!.took(1);
+    expect([one!.left, one!('B'), one!.many('B')]).toEqual([0, false, true]);
     for (let i = 0; i < 10; i++) carried.observe('step', 40);
     expect(carried.fast('step')).toBe(false);
     expect(carried.goesOn(carrier)).toBe(true);
@@ -620,7 +653,7 @@ describe('when a job may carry', () => {
     expect(carried.chooser(plan, carrier)).toBeUndefined();
     aborts.receivingEpoch = 1;
     expect(carried.chooser(plan, carrier)).toBeDefined();
-    expect(carried.chooser(plan, { ...carrier, carried: 16 })).toBeUndefined();
+    expect(carried.chooser(plan, { ...carrier, tally: { carried: 16 } })).toBeUndefined();
     expect(carried.chooser(plan, { ...carrier, since: Date.now() - 1_000 })).toBeUndefined();
     expect(
       carried.chooser(plan, { ...carrier, job: { stalledCounter: 1, queueName: 'nodes' } }),
