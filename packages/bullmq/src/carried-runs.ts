@@ -32,10 +32,10 @@ const FAST_AFTER_RUNS = 4;
 export interface CarryChoice {
   (nodeId: string): boolean;
   /**
-   * How many more runs the job may carry (read when asked: the job's other runs whose
-   * completions are recorded meanwhile count theirs as they choose them).
+   * How many more runs the job may carry now (the job's other runs whose completions are
+   * recorded meanwhile count theirs as they choose them).
    */
-  readonly left: number;
+  left(): number;
   /** How many runs any one job may carry (a sibling's job given riders: see Riders). */
   readonly each: number;
   /**
@@ -164,16 +164,11 @@ export class CarriedRuns {
       tally.carried < maxRuns && this.#carriable(plan, nodeId);
     const many = (nodeId: string): boolean =>
       this.fast(plan.nodes.get(nodeId)?.type ?? '') && this.#carriable(plan, nodeId);
-    return Object.defineProperties(accepts, {
-      left: { get: () => maxRuns - tally.carried },
-      each: { value: maxRuns },
-      many: { value: many },
-      took: {
-        value: (n: number) => {
-          tally.carried += n;
-        },
-      },
-    }) as CarryChoice;
+    const left = () => maxRuns - tally.carried;
+    const took = (n: number) => {
+      tally.carried += n;
+    };
+    return Object.assign(accepts, { left, each: maxRuns, many, took });
   }
 
   /**

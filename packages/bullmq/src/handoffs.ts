@@ -193,7 +193,7 @@ export class Handoffs {
    * them than this process has free worker slots (counting the one this job frees) — but
    * the first that `carry` accepts, which the job runs next in its own slot, and then
    * those of the rest that find no free slot and `carry.many` accepts: dealt in turn to
-   * this job (as many as `carry.left` allows) and to the jobs of the children handed to
+   * this job (as many as `carry.left()` allows) and to the jobs of the children handed to
    * free slots that `carry.many` accepts (riders, `carry.each` a job: see RiderIndex).
    */
   startable(
@@ -261,7 +261,7 @@ export class Handoffs {
     let riders: ReadonlyMap<string, readonly string[]> = NO_RIDERS;
     if (carry !== undefined && overflow.length > 0) {
       const carriers = nodes.filter((id) => carry.many(id));
-      const shared = shareOut(overflow, carry.left - carried.length, carriers, carry.each);
+      const shared = shareOut(overflow, carry.left() - carried.length, carriers, carry.each);
       carried.push(...shared.self);
       if (shared.riders.size > 0) riders = shared.riders;
     }

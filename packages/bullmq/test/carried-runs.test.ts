@@ -636,15 +636,15 @@ describe('when a job may carry', () => {
     expect(carried.fast('step')).toBe(false);
     carried.observe('step', 1);
     expect(carried.chooser(plan, carrier)?.many('B')).toBe(true);
-    expect(carried.chooser(plan, { ...carrier, tally: { carried: 5 } })?.left).toBe(11);
+    expect(carried.chooser(plan, { ...carrier, tally: { carried: 5 } })?.left()).toBe(11);
     // Runs of one job whose completions are recorded at once share its budget as they choose.
     const tally = { carried: 13 };
     const [one, two] = [0, 1].map(() => carried.chooser(plan, { ...carrier, tally })!);
     one!.took(2);
-    expect(two!.left).toBe(1);
+    expect(two!.left()).toBe(1);
     expect(two!('B')).toBe(true);
     two!.took(1);
-    expect([one!.left, one!('B'), one!.many('B')]).toEqual([0, false, true]);
+    expect([one!.left(), one!('B'), one!.many('B')]).toEqual([0, false, true]);
     for (let i = 0; i < 10; i++) carried.observe('step', 40);
     expect(carried.fast('step')).toBe(false);
     expect(carried.goesOn(carrier)).toBe(true);
