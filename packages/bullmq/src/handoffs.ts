@@ -8,6 +8,7 @@ import {
 } from '@spane/core';
 import { hasExecutor } from './built-in-nodes.js';
 import type { CarryChoice } from './carried-runs.js';
+import { type HeldOutput, JoinInputs } from './join-inputs.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
@@ -116,6 +117,8 @@ export class Handoffs {
   #reserved = 0;
   /** Counts drop calls: a pick made before one is not handed off. */
   #drops = 0;
+  /** Outputs of nodes completed here, held for their join children (see JoinInputs). */
+  readonly #joins = new JoinInputs();
 
   constructor(ctx: HandoffContext) {
     this.#ctx = ctx;
@@ -130,6 +133,7 @@ export class Handoffs {
     if (slots === 0) {
       this.#handoffs.clear();
       this.#carried.clear();
+      this.#joins.clear();
     }
   }
 
@@ -157,6 +161,7 @@ export class Handoffs {
    */
   drop(executionId: string): void {
     this.#drops += 1;
+    this.#joins.drop(executionId);
     for (const map of [this.#handoffs, this.#carried]) {
       for (const [jobId, h] of map) if (h.executionId === executionId) map.delete(jobId);
     }
@@ -174,9 +179,7 @@ export class Handoffs {
     freesSlot: boolean,
   ): ParentRun | undefined {
     if (this.#slots === 0 || plan.definition.maxConcurrency !== undefined) return undefined;
-    if (!(plan.children.get(nodeId) ?? []).some((c) => plan.parents.get(c)?.length === 1)) {
-      return undefined;
-    }
+    if ((plan.children.get(nodeId) ?? []).length === 0) return undefined;
     return {
       facts: begun,
       freesSlot,
@@ -187,7 +190,8 @@ export class Handoffs {
   /**
    * The children of a completing node that this process will run itself, started in the
    * completion's write (so their jobs skip `beginNodeRun`): a child whose only parent is
-   * this node, of a type registered here without limits (the node queue), in a workflow
+   * this node — or a join whose other parents' outputs this process holds (they completed
+   * here: see JoinInputs), which this completion makes ready — of a type registered here without limits (the node queue), in a workflow
    * without `maxConcurrency`, while this process hears abort orders (a handoff is taken
    * only if none can have been missed since it was made) — and no more of
    * them than this process has free worker slots (counting the one this job frees) — but
@@ -198,13 +202,16 @@ export class Handoffs {
    */
   startable(
     plan: WorkflowPlan,
+    executionId: string,
     nodeId: string,
     parent: ParentRun,
     carry?: CarryChoice,
   ): StartTicket | undefined {
     if (this.#slots === 0) return undefined;
     const children = (plan.children.get(nodeId) ?? []).filter(
-      (c) => plan.parents.get(c)?.length === 1,
+      (c) =>
+        plan.parents.get(c)?.length === 1 ||
+        this.#joins.othersOf(plan, executionId, c, nodeId, true) !== undefined,
     );
     const first = carry && children.find((c) => carry(c) && this.#eligible(plan, c));
     const others = first === undefined ? children : children.filter((c) => c !== first);
@@ -317,8 +324,28 @@ export class Handoffs {
   }
 
   /**
+   * A node's completion with `output` (and `dataText`, its JSON text) is about to be
+   * recorded: when the node has a join child, its output is held for it a while (see
+   * JoinInputs) once the returned function is told it was recorded (it must be told either
+   * way); undefined when nothing is held.
+   */
+  recording(
+    plan: WorkflowPlan,
+    executionId: string,
+    nodeId: string,
+    output: { data: unknown; nextNodes?: string[] | undefined; dataText?: string | undefined },
+  ): ((recorded: boolean) => void) | undefined {
+    if (this.#slots === 0 || !this.#joins.recording(plan, executionId, nodeId, output)) {
+      return undefined;
+    }
+    return (recorded) => this.#joins.settle(executionId, nodeId, recorded);
+  }
+
+  /**
    * Hands the children that a node's completion started to this process's workers: the
-   * node's output (`dataText`, its JSON text) is the one parent's result of each.
+   * node's output (`dataText`, its JSON text) is the one parent's result of each — with a
+   * join's, the held outputs of its other parents (a join whose other parents' outputs are
+   * no longer held gets no handoff: its job begins in the store, under the started token).
    */
   handOffChildren(
     plan: WorkflowPlan,
@@ -330,9 +357,20 @@ export class Handoffs {
     parent: ParentRun,
   ): void {
     const { nextNodes, dataText } = output;
-    const lookup = (id: string): ParentResult | undefined =>
-      id === nodeId ? { status: 'completed', nextNodes, data: fresh(dataText) } : undefined;
-    this.#keep(plan, executionId, started, ticket, lookup, parent);
+    let others: Map<string, HeldOutput> | undefined;
+    let handed = started;
+    for (const child of started) {
+      if ((plan.parents.get(child)?.length ?? 0) < 2) continue;
+      const held = this.#joins.othersOf(plan, executionId, child, nodeId);
+      if (held === undefined) handed = handed.filter((c) => c !== child);
+      else others = others === undefined ? held : new Map([...others, ...held]);
+    }
+    const lookup = (id: string): ParentResult | undefined => {
+      if (id === nodeId) return { status: 'completed', nextNodes, data: fresh(dataText) };
+      const held = others?.get(id);
+      return held && { status: 'completed', data: fresh(held.dataText) };
+    };
+    this.#keep(plan, executionId, handed, ticket, lookup, parent);
   }
 
   /**

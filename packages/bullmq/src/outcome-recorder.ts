@@ -91,7 +91,7 @@ export interface OutcomeRecorderContext {
   >;
   events: Pick<EngineEvents, 'emit'>;
   enqueuer: Pick<NodeEnqueuer, 'enqueueNodes'>;
-  handoffs: Pick<Handoffs, 'startable' | 'handOffChildren' | 'drop'>;
+  handoffs: Pick<Handoffs, 'startable' | 'handOffChildren' | 'recording' | 'drop'>;
   /** Where the riders of started children's jobs are recorded (see RiderIndex). */
   riders: Pick<RiderIndex, 'record'>;
   /** Abort orders go to every process (this one included) on the channel. */
@@ -131,11 +131,14 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     telemetry: NodeTelemetry,
   ): Promise<CarriedChild[]> {
     const { handoffs, infra } = this.#ctx;
+    const { executionId, nodeId } = base;
     const ticket = run.parentRun
-      ? handoffs.startable(plan, base.nodeId, run.parentRun, run.carry)
+      ? handoffs.startable(plan, executionId, nodeId, run.parentRun, run.carry)
       : undefined;
+    // Its output may be a join child's input here later (see Handoffs.recording).
+    const held = run.parentRun && handoffs.recording(plan, executionId, nodeId, outcome);
     let calls = 0;
-    let r: CompleteNodeResult;
+    let r: CompleteNodeResult | undefined;
     try {
       // The attempt's span and log lines go with the outcome, in one store write.
       const options = { start: ticket?.nodes, runToken: run.runToken, dataText: outcome.dataText };
@@ -156,6 +159,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       );
     } finally {
       ticket?.release();
+      held?.(r?.recorded === true);
     }
     if (!r.recorded) {
       await this.#notRecorded(plan, base, run, r, calls);
@@ -182,7 +186,7 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
       ready = ready.filter((id) => !noJob.has(id));
     }
     const options = { priority: run.priority, started, traceContext: run.traceContext };
-    const { executionId, tenantId } = base;
+    const { tenantId } = base;
     const enqueue = () =>
       this.#ctx.enqueuer.enqueueNodes(plan, executionId, ready, tenantId, options);
     await infra.run(

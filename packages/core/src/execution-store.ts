@@ -154,7 +154,8 @@ export interface CompleteNodeOptions {
    * {@link StoreCapabilities.startsNodes} may queue a node it was asked to start (it is then
    * not in `started`), e.g. a join that several concurrent completions reach together.
    * The engine asks this for a child with this node as its only parent that it is about
-   * to run itself, so the child's run need not begin in a second write. With `runToken`,
+   * to run itself — or a join whose other parents' outputs it holds — so the child's run
+   * need not begin in a second write. With `runToken`,
    * each started node is held by `startedRunToken(runToken, nodeId)`.
    */
   start?: readonly string[];

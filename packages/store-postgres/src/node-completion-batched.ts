@@ -147,19 +147,19 @@ export async function writeCompletions(
 
 /** The `complete` statement's parameters for a batch: nodes, edges, spans and log lines. */
 function completionParameters(batch: readonly PendingCompletion[]): unknown[] {
-  // A child reached by edges of several nodes of the batch is reported to the first of
-  // them (see completionResults), which may not have asked to start it: such a child is
-  // queued.
-  const reached = new Map<string, number>();
+  // A child reached by edges of several nodes of the batch starts only if exactly one of
+  // them asked to start it (it is reported to that one: see reporterOf); else it is queued.
+  const asking = new Map<string, number>();
   for (const b of batch) {
-    for (const c of b.children) {
+    for (const [i, c] of b.children.entries()) {
+      if (!b.start[i]) continue;
       const key = `${b.executionId}\u0000${c}`;
-      reached.set(key, (reached.get(key) ?? 0) + 1);
+      asking.set(key, (asking.get(key) ?? 0) + 1);
     }
   }
   const edges = batch.flatMap((b) =>
     b.children.map((c, i) => {
-      const start = b.start[i]! && reached.get(`${b.executionId}\u0000${c}`) === 1;
+      const start = b.start[i]! && asking.get(`${b.executionId}\u0000${c}`) === 1;
       // The token holding the child if it starts: derived from the completing run's.
       const token = start && b.runToken !== null ? startedRunToken(b.runToken, c) : null;
       return [b.executionId, b.nodeId, c, start, token] as const;
@@ -219,6 +219,7 @@ function completionResults(
   for (const b of batch) {
     if (recorded.has(`${b.executionId}\u0000${b.nodeId}`)) lastRecorded.set(b.executionId, b);
   }
+  const reporter = reporterOf(batch, recorded);
   return batch.map((b) => {
     const status = before[b.executionId];
     if (status === undefined) return new Failure(new ExecutionNotFoundError(b.executionId));
@@ -235,8 +236,11 @@ function completionResults(
       if (fenced.has(key)) result.fenced = true;
       return result;
     }
-    // A child made ready by several nodes of the batch is reported by the first of them.
-    const ready = b.children.filter((c) => queued.delete(`${b.executionId}\u0000${c}`));
+    // A child made ready by several nodes of the batch is reported by one of them.
+    const ready = b.children.filter((c) => {
+      const child = `${b.executionId}\u0000${c}`;
+      return reporter.get(child) === b && queued.has(child);
+    });
     const result: CompleteNodeResult = {
       recorded: true,
       ready,
@@ -249,4 +253,24 @@ function completionResults(
     }
     return result;
   });
+}
+
+/**
+ * Which recorded completion of the batch reports each child its edges reach (by
+ * `<execution>\u0000<child>`): the one that asked to start it (when one did, it alone may
+ * start it: see completionParameters), else the first.
+ */
+function reporterOf(
+  batch: readonly PendingCompletion[],
+  recorded: ReadonlySet<string>,
+): Map<string, PendingCompletion> {
+  const reporter = new Map<string, PendingCompletion>();
+  for (const b of batch) {
+    if (!recorded.has(`${b.executionId}\u0000${b.nodeId}`)) continue;
+    for (const [i, c] of b.children.entries()) {
+      const key = `${b.executionId}\u0000${c}`;
+      if (!reporter.has(key) || b.start[i]) reporter.set(key, b);
+    }
+  }
+  return reporter;
 }
