@@ -8,7 +8,7 @@ import {
 } from '@spane/core';
 import { hasExecutor } from './built-in-nodes.js';
 import type { CarryChoice } from './carried-runs.js';
-import { type HeldOutput, JoinInputs } from './join-inputs.js';
+import { type HeldOutput, heldJoin, JoinInputs } from './join-inputs.js';
 import { nodeJobId } from './node-jobs.js';
 import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
@@ -169,7 +169,8 @@ export class Handoffs {
 
   /**
    * The run of a node that is starting, as its children's handoffs will need it — when a
-   * child of this node could ever be handed to this process (see #startable); else
+   * child of this node could ever be handed to this process (one of a single parent, or a
+   * join JoinInputs holds inputs for, and a store that starts nodes: see #startable); else
    * undefined. The initial data is copied now, before the node's executor could change it.
    */
   parentRun(
@@ -179,7 +180,9 @@ export class Handoffs {
     freesSlot: boolean,
   ): ParentRun | undefined {
     if (this.#slots === 0 || plan.definition.maxConcurrency !== undefined) return undefined;
-    if ((plan.children.get(nodeId) ?? []).length === 0) return undefined;
+    if (!this.#ctx.store.capabilities.startsNodes) return undefined;
+    const handable = (c: string) => plan.parents.get(c)?.length === 1 || heldJoin(plan, c);
+    if (!(plan.children.get(nodeId) ?? []).some(handable)) return undefined;
     return {
       facts: begun,
       freesSlot,
@@ -191,8 +194,8 @@ export class Handoffs {
    * The children of a completing node that this process will run itself, started in the
    * completion's write (so their jobs skip `beginNodeRun`): a child whose only parent is
    * this node — or a join whose other parents' outputs this process holds (they completed
-   * here: see JoinInputs), which this completion makes ready — of a type registered here without limits (the node queue), in a workflow
-   * without `maxConcurrency`, while this process hears abort orders (a handoff is taken
+   * here: see JoinInputs), which this completion makes ready — of a type registered here
+   * without limits (the node queue), in a workflow without `maxConcurrency`, while this process hears abort orders (a handoff is taken
    * only if none can have been missed since it was made) — and no more of
    * them than this process has free worker slots (counting the one this job frees) — but
    * the first that `carry` accepts, which the job runs next in its own slot, and then
@@ -357,17 +360,17 @@ export class Handoffs {
     parent: ParentRun,
   ): void {
     const { nextNodes, dataText } = output;
-    let others: Map<string, HeldOutput> | undefined;
-    let handed = started;
-    for (const child of started) {
-      if ((plan.parents.get(child)?.length ?? 0) < 2) continue;
+    // The other parents' outputs of the started joins (a join missing any is not handed).
+    const others = new Map<string, HeldOutput>();
+    const handed = started.filter((child) => {
+      if (plan.parents.get(child)?.length === 1) return true;
       const held = this.#joins.othersOf(plan, executionId, child, nodeId);
-      if (held === undefined) handed = handed.filter((c) => c !== child);
-      else others = others === undefined ? held : new Map([...others, ...held]);
-    }
+      for (const [parent, output] of held ?? []) others.set(parent, output);
+      return held !== undefined;
+    });
     const lookup = (id: string): ParentResult | undefined => {
       if (id === nodeId) return { status: 'completed', nextNodes, data: fresh(dataText) };
-      const held = others?.get(id);
+      const held = others.get(id);
       return held && { status: 'completed', data: fresh(held.dataText) };
     };
     this.#keep(plan, executionId, handed, ticket, lookup, parent);

@@ -21,8 +21,8 @@ export const MAX_JOIN_INPUTS = 20_000;
  */
 export const MAX_JOIN_PARENTS = 32;
 
-/** Whether `nodeId` is a join this class holds inputs for. */
-function heldJoin(plan: WorkflowPlan, nodeId: string): boolean {
+/** Whether `nodeId` is a join {@link JoinInputs} holds inputs for (2 to MAX_JOIN_PARENTS parents). */
+export function heldJoin(plan: WorkflowPlan, nodeId: string): boolean {
   const parents = plan.parents.get(nodeId)?.length ?? 0;
   return parents > 1 && parents <= MAX_JOIN_PARENTS;
 }
@@ -40,10 +40,10 @@ const keyOf = (executionId: string, nodeId: string) => `${executionId}\u0000${no
 
 /**
  * Outputs of nodes that completed in this process, held a short while for their join
- * children (nodes of several parents, at most {@link MAX_JOIN_PARENTS}): when a join's last parent completes here and the
- * other parents' outputs are all held, the completion can start the join in its own store
- * write and this process can run it without a `beginNodeRun` — the input the begin would
- * have read is here. Only outputs the store recorded, of a completion that fired every
+ * children (nodes of several parents, at most {@link MAX_JOIN_PARENTS}): when a join's
+ * last parent completes here and the other parents' outputs are all held, the completion
+ * can start the join in its own store write and this process can run it without a
+ * `beginNodeRun` — the input the begin would have read is here. Only outputs the store recorded, of a completion that fired every
  * edge (no `nextNodes`), are held; they are final, so they equal the stored ones.
  */
 export class JoinInputs {

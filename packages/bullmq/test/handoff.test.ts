@@ -73,6 +73,12 @@ type Seen = Pick<
   'inputData' | 'previousResults' | 'initialData' | 'attempt' | 'depth' | 'tenantId'
 >;
 
+/** A copy of what a run was given, as a begin in the store would give it. */
+function seenOf(ctx: ExecutionContext): Seen {
+  const { inputData, previousResults, initialData, attempt, depth, tenantId } = ctx;
+  return structuredClone({ inputData, previousResults, initialData, attempt, depth, tenantId });
+}
+
 describe('children started with their parent', () => {
   it('a chain begins no node in the store, and every node runs once', async ({ harness }) => {
     const h = await harness();
@@ -110,12 +116,8 @@ describe('children started with their parent', () => {
     const seen = new Map<string, Seen>();
     const given = new Map<string, ExecutionContext>();
     const keep = (ctx: ExecutionContext): void => {
-      const { inputData, previousResults, initialData, attempt, depth, tenantId } = ctx;
       given.set(ctx.nodeId, ctx);
-      seen.set(
-        ctx.nodeId,
-        structuredClone({ inputData, previousResults, initialData, attempt, depth, tenantId }),
-      );
+      seen.set(ctx.nodeId, seenOf(ctx));
     };
     h.registry.register(
       'source',
@@ -304,11 +306,7 @@ describe('joins started with their last parent', () => {
     h.registry.register(
       'step',
       exec(async (ctx) => {
-        const { inputData, previousResults, initialData, attempt, depth, tenantId } = ctx;
-        seen.set(
-          ctx.nodeId,
-          structuredClone({ inputData, previousResults, initialData, attempt, depth, tenantId }),
-        );
+        seen.set(ctx.nodeId, seenOf(ctx));
         // B completes last: once C's completion is in the store.
         if (ctx.nodeId === 'B') {
           await until(
