@@ -119,8 +119,8 @@ export function formatRedisTop(rows: readonly CostRow[]): string[] {
 export const COST_LEGEND = [
   'Cost per node: each figure ÷ (executions × nodes of the workload), median over the repetitions;',
   '(×n) is the ratio to the baseline. Counters are read just before the clock starts and right',
-  'after the last execution. engine CPU: process.cpuUsage() (user + system) of the bench process,',
-  'which runs the engine (or the baseline) and its workers. Redis CPU: INFO cpu used_cpu_user +',
+  'after the last execution. engine CPU: process.cpuUsage() (user + system) of the process',
+  'that runs the engine (or the baseline) and its workers. Redis CPU: INFO cpu used_cpu_user +',
   "used_cpu_sys; Redis commands: INFO commandstats calls, less the probe's own INFO calls.",
   "PG CPU: /proc/<pid>/stat utime + stime of the store pool's backends / of the whole cluster",
   '(postmaster with its exited children, and its live children); 10 ms clock ticks; n/a when',

@@ -6,7 +6,7 @@ import { collectEnvironment } from './environment.js';
 import { formatNotes, formatTable, LEGEND, summarize, writeResults } from './report.js';
 import { runBench } from './run.js';
 import { IMPL_NAMES, type ImplName } from './runner.js';
-import { runScaleOut } from './scale.js';
+import { runScaleOut, SCALE_WARMUP } from './scale.js';
 import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
@@ -90,6 +90,7 @@ async function main(): Promise<number> {
   const scaleResults = scaleRun
     ? await runScaleOut({
         workload: w2,
+        warmup: values.quick ? w2.warmup : SCALE_WARMUP,
         redisUrl,
         databaseUrl,
         reps,

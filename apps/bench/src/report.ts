@@ -179,6 +179,7 @@ export function formatNotes(rows: readonly Row[], bench: BenchResult): string[] 
 }
 
 export const LEGEND = [
+  'Each implementation runs in a process of its own (forked once for the whole run).',
   'Each figure is the median over the repetitions. nodes/s = executions × nodes ÷ wall time.',
   'p50/p99: per-execution latency, from the enqueue call to completion heard (SPANE: the',
   '`workflow:completed` event; baseline: an in-process promise resolved by the last node).',

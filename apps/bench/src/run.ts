@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { BaselineDag } from './baseline-dag.js';
+import { ChildProcessLink } from './child-link.js';
 import type { NodeCost } from './cost.js';
 import { CostProbe, pgStatStatementsAvailable } from './cost-probe.js';
+import type { ImplCommand, ImplReply } from './impl-process.js';
 import {
   allWithWatchdog,
   now,
@@ -16,6 +19,11 @@ import type { ImplName, Runner, RunnerContext } from './runner.js';
 import { SpaneRunner } from './spane-runner.js';
 import { openMemoryStore, openPostgresStore, probePostgres } from './stores.js';
 import type { Workload } from './workloads.js';
+
+const IMPL_ENTRY = fileURLToPath(new URL('./impl-process.ts', import.meta.url));
+
+/** The longest one repetition may take in its implementation's process. */
+const RUN_TIMEOUT_MS = 30 * 60_000;
 
 /** Figures of one repetition of one workload on one implementation. */
 export interface RepResult {
@@ -113,13 +121,17 @@ export async function wave(
 }
 
 /** One repetition of one workload on one implementation, on a fresh prefix (and schema). */
+/** What {@link runOne} needs besides the workload, implementation and repetition. */
+export type RunOneOptions = Pick<
+  BenchOptions,
+  'redisUrl' | 'databaseUrl' | 'stallMs' | 'fairScheduling'
+> & { runId: string };
+
 export async function runOne(
   workload: Workload,
   impl: ImplName,
   rep: number,
-  options: Pick<BenchOptions, 'redisUrl' | 'databaseUrl' | 'stallMs' | 'fairScheduling'> & {
-    runId: string;
-  },
+  options: RunOneOptions,
 ): Promise<RepResult> {
   const stallMs = options.stallMs ?? 30_000;
   const prefix = `bench-${options.runId}-${workload.id.toLowerCase()}-${impl}-${rep}`;
@@ -230,7 +242,41 @@ export async function runOne(
 }
 
 /**
- * Every workload × repetition × implementation, each on a fresh prefix. Within a
+ * Every workload × repetition × implementation, each in its implementation's process. Within
+ * a repetition the implementations run one after another, starting with a different one
+ * each repetition.
+ */
+async function runRepetitions(
+  options: BenchOptions,
+  impls: readonly ImplName[],
+  processes: ReadonlyMap<ImplName, ChildProcessLink<ImplCommand, ImplReply>>,
+  runOptions: RunOneOptions,
+  log: (line: string) => void,
+): Promise<RepResult[]> {
+  const results: RepResult[] = [];
+  for (const workload of options.workloads) {
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (let i = 0; i < impls.length; i++) {
+        const impl = impls[(i + rep) % impls.length]!;
+        const command: ImplCommand = { cmd: 'run', workload, rep, options: runOptions };
+        const { result } = await processes.get(impl)!.ask('result', command, RUN_TIMEOUT_MS);
+        // The figures, with this process's workload (the same, not a copy).
+        const r: RepResult = { ...result, workload };
+        log(
+          `${workload.id} ${impl.padEnd(8)} rep ${rep + 1}/${options.reps}: ` +
+            `${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(r.nodesPerSec)} nodes/s, ` +
+            `p50 ${r.p50Ms.toFixed(1)} ms${r.problems.length > 0 ? `, ${r.problems.length} PROBLEMS` : ''}`,
+        );
+        results.push(r);
+      }
+    }
+  }
+  return results;
+}
+
+/**
+ * Every workload × repetition × implementation, each on a fresh prefix, each implementation
+ * in a process of its own (impl-process.ts) for the whole run. Within a
  * repetition the implementations run one after another, starting with a different one
  * each repetition, so slow drift (page cache, Redis memory) does not favour one of them.
  */
@@ -255,19 +301,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     }
   }
   const results: RepResult[] = [];
-  for (const workload of options.workloads) {
-    for (let rep = 0; rep < options.reps; rep++) {
-      for (let i = 0; i < impls.length; i++) {
-        const impl = impls[(i + rep) % impls.length]!;
-        const r = await runOne(workload, impl, rep, { ...options, runId });
-        log(
-          `${workload.id} ${impl.padEnd(8)} rep ${rep + 1}/${options.reps}: ` +
-            `${(r.wallMs / 1000).toFixed(2)} s, ${Math.round(r.nodesPerSec)} nodes/s, ` +
-            `p50 ${r.p50Ms.toFixed(1)} ms${r.problems.length > 0 ? `, ${r.problems.length} PROBLEMS` : ''}`,
-        );
-        results.push(r);
-      }
-    }
+  const { redisUrl, databaseUrl, stallMs, fairScheduling } = options;
+  const runOptions: RunOneOptions = { redisUrl, databaseUrl, runId };
+  if (stallMs !== undefined) runOptions.stallMs = stallMs;
+  if (fairScheduling !== undefined) runOptions.fairScheduling = fairScheduling;
+  // Each implementation in a process of its own, for the whole run.
+  const processes = new Map(
+    impls.map((impl) => [
+      impl,
+      new ChildProcessLink<ImplCommand, ImplReply>(IMPL_ENTRY, { BENCH_IMPL: impl }),
+    ]),
+  );
+  try {
+    results.push(...(await runRepetitions(options, impls, processes, runOptions, log)));
+  } finally {
+    for (const link of processes.values()) link.child.send({ cmd: 'close' } satisfies ImplCommand);
   }
   const result: BenchResult = { results, skipped };
   if (postgresVersion !== undefined) {

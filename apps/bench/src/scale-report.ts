@@ -34,7 +34,8 @@ export function formatScaleTable(results: readonly ScaleResult[]): string[] {
 export const SCALE_LEGEND = [
   'Scale-out (W2 on store-postgres, the same 50 worker slots in each configuration): the',
   'API process starts the executions and hears them end (an engine without workers); the worker',
-  'processes are engines with 50 or 25 + 25 slots on the same prefix and schema. CPU per node:',
+  'processes are engines with 50 or 25 + 25 slots on the same prefix and schema. Every run is in',
+  'fresh processes (its API process too), after 200 warm-up executions. CPU per node:',
   "engine = every engine process's process.cpuUsage() (API + workers; the workers' share in",
   'parentheses), Redis = INFO cpu, PG = the whole cluster (/proc); medians over the repetitions.',
 ];

@@ -6,15 +6,17 @@
  */
 import { WorkflowEngine } from '@spane/bullmq';
 import { PostgresExecutionStore } from '@spane/store-postgres';
+import type { ScaleResult } from './scale.js';
 import { benchRegistry } from './spane-runner.js';
 import { type Tally, workloads } from './workloads.js';
 
 /** What the parent sends. */
 export type ScaleCommand = { cmd: 'cpu' } | { cmd: 'close' };
 
-/** What a worker process sends. */
+/** What a worker process (or scale-run.ts) sends. */
 export type ScaleReply =
   | { kind: 'ready' }
+  | { kind: 'result'; result: ScaleResult }
   | { kind: 'cpu'; cpuUs: number; runs: number }
   | { kind: 'closed'; problems: string[] }
   | { kind: 'error'; message: string };

@@ -1,12 +1,12 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ChildProcessLink } from './child-link.js';
 import { CostProbe } from './cost-probe.js';
 import { now } from './measure.js';
 import { wave } from './run.js';
 import type { ScaleCommand, ScaleReply } from './scale-worker.js';
 import { SpaneRunner } from './spane-runner.js';
 import { openPostgresStore } from './stores.js';
-import type { Workload } from './workloads.js';
+import { type Workload, workloads } from './workloads.js';
 
 /**
  * The scale-out rows: one workload on store-postgres with its worker slots in this process
@@ -41,6 +41,8 @@ export interface ScaleResult {
 
 export interface ScaleOptions {
   workload: Workload;
+  /** Warm-up executions in each configuration's fresh processes, before the clock. */
+  warmup: number;
   redisUrl: string;
   databaseUrl: string;
   reps: number;
@@ -49,53 +51,27 @@ export interface ScaleOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Warm-up executions of each scale-out run (its processes are fresh: see runScaleOut):
+ * enough for V8 to have compiled the hot paths of every process before the clock.
+ */
+export const SCALE_WARMUP = 200;
+
 /** A wave whose executions make no progress for this long is reported as stuck. */
 const STALL_MS = 30_000;
 
 const WORKER_ENTRY = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
+const RUN_ENTRY = fileURLToPath(new URL('./scale-run.ts', import.meta.url));
 
-/** A worker process and the replies it sends, awaited one kind at a time. */
-class WorkerProcess {
-  readonly child: ChildProcess;
-  readonly #waiters = new Map<ScaleReply['kind'], (reply: ScaleReply) => void>();
-  #failed: Error | undefined;
-
-  constructor(env: Record<string, string>) {
-    this.child = fork(WORKER_ENTRY, [], {
-      env: { ...process.env, ...env },
-      execArgv: ['--conditions=@spane/source', '--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.child.on('message', (reply: ScaleReply) => {
-      if (reply.kind === 'error') this.#fail(new Error(`worker process: ${reply.message}`));
-      this.#waiters.get(reply.kind)?.(reply);
-    });
-    this.child.on('exit', (code) => this.#fail(new Error(`worker process exited (${code})`)));
-  }
-
-  #fail(error: Error): void {
-    this.#failed ??= error;
-    for (const resolve of this.#waiters.values())
-      resolve({ kind: 'error', message: error.message });
-  }
-
-  /** Sends `command` (if any) and resolves with the next reply of `kind`. */
-  ask<K extends ScaleReply['kind']>(kind: K, command?: ScaleCommand, timeoutMs = 30_000) {
-    return new Promise<Extract<ScaleReply, { kind: K }>>((resolve, reject) => {
-      if (this.#failed) return reject(this.#failed);
-      const timer = setTimeout(() => reject(new Error(`no '${kind}' from a worker`)), timeoutMs);
-      this.#waiters.set(kind, (reply) => {
-        clearTimeout(timer);
-        this.#waiters.delete(kind);
-        if (reply.kind === 'error') reject(new Error(reply.message));
-        else resolve(reply as Extract<ScaleReply, { kind: K }>);
-      });
-      if (command) this.child.send(command);
-    });
-  }
-}
-
-async function runConfig(config: ScaleConfig, rep: number, o: ScaleOptions): Promise<ScaleResult> {
+/**
+ * Runs one configuration (in a process of its own: see scale-run.ts): this process is its
+ * API process, and runs the slots too in the one-process configuration.
+ */
+export async function runConfig(
+  config: ScaleConfig,
+  rep: number,
+  o: ScaleOptions,
+): Promise<ScaleResult> {
   const { workload } = o;
   const prefix = `bench-${o.runId}-scale-${config.processes}-${rep}`;
   const opened = await openPostgresStore(o.databaseUrl);
@@ -110,12 +86,12 @@ async function runConfig(config: ScaleConfig, rep: number, o: ScaleOptions): Pro
     },
     opened,
   );
-  const workers: WorkerProcess[] = [];
+  const workers: ChildProcessLink<ScaleCommand, ScaleReply>[] = [];
   const problems: string[] = [];
   const probe = new CostProbe(runner.redis, runner.sql);
   try {
     for (let i = 0; i < config.processes; i++) {
-      const w = new WorkerProcess({
+      const w = new ChildProcessLink<ScaleCommand, ScaleReply>(WORKER_ENTRY, {
         REDIS_URL: o.redisUrl,
         DATABASE_URL: o.databaseUrl,
         SCALE_PREFIX: prefix,
@@ -127,7 +103,7 @@ async function runConfig(config: ScaleConfig, rep: number, o: ScaleOptions): Pro
       workers.push(w);
       await w.ask('ready', undefined, 60_000);
     }
-    const warm = await wave(runner, workload.warmup, STALL_MS);
+    const warm = await wave(runner, o.warmup, STALL_MS);
     problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
     // CPU and node runs of the worker processes, and of this one.
     const read = async () => {
@@ -177,14 +153,39 @@ async function runConfig(config: ScaleConfig, rep: number, o: ScaleOptions): Pro
   }
 }
 
-/** Every configuration × repetition, the configurations in a different order each repetition. */
+/** What scale-run.ts is told to run (`SCALE_RUN`, JSON). */
+export interface ScaleRunRequest {
+  config: number;
+  rep: number;
+  workload: Workload['id'];
+  options: Omit<ScaleOptions, 'workload' | 'log'>;
+}
+
+/** The options of a {@link ScaleRunRequest}, its workload found again. */
+export function scaleOptionsOf(request: ScaleRunRequest): ScaleOptions {
+  const workload = workloads(request.options.quick).find((w) => w.id === request.workload);
+  if (!workload) throw new Error(`unknown workload ${request.workload}`);
+  return { ...request.options, workload };
+}
+
+/**
+ * Every configuration × repetition, the configurations in a different order each
+ * repetition; each run in fresh processes (an API process of its own, and its worker
+ * processes), so that no configuration runs on code that earlier runs made hot.
+ */
 export async function runScaleOut(o: ScaleOptions): Promise<ScaleResult[]> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { workload, log: _log, ...options } = o;
   const results: ScaleResult[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
     for (let i = 0; i < SCALE_CONFIGS.length; i++) {
-      const config = SCALE_CONFIGS[(i + rep - 1) % SCALE_CONFIGS.length]!;
-      const r = await runConfig(config, rep, o);
+      const index = (i + rep - 1) % SCALE_CONFIGS.length;
+      const config = SCALE_CONFIGS[index]!;
+      const request: ScaleRunRequest = { config: index, rep, workload: workload.id, options };
+      const run = new ChildProcessLink<ScaleCommand, ScaleReply>(RUN_ENTRY, {
+        SCALE_RUN: JSON.stringify(request),
+      });
+      const { result: r } = await run.ask('result', undefined, 600_000);
       log(
         `${o.workload.id} scale ${config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node`,
       );

@@ -19,6 +19,7 @@ describe('scale-out rows (--quick W2 on store-postgres, 1 repetition)', () => {
     const w2 = workloads(true).find((w) => w.id === 'W2')!;
     const results = await runScaleOut({
       workload: w2,
+      warmup: w2.warmup,
       redisUrl: REDIS_URL,
       databaseUrl: DATABASE_URL,
       reps: 1,
