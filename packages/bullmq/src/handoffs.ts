@@ -303,11 +303,17 @@ export class Handoffs {
     return this.#ctx.queues.nameForType(type) === NODE_QUEUE;
   }
 
-  /** Forgets handoffs older than HANDOFF_TTL_MS. */
+  /**
+   * Forgets handoffs older than HANDOFF_TTL_MS: each map is in the order of `at` (see
+   * #keep), so only its expired head is visited.
+   */
   #prune(): void {
     const now = Date.now();
     for (const map of [this.#handoffs, this.#carried]) {
-      for (const [jobId, h] of map) if (now - h.at > HANDOFF_TTL_MS) map.delete(jobId);
+      for (const [jobId, h] of map) {
+        if (now - h.at <= HANDOFF_TTL_MS) break;
+        map.delete(jobId);
+      }
     }
   }
 
@@ -366,6 +372,8 @@ export class Handoffs {
       if (plan.parents.get(child)?.length === 1) return true;
       const held = this.#joins.othersOf(plan, executionId, child, nodeId);
       for (const [parent, output] of held ?? []) others.set(parent, output);
+      // Started: its parents' outputs are no longer held for it.
+      this.#joins.consume(plan, executionId, child);
       return held !== undefined;
     });
     const lookup = (id: string): ParentResult | undefined => {
@@ -418,7 +426,11 @@ export class Handoffs {
         return run;
       };
       const map = carried.has(child) ? this.#carried : this.#handoffs;
-      map.set(nodeJobId(executionId, child), { executionId, build, at, epoch });
+      const jobId = nodeJobId(executionId, child);
+      // Re-inserted at the end: the maps stay in the order of `at` (see #prune).
+      this.#handoffs.delete(jobId);
+      this.#carried.delete(jobId);
+      map.set(jobId, { executionId, build, at, epoch });
     }
   }
 

@@ -33,6 +33,8 @@ interface Held extends HeldOutput {
   at: number;
   /** The completion is being recorded: its output is not held yet. */
   pending: boolean;
+  /** Its join children not started yet (see JoinInputs.consume): forgotten at 0. */
+  joinsLeft: number;
 }
 
 /** The key of a node of an execution. */
@@ -64,13 +66,15 @@ export class JoinInputs {
   ): boolean {
     if (output.nextNodes !== undefined) return false;
     if (output.data !== undefined && output.dataText === undefined) return false;
-    const children = plan.children.get(nodeId) ?? [];
-    if (!children.some((c) => heldJoin(plan, c))) return false;
+    let joinsLeft = 0;
+    for (const c of plan.children.get(nodeId) ?? []) if (heldJoin(plan, c)) joinsLeft += 1;
+    if (joinsLeft === 0) return false;
     this.#prune(now);
     if (this.#held.size >= MAX_JOIN_INPUTS) return false;
     const key = keyOf(executionId, nodeId);
     this.#held.delete(key);
-    this.#held.set(key, { executionId, dataText: output.dataText, at: now, pending: true });
+    const held = { executionId, dataText: output.dataText, at: now, pending: true, joinsLeft };
+    this.#held.set(key, held);
     return true;
   }
 
@@ -115,6 +119,21 @@ export class JoinInputs {
       found.set(parent, held);
     }
     return found;
+  }
+
+  /**
+   * `join` was started (by its last parent's completion): its parents' outputs are not
+   * held for it any longer — each is forgotten once every join child it was held for
+   * started this way (else at its TTL).
+   */
+  consume(plan: WorkflowPlan, executionId: string, join: string): void {
+    for (const parent of plan.parents.get(join) ?? []) {
+      const key = keyOf(executionId, parent);
+      const held = this.#held.get(key);
+      if (held === undefined || held.pending) continue;
+      held.joinsLeft -= 1;
+      if (held.joinsLeft <= 0) this.#held.delete(key);
+    }
   }
 
   /** Forgets the outputs held for an execution (cancelled, failed or paused). */

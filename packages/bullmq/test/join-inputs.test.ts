@@ -36,12 +36,44 @@ describe('JoinInputs', () => {
     joins.settle('e', 'C', true, 2);
     const others = joins.othersOf(plan, 'e', 'J', 'D', false, 3);
     expect(Object.fromEntries(others!)).toEqual({
-      B: { executionId: 'e', dataText: '"b"', at: 2, pending: false },
-      C: { executionId: 'e', dataText: '"c"', at: 2, pending: false },
+      B: { executionId: 'e', dataText: '"b"', at: 2, pending: false, joinsLeft: 1 },
+      C: { executionId: 'e', dataText: '"c"', at: 2, pending: false, joinsLeft: 1 },
     });
     // Another execution's, or a parent missing: nothing.
     expect(joins.othersOf(plan, 'f', 'J', 'D', true, 3)).toBeUndefined();
     expect(joins.othersOf(plan, 'e', 'J', 'B', true, 3)).toBeUndefined();
+  });
+
+  it('forgets an output once every join it was held for started (consume), not before', () => {
+    // B feeds the joins J and K; C feeds J only, D feeds K only.
+    const two = compileWorkflow({
+      id: 'two',
+      name: 'two',
+      nodes: [
+        { id: 'B', type: 't' },
+        { id: 'C', type: 't' },
+        { id: 'D', type: 't' },
+        { id: 'J', type: 't', inputs: ['B', 'C'] },
+        { id: 'K', type: 't', inputs: ['B', 'D'] },
+      ],
+    });
+    const joins = new JoinInputs();
+    for (const node of ['B', 'C', 'D']) {
+      expect(joins.recording(two, 'e', node, output(node), 0)).toBe(true);
+      joins.settle('e', node, true, 0);
+    }
+    joins.consume(two, 'e', 'J');
+    // C was held for J alone; B is still held for K.
+    expect(joins.size).toBe(2);
+    expect(joins.othersOf(two, 'e', 'J', 'B', false, 1)).toBeUndefined();
+    expect(Object.keys(Object.fromEntries(joins.othersOf(two, 'e', 'K', 'D', false, 1)!))).toEqual([
+      'B',
+    ]);
+    // Another execution's join started: nothing of this one is forgotten.
+    joins.consume(two, 'f', 'K');
+    expect(joins.size).toBe(2);
+    joins.consume(two, 'e', 'K');
+    expect(joins.size).toBe(0);
   });
 
   it('holds nothing for a node without a join child, an output selecting children, or data without its text', () => {
