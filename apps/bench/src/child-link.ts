@@ -1,6 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
 
 /**
+ * Node.js flags for every child process besides the bench's own (`BENCH_NODE_FLAGS`,
+ * space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile each
+ * implementation's process (NODE_OPTIONS refuses `--cpu-prof`).
+ */
+const EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+
+/**
  * A child process of the bench (a TypeScript entry run with tsx, `--expose-gc`) and the
  * replies it sends over IPC (structured clone: Maps survive), awaited one kind at a time.
  * An `error` reply, or the child's exit, fails every wait then and later.
@@ -13,7 +20,7 @@ export class ChildProcessLink<C, R extends { kind: string } | { kind: 'error'; m
   constructor(entry: string, env: Record<string, string>) {
     this.child = fork(entry, [], {
       env: { ...process.env, ...env },
-      execArgv: ['--expose-gc', '--conditions=@spane/source', '--import', 'tsx'],
+      execArgv: ['--expose-gc', '--conditions=@spane/source', '--import', 'tsx', ...EXTRA_FLAGS],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -120,13 +120,13 @@ export async function wave(
   return { ids, latencies, failures };
 }
 
-/** One repetition of one workload on one implementation, on a fresh prefix (and schema). */
 /** What {@link runOne} needs besides the workload, implementation and repetition. */
 export type RunOneOptions = Pick<
   BenchOptions,
   'redisUrl' | 'databaseUrl' | 'stallMs' | 'fairScheduling'
 > & { runId: string };
 
+/** One repetition of one workload on one implementation, on a fresh prefix (and schema). */
 export async function runOne(
   workload: Workload,
   impl: ImplName,

@@ -135,7 +135,8 @@ export function workloads(quick: boolean): Workload[] {
       waves: quick ? 2 : 10,
       concurrency: 50,
       ratio: 'throughput',
-      warmup: 10,
+      // One wave: memory "before" is measured at the process's working size.
+      warmup: quick ? 100 : 1_000,
       soak: true,
     },
     {
