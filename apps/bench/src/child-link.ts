@@ -31,6 +31,8 @@ export class ChildProcessLink<C, R extends { kind: string } | { kind: 'error'; m
       this.#waiters.get(reply.kind)?.(reply);
     });
     this.child.on('exit', (code) => this.#fail(new Error(`bench process exited (${code})`)));
+    // E.g. a send to a child that just went: fails the waits instead of crashing this process.
+    this.child.on('error', (err) => this.#fail(err));
   }
 
   #fail(error: Error): void {

@@ -315,7 +315,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   try {
     results.push(...(await runRepetitions(options, impls, processes, runOptions, log)));
   } finally {
-    for (const link of processes.values()) link.child.send({ cmd: 'close' } satisfies ImplCommand);
+    for (const link of processes.values()) {
+      if (link.child.connected) link.child.send({ cmd: 'close' } satisfies ImplCommand);
+    }
   }
   const result: BenchResult = { results, skipped };
   if (postgresVersion !== undefined) {
