@@ -10,6 +10,9 @@ function send(reply: ScaleReply): Promise<void> {
   return new Promise((resolve) => process.send?.(reply, () => resolve()) ?? resolve());
 }
 
+// Its parent went: the run is of no use (its worker processes follow it).
+process.on('disconnect', () => process.exit());
+
 async function main(): Promise<void> {
   const request = JSON.parse(process.env.SCALE_RUN ?? '') as ScaleRunRequest;
   const config = SCALE_CONFIGS[request.config];

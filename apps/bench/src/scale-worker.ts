@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   });
   await engine.startWorkers(Number(env('SCALE_WORKERS')));
   const send = (reply: ScaleReply) => process.send?.(reply);
+  // Its parent went (killed, or it failed): nothing will close it.
+  process.on('disconnect', () => process.exit());
   process.on('message', (command: ScaleCommand) => {
     if (command.cmd === 'cpu') {
       const { user, system } = process.cpuUsage();

@@ -9,10 +9,10 @@ import { openPostgresStore } from './stores.js';
 import { type Workload, workloads } from './workloads.js';
 
 /**
- * The scale-out rows: one workload on store-postgres with its worker slots in this process
- * (the normal row), then in one worker process with this process as the API (it starts the
- * executions and hears them end, no workers), then split over two worker processes — the
- * same slots in all. Each configuration gets a fresh prefix and schema.
+ * The scale-out rows: one workload on store-postgres with its worker slots in its API
+ * process (the main rows' set-up), then in one worker process with an API process apart
+ * (it starts the executions and hears them end, no workers), then split over two worker
+ * processes — the same slots in all. Each run gets fresh processes, prefix and schema.
  */
 export interface ScaleConfig {
   name: string;
@@ -175,7 +175,7 @@ export function scaleOptionsOf(request: ScaleRunRequest): ScaleOptions {
  */
 export async function runScaleOut(o: ScaleOptions): Promise<ScaleResult[]> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { workload, log: _log, ...options } = o;
+  const { workload, log: _, ...options } = o;
   const results: ScaleResult[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
     for (let i = 0; i < SCALE_CONFIGS.length; i++) {
@@ -185,7 +185,13 @@ export async function runScaleOut(o: ScaleOptions): Promise<ScaleResult[]> {
       const run = new ChildProcessLink<ScaleCommand, ScaleReply>(RUN_ENTRY, {
         SCALE_RUN: JSON.stringify(request),
       });
-      const { result: r } = await run.ask('result', undefined, 600_000);
+      let r: ScaleResult;
+      try {
+        ({ result: r } = await run.ask('result', undefined, 600_000));
+      } finally {
+        // It exits once it sent its result; one that failed or hangs is stopped.
+        if (run.child.exitCode === null) run.child.kill();
+      }
       log(
         `${o.workload.id} scale ${config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node`,
       );
