@@ -14,6 +14,7 @@ import type { NodeQueues } from './node-queues.js';
 import { NODE_QUEUE } from './redis-keys.js';
 import { shareOut } from './riders.js';
 import type { StartedRun } from './started-run.js';
+import { dropExpired, setNewest } from './time-ordered.js';
 
 /** What every run of one execution shares (from a begin, or the execution itself). */
 type ExecutionFacts = Pick<StartedRun, 'tenantId' | 'depth' | 'parentExecutionId' | 'priority'>;
@@ -102,7 +103,7 @@ const HANDOFF_TTL_MS = 5_000;
  */
 export class Handoffs {
   readonly #ctx: HandoffContext;
-  /** Runs started with their parent's completion, by job id (see #keep). */
+  /** Runs started with their parent's completion, by job id, oldest first (see #keep). */
   readonly #handoffs = new Map<string, Handoff>();
   /**
    * Those of them that the completing run's job carries: they wait for no worker slot, so
@@ -195,8 +196,9 @@ export class Handoffs {
    * completion's write (so their jobs skip `beginNodeRun`): a child whose only parent is
    * this node — or a join whose other parents' outputs this process holds (they completed
    * here: see JoinInputs), which this completion makes ready — of a type registered here
-   * without limits (the node queue), in a workflow without `maxConcurrency`, while this process hears abort orders (a handoff is taken
-   * only if none can have been missed since it was made) — and no more of
+   * without limits (the node queue), in a workflow without `maxConcurrency`, while this
+   * process hears abort orders (a handoff is taken only if none can have been missed since
+   * it was made) — and no more of
    * them than this process has free worker slots (counting the one this job frees) — but
    * the first that `carry` accepts, which the job runs next in its own slot, and then
    * those of the rest that find no free slot and `carry.many` accepts: dealt in turn to
@@ -250,7 +252,9 @@ export class Handoffs {
       return undefined;
     }
     if (!this.#ctx.store.capabilities.startsNodes) return undefined;
-    this.#prune();
+    const now = Date.now();
+    dropExpired(this.#handoffs, now, HANDOFF_TTL_MS);
+    dropExpired(this.#carried, now, HANDOFF_TTL_MS);
     let free = this.#slots - this.#busy + freed - this.#handoffs.size - this.#reserved;
     const nodes: string[] = [];
     const carry = carrying?.carry;
@@ -301,20 +305,6 @@ export class Handoffs {
     const type = plan.nodes.get(nodeId)?.type ?? '';
     if (!hasExecutor(this.#ctx.registry, type)) return false;
     return this.#ctx.queues.nameForType(type) === NODE_QUEUE;
-  }
-
-  /**
-   * Forgets handoffs older than HANDOFF_TTL_MS: each map is in the order of `at` (see
-   * #keep), so only its expired head is visited.
-   */
-  #prune(): void {
-    const now = Date.now();
-    for (const map of [this.#handoffs, this.#carried]) {
-      for (const [jobId, h] of map) {
-        if (now - h.at <= HANDOFF_TTL_MS) break;
-        map.delete(jobId);
-      }
-    }
   }
 
   /** Hands the entry nodes that `createExecution` started to this process's workers. */
@@ -427,10 +417,9 @@ export class Handoffs {
       };
       const map = carried.has(child) ? this.#carried : this.#handoffs;
       const jobId = nodeJobId(executionId, child);
-      // Re-inserted at the end: the maps stay in the order of `at` (see #prune).
-      this.#handoffs.delete(jobId);
-      this.#carried.delete(jobId);
-      map.set(jobId, { executionId, build, at, epoch });
+      // In one map only, as its newest entry (see time-ordered.ts).
+      (map === this.#carried ? this.#handoffs : this.#carried).delete(jobId);
+      setNewest(map, jobId, { executionId, build, at, epoch });
     }
   }
 

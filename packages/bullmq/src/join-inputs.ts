@@ -1,4 +1,5 @@
 import type { WorkflowPlan } from '@spane/core';
+import { dropExpired, setNewest } from './time-ordered.js';
 
 /** A completed node's output as its children's input needs it. */
 export interface HeldOutput {
@@ -45,11 +46,12 @@ const keyOf = (executionId: string, nodeId: string) => `${executionId}\u0000${no
  * children (nodes of several parents, at most {@link MAX_JOIN_PARENTS}): when a join's
  * last parent completes here and the other parents' outputs are all held, the completion
  * can start the join in its own store write and this process can run it without a
- * `beginNodeRun` — the input the begin would have read is here. Only outputs the store recorded, of a completion that fired every
- * edge (no `nextNodes`), are held; they are final, so they equal the stored ones.
+ * `beginNodeRun` — the input the begin would have read is here. Only outputs the store
+ * recorded, of a completion that fired every edge (no `nextNodes`), are held; they are
+ * final, so they equal the stored ones. The map is in time order (time-ordered.ts).
  */
 export class JoinInputs {
-  /** By node key, oldest first (insertion order). */
+  /** By node key, oldest first (see time-ordered.ts). */
   readonly #held = new Map<string, Held>();
 
   /**
@@ -69,12 +71,10 @@ export class JoinInputs {
     let joinsLeft = 0;
     for (const c of plan.children.get(nodeId) ?? []) if (heldJoin(plan, c)) joinsLeft += 1;
     if (joinsLeft === 0) return false;
-    this.#prune(now);
+    dropExpired(this.#held, now, JOIN_INPUT_TTL_MS);
     if (this.#held.size >= MAX_JOIN_INPUTS) return false;
-    const key = keyOf(executionId, nodeId);
-    this.#held.delete(key);
     const held = { executionId, dataText: output.dataText, at: now, pending: true, joinsLeft };
-    this.#held.set(key, held);
+    setNewest(this.#held, keyOf(executionId, nodeId), held);
     return true;
   }
 
@@ -90,9 +90,7 @@ export class JoinInputs {
       this.#held.delete(key);
       return;
     }
-    // Moved to the end: the map stays in the order of `at` (see #prune).
-    this.#held.delete(key);
-    this.#held.set(key, { ...held, pending: false, at: now });
+    setNewest(this.#held, key, { ...held, pending: false, at: now });
   }
 
   /**
@@ -151,13 +149,5 @@ export class JoinInputs {
   /** How many outputs are held. */
   get size(): number {
     return this.#held.size;
-  }
-
-  /** Forgets the outputs held longer than {@link JOIN_INPUT_TTL_MS} (the oldest come first). */
-  #prune(now: number): void {
-    for (const [key, held] of this.#held) {
-      if (now - held.at <= JOIN_INPUT_TTL_MS) return;
-      this.#held.delete(key);
-    }
   }
 }
