@@ -7,7 +7,8 @@ const int = (v: number): string =>
 /**
  * The scale-out table: per configuration the medians over the repetitions of nodes/s (and
  * its ratio to the one-process row), and CPU per node of the engine processes (the worker
- * processes' share in parentheses), of Redis and of the PostgreSQL cluster.
+ * processes' share in parentheses), of Redis and of the PostgreSQL cluster; Redis commands, SQL
+ * transactions, and the engine processes' write calls and preemptions per node.
  */
 export function formatScaleTable(results: readonly ScaleResult[]): string[] {
   const names = [...new Set(results.map((r) => r.config.name))];
@@ -15,8 +16,8 @@ export function formatScaleTable(results: readonly ScaleResult[]): string[] {
     median(results.filter((r) => r.config.name === name).map(pick));
   const base = names.length > 0 ? med(names[0]!, (r) => r.nodesPerSec) : Number.NaN;
   const lines = [
-    '| configuration | nodes/s | vs one process | engine CPU µs (workers) | Redis CPU µs | PG CPU µs server | all CPU µs |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| configuration | nodes/s | vs one process | engine CPU µs (workers) | Redis CPU µs | PG CPU µs server | all CPU µs | Redis commands | SQL xacts | engine write calls | engine preemptions |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const name of names) {
     const nps = med(name, (r) => r.nodesPerSec);
@@ -24,8 +25,18 @@ export function formatScaleTable(results: readonly ScaleResult[]): string[] {
     const workers = med(name, (r) => r.workerCpuUs);
     const redis = med(name, (r) => r.redisCpuUs);
     const pgCpu = med(name, (r) => r.pgServerCpuUs);
+    const fixed = (pick: (r: ScaleResult) => number, digits: number) => {
+      const v = med(name, pick);
+      return Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
+    };
+    const perNode = [
+      fixed((r) => r.redisCommands, 1),
+      fixed((r) => r.sqlXacts, 3),
+      fixed((r) => r.counters.writeCalls, 2),
+      fixed((r) => r.counters.involuntarySwitches, 2),
+    ];
     lines.push(
-      `| ${name} | ${int(nps)} | ×${(nps / base).toFixed(2)} | ${int(engine)} (${int(workers)}) | ${int(redis)} | ${int(pgCpu)} | ${int(engine + redis + pgCpu)} |`,
+      `| ${name} | ${int(nps)} | ×${(nps / base).toFixed(2)} | ${int(engine)} (${int(workers)}) | ${int(redis)} | ${int(pgCpu)} | ${int(engine + redis + pgCpu)} | ${perNode.join(' | ')} |`,
     );
   }
   return lines;
@@ -38,4 +49,8 @@ export const SCALE_LEGEND = [
   'fresh processes (its API process too), after 200 warm-up executions. CPU per node:',
   "engine = every engine process's process.cpuUsage() (API + workers; the workers' share in",
   'parentheses), Redis = INFO cpu, PG = the whole cluster (/proc); medians over the repetitions.',
+  'Per node too: Redis commands (INFO commandstats), SQL transactions (pg_stat_database), and of',
+  'every engine process together (Linux /proc/<pid>/io and status): write system calls (syscw),',
+  'and preemptions (involuntary context switches: another process took its core). Fewer, larger',
+  "batches per process keep the first two down; the last counts the cores' oversubscription.",
 ];

@@ -2,10 +2,11 @@
  * A worker process of the scale-out runs (see scale.ts): a SPANE engine on the run's Redis
  * prefix and PostgreSQL schema that only runs nodes (`SCALE_WORKERS` slots). It talks to
  * its parent over the IPC channel: `ready` once its workers run; on `cpu`, its CPU time
- * (µs) and node runs so far; on `close`, it closes its engine and store and exits.
+ * (µs), node runs and kernel counters so far; on `close`, it closes its engine and store and exits.
  */
 import { WorkflowEngine } from '@spane/bullmq';
 import { PostgresExecutionStore } from '@spane/store-postgres';
+import { type ProcCounters, procCounters } from './proc-counters.js';
 import type { ScaleResult } from './scale.js';
 import { benchRegistry } from './spane-runner.js';
 import { type Tally, workloads } from './workloads.js';
@@ -17,7 +18,7 @@ export type ScaleCommand = { cmd: 'cpu' } | { cmd: 'close' };
 export type ScaleReply =
   | { kind: 'ready' }
   | { kind: 'result'; result: ScaleResult }
-  | { kind: 'cpu'; cpuUs: number; runs: number }
+  | { kind: 'cpu'; cpuUs: number; runs: number; counters: ProcCounters }
   | { kind: 'closed'; problems: string[] }
   | { kind: 'error'; message: string };
 
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   process.on('message', (command: ScaleCommand) => {
     if (command.cmd === 'cpu') {
       const { user, system } = process.cpuUsage();
-      send({ kind: 'cpu', cpuUs: user + system, runs: tally.runs });
+      send({ kind: 'cpu', cpuUs: user + system, runs: tally.runs, counters: procCounters() });
     } else if (command.cmd === 'close') {
       void (async () => {
         await engine.close();

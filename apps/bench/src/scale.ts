@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { ChildProcessLink } from './child-link.js';
 import { CostProbe } from './cost-probe.js';
 import { now } from './measure.js';
+import { addCounters, countersPer, type ProcCounters, procCounters } from './proc-counters.js';
 import { wave } from './run.js';
 import type { ScaleCommand, ScaleReply } from './scale-worker.js';
 import { SpaneRunner } from './spane-runner.js';
@@ -36,6 +37,14 @@ export interface ScaleResult {
   workerCpuUs: number;
   redisCpuUs: number;
   pgServerCpuUs: number;
+  /** Redis commands per node (every process's: INFO commandstats). */
+  redisCommands: number;
+  /** The most called Redis commands, calls per node. */
+  redisByCommand: { command: string; perNode: number }[];
+  /** PostgreSQL transactions per node (every process's: pg_stat_database). */
+  sqlXacts: number;
+  /** Kernel counters per node of every engine process (API + workers). */
+  counters: ProcCounters;
   problems: string[];
 }
 
@@ -110,7 +119,12 @@ export async function runConfig(
       const replies = await Promise.all(workers.map((w) => w.ask('cpu', { cmd: 'cpu' })));
       const sum = (pick: (r: (typeof replies)[number]) => number) =>
         replies.reduce((total, r) => total + pick(r), 0);
-      return { cpuUs: sum((r) => r.cpuUs), runs: sum((r) => r.runs) + runner.tally.runs };
+      const counters = replies.reduce((c, r) => addCounters(c, r.counters), procCounters());
+      return {
+        cpuUs: sum((r) => r.cpuUs),
+        runs: sum((r) => r.runs) + runner.tally.runs,
+        counters,
+      };
     };
     const before = await read();
     await probe.before();
@@ -139,6 +153,10 @@ export async function runConfig(
       workerCpuUs,
       redisCpuUs: cost.redisCpuUs,
       pgServerCpuUs: cost.pgServerCpuUs,
+      redisCommands: cost.redisCommands,
+      redisByCommand: cost.redisByCommand.slice(0, 6),
+      sqlXacts: cost.sqlXacts,
+      counters: countersPer(before.counters, after.counters, nodes),
       problems,
     };
   } finally {
@@ -193,7 +211,7 @@ export async function runScaleOut(o: ScaleOptions): Promise<ScaleResult[]> {
         if (run.child.exitCode === null) run.child.kill();
       }
       log(
-        `${o.workload.id} scale ${config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node`,
+        `${o.workload.id} scale ${config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node, Redis ${r.redisCommands.toFixed(1)} commands/node (${r.redisByCommand.map((c) => `${c.command} ${c.perNode.toFixed(2)}`).join(', ')}), SQL ${r.sqlXacts.toFixed(2)} xacts/node; engine processes a node: ${r.counters.readCalls.toFixed(1)} read / ${r.counters.writeCalls.toFixed(1)} write calls, ${r.counters.voluntarySwitches.toFixed(2)} waits, ${r.counters.involuntarySwitches.toFixed(2)} preemptions`,
       );
       results.push(r);
     }

@@ -36,6 +36,10 @@ describe('scale-out rows (--quick W2 on store-postgres, 1 repetition)', () => {
       expect(r.engineCpuUs, r.config.name).toBeGreaterThan(0);
       if (r.config.processes === 0) expect(r.workerCpuUs).toBe(0);
       else expect(r.workerCpuUs, r.config.name).toBeGreaterThan(0);
+      expect(r.redisCommands, r.config.name).toBeGreaterThan(0);
+      expect(r.sqlXacts, r.config.name).toBeGreaterThan(0);
+      expect(r.counters.writeCalls, r.config.name).toBeGreaterThan(0);
+      expect(r.counters.involuntarySwitches, r.config.name).toBeGreaterThanOrEqual(0);
     }
     const table = formatScaleTable(results);
     expect(table).toHaveLength(2 + SCALE_CONFIGS.length);
