@@ -12,10 +12,15 @@ export interface ProcCounters {
   involuntarySwitches: number;
 }
 
-function field(text: string | undefined, name: string): number {
-  const match = text === undefined ? null : new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(text);
-  return match ? Number(match[1]) : Number.NaN;
-}
+/** Where each counter is read: the `/proc/self` file and its field. */
+const SOURCES: Record<keyof ProcCounters, readonly ['io' | 'status', string]> = {
+  readCalls: ['io', 'syscr'],
+  writeCalls: ['io', 'syscw'],
+  voluntarySwitches: ['status', 'voluntary_ctxt_switches'],
+  involuntarySwitches: ['status', 'nonvoluntary_ctxt_switches'],
+};
+
+const KEYS = Object.keys(SOURCES) as (keyof ProcCounters)[];
 
 function read(path: string): string | undefined {
   try {
@@ -25,34 +30,27 @@ function read(path: string): string | undefined {
   }
 }
 
+/** A counters object whose every field is `f(key)`. */
+function counters(f: (key: keyof ProcCounters) => number): ProcCounters {
+  return Object.fromEntries(KEYS.map((k) => [k, f(k)])) as unknown as ProcCounters;
+}
+
 /** This process's counters now. */
 export function procCounters(): ProcCounters {
-  const io = read('/proc/self/io');
-  const status = read('/proc/self/status');
-  return {
-    readCalls: field(io, 'syscr'),
-    writeCalls: field(io, 'syscw'),
-    voluntarySwitches: field(status, 'voluntary_ctxt_switches'),
-    involuntarySwitches: field(status, 'nonvoluntary_ctxt_switches'),
-  };
+  const files = { io: read('/proc/self/io'), status: read('/proc/self/status') };
+  return counters((k) => {
+    const [file, name] = SOURCES[k];
+    const match = new RegExp(`^${name}:\\s*(\\d+)`, 'm').exec(files[file] ?? '');
+    return match ? Number(match[1]) : Number.NaN;
+  });
 }
 
 /** `a + b` field by field. */
 export function addCounters(a: ProcCounters, b: ProcCounters): ProcCounters {
-  return {
-    readCalls: a.readCalls + b.readCalls,
-    writeCalls: a.writeCalls + b.writeCalls,
-    voluntarySwitches: a.voluntarySwitches + b.voluntarySwitches,
-    involuntarySwitches: a.involuntarySwitches + b.involuntarySwitches,
-  };
+  return counters((k) => a[k] + b[k]);
 }
 
 /** `(after − before) ÷ n` field by field. */
 export function countersPer(before: ProcCounters, after: ProcCounters, n: number): ProcCounters {
-  return {
-    readCalls: (after.readCalls - before.readCalls) / n,
-    writeCalls: (after.writeCalls - before.writeCalls) / n,
-    voluntarySwitches: (after.voluntarySwitches - before.voluntarySwitches) / n,
-    involuntarySwitches: (after.involuntarySwitches - before.involuntarySwitches) / n,
-  };
+  return counters((k) => (after[k] - before[k]) / n);
 }
