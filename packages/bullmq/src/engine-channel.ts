@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EngineEventMap, EngineEventName } from '@spane/core';
 import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
@@ -7,6 +8,9 @@ import type { RedisKeys } from './redis-keys.js';
 export type ChannelMessage =
   | { kind: 'event'; name: EngineEventName; payload: EngineEventMap[EngineEventName] }
   | { kind: 'abort'; executionId: string; reason: 'cancelled' | 'failed' };
+
+/** A message as sent: with the id of the channel (process) that sent it. */
+type Stamped = ChannelMessage & { from?: string };
 
 /**
  * Redis pub/sub between every engine process sharing a prefix: engine events (so
@@ -21,6 +25,11 @@ export type ChannelMessage =
  * Node-level events (`node:*`) go to a channel of their own, which a process subscribes to
  * only once it has a node-level listener ({@link EngineChannel.open} with `nodeEvents`):
  * a process that listens only to workflow events does not receive and parse every node's.
+ *
+ * This process's own events reach its handlers without the round trip through Redis: in a
+ * microtask after they are published (in order, before they are sent), also when Redis is
+ * down. Each message carries its sender's `from`, by which the subscriber drops the
+ * copy of its own events that Redis sends back. Abort orders still go through Redis only.
  */
 export class EngineChannel {
   readonly #name: string;
@@ -28,6 +37,8 @@ export class EngineChannel {
   readonly #publisher: Redis;
   readonly #logger: EngineLogger;
   readonly #handlers = new Set<(message: ChannelMessage) => void>();
+  /** Stamped on every message sent: its copy heard back is this process's own. */
+  readonly #origin = randomUUID();
   #subscriber: Redis | undefined;
   #ready: Promise<void> | undefined;
   #subscribed = false;
@@ -36,6 +47,8 @@ export class EngineChannel {
   #nodesReady: Promise<void> | undefined;
   #wantNodes = false;
   #queued: ChannelMessage[] = [];
+  /** Events of this process waiting for their microtask to reach its handlers. */
+  #local: ChannelMessage[] = [];
   #flushing: NodeJS.Immediate | undefined;
   /** Set by close/disconnect: later opens subscribe nothing, and a pending one ends quietly. */
   #closed = false;
@@ -92,13 +105,9 @@ export class EngineChannel {
           return;
         }
         for (const message of messages) {
-          for (const handler of this.#handlers) {
-            try {
-              handler(message);
-            } catch (err) {
-              this.#logger.error('channel handler threw', { error: (err as Error).message });
-            }
-          }
+          // This process's own events were handed to its handlers as they were published.
+          if (message.kind === 'event' && (message as Stamped).from === this.#origin) continue;
+          this.#deliver(message);
         }
       });
       const withNodes = this.#wantNodes;
@@ -143,11 +152,23 @@ export class EngineChannel {
     this.#handlers.add(handler);
   }
 
+  #deliver(message: ChannelMessage): void {
+    for (const handler of this.#handlers) {
+      try {
+        handler(message);
+      } catch (err) {
+        this.#logger.error('channel handler threw', { error: (err as Error).message });
+      }
+    }
+  }
+
   /**
    * Publishes without waiting for Redis (events at the end of this turn of the event
-   * loop, an abort order at once); a failure is logged, never thrown.
+   * loop, an abort order at once); a failure is logged, never thrown. An event reaches
+   * this process's handlers in a microtask, whether or not Redis takes it.
    */
   publish(message: ChannelMessage): void {
+    if (message.kind === 'event') this.#deliverLocally(message);
     this.#queued.push(message);
     // Pause drops other processes' handoffs (see Handoffs): it goes out at once too.
     if (message.kind === 'abort' || message.name === 'workflow:paused') this.flush();
@@ -168,12 +189,34 @@ export class EngineChannel {
         continue;
       }
       const run = queued.slice(start, i);
-      const raw = JSON.stringify(run.length === 1 ? run[0] : run);
+      const raw =
+        run.length === 1
+          ? this.#stamped(run[0]!)
+          : `[${run.map((m) => this.#stamped(m)).join(',')}]`;
       this.#publisher.publish(this.#channelOf(run[0]!), raw).catch((err: Error) => {
         this.#logger.warn('publish failed', { error: err.message });
       });
       start = i;
     }
+  }
+
+  /**
+   * Hands an event to this process's handlers in a microtask (never inside the caller's
+   * own code, which may go on with the work the event announces), in order.
+   */
+  #deliverLocally(message: ChannelMessage): void {
+    this.#local.push(message);
+    if (this.#local.length > 1) return;
+    queueMicrotask(() => {
+      const local = this.#local;
+      this.#local = [];
+      for (const m of local) this.#deliver(m);
+    });
+  }
+
+  /** A message's JSON with its sender's `from` as its first field. */
+  #stamped(message: ChannelMessage): string {
+    return `{"from":"${this.#origin}",${JSON.stringify(message).slice(1)}`;
   }
 
   #channelOf(message: ChannelMessage): string {
