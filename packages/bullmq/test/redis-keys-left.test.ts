@@ -80,8 +80,16 @@ describe('Redis keys a finished execution leaves', () => {
     await h.engine.cancelWorkflow(cancelled);
     ids.push(paused, cancelled);
     // Nothing names a finished execution (its jobs, timeout job, parked sets, slots) even
-    // while the engine runs.
-    for (const id of ids) expect(await keysOf(h.redis, h.prefix, id)).toEqual([]);
+    // while the engine runs — once the job that ended it is done (this process hears the
+    // end as it is recorded, before that job leaves Redis).
+    const named = async () =>
+      (await Promise.all(ids.map((id) => keysOf(h.redis, h.prefix, id)))).flat();
+    await until(
+      async () => (await named()).length === 0,
+      5_000,
+      'no key names a finished execution',
+    );
+    expect(await named()).toEqual([]);
     expect(await h.redis.exists(`${h.prefix}:concurrency`)).toBe(0);
 
     await h.engine.close();
