@@ -27,6 +27,7 @@ import type { Handoffs } from './handoffs.js';
 import { type InfraRetry, InfrastructureError } from './infra-retry.js';
 import { checkLeaseOnRead, type JobLeases } from './job-leases.js';
 import { runInTurn } from './job-runs.js';
+import { type LoopTurn, loopTurn, turnAfter } from './loop-turn.js';
 import { MAP_NODE } from './map-node.js';
 import type { MapNodes } from './map-nodes.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
@@ -93,6 +94,8 @@ interface Pending {
   child: CarriedChild;
   /** The execution's priority (a job of the child's own, if it must have one, gets it). */
   priority: number | undefined;
+  /** Watches the event loop from the start of the recording that made the child ready. */
+  turn?: LoopTurn;
 }
 
 /**
@@ -354,6 +357,7 @@ export class NodeRunner {
     telemetry.log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
     const carry = this.#carryChoice(plan, p, node.type, durationMs);
     executed?.();
+    const turn = loopTurn();
     const next = await this.#ctx.recorder.recordCompleted(
       plan,
       base,
@@ -369,7 +373,7 @@ export class NodeRunner {
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
     );
-    return next.map((child) => ({ from: p, child, priority: begun.priority }));
+    return next.map((child) => ({ from: p, child, priority: begun.priority, turn }));
   }
 
   /** What the job of a run that completed may carry (its type's speed noted first). */
@@ -386,10 +390,11 @@ export class NodeRunner {
    */
   async #carry(plan: WorkflowPlan, next: Pending): Promise<Carried | undefined> {
     const { from: p, child, priority } = next;
-    // One turn of the event loop between runs, as a job's hop would give: this run's
-    // events go out, abort orders and lock renewals come in (a handoff dropped meanwhile
-    // is not taken).
-    await new Promise((resolve) => setImmediate(resolve));
+    // One turn of the event loop between runs, as a job's hop would give: abort orders and
+    // lock renewals come in (a handoff dropped meanwhile is not taken), this run's events go
+    // out. A recording that waited for the store's reply took that turn already: the
+    // child runs at once, and the events go out while its own recording waits.
+    await turnAfter(next.turn);
     const { nodeId } = child;
     const data = carriedJobData(p.data, nodeId);
     // Past the job's time, or once carrying stopped (closing, abort orders unheard): the
