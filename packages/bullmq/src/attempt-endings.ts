@@ -8,6 +8,7 @@ import type { EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import type { InfraRetry } from './infra-retry.js';
 import type { JobLease } from './job-leases.js';
+import type { LoopTurn } from './loop-turn.js';
 import type { NodeJobData } from './node-jobs.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import type { RetryPolicies } from './retry-policies.js';
@@ -27,6 +28,8 @@ export interface Processing {
   carried: number;
   /** Shared by the job's runs: how many runs the job carried or is to carry so far. */
   tally: { carried: number };
+  /** Shared by the job's runs: watches the event loop since the latest of them started. */
+  turns: { last: LoopTurn };
   /** When the job's processing began (epoch ms). */
   since: number;
   /** BullMQ's lock token of the job. */

@@ -45,7 +45,7 @@ export interface ExecutionStarterContext {
   store: Pick<ExecutionStore, 'getWorkflow' | 'createExecution'>;
   plans: Pick<PlanSource, 'getPlan'>;
   handoffs: Pick<Handoffs, 'startableEntries' | 'handOffEntries'>;
-  enqueuer: Pick<NodeEnqueuer, 'enqueueNodes' | 'nodeJobs' | 'addJobs'>;
+  enqueuer: Pick<NodeEnqueuer, 'enqueueNodes' | 'nodeJobs' | 'addJobs' | 'prime'>;
   timeouts: Pick<WorkflowTimeouts, 'arm' | 'armAll'>;
   events: Pick<EngineEvents, 'emit'>;
   /** Settles the executions of a start that failed half-way. */
@@ -223,6 +223,9 @@ export class ExecutionStarter implements ExecutionLauncher {
     const ticket = handoffs.startableEntries(prepared.plan, prepared.delay > 0);
     const runToken = randomUUID();
     const input = ticket ? { ...prepared.input, start: ticket.nodes, runToken } : prepared.input;
+    const { plan, tenantId = DEFAULT_TENANT, priority } = prepared.input;
+    // Fair scheduling's tags for the entry nodes' jobs come back while the store writes.
+    this.#ctx.enqueuer.prime(plan, plan.entryNodes, tenantId, priority);
     let result: CreateExecutionResult;
     try {
       result = await this.#ctx.store.createExecution(input);

@@ -51,6 +51,8 @@ interface Spares {
   since: number;
   /** Jobs tagged in the `spareMs` before `since` (0 after a longer pause). */
   rate: number;
+  /** A call asking ahead for spares (see FairShare.prime), while it runs. */
+  pending?: Promise<void> | undefined;
 }
 
 /** Pairs kept before the idle ones are dropped. */
@@ -129,10 +131,39 @@ export class FairShare {
   }
 
   /**
+   * Asks ahead for the tags of `count` jobs of a tenant about to be added to a queue (a
+   * start's entry nodes, while the store creates the execution) unless spares cover them:
+   * {@link FairShare.order} then waits for this call and tags them without one of its
+   * own. Never throws: when the call fails, `order` asks again.
+   */
+  prime(queueName: string, tenantId: string, count: number): void {
+    if (!this.#ctx.enabled || this.#spareMs === 0) return;
+    const now = Date.now();
+    const pair = this.#pair(`${queueName}\u0000${tenantId}`, now);
+    if (pair.pending || (now < pair.until && pair.last - pair.next + 1 >= count)) return;
+    const spare = Math.min(MAX_SPARES, Math.max(count, pair.rate, pair.count));
+    pair.pending = this.#ask(queueName, [[tenantId, 0, spare, pair]]).then(
+      () => {
+        pair.pending = undefined;
+      },
+      () => {
+        pair.pending = undefined;
+      },
+    );
+  }
+
+  /**
    * The first tag of each tenant's jobs of the batch: from the spares this process holds
-   * when they cover the tenant's jobs, else from one script call for the others.
+   * when they cover the tenant's jobs (once a call asking ahead for them is back), else
+   * from one script call for the others.
    */
   async #tags(queueName: string, counts: Map<string, number>): Promise<Map<string, number>> {
+    const primed: Promise<void>[] = [];
+    for (const tenantId of counts.keys()) {
+      const pending = this.#spares.get(`${queueName}\u0000${tenantId}`)?.pending;
+      if (pending) primed.push(pending);
+    }
+    if (primed.length > 0) await Promise.all(primed);
     const now = Date.now();
     const next = new Map<string, number>();
     const ask: [string, number, number, Spares][] = [];
@@ -148,6 +179,16 @@ export class FairShare {
       ask.push([tenantId, n, this.#spareMs > 0 ? Math.min(MAX_SPARES, rate) : 0, pair]);
     }
     if (ask.length === 0) return next;
+    const firsts = await this.#ask(queueName, ask);
+    ask.forEach(([tenantId], i) => next.set(tenantId, firsts[i]!));
+    return next;
+  }
+
+  /**
+   * One script call for `[tenant, jobs, spares, its pair]` entries: each tenant's first
+   * tag, in order; each pair's spares are the tags after its jobs'.
+   */
+  async #ask(queueName: string, ask: [string, number, number, Spares][]): Promise<number[]> {
     const args: (string | number)[] = [this.#band, IDLE_QUEUE_KEYS_TTL_MS, 2 * this.#spareMs];
     for (const [tenantId, n, spare] of ask) args.push(tenantId, n, spare);
     const keys = [
@@ -160,14 +201,13 @@ export class FairShare {
     if (!Array.isArray(reply) || reply.length !== 2 * ask.length) {
       throw new Error('the fair-tags script gave an unexpected reply');
     }
-    ask.forEach(([tenantId, n, , pair], i) => {
+    return ask.map(([, n, , pair], i) => {
       const first = Number(reply[2 * i]);
-      next.set(tenantId, first);
       pair.next = first + n;
       pair.last = Number(reply[2 * i + 1]);
       pair.until = until;
+      return first;
     });
-    return next;
   }
 
   /** A queue and tenant's spares and recent rate, its counting window moved on to `now`. */

@@ -46,7 +46,7 @@ export interface NodeEnqueuerContext {
   queues: Pick<NodeQueues, 'get' | 'nameForType'>;
   retry: Pick<RetryPolicies, 'maxAttempts'>;
   /** Sets the jobs' BullMQ priorities for fair scheduling between tenants (absent: off). */
-  fair?: Pick<FairShare, 'order'>;
+  fair?: Pick<FairShare, 'order' | 'prime'>;
 }
 
 /**
@@ -69,6 +69,21 @@ export class NodeEnqueuer {
     opts: EnqueueNodeOptions,
   ): Promise<void> {
     return this.addJobs(this.nodeJobs(plan, executionId, nodeIds, tenantId, opts));
+  }
+
+  /**
+   * Asks fair scheduling ahead for the tags of the jobs these nodes are about to get (see
+   * FairShare.prime) — none for an execution with a priority of its own.
+   */
+  prime(plan: WorkflowPlan, nodeIds: readonly string[], tenantId: string, priority?: number): void {
+    const { fair, queues } = this.#ctx;
+    if (!fair || (priority !== undefined && priority > 0)) return;
+    const counts = new Map<string, number>();
+    for (const nodeId of nodeIds) {
+      const queue = queues.nameForType(plan.nodes.get(nodeId)?.type ?? '');
+      counts.set(queue, (counts.get(queue) ?? 0) + 1);
+    }
+    for (const [queue, n] of counts) fair.prime(queue, tenantId, n);
   }
 
   /**

@@ -27,7 +27,7 @@ import type { Handoffs } from './handoffs.js';
 import { type InfraRetry, InfrastructureError } from './infra-retry.js';
 import { checkLeaseOnRead, type JobLeases } from './job-leases.js';
 import { runInTurn } from './job-runs.js';
-import { type LoopTurn, loopTurn, turnAfter } from './loop-turn.js';
+import { loopTurn, turnAfter } from './loop-turn.js';
 import { MAP_NODE } from './map-node.js';
 import type { MapNodes } from './map-nodes.js';
 import type { MissingNodeTypes } from './missing-node-type.js';
@@ -94,8 +94,6 @@ interface Pending {
   child: CarriedChild;
   /** The execution's priority (a job of the child's own, if it must have one, gets it). */
   priority: number | undefined;
-  /** Watches the event loop from the start of the recording that made the child ready. */
-  turn?: LoopTurn;
 }
 
 /**
@@ -157,7 +155,8 @@ export class NodeRunner {
           breaker = await this.#ctx.breakers.admit(node.type, job, token);
         }
         const tally = { carried: 0 };
-        const own = { job, data, carried: 0, tally, since, token, runToken, lease, breaker };
+        const turns = { last: loopTurn() };
+        const own = { job, data, carried: 0, tally, turns, since, token, runToken, lease, breaker };
         await this.#runJob(own, plan);
       } finally {
         if (breaker) await breaker.finish();
@@ -357,7 +356,6 @@ export class NodeRunner {
     telemetry.log('info', `node '${data.nodeId}' completed in ${durationMs} ms`);
     const carry = this.#carryChoice(plan, p, node.type, durationMs);
     executed?.();
-    const turn = loopTurn();
     const next = await this.#ctx.recorder.recordCompleted(
       plan,
       base,
@@ -373,7 +371,7 @@ export class NodeRunner {
       { data: result.data, nextNodes: result.nextNodes, dataText },
       telemetry.close('ok'),
     );
-    return next.map((child) => ({ from: p, child, priority: begun.priority, turn }));
+    return next.map((child) => ({ from: p, child, priority: begun.priority }));
   }
 
   /** What the job of a run that completed may carry (its type's speed noted first). */
@@ -390,11 +388,12 @@ export class NodeRunner {
    */
   async #carry(plan: WorkflowPlan, next: Pending): Promise<Carried | undefined> {
     const { from: p, child, priority } = next;
-    // One turn of the event loop between runs, as a job's hop would give: abort orders and
+    // A turn of the event loop between runs, as a job's hop would give: abort orders and
     // lock renewals come in (a handoff dropped meanwhile is not taken), this run's events go
-    // out. A recording that waited for the store's reply took that turn already: the
+    // out. A run whose recording waited for the store's reply took that turn already: the
     // child runs at once, and the events go out while its own recording waits.
-    await turnAfter(next.turn);
+    await turnAfter(p.turns.last);
+    p.turns.last = loopTurn();
     const { nodeId } = child;
     const data = carriedJobData(p.data, nodeId);
     // Past the job's time, or once carrying stopped (closing, abort orders unheard): the

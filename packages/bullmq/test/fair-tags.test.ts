@@ -139,6 +139,48 @@ describe('fair tags', () => {
     expect(await take()).toBe('b1');
   });
 
+  it('prime: tags asked for ahead are used by the next order, which waits for them without a call', async () => {
+    const counted = countingRedis();
+    fair = new FairShare({ redis: counted, prefix, enabled: true, spareMs: 60_000 });
+    expect(await add(job('a', 'a1'))).toEqual([1]);
+    // (A first call may take two commands, when Redis does not hold the script yet.)
+    const first = counted.calls;
+    // Asked ahead for two jobs; the order made while that call is out waits for it.
+    fair.prime('nodes', 'a', 2);
+    fair.prime('nodes', 'a', 2);
+    expect(counted.calls).toBe(first + 1);
+    expect(await add(job('a', 'a2'), job('a', 'a3'))).toEqual([2, 3]);
+    expect(counted.calls).toBe(first + 1);
+    // Spares that cover the next jobs: no call at all.
+    fair.prime('nodes', 'a', 0);
+    expect(counted.calls).toBe(first + 1);
+    // Another tenant's tags are not the primed tenant's.
+    expect(await add(job('b', 'b1'))).toEqual([2]);
+    expect(counted.calls).toBe(first + 2);
+  });
+
+  it('prime: a call that fails leaves the order to ask again; off, it calls nothing', async () => {
+    const counted = countingRedis();
+    let failing = true;
+    const evalsha = counted.evalsha as unknown as (...a: unknown[]) => Promise<unknown>;
+    (counted as { evalsha: unknown }).evalsha = (...args: unknown[]) => {
+      if (!failing) return evalsha(...args);
+      counted.calls += 1;
+      return Promise.reject(new Error('Redis is down'));
+    };
+    fair = new FairShare({ redis: counted, prefix, enabled: true, spareMs: 60_000 });
+    fair.prime('nodes', 'a', 1);
+    expect(counted.calls).toBe(1);
+    failing = false;
+    expect(await add(job('a', 'a1'))).toEqual([1]);
+    expect(counted.calls).toBeGreaterThan(1);
+
+    const off = countingRedis();
+    fair = new FairShare({ redis: off, prefix, enabled: false });
+    fair.prime('nodes', 'a', 1);
+    expect(off.calls).toBe(0);
+  });
+
   it('spares: while they may be in use, an empty band does not start afresh and the band does not move down', async () => {
     fair = new FairShare({ redis, prefix, enabled: true, band: BAND, spareMs: 60_000 });
     // a gets tags 1, then 2 and 3 (one spare), then 4 from its spare, then 5..7 (+3 spares).
