@@ -180,7 +180,7 @@ export class FairShare {
     }
     if (ask.length === 0) return next;
     const firsts = await this.#ask(queueName, ask);
-    ask.forEach(([tenantId], i) => next.set(tenantId, firsts[i]!));
+    for (const [i, [tenantId]] of ask.entries()) next.set(tenantId, firsts[i]!);
     return next;
   }
 
