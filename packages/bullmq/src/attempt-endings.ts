@@ -28,7 +28,7 @@ export interface Processing {
   carried: number;
   /** Shared by the job's runs: how many runs the job carried or is to carry so far. */
   tally: { carried: number };
-  /** Shared by the job's runs: watches the event loop since the latest of them started. */
+  /** Shared by the job's runs: the event loop's turn when the latest of them started. */
   turns: { last: LoopTurn };
   /** When the job's processing began (epoch ms). */
   since: number;

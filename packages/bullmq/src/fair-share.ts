@@ -139,7 +139,7 @@ export class FairShare {
   prime(queueName: string, tenantId: string, count: number): void {
     if (!this.#ctx.enabled || this.#spareMs === 0) return;
     const now = Date.now();
-    const pair = this.#pair(`${queueName}\u0000${tenantId}`, now);
+    const pair = this.#pair(pairKey(queueName, tenantId), now);
     if (pair.pending || (now < pair.until && pair.last - pair.next + 1 >= count)) return;
     const spare = Math.min(MAX_SPARES, Math.max(count, pair.rate, pair.count));
     pair.pending = this.#ask(queueName, [[tenantId, 0, spare, pair]]).then(
@@ -160,7 +160,7 @@ export class FairShare {
   async #tags(queueName: string, counts: Map<string, number>): Promise<Map<string, number>> {
     const primed: Promise<void>[] = [];
     for (const tenantId of counts.keys()) {
-      const pending = this.#spares.get(`${queueName}\u0000${tenantId}`)?.pending;
+      const pending = this.#spares.get(pairKey(queueName, tenantId))?.pending;
       if (pending) primed.push(pending);
     }
     if (primed.length > 0) await Promise.all(primed);
@@ -168,7 +168,7 @@ export class FairShare {
     const next = new Map<string, number>();
     const ask: [string, number, number, Spares][] = [];
     for (const [tenantId, n] of counts) {
-      const pair = this.#pair(`${queueName}\u0000${tenantId}`, now);
+      const pair = this.#pair(pairKey(queueName, tenantId), now);
       const rate = Math.max(pair.rate, pair.count);
       pair.count += n;
       if (now < pair.until && pair.last - pair.next + 1 >= n) {
@@ -243,6 +243,11 @@ export class FairShare {
     const top = (this.#band + 1) * 2 ** 32;
     return this.#ctx.redis.zcount(this.prioritizedKey(queueName), '-inf', `(${top}`);
   }
+}
+
+/** The key of a queue and tenant's {@link Spares}. */
+function pairKey(queueName: string, tenantId: string): string {
+  return `${queueName}\u0000${tenantId}`;
 }
 
 /** Whether a job belongs to an execution with a priority of its own. */

@@ -76,11 +76,11 @@ export class NodeEnqueuer {
    * FairShare.prime) — none for an execution with a priority of its own.
    */
   prime(plan: WorkflowPlan, nodeIds: readonly string[], tenantId: string, priority?: number): void {
-    const { fair, queues } = this.#ctx;
+    const { fair } = this.#ctx;
     if (!fair || (priority !== undefined && priority > 0)) return;
     const counts = new Map<string, number>();
     for (const nodeId of nodeIds) {
-      const queue = queues.nameForType(plan.nodes.get(nodeId)?.type ?? '');
+      const queue = this.#queueOf(plan, nodeId);
       counts.set(queue, (counts.get(queue) ?? 0) + 1);
     }
     for (const [queue, n] of counts) fair.prime(queue, tenantId, n);
@@ -146,8 +146,17 @@ export class NodeEnqueuer {
       };
       if (opts.priority !== undefined) jobOpts.priority = opts.priority;
       if (opts.delay) jobOpts.delay = opts.delay;
-      const queue = this.#ctx.queues.nameForType(plan.nodes.get(nodeId)?.type ?? '');
-      return { queue, name: nodeJobName(plan, nodeId), data, opts: jobOpts };
+      return {
+        queue: this.#queueOf(plan, nodeId),
+        name: nodeJobName(plan, nodeId),
+        data,
+        opts: jobOpts,
+      };
     });
+  }
+
+  /** The queue a node's jobs go to (its type's). */
+  #queueOf(plan: WorkflowPlan, nodeId: string): string {
+    return this.#ctx.queues.nameForType(plan.nodes.get(nodeId)?.type ?? '');
   }
 }

@@ -1,28 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { loopTurn, turnAfter } from '../src/loop-turn.js';
+import { loopTurn, turnAfter, turnPassed } from '../src/loop-turn.js';
 
 /** Resolves once the event loop polled for I/O after this call (a timer fired). */
 const afterPoll = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 describe('loop turns', () => {
-  it('loopTurn passes in the next check phase, not before', async () => {
+  it('loopTurn passes in the next check phase, not before; calls of one turn share it', async () => {
     const turn = loopTurn();
-    expect(turn.passed).toBe(false);
+    expect(turnPassed(turn)).toBe(false);
+    expect(loopTurn()).toBe(turn);
     await Promise.resolve();
-    expect(turn.passed).toBe(false);
+    expect(turnPassed(turn)).toBe(false);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(turn.passed).toBe(true);
+    expect(turnPassed(turn)).toBe(true);
   });
 
   it('turnAfter waits for a turn unless the one it is given passed already', async () => {
     const order: string[] = [];
     setImmediate(() => order.push('immediate'));
-    await turnAfter(undefined).then(() => order.push('no turn given'));
-    expect(order).toEqual(['immediate', 'no turn given']);
+    await turnAfter(loopTurn()).then(() => order.push('no turn passed'));
+    expect(order).toEqual(['immediate', 'no turn passed']);
 
     const turn = loopTurn();
     await afterPoll();
-    expect(turn.passed).toBe(true);
+    expect(turnPassed(turn)).toBe(true);
     order.length = 0;
     setImmediate(() => order.push('immediate'));
     await turnAfter(turn).then(() => order.push('turn passed'));
