@@ -10,16 +10,22 @@ import { runScaleOut, SCALE_WARMUP } from './scale.js';
 import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off] [--write]
+/** Executions of W2's shape that warm each implementation's process (`--warm`). */
+const DEFAULT_WARM = 0;
+
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off] [--warm N] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
   --reps N   repetitions per workload and implementation; figures are medians (default 5)
   --only     workloads to run (${WORKLOAD_IDS.join(', ')})
   --impl     implementations to run (${IMPL_NAMES.join(', ')})
   --fair     SPANE's fairScheduling option (default on, the engine's default)
-  --scale    the scale-out rows: W2 on store-postgres in one process, then with the API
-             process apart from one and from two worker processes (default on when W2 and
-             postgres are selected)
+  --scale    the scale-out rows: W2 on store-postgres in one process, in two, and with the
+             API process apart from one and from two worker processes (default on when W2
+             and postgres are selected)
+  --warm N   executions of W2's shape each implementation's process runs, unmeasured,
+             before its first repetition (default 0: the processes warm up as the
+             repetitions go)
   --write    write the results to apps/bench/RESULTS.md
 
 Environment: REDIS_URL (default redis://127.0.0.1:6379),
@@ -52,6 +58,7 @@ async function main(): Promise<number> {
       impl: { type: 'string' },
       fair: { type: 'string', default: 'on' },
       scale: { type: 'string', default: 'on' },
+      warm: { type: 'string' },
       write: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -64,6 +71,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
   if (values.fair !== 'on' && values.fair !== 'off') throw new Error('--fair: on or off');
   if (values.scale !== 'on' && values.scale !== 'off') throw new Error('--scale: on or off');
+  const warm = values.warm !== undefined ? Number(values.warm) : values.quick ? 0 : DEFAULT_WARM;
+  if (!Number.isInteger(warm) || warm < 0) throw new Error('--warm must be a whole number');
   const only = list<WorkloadId>(values.only, WORKLOAD_IDS, 'workload');
   const impls = list<ImplName>(values.impl, IMPL_NAMES, 'implementation');
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -80,6 +89,7 @@ async function main(): Promise<number> {
     redisUrl,
     databaseUrl,
     fairScheduling: values.fair === 'on',
+    warm,
   });
   const w2 = selected.find((w) => w.id === 'W2');
   const scaleRun =
@@ -133,6 +143,7 @@ async function main(): Promise<number> {
   for (const l of cost) console.log(l);
 
   const problems = [
+    ...bench.warmProblems,
     ...bench.results.flatMap((r) =>
       r.problems.map((p) => `${r.workload.id} ${r.impl} rep ${r.rep + 1}: ${p}`),
     ),

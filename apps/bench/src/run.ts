@@ -18,7 +18,7 @@ import {
 import type { ImplName, Runner, RunnerContext } from './runner.js';
 import { SpaneRunner } from './spane-runner.js';
 import { openMemoryStore, openPostgresStore, probePostgres } from './stores.js';
-import type { Workload } from './workloads.js';
+import { type Workload, workloads } from './workloads.js';
 
 const IMPL_ENTRY = fileURLToPath(new URL('./impl-process.ts', import.meta.url));
 
@@ -65,6 +65,11 @@ export interface BenchOptions {
   fairScheduling?: boolean;
   /** A batch that makes no progress for this long is reported as stuck. @defaultValue 30_000 */
   stallMs?: number;
+  /**
+   * Executions of W2's shape each implementation's process runs before its first
+   * repetition, unmeasured (see {@link warmProcess}). @defaultValue 0
+   */
+  warm?: number;
   /** Progress lines (stderr by default). */
   log?: (line: string) => void;
 }
@@ -73,6 +78,8 @@ export interface BenchResult {
   results: RepResult[];
   /** Implementations that could not run, with the reason. */
   skipped: { impl: ImplName; reason: string }[];
+  /** Correctness problems of the processes' warm-up (see BenchOptions.warm). */
+  warmProblems: string[];
   postgresVersion?: string;
   /** Whether `pg_stat_statements` could be read (undefined: PostgreSQL not measured). */
   pgStatStatements?: boolean;
@@ -125,6 +132,43 @@ export type RunOneOptions = Pick<
   BenchOptions,
   'redisUrl' | 'databaseUrl' | 'stallMs' | 'fairScheduling'
 > & { runId: string };
+
+/** Executions a warm-up wave starts at once (W2's size). */
+const WARM_WAVE = 1_000;
+
+/**
+ * Warms an implementation's process: `executions` executions of W2's shape (fan-out and
+ * join), in waves of {@link WARM_WAVE}, on a prefix (and schema) of their own, unmeasured —
+ * so that the repetitions measure code V8 has compiled, not its optimizing compiler at
+ * work (which goes on for tens of thousands of node runs in a fresh process). Returns the
+ * correctness problems seen (they count as the run's).
+ */
+export async function warmProcess(
+  impl: ImplName,
+  executions: number,
+  options: RunOneOptions,
+): Promise<string[]> {
+  const workload = workloads(false).find((w) => w.id === 'W2')!;
+  const runner = await createRunner(impl, {
+    workload,
+    prefix: `bench-${options.runId}-warm-${impl}`,
+    redisUrl: options.redisUrl,
+    databaseUrl: options.databaseUrl,
+    ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
+  });
+  const problems: string[] = [];
+  try {
+    for (let done = 0; done < executions; done += WARM_WAVE) {
+      const count = Math.min(WARM_WAVE, executions - done);
+      const w = await wave(runner, count, options.stallMs ?? 30_000);
+      problems.push(...w.failures.map((f) => `process warm-up: ${f}`));
+    }
+    problems.push(...runner.tally.problems);
+  } finally {
+    await runner.close();
+  }
+  return problems;
+}
 
 /** One repetition of one workload on one implementation, on a fresh prefix (and schema). */
 export async function runOne(
@@ -301,6 +345,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     }
   }
   const results: RepResult[] = [];
+  const warmProblems: string[] = [];
   const { redisUrl, databaseUrl, stallMs, fairScheduling } = options;
   const runOptions: RunOneOptions = { redisUrl, databaseUrl, runId };
   if (stallMs !== undefined) runOptions.stallMs = stallMs;
@@ -313,13 +358,29 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     ]),
   );
   try {
+    if ((options.warm ?? 0) > 0) {
+      // One after another, as the repetitions run: each process warms on a quiet machine.
+      for (const impl of impls) {
+        const command: ImplCommand = {
+          cmd: 'warm',
+          executions: options.warm!,
+          options: runOptions,
+        };
+        const t0 = now();
+        const { problems } = await processes.get(impl)!.ask('warmed', command, RUN_TIMEOUT_MS);
+        warmProblems.push(...problems.map((p) => `${impl}: ${p}`));
+        log(
+          `${impl} process warmed: ${options.warm} executions of W2 in ${((now() - t0) / 1000).toFixed(1)} s`,
+        );
+      }
+    }
     results.push(...(await runRepetitions(options, impls, processes, runOptions, log)));
   } finally {
     for (const link of processes.values()) {
       if (link.child.connected) link.child.send({ cmd: 'close' } satisfies ImplCommand);
     }
   }
-  const result: BenchResult = { results, skipped };
+  const result: BenchResult = { results, skipped, warmProblems };
   if (postgresVersion !== undefined) {
     result.postgresVersion = postgresVersion;
     result.pgStatStatements = await pgStatStatementsAvailable(options.databaseUrl);

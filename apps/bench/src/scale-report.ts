@@ -43,14 +43,17 @@ export function formatScaleTable(results: readonly ScaleResult[]): string[] {
 }
 
 export const SCALE_LEGEND = [
-  'Scale-out (W2 on store-postgres, the same 50 worker slots in each configuration): the',
-  'API process starts the executions and hears them end (an engine without workers); the worker',
-  'processes are engines with 50 or 25 + 25 slots on the same prefix and schema. Every run is in',
-  'fresh processes (its API process too), after 200 warm-up executions. CPU per node:',
-  "engine = every engine process's process.cpuUsage() (API + workers; the workers' share in",
-  'parentheses), Redis = INFO cpu, PG = the whole cluster (/proc); medians over the repetitions.',
-  'Per node too: Redis commands (INFO commandstats), SQL transactions (pg_stat_database), and of',
-  'every engine process together (Linux /proc/<pid>/io and status): write system calls (syscw),',
-  'and preemptions (involuntary context switches: another process took its core). Fewer, larger',
-  "batches per process keep the first two down; the last counts the cores' oversubscription.",
+  'Scale-out (W2 on store-postgres, the same 50 worker slots in each configuration): in one',
+  'process; in two engine processes of 25 slots each, one of them the API process (it starts',
+  'the executions and hears them end); with the API process apart (an engine without workers)',
+  'and the 50 slots in one worker process, or 25 + 25 in two — engines on the same prefix and',
+  'schema. Every run is in fresh processes (its API process too), after 10,000 warm-up',
+  "executions in waves of 1,000, so that V8's optimizing compiler is done in every process",
+  "before the clock. CPU per node: engine = every engine process's process.cpuUsage() (API +",
+  "workers; the worker processes' share in parentheses), Redis = INFO cpu, PG = the whole",
+  'cluster (/proc); medians over the repetitions. Per node too: Redis commands (INFO',
+  'commandstats), SQL transactions (pg_stat_database), and of every engine process together',
+  '(Linux /proc/<pid>/io and status): write system calls (syscw), and preemptions',
+  '(involuntary context switches: another process took its core). Fewer, larger batches per',
+  "process keep the first two down; the last counts the cores' oversubscription.",
 ];

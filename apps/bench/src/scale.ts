@@ -11,20 +11,31 @@ import { type Workload, workloads } from './workloads.js';
 
 /**
  * The scale-out rows: one workload on store-postgres with its worker slots in its API
- * process (the main rows' set-up), then in one worker process with an API process apart
- * (it starts the executions and hears them end, no workers), then split over two worker
- * processes — the same slots in all. Each run gets fresh processes, prefix and schema.
+ * process (the main rows' set-up); split over two engine processes (the API process runs
+ * half of them); in one worker process with an API process apart (it starts the
+ * executions and hears them end, no workers); split over two worker processes with an API
+ * process apart — the same slots in all. Each run gets fresh processes, prefix and schema.
  */
 export interface ScaleConfig {
   name: string;
-  /** Worker processes, each with `slots ÷ processes` slots (0: the slots run here). */
+  /** Short name, for prefixes. */
+  key: string;
+  /** The share of the slots the API process runs (0 to 1). */
+  apiShare: number;
+  /** Worker processes, sharing the rest of the slots evenly. */
   processes: number;
 }
 
 export const SCALE_CONFIGS: readonly ScaleConfig[] = [
-  { name: 'one process: API + workers', processes: 0 },
-  { name: 'API process + 1 worker process', processes: 1 },
-  { name: 'API process + 2 worker processes', processes: 2 },
+  { name: 'one process: API + workers', key: 'one', apiShare: 1, processes: 0 },
+  {
+    name: 'two processes: API + half the slots, a worker process the other half',
+    key: 'two',
+    apiShare: 0.5,
+    processes: 1,
+  },
+  { name: 'API process + 1 worker process', key: 'api1', apiShare: 0, processes: 1 },
+  { name: 'API process + 2 worker processes', key: 'api2', apiShare: 0, processes: 2 },
 ];
 
 export interface ScaleResult {
@@ -61,10 +72,15 @@ export interface ScaleOptions {
 }
 
 /**
- * Warm-up executions of each scale-out run (its processes are fresh: see runScaleOut):
- * enough for V8 to have compiled the hot paths of every process before the clock.
+ * Warm-up executions of each scale-out run (its processes are fresh: see runScaleOut),
+ * run in waves before the clock: enough for V8's optimizing compiler to be done in every
+ * process. It goes on for tens of thousands of node runs in a fresh engine process, on a
+ * helper thread whose CPU counts in the process's; with 200 (the figure until
+ * 2026-12-06) it was still at work during the clock, and a configuration's worker
+ * processes, each warmed by a share of the executions, paid it once each — more CPU a
+ * node the more processes, which was the compiler's, not the engine's.
  */
-export const SCALE_WARMUP = 200;
+export const SCALE_WARMUP = 10_000;
 
 /** A wave whose executions make no progress for this long is reported as stuck. */
 const STALL_MS = 30_000;
@@ -82,7 +98,8 @@ export async function runConfig(
   o: ScaleOptions,
 ): Promise<ScaleResult> {
   const { workload } = o;
-  const prefix = `bench-${o.runId}-scale-${config.processes}-${rep}`;
+  const prefix = `bench-${o.runId}-scale-${config.key}-${rep}`;
+  const apiSlots = Math.round(workload.concurrency * config.apiShare);
   const opened = await openPostgresStore(o.databaseUrl);
   const runner = await SpaneRunner.start(
     'postgres',
@@ -91,7 +108,7 @@ export async function runConfig(
       prefix,
       redisUrl: o.redisUrl,
       databaseUrl: o.databaseUrl,
-      workers: config.processes === 0 ? workload.concurrency : 0,
+      workers: apiSlots,
     },
     opened,
   );
@@ -107,13 +124,17 @@ export async function runConfig(
         SCALE_SCHEMA: opened.schema!,
         SCALE_WORKLOAD: workload.id,
         SCALE_QUICK: o.quick ? '1' : '0',
-        SCALE_WORKERS: String(Math.ceil(workload.concurrency / config.processes)),
+        SCALE_WORKERS: String(Math.ceil((workload.concurrency - apiSlots) / config.processes)),
       });
       workers.push(w);
       await w.ask('ready', undefined, 60_000);
     }
-    const warm = await wave(runner, o.warmup, STALL_MS);
-    problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
+    // In waves of the measured run's size: a backlog of all of them would be another load.
+    const perWave = Math.ceil(workload.executions / workload.waves);
+    for (let done = 0; done < o.warmup; done += perWave) {
+      const warm = await wave(runner, Math.min(perWave, o.warmup - done), STALL_MS);
+      problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
+    }
     // CPU and node runs of the worker processes, and of this one.
     const read = async () => {
       const replies = await Promise.all(workers.map((w) => w.ask('cpu', { cmd: 'cpu' })));
@@ -129,7 +150,6 @@ export async function runConfig(
     const before = await read();
     await probe.before();
     const t0 = now();
-    const perWave = Math.ceil(workload.executions / workload.waves);
     const ids: string[] = [];
     for (let done = 0; done < workload.executions; done += perWave) {
       const w = await wave(runner, Math.min(perWave, workload.executions - done), STALL_MS);

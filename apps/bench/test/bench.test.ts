@@ -9,7 +9,8 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 
 /**
  * Keeps the harness working: every `--quick` workload, one repetition, on the baseline and
- * SPANE + store-memory (and store-postgres when it is available). Correctness only —
+ * SPANE + store-memory (and store-postgres when it is available), each process warmed
+ * first. Correctness only —
  * never timings — plus W2's cost per node being measured (present and positive).
  */
 describe('bench harness (--quick, 1 repetition)', () => {
@@ -24,9 +25,12 @@ describe('bench harness (--quick, 1 repetition)', () => {
       redisUrl: REDIS_URL,
       databaseUrl: DATABASE_URL,
       stallMs: 15_000,
+      // Each process runs 20 executions of W2's shape first (`--warm`), right too.
+      warm: 20,
       log: () => {},
     });
 
+    expect(bench.warmProblems).toEqual([]);
     expect(bench.results).toHaveLength(quick.length * impls.length);
     for (const r of bench.results) {
       const label = `${r.workload.id} ${r.impl}`;
