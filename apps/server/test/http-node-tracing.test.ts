@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AddressPolicy, createHttpNode, registerBuiltInNodes } from '../src/index.js';
 import { nodeContext } from './support/node-context.js';
+import { waitFor } from './support/processes.js';
 
 /**
  * The `http` node passes its W3C trace context on: a loopback server sees a `traceparent`
@@ -76,9 +77,12 @@ it("an engine's http node sends the traceparent of its own span, in the request'
     );
     const state = await engine.waitForExecution(id, { timeoutMs: 10_000 });
     expect(state.status).toBe('completed');
-    const node = exporter
-      .getFinishedSpans()
-      .find((s) => s.attributes['spane.execution_id'] === id && s.name === 'node fetch')!;
+    // The end can be heard before the node's span has ended: wait for it.
+    const node = await waitFor('the node span', 10_000, () =>
+      exporter
+        .getFinishedSpans()
+        .find((s) => s.attributes['spane.execution_id'] === id && s.name === 'node fetch'),
+    );
     expect(node.spanContext().traceId).toBe(traceId);
     const sent = received.at(-1)!;
     expect(sent.traceparent).toBe(`00-${traceId}-${node.spanContext().spanId}-01`);

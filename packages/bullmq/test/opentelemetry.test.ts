@@ -218,16 +218,17 @@ describe('OpenTelemetry spans', () => {
     const id = await h.engine.enqueueWorkflow('outer', {}, { traceContext: request.header });
     request.span.end();
     expect((await h.engine.waitForExecution(id, { timeoutMs: 10_000 })).status).toBe('completed');
-    const inner = (await until(() =>
-      exporter
-        .getFinishedSpans()
-        .find(
-          (s) => s.name === 'execution inner' && s.attributes['spane.parent_execution_id'] === id,
-        ),
-    ))!;
-    const node = exporter
-      .getFinishedSpans()
-      .find((s) => s.attributes['spane.execution_id'] === id && s.name === 'node S')!;
+    // The event can be heard before the node's span has ended: wait for both spans.
+    const [inner, node] = (await until(() => {
+      const finished = exporter.getFinishedSpans();
+      const innerSpan = finished.find(
+        (s) => s.name === 'execution inner' && s.attributes['spane.parent_execution_id'] === id,
+      );
+      const nodeSpan = finished.find(
+        (s) => s.attributes['spane.execution_id'] === id && s.name === 'node S',
+      );
+      return innerSpan && nodeSpan ? ([innerSpan, nodeSpan] as const) : undefined;
+    }))!;
     expect(inner.parentSpanContext?.spanId).toBe(node.spanContext().spanId);
     expect(inner.spanContext().traceId).toBe(request.span.spanContext().traceId);
     expect(inner.attributes['spane.depth']).toBe(1);
