@@ -10,9 +10,6 @@ import { runScaleOut, SCALE_WARMUP } from './scale.js';
 import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-/** Executions of W2's shape that warm each implementation's process (`--warm`). */
-const DEFAULT_WARM = 0;
-
 const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off] [--warm N] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
@@ -71,7 +68,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
   if (values.fair !== 'on' && values.fair !== 'off') throw new Error('--fair: on or off');
   if (values.scale !== 'on' && values.scale !== 'off') throw new Error('--scale: on or off');
-  const warm = values.warm !== undefined ? Number(values.warm) : values.quick ? 0 : DEFAULT_WARM;
+  const warm = Number(values.warm ?? 0);
   if (!Number.isInteger(warm) || warm < 0) throw new Error('--warm must be a whole number');
   const only = list<WorkloadId>(values.only, WORKLOAD_IDS, 'workload');
   const impls = list<ImplName>(values.impl, IMPL_NAMES, 'implementation');

@@ -127,18 +127,40 @@ export async function wave(
   return { ids, latencies, failures };
 }
 
+/**
+ * Starts `total` executions in waves of `perWave` (each wave once the one before it
+ * ended); their ids, latencies and failures, in order. Fails as {@link wave} does.
+ */
+export async function waves(
+  runner: Runner,
+  total: number,
+  perWave: number,
+  stallMs: number,
+): Promise<{ ids: string[]; latencies: number[]; failures: string[] }> {
+  const all = { ids: [] as string[], latencies: [] as number[], failures: [] as string[] };
+  for (let done = 0; done < total; done += perWave) {
+    const w = await wave(runner, Math.min(perWave, total - done), stallMs);
+    all.ids.push(...w.ids);
+    all.latencies.push(...w.latencies);
+    all.failures.push(...w.failures);
+  }
+  return all;
+}
+
+/** The executions of a wave of `workload` (one at a time when it is sequential). */
+export function waveSize(workload: Workload): number {
+  return workload.mode === 'sequential' ? 1 : Math.ceil(workload.executions / workload.waves);
+}
+
 /** What {@link runOne} needs besides the workload, implementation and repetition. */
 export type RunOneOptions = Pick<
   BenchOptions,
   'redisUrl' | 'databaseUrl' | 'stallMs' | 'fairScheduling'
 > & { runId: string };
 
-/** Executions a warm-up wave starts at once (W2's size). */
-const WARM_WAVE = 1_000;
-
 /**
  * Warms an implementation's process: `executions` executions of W2's shape (fan-out and
- * join), in waves of {@link WARM_WAVE}, on a prefix (and schema) of their own, unmeasured —
+ * join), in W2's waves, on a prefix (and schema) of their own, unmeasured —
  * so that the repetitions measure code V8 has compiled, not its optimizing compiler at
  * work (which goes on for tens of thousands of node runs in a fresh process). Returns the
  * correctness problems seen (they count as the run's).
@@ -156,18 +178,17 @@ export async function warmProcess(
     databaseUrl: options.databaseUrl,
     ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
   });
-  const problems: string[] = [];
   try {
-    for (let done = 0; done < executions; done += WARM_WAVE) {
-      const count = Math.min(WARM_WAVE, executions - done);
-      const w = await wave(runner, count, options.stallMs ?? 30_000);
-      problems.push(...w.failures.map((f) => `process warm-up: ${f}`));
-    }
-    problems.push(...runner.tally.problems);
+    const { failures } = await waves(
+      runner,
+      executions,
+      waveSize(workload),
+      options.stallMs ?? 30_000,
+    );
+    return [...failures.map((f) => `process warm-up: ${f}`), ...runner.tally.problems];
   } finally {
     await runner.close();
   }
-  return problems;
 }
 
 /** One repetition of one workload on one implementation, on a fresh prefix (and schema). */
@@ -223,27 +244,14 @@ export async function runOne(
     result.redisBefore = await redisUsedMemory(runner.redis);
     await probe.before();
 
-    const ids: string[] = [];
-    const latencies: number[] = [];
+    let ids: string[] = [];
+    let latencies: number[] = [];
     const rss = sampleRss();
     const t0 = now();
     try {
-      if (workload.mode === 'sequential') {
-        for (let i = 0; i < workload.executions; i++) {
-          const one = await wave(runner, 1, stallMs);
-          ids.push(...one.ids);
-          latencies.push(...one.latencies);
-          result.problems.push(...one.failures);
-        }
-      } else {
-        const perWave = Math.ceil(workload.executions / workload.waves);
-        for (let done = 0; done < workload.executions; done += perWave) {
-          const w = await wave(runner, Math.min(perWave, workload.executions - done), stallMs);
-          ids.push(...w.ids);
-          latencies.push(...w.latencies);
-          result.problems.push(...w.failures);
-        }
-      }
+      const run = await waves(runner, workload.executions, waveSize(workload), stallMs);
+      ({ ids, latencies } = run);
+      result.problems.push(...run.failures);
     } finally {
       result.wallMs = now() - t0;
       result.rssPeak = rss.stop();

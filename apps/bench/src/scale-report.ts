@@ -1,5 +1,5 @@
 import { median } from './measure.js';
-import type { ScaleResult } from './scale.js';
+import { SCALE_WARMUP, type ScaleResult } from './scale.js';
 
 const int = (v: number): string =>
   Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a';
@@ -47,8 +47,8 @@ export const SCALE_LEGEND = [
   'process; in two engine processes of 25 slots each, one of them the API process (it starts',
   'the executions and hears them end); with the API process apart (an engine without workers)',
   'and the 50 slots in one worker process, or 25 + 25 in two — engines on the same prefix and',
-  'schema. Every run is in fresh processes (its API process too), after 10,000 warm-up',
-  "executions in waves of 1,000, so that V8's optimizing compiler is done in every process",
+  `schema. Every run is in fresh processes (its API process too), after ${SCALE_WARMUP.toLocaleString('en-US')} warm-up`,
+  "executions in waves of W2's, so that V8's optimizing compiler is done in every process",
   "before the clock. CPU per node: engine = every engine process's process.cpuUsage() (API +",
   "workers; the worker processes' share in parentheses), Redis = INFO cpu, PG = the whole",
   'cluster (/proc); medians over the repetitions. Per node too: Redis commands (INFO',

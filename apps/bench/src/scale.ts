@@ -3,7 +3,7 @@ import { ChildProcessLink } from './child-link.js';
 import { CostProbe } from './cost-probe.js';
 import { now } from './measure.js';
 import { addCounters, countersPer, type ProcCounters, procCounters } from './proc-counters.js';
-import { wave } from './run.js';
+import { waveSize, waves } from './run.js';
 import type { ScaleCommand, ScaleReply } from './scale-worker.js';
 import { SpaneRunner } from './spane-runner.js';
 import { openPostgresStore } from './stores.js';
@@ -130,11 +130,9 @@ export async function runConfig(
       await w.ask('ready', undefined, 60_000);
     }
     // In waves of the measured run's size: a backlog of all of them would be another load.
-    const perWave = Math.ceil(workload.executions / workload.waves);
-    for (let done = 0; done < o.warmup; done += perWave) {
-      const warm = await wave(runner, Math.min(perWave, o.warmup - done), STALL_MS);
-      problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
-    }
+    const perWave = waveSize(workload);
+    const warm = await waves(runner, o.warmup, perWave, STALL_MS);
+    problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
     // CPU and node runs of the worker processes, and of this one.
     const read = async () => {
       const replies = await Promise.all(workers.map((w) => w.ask('cpu', { cmd: 'cpu' })));
@@ -150,12 +148,8 @@ export async function runConfig(
     const before = await read();
     await probe.before();
     const t0 = now();
-    const ids: string[] = [];
-    for (let done = 0; done < workload.executions; done += perWave) {
-      const w = await wave(runner, Math.min(perWave, workload.executions - done), STALL_MS);
-      ids.push(...w.ids);
-      problems.push(...w.failures);
-    }
+    const { ids, failures } = await waves(runner, workload.executions, perWave, STALL_MS);
+    problems.push(...failures);
     const wallMs = now() - t0;
     const nodes = workload.executions * workload.shape.nodes.length;
     const cost = await probe.after(nodes);
