@@ -6,11 +6,11 @@ import { collectEnvironment } from './environment.js';
 import { formatNotes, formatTable, LEGEND, summarize, writeResults } from './report.js';
 import { runBench } from './run.js';
 import { IMPL_NAMES, type ImplName } from './runner.js';
-import { runScaleOut, SCALE_WARMUP } from './scale.js';
+import { runScaleOut, SCALE_CONFIGS, SCALE_WARMUP } from './scale.js';
 import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off] [--warm N] [--write]
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off|one,two,api1,api2] [--warm N] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
   --reps N   repetitions per workload and implementation; figures are medians (default 5)
@@ -19,7 +19,7 @@ const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl
   --fair     SPANE's fairScheduling option (default on, the engine's default)
   --scale    the scale-out rows: W2 on store-postgres in one process, in two, and with the
              API process apart from one and from two worker processes (default on when W2
-             and postgres are selected)
+             and postgres are selected); or a list of them by key (one, two, api1, api2)
   --warm N   executions of W2's shape each implementation's process runs, unmeasured,
              before its first repetition (default 0: the processes warm up as the
              repetitions go)
@@ -67,7 +67,14 @@ async function main(): Promise<number> {
   const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
   if (values.fair !== 'on' && values.fair !== 'off') throw new Error('--fair: on or off');
-  if (values.scale !== 'on' && values.scale !== 'off') throw new Error('--scale: on or off');
+  const scaleKeys =
+    values.scale === 'on' || values.scale === 'off'
+      ? SCALE_CONFIGS.map((c) => c.key)
+      : list(
+          values.scale,
+          SCALE_CONFIGS.map((c) => c.key),
+          'scale-out configuration',
+        );
   const warm = Number(values.warm ?? 0);
   if (!Number.isInteger(warm) || warm < 0) throw new Error('--warm must be a whole number');
   const only = list<WorkloadId>(values.only, WORKLOAD_IDS, 'workload');
@@ -90,7 +97,7 @@ async function main(): Promise<number> {
   });
   const w2 = selected.find((w) => w.id === 'W2');
   const scaleRun =
-    values.scale === 'on' &&
+    values.scale !== 'off' &&
     w2 &&
     impls.includes('postgres') &&
     !bench.skipped.some((s) => s.impl === 'postgres');
@@ -103,6 +110,7 @@ async function main(): Promise<number> {
         reps,
         runId: `${process.pid}`,
         quick: values.quick,
+        configs: scaleKeys,
       })
     : [];
   const rows = summarize(bench.results);

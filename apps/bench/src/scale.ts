@@ -68,6 +68,8 @@ export interface ScaleOptions {
   reps: number;
   runId: string;
   quick: boolean;
+  /** Keys of the configurations to run (default: all). */
+  configs?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -81,6 +83,14 @@ export interface ScaleOptions {
  * node the more processes, which was the compiler's, not the engine's.
  */
 export const SCALE_WARMUP = 10_000;
+
+/**
+ * Times the workload each scale-out run measures, one after the other (W2: 5 × 1,000
+ * executions, 50,000 node runs, ~10 s). Once (10,000 node runs, ~2 s) until 2026-12-06:
+ * the same configuration's CPU a node then spread over ±15 % between repetitions, as much
+ * as the differences between configurations the rows are there to show.
+ */
+export const SCALE_MEASURED_RUNS = 5;
 
 /** A wave whose executions make no progress for this long is reported as stuck. */
 const STALL_MS = 30_000;
@@ -148,10 +158,11 @@ export async function runConfig(
     const before = await read();
     await probe.before();
     const t0 = now();
-    const { ids, failures } = await waves(runner, workload.executions, perWave, STALL_MS);
+    const measured = workload.executions * SCALE_MEASURED_RUNS;
+    const { ids, failures } = await waves(runner, measured, perWave, STALL_MS);
     problems.push(...failures);
     const wallMs = now() - t0;
-    const nodes = workload.executions * workload.shape.nodes.length;
+    const nodes = measured * workload.shape.nodes.length;
     const cost = await probe.after(nodes);
     const after = await read();
     const workerCpuUs = (after.cpuUs - before.cpuUs) / nodes;
@@ -207,12 +218,14 @@ export function scaleOptionsOf(request: ScaleRunRequest): ScaleOptions {
  */
 export async function runScaleOut(o: ScaleOptions): Promise<ScaleResult[]> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { workload, log: _, ...options } = o;
+  const { workload, log: _, configs: keys, ...options } = o;
+  const chosen = SCALE_CONFIGS.flatMap((c, index) =>
+    !keys || keys.includes(c.key) ? [{ config: c, index }] : [],
+  );
   const results: ScaleResult[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
-    for (let i = 0; i < SCALE_CONFIGS.length; i++) {
-      const index = (i + rep - 1) % SCALE_CONFIGS.length;
-      const config = SCALE_CONFIGS[index]!;
+    for (let i = 0; i < chosen.length; i++) {
+      const { config, index } = chosen[(i + rep - 1) % chosen.length]!;
       const request: ScaleRunRequest = { config: index, rep, workload: workload.id, options };
       const run = new ChildProcessLink<ScaleCommand, ScaleReply>(RUN_ENTRY, {
         SCALE_RUN: JSON.stringify(request),

@@ -44,5 +44,28 @@ describe('scale-out rows (--quick W2 on store-postgres, 1 repetition)', () => {
     const table = formatScaleTable(results);
     expect(table).toHaveLength(2 + SCALE_CONFIGS.length);
     expect(table[2]).toMatch(/^\| one process: API \+ workers \| [\d,]+ \| ×1\.00 \|/);
+    // all CPU: the median of the sums, then their lowest–highest (one repetition: equal).
+    const cells = table[2]!.split('|').map((c) => c.trim());
+    expect(cells[8]).toBe(`${cells[7]}–${cells[7]}`);
+  });
+
+  it('runs only the configurations asked for (`--scale two`)', async () => {
+    const w2 = workloads(true).find((w) => w.id === 'W2')!;
+    const results = await runScaleOut({
+      workload: w2,
+      warmup: w2.warmup,
+      redisUrl: REDIS_URL,
+      databaseUrl: DATABASE_URL,
+      reps: 2,
+      runId: `test-only-${process.pid}`,
+      quick: true,
+      configs: ['two'],
+      log: () => {},
+    });
+    expect(results.map((r) => [r.config.key, r.rep])).toEqual([
+      ['two', 1],
+      ['two', 2],
+    ]);
+    for (const r of results) expect(r.problems).toEqual([]);
   });
 });
