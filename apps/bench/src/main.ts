@@ -10,7 +10,7 @@ import { runScaleOut, SCALE_CONFIGS, SCALE_WARMUP } from './scale.js';
 import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off|one,two,api1,api2] [--warm N] [--write]
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off|one,two,api1,api2,again] [--warm N] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
   --reps N   repetitions per workload and implementation; figures are medians (default 5)
@@ -19,7 +19,7 @@ const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl
   --fair     SPANE's fairScheduling option (default on, the engine's default)
   --scale    the scale-out rows: W2 on store-postgres in one process, in two, and with the
              API process apart from one and from two worker processes (default on when W2
-             and postgres are selected); or a list of them by key (one, two, api1, api2)
+             and postgres are selected); or a list of them by key (one, two, api1, api2, again)
   --warm N   executions of W2's shape each implementation's process runs, unmeasured,
              before its first repetition (default 0: the processes warm up as the
              repetitions go)

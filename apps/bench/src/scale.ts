@@ -36,6 +36,14 @@ export const SCALE_CONFIGS: readonly ScaleConfig[] = [
   },
   { name: 'API process + 1 worker process', key: 'api1', apiShare: 0, processes: 1 },
   { name: 'API process + 2 worker processes', key: 'api2', apiShare: 0, processes: 2 },
+  // The one-process set-up a second time: how far a configuration's ratio to the first row
+  // strays when nothing differs (the machine's noise between two runs of a repetition).
+  {
+    name: 'control: one process again',
+    key: 'again',
+    apiShare: 1,
+    processes: 0,
+  },
 ];
 
 export interface ScaleResult {
