@@ -59,21 +59,25 @@ describe('the scale-out table', () => {
   });
 });
 
-describe('scale-out rows (--quick W2 on store-postgres, 1 repetition)', () => {
-  it('runs W2 in one process, with the API apart from one worker process and from two', async () => {
+/** The scale-out rows of `--quick` W2 (its own warm-up), quietly. */
+function quickScaleOut(options: { reps: number; runId: string; configs?: string[] }) {
+  const w2 = workloads(true).find((w) => w.id === 'W2')!;
+  return runScaleOut({
+    workload: w2,
+    warmup: w2.warmup,
+    redisUrl: REDIS_URL,
+    databaseUrl: DATABASE_URL,
+    quick: true,
+    log: () => {},
+    ...options,
+  });
+}
+
+describe('scale-out rows (--quick W2 on store-postgres)', () => {
+  it('runs W2 in every configuration, one repetition', async () => {
     const pg = await probePostgres(DATABASE_URL);
     expect(pg.ok, 'PostgreSQL is needed (scripts/test.sh starts it)').toBe(true);
-    const w2 = workloads(true).find((w) => w.id === 'W2')!;
-    const results = await runScaleOut({
-      workload: w2,
-      warmup: w2.warmup,
-      redisUrl: REDIS_URL,
-      databaseUrl: DATABASE_URL,
-      reps: 1,
-      runId: `test-${process.pid}`,
-      quick: true,
-      log: () => {},
-    });
+    const results = await quickScaleOut({ reps: 1, runId: `test-${process.pid}` });
     expect(results.map((r) => r.config.processes).sort()).toEqual(
       SCALE_CONFIGS.map((c) => c.processes).sort(),
     );
@@ -98,17 +102,10 @@ describe('scale-out rows (--quick W2 on store-postgres, 1 repetition)', () => {
   });
 
   it('runs only the configurations asked for (`--scale two`)', async () => {
-    const w2 = workloads(true).find((w) => w.id === 'W2')!;
-    const results = await runScaleOut({
-      workload: w2,
-      warmup: w2.warmup,
-      redisUrl: REDIS_URL,
-      databaseUrl: DATABASE_URL,
+    const results = await quickScaleOut({
       reps: 2,
       runId: `test-only-${process.pid}`,
-      quick: true,
       configs: ['two'],
-      log: () => {},
     });
     expect(results.map((r) => [r.config.key, r.rep])).toEqual([
       ['two', 1],
