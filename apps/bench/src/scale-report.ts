@@ -9,8 +9,8 @@ const allCpu = (r: ScaleResult): number => r.engineCpuUs + r.redisCpuUs + r.pgSe
 /**
  * The median over the repetitions of `pick(r) ÷ pick(first configuration's run of the same
  * repetition)`: each configuration against the first one measured beside it, so that the
- * machine's drift from one repetition to the next (±15 % here) does not count as a
- * difference between configurations.
+ * machine's drift from one repetition to the next (in one run of 2026-12-06, ×1.5 between
+ * the first and the fifth) does not count as a difference between configurations.
  */
 function pairedRatio(
   results: readonly ScaleResult[],

@@ -94,9 +94,9 @@ export const SCALE_WARMUP = 10_000;
 
 /**
  * Times the workload each scale-out run measures, one after the other (W2: 5 × 1,000
- * executions, 50,000 node runs, ~10 s). Once (10,000 node runs, ~2 s) until 2026-12-06:
- * the same configuration's CPU a node then spread over ±15 % between repetitions, as much
- * as the differences between configurations the rows are there to show.
+ * executions, 50,000 node runs, ~10 s), so that a run's figures average over more than one
+ * wave's ramp and tail. Once (10,000 node runs, ~2 s) until 2026-12-06. Two runs of one
+ * set-up still differ by up to ±30 % on a shared machine: the control row shows how much.
  */
 export const SCALE_MEASURED_RUNS = 5;
 
