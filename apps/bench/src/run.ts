@@ -158,6 +158,17 @@ export type RunOneOptions = Pick<
   'redisUrl' | 'databaseUrl' | 'stallMs' | 'fairScheduling'
 > & { runId: string };
 
+/** A runner's context for `workload` on `prefix` (a process's warm-up, or a repetition). */
+function runnerContext(workload: Workload, prefix: string, options: RunOneOptions): RunnerContext {
+  return {
+    workload,
+    prefix,
+    redisUrl: options.redisUrl,
+    databaseUrl: options.databaseUrl,
+    ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
+  };
+}
+
 /**
  * Warms an implementation's process: `executions` executions of W2's shape (fan-out and
  * join), in W2's waves, on a prefix (and schema) of their own, unmeasured —
@@ -171,13 +182,10 @@ export async function warmProcess(
   options: RunOneOptions,
 ): Promise<string[]> {
   const workload = workloads(false).find((w) => w.id === 'W2')!;
-  const runner = await createRunner(impl, {
-    workload,
-    prefix: `bench-${options.runId}-warm-${impl}`,
-    redisUrl: options.redisUrl,
-    databaseUrl: options.databaseUrl,
-    ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
-  });
+  const runner = await createRunner(
+    impl,
+    runnerContext(workload, `bench-${options.runId}-warm-${impl}`, options),
+  );
   try {
     const { failures } = await waves(
       runner,
@@ -200,13 +208,7 @@ export async function runOne(
 ): Promise<RepResult> {
   const stallMs = options.stallMs ?? 30_000;
   const prefix = `bench-${options.runId}-${workload.id.toLowerCase()}-${impl}-${rep}`;
-  const runner = await createRunner(impl, {
-    workload,
-    prefix,
-    redisUrl: options.redisUrl,
-    databaseUrl: options.databaseUrl,
-    ...(options.fairScheduling === undefined ? {} : { fairScheduling: options.fairScheduling }),
-  });
+  const runner = await createRunner(impl, runnerContext(workload, prefix, options));
   const nodes = workload.shape.nodes.length;
   const probe = new CostProbe(runner.redis, runner.sql);
   const result: RepResult = {

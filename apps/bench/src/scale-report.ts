@@ -1,5 +1,5 @@
 import { median } from './measure.js';
-import { SCALE_MEASURED_RUNS, SCALE_WARMUP, type ScaleResult } from './scale.js';
+import { SCALE_CONFIGS, SCALE_MEASURED_RUNS, SCALE_WARMUP, type ScaleResult } from './scale.js';
 
 const int = (v: number): string =>
   Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a';
@@ -37,13 +37,14 @@ function pairedRatio(
  */
 export function formatScaleTable(results: readonly ScaleResult[]): string[] {
   const names = [...new Set(results.map((r) => r.config.name))];
-  const first = names[0] ?? '';
+  // Ratios are to the first configuration run: the one-process row unless left out.
+  const firstConfig = results[0]?.config;
+  const first = firstConfig?.name ?? '';
   const med = (name: string, pick: (r: ScaleResult) => number) =>
     median(results.filter((r) => r.config.name === name).map(pick));
   const ratio = (name: string, pick: (r: ScaleResult) => number) =>
     `×${pairedRatio(results, name, first, pick).toFixed(2)}`;
-  // Ratios are to the one-process row, or to the first row when that one was not run.
-  const against = results[0]?.config.key === 'one' ? 'one process' : 'first row';
+  const against = firstConfig?.key === SCALE_CONFIGS[0]!.key ? 'one process' : 'first row';
   const lines = [
     `| configuration | nodes/s | vs ${against} | engine CPU µs (workers) | Redis CPU µs | PG CPU µs server | all CPU µs (lowest–highest) | all CPU vs ${against} | Redis commands | SQL xacts | engine write calls | engine preemptions |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
