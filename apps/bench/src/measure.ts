@@ -21,6 +21,30 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * A distribution-free interval for the median of `values` with at least `confidence`
+ * coverage: the k-th lowest and k-th highest value, for the largest k with
+ * 2 × P(Binomial(n, ½) < k) ≤ 1 − confidence (for 12 values at 95 %: the 3rd and the 10th).
+ * Undefined when there are too few values (fewer than 6 at 95 %).
+ */
+export function medianInterval(
+  values: readonly number[],
+  confidence = 0.95,
+): [number, number] | undefined {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  let k = 0;
+  let below = 0; // P(X < k + 1) = P(X <= k), X ~ Binomial(n, 1/2)
+  let term = 0.5 ** n; // P(X = 0)
+  for (let i = 0; i < n; i++) {
+    below += term;
+    if (2 * below > 1 - confidence) break;
+    k = i + 1;
+    term = (term * (n - i)) / (i + 1);
+  }
+  return k === 0 ? undefined : [sorted[k - 1]!, sorted[n - k]!];
+}
+
 let gcFn: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 
 /** A forced full GC: `global.gc` when run with `--expose-gc`, otherwise through the V8 flag. */

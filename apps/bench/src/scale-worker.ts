@@ -11,12 +11,17 @@ import type { ScaleResult } from './scale.js';
 import { benchRegistry } from './spane-runner.js';
 import { type Tally, workloads } from './workloads.js';
 
-/** What the parent sends. */
-export type ScaleCommand = { cmd: 'cpu' } | { cmd: 'close' };
+/** What the parent sends (`warm` and `measure` only to a set-up: scale-run.ts). */
+export type ScaleCommand =
+  | { cmd: 'cpu' }
+  | { cmd: 'close' }
+  | { cmd: 'warm' }
+  | { cmd: 'measure'; rep: number };
 
 /** What a worker process (or scale-run.ts) sends. */
 export type ScaleReply =
   | { kind: 'ready' }
+  | { kind: 'warmed'; problems: string[] }
   | { kind: 'result'; result: ScaleResult }
   | { kind: 'cpu'; cpuUs: number; runs: number; counters: ProcCounters }
   | { kind: 'closed'; problems: string[] }

@@ -1,12 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { ChildProcessLink } from './child-link.js';
-import { CostProbe } from './cost-probe.js';
-import { now } from './measure.js';
-import { addCounters, countersPer, type ProcCounters, procCounters } from './proc-counters.js';
-import { waveSize, waves } from './run.js';
+import type { ProcCounters } from './proc-counters.js';
 import type { ScaleCommand, ScaleReply } from './scale-worker.js';
-import { SpaneRunner } from './spane-runner.js';
-import { openPostgresStore } from './stores.js';
 import { type Workload, workloads } from './workloads.js';
 
 /**
@@ -48,6 +43,8 @@ export const SCALE_CONFIGS: readonly ScaleConfig[] = [
 
 export interface ScaleResult {
   config: ScaleConfig;
+  /** The session (see {@link runScaleOut}) it was measured in, from 1. */
+  session: number;
   rep: number;
   nodesPerSec: number;
   /** CPU per node of every engine process (this one and the workers), µs. */
@@ -82,7 +79,7 @@ export interface ScaleOptions {
 }
 
 /**
- * Warm-up executions of each scale-out run (its processes are fresh: see runScaleOut),
+ * Warm-up executions of each set-up of a scale-out session (its processes are fresh: see runScaleOut),
  * run in waves before the clock: enough for V8's optimizing compiler to be done in every
  * process. It goes on for tens of thousands of node runs in a fresh engine process, on a
  * helper thread whose CPU counts in the process's; with 200 (the figure until
@@ -93,121 +90,39 @@ export interface ScaleOptions {
 export const SCALE_WARMUP = 10_000;
 
 /**
- * Times the workload each scale-out run measures, one after the other (W2: 5 × 1,000
- * executions, 50,000 node runs, ~10 s), so that a run's figures average over more than one
- * wave's ramp and tail. Once (10,000 node runs, ~2 s) until 2026-12-06. Two runs of one
- * set-up still differ by up to ±30 % on a shared machine: the control row shows how much.
+ * Times the workload each scale-out repetition measures (W2: 1,000 executions, 10,000
+ * node runs, ~2.5 s). Five in a row (~10 s) from the morning to the evening of 2026-12-06,
+ * when each configuration ran in its own processes minutes apart from the others: a longer
+ * clock averaged over more of the machine's drift. Now the two runs a ratio pairs are seconds
+ * apart (see runScaleOut), and more, shorter pairs narrow the median's interval more.
  */
-export const SCALE_MEASURED_RUNS = 5;
-
-/** A wave whose executions make no progress for this long is reported as stuck. */
-const STALL_MS = 30_000;
-
-const WORKER_ENTRY = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
-const RUN_ENTRY = fileURLToPath(new URL('./scale-run.ts', import.meta.url));
+export const SCALE_MEASURED_RUNS = 1;
 
 /**
- * Runs one configuration (in a process of its own: see scale-run.ts): this process is its
- * API process, and runs the slots too in the one-process configuration.
+ * Times the workload runs in a set-up just before each repetition's clock, unmeasured. A
+ * set-up idles while the other one of its session is measured, and without this its next
+ * run came out up to ×1.4 dearer in engine CPU than its partner's, which had just run (one
+ * process against itself, 6 pairs, 2026-12-06): V8 shrinks an idle heap, and the pool
+ * closes connections idle for 10 s, whose next backends start with cold caches.
  */
-export async function runConfig(
-  config: ScaleConfig,
-  rep: number,
-  o: ScaleOptions,
-): Promise<ScaleResult> {
-  const { workload } = o;
-  const prefix = `bench-${o.runId}-scale-${config.key}-${rep}`;
-  const apiSlots = Math.round(workload.concurrency * config.apiShare);
-  const opened = await openPostgresStore(o.databaseUrl);
-  const runner = await SpaneRunner.start(
-    'postgres',
-    {
-      workload,
-      prefix,
-      redisUrl: o.redisUrl,
-      databaseUrl: o.databaseUrl,
-      workers: apiSlots,
-    },
-    opened,
-  );
-  const workers: ChildProcessLink<ScaleCommand, ScaleReply>[] = [];
-  const problems: string[] = [];
-  const probe = new CostProbe(runner.redis, runner.sql);
-  try {
-    for (let i = 0; i < config.processes; i++) {
-      const w = new ChildProcessLink<ScaleCommand, ScaleReply>(WORKER_ENTRY, {
-        REDIS_URL: o.redisUrl,
-        DATABASE_URL: o.databaseUrl,
-        SCALE_PREFIX: prefix,
-        SCALE_SCHEMA: opened.schema!,
-        SCALE_WORKLOAD: workload.id,
-        SCALE_QUICK: o.quick ? '1' : '0',
-        SCALE_WORKERS: String(Math.ceil((workload.concurrency - apiSlots) / config.processes)),
-      });
-      workers.push(w);
-      await w.ask('ready', undefined, 60_000);
-    }
-    // In waves of the measured run's size: a backlog of all of them would be another load.
-    const perWave = waveSize(workload);
-    const warm = await waves(runner, o.warmup, perWave, STALL_MS);
-    problems.push(...warm.failures.map((f) => `warm-up: ${f}`));
-    // CPU and node runs of the worker processes, and of this one.
-    const read = async () => {
-      const replies = await Promise.all(workers.map((w) => w.ask('cpu', { cmd: 'cpu' })));
-      const sum = (pick: (r: (typeof replies)[number]) => number) =>
-        replies.reduce((total, r) => total + pick(r), 0);
-      const counters = replies.reduce((c, r) => addCounters(c, r.counters), procCounters());
-      return {
-        cpuUs: sum((r) => r.cpuUs),
-        runs: sum((r) => r.runs) + runner.tally.runs,
-        counters,
-      };
-    };
-    const before = await read();
-    await probe.before();
-    const t0 = now();
-    const measured = workload.executions * SCALE_MEASURED_RUNS;
-    const { ids, failures } = await waves(runner, measured, perWave, STALL_MS);
-    problems.push(...failures);
-    const wallMs = now() - t0;
-    const nodes = measured * workload.shape.nodes.length;
-    const cost = await probe.after(nodes);
-    const after = await read();
-    const workerCpuUs = (after.cpuUs - before.cpuUs) / nodes;
-    if (after.runs - before.runs !== nodes) {
-      problems.push(`${after.runs - before.runs} node runs, expected ${nodes}`);
-    }
-    problems.push(...(await runner.verify(ids)));
-    return {
-      config,
-      rep,
-      nodesPerSec: nodes / (wallMs / 1000),
-      engineCpuUs: cost.engineCpuUs + workerCpuUs,
-      workerCpuUs,
-      redisCpuUs: cost.redisCpuUs,
-      pgServerCpuUs: cost.pgServerCpuUs,
-      redisCommands: cost.redisCommands,
-      redisByCommand: cost.redisByCommand.slice(0, 6),
-      sqlXacts: cost.sqlXacts,
-      counters: countersPer(before.counters, after.counters, nodes),
-      problems,
-    };
-  } finally {
-    await probe.close();
-    for (const w of workers) {
-      const closed = await w.ask('closed', { cmd: 'close' }).catch((e: Error) => ({
-        problems: [e.message],
-      }));
-      problems.push(...closed.problems);
-    }
-    await runner.close();
-  }
-}
+export const SCALE_REWARM = 1;
 
-/** What scale-run.ts is told to run (`SCALE_RUN`, JSON). */
+/**
+ * Repetitions of a scale-out session (pairs of runs) by default. Two runs of the same
+ * set-up seconds apart still differ by up to ±30 % in nodes/s and CPU a node on this
+ * machine (the control row), with the same Redis commands, SQL transactions and system
+ * calls a node: the cores' speed varies by the second (a fixed loop's CPU time did
+ * ×0.6–1.8 around its median on an idle machine). With 12 pairs, the median's 95 %
+ * interval runs from the 3rd to the 10th ratio (see medianInterval).
+ */
+export const SCALE_REPS = 12;
+
+const RUN_ENTRY = fileURLToPath(new URL('./scale-run.ts', import.meta.url));
+
+/** What scale-run.ts is told to run (`SCALE_RUN`, JSON): a configuration's set-up. */
 export interface ScaleRunRequest {
   config: number;
-  rep: number;
+  session: number;
   workload: Workload['id'];
   options: Omit<ScaleOptions, 'workload' | 'log'>;
 }
@@ -220,36 +135,91 @@ export function scaleOptionsOf(request: ScaleRunRequest): ScaleOptions {
 }
 
 /**
- * Every configuration × repetition, the configurations in a different order each
- * repetition; each run in fresh processes (an API process of its own, and its worker
- * processes), so that no configuration runs on code that earlier runs made hot.
+ * The sessions of a scale-out run: each configuration chosen beside the first one (one
+ * process), which is measured in every session; each configuration alone when the first is
+ * not chosen; the first alone when it is the only one.
+ */
+export function scaleSessions(keys?: readonly string[]): ScaleConfig[][] {
+  const chosen = SCALE_CONFIGS.filter((c) => !keys || keys.includes(c.key));
+  const first = SCALE_CONFIGS[0]!;
+  if (!chosen.includes(first)) return chosen.map((c) => [c]);
+  const others = chosen.filter((c) => c !== first);
+  return others.length === 0 ? [[first]] : others.map((c) => [first, c]);
+}
+
+type SetUpLink = ChildProcessLink<ScaleCommand, ScaleReply>;
+
+/**
+ * One session: each configuration's set-up started (an API process of its own, a child of
+ * this one, and its worker processes), warmed one after the other, then measured in turns —
+ * A B, B A, A B… — once a repetition, so that the two runs a ratio pairs are seconds apart
+ * (the machine's speed drifts over minutes); closed at the end, their problems in their
+ * last result.
+ */
+async function runSession(
+  configs: readonly ScaleConfig[],
+  session: number,
+  o: ScaleOptions,
+  log: (line: string) => void,
+): Promise<ScaleResult[]> {
+  const { workload, log: _, configs: __, ...options } = o;
+  const links: SetUpLink[] = [];
+  const results: ScaleResult[] = [];
+  const late = new Map<SetUpLink, string[]>();
+  try {
+    for (const config of configs) {
+      const request: ScaleRunRequest = {
+        config: SCALE_CONFIGS.indexOf(config),
+        session,
+        workload: workload.id,
+        options,
+      };
+      const link: SetUpLink = new ChildProcessLink(RUN_ENTRY, {
+        SCALE_RUN: JSON.stringify(request),
+      });
+      links.push(link);
+      await link.ask('ready', undefined, 120_000);
+    }
+    for (const link of links) {
+      late.set(link, (await link.ask('warmed', { cmd: 'warm' }, 1_800_000)).problems);
+    }
+    for (let rep = 1; rep <= o.reps; rep++) {
+      const turn = rep % 2 === 1 ? links : [...links].reverse();
+      for (const link of turn) {
+        const { result: r } = await link.ask('result', { cmd: 'measure', rep }, 600_000);
+        log(
+          `${workload.id} scale session ${session} ${r.config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node, Redis ${r.redisCommands.toFixed(1)} commands/node (${r.redisByCommand.map((c) => `${c.command} ${c.perNode.toFixed(2)}`).join(', ')}), SQL ${r.sqlXacts.toFixed(2)} xacts/node; engine processes a node: ${r.counters.readCalls.toFixed(1)} read / ${r.counters.writeCalls.toFixed(1)} write calls, ${r.counters.voluntarySwitches.toFixed(2)} waits, ${r.counters.involuntarySwitches.toFixed(2)} preemptions`,
+        );
+        results.push(r);
+      }
+    }
+  } finally {
+    for (const link of links) {
+      const closed = await link.ask('closed', { cmd: 'close' }).catch((e: Error) => ({
+        problems: [e.message],
+      }));
+      late.set(link, [...(late.get(link) ?? []), ...closed.problems]);
+      // It exits once closed; one that failed or hangs is stopped.
+      if (link.child.exitCode === null) link.child.kill();
+    }
+  }
+  for (const [i, config] of configs.entries()) {
+    const last = results.findLast((r) => r.config.key === config.key);
+    last?.problems.push(...(late.get(links[i]!) ?? []));
+  }
+  return results;
+}
+
+/**
+ * Every session (see {@link scaleSessions}) in turn, each in fresh processes, so that no
+ * configuration runs on code that earlier sessions made hot, and each configuration is
+ * measured beside the one-process set-up rather than minutes from it.
  */
 export async function runScaleOut(o: ScaleOptions): Promise<ScaleResult[]> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { workload, log: _, configs: keys, ...options } = o;
-  const chosen = SCALE_CONFIGS.flatMap((c, index) =>
-    !keys || keys.includes(c.key) ? [{ config: c, index }] : [],
-  );
   const results: ScaleResult[] = [];
-  for (let rep = 1; rep <= o.reps; rep++) {
-    for (let i = 0; i < chosen.length; i++) {
-      const { config, index } = chosen[(i + rep - 1) % chosen.length]!;
-      const request: ScaleRunRequest = { config: index, rep, workload: workload.id, options };
-      const run = new ChildProcessLink<ScaleCommand, ScaleReply>(RUN_ENTRY, {
-        SCALE_RUN: JSON.stringify(request),
-      });
-      let r: ScaleResult;
-      try {
-        ({ result: r } = await run.ask('result', undefined, 600_000));
-      } finally {
-        // It exits once it sent its result; one that failed or hangs is stopped.
-        if (run.child.exitCode === null) run.child.kill();
-      }
-      log(
-        `${o.workload.id} scale ${config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node, Redis ${r.redisCommands.toFixed(1)} commands/node (${r.redisByCommand.map((c) => `${c.command} ${c.perNode.toFixed(2)}`).join(', ')}), SQL ${r.sqlXacts.toFixed(2)} xacts/node; engine processes a node: ${r.counters.readCalls.toFixed(1)} read / ${r.counters.writeCalls.toFixed(1)} write calls, ${r.counters.voluntarySwitches.toFixed(2)} waits, ${r.counters.involuntarySwitches.toFixed(2)} preemptions`,
-      );
-      results.push(r);
-    }
+  for (const [i, configs] of scaleSessions(o.configs).entries()) {
+    results.push(...(await runSession(configs, i + 1, o, log)));
   }
   return results;
 }
