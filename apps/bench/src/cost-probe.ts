@@ -124,11 +124,19 @@ export class CostProbe {
         sql.connections.delete(c); // closed by the pool
       }
     }
-    if (live.length === 0) return undefined;
-    const { rows } = await live[0]!.uncounted(
-      'SELECT xact_commit + xact_rollback AS xacts FROM pg_stat_database WHERE datname = current_database()',
-    );
-    return { xacts: Number(rows[0]?.xacts), own: live.length };
+    // The pool may close an idle connection at any moment (a scale-out set-up idles while
+    // the other one of its session runs): the reading goes to the first that still answers.
+    for (const c of live) {
+      try {
+        const { rows } = await c.uncounted(
+          'SELECT xact_commit + xact_rollback AS xacts FROM pg_stat_database WHERE datname = current_database()',
+        );
+        return { xacts: Number(rows[0]?.xacts), own: live.length };
+      } catch {
+        sql.connections.delete(c);
+      }
+    }
+    return undefined;
   }
 
   /** Ticks of the pool's backends and of the whole server, when their processes are readable here. */

@@ -60,4 +60,41 @@ describe('the probe on PostgreSQL (a pool of counting clients)', () => {
       await probe.close();
     }
   });
+
+  it('reads the transactions through a connection that still answers when one closes between its queries', async () => {
+    const observed: SqlObservation = {
+      counts: { roundTrips: 0, statements: 0 },
+      connections: new Set(),
+    };
+    // First in the set: a real connection that closes right after the probe's SELECT 1, as
+    // the pool closes an idle one.
+    const closing = new pg.Client({ connectionString: DATABASE_URL });
+    await closing.connect();
+    observed.connections.add({
+      pid: () => (closing as unknown as { processID: number }).processID,
+      uncounted: async (text: string) => {
+        const result = await closing.query(text);
+        if (text === 'SELECT 1') await closing.end();
+        return result;
+      },
+    });
+    const own = new pg.Pool({
+      connectionString: DATABASE_URL,
+      max: 1,
+      Client: countingClient(observed),
+    });
+    const probe = new CostProbe(redis, observed);
+    try {
+      await own.query('SELECT 1');
+      await probe.before();
+      const n = 20;
+      for (let i = 0; i < n; i++) await own.query('SELECT count(*) FROM pg_class');
+      const cost = await probe.after(n);
+      expect(Math.round(cost.sqlXacts * n)).toBeGreaterThanOrEqual(n);
+      // The closed connection is no longer read.
+      expect(observed.connections.size).toBe(1);
+    } finally {
+      await own.end();
+    }
+  });
 });
