@@ -6,11 +6,11 @@ import { collectEnvironment } from './environment.js';
 import { formatNotes, formatTable, LEGEND, summarize, writeResults } from './report.js';
 import { runBench } from './run.js';
 import { IMPL_NAMES, type ImplName } from './runner.js';
-import { runScaleOut, SCALE_CONFIGS, SCALE_REPS, SCALE_WARMUP } from './scale.js';
+import { runScaleOut, SCALE_CONFIGS, SCALE_REPS, SCALE_SESSIONS, SCALE_WARMUP } from './scale.js';
 import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off|one,two,api1,api2,again] [--scale-reps N] [--warm N] [--write]
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off|one,two,api1,api2,again] [--scale-reps N] [--scale-sessions N] [--warm N] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
   --reps N   repetitions per workload and implementation; figures are medians (default 5)
@@ -22,6 +22,8 @@ const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl
              and postgres are selected); or a list of them by key (one, two, api1, api2, again)
   --scale-reps N  repetitions of each scale-out session: pairs of runs, each configuration
              beside one process (default ${SCALE_REPS}; 1 with --quick)
+  --scale-sessions N  sessions of each scale-out configuration, each in fresh processes
+             (default ${SCALE_SESSIONS}; 1 with --quick)
   --warm N   executions of W2's shape each implementation's process runs, unmeasured,
              before its first repetition (default 0: the processes warm up as the
              repetitions go)
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
       fair: { type: 'string', default: 'on' },
       scale: { type: 'string', default: 'on' },
       'scale-reps': { type: 'string' },
+      'scale-sessions': { type: 'string' },
       warm: { type: 'string' },
       write: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -69,10 +72,13 @@ async function main(): Promise<number> {
   }
   const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
-  const scaleReps = Number(values['scale-reps'] ?? (values.quick ? 1 : SCALE_REPS));
-  if (!Number.isInteger(scaleReps) || scaleReps < 1) {
-    throw new Error('--scale-reps must be a positive integer');
-  }
+  const count = (flag: 'scale-reps' | 'scale-sessions', fallback: number): number => {
+    const n = Number(values[flag] ?? (values.quick ? 1 : fallback));
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer`);
+    return n;
+  };
+  const scaleReps = count('scale-reps', SCALE_REPS);
+  const scaleSessionCount = count('scale-sessions', SCALE_SESSIONS);
   if (values.fair !== 'on' && values.fair !== 'off') throw new Error('--fair: on or off');
   const scaleKeys =
     values.scale === 'on' || values.scale === 'off'
@@ -115,6 +121,7 @@ async function main(): Promise<number> {
         redisUrl,
         databaseUrl,
         reps: scaleReps,
+        sessions: scaleSessionCount,
         runId: `${process.pid}`,
         quick: values.quick,
         configs: scaleKeys,

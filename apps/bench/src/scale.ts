@@ -75,19 +75,22 @@ export interface ScaleOptions {
   quick: boolean;
   /** Keys of the configurations to run (default: all). */
   configs?: readonly string[];
+  /** Sessions of each configuration (default {@link SCALE_SESSIONS}). */
+  sessions?: number;
   log?: (line: string) => void;
 }
 
 /**
- * Warm-up executions of each set-up of a scale-out session (its processes are fresh: see runScaleOut),
- * run in waves before the clock: enough for V8's optimizing compiler to be done in every
- * process. It goes on for tens of thousands of node runs in a fresh engine process, on a
- * helper thread whose CPU counts in the process's; with 200 (the figure until
+ * Warm-up executions of each set-up of a scale-out session (its processes are fresh: see
+ * runScaleOut), run in waves before the clock: enough for V8's optimizing compiler to be
+ * done in every process. It goes on for tens of thousands of node runs in a fresh engine
+ * process, on a helper thread whose CPU counts in the process's; with 200 (the figure until
  * 2026-12-06) it was still at work during the clock, and a configuration's worker
  * processes, each warmed by a share of the executions, paid it once each — more CPU a
- * node the more processes, which was the compiler's, not the engine's.
+ * node the more processes, which was the compiler's, not the engine's. 3,000 and 8,000
+ * gave the same CPU a node (README, Scale-out); 10,000 until sessions came in threes.
  */
-export const SCALE_WARMUP = 10_000;
+export const SCALE_WARMUP = 5_000;
 
 /**
  * Times the workload each scale-out repetition measures (W2: 1,000 executions, 10,000
@@ -110,12 +113,21 @@ export const SCALE_REWARM = 1;
 /**
  * Repetitions of a scale-out session (pairs of runs) by default. Two runs of the same
  * set-up seconds apart still differ by up to ±30 % in nodes/s and CPU a node on this
- * machine (the control row), with the same Redis commands, SQL transactions and system
- * calls a node: the cores' speed varies by the second (a fixed loop's CPU time did
- * ×0.6–1.8 around its median on an idle machine). With 12 pairs, the median's 95 %
- * interval runs from the 3rd to the 10th ratio (see medianInterval).
+ * machine, with the same Redis commands, SQL transactions and system calls a node: the
+ * cores' speed varies by the second (a fixed loop's CPU time did ×0.6–1.8 around its
+ * median on an idle machine).
  */
-export const SCALE_REPS = 12;
+export const SCALE_REPS = 4;
+
+/**
+ * Sessions of each configuration by default, each in fresh processes. Two fresh processes
+ * of one set-up can differ for a whole session: in one of 2026-12-06 the control (one
+ * process against itself) came out ×1.14 in engine CPU a node over 12 pairs, every pair
+ * above ×1.02, when two runs before it had given ×0.96 and ×0.97. So the pairs come from
+ * several sessions (3 × 4 = 12 pairs a configuration, whose median's 95 % interval runs
+ * from the 3rd to the 10th ratio: see medianInterval).
+ */
+export const SCALE_SESSIONS = 3;
 
 const RUN_ENTRY = fileURLToPath(new URL('./scale-run.ts', import.meta.url));
 
@@ -162,7 +174,7 @@ async function runSession(
   o: ScaleOptions,
   log: (line: string) => void,
 ): Promise<ScaleResult[]> {
-  const { workload, log: _, configs: __, ...options } = o;
+  const { workload, log: _, configs: __, sessions: ___, ...options } = o;
   const links: SetUpLink[] = [];
   const results: ScaleResult[] = [];
   const late = new Map<SetUpLink, string[]>();
@@ -211,15 +223,22 @@ async function runSession(
 }
 
 /**
- * Every session (see {@link scaleSessions}) in turn, each in fresh processes, so that no
- * configuration runs on code that earlier sessions made hot, and each configuration is
- * measured beside the one-process set-up rather than minutes from it.
+ * Every session (see {@link scaleSessions}) `o.sessions` times, in rounds (each round
+ * runs each configuration's session once), each in fresh processes — so that no
+ * configuration runs on code that earlier sessions made hot, each is measured beside the
+ * one-process set-up rather than minutes from it, and its pairs come from several pairs of
+ * fresh processes.
  */
 export async function runScaleOut(o: ScaleOptions): Promise<ScaleResult[]> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const results: ScaleResult[] = [];
-  for (const [i, configs] of scaleSessions(o.configs).entries()) {
-    results.push(...(await runSession(configs, i + 1, o, log)));
+  const sessions = scaleSessions(o.configs);
+  let session = 0;
+  for (let round = 0; round < (o.sessions ?? SCALE_SESSIONS); round++) {
+    for (const configs of sessions) {
+      session += 1;
+      results.push(...(await runSession(configs, session, o, log)));
+    }
   }
   return results;
 }

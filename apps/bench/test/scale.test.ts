@@ -115,7 +115,12 @@ describe("the median's interval", () => {
 });
 
 /** The scale-out rows of `--quick` W2 (its own warm-up), quietly. */
-function quickScaleOut(options: { reps: number; runId: string; configs?: string[] }) {
+function quickScaleOut(options: {
+  reps: number;
+  runId: string;
+  configs?: string[];
+  sessions?: number;
+}) {
   const w2 = workloads(true).find((w) => w.id === 'W2')!;
   return runScaleOut({
     workload: w2,
@@ -124,6 +129,7 @@ function quickScaleOut(options: { reps: number; runId: string; configs?: string[
     databaseUrl: DATABASE_URL,
     quick: true,
     log: () => {},
+    sessions: 1,
     ...options,
   });
 }
@@ -170,19 +176,22 @@ describe('scale-out rows (--quick W2 on store-postgres)', () => {
     expect(cells[8]).toBe('×1.00');
   });
 
-  it('runs only the configurations asked for, in turns (`--scale one,two`)', async () => {
+  it('runs only the configurations asked for, in turns, session after session (`--scale one,two`)', async () => {
     const results = await quickScaleOut({
-      reps: 3,
+      reps: 2,
+      sessions: 2,
       runId: `test-only-${process.pid}`,
       configs: ['two', 'one'],
     });
-    expect(results.map((r) => [r.config.key, r.rep])).toEqual([
-      ['one', 1],
-      ['two', 1],
-      ['two', 2],
-      ['one', 2],
-      ['one', 3],
-      ['two', 3],
+    expect(results.map((r) => [r.session, r.config.key, r.rep])).toEqual([
+      [1, 'one', 1],
+      [1, 'two', 1],
+      [1, 'two', 2],
+      [1, 'one', 2],
+      [2, 'one', 1],
+      [2, 'two', 1],
+      [2, 'two', 2],
+      [2, 'one', 2],
     ]);
     for (const r of results) expect(r.problems).toEqual([]);
   });
