@@ -70,13 +70,13 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const reps = values.reps !== undefined ? Number(values.reps) : values.quick ? 1 : 5;
-  if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
-  const count = (flag: 'scale-reps' | 'scale-sessions', fallback: number): number => {
+  // A positive whole number given with `flag`; `fallback` when not given (1 with --quick).
+  const count = (flag: 'reps' | 'scale-reps' | 'scale-sessions', fallback: number): number => {
     const n = Number(values[flag] ?? (values.quick ? 1 : fallback));
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer`);
     return n;
   };
+  const reps = count('reps', 5);
   const scaleReps = count('scale-reps', SCALE_REPS);
   const scaleSessionCount = count('scale-sessions', SCALE_SESSIONS);
   if (values.fair !== 'on' && values.fair !== 'off') throw new Error('--fair: on or off');

@@ -55,6 +55,9 @@ export interface RepResult {
   problems: string[];
 }
 
+/** A wave whose executions make no progress for this long is reported as stuck (the default). */
+export const STALL_MS = 30_000;
+
 export interface BenchOptions {
   workloads: readonly Workload[];
   impls: readonly ImplName[];
@@ -63,7 +66,7 @@ export interface BenchOptions {
   databaseUrl: string;
   /** SPANE's `fairScheduling` engine option (its default, on, when absent). */
   fairScheduling?: boolean;
-  /** A batch that makes no progress for this long is reported as stuck. @defaultValue 30_000 */
+  /** A batch that makes no progress for this long is reported as stuck. @defaultValue {@link STALL_MS} */
   stallMs?: number;
   /**
    * Executions of W2's shape each implementation's process runs before its first
@@ -191,7 +194,7 @@ export async function warmProcess(
       runner,
       executions,
       waveSize(workload),
-      options.stallMs ?? 30_000,
+      options.stallMs ?? STALL_MS,
     );
     return [...failures.map((f) => `process warm-up: ${f}`), ...runner.tally.problems];
   } finally {
@@ -206,7 +209,7 @@ export async function runOne(
   rep: number,
   options: RunOneOptions,
 ): Promise<RepResult> {
-  const stallMs = options.stallMs ?? 30_000;
+  const stallMs = options.stallMs ?? STALL_MS;
   const prefix = `bench-${options.runId}-${workload.id.toLowerCase()}-${impl}-${rep}`;
   const runner = await createRunner(impl, runnerContext(workload, prefix, options));
   const nodes = workload.shape.nodes.length;

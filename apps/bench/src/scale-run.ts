@@ -7,7 +7,7 @@
  */
 import { SCALE_CONFIGS, type ScaleRunRequest, scaleOptionsOf } from './scale.js';
 import { ScaleSetUp } from './scale-setup.js';
-import type { ScaleCommand, ScaleReply } from './scale-worker.js';
+import type { ScaleReply, SetUpCommand } from './scale-worker.js';
 
 function send(reply: ScaleReply): Promise<void> {
   return new Promise((resolve) => process.send?.(reply, () => resolve()) ?? resolve());
@@ -20,7 +20,7 @@ function fail(err: Error): Promise<never> {
 // Its parent went: the set-up is of no use (its worker processes follow it).
 process.on('disconnect', () => process.exit());
 
-async function answer(setUp: ScaleSetUp, command: ScaleCommand): Promise<void> {
+async function answer(setUp: ScaleSetUp, command: SetUpCommand): Promise<void> {
   switch (command.cmd) {
     case 'warm':
       return send({ kind: 'warmed', problems: await setUp.warm() });
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   if (!config) throw new Error(`unknown configuration ${request.config}`);
   const setUp = await ScaleSetUp.open(config, request.session, scaleOptionsOf(request));
   // One command at a time: the parent waits for each answer before its next command.
-  process.on('message', (command: ScaleCommand) => {
+  process.on('message', (command: SetUpCommand) => {
     answer(setUp, command).catch(fail);
   });
   await send({ kind: 'ready' });

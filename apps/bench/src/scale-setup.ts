@@ -3,15 +3,12 @@ import { ChildProcessLink } from './child-link.js';
 import { CostProbe } from './cost-probe.js';
 import { now } from './measure.js';
 import { addCounters, countersPer, procCounters } from './proc-counters.js';
-import { waveSize, waves } from './run.js';
+import { STALL_MS, waveSize, waves } from './run.js';
 import type { ScaleConfig, ScaleOptions, ScaleResult } from './scale.js';
 import { SCALE_MEASURED_RUNS, SCALE_REWARM } from './scale.js';
-import type { ScaleCommand, ScaleReply } from './scale-worker.js';
+import type { ScaleReply, WorkerCommand } from './scale-worker.js';
 import { SpaneRunner } from './spane-runner.js';
 import { openPostgresStore } from './stores.js';
-
-/** A wave whose executions make no progress for this long is reported as stuck. */
-const STALL_MS = 30_000;
 
 const WORKER_ENTRY = fileURLToPath(new URL('./scale-worker.ts', import.meta.url));
 
@@ -21,14 +18,14 @@ const WORKER_ENTRY = fileURLToPath(new URL('./scale-worker.ts', import.meta.url)
  * worker processes are children of this one. Warmed once, then measured once a repetition.
  */
 export class ScaleSetUp {
-  readonly #workers: ChildProcessLink<ScaleCommand, ScaleReply>[];
+  readonly #workers: ChildProcessLink<WorkerCommand, ScaleReply>[];
 
   private constructor(
     readonly config: ScaleConfig,
     readonly session: number,
     readonly options: ScaleOptions,
     readonly runner: SpaneRunner,
-    workers: ChildProcessLink<ScaleCommand, ScaleReply>[],
+    workers: ChildProcessLink<WorkerCommand, ScaleReply>[],
   ) {
     this.#workers = workers;
   }
@@ -50,11 +47,11 @@ export class ScaleSetUp {
       },
       opened,
     );
-    const workers: ChildProcessLink<ScaleCommand, ScaleReply>[] = [];
+    const workers: ChildProcessLink<WorkerCommand, ScaleReply>[] = [];
     const setUp = new ScaleSetUp(config, session, o, runner, workers);
     try {
       for (let i = 0; i < config.processes; i++) {
-        const w = new ChildProcessLink<ScaleCommand, ScaleReply>(WORKER_ENTRY, {
+        const w = new ChildProcessLink<WorkerCommand, ScaleReply>(WORKER_ENTRY, {
           REDIS_URL: o.redisUrl,
           DATABASE_URL: o.databaseUrl,
           SCALE_PREFIX: prefix,

@@ -11,12 +11,11 @@ import type { ScaleResult } from './scale.js';
 import { benchRegistry } from './spane-runner.js';
 import { type Tally, workloads } from './workloads.js';
 
-/** What the parent sends (`warm` and `measure` only to a set-up: scale-run.ts). */
-export type ScaleCommand =
-  | { cmd: 'cpu' }
-  | { cmd: 'close' }
-  | { cmd: 'warm' }
-  | { cmd: 'measure'; rep: number };
+/** What a worker process's parent (a set-up: scale-setup.ts) sends it. */
+export type WorkerCommand = { cmd: 'cpu' } | { cmd: 'close' };
+
+/** What a set-up's process (scale-run.ts) is sent by the bench. */
+export type SetUpCommand = { cmd: 'warm' } | { cmd: 'measure'; rep: number } | { cmd: 'close' };
 
 /** What a worker process (or scale-run.ts) sends. */
 export type ScaleReply =
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
   const send = (reply: ScaleReply) => process.send?.(reply);
   // Its parent went (killed, or it failed): nothing will close it.
   process.on('disconnect', () => process.exit());
-  process.on('message', (command: ScaleCommand) => {
+  process.on('message', (command: WorkerCommand) => {
     if (command.cmd === 'cpu') {
       const { user, system } = process.cpuUsage();
       send({ kind: 'cpu', cpuUs: user + system, runs: tally.runs, counters: procCounters() });

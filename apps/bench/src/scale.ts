@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { ChildProcessLink } from './child-link.js';
 import type { ProcCounters } from './proc-counters.js';
-import type { ScaleCommand, ScaleReply } from './scale-worker.js';
+import type { ScaleReply, SetUpCommand } from './scale-worker.js';
 import { type Workload, workloads } from './workloads.js';
 
 /**
@@ -9,7 +9,8 @@ import { type Workload, workloads } from './workloads.js';
  * process (the main rows' set-up); split over two engine processes (the API process runs
  * half of them); in one worker process with an API process apart (it starts the
  * executions and hears them end, no workers); split over two worker processes with an API
- * process apart — the same slots in all. Each run gets fresh processes, prefix and schema.
+ * process apart — the same slots in all. Each session's set-up gets fresh processes, prefix
+ * and schema.
  */
 export interface ScaleConfig {
   name: string;
@@ -159,7 +160,7 @@ export function scaleSessions(keys?: readonly string[]): ScaleConfig[][] {
   return others.length === 0 ? [[first]] : others.map((c) => [first, c]);
 }
 
-type SetUpLink = ChildProcessLink<ScaleCommand, ScaleReply>;
+type SetUpLink = ChildProcessLink<SetUpCommand, ScaleReply>;
 
 /**
  * One session: each configuration's set-up started (an API process of its own, a child of
@@ -174,10 +175,11 @@ async function runSession(
   o: ScaleOptions,
   log: (line: string) => void,
 ): Promise<ScaleResult[]> {
-  const { workload, log: _, configs: __, sessions: ___, ...options } = o;
+  const { workload, log: _, ...options } = o;
   const links: SetUpLink[] = [];
   const results: ScaleResult[] = [];
-  const late = new Map<SetUpLink, string[]>();
+  // Each set-up's warm-up and close problems (by the index of its configuration).
+  const late: string[][] = configs.map(() => []);
   try {
     for (const config of configs) {
       const request: ScaleRunRequest = {
@@ -192,8 +194,8 @@ async function runSession(
       links.push(link);
       await link.ask('ready', undefined, 120_000);
     }
-    for (const link of links) {
-      late.set(link, (await link.ask('warmed', { cmd: 'warm' }, 1_800_000)).problems);
+    for (const [i, link] of links.entries()) {
+      late[i]!.push(...(await link.ask('warmed', { cmd: 'warm' }, 1_800_000)).problems);
     }
     for (let rep = 1; rep <= o.reps; rep++) {
       const turn = rep % 2 === 1 ? links : [...links].reverse();
@@ -206,18 +208,17 @@ async function runSession(
       }
     }
   } finally {
-    for (const link of links) {
+    for (const [i, link] of links.entries()) {
       const closed = await link.ask('closed', { cmd: 'close' }).catch((e: Error) => ({
         problems: [e.message],
       }));
-      late.set(link, [...(late.get(link) ?? []), ...closed.problems]);
+      late[i]!.push(...closed.problems);
       // It exits once closed; one that failed or hangs is stopped.
       if (link.child.exitCode === null) link.child.kill();
     }
   }
   for (const [i, config] of configs.entries()) {
-    const last = results.findLast((r) => r.config.key === config.key);
-    last?.problems.push(...(late.get(links[i]!) ?? []));
+    results.findLast((r) => r.config.key === config.key)?.problems.push(...late[i]!);
   }
   return results;
 }
