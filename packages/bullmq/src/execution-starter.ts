@@ -40,6 +40,13 @@ export interface PreparedStart {
   spanOpen?: boolean;
 }
 
+/** A start request that passed the synchronous checks; its workflow not read yet. */
+interface CheckedStart {
+  input: Omit<PreparedStart['input'], 'plan'> & { tenantId: string };
+  delay: number;
+  traceContext: TraceContext | undefined;
+}
+
 /** What {@link ExecutionStarter} needs. */
 export interface ExecutionStarterContext {
   store: Pick<ExecutionStore, 'getWorkflow' | 'createExecution'>;
@@ -63,7 +70,9 @@ export interface ExecutionStarterContext {
 }
 
 /** The quota claim of a start's store input. */
-function claimOf(input: PreparedStart['input']): QuotaClaim {
+function claimOf(
+  input: Pick<PreparedStart['input'], 'tenantId' | 'executionId' | 'idempotencyKey'>,
+): QuotaClaim {
   const claim: QuotaClaim = {
     tenantId: input.tenantId ?? DEFAULT_TENANT,
     executionId: input.executionId!,
@@ -86,6 +95,18 @@ function checkedTraceContext(given: TraceContext | undefined): TraceContext | un
     throw new InvalidArgumentError('traceContext.traceparent must be a W3C traceparent');
   }
   return checked;
+}
+
+/** A promise's outcome, never rejecting (one that may be awaited late, or not at all). */
+async function settled(
+  promise: Promise<void>,
+): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  try {
+    await promise;
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
 
 /** The error of a start whose Redis work did not end within `enqueueTimeoutMs`. */
@@ -125,24 +146,72 @@ export class ExecutionStarter implements ExecutionLauncher {
     options: EnqueueOptions = {},
     metadata?: Record<string, unknown>,
   ): Promise<PreparedStart> {
+    return this.#resolve(this.#check(initialData, options), workflowId, metadata);
+  }
+
+  /**
+   * Checks, prepares and starts one execution (`enqueueWorkflow`); returns its id. Its
+   * tenant's quota slot is reserved while the workflow is read (given back when the
+   * workflow is not found), so a start waits for one round trip of the two, not both.
+   * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | QuotaExceededError | EnqueueFailedError | EnqueueOutcomeUnknownError
+   */
+  async enqueue(
+    workflowId: string,
+    initialData: unknown,
+    options: EnqueueOptions = {},
+  ): Promise<string> {
+    const checked = this.#check(initialData, options);
+    const claim = claimOf(checked.input);
+    const reserving = settled(this.#ctx.quota.reserve([claim]));
+    let prepared: PreparedStart;
+    try {
+      prepared = await this.#resolve(checked, workflowId);
+    } catch (err) {
+      if ((await reserving).ok) await this.#ctx.quota.release([claim]);
+      throw err;
+    }
+    const reserved = async (): Promise<void> => {
+      const outcome = await reserving;
+      if (!outcome.ok) throw outcome.error;
+    };
+    const [id] = await this.#withSlots(
+      [prepared],
+      async () => [await this.#startOne(prepared)],
+      reserved,
+    );
+    return id!;
+  }
+
+  /** The synchronous checks of a start request; the store input without its plan. */
+  #check(initialData: unknown, options: EnqueueOptions): CheckedStart {
     const delay = startDelay(options);
     checkPriority(options.priority);
     assertPayloadSize('initialData', initialData, this.#ctx.maxPayloadBytes);
-    const tenantId = options.tenantId ?? DEFAULT_TENANT;
-    const stored = await this.#ctx.store.getWorkflow(workflowId, { tenantId });
-    if (!stored) throw new WorkflowNotFoundError(workflowId);
-    const plan = await this.#ctx.plans.getPlan(tenantId, workflowId, stored.version);
+    const traceContext = checkedTraceContext(options.traceContext);
     // An id of the engine's choosing: a create whose reply is lost can still be undone.
-    const input: PreparedStart['input'] = {
-      plan,
-      tenantId,
+    const input: CheckedStart['input'] = {
+      tenantId: options.tenantId ?? DEFAULT_TENANT,
       initialData,
       executionId: randomUUID(),
     };
     if (options.idempotencyKey !== undefined) input.idempotencyKey = options.idempotencyKey;
     if (options.priority !== undefined) input.priority = options.priority;
+    return { input, delay, traceContext };
+  }
+
+  /** A checked start with the plan of its workflow's current version (one store read). */
+  async #resolve(
+    checked: CheckedStart,
+    workflowId: string,
+    metadata?: Record<string, unknown>,
+  ): Promise<PreparedStart> {
+    const tenantId = checked.input.tenantId;
+    const stored = await this.#ctx.store.getWorkflow(workflowId, { tenantId });
+    if (!stored) throw new WorkflowNotFoundError(workflowId);
+    const plan = await this.#ctx.plans.getPlan(tenantId, workflowId, stored.version);
+    const input: PreparedStart['input'] = { plan, ...checked.input };
     if (metadata !== undefined) input.metadata = metadata;
-    return { plan, input, delay, traceContext: checkedTraceContext(options.traceContext) };
+    return { plan, input, delay: checked.delay, traceContext: checked.traceContext };
   }
 
   /**
@@ -156,20 +225,22 @@ export class ExecutionStarter implements ExecutionLauncher {
   }
 
   /**
-   * Reserves the quota slots of prepared starts (all or none), runs `work`, and gives back
+   * Reserves the quota slots of prepared starts (all or none; `reserve` awaits a
+   * reservation made already), runs `work`, and gives back
    * the slots of the executions it did not create (an idempotency key's existing
    * execution) or, when it throws, of those that will not run.
    */
   async #withSlots(
     prepared: readonly PreparedStart[],
     work: () => Promise<CreateExecutionResult[]>,
+    reserve?: () => Promise<void>,
   ): Promise<string[]> {
     const { quota, tracing } = this.#ctx;
     const claims = prepared.map((p) => claimOf(p.input));
     await this.#openSpans(prepared);
     let results: CreateExecutionResult[];
     try {
-      await quota.reserve(claims);
+      await (reserve ? reserve() : quota.reserve(claims));
       try {
         results = await work();
       } catch (err) {

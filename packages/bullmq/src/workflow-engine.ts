@@ -147,10 +147,7 @@ export class WorkflowEngine implements IWorkflowEngine {
     initialData?: unknown,
     options: EnqueueOptions = {},
   ): Promise<string> {
-    const { starter } = this.#parts;
-    return this.#admit(async () =>
-      starter.start(await starter.prepare(workflowId, initialData, options)),
-    );
+    return this.#admit(() => this.#parts.starter.enqueue(workflowId, initialData, options));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { QuotaExceededError } from '@spane/core';
+import { QuotaExceededError, WorkflowNotFoundError } from '@spane/core';
 import { describe, expect } from 'vitest';
 import { resolveEngineOptions } from '../src/engine-options.js';
 import { deferred, exec, type Harness, until, wf } from './support/engine-harness.js';
@@ -91,6 +91,42 @@ describe('quota: active executions', () => {
       5_000,
       'the slot of the cancelled execution',
     );
+  });
+
+  it('a start reserves its slot while the workflow is read, and gives it back when the workflow is missing', async ({
+    harness,
+  }) => {
+    const h = await harness({ quotas: { maxActiveExecutions: 1 } });
+    h.registry.register('noop', noop);
+    await h.engine.registerWorkflow(wf('quick', [{ id: 'n', type: 'noop' }]));
+    await h.engine.startWorkers(2);
+    const slots = () => h.redis.zcard(slotsKey(h.prefix, 'default'));
+
+    // The reservation does not wait for the read: the slot is held while the store reads.
+    const read = h.store.getWorkflow.bind(h.store);
+    const heldDuringRead: number[] = [];
+    h.store.getWorkflow = async (...args) => {
+      heldDuringRead.push(
+        await until(async () => ((await slots()) === 1 ? 1 : undefined), 5_000, 'the slot'),
+      );
+      return read(...args);
+    };
+    const first = await h.engine.enqueueWorkflow('quick');
+    expect(heldDuringRead).toEqual([1]);
+    h.store.getWorkflow = read;
+    expect((await h.engine.waitForExecution(first, { timeoutMs: 10_000 })).status).toBe(
+      'completed',
+    );
+    await until(async () => (await slots()) === 0, 5_000, 'the slot released');
+
+    // A workflow that does not exist: not found, and the slot it reserved is given back.
+    await expect(h.engine.enqueueWorkflow('missing')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    expect(await slots()).toBe(0);
+    // Not found comes first when the quota is full too.
+    const held = await h.engine.enqueueWorkflow('quick', {}, { delayMs: 60_000 });
+    await expect(h.engine.enqueueWorkflow('missing')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await refusal(h.engine.enqueueWorkflow('quick'));
+    await h.engine.cancelWorkflow(held);
   });
 
   it('two engines racing for the last slots: exactly the limit get one', async ({ harness }) => {
