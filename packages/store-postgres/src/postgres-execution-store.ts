@@ -72,7 +72,12 @@ export interface PostgresExecutionStoreOptions {
    * @defaultValue 'public'
    */
   schema?: string;
-  /** Settings of the pool the store creates (ignored with `pool`). @defaultValue `{ max: 10 }` */
+  /**
+   * Settings of the pool the store creates (ignored with `pool`). Its `options` (server
+   * settings, `-c name=value …`; else the `PGOPTIONS` environment variable) are kept, with
+   * the store's own settings after them (`search_path`, `plan_cache_mode`,
+   * `enable_seqscan`: see the package README). @defaultValue `{ max: 10 }`
+   */
   poolConfig?: Omit<pg.PoolConfig, 'connectionString'>;
   /**
    * How often an operation that failed on a lost connection is re-run on a new one
@@ -87,6 +92,17 @@ export interface PostgresExecutionStoreOptions {
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
+/**
+ * The `options` of the connections of a pool the store creates: the caller's settings
+ * (`-c name=value …`), then the store's — its schema on the `search_path`, generic plans,
+ * index paths preferred (see the constructor).
+ */
+export function connectionOptions(given: string | undefined, schema: string): string {
+  const own = `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan -c enable_seqscan=off`;
+  const trimmed = given?.trim() ?? '';
+  return trimmed === '' ? own : `${trimmed} ${own}`;
+}
 
 /** What the store's operations share; each takes the part it needs (see their contexts). */
 interface StoreContext extends StoreBatchers {
@@ -176,7 +192,9 @@ export class PostgresExecutionStore implements ExecutionStore {
         // more than running them. A generic plan is made once, possibly while the tables
         // are still small, so sequential scans are discouraged: the store's queries all
         // have index paths, which stay right as the tables grow.
-        options: `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan -c enable_seqscan=off`,
+        // The settings of `poolConfig.options` (else of PGOPTIONS, as pg reads it) come first;
+        // the store's own follow (the last of a setting given twice wins).
+        options: connectionOptions(options.poolConfig?.options ?? process.env.PGOPTIONS, schema),
       });
       this.#ownsPool = true;
     }

@@ -10,6 +10,7 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_TABLE, PostgresExecutionStore } from '../src/index.js';
+import { connectionOptions } from '../src/postgres-execution-store.js';
 import {
   admin,
   createSchema,
@@ -121,6 +122,49 @@ describe('options', () => {
   it('rejects a schema name that is not a plain identifier', () => {
     expect(() => store('bad"schema')).toThrow(InvalidArgumentError);
     expect(() => store('1abc')).toThrow(InvalidArgumentError);
+  });
+
+  it("keeps the server settings of poolConfig.options, else of PGOPTIONS, before the store's own", async () => {
+    const readOnly = '-c default_transaction_read_only=on';
+    expect(connectionOptions(` ${readOnly} `, 'x')).toBe(
+      `${readOnly} -c search_path="x" -c plan_cache_mode=force_generic_plan -c enable_seqscan=off`,
+    );
+    expect(connectionOptions('', 'x')).toBe(connectionOptions(undefined, 'x'));
+    // A read-only setting of the caller's reaches the connections: writes are refused.
+    const refused = async (s: PostgresExecutionStore) => {
+      try {
+        const err = await s.saveWorkflow(chain(1)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(String((err as Error | undefined)?.message)).toMatch(/read-only/);
+        // Reads still work.
+        expect(await s.getWorkflow('none')).toBeNull();
+      } finally {
+        await s.close();
+      }
+    };
+    await refused(
+      new PostgresExecutionStore({
+        connectionString: DATABASE_URL,
+        schema,
+        poolConfig: { max: 1, options: readOnly },
+      }),
+    );
+    const saved = process.env.PGOPTIONS;
+    process.env.PGOPTIONS = readOnly;
+    try {
+      await refused(
+        new PostgresExecutionStore({
+          connectionString: DATABASE_URL,
+          schema,
+          poolConfig: { max: 1 },
+        }),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = saved;
+    }
   });
 
   it('uses a pool passed in (whatever its search_path) and leaves it open', async () => {
@@ -505,7 +549,7 @@ describe('plans of the node-run statements', () => {
     const explainer = new pg.Client({
       connectionString: DATABASE_URL,
       // The settings of the store's own pool (generic plans), on the test's schema.
-      options: `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan -c enable_seqscan=off`,
+      options: connectionOptions(undefined, schema),
     });
     await explainer.connect();
     try {
