@@ -170,16 +170,24 @@ export class ExecutionStarter implements ExecutionLauncher {
       if ((await reserving).ok) await this.#ctx.quota.release([claim]);
       throw err;
     }
+    let used = false;
     const reserved = async (): Promise<void> => {
+      used = true;
       const outcome = await reserving;
       if (!outcome.ok) throw outcome.error;
     };
-    const [id] = await this.#withSlots(
-      [prepared],
-      async () => [await this.#startOne(prepared)],
-      reserved,
-    );
-    return id!;
+    try {
+      const [id] = await this.#withSlots(
+        [prepared],
+        async () => [await this.#startOne(prepared)],
+        reserved,
+      );
+      return id!;
+    } catch (err) {
+      // Failed before it got to the slot (opening the span): the slot is not kept either.
+      if (!used && (await reserving).ok) await this.#ctx.quota.release([claim]);
+      throw err;
+    }
   }
 
   /** The synchronous checks of a start request; the store input without its plan. */
