@@ -12,7 +12,7 @@ import {
   WorkflowNotFoundError,
   type WorkflowPlan,
 } from '@spane/core';
-import { TIMED_OUT, within } from './bounded-wait.js';
+import { settled, TIMED_OUT, within } from './bounded-wait.js';
 import { type EngineEvents, executionEvent } from './engine-events.js';
 import type { ExecutionQuota, QuotaClaim } from './execution-quota.js';
 import type { Handoffs } from './handoffs.js';
@@ -97,18 +97,6 @@ function checkedTraceContext(given: TraceContext | undefined): TraceContext | un
   return checked;
 }
 
-/** A promise's outcome, never rejecting (one that may be awaited late, or not at all). */
-async function settled(
-  promise: Promise<void>,
-): Promise<{ ok: true } | { ok: false; error: unknown }> {
-  try {
-    await promise;
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
 /** The error of a start whose Redis work did not end within `enqueueTimeoutMs`. */
 class EnqueueTimeout extends Error {
   constructor(ms: number) {
@@ -152,7 +140,8 @@ export class ExecutionStarter implements ExecutionLauncher {
   /**
    * Checks, prepares and starts one execution (`enqueueWorkflow`); returns its id. Its
    * tenant's quota slot is reserved while the workflow is read (given back when the
-   * workflow is not found), so a start waits for one round trip of the two, not both.
+   * workflow is not found or its span cannot be opened), so a start waits for one round
+   * trip of the two, not both.
    * @throws WorkflowNotFoundError | PayloadTooLargeError | InvalidArgumentError | QuotaExceededError | EnqueueFailedError | EnqueueOutcomeUnknownError
    */
   async enqueue(
@@ -162,32 +151,24 @@ export class ExecutionStarter implements ExecutionLauncher {
   ): Promise<string> {
     const checked = this.#check(initialData, options);
     const claim = claimOf(checked.input);
-    const reserving = settled(this.#ctx.quota.reserve([claim]));
+    const reserving = this.#ctx.quota.reserve([claim]);
+    // Its refusal is thrown where it is awaited (#withSlots), or dropped for the read's.
+    void settled(reserving);
     let prepared: PreparedStart;
     try {
       prepared = await this.#resolve(checked, workflowId);
+      await this.#openSpans([prepared]);
     } catch (err) {
-      if ((await reserving).ok) await this.#ctx.quota.release([claim]);
-      throw err;
-    }
-    let used = false;
-    const reserved = async (): Promise<void> => {
-      used = true;
-      const outcome = await reserving;
-      if (!outcome.ok) throw outcome.error;
-    };
-    try {
-      const [id] = await this.#withSlots(
-        [prepared],
-        async () => [await this.#startOne(prepared)],
-        reserved,
+      const held = await reserving.then(
+        () => true,
+        () => false,
       );
-      return id!;
-    } catch (err) {
-      // Failed before it got to the slot (opening the span): the slot is not kept either.
-      if (!used && (await reserving).ok) await this.#ctx.quota.release([claim]);
+      if (held) await this.#ctx.quota.release([claim]);
       throw err;
     }
+    const work = async () => [await this.#startOne(prepared)];
+    const [id] = await this.#withSlots([prepared], work, () => reserving);
+    return id!;
   }
 
   /** The synchronous checks of a start request; the store input without its plan. */
@@ -271,28 +252,30 @@ export class ExecutionStarter implements ExecutionLauncher {
   }
 
   /**
-   * Opens the execution spans of prepared starts (children of their requests' contexts);
-   * each execution is created with its span's context in `metadata.traceContext`, from
-   * which every node job it ever gets takes it.
+   * Opens the execution spans of prepared starts (children of their requests' contexts)
+   * that have none open yet; each execution is created with its span's context in
+   * `metadata.traceContext`, from which every node job it ever gets takes it.
    */
   async #openSpans(prepared: readonly PreparedStart[]): Promise<void> {
     await Promise.all(
-      prepared.map(async (p) => {
-        const { input, plan } = p;
-        const traceContext = await this.#ctx.tracing.startExecution(
-          {
-            executionId: input.executionId!,
-            workflowId: plan.workflowId,
-            workflowVersion: plan.version,
-            tenantId: input.tenantId ?? DEFAULT_TENANT,
-            depth: 0,
-          },
-          p.traceContext,
-        );
-        p.traceContext = traceContext;
-        p.spanOpen = true;
-        if (traceContext) input.metadata = { ...input.metadata, traceContext };
-      }),
+      prepared
+        .filter((p) => !p.spanOpen)
+        .map(async (p) => {
+          const { input, plan } = p;
+          const traceContext = await this.#ctx.tracing.startExecution(
+            {
+              executionId: input.executionId!,
+              workflowId: plan.workflowId,
+              workflowVersion: plan.version,
+              tenantId: input.tenantId ?? DEFAULT_TENANT,
+              depth: 0,
+            },
+            p.traceContext,
+          );
+          p.traceContext = traceContext;
+          p.spanOpen = true;
+          if (traceContext) input.metadata = { ...input.metadata, traceContext };
+        }),
     );
   }
 
