@@ -4,14 +4,18 @@ import { IDLE_QUEUE_KEYS_TTL_MS } from '../src/idle-queue-keys.js';
 import { exec, type Harness, keysOf, until, wf } from './support/engine-harness.js';
 import { it } from './support/harness-fixture.js';
 
-/** Every key under the prefix, with its time to live in ms (-1: none). */
+/** Every key under the prefix, with its time to live in ms (-1: none; keys gone meanwhile left out). */
 async function keysWithTtl(redis: Redis, prefix: string): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
-    for (const key of keys) found.set(key.slice(prefix.length + 1), await redis.pttl(key));
+    for (const key of keys) {
+      const ttl = await redis.pttl(key);
+      // -2: expired since the scan listed it (a stall check's key lives half a second).
+      if (ttl !== -2) found.set(key.slice(prefix.length + 1), ttl);
+    }
   } while (cursor !== '0');
   return found;
 }
