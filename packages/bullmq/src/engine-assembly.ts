@@ -447,7 +447,12 @@ function execution(f: Foundation): Execution {
     ended: (tenantId, executionId) => quota.ended(tenantId, executionId),
   });
   const retry = new RetryPolicies({ registry, defaultRetry: options.defaultRetry, plans });
-  const enqueuer = new NodeEnqueuer({ queues, retry, fair: f.fair });
+  const enqueuer = new NodeEnqueuer({
+    queues,
+    retry,
+    fair: f.fair,
+    beforeAdd: () => channel.flushLingering(),
+  });
   const parked = new ParkedJobs({ store, redis, keys, queues });
   const timeouts = new WorkflowTimeouts(f.controlQueue);
   const tracing = tracingOf(options.openTelemetry, events);

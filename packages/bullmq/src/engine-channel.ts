@@ -4,6 +4,17 @@ import type { Redis } from 'ioredis';
 import type { EngineLogger } from './engine-options.js';
 import type { RedisKeys } from './redis-keys.js';
 
+/**
+ * How long node-level events published by this process may wait before they are sent to
+ * the others (ms). Each PUBLISH is a round trip to Redis that wakes it and then this
+ * process; a process running a node every turn of its event loop would otherwise make one
+ * a turn. Listeners in this process get their events at once.
+ */
+export const NODE_EVENTS_LINGER_MS = 20;
+
+/** Node-level events queued past which they are sent in the turn (one PUBLISH's worth). */
+const MAX_LINGERING = 500;
+
 /** A message between engine processes. */
 export type ChannelMessage =
   | { kind: 'event'; name: EngineEventName; payload: EngineEventMap[EngineEventName] }
@@ -20,6 +31,9 @@ type Stamped = ChannelMessage & { from?: string };
  *
  * Messages published in one turn of the event loop go out as one PUBLISH of a JSON array
  * (in order), so a busy worker sends one command per turn rather than one per event.
+ * Node-level events wait up to {@link NODE_EVENTS_LINGER_MS} for company, so a worker that
+ * runs a node a turn sends them a few times a second rather than every turn; a workflow
+ * event goes out in its turn, taking the node events queued before it along (in order).
  * An abort order (and `workflow:paused`) is sent at once, after the events queued before it.
  *
  * Node-level events (`node:*`) go to a channel of their own, which a process subscribes to
@@ -50,18 +64,25 @@ export class EngineChannel {
   /** Events of this process waiting for their microtask to reach its handlers. */
   #local: ChannelMessage[] = [];
   #flushing: NodeJS.Immediate | undefined;
+  /** Armed while only node-level events are queued: sends them when it fires. */
+  #lingering: NodeJS.Timeout | undefined;
   /** Set by close/disconnect: later opens subscribe nothing, and a pending one ends quietly. */
   #closed = false;
+
+  /** How long node-level events may wait for company (ms; see NODE_EVENTS_LINGER_MS). */
+  readonly #lingerMs: number;
 
   constructor(
     keys: Pick<RedisKeys, 'channel' | 'nodeChannel'>,
     publisher: Redis,
     logger: EngineLogger,
+    lingerMs = NODE_EVENTS_LINGER_MS,
   ) {
     this.#name = keys.channel;
     this.#nodeName = keys.nodeChannel;
     this.#publisher = publisher;
     this.#logger = logger;
+    this.#lingerMs = lingerMs;
   }
 
   /**
@@ -163,22 +184,35 @@ export class EngineChannel {
   }
 
   /**
-   * Publishes without waiting for Redis (events at the end of this turn of the event
-   * loop, an abort order at once); a failure is logged, never thrown. An event reaches
-   * this process's handlers in a microtask, whether or not Redis takes it.
+   * Publishes without waiting for Redis (workflow events at the end of this turn of the
+   * event loop, node-level events within {@link NODE_EVENTS_LINGER_MS}, an abort order at
+   * once); a failure is logged, never thrown. An event reaches this process's handlers in
+   * a microtask, whether or not Redis takes it.
    */
   publish(message: ChannelMessage): void {
     if (message.kind === 'event') this.#deliverLocally(message);
     this.#queued.push(message);
     // Pause drops other processes' handoffs (see Handoffs): it goes out at once too.
     if (message.kind === 'abort' || message.name === 'workflow:paused') this.flush();
-    else this.#flushing ??= setImmediate(() => this.flush());
+    else if (this.#channelOf(message) === this.#name || this.#queued.length >= MAX_LINGERING) {
+      this.#flushing ??= setImmediate(() => this.flush());
+    } else this.#lingering ??= setTimeout(() => this.flush(), this.#lingerMs);
+  }
+
+  /**
+   * Sends the queued messages now if node-level events among them wait for company (see
+   * {@link NODE_EVENTS_LINGER_MS}); else leaves them to the end of the turn.
+   */
+  flushLingering(): void {
+    if (this.#lingering) this.flush();
   }
 
   /** Sends the queued messages now. */
   flush(): void {
     if (this.#flushing) clearImmediate(this.#flushing);
+    if (this.#lingering) clearTimeout(this.#lingering);
     this.#flushing = undefined;
+    this.#lingering = undefined;
     if (this.#queued.length === 0) return;
     const queued = this.#queued;
     this.#queued = [];

@@ -47,6 +47,12 @@ export interface NodeEnqueuerContext {
   retry: Pick<RetryPolicies, 'maxAttempts'>;
   /** Sets the jobs' BullMQ priorities for fair scheduling between tenants (absent: off). */
   fair?: Pick<FairShare, 'order' | 'prime'>;
+  /**
+   * Called before jobs are added: sends the node events this process holds back (see
+   * EngineChannel), so that a process taking the jobs cannot announce what follows them
+   * (their nodes' events, the execution's end) before them.
+   */
+  beforeAdd?: () => void;
 }
 
 /**
@@ -92,6 +98,7 @@ export class NodeEnqueuer {
    */
   async addJobs(jobs: readonly NodeJob[]): Promise<void> {
     if (jobs.length === 0) return;
+    this.#ctx.beforeAdd?.();
     const byQueue = new Map<string, NodeJob[]>();
     for (const job of jobs) {
       const list = byQueue.get(job.queue);

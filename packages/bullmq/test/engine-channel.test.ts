@@ -17,8 +17,27 @@ function completed(executionId: string): ChannelMessage {
   return { kind: 'event', name: 'workflow:completed', payload } as ChannelMessage;
 }
 
+function nodeCompleted(nodeId: string): ChannelMessage {
+  const payload = { eventId: `node:completed:e:${nodeId}:1`, executionId: 'e', nodeId };
+  return { kind: 'event', name: 'node:completed', payload } as ChannelMessage;
+}
+
+/** What a plain subscriber to both of `prefix`'s channels receives: [channel, message] in order. */
+async function listenTo(prefix: string) {
+  const sub = new Redis(REDIS_URL);
+  opened.push({ close: () => sub.disconnect() });
+  const got: [string, unknown][] = [];
+  sub.on('message', (channel: string, raw: string) => got.push([channel, JSON.parse(raw)]));
+  await sub.subscribe(`${prefix}:channel`, `${prefix}:channel:node`);
+  return got;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const nodeIds = (m: unknown) =>
+  (Array.isArray(m) ? m : [m]).map((e: { payload: { nodeId: string } }) => e.payload.nodeId);
+
 /** A channel on `prefix` (a stand-in for one engine process) and what its handlers heard. */
-async function channelOn(prefix: string, redisUrl = REDIS_URL) {
+async function channelOn(prefix: string, redisUrl = REDIS_URL, lingerMs?: number) {
   // A server that is not there fails each command at once instead of queueing it.
   const reachable = redisUrl === REDIS_URL;
   const publisher = new Redis(redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: reachable });
@@ -27,6 +46,7 @@ async function channelOn(prefix: string, redisUrl = REDIS_URL) {
     { channel: `${prefix}:channel`, nodeChannel: `${prefix}:channel:node` },
     publisher,
     quiet,
+    lingerMs,
   );
   opened.push({ close: () => publisher.disconnect() }, channel);
   const heard: ChannelMessage[] = [];
@@ -81,5 +101,35 @@ describe('engine channel', () => {
     expect(a.heard).toEqual([]);
     await Promise.resolve();
     expect(a.heard).toHaveLength(1);
+  });
+
+  it('sends node events of several turns in one PUBLISH, ahead of the workflow event after them', async () => {
+    const prefix = `chan-${randomUUID()}`;
+    const got = await listenTo(prefix);
+    // A linger longer than the test: only the workflow event sends the node events.
+    const a = await channelOn(prefix, REDIS_URL, 60_000);
+    await a.publisher.ping();
+    for (const nodeId of ['n1', 'n2', 'n3']) {
+      a.channel.publish(nodeCompleted(nodeId));
+      await nextTurn();
+    }
+    // Each reached this process's handlers in its own turn, without waiting.
+    expect(a.heard).toHaveLength(3);
+    a.channel.publish(completed('e'));
+    await until(() => got.length === 2, 5_000, 'both messages');
+    expect(got.map(([channel]) => channel)).toEqual([
+      `${prefix}:channel:node`,
+      `${prefix}:channel`,
+    ]);
+    expect(nodeIds(got[0]![1])).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('sends node events alone once they lingered', async () => {
+    const prefix = `chan-${randomUUID()}`;
+    const got = await listenTo(prefix);
+    const a = await channelOn(prefix, REDIS_URL, 30);
+    a.channel.publish(nodeCompleted('alone'));
+    await until(() => got.length === 1, 5_000, 'the node event');
+    expect(nodeIds(got[0]![1])).toEqual(['alone']);
   });
 });

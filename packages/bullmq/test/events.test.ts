@@ -101,4 +101,36 @@ describe('events', () => {
       expect(mine).toHaveLength(6);
     }
   });
+
+  it("sends a node's events to other processes before the jobs of the nodes after it", async ({
+    harness,
+  }) => {
+    // Node events wait a little for company (EngineChannel): the ones queued are sent
+    // before a job is added, so no process can announce what follows a node before it.
+    const h = await harness({ maxCarriedRuns: 0 });
+    h.registry.register('step', echoNodeId);
+    await h.engine.registerWorkflow(
+      wf('handed', [
+        { id: 'A', type: 'step' },
+        { id: 'B', type: 'step', inputs: ['A'] },
+      ]),
+    );
+    const monitor = await h.redis.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+    try {
+      await h.engine.startWorkers(2);
+      const id = await h.engine.enqueueWorkflow('handed');
+      const completedA = `node:completed:${id}:A:1`;
+      const published = (args: string[]) =>
+        args[0]?.toLowerCase() === 'publish' && args.some((a) => a.includes(completedA));
+      await until(() => commands.some(published), 5_000, "A's node:completed published");
+      const publishA = commands.findIndex(published);
+      const firstOfB = commands.findIndex((args) => args.some((a) => a.includes(`${id}.B`)));
+      expect(publishA).toBeGreaterThanOrEqual(0);
+      expect(firstOfB).toBeGreaterThan(publishA);
+    } finally {
+      monitor.disconnect();
+    }
+  });
 });
