@@ -32,8 +32,9 @@ type Stamped = ChannelMessage & { from?: string };
  * Messages published in one turn of the event loop go out as one PUBLISH of a JSON array
  * (in order), so a busy worker sends one command per turn rather than one per event.
  * Node-level events wait up to {@link NODE_EVENTS_LINGER_MS} for company, so a worker that
- * runs a node a turn sends them a few times a second rather than every turn; a workflow
- * event goes out in its turn, taking the node events queued before it along (in order).
+ * runs a node a turn sends them at most 50 times a second rather than every turn; a
+ * workflow event goes out in its turn, taking the node events queued before it along (in
+ * order).
  * An abort order (and `workflow:paused`) is sent at once, after the events queued before it.
  *
  * Node-level events (`node:*`) go to a channel of their own, which a process subscribes to
@@ -64,7 +65,7 @@ export class EngineChannel {
   /** Events of this process waiting for their microtask to reach its handlers. */
   #local: ChannelMessage[] = [];
   #flushing: NodeJS.Immediate | undefined;
-  /** Armed while only node-level events are queued: sends them when it fires. */
+  /** Armed while node-level events wait for company: sends the queue when it fires. */
   #lingering: NodeJS.Timeout | undefined;
   /** Set by close/disconnect: later opens subscribe nothing, and a pending one ends quietly. */
   #closed = false;
