@@ -31,10 +31,11 @@ type Stamped = ChannelMessage & { from?: string };
  *
  * Messages published in one turn of the event loop go out as one PUBLISH of a JSON array
  * (in order), so a busy worker sends one command per turn rather than one per event.
- * Node-level events wait up to {@link NODE_EVENTS_LINGER_MS} for company, so a worker that
- * runs a node a turn sends them at most 50 times a second rather than every turn; a
- * workflow event goes out in its turn, taking the node events queued before it along (in
- * order).
+ * Node-level events published to linger (those whose sequel stays in this process until it
+ * adds a job: see {@link EngineChannel.publish}) wait up to {@link NODE_EVENTS_LINGER_MS}
+ * for company, so a worker that runs a node a turn sends them at most 50 times a second
+ * rather than every turn; any other message goes out in its turn, taking the ones queued
+ * before it along (in order).
  * An abort order (and `workflow:paused`) is sent at once, after the events queued before it.
  *
  * Node-level events (`node:*`) go to a channel of their own, which a process subscribes to
@@ -185,19 +186,27 @@ export class EngineChannel {
   }
 
   /**
-   * Publishes without waiting for Redis (workflow events at the end of this turn of the
-   * event loop, node-level events within {@link NODE_EVENTS_LINGER_MS}, an abort order at
-   * once); a failure is logged, never thrown. An event reaches this process's handlers in
-   * a microtask, whether or not Redis takes it.
+   * Publishes without waiting for Redis (events at the end of this turn of the event loop,
+   * an abort order at once); a failure is logged, never thrown. An event reaches this
+   * process's handlers in a microtask, whether or not Redis takes it.
+   *
+   * `linger`: a node-level event may wait up to {@link NODE_EVENTS_LINGER_MS} for company.
+   * Only for an event whose sequel no other process can announce before this one adds a
+   * job ({@link EngineChannel.flushLingering}) or publishes anything else.
    */
-  publish(message: ChannelMessage): void {
+  publish(message: ChannelMessage, linger = false): void {
     if (message.kind === 'event') this.#deliverLocally(message);
     this.#queued.push(message);
     // Pause drops other processes' handoffs (see Handoffs): it goes out at once too.
     if (message.kind === 'abort' || message.name === 'workflow:paused') this.flush();
-    else if (this.#channelOf(message) === this.#name || this.#queued.length >= MAX_LINGERING) {
-      this.#flushing ??= setImmediate(() => this.flush());
-    } else this.#lingering ??= setTimeout(() => this.flush(), this.#lingerMs);
+    else if (
+      linger &&
+      this.#flushing === undefined &&
+      this.#channelOf(message) === this.#nodeName &&
+      this.#queued.length < MAX_LINGERING
+    ) {
+      this.#lingering ??= setTimeout(() => this.flush(), this.#lingerMs);
+    } else this.#flushing ??= setImmediate(() => this.flush());
   }
 
   /**

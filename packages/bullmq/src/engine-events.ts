@@ -5,6 +5,7 @@ import type {
   EngineEventMap,
   EngineEventName,
   ExecutionState,
+  WorkflowPlan,
 } from '@spane/core';
 import type { ChannelMessage, EngineChannel } from './engine-channel.js';
 import type { EngineLogger } from './engine-options.js';
@@ -65,11 +66,18 @@ export class EngineEvents {
 
   /**
    * Publishes an event to every engine process (this one included), with its `eventId`
-   * derived from what identifies the occurrence when the emitter gives none.
+   * derived from what identifies the occurrence when the emitter gives none. `linger`: a
+   * node-level event whose sequel stays in this process may reach the others a little
+   * later, with company (see EngineChannel.publish).
    */
-  emit<E extends EngineEventName>(name: E, payload: EngineEventInput<E>): void {
+  emit<E extends EngineEventName>(
+    name: E,
+    payload: EngineEventInput<E>,
+    options: { linger?: boolean } = {},
+  ): void {
     const event = { eventId: payload.eventId ?? eventIdOf(name, payload), ...payload };
-    this.#ctx.channel.publish({ kind: 'event', name, payload: event as EngineEventMap[E] });
+    const message = { kind: 'event', name, payload: event as EngineEventMap[E] } as const;
+    this.#ctx.channel.publish(message, options.linger === true);
     if (END_EVENTS.has(name)) {
       const { tenantId, executionId } = payload as unknown as {
         tenantId: string;
@@ -127,4 +135,21 @@ function eventIdOf(name: EngineEventName, payload: Record<string, unknown>): str
     return parts.join(':');
   }
   return `${name}:${executionId}`;
+}
+
+/**
+ * Whether a node's `node:completed` may linger (see EngineChannel.publish): when this
+ * completion made every child of the node ready (in `ready`), their runs follow here — in
+ * this process, or in jobs it adds, which send the events held first — and the branch's
+ * end is this process's to announce. Not for a node without children, or one with a child
+ * skipped or a join still waiting for other parents: a process that completes the rest of
+ * the execution may end it and say so before this process's held events go out.
+ */
+export function completionMayLinger(
+  plan: Pick<WorkflowPlan, 'children'>,
+  nodeId: string,
+  ready: readonly string[],
+): boolean {
+  const children = plan.children.get(nodeId) ?? [];
+  return children.length > 0 && children.every((c) => ready.includes(c));
 }

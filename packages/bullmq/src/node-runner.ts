@@ -319,11 +319,9 @@ export class NodeRunner {
     const telemetry = new AttemptTelemetry(base, attempt, startedAt, otel);
     if (!wokenDelay) {
       telemetry.log('info', `node '${data.nodeId}' started (attempt ${attempt})`);
-      this.#ctx.events.emit('node:started', {
-        ...base,
-        attempt,
-        timestamp: isoTime(startedAt.getTime()),
-      });
+      // Its sequel (the attempt's end) is this process's to announce: it may linger.
+      const started = { ...base, attempt, timestamp: isoTime(startedAt.getTime()) };
+      this.#ctx.events.emit('node:started', started, { linger: true });
     }
     const settled = await this.#settle(p, plan, node, base, begun, telemetry, startedAt);
     const { endings } = this.#ctx;

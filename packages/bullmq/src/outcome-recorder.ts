@@ -12,7 +12,7 @@ import { isoTime } from '@spane/core/internal';
 import { waitingNodeTelemetry } from './attempt-telemetry.js';
 import type { CarriedChild, CarryChoice } from './carried-runs.js';
 import type { EngineChannel } from './engine-channel.js';
-import type { EngineEvents } from './engine-events.js';
+import { completionMayLinger, type EngineEvents } from './engine-events.js';
 import type { EngineLogger } from './engine-options.js';
 import type { Handoffs, ParentRun, StartTicket } from './handoffs.js';
 import type { InfraRetry, RetryWhile } from './infra-retry.js';
@@ -168,12 +168,11 @@ export class OutcomeRecorder implements WaitingNodeRecorder {
     const { carried, riders } = this.#handOff(plan, base, run, r, ticket, outcome);
     // Announce the completion before the children are queued, so a child's
     // node:started never precedes its parent's node:completed.
-    this.#ctx.events.emit('node:completed', {
-      ...base,
-      attempt: run.attempt,
-      durationMs: run.durationMs,
-      timestamp: isoTime(),
-    });
+    this.#ctx.events.emit(
+      'node:completed',
+      { ...base, attempt: run.attempt, durationMs: run.durationMs, timestamp: isoTime() },
+      { linger: completionMayLinger(plan, base.nodeId, r.ready) },
+    );
     const started =
       run.runToken !== undefined && r.started
         ? { runToken: run.runToken, nodes: r.started, riders }

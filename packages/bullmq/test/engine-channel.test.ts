@@ -110,7 +110,7 @@ describe('engine channel', () => {
     const a = await channelOn(prefix, REDIS_URL, 60_000);
     await a.publisher.ping();
     for (const nodeId of ['n1', 'n2', 'n3']) {
-      a.channel.publish(nodeCompleted(nodeId));
+      a.channel.publish(nodeCompleted(nodeId), true);
       await nextTurn();
     }
     // Each reached this process's handlers in its own turn, without waiting.
@@ -128,8 +128,22 @@ describe('engine channel', () => {
     const prefix = `chan-${randomUUID()}`;
     const got = await listenTo(prefix);
     const a = await channelOn(prefix, REDIS_URL, 30);
-    a.channel.publish(nodeCompleted('alone'));
+    a.channel.publish(nodeCompleted('alone'), true);
     await until(() => got.length === 1, 5_000, 'the node event');
     expect(nodeIds(got[0]![1])).toEqual(['alone']);
+  });
+
+  it('sends a node event not asked to linger in its turn, with those held before it', async () => {
+    const prefix = `chan-${randomUUID()}`;
+    const got = await listenTo(prefix);
+    const a = await channelOn(prefix, REDIS_URL, 60_000);
+    await a.publisher.ping();
+    a.channel.publish(nodeCompleted('held'), true);
+    await nextTurn();
+    a.channel.publish(nodeCompleted('prompt'));
+    await nextTurn();
+    a.channel.publish(nodeCompleted('next'));
+    await until(() => got.length === 2, 5_000, 'two PUBLISHes');
+    expect(got.map(([, m]) => nodeIds(m))).toEqual([['held', 'prompt'], ['next']]);
   });
 });
