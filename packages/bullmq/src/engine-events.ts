@@ -151,5 +151,8 @@ export function completionMayLinger(
   ready: readonly string[],
 ): boolean {
   const children = plan.children.get(nodeId) ?? [];
-  return children.length > 0 && children.every((c) => ready.includes(c));
+  if (children.length === 0 || ready.length < children.length) return false;
+  // A set: a fan-out of thousands would scan `ready` once a child.
+  const made = new Set(ready);
+  return children.every((c) => made.has(c));
 }
