@@ -10,16 +10,17 @@ import { runScaleOut, SCALE_CONFIGS, SCALE_REPS, SCALE_SESSIONS, SCALE_WARMUP } 
 import { formatScaleTable, SCALE_LEGEND } from './scale-report.js';
 import { WORKLOAD_IDS, type WorkloadId, workloads } from './workloads.js';
 
-const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off|one,two,api1,api2,again] [--scale-reps N] [--scale-sessions N] [--warm N] [--write]
+const USAGE = `Usage: pnpm bench [--quick] [--reps N] [--only W1,W2,…] [--impl baseline,memory,postgres] [--fair on|off] [--scale on|off|one,two,api1,api2,half,twice,again] [--scale-reps N] [--scale-sessions N] [--warm N] [--write]
 
   --quick    small sizes and one repetition (a smoke run)
   --reps N   repetitions per workload and implementation; figures are medians (default 5)
   --only     workloads to run (${WORKLOAD_IDS.join(', ')})
   --impl     implementations to run (${IMPL_NAMES.join(', ')})
   --fair     SPANE's fairScheduling option (default on, the engine's default)
-  --scale    the scale-out rows: W2 on store-postgres in one process, in two, and with the
-             API process apart from one and from two worker processes (default on when W2
-             and postgres are selected); or a list of them by key (one, two, api1, api2, again)
+  --scale    the scale-out rows: W2 on store-postgres in one process, in two, with the API
+             process apart from one and from two worker processes, in one process with half
+             the slots and in two with all of them each (default on when W2 and postgres are
+             selected); or a list of them by key (one, two, api1, api2, half, twice, again)
   --scale-reps N  repetitions of each scale-out session: pairs of runs, each configuration
              beside one process (default ${SCALE_REPS}; 1 with --quick)
   --scale-sessions N  sessions of each scale-out configuration, each in fresh processes

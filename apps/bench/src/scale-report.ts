@@ -92,12 +92,14 @@ export function formatScaleTable(results: readonly ScaleResult[]): string[] {
 const times = (n: number): string => (n === 1 ? 'once' : `${n} times`);
 
 export const SCALE_LEGEND = [
-  'Scale-out (W2 on store-postgres, the same 50 worker slots in each configuration): in one',
-  'process; in two engine processes of 25 slots each, one of them the API process (it starts',
-  'the executions and hears them end); with the API process apart (an engine without workers)',
-  'and the 50 slots in one worker process, or 25 + 25 in two — engines on the same prefix and',
-  'schema; and, as a control, the one-process set-up a second time (its ratios show what no',
-  'difference looks like on this machine). Each configuration runs in a session beside the',
+  'Scale-out (W2 on store-postgres, the same 50 worker slots in the first four configurations):',
+  'in one process; in two engine processes of 25 slots each, one of them the API process (it',
+  'starts the executions and hears them end); with the API process apart (an engine without',
+  'workers) and the 50 slots in one worker process, or 25 + 25 in two — engines on the same',
+  'prefix and schema. Two rows change the slots, to tell what a second process costs from what',
+  'fewer slots in a process cost: one process with 25 slots, and two processes with 50 each',
+  '(100 in all). And, as a control, the one-process set-up a second time (its ratios show what',
+  'no difference looks like on this machine). Each configuration runs in a session beside the',
   'one-process set-up: both set-ups start in fresh processes (an API process each, and its',
   `worker processes), each runs ${SCALE_WARMUP.toLocaleString('en-US')} warm-up executions in waves of W2's (V8's optimizing`,
   'compiler done before any clock), then the two are measured in turns (A B, B A, …), once a',

@@ -5,7 +5,7 @@ import { now } from './measure.js';
 import { addCounters, countersPer, procCounters } from './proc-counters.js';
 import { STALL_MS, waveSize, waves } from './run.js';
 import type { ScaleConfig, ScaleOptions, ScaleResult } from './scale.js';
-import { SCALE_MEASURED_RUNS, SCALE_REWARM } from './scale.js';
+import { SCALE_MEASURED_RUNS, SCALE_REWARM, scaleSlots } from './scale.js';
 import type { ScaleReply, WorkerCommand } from './scale-worker.js';
 import { SpaneRunner } from './spane-runner.js';
 import { openPostgresStore } from './stores.js';
@@ -34,7 +34,7 @@ export class ScaleSetUp {
   static async open(config: ScaleConfig, session: number, o: ScaleOptions): Promise<ScaleSetUp> {
     const { workload } = o;
     const prefix = `bench-${o.runId}-scale-${config.key}-${session}`;
-    const apiSlots = Math.round(workload.concurrency * config.apiShare);
+    const slots = scaleSlots(config, workload.concurrency);
     const opened = await openPostgresStore(o.databaseUrl);
     const runner = await SpaneRunner.start(
       'postgres',
@@ -43,7 +43,7 @@ export class ScaleSetUp {
         prefix,
         redisUrl: o.redisUrl,
         databaseUrl: o.databaseUrl,
-        workers: apiSlots,
+        workers: slots.api,
       },
       opened,
     );
@@ -58,7 +58,7 @@ export class ScaleSetUp {
           SCALE_SCHEMA: opened.schema!,
           SCALE_WORKLOAD: workload.id,
           SCALE_QUICK: o.quick ? '1' : '0',
-          SCALE_WORKERS: String(Math.ceil((workload.concurrency - apiSlots) / config.processes)),
+          SCALE_WORKERS: String(slots.perWorker),
         });
         workers.push(w);
         await w.ask('ready', undefined, 60_000);

@@ -9,7 +9,9 @@ import { type Workload, workloads } from './workloads.js';
  * process (the main rows' set-up); split over two engine processes (the API process runs
  * half of them); in one worker process with an API process apart (it starts the
  * executions and hears them end, no workers); split over two worker processes with an API
- * process apart — the same slots in all. Each session's set-up gets fresh processes, prefix
+ * process apart — the same slots in all these. Two rows change the slots, to tell what a
+ * process costs from what fewer slots in a process cost: one process with half of them, and
+ * two processes with all of them each. Each session's set-up gets fresh processes, prefix
  * and schema.
  */
 export interface ScaleConfig {
@@ -20,6 +22,12 @@ export interface ScaleConfig {
   apiShare: number;
   /** Worker processes, sharing the rest of the slots evenly. */
   processes: number;
+  /**
+   * The configuration's worker slots as a multiple of the workload's (default 1: the same
+   * slots as the other rows). The rows with other slots tell apart what a process costs
+   * from what fewer slots in a process cost.
+   */
+  slots?: number;
 }
 
 export const SCALE_CONFIGS: readonly ScaleConfig[] = [
@@ -32,6 +40,16 @@ export const SCALE_CONFIGS: readonly ScaleConfig[] = [
   },
   { name: 'API process + 1 worker process', key: 'api1', apiShare: 0, processes: 1 },
   { name: 'API process + 2 worker processes', key: 'api2', apiShare: 0, processes: 2 },
+  // What splitting the slots costs comes from the slots each process has, not from the
+  // processes: one process with half the slots, and two processes with the whole slots each.
+  { name: 'one process with half the slots', key: 'half', apiShare: 1, processes: 0, slots: 0.5 },
+  {
+    name: 'two processes with the whole slots each (twice the slots)',
+    key: 'twice',
+    apiShare: 0.5,
+    processes: 1,
+    slots: 2,
+  },
   // The one-process set-up a second time: how far a configuration's ratio to the first row
   // strays when nothing differs (the machine's noise between two runs of a repetition).
   {
@@ -41,6 +59,19 @@ export const SCALE_CONFIGS: readonly ScaleConfig[] = [
     processes: 0,
   },
 ];
+
+/**
+ * A configuration's worker slots for a workload of `concurrency` slots: the API process's
+ * share, and each worker process's (the rest split evenly, rounded up).
+ */
+export function scaleSlots(
+  config: Pick<ScaleConfig, 'apiShare' | 'processes' | 'slots'>,
+  concurrency: number,
+): { api: number; perWorker: number } {
+  const total = Math.round(concurrency * (config.slots ?? 1));
+  const api = Math.round(total * config.apiShare);
+  return { api, perWorker: config.processes === 0 ? 0 : Math.ceil((total - api) / config.processes) };
+}
 
 export interface ScaleResult {
   config: ScaleConfig;

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { medianInterval } from '../src/measure.js';
 import { procCounters } from '../src/proc-counters.js';
-import { runScaleOut, SCALE_CONFIGS, type ScaleResult, scaleSessions } from '../src/scale.js';
+import {
+  runScaleOut,
+  SCALE_CONFIGS,
+  type ScaleResult,
+  scaleSessions,
+  scaleSlots,
+} from '../src/scale.js';
 import { formatScaleTable } from '../src/scale-report.js';
 import { probePostgres } from '../src/stores.js';
 import { workloads } from '../src/workloads.js';
@@ -93,11 +99,29 @@ describe('the sessions of a scale-out run', () => {
       ['one', 'two'],
       ['one', 'api1'],
       ['one', 'api2'],
+      ['one', 'half'],
+      ['one', 'twice'],
       ['one', 'again'],
     ]);
     expect(keys(scaleSessions(['api1', 'one']))).toEqual([['one', 'api1']]);
     expect(keys(scaleSessions(['one']))).toEqual([['one']]);
     expect(keys(scaleSessions(['two', 'api2']))).toEqual([['two'], ['api2']]);
+  });
+});
+
+describe("a configuration's worker slots", () => {
+  it('splits the slots between the API process and the worker processes, scaled by the row', () => {
+    const slots = (key: string) => scaleSlots(SCALE_CONFIGS.find((c) => c.key === key)!, 50);
+    expect(slots('one')).toEqual({ api: 50, perWorker: 0 });
+    expect(slots('two')).toEqual({ api: 25, perWorker: 25 });
+    expect(slots('api1')).toEqual({ api: 0, perWorker: 50 });
+    expect(slots('api2')).toEqual({ api: 0, perWorker: 25 });
+    expect(slots('half')).toEqual({ api: 25, perWorker: 0 });
+    expect(slots('twice')).toEqual({ api: 50, perWorker: 50 });
+    expect(scaleSlots({ apiShare: 0, processes: 2, slots: 1 }, 51)).toEqual({
+      api: 0,
+      perWorker: 26,
+    });
   });
 });
 
