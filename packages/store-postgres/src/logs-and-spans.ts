@@ -1,11 +1,11 @@
 import type { LogEntry, Span } from '@spane/core/store';
-import type { Batcher } from './batcher.js';
 import { integer } from './call-arguments.js';
 import type { Database } from './db.js';
+import type { LogLine, LogQueue } from './log-queue.js';
 import { toLogEntry, toSpan } from './row-mapping.js';
-import { iso, raw, type Sql, sql } from './sql.js';
+import { iso, raw, sql } from './sql.js';
 import type { Tables } from './tables.js';
-import { insertLogRows, logRows, spanWrites } from './telemetry-writes.js';
+import { insertLogRows, lineRow, logLine, spanWrites } from './telemetry-writes.js';
 import { ASYNC_COMMIT, BEGIN, COMMIT } from './transaction-statements.js';
 
 // Log lines and trace spans outside of a completion (which writes its own; see
@@ -15,25 +15,24 @@ import { ASYNC_COMMIT, BEGIN, COMMIT } from './transaction-statements.js';
 export interface TelemetryContext {
   db: Database;
   tables: Pick<Tables, 'logs' | 'spans'>;
-  /** `appendLogs` calls in flight together, written by one statement ({@link writeLogBatch}). */
-  logWrites: Batcher<Sql[], undefined>;
+  /** `appendLogs` calls, written in call order (see {@link LogQueue}). */
+  logs: LogQueue;
 }
 
-/** Writes a batch of `appendLogs` calls (their rendered rows) in call order, with one statement. */
+/** Writes `appendLogs` lines no completion carried, in their order, with one statement. */
 export async function writeLogBatch(
   ctx: { db: Database; tables: Pick<Tables, 'logs'> },
-  batch: readonly Sql[][],
-): Promise<undefined[]> {
-  await ctx.db.write([BEGIN, ASYNC_COMMIT, insertLogRows(ctx.tables, batch.flat()), COMMIT]);
-  return batch.map(() => undefined);
+  lines: readonly LogLine[],
+): Promise<void> {
+  await ctx.db.write([BEGIN, ASYNC_COMMIT, insertLogRows(ctx.tables, lines.map(lineRow)), COMMIT]);
 }
 
 /** `ExecutionStore.appendLogs`. */
 export async function appendLogs(ctx: TelemetryContext, entries: LogEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  // Committed like spans, without waiting for the disk; calls in flight together are
-  // written by one statement.
-  await ctx.logWrites.add(logRows(entries));
+  // Committed like spans, without waiting for the disk (unless a completion's statement
+  // carries them); calls in flight together are written by one statement.
+  await ctx.logs.append(entries.map(logLine));
 }
 
 /** `ExecutionStore.getLogs`: an execution's lines in append order. */

@@ -13,7 +13,9 @@ import { integer, runTokenArgument } from './call-arguments.js';
 import type { Database, Row } from './db.js';
 import type { HotStatements } from './hot-statements.js';
 import { opt } from './row-mapping.js';
+import type { LogLine } from './log-queue.js';
 import { checkText, isoDate, jsonText } from './sql.js';
+import { logLine } from './telemetry-writes.js';
 
 // The one-round-trip `completeNode`, for an outcome that fires the edge to every child:
 // completions in flight together are written by one statement (the prepared `complete`).
@@ -36,8 +38,8 @@ export interface PendingCompletion {
   span:
     | readonly [string, string | null, number, string, string | null, string, string | null]
     | undefined;
-  /** node, level, message, meta, timestamp */
-  logs: (readonly [string | null, string, string, string | null, string])[];
+  /** The attempt's log lines (of this execution). */
+  logs: LogLine[];
 }
 
 /** What {@link completeFiringAll} uses. */
@@ -125,28 +127,32 @@ export function completeFiringAll(
       checkText(span.status),
       span.error === undefined ? null : checkText(span.error),
     ],
-    logs: lines.map((l) => [
-      checkText(l.nodeId ?? null),
-      checkText(l.level),
-      checkText(l.message),
-      l.meta === undefined ? null : jsonText(l.meta, 'log meta'),
-      isoDate(l.timestamp, 'log timestamp'),
-    ]),
+    logs: lines.map(logLine),
   };
   return ctx.completions.add(item);
 }
 
-/** Writes a batch of one-round-trip completions (of any executions) with one statement. */
+/**
+ * Writes a batch of one-round-trip completions (of any executions) with one statement, and
+ * `carried`: `appendLogs` lines that go with them (see LogQueue), ahead of the attempts'.
+ */
 export async function writeCompletions(
   ctx: CompletionWriteContext,
   batch: readonly PendingCompletion[],
+  carried: readonly LogLine[] = [],
 ): Promise<(CompleteNodeResult | Failure)[]> {
-  const [row] = await ctx.db.prepared(ctx.statements.complete, completionParameters(batch));
+  const [row] = await ctx.db.prepared(
+    ctx.statements.complete,
+    completionParameters(batch, carried),
+  );
   return completionResults(batch, parseCompletionRow(row!));
 }
 
 /** The `complete` statement's parameters for a batch: nodes, edges, spans and log lines. */
-function completionParameters(batch: readonly PendingCompletion[]): unknown[] {
+function completionParameters(
+  batch: readonly PendingCompletion[],
+  carried: readonly LogLine[],
+): unknown[] {
   // A child reached by edges of several nodes of the batch starts only if exactly one of
   // them asked to start it (it is reported to that one: see reporterOf); else it is queued.
   const asking = new Map<string, number>();
@@ -166,7 +172,7 @@ function completionParameters(batch: readonly PendingCompletion[]): unknown[] {
     }),
   );
   const spans = batch.filter((b) => b.span !== undefined);
-  const logs = batch.flatMap((b) => b.logs.map((l) => [b.executionId, ...l] as const));
+  const logs = [...carried, ...batch.flatMap((b) => b.logs)];
   const column = <T>(rows: readonly (readonly T[])[], i: number) => rows.map((r) => r[i]!);
   const spanRows = spans.map(
     (b) => [b.span![0], b.executionId, b.nodeId, ...b.span!.slice(1)] as const,

@@ -3,15 +3,17 @@ import { Batcher } from './batcher.js';
 import type { Database, Row } from './db.js';
 import { type PendingCreate, writeCreates } from './execution-creation.js';
 import type { HotStatements } from './hot-statements.js';
+import { LogQueue } from './log-queue.js';
 import { writeLogBatch } from './logs-and-spans.js';
 import { type PendingCompletion, writeCompletions } from './node-completion-batched.js';
 import { type PendingBegin, writeBegins } from './node-run-begin.js';
-import type { Sql } from './sql.js';
 import type { Tables } from './tables.js';
 import { readWorkflows } from './workflow-definitions.js';
 
 /** Most calls sent in one statement (per kind: begins, creations, workflow reads, …). */
 const MAX_BATCH = 200;
+/** Most log lines written by one statement (on their own, or with completions). */
+const MAX_CARRIED_LINES = 1_000;
 /** Most completions written by one statement. */
 const MAX_COMPLETION_BATCH = 200;
 /**
@@ -27,8 +29,11 @@ const MAX_IN_FLIGHT = 1;
 export interface StoreBatchers {
   /** `getWorkflow` calls: tenant, workflow and version (or '' for the current) joined by U+0000. */
   workflowReads: Batcher<string, Row | undefined>;
-  /** `appendLogs` calls: their rendered rows, written in call order by one statement. */
-  logWrites: Batcher<Sql[], undefined>;
+  /**
+   * `appendLogs` calls, written in call order: by the next completion statement while one
+   * is in flight, else by a statement of their own.
+   */
+  logs: LogQueue;
   /** `createExecution` calls, many per statement (see `writeCreates`). */
   creates: Batcher<PendingCreate, string | undefined>;
   /** `beginNodeRun` calls, many per statement (see `writeBegins`). */
@@ -46,17 +51,16 @@ export interface BatchWriteContext {
 
 /** The batchers of a store: which calls share a batch, and which function writes it. */
 export function createBatchers(ctx: BatchWriteContext): StoreBatchers {
+  const logs = new LogQueue({
+    maxLines: MAX_CARRIED_LINES,
+    write: (lines) => writeLogBatch(ctx, lines),
+  });
   return {
+    logs,
     workflowReads: new Batcher({
       maxBatch: MAX_BATCH,
       maxInFlight: MAX_IN_FLIGHT,
       write: (batch) => readWorkflows(ctx, batch),
-    }),
-    logWrites: new Batcher({
-      maxBatch: MAX_BATCH,
-      // One at a time, so lines keep the order of the calls.
-      maxInFlight: 1,
-      write: (batch) => writeLogBatch(ctx, batch),
     }),
     creates: new Batcher({
       maxBatch: MAX_BATCH,
@@ -85,7 +89,18 @@ export function createBatchers(ctx: BatchWriteContext): StoreBatchers {
               b.children.includes(item.nodeId) ||
               item.children.includes(b.nodeId)),
         ),
-      write: (batch) => writeCompletions(ctx, batch),
+      write: async (batch) => {
+        // The log lines waiting go with the completions (one round trip and commit).
+        const carried = logs.carry();
+        try {
+          const results = await writeCompletions(ctx, batch, carried.lines);
+          carried.done();
+          return results;
+        } catch (error) {
+          carried.done(error);
+          throw error;
+        }
+      },
     }),
   };
 }

@@ -1,6 +1,16 @@
 import type { LogEntry, NodeTelemetry } from '@spane/core/store';
 import { integer } from './call-arguments.js';
-import { join, json, type Sql, type SqlValue, sql, timestamp } from './sql.js';
+import type { LogLine } from './log-queue.js';
+import {
+  checkText,
+  isoDate,
+  join,
+  jsonText,
+  type Sql,
+  type SqlValue,
+  sql,
+  timestamp,
+} from './sql.js';
 import type { Tables } from './tables.js';
 
 // The statements that write spans and log lines, rendered before any I/O: a value
@@ -9,11 +19,24 @@ import type { Tables } from './tables.js';
 
 /** Log lines as rendered rows (values checked: a bad one throws before any I/O). */
 export function logRows(entries: LogEntry[]): Sql[] {
-  return entries.map(
-    (e) =>
-      sql`(${e.executionId}, ${e.nodeId}, ${e.level}, ${e.message}, ${json(e.meta, 'log meta')},
-             ${timestamp(e.timestamp, 'log timestamp')})`,
-  );
+  return entries.map((e) => lineRow(logLine(e)));
+}
+
+/** A log line checked and rendered for a statement's parameters. @throws InvalidArgumentError */
+export function logLine(e: LogEntry): LogLine {
+  return [
+    checkText(e.executionId),
+    checkText(e.nodeId ?? null),
+    checkText(e.level),
+    checkText(e.message),
+    e.meta === undefined ? null : jsonText(e.meta, 'log meta'),
+    isoDate(e.timestamp, 'log timestamp'),
+  ];
+}
+
+/** A checked log line as a row of {@link insertLogRows}. */
+export function lineRow([execution, node, level, message, meta, at]: LogLine): Sql {
+  return sql`(${execution}, ${node}, ${level}, ${message}, ${meta}::jsonb, ${at}::timestamptz)`;
 }
 
 /** The insert of rendered log rows (see {@link logRows}), in their order. */
