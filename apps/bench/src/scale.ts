@@ -70,7 +70,10 @@ export function scaleSlots(
 ): { api: number; perWorker: number } {
   const total = Math.round(concurrency * (config.slots ?? 1));
   const api = Math.round(total * config.apiShare);
-  return { api, perWorker: config.processes === 0 ? 0 : Math.ceil((total - api) / config.processes) };
+  return {
+    api,
+    perWorker: config.processes === 0 ? 0 : Math.ceil((total - api) / config.processes),
+  };
 }
 
 export interface ScaleResult {

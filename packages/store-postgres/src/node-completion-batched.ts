@@ -12,8 +12,8 @@ import { type Batcher, Failure } from './batcher.js';
 import { integer, runTokenArgument } from './call-arguments.js';
 import type { Database, Row } from './db.js';
 import type { HotStatements } from './hot-statements.js';
-import { opt } from './row-mapping.js';
 import type { LogLine } from './log-queue.js';
+import { opt } from './row-mapping.js';
 import { checkText, isoDate, jsonText } from './sql.js';
 import { logLine } from './telemetry-writes.js';
 

@@ -46,8 +46,7 @@ function recordingClient(sent: string[]): typeof pg.Client {
 /** Writes of log lines of their own (a transaction: the completion statement is a prepared `WITH`). */
 const ownLogWrites = (sent: readonly string[]) =>
   sent.filter((t) => t.startsWith('BEGIN') && t.includes('logs'));
-const completions = (sent: readonly string[]) =>
-  sent.filter((t) => t.startsWith('WITH l AS'));
+const completions = (sent: readonly string[]) => sent.filter((t) => t.startsWith('WITH l AS'));
 
 /** An execution of the chain whose A runs, held by token 'a'. */
 async function running(s: PostgresExecutionStore): Promise<string> {
@@ -101,10 +100,7 @@ describe('log lines carried by a completion (store-postgres)', () => {
       const appended = s.appendLogs([line(x, 'after the completion')]);
       await Promise.all([done, appended]);
       expect(ownLogWrites(sent)).toHaveLength(2);
-      expect((await s.getLogs(x)).map((l) => l.message)).toEqual([
-        'alone',
-        'after the completion',
-      ]);
+      expect((await s.getLogs(x)).map((l) => l.message)).toEqual(['alone', 'after the completion']);
     } finally {
       await s.close();
     }

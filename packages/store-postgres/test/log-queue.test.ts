@@ -95,19 +95,25 @@ describe('LogQueue', () => {
     const w = recordingWriter();
     const q = new LogQueue({ write: w.write, maxLines: 10 });
     const carrier = q.carry();
-    // A lone surrogate's escape in meta (jsonb refuses it), then a plain line after it.
+    // A lone surrogate's escape in meta (jsonb refuses it): out at once, a completion in flight.
     const odd: LogLine = ['e1', null, 'info', 'odd', '{"s":"\\ud800"}', line('')[5]];
-    const calls = [q.append([odd]), q.append([line('plain')])];
-    expect(w.writes.map((x) => x.messages)).toEqual([['odd', 'plain']]);
-    carrier.done();
-    expect(q.carry().lines).toEqual([]);
+    const oddCall = q.append([odd]);
+    const plainCall = q.append([line('plain')]);
+    expect(w.writes.map((x) => x.messages)).toEqual([['odd']]);
     w.writes[0]!.finish();
-    await Promise.all(calls);
-    const far: LogLine = ['e1', null, 'info', 'far', null, '+010000-01-01T00:00:00.000Z'];
+    await oddCall;
+    // A plain line still waits for the next completion.
+    carrier.done();
     const next = q.carry();
-    const farCall = q.append([far]);
-    expect(w.writes.map((x) => x.messages)).toEqual([['odd', 'plain'], ['far']]);
+    expect(next.lines.map((l) => l[3])).toEqual(['plain']);
     next.done();
+    await plainCall;
+    // A timestamp past the year 9999 (written with a sign) goes on its own too.
+    const far: LogLine = ['e1', null, 'info', 'far', null, '+010000-01-01T00:00:00.000Z'];
+    const third = q.carry();
+    const farCall = q.append([far]);
+    expect(w.writes.map((x) => x.messages)).toEqual([['odd'], ['far']]);
+    third.done();
     w.writes[1]!.finish();
     await farCall;
   });
