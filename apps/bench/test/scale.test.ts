@@ -187,9 +187,11 @@ describe('scale-out rows (--quick W2 on store-postgres)', () => {
     }
     const table = formatScaleTable(results);
     expect(table).toHaveLength(2 + SCALE_CONFIGS.length);
-    expect(table[2]).toMatch(/^\| one process: API \+ workers \| [\d,]+ \| ×1\.00 \|/);
-    // all CPU: the median of the sums of its four runs (one a session), then their lowest and
-    // highest; four ratios are too few for an interval.
+    // Its ratios to itself: ×1.00, with an interval of 1.00–1.00 from six pairs (one a session).
+    expect(table[2]).toMatch(
+      /^\| one process: API \+ workers \| [\d,]+ \| ×1\.00 \(1\.00–1\.00\) \|/,
+    );
+    // all CPU: the median of the sums of its runs (one a session), then their lowest and highest.
     const cells = table[2]!.split('|').map((c) => c.trim());
     const [mid, low, high] = cells[7]!
       .match(/^([\d,]+) \(([\d,]+)–([\d,]+)\)$/)!
@@ -197,7 +199,7 @@ describe('scale-out rows (--quick W2 on store-postgres)', () => {
       .map((v) => Number(v.replaceAll(',', '')));
     expect(low).toBeLessThanOrEqual(mid!);
     expect(mid).toBeLessThanOrEqual(high!);
-    expect(cells[8]).toBe('×1.00');
+    expect(cells[8]).toBe('×1.00 (1.00–1.00)');
   });
 
   it('runs only the configurations asked for, in turns, session after session (`--scale one,two`)', async () => {
