@@ -22,6 +22,20 @@ function recordingWriter() {
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * A queue whose line 'x' was appended while a completion was in flight, and taken by the
+ * next completion (`next`, not ended yet).
+ */
+function carriedByNext() {
+  const w = recordingWriter();
+  const q = new LogQueue({ write: w.write, maxLines: 10 });
+  const inFlight = q.carry();
+  const appended = q.append([line('x')]);
+  inFlight.done();
+  const next = q.carry();
+  return { w, q, appended, next };
+}
+
 describe('LogQueue', () => {
   it('writes lines at once when no completion is in flight, one write at a time, in order', async () => {
     const w = recordingWriter();
@@ -38,18 +52,13 @@ describe('LogQueue', () => {
   });
 
   it('keeps the lines appended while a completion is in flight for the next completion', async () => {
-    const w = recordingWriter();
-    const q = new LogQueue({ write: w.write, maxLines: 10 });
-    const inFlight = q.carry();
-    expect(inFlight.lines).toEqual([]);
+    // The next completion starts as the one in flight ends, and takes the line.
+    const { w, appended, next } = carriedByNext();
+    expect(next.lines.map((l) => l[3])).toEqual(['x']);
     let written = false;
-    const appended = q.append([line('end of x')]).then(() => {
+    void appended.then(() => {
       written = true;
     });
-    inFlight.done();
-    // The next completion starts as the one in flight ends, and takes the line.
-    const next = q.carry();
-    expect(next.lines.map((l) => l[3])).toEqual(['end of x']);
     await turn();
     expect(w.writes).toEqual([]);
     expect(written).toBe(false);
@@ -138,12 +147,8 @@ describe('LogQueue', () => {
   });
 
   it("rejects the carried lines' calls after a lost connection (unknown whether written)", async () => {
-    const w = recordingWriter();
-    const q = new LogQueue({ write: w.write, maxLines: 10 });
-    const inFlight = q.carry();
-    const appended = q.append([line('x')]);
-    inFlight.done();
-    const next = q.carry();
+    const { w, appended, next } = carriedByNext();
+    expect(next.lines.map((l) => l[3])).toEqual(['x']);
     const lost = Object.assign(new Error('Connection terminated unexpectedly'), {
       code: 'ECONNRESET',
     });
@@ -153,12 +158,7 @@ describe('LogQueue', () => {
   });
 
   it('writes the carried lines on their own when the server refused the completion statement', async () => {
-    const w = recordingWriter();
-    const q = new LogQueue({ write: w.write, maxLines: 10 });
-    const inFlight = q.carry();
-    const appended = q.append([line('x')]);
-    inFlight.done();
-    const next = q.carry();
+    const { w, appended, next } = carriedByNext();
     next.done(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
     expect(w.writes.map((x) => x.messages)).toEqual([['x']]);
     w.writes[0]!.finish();
