@@ -37,11 +37,11 @@ const MAX_CARRIED_META = 4096;
  * completions it rides with: text columns take any text that passed `checkText` (UTF-8,
  * U+0000 refused before), but jsonb refuses the escape of a lone surrogate (`\ud800`, the
  * only `\u` escape JSON.stringify writes besides control characters) and very deep
- * nesting, and a timestamp past the year 9999 is written with a sign. Other lines go on
- * their own, in their turn.
+ * nesting, a timestamp past the year 9999 is written with a sign, and the year 0 is none
+ * to PostgreSQL. Other lines go on their own, in their turn.
  */
 function carriable([, , , , meta, at]: LogLine): boolean {
-  if (at.length !== 24) return false;
+  if (at.length !== 24 || at.startsWith('0000')) return false;
   return meta === null || (meta.length <= MAX_CARRIED_META && !meta.includes('\\u'));
 }
 

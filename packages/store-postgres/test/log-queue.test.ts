@@ -125,6 +125,14 @@ describe('LogQueue', () => {
     third.done();
     w.writes[1]!.finish();
     await farCall;
+    // And the year 0, which PostgreSQL has not.
+    const zero: LogLine = ['e1', null, 'info', 'zero', null, '0000-01-01T00:00:00.000Z'];
+    const fourth = q.carry();
+    const zeroCall = q.append([zero]);
+    expect(w.writes.map((x) => x.messages)).toEqual([['odd'], ['far'], ['zero']]);
+    fourth.done();
+    w.writes[2]!.finish();
+    await zeroCall;
   });
 
   it('takes whole calls up to maxLines a write', async () => {
