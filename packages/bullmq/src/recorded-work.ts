@@ -125,7 +125,10 @@ export interface FollowUps {
 
 /**
  * What may be left undone after `nodeId` settled: its children that are `queued` or
- * `running` (maybe without a job), and — below the completed children its job may have
+ * `running` (maybe without a job) and that its completion made ready (of one parent, or a
+ * join whose parents this one finished last: a join another parent finished last is that
+ * parent's to follow up, and a job added for it while that parent's job runs it would start
+ * a second run), and — below the completed children its job may have
  * carried (of one parent, or a join whose parents this one finished last) — theirs, and
  * those settled nodes. Adding a job that exists is a no-op and events carry ids, so the
  * lists may hold nodes whose follow-up was done.
@@ -141,9 +144,11 @@ export function followUps(
     for (const c of plan.children.get(id) ?? []) {
       if (seen.has(c)) continue;
       seen.add(c);
+      // A join whose last parent is another node was made ready (and maybe started and run
+      // as a carried run) by that node's completion, not by this one: left to it.
+      if (!finishedLast(plan, execution, id, c)) continue;
       const status = execution.nodeResults[c]?.status;
       if (status === 'queued' || status === 'running') found.lost.push(c);
-      if (!finishedLast(plan, execution, id, c)) continue;
       if (status === 'failed') found.settled.push(c);
       if (status !== 'completed') continue;
       found.settled.push(c);

@@ -547,6 +547,14 @@ describe('followUps', () => {
     } as unknown as Parameters<typeof followUps>[1];
     expect(followUps(plan, timed, 'A')).toEqual({ lost: [], settled: ['B', 'C', 'D', 'J', 'X'] });
     expect(followUps(plan, timed, 'X')).toEqual({ lost: [], settled: [] });
+    // A running join is lost only to the parent that finished last: the other parent's
+    // follow-up (its completion's reply lost, say) must not add a job for a join the last
+    // parent's job is running — that job would begin a second run of it.
+    const joinRunning = {
+      nodeResults: { ...timed.nodeResults, J: { status: 'running', attempts: 1 } },
+    } as unknown as Parameters<typeof followUps>[1];
+    expect(followUps(plan, joinRunning, 'X')).toEqual({ lost: [], settled: [] });
+    expect(followUps(plan, joinRunning, 'D')).toEqual({ lost: ['J'], settled: [] });
     // A failed child ends the walk; its own children are not followed.
     const failed = followUps(plan, states({ A: 'completed', B: 'failed', C: 'running' }), 'A');
     expect(failed).toEqual({ lost: [], settled: ['B'] });
