@@ -17,7 +17,7 @@ export interface LogQueueOptions {
 /** The lines a completion's statement took to write with it; see {@link LogQueue.carry}. */
 export interface CarriedLines {
   readonly lines: readonly LogLine[];
-  /** The statement ended: `error` when it failed. */
+  /** The statement ended (call once): `error` when it failed. */
   done(error?: unknown): void;
 }
 
@@ -93,12 +93,9 @@ export class LogQueue {
     this.#carriers += 1;
     const taken = this.#writing ? [] : this.#take(true);
     if (taken.length > 0) this.#writing = true;
-    let ended = false;
     return {
       lines: taken.length === 0 ? NOTHING : taken.flatMap((w) => w.lines),
       done: (error?: unknown) => {
-        if (ended) return;
-        ended = true;
         this.#carriers -= 1;
         if (taken.length > 0) this.#settleCarried(taken, error);
         // A turn later: the next completion batch starts as this one ends, and takes them.

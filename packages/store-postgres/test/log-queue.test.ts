@@ -117,22 +117,18 @@ describe('LogQueue', () => {
     expect(next.lines.map((l) => l[3])).toEqual(['plain']);
     next.done();
     await plainCall;
-    // A timestamp past the year 9999 (written with a sign) goes on its own too.
-    const far: LogLine = ['e1', null, 'info', 'far', null, '+010000-01-01T00:00:00.000Z'];
-    const third = q.carry();
-    const farCall = q.append([far]);
-    expect(w.writes.map((x) => x.messages)).toEqual([['odd'], ['far']]);
-    third.done();
-    w.writes[1]!.finish();
-    await farCall;
-    // And the year 0, which PostgreSQL has not.
-    const zero: LogLine = ['e1', null, 'info', 'zero', null, '0000-01-01T00:00:00.000Z'];
-    const fourth = q.carry();
-    const zeroCall = q.append([zero]);
+    // A timestamp past the year 9999 (written with a sign), or in the year 0 (which
+    // PostgreSQL has not), goes on its own too.
+    const dates = { far: '+010000-01-01T00:00:00.000Z', zero: '0000-01-01T00:00:00.000Z' };
+    for (const [message, at] of Object.entries(dates)) {
+      const carrying = q.carry();
+      const call = q.append([['e1', null, 'info', message, null, at]]);
+      expect(w.writes.at(-1)!.messages).toEqual([message]);
+      carrying.done();
+      w.writes.at(-1)!.finish();
+      await call;
+    }
     expect(w.writes.map((x) => x.messages)).toEqual([['odd'], ['far'], ['zero']]);
-    fourth.done();
-    w.writes[2]!.finish();
-    await zeroCall;
   });
 
   it('takes whole calls up to maxLines a write', async () => {
