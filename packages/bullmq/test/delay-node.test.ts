@@ -120,7 +120,10 @@ describe('delay nodes', () => {
     const h = await harness();
     const inputs = new Map<string, unknown>();
     await registerSteps(h, inputs);
-    await h.engine.registerWorkflow(delayed('pausable', { durationMs: 500 }));
+    // 2 s: both delays are seen and paused before either wakes, and a restarted delay (2 s
+    // more) stands apart from a loaded machine's hop from W to B (it was 500 ms, and 450 ms
+    // for the hop, until 2026-12-07).
+    await h.engine.registerWorkflow(delayed('pausable', { durationMs: 2_000 }));
     const started = record(h.engine, 'node:started');
     await h.engine.startWorkers(2);
     const [late, early] = await h.engine.enqueueWorkflows([
@@ -145,8 +148,8 @@ describe('delay nodes', () => {
       started.find((e) => e.executionId === early && e.nodeId === 'W')!.timestamp,
     );
     const woke = earlyState.nodeResults.B?.data as number;
-    expect(woke - wStart).toBeGreaterThanOrEqual(500);
-    expect(woke - wStart).toBeLessThan(2_000);
+    expect(woke - wStart).toBeGreaterThanOrEqual(2_000);
+    expect(woke - wStart).toBeLessThan(4_000);
 
     // Resumed after the wake time: the delay is over, the node runs at once.
     await until(
@@ -159,7 +162,7 @@ describe('delay nodes', () => {
     await h.engine.resumeWorkflow(late!);
     const lateState = await h.engine.waitForExecution(late!, { timeoutMs: 5_000 });
     expect(lateState.status).toBe('completed');
-    // Restarting the delay would take another 500 ms.
-    expect((lateState.nodeResults.B?.data as number) - resumedAt).toBeLessThan(450);
+    // Restarting the delay would take another 2 s.
+    expect((lateState.nodeResults.B?.data as number) - resumedAt).toBeLessThan(1_500);
   });
 });
