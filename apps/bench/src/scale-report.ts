@@ -47,7 +47,7 @@ function ratioCell(ratios: readonly number[]): string {
  * with the lowest and highest sum) — and, against the first configuration (one process),
  * the median of each repetition's ratio of nodes/s and of all CPU with its 95 % interval
  * (see {@link pairedRatios}, {@link medianInterval});
- * Redis commands, SQL transactions, and the engine processes' write calls and preemptions
+ * Redis commands, SQL round trips and statements, and the engine processes' write calls and preemptions
  * per node.
  */
 export function formatScaleTable(results: readonly ScaleResult[]): string[] {
@@ -61,7 +61,7 @@ export function formatScaleTable(results: readonly ScaleResult[]): string[] {
     ratioCell(pairedRatios(results, name, first, pick));
   const against = firstConfig?.key === SCALE_CONFIGS[0]!.key ? 'one process' : 'first row';
   const lines = [
-    `| configuration | nodes/s | vs ${against} | engine CPU µs (workers) | Redis CPU µs | PG CPU µs server | all CPU µs (lowest–highest) | all CPU vs ${against} | Redis commands | SQL xacts | engine write calls | engine preemptions |`,
+    `| configuration | nodes/s | vs ${against} | engine CPU µs (workers) | Redis CPU µs | PG CPU µs server | all CPU µs (lowest–highest) | all CPU vs ${against} | Redis commands | SQL round trips / statements | engine write calls | engine preemptions |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const name of names) {
@@ -80,7 +80,7 @@ export function formatScaleTable(results: readonly ScaleResult[]): string[] {
       `${int(median(all))} (${int(Math.min(...all))}–${int(Math.max(...all))})`,
       ratio(name, allCpu),
       fixed((r) => r.redisCommands, 1),
-      fixed((r) => r.sqlXacts, 3),
+      `${fixed((r) => r.sqlRoundTrips, 3)} / ${fixed((r) => r.sqlStatements, 3)}`,
       fixed((r) => r.counters.writeCalls, 2),
       fixed((r) => r.counters.involuntarySwitches, 2),
     ];
@@ -110,9 +110,10 @@ export const SCALE_LEGEND = [
   '"vs one process": the median of the ratios to the one-process run of the same session and',
   "repetition (nodes/s; all CPU), seconds apart, so the machine's drift over minutes does",
   "not move it; in parentheses the median's 95 % interval (distribution-free: order",
-  'statistics of the ratios). Per node too: Redis commands (INFO commandstats), SQL',
-  'transactions (pg_stat_database), and of every engine process together (Linux',
-  '/proc/<pid>/io and status): write system calls (syscw), and preemptions (involuntary',
-  'context switches: another process took its core). Fewer, larger batches per process keep',
-  "the first two down; the last counts the cores' oversubscription.",
+  'statistics of the ratios). Per node too: Redis commands (INFO commandstats), SQL round',
+  "trips and statements (what every engine process's store pool sent, counted in the",
+  'client), and of every engine process together (Linux /proc/<pid>/io and status): write',
+  'system calls (syscw), and preemptions (involuntary context switches: another process',
+  'took its core). Fewer, larger batches per process keep the first two down; the last',
+  "counts the cores' oversubscription.",
 ];

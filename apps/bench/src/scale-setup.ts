@@ -81,16 +81,22 @@ export class ScaleSetUp {
     return warm.failures.map((f) => `warm-up: ${f}`);
   }
 
-  /** CPU and node runs of the worker processes, and node runs of this one. */
+  /**
+   * CPU and node runs of the worker processes, node runs of this one, and what the store
+   * pools of all of them sent.
+   */
   async #read() {
     const replies = await Promise.all(this.#workers.map((w) => w.ask('cpu', { cmd: 'cpu' })));
     const sum = (pick: (r: (typeof replies)[number]) => number) =>
       replies.reduce((total, r) => total + pick(r), 0);
     const counters = replies.reduce((c, r) => addCounters(c, r.counters), procCounters());
+    const own = this.runner.sql?.counts ?? { roundTrips: 0, statements: 0 };
     return {
       cpuUs: sum((r) => r.cpuUs),
       runs: sum((r) => r.runs) + this.runner.tally.runs,
       counters,
+      sqlRoundTrips: sum((r) => r.sql.roundTrips) + own.roundTrips,
+      sqlStatements: sum((r) => r.sql.statements) + own.statements,
     };
   }
 
@@ -129,7 +135,9 @@ export class ScaleSetUp {
       pgServerCpuUs: cost.pgServerCpuUs,
       redisCommands: cost.redisCommands,
       redisByCommand: cost.redisByCommand.slice(0, 6),
-      sqlXacts: cost.sqlXacts,
+      sqlRoundTrips: (after.sqlRoundTrips - before.sqlRoundTrips) / nodes,
+      sqlStatements: (after.sqlStatements - before.sqlStatements) / nodes,
+      dbXacts: cost.sqlXacts,
       counters: countersPer(before.counters, after.counters, nodes),
       problems,
     };

@@ -2,13 +2,16 @@
  * A worker process of the scale-out runs (see scale.ts): a SPANE engine on the run's Redis
  * prefix and PostgreSQL schema that only runs nodes (`SCALE_WORKERS` slots). It talks to
  * its parent over the IPC channel: `ready` once its workers run; on `cpu`, its CPU time
- * (µs), node runs and kernel counters so far; on `close`, it closes its engine and store and exits.
+ * (µs), node runs, kernel counters and what its store's pool sent so far; on `close`, it
+ * closes its engine and store and exits.
  */
 import { WorkflowEngine } from '@spane/bullmq';
 import { PostgresExecutionStore } from '@spane/store-postgres';
+import type { SqlCounts, SqlObservation } from './cost-probe.js';
 import { type ProcCounters, procCounters } from './proc-counters.js';
 import type { ScaleResult } from './scale.js';
 import { benchRegistry } from './spane-runner.js';
+import { countingClient } from './stores.js';
 import { type Tally, workloads } from './workloads.js';
 
 /** What a worker process's parent (a set-up: scale-setup.ts) sends it. */
@@ -22,7 +25,7 @@ export type ScaleReply =
   | { kind: 'ready' }
   | { kind: 'warmed'; problems: string[] }
   | { kind: 'result'; result: ScaleResult }
-  | { kind: 'cpu'; cpuUs: number; runs: number; counters: ProcCounters }
+  | { kind: 'cpu'; cpuUs: number; runs: number; counters: ProcCounters; sql: SqlCounts }
   | { kind: 'closed'; problems: string[] }
   | { kind: 'error'; message: string };
 
@@ -38,10 +41,11 @@ async function main(): Promise<void> {
   );
   if (!workload) throw new Error(`unknown workload ${process.env.SCALE_WORKLOAD}`);
   const tally: Tally = { runs: 0, problems: [] };
+  const sql: SqlObservation = { counts: { roundTrips: 0, statements: 0 }, connections: new Set() };
   const store = new PostgresExecutionStore({
     connectionString: env('DATABASE_URL'),
     schema: env('SCALE_SCHEMA'),
-    poolConfig: { max: 10, application_name: 'spane-bench-worker' },
+    poolConfig: { max: 10, application_name: 'spane-bench-worker', Client: countingClient(sql) },
   });
   const errors: string[] = [];
   const engine = new WorkflowEngine(benchRegistry(workload, tally), store, env('REDIS_URL'), {
@@ -62,7 +66,14 @@ async function main(): Promise<void> {
   process.on('message', (command: WorkerCommand) => {
     if (command.cmd === 'cpu') {
       const { user, system } = process.cpuUsage();
-      send({ kind: 'cpu', cpuUs: user + system, runs: tally.runs, counters: procCounters() });
+      const counters = procCounters();
+      send({
+        kind: 'cpu',
+        cpuUs: user + system,
+        runs: tally.runs,
+        counters,
+        sql: { ...sql.counts },
+      });
     } else if (command.cmd === 'close') {
       void (async () => {
         await engine.close();

@@ -92,8 +92,20 @@ export interface ScaleResult {
   redisCommands: number;
   /** The most called Redis commands, calls per node. */
   redisByCommand: { command: string; perNode: number }[];
-  /** PostgreSQL transactions per node (every process's: pg_stat_database). */
-  sqlXacts: number;
+  /**
+   * SQL round trips per node: the queries every engine process's store pool sent (counted
+   * in the client, as the main rows' are). `pg_stat_database`'s transactions were this
+   * column until 2026-12-07: database-wide, they took in what the session's other set-up's
+   * backends reported late, and missed what the worker processes' reported after the reading.
+   */
+  sqlRoundTrips: number;
+  /** SQL statements per node, of the same queries (a multi-statement text counts each). */
+  sqlStatements: number;
+  /**
+   * The database's transactions per node (`pg_stat_database`, every backend's, as they
+   * reported them): in the progress lines only, beside the counts above (see sqlRoundTrips).
+   */
+  dbXacts: number;
   /** Kernel counters per node of every engine process (API + workers). */
   counters: ProcCounters;
   problems: string[];
@@ -236,7 +248,7 @@ async function runSession(
       for (const link of turn) {
         const { result: r } = await link.ask('result', { cmd: 'measure', rep }, 600_000);
         log(
-          `${workload.id} scale session ${session} ${r.config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node, Redis ${r.redisCommands.toFixed(1)} commands/node (${r.redisByCommand.map((c) => `${c.command} ${c.perNode.toFixed(2)}`).join(', ')}), SQL ${r.sqlXacts.toFixed(2)} xacts/node; engine processes a node: ${r.counters.readCalls.toFixed(1)} read / ${r.counters.writeCalls.toFixed(1)} write calls, ${r.counters.voluntarySwitches.toFixed(2)} waits, ${r.counters.involuntarySwitches.toFixed(2)} preemptions`,
+          `${workload.id} scale session ${session} ${r.config.name} rep ${rep}/${o.reps}: ${r.nodesPerSec.toFixed(0)} nodes/s, engine CPU ${r.engineCpuUs.toFixed(0)} µs/node, Redis ${r.redisCommands.toFixed(1)} commands/node (${r.redisByCommand.map((c) => `${c.command} ${c.perNode.toFixed(2)}`).join(', ')}), SQL ${r.sqlRoundTrips.toFixed(3)} round trips / ${r.sqlStatements.toFixed(3)} statements a node (database-wide ${r.dbXacts.toFixed(3)} transactions); engine processes a node: ${r.counters.readCalls.toFixed(1)} read / ${r.counters.writeCalls.toFixed(1)} write calls, ${r.counters.voluntarySwitches.toFixed(2)} waits, ${r.counters.involuntarySwitches.toFixed(2)} preemptions`,
         );
         results.push(r);
       }
