@@ -46,9 +46,8 @@ function ratioCell(ratios: readonly number[]): string {
  * Redis, of the PostgreSQL cluster, and of all three (the median of each repetition's sum,
  * with the lowest and highest sum) — and, against the first configuration (one process),
  * the median of each repetition's ratio of nodes/s and of all CPU with its 95 % interval
- * (see {@link pairedRatios}, {@link medianInterval});
- * Redis commands, SQL round trips and statements, and the engine processes' write calls and preemptions
- * per node.
+ * (see {@link pairedRatios}, {@link medianInterval}); Redis commands, SQL round trips and
+ * statements, and the engine processes' write calls and preemptions per node.
  */
 export function formatScaleTable(results: readonly ScaleResult[]): string[] {
   const names = [...new Set(results.map((r) => r.config.name))];
