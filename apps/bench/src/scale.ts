@@ -95,8 +95,9 @@ export interface ScaleResult {
   /**
    * SQL round trips per node: the queries every engine process's store pool sent (counted
    * in the client, as the main rows' are). `pg_stat_database`'s transactions were this
-   * column until 2026-12-07: database-wide, they took in what the session's other set-up's
-   * backends reported late, and missed what the worker processes' reported after the reading.
+   * column until 2026-12-07: database-wide, every second run of a set-up in a row took in
+   * the other set-up's check of its executions (a read each, right after its reading),
+   * which its backends reported up to 10 s later (bench README, Scale-out).
    */
   sqlRoundTrips: number;
   /** SQL statements per node, of the same queries (a multi-statement text counts each). */
