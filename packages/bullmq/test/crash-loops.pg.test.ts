@@ -80,7 +80,7 @@ it('a mixed fleet (one process lacks a node type) completes every node: the node
     error: (m: string) => lines.push(m),
   };
   // Each hand-back is a race for the job between the idle workers, which this process's
-  // idle slots often win: with 4 of them here, 80 \`hang\` nodes waited up to 31 s, with 1 up
+  // idle slots often win: with 4 of them here, 80 `hang` nodes waited up to 31 s, with 1 up
   // to 16 s. A node fails after missingNodeTypeWaitMs (60 s by default), so the tail of
   // that race failed this test now and then; the wait here is twice that, and one slot.
   const h = await harness({ logger: capture, missingNodeTypeWaitMs: 120_000 });
