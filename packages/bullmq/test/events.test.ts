@@ -124,10 +124,16 @@ describe('events', () => {
       const completedA = `node:completed:${id}:A:1`;
       const published = (args: string[]) =>
         args[0]?.toLowerCase() === 'publish' && args.some((a) => a.includes(completedA));
-      await until(() => commands.some(published), 5_000, "A's node:completed published");
+      const namesB = (args: string[]) => args.some((a) => a.includes(`${id}.B`));
+      // Both seen first: the publish can reach MONITOR before any command of B's job does
+      // (that is the order asked for), so a check at the publish alone found no B yet.
+      await until(
+        () => commands.some(published) && commands.some(namesB),
+        5_000,
+        "A's node:completed published and a command naming B's job",
+      );
       const publishA = commands.findIndex(published);
-      const firstOfB = commands.findIndex((args) => args.some((a) => a.includes(`${id}.B`)));
-      expect(publishA).toBeGreaterThanOrEqual(0);
+      const firstOfB = commands.findIndex(namesB);
       expect(firstOfB).toBeGreaterThan(publishA);
     } finally {
       monitor.disconnect();
