@@ -124,12 +124,11 @@ export interface FollowUps {
 }
 
 /**
- * What may be left undone after `nodeId` settled: its children that are `queued` or
- * `running` (maybe without a job) and that its completion made ready (of one parent, or a
- * join whose parents this one finished last: a join another parent finished last is that
- * parent's to follow up, and a job added for it while that parent's job runs it would start
- * a second run), and — below the completed children its job may have
- * carried (of one parent, or a join whose parents this one finished last) — theirs, and
+ * What may be left undone after `nodeId` settled, among the children its completion made
+ * ready (of one parent, or a join whose parents this one finished last; a join another
+ * parent finished last is that parent's to follow up, and a job added for it while that
+ * parent's job runs it would start a second run): those `queued` or `running` (maybe
+ * without a job), and — below the completed ones its job may have carried — theirs, and
  * those settled nodes. Adding a job that exists is a no-op and events carry ids, so the
  * lists may hold nodes whose follow-up was done.
  */
